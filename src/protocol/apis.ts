@@ -1,0 +1,94 @@
+/** Every API this codebase has a schema for, by api key. What the broker *serves* is decided by
+ * its handlers; this is only the dictionary of message shapes. */
+import type { MessageSchema } from './schema.js';
+import { ProduceRequestSchema, ProduceResponseSchema } from './messages/00-produce.js';
+import { FetchRequestSchema, FetchResponseSchema } from './messages/01-fetch.js';
+import { ListOffsetsRequestSchema, ListOffsetsResponseSchema } from './messages/02-list-offsets.js';
+import { MetadataRequestSchema, MetadataResponseSchema } from './messages/03-metadata.js';
+import { OffsetCommitRequestSchema, OffsetCommitResponseSchema } from './messages/08-offset-commit.js';
+import { OffsetFetchRequestSchema, OffsetFetchResponseSchema } from './messages/09-offset-fetch.js';
+import { FindCoordinatorRequestSchema, FindCoordinatorResponseSchema } from './messages/10-find-coordinator.js';
+import { JoinGroupRequestSchema, JoinGroupResponseSchema } from './messages/11-join-group.js';
+import { HeartbeatRequestSchema, HeartbeatResponseSchema } from './messages/12-heartbeat.js';
+import { LeaveGroupRequestSchema, LeaveGroupResponseSchema } from './messages/13-leave-group.js';
+import { SyncGroupRequestSchema, SyncGroupResponseSchema } from './messages/14-sync-group.js';
+import { DescribeGroupsRequestSchema, DescribeGroupsResponseSchema } from './messages/15-describe-groups.js';
+import { ListGroupsRequestSchema, ListGroupsResponseSchema } from './messages/16-list-groups.js';
+import { SaslHandshakeRequestSchema, SaslHandshakeResponseSchema } from './messages/17-sasl-handshake.js';
+import { ApiVersionsRequestSchema, ApiVersionsResponseSchema } from './messages/18-api-versions.js';
+import { CreateTopicsRequestSchema, CreateTopicsResponseSchema } from './messages/19-create-topics.js';
+import { DeleteTopicsRequestSchema, DeleteTopicsResponseSchema } from './messages/20-delete-topics.js';
+import { DeleteRecordsRequestSchema, DeleteRecordsResponseSchema } from './messages/21-delete-records.js';
+import { InitProducerIdRequestSchema, InitProducerIdResponseSchema } from './messages/22-init-producer-id.js';
+import { OffsetForLeaderEpochRequestSchema, OffsetForLeaderEpochResponseSchema } from './messages/23-offset-for-leader-epoch.js';
+import { AddPartitionsToTxnRequestSchema, AddPartitionsToTxnResponseSchema } from './messages/24-add-partitions-to-txn.js';
+import { AddOffsetsToTxnRequestSchema, AddOffsetsToTxnResponseSchema } from './messages/25-add-offsets-to-txn.js';
+import { EndTxnRequestSchema, EndTxnResponseSchema } from './messages/26-end-txn.js';
+import { TxnOffsetCommitRequestSchema, TxnOffsetCommitResponseSchema } from './messages/28-txn-offset-commit.js';
+import { DescribeAclsRequestSchema, DescribeAclsResponseSchema } from './messages/29-describe-acls.js';
+import { CreateAclsRequestSchema, CreateAclsResponseSchema } from './messages/30-create-acls.js';
+import { DeleteAclsRequestSchema, DeleteAclsResponseSchema } from './messages/31-delete-acls.js';
+import { DescribeConfigsRequestSchema, DescribeConfigsResponseSchema } from './messages/32-describe-configs.js';
+import { AlterConfigsRequestSchema, AlterConfigsResponseSchema } from './messages/33-alter-configs.js';
+import { DescribeLogDirsRequestSchema, DescribeLogDirsResponseSchema } from './messages/35-describe-log-dirs.js';
+import { SaslAuthenticateRequestSchema, SaslAuthenticateResponseSchema } from './messages/36-sasl-authenticate.js';
+import { CreatePartitionsRequestSchema, CreatePartitionsResponseSchema } from './messages/37-create-partitions.js';
+import { DeleteGroupsRequestSchema, DeleteGroupsResponseSchema } from './messages/42-delete-groups.js';
+import { IncrementalAlterConfigsRequestSchema, IncrementalAlterConfigsResponseSchema } from './messages/44-incremental-alter-configs.js';
+import { OffsetDeleteRequestSchema, OffsetDeleteResponseSchema } from './messages/47-offset-delete.js';
+import { DescribeClusterRequestSchema, DescribeClusterResponseSchema } from './messages/60-describe-cluster.js';
+import { DescribeProducersRequestSchema, DescribeProducersResponseSchema } from './messages/61-describe-producers.js';
+import { DescribeTransactionsRequestSchema, DescribeTransactionsResponseSchema } from './messages/65-describe-transactions.js';
+import { ListTransactionsRequestSchema, ListTransactionsResponseSchema } from './messages/66-list-transactions.js';
+
+export interface ApiSchemas {
+  name: string;
+  request: MessageSchema;
+  response: MessageSchema;
+}
+
+export const API_SCHEMAS: ReadonlyMap<number, ApiSchemas> = new Map<number, ApiSchemas>([
+  [0, { name: 'Produce', request: ProduceRequestSchema, response: ProduceResponseSchema }],
+  [1, { name: 'Fetch', request: FetchRequestSchema, response: FetchResponseSchema }],
+  [2, { name: 'ListOffsets', request: ListOffsetsRequestSchema, response: ListOffsetsResponseSchema }],
+  [3, { name: 'Metadata', request: MetadataRequestSchema, response: MetadataResponseSchema }],
+  [8, { name: 'OffsetCommit', request: OffsetCommitRequestSchema, response: OffsetCommitResponseSchema }],
+  [9, { name: 'OffsetFetch', request: OffsetFetchRequestSchema, response: OffsetFetchResponseSchema }],
+  [10, { name: 'FindCoordinator', request: FindCoordinatorRequestSchema, response: FindCoordinatorResponseSchema }],
+  [11, { name: 'JoinGroup', request: JoinGroupRequestSchema, response: JoinGroupResponseSchema }],
+  [12, { name: 'Heartbeat', request: HeartbeatRequestSchema, response: HeartbeatResponseSchema }],
+  [13, { name: 'LeaveGroup', request: LeaveGroupRequestSchema, response: LeaveGroupResponseSchema }],
+  [14, { name: 'SyncGroup', request: SyncGroupRequestSchema, response: SyncGroupResponseSchema }],
+  [15, { name: 'DescribeGroups', request: DescribeGroupsRequestSchema, response: DescribeGroupsResponseSchema }],
+  [16, { name: 'ListGroups', request: ListGroupsRequestSchema, response: ListGroupsResponseSchema }],
+  [17, { name: 'SaslHandshake', request: SaslHandshakeRequestSchema, response: SaslHandshakeResponseSchema }],
+  [18, { name: 'ApiVersions', request: ApiVersionsRequestSchema, response: ApiVersionsResponseSchema }],
+  [19, { name: 'CreateTopics', request: CreateTopicsRequestSchema, response: CreateTopicsResponseSchema }],
+  [20, { name: 'DeleteTopics', request: DeleteTopicsRequestSchema, response: DeleteTopicsResponseSchema }],
+  [21, { name: 'DeleteRecords', request: DeleteRecordsRequestSchema, response: DeleteRecordsResponseSchema }],
+  [22, { name: 'InitProducerId', request: InitProducerIdRequestSchema, response: InitProducerIdResponseSchema }],
+  [23, { name: 'OffsetForLeaderEpoch', request: OffsetForLeaderEpochRequestSchema, response: OffsetForLeaderEpochResponseSchema }],
+  [24, { name: 'AddPartitionsToTxn', request: AddPartitionsToTxnRequestSchema, response: AddPartitionsToTxnResponseSchema }],
+  [25, { name: 'AddOffsetsToTxn', request: AddOffsetsToTxnRequestSchema, response: AddOffsetsToTxnResponseSchema }],
+  [26, { name: 'EndTxn', request: EndTxnRequestSchema, response: EndTxnResponseSchema }],
+  [28, { name: 'TxnOffsetCommit', request: TxnOffsetCommitRequestSchema, response: TxnOffsetCommitResponseSchema }],
+  [29, { name: 'DescribeAcls', request: DescribeAclsRequestSchema, response: DescribeAclsResponseSchema }],
+  [30, { name: 'CreateAcls', request: CreateAclsRequestSchema, response: CreateAclsResponseSchema }],
+  [31, { name: 'DeleteAcls', request: DeleteAclsRequestSchema, response: DeleteAclsResponseSchema }],
+  [32, { name: 'DescribeConfigs', request: DescribeConfigsRequestSchema, response: DescribeConfigsResponseSchema }],
+  [33, { name: 'AlterConfigs', request: AlterConfigsRequestSchema, response: AlterConfigsResponseSchema }],
+  [35, { name: 'DescribeLogDirs', request: DescribeLogDirsRequestSchema, response: DescribeLogDirsResponseSchema }],
+  [36, { name: 'SaslAuthenticate', request: SaslAuthenticateRequestSchema, response: SaslAuthenticateResponseSchema }],
+  [37, { name: 'CreatePartitions', request: CreatePartitionsRequestSchema, response: CreatePartitionsResponseSchema }],
+  [42, { name: 'DeleteGroups', request: DeleteGroupsRequestSchema, response: DeleteGroupsResponseSchema }],
+  [44, { name: 'IncrementalAlterConfigs', request: IncrementalAlterConfigsRequestSchema, response: IncrementalAlterConfigsResponseSchema }],
+  [47, { name: 'OffsetDelete', request: OffsetDeleteRequestSchema, response: OffsetDeleteResponseSchema }],
+  [60, { name: 'DescribeCluster', request: DescribeClusterRequestSchema, response: DescribeClusterResponseSchema }],
+  [61, { name: 'DescribeProducers', request: DescribeProducersRequestSchema, response: DescribeProducersResponseSchema }],
+  [65, { name: 'DescribeTransactions', request: DescribeTransactionsRequestSchema, response: DescribeTransactionsResponseSchema }],
+  [66, { name: 'ListTransactions', request: ListTransactionsRequestSchema, response: ListTransactionsResponseSchema }],
+]);
+
+export function apiName(apiKey: number): string {
+  return API_SCHEMAS.get(apiKey)?.name ?? `ApiKey${apiKey}`;
+}
