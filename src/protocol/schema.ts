@@ -216,7 +216,7 @@ function sameAsDefault(f: FieldSchema, version: number): (v: unknown) => boolean
 
 /** Compiles one struct (or the message body) for one version. */
 export function compileStruct(fields: readonly FieldSchema[], version: number, flexible: boolean): { encode: Encode; decode: Decode } {
-  const present: Array<{ name: string; codec: ValueCodec }> = [];
+  const present: Array<{ name: string; codec: ValueCodec; fallback: unknown }> = [];
   const tagged: TaggedField[] = [];
   const absent: FieldSchema[] = [];
   for (const f of fields) {
@@ -227,14 +227,18 @@ export function compileStruct(fields: readonly FieldSchema[], version: number, f
     if (flexible && inRange(f.tagged, version)) {
       tagged.push({ tag: f.tag ?? 0, name: f.name, codec: fieldCodec(f, version, true), isDefault: sameAsDefault(f, version) });
     } else {
-      present.push({ name: f.name, codec: fieldCodec(f, version, flexible) });
+      present.push({ name: f.name, codec: fieldCodec(f, version, flexible), fallback: defaultValue(f, version) });
     }
   }
   tagged.sort((a, b) => a.tag - b.tag);
   const byTag = new Map(tagged.map((t) => [t.tag, t]));
 
   const encode: Encode = (w, v) => {
-    for (const p of present) p.codec.enc(w, v[p.name]);
+    for (const p of present) {
+      const value = v[p.name];
+      // A field left out of the object takes its declared default (e.g. preferred replica -1).
+      p.codec.enc(w, value === undefined ? p.fallback : value);
+    }
     if (!flexible) return;
     const toWrite = tagged.filter((t) => !t.isDefault(v[t.name]));
     w.uvarint(toWrite.length);

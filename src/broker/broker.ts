@@ -1,0 +1,189 @@
+/**
+ * A Samsa broker: as a server (`samsa server start`) or embedded in a Node process
+ * (`await Broker.start({ port: 0 })`). Start-up order: config → log dirs and meta.properties →
+ * metadata store → partition logs (recovery) → listeners → background tasks. Stop is the reverse.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { SystemClock, type Clock } from '../platform/clock.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { buildBrokerConfig, readPropertiesFile, type BrokerConfig, type Listener } from '../cluster/config.js';
+import { LocalMetadataStore } from '../cluster/metadata-store.js';
+import { ReplicaManager } from '../cluster/replica-manager.js';
+import { TopicManager } from '../cluster/topics.js';
+import { LogManager, ensureMetaProperties } from '../storage/log-manager.js';
+import { logConfigFor } from '../cluster/topic-config.js';
+import { Connection } from './connection.js';
+import { buildHandlers } from './handlers/index.js';
+import type { BrokerContext, Handler } from './handler.js';
+
+export interface BrokerOptions {
+  /** Port for the PLAINTEXT listener; 0 picks a free one. Overrides `listeners`. */
+  port?: number;
+  /** Host to bind and advertise with `port` (default 127.0.0.1). */
+  host?: string;
+  /** Data directory (`log.dirs`); when absent a fresh temporary directory is used and removed on stop. */
+  dataDir?: string;
+  /** Kafka `server.properties` keys, e.g. `{ 'num.partitions': '3' }`. */
+  config?: Record<string, string>;
+  /** A clock to drive time-based behaviour in tests (e.g. a `ManualClock`). */
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export class Broker {
+  private readonly servers: Server[] = [];
+  private readonly connections = new Set<Connection>();
+  private readonly boundPorts = new Map<string, number>();
+  private stopped = false;
+  private signalStop!: () => void;
+  private context!: BrokerContext;
+  private handlers!: Map<number, Handler>;
+
+  private constructor(
+    readonly config: BrokerConfig,
+    readonly clock: Clock,
+    readonly logger: Logger,
+    private readonly tempDir: string | null,
+    private readonly logs: LogManager,
+    private readonly store: LocalMetadataStore,
+    readonly topics: TopicManager,
+    readonly clusterId: string,
+  ) {}
+
+  static async start(opts: BrokerOptions = {}): Promise<Broker> {
+    const given: Record<string, string> = { ...(opts.config ?? {}) };
+    const tempDir = opts.dataDir === undefined && given['log.dirs'] === undefined ? await mkdtemp(join(tmpdir(), 'samsa-')) : null;
+    if (opts.dataDir !== undefined) given['log.dirs'] = opts.dataDir;
+    else if (tempDir !== null) given['log.dirs'] = tempDir;
+    if (opts.port !== undefined) {
+      const host = opts.host ?? '127.0.0.1';
+      given.listeners = `PLAINTEXT://${host.includes(':') ? `[${host}]` : host}:${opts.port}`;
+      if (opts.config?.['advertised.listeners'] === undefined) delete given['advertised.listeners'];
+    }
+    const config = buildBrokerConfig(given);
+    const clock = opts.clock ?? new SystemClock();
+    const logger = opts.logger ?? createLogger();
+    try {
+      config.logDirs = config.logDirs.map((d) => resolve(d));
+      for (const d of config.logDirs) await mkdir(d, { recursive: true });
+      const clusterId = await ensureMetaProperties(config.logDirs[0]!, config.nodeId);
+      for (const d of config.logDirs.slice(1)) await ensureMetaProperties(d, config.nodeId, clusterId);
+      const store = await LocalMetadataStore.open(config.logDirs[0]!, logger);
+      const logs = await LogManager.open({ logDirs: config.logDirs, clock, logger, defaultConfig: logConfigFor(config, {}) });
+      const replicas = new ReplicaManager(logs, clock, logger);
+      const topics = new TopicManager(store, replicas, config, logger);
+      await topics.openAll();
+      const broker = new Broker(config, clock, logger, tempDir, logs, store, topics, clusterId);
+      await broker.listen(replicas);
+      logs.startBackgroundTasks({ retentionCheckIntervalMs: config.retentionCheckIntervalMs });
+      return broker;
+    } catch (err) {
+      if (tempDir !== null) await rm(tempDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  private async listen(replicas: ReplicaManager): Promise<void> {
+    const stopping = new Promise<void>((resolve) => (this.signalStop = resolve));
+    const self = this;
+    this.handlers = buildHandlers();
+    this.context = {
+      config: this.config,
+      nodeId: this.config.nodeId,
+      clusterId: this.clusterId,
+      clock: this.clock,
+      logger: this.logger,
+      topics: this.topics,
+      replicas,
+      stopping,
+      advertised(listenerName: string): Listener {
+        const l = self.config.advertisedListeners.find((a) => a.name === listenerName) ?? self.config.advertisedListeners[0]!;
+        // A listener bound to port 0 advertises the port it actually got.
+        const port = l.port === 0 ? (self.boundPorts.get(l.name) ?? 0) : l.port;
+        const host = l.host === '' || l.host === '0.0.0.0' || l.host === '::' ? 'localhost' : l.host;
+        return { name: l.name, host, port };
+      },
+    };
+    for (const l of this.config.listeners) {
+      const server = createServer((socket) => this.accept(socket, l.name));
+      await new Promise<void>((resolveListen, reject) => {
+        server.once('error', reject);
+        server.listen({ port: l.port, host: l.host === '' ? undefined : l.host }, () => {
+          server.off('error', reject);
+          resolveListen();
+        });
+      });
+      server.on('error', (err) => this.logger.error('listener error', { listener: l.name, err }));
+      const addr = server.address();
+      if (addr !== null && typeof addr === 'object') this.boundPorts.set(l.name, addr.port);
+      this.servers.push(server);
+    }
+  }
+
+  private accept(socket: Socket, listenerName: string): void {
+    if (this.stopped) {
+      socket.destroy();
+      return;
+    }
+    const conn = new Connection(socket, {
+      broker: this.context,
+      handlers: this.handlers,
+      listenerName,
+      onClose: (c) => this.connections.delete(c),
+    });
+    this.connections.add(conn);
+  }
+
+  /** The port the first listener is bound to. */
+  get port(): number {
+    return this.boundPorts.get(this.config.listeners[0]!.name) ?? 0;
+  }
+
+  /** `host:port` to hand to a client as its bootstrap servers. */
+  get bootstrap(): string {
+    const l = this.context.advertised(this.config.listeners[0]!.name);
+    return `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`;
+  }
+
+  get dataDir(): string {
+    return this.config.logDirs[0]!;
+  }
+
+  /** Stops listening, ends every connection, flushes and closes the logs. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.signalStop();
+    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    for (const c of [...this.connections]) c.close();
+    await this.logs.close();
+    await this.store.close();
+    if (this.tempDir !== null) await rm(this.tempDir, { recursive: true, force: true });
+  }
+}
+
+/** Starts a broker from a `server.properties` file and overrides, stopping cleanly on SIGTERM/SIGINT. */
+export async function startServer(configFile?: string, overrides: Record<string, string> = {}): Promise<Broker> {
+  const fromFile = configFile !== undefined ? readPropertiesFile(configFile) : {};
+  const logger = createLogger((process.env.SAMSA_LOG_LEVEL as Parameters<typeof createLogger>[0]) ?? 'info');
+  const broker = await Broker.start({ config: { ...fromFile, ...overrides }, logger });
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    broker.stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error('shutdown failed', { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  return broker;
+}

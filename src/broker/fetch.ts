@@ -1,0 +1,93 @@
+/**
+ * Reading a fetch's partitions and waiting for data (long poll). A fetch waits until at least
+ * `minBytes` are available or `maxWaitMs` passes, woken early by any append to a partition it
+ * asked for; it always ends, with whatever it has.
+ */
+import { ErrorCode } from '../protocol/errors.js';
+import { StorageError } from '../storage/errors.js';
+import { partitionKey } from '../cluster/replica-manager.js';
+import type { BrokerContext } from './handler.js';
+
+export const ISOLATION_READ_COMMITTED = 1;
+
+export interface PartitionFetch {
+  topic: string;
+  partition: number;
+  fetchOffset: number;
+  partitionMaxBytes: number;
+}
+
+export interface PartitionFetchResult {
+  topic: string;
+  partition: number;
+  errorCode: number;
+  highWatermark: number;
+  lastStableOffset: number;
+  logStartOffset: number;
+  records: Buffer | null;
+}
+
+export interface FetchSpec {
+  partitions: PartitionFetch[];
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  isolationLevel: number;
+}
+
+async function readOnce(broker: BrokerContext, spec: FetchSpec): Promise<{ results: PartitionFetchResult[]; bytes: number; errors: boolean }> {
+  let bytes = 0;
+  let errors = false;
+  const results: PartitionFetchResult[] = [];
+  for (const p of spec.partitions) {
+    const base = { topic: p.topic, partition: p.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: null };
+    const log = broker.replicas.log(p.topic, p.partition);
+    if (log === undefined) {
+      results.push({ ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+      errors = true;
+      continue;
+    }
+    // With one broker every appended record is committed; the stable offset equals the high
+    // watermark until transactions exist.
+    const hw = log.highWatermark;
+    const budget = Math.min(p.partitionMaxBytes, Math.max(0, spec.maxBytes - bytes));
+    try {
+      if (p.fetchOffset < log.logStartOffset || p.fetchOffset > log.logEndOffset) throw new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, 'offset out of range');
+      const read = budget === 0 && bytes > 0 ? null : await log.read(p.fetchOffset, budget, { maxOffset: hw, minOneBatch: bytes === 0 });
+      const records = read?.records ?? Buffer.alloc(0);
+      bytes += records.length;
+      results.push({ ...base, errorCode: 0, highWatermark: hw, lastStableOffset: hw, logStartOffset: log.logStartOffset, records });
+    } catch (err) {
+      if (!(err instanceof StorageError)) throw err;
+      errors = true;
+      results.push({ ...base, errorCode: err.code, highWatermark: hw, lastStableOffset: hw, logStartOffset: log.logStartOffset });
+    }
+  }
+  return { results, bytes, errors };
+}
+
+/** Reads, and if there is not yet enough data, waits for appends until the deadline. */
+export async function fetchPartitions(broker: BrokerContext, spec: FetchSpec): Promise<PartitionFetchResult[]> {
+  const deadline = broker.clock.now() + Math.max(0, spec.maxWaitMs);
+  const keys = spec.partitions.map((p) => partitionKey(p.topic, p.partition));
+  for (;;) {
+    // Listen before reading so an append between the read and the wait is not missed.
+    let wake!: () => void;
+    const appended = new Promise<void>((resolve) => (wake = resolve));
+    const cancel = broker.replicas.onAppend(keys, wake);
+    try {
+      const { results, bytes, errors } = await readOnce(broker, spec);
+      const left = deadline - broker.clock.now();
+      if (bytes >= spec.minBytes || errors || left <= 0 || keys.length === 0) return results;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, left);
+      });
+      await Promise.race([appended, timedOut, broker.stopping]);
+      clearTimeout(timer);
+      if (broker.clock.now() >= deadline) return (await readOnce(broker, spec)).results;
+    } finally {
+      cancel();
+    }
+  }
+}

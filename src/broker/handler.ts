@@ -1,0 +1,40 @@
+/** What a request handler sees and returns. One API, one handler file in ./handlers. */
+import type { RequestHeader } from '../protocol/headers.js';
+import type { MessageSchema } from '../protocol/schema.js';
+import type { Clock } from '../platform/clock.js';
+import type { Logger } from '../util/logger.js';
+import type { BrokerConfig, Listener } from '../cluster/config.js';
+import type { TopicManager } from '../cluster/topics.js';
+import type { ReplicaManager } from '../cluster/replica-manager.js';
+
+/** The broker's state that handlers work on. */
+export interface BrokerContext {
+  readonly config: BrokerConfig;
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly topics: TopicManager;
+  readonly replicas: ReplicaManager;
+  /** The advertised listener that clients on `listenerName` should use. */
+  advertised(listenerName: string): Listener;
+  /** Resolves when the broker begins to shut down, so long waits can end early. */
+  readonly stopping: Promise<void>;
+}
+
+export interface RequestContext {
+  readonly broker: BrokerContext;
+  readonly header: RequestHeader;
+  readonly listenerName: string;
+  readonly clientHost: string;
+}
+
+export interface Handler<Req = any, Resp = any> {
+  readonly apiKey: number;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  readonly request: MessageSchema;
+  readonly response: MessageSchema;
+  /** Returns the response body, or null when the request takes no response (acks=0 produce). */
+  handle(ctx: RequestContext, request: Req, version: number): Promise<Resp | null>;
+}

@@ -1,0 +1,43 @@
+// ListOffsets (key 2), versions 1–7.
+// v1+: one offset per partition by timestamp: -1 latest, -2 earliest, or the first offset whose
+// timestamp is at or after the given time (via the time index). v2+: isolation level.
+// v4+: leader epoch (0: one broker). v6+: flexible. v7+: -3 = offset of the max timestamp.
+import { ErrorCode } from '../../protocol/errors.js';
+import { ListOffsetsRequestSchema, ListOffsetsResponseSchema, type ListOffsetsRequest, type ListOffsetsResponse, type ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/messages/02-list-offsets.js';
+import type { Handler } from '../handler.js';
+
+const LATEST = -1;
+const EARLIEST = -2;
+const MAX_TIMESTAMP = -3;
+
+export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse> = {
+  apiKey: 2,
+  minVersion: 1,
+  maxVersion: 7,
+  request: ListOffsetsRequestSchema,
+  response: ListOffsetsResponseSchema,
+  async handle(ctx, req, version) {
+    const topics = await Promise.all(
+      req.topics.map(async (t) => ({
+        name: t.name,
+        partitions: await Promise.all(
+          t.partitions.map(async (p): Promise<ListOffsetsResponseListOffsetsPartitionResponse> => {
+            const out = { partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
+            const log = ctx.broker.replicas.log(t.name, p.partitionIndex);
+            if (log === undefined) return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+            if (p.timestamp === LATEST) return { ...out, offset: log.highWatermark, leaderEpoch: 0 };
+            if (p.timestamp === EARLIEST) return { ...out, offset: log.logStartOffset, leaderEpoch: 0 };
+            if (p.timestamp === MAX_TIMESTAMP && version >= 7) {
+              const m = log.maxTimestampOffset();
+              return m === null ? out : { ...out, offset: m.offset, timestamp: m.timestamp, leaderEpoch: 0 };
+            }
+            if (p.timestamp < 0) return { ...out, errorCode: ErrorCode.INVALID_REQUEST };
+            const found = await log.offsetForTimestamp(p.timestamp);
+            return found === null ? out : { ...out, offset: found.offset, timestamp: found.timestamp, leaderEpoch: 0 };
+          }),
+        ),
+      })),
+    );
+    return { throttleTimeMs: 0, topics };
+  },
+};

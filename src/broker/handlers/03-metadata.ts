@@ -1,0 +1,85 @@
+// Metadata (key 3), versions 0–9.
+// v0: an empty topic list means all topics. v1+: null means all, empty means none; controller
+// id and internal flag. v2+: cluster id. v4+: allow_auto_topic_creation. v5+: offline replicas.
+// v7+: leader epoch. v8+: authorized operations (reported as not requested: -2147483648).
+// v9+: flexible. Not served: v10+ (topic ids come with Fetch 13+, all together).
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { MetadataRequestSchema, MetadataResponseSchema, type MetadataRequest, type MetadataResponse, type MetadataResponseTopic } from '../../protocol/messages/03-metadata.js';
+import { topicNameError, isInternalTopic } from '../../cluster/topic-names.js';
+import type { TopicMetadata } from '../../cluster/metadata-store.js';
+import type { Handler, RequestContext } from '../handler.js';
+
+const AUTHORIZED_OPERATIONS_NOT_REQUESTED = -2147483648;
+
+function describe(ctx: RequestContext, t: TopicMetadata): MetadataResponseTopic {
+  const node = ctx.broker.nodeId;
+  return {
+    errorCode: 0,
+    name: t.name,
+    topicId: t.topicId,
+    isInternal: isInternalTopic(t.name),
+    partitions: Array.from({ length: t.partitions }, (_, p) => ({
+      errorCode: 0,
+      partitionIndex: p,
+      leaderId: node,
+      leaderEpoch: 0,
+      replicaNodes: [node],
+      isrNodes: [node],
+      offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED,
+  };
+}
+
+function missing(name: string, errorCode: number): MetadataResponseTopic {
+  return { errorCode, name, topicId: '', isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
+}
+
+export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
+  apiKey: 3,
+  minVersion: 0,
+  maxVersion: 9,
+  request: MetadataRequestSchema,
+  response: MetadataResponseSchema,
+  async handle(ctx, req, version) {
+    const { broker } = ctx;
+    const listener = broker.advertised(ctx.listenerName);
+    const all = req.topics === null || (version === 0 && req.topics.length === 0);
+    const topics: MetadataResponseTopic[] = [];
+    if (all) {
+      for (const t of broker.topics.all()) topics.push(describe(ctx, t));
+    } else {
+      const allowAuto = version < 4 || req.allowAutoTopicCreation;
+      for (const { name } of req.topics ?? []) {
+        if (name === null) continue;
+        const t = broker.topics.get(name);
+        if (t !== undefined) topics.push(describe(ctx, t));
+        else topics.push(missing(name, await autoCreate(ctx, name, allowAuto)));
+      }
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: broker.nodeId, host: listener.host, port: listener.port, rack: null }],
+      clusterId: broker.clusterId,
+      controllerId: broker.nodeId,
+      topics,
+      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED,
+    };
+  },
+};
+
+/** Kafka starts creating an unknown topic and answers LEADER_NOT_AVAILABLE until it is ready. */
+async function autoCreate(ctx: RequestContext, name: string, allowed: boolean): Promise<number> {
+  const { topics, config, logger } = ctx.broker;
+  if (topicNameError(name) !== null) return ErrorCode.INVALID_TOPIC_EXCEPTION;
+  if (topics.isCreating(name)) return ErrorCode.LEADER_NOT_AVAILABLE;
+  if (!allowed || !config.autoCreateTopicsEnable || isInternalTopic(name)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  try {
+    topics.create({ name, numPartitions: -1, replicationFactor: -1, configs: {} }).catch((err) => {
+      logger.error('auto-creating a topic failed', { topic: name, err });
+    });
+    return ErrorCode.LEADER_NOT_AVAILABLE;
+  } catch (err) {
+    return err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+  }
+}

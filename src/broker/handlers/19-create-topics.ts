@@ -1,0 +1,51 @@
+// CreateTopics (key 19), versions 2–7.
+// v2–v3: create with partitions, replication factor and configs; validate_only.
+// v4+: -1 partitions / replication factor take the broker's defaults. v5+: flexible, and the
+// reply carries partitions, replication factor and configs. v7+: the topic id.
+// Not done: manual replica assignments are refused with INVALID_REQUEST (one broker).
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { CreateTopicsRequestSchema, CreateTopicsResponseSchema, type CreateTopicsRequest, type CreateTopicsResponse, type CreateTopicsResponseCreatableTopicResult } from '../../protocol/messages/19-create-topics.js';
+import type { Handler } from '../handler.js';
+import { describeTopicConfigs } from '../topic-configs.js';
+
+export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsResponse> = {
+  apiKey: 19,
+  minVersion: 2,
+  maxVersion: 7,
+  request: CreateTopicsRequestSchema,
+  response: CreateTopicsResponseSchema,
+  async handle(ctx, req) {
+    const { topics } = ctx.broker;
+    const seen = new Map<string, number>();
+    for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+    const results = await Promise.all(
+      req.topics.map(async (t): Promise<CreateTopicsResponseCreatableTopicResult> => {
+        const result: CreateTopicsResponseCreatableTopicResult = {
+          name: t.name, topicId: '', errorCode: 0, errorMessage: null, topicConfigErrorCode: 0,
+          numPartitions: -1, replicationFactor: -1, configs: null,
+        };
+        try {
+          if ((seen.get(t.name) ?? 0) > 1) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Create topics request from client contains topic ${t.name} more than once.`);
+          if (t.assignments.length > 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Manual replica assignments are not supported by this single broker.');
+          const configs: Record<string, string> = {};
+          for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
+          const spec = { name: t.name, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor, configs };
+          if (req.validateOnly) {
+            const v = topics.validate(spec);
+            Object.assign(result, { numPartitions: v.partitions, replicationFactor: v.replicationFactor });
+          } else {
+            const created = await topics.create(spec);
+            Object.assign(result, { topicId: created.topicId, numPartitions: created.partitions, replicationFactor: 1 });
+          }
+          result.configs = describeTopicConfigs(ctx.broker.config, configs);
+        } catch (err) {
+          if (!(err instanceof KafkaError)) throw err;
+          result.errorCode = err.code;
+          result.errorMessage = err.message;
+        }
+        return result;
+      }),
+    );
+    return { throttleTimeMs: 0, topics: results };
+  },
+};

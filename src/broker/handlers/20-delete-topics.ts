@@ -1,0 +1,36 @@
+// DeleteTopics (key 20), versions 1–6.
+// v1–v3: by name. v4+: flexible. v5+: error messages. v6+: topics by name or by id.
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { ZERO_UUID_STRING } from '../../protocol/writer.js';
+import { DeleteTopicsRequestSchema, DeleteTopicsResponseSchema, type DeleteTopicsRequest, type DeleteTopicsResponse, type DeleteTopicsResponseDeletableTopicResult } from '../../protocol/messages/20-delete-topics.js';
+import type { Handler } from '../handler.js';
+
+export const deleteTopicsHandler: Handler<DeleteTopicsRequest, DeleteTopicsResponse> = {
+  apiKey: 20,
+  minVersion: 1,
+  maxVersion: 6,
+  request: DeleteTopicsRequestSchema,
+  response: DeleteTopicsResponseSchema,
+  async handle(ctx, req, version) {
+    const { topics } = ctx.broker;
+    const wanted = version >= 6 ? req.topics : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID_STRING }));
+    const responses = await Promise.all(
+      wanted.map(async (w): Promise<DeleteTopicsResponseDeletableTopicResult> => {
+        let name = w.name;
+        if (name === null || name === '') {
+          name = [...topics.all()].find((t) => t.topicId === w.topicId)?.name ?? null;
+          if (name === null) return { name: null, topicId: w.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: 'This server does not host this topic ID.' };
+        }
+        const topicId = topics.get(name)?.topicId ?? ZERO_UUID_STRING;
+        try {
+          await topics.delete(name);
+          return { name, topicId, errorCode: 0, errorMessage: null };
+        } catch (err) {
+          if (!(err instanceof KafkaError)) throw err;
+          return { name, topicId, errorCode: err.code, errorMessage: err.message };
+        }
+      }),
+    );
+    return { throttleTimeMs: 0, responses };
+  },
+};

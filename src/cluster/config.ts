@@ -1,0 +1,173 @@
+/**
+ * Broker configuration: Kafka's `server.properties` keys with Kafka's defaults (apart from
+ * `log.dirs`, `./data`, and `listeners`, localhost, so a first start is private and local).
+ */
+import { readFileSync } from 'node:fs';
+
+export interface Listener {
+  name: string;
+  host: string;
+  port: number;
+}
+
+export interface BrokerConfig {
+  nodeId: number;
+  listeners: Listener[];
+  advertisedListeners: Listener[];
+  logDirs: string[];
+  numPartitions: number;
+  defaultReplicationFactor: number;
+  autoCreateTopicsEnable: boolean;
+  deleteTopicEnable: boolean;
+  messageMaxBytes: number;
+  socketRequestMaxBytes: number;
+  retentionMs: number;
+  retentionBytes: number;
+  retentionCheckIntervalMs: number;
+  segmentBytes: number;
+  segmentMs: number;
+  segmentIndexBytes: number;
+  indexIntervalBytes: number;
+  flushIntervalMessages: number;
+  flushIntervalMs: number;
+  messageTimestampType: 'CreateTime' | 'LogAppendTime';
+  compressionType: string;
+  cleanupPolicy: string;
+  minInsyncReplicas: number;
+  fileDeleteDelayMs: number;
+  /** Every key as given, for DescribeConfigs and for keys other parts read. */
+  raw: Record<string, string>;
+}
+
+/** Kafka's value for "no limit" on flush interval keys (Long.MAX_VALUE), as a safe JS number. */
+const NO_FLUSH_LIMIT = Number.MAX_SAFE_INTEGER;
+
+export const BROKER_DEFAULTS: Record<string, string> = {
+  'node.id': '1',
+  listeners: 'PLAINTEXT://localhost:9092',
+  'log.dirs': './data',
+  'num.partitions': '1',
+  'default.replication.factor': '1',
+  'auto.create.topics.enable': 'true',
+  'delete.topic.enable': 'true',
+  'message.max.bytes': '1048588',
+  'socket.request.max.bytes': '104857600',
+  'log.retention.hours': '168',
+  'log.retention.bytes': '-1',
+  'log.retention.check.interval.ms': '300000',
+  'log.segment.bytes': '1073741824',
+  'log.roll.hours': '168',
+  'log.index.size.max.bytes': '10485760',
+  'log.index.interval.bytes': '4096',
+  'log.message.timestamp.type': 'CreateTime',
+  'compression.type': 'producer',
+  'log.cleanup.policy': 'delete',
+  'min.insync.replicas': '1',
+  'log.segment.delete.delay.ms': '60000',
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses Java-properties text: `key=value` or `key: value`, `#`/`!` comments, `\` continuations. */
+export function parseProperties(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!.trim();
+    while (line.endsWith('\\') && i + 1 < lines.length) line = line.slice(0, -1) + lines[++i]!.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
+    if (m) out[m[1]!] = m[2]!;
+    else out[line] = '';
+  }
+  return out;
+}
+
+export function readPropertiesFile(path: string): Record<string, string> {
+  try {
+    return parseProperties(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+}
+
+export function parseListeners(value: string, key: string): Listener[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => {
+      const m = /^([A-Za-z0-9_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(s);
+      if (!m) throw new ConfigError(`${key}: '${s}' is not NAME://host:port (e.g. PLAINTEXT://localhost:9092)`);
+      const port = Number(m[3]);
+      if (port > 65535) throw new ConfigError(`${key}: port ${port} is out of range 0-65535`);
+      return { name: m[1]!, host: m[2]!.replace(/^\[|\]$/g, ''), port };
+    });
+}
+
+function int(props: Record<string, string>, key: string): number {
+  const v = props[key]!;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n)) throw new ConfigError(`${key}: '${v}' is not an integer`);
+  return n;
+}
+
+function bool(props: Record<string, string>, key: string): boolean {
+  const v = props[key]!.trim().toLowerCase();
+  if (v !== 'true' && v !== 'false') throw new ConfigError(`${key}: '${props[key]}' is not true or false`);
+  return v === 'true';
+}
+
+/** The first of several keys that is set, as Kafka resolves ms/minutes/hours variants. */
+function firstMs(props: Record<string, string>, keys: Array<[string, number]>): number {
+  for (const [key, scale] of keys) if (props[key] !== undefined) return int(props, key) * scale;
+  return -1;
+}
+
+/** Builds the broker config from given keys over Kafka's defaults. Throws ConfigError on bad values. */
+export function buildBrokerConfig(given: Record<string, string>): BrokerConfig {
+  const props = { ...BROKER_DEFAULTS, ...given };
+  if (given['broker.id'] !== undefined && given['node.id'] === undefined) props['node.id'] = given['broker.id'];
+  const listeners = parseListeners(props.listeners!, 'listeners');
+  if (listeners.length === 0) throw new ConfigError('listeners: at least one listener is needed');
+  const advertised = props['advertised.listeners'] ? parseListeners(props['advertised.listeners'], 'advertised.listeners') : listeners;
+  const retentionMs = firstMs(props, [['log.retention.ms', 1], ['log.retention.minutes', 60_000], ['log.retention.hours', 3_600_000]]);
+  const segmentMs = firstMs(props, [['log.roll.ms', 1], ['log.roll.hours', 3_600_000]]);
+  const ts = props['log.message.timestamp.type']!;
+  if (ts !== 'CreateTime' && ts !== 'LogAppendTime')
+    throw new ConfigError(`log.message.timestamp.type: '${ts}' must be CreateTime or LogAppendTime`);
+  const cfg: BrokerConfig = {
+    nodeId: int(props, 'node.id'),
+    listeners,
+    advertisedListeners: advertised,
+    logDirs: props['log.dirs']!.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    numPartitions: int(props, 'num.partitions'),
+    defaultReplicationFactor: int(props, 'default.replication.factor'),
+    autoCreateTopicsEnable: bool(props, 'auto.create.topics.enable'),
+    deleteTopicEnable: bool(props, 'delete.topic.enable'),
+    messageMaxBytes: int(props, 'message.max.bytes'),
+    socketRequestMaxBytes: int(props, 'socket.request.max.bytes'),
+    retentionMs,
+    retentionBytes: int(props, 'log.retention.bytes'),
+    retentionCheckIntervalMs: int(props, 'log.retention.check.interval.ms'),
+    segmentBytes: int(props, 'log.segment.bytes'),
+    segmentMs,
+    segmentIndexBytes: int(props, 'log.index.size.max.bytes'),
+    indexIntervalBytes: int(props, 'log.index.interval.bytes'),
+    flushIntervalMessages: props['log.flush.interval.messages'] ? int(props, 'log.flush.interval.messages') : NO_FLUSH_LIMIT,
+    flushIntervalMs: props['log.flush.interval.ms'] ? int(props, 'log.flush.interval.ms') : NO_FLUSH_LIMIT,
+    messageTimestampType: ts,
+    compressionType: props['compression.type']!,
+    cleanupPolicy: props['log.cleanup.policy']!,
+    minInsyncReplicas: int(props, 'min.insync.replicas'),
+    fileDeleteDelayMs: int(props, 'log.segment.delete.delay.ms'),
+    raw: props,
+  };
+  if (cfg.logDirs.length === 0) throw new ConfigError('log.dirs: at least one directory is needed');
+  if (cfg.numPartitions < 1) throw new ConfigError('num.partitions: must be at least 1');
+  if (cfg.messageMaxBytes < 0) throw new ConfigError('message.max.bytes: must be at least 0');
+  if (cfg.socketRequestMaxBytes < 1) throw new ConfigError('socket.request.max.bytes: must be at least 1');
+  return cfg;
+}

@@ -1,0 +1,130 @@
+/**
+ * The metadata of a single broker (topics, their ids, partition counts and configs), kept as a
+ * log of JSON records in the data directory. State changes in memory in one synchronous turn,
+ * then the record is appended and fsynced before the caller hears it is done; on open the log is
+ * replayed and rewritten as a compact snapshot (temp file + rename, so a crash leaves one or the
+ * other).
+ */
+import { open, readFile, rename, mkdir, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../util/logger.js';
+
+export interface TopicMetadata {
+  name: string;
+  /** Kafka's text form of the topic's UUID. */
+  topicId: string;
+  partitions: number;
+  configs: Record<string, string>;
+}
+
+type MetadataRecord =
+  | { type: 'topic'; topic: TopicMetadata }
+  | { type: 'delete-topic'; name: string };
+
+const FILE_NAME = 'samsa-metadata.jsonl';
+
+/** A random topic id: 16 bytes, never all zero (zero means "no id" on the wire). */
+export function newTopicId(): string {
+  for (;;) {
+    const b = randomBytes(16);
+    if (b.some((x) => x !== 0)) return b.toString('base64url');
+  }
+}
+
+export class LocalMetadataStore {
+  private readonly byName = new Map<string, TopicMetadata>();
+  private file: FileHandle | null = null;
+  private chain: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly path: string,
+    private readonly logger: Logger,
+  ) {}
+
+  static async open(dir: string, logger: Logger): Promise<LocalMetadataStore> {
+    await mkdir(dir, { recursive: true });
+    const store = new LocalMetadataStore(join(dir, FILE_NAME), logger);
+    await store.load();
+    return store;
+  }
+
+  private async load(): Promise<void> {
+    let text = '';
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (line.trim() === '') continue;
+      try {
+        this.replay(JSON.parse(line) as MetadataRecord);
+      } catch {
+        // Only the last line can be torn by a crash mid-append; anything else is damage.
+        if (i < lines.length - 2) throw new Error(`${this.path}: line ${i + 1} is not a valid metadata record`);
+        this.logger.warn('dropping a torn record at the end of the metadata log', { path: this.path, line: i + 1 });
+      }
+    }
+    await this.writeSnapshot();
+    this.file = await open(this.path, 'a');
+  }
+
+  private replay(rec: MetadataRecord): void {
+    if (rec.type === 'topic') this.byName.set(rec.topic.name, rec.topic);
+    else if (rec.type === 'delete-topic') this.byName.delete(rec.name);
+  }
+
+  private async writeSnapshot(): Promise<void> {
+    const tmp = `${this.path}.tmp`;
+    const fh = await open(tmp, 'w');
+    try {
+      const text = [...this.byName.values()].map((t) => JSON.stringify({ type: 'topic', topic: t }) + '\n').join('');
+      await fh.writeFile(text);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.path);
+  }
+
+  private persist(rec: MetadataRecord): Promise<void> {
+    const line = JSON.stringify(rec) + '\n';
+    const next = this.chain.then(async () => {
+      if (this.file === null) throw new Error('metadata store is closed');
+      await this.file.write(line);
+      await this.file.datasync();
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  topics(): IterableIterator<TopicMetadata> {
+    return this.byName.values();
+  }
+
+  topic(name: string): TopicMetadata | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Records a new or changed topic; resolves once the change is on disk. */
+  putTopic(topic: TopicMetadata): Promise<void> {
+    const rec: MetadataRecord = { type: 'topic', topic: { ...topic, configs: { ...topic.configs } } };
+    this.replay(rec);
+    return this.persist(rec);
+  }
+
+  deleteTopic(name: string): Promise<void> {
+    const rec: MetadataRecord = { type: 'delete-topic', name };
+    this.replay(rec);
+    return this.persist(rec);
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+    await this.file?.close();
+    this.file = null;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The partitions this broker hosts: their logs, their high watermarks, and who is waiting for
+ * new data on them. With one broker the leader is the whole ISR, so the high watermark follows
+ * the log end offset as soon as an append is written.
+ */
+import type { Clock } from '../platform/clock.js';
+import type { Logger } from '../util/logger.js';
+import { LogManager } from '../storage/log-manager.js';
+import type { PartitionLog } from '../storage/partition-log.js';
+import type { LogConfig } from '../storage/config.js';
+
+export type AppendListener = () => void;
+
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}
+
+export class ReplicaManager {
+  private readonly listeners = new Map<string, Set<AppendListener>>();
+
+  constructor(
+    readonly logs: LogManager,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  log(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(topic, partition);
+  }
+
+  async createPartition(topic: string, partition: number, config: LogConfig): Promise<PartitionLog> {
+    const log = await this.logs.getOrCreate(topic, partition, config);
+    log.highWatermark = log.logEndOffset;
+    return log;
+  }
+
+  async deletePartition(topic: string, partition: number): Promise<void> {
+    await this.logs.deletePartition(topic, partition);
+    this.wake(partitionKey(topic, partition));
+  }
+
+  /** Appends validated batches; resolves after the write (and flush, per policy). */
+  async append(log: PartitionLog, topic: string, partition: number, batches: Buffer, appendTimeMs?: number) {
+    const result = await log.append(batches, { leaderEpoch: 0, appendTimeMs });
+    if (log.highWatermark < log.logEndOffset) log.highWatermark = log.logEndOffset;
+    this.wake(partitionKey(topic, partition));
+    return result;
+  }
+
+  /** Calls `listener` at the next append to any of `keys`; returns a function that cancels it. */
+  onAppend(keys: readonly string[], listener: AppendListener): () => void {
+    for (const k of keys) {
+      let set = this.listeners.get(k);
+      if (set === undefined) this.listeners.set(k, (set = new Set()));
+      set.add(listener);
+    }
+    return () => {
+      for (const k of keys) {
+        const set = this.listeners.get(k);
+        set?.delete(listener);
+        if (set?.size === 0) this.listeners.delete(k);
+      }
+    };
+  }
+
+  private wake(key: string): void {
+    const set = this.listeners.get(key);
+    if (set === undefined) return;
+    this.listeners.delete(key);
+    for (const l of set) {
+      try {
+        l();
+      } catch (err) {
+        this.logger.error('append listener failed', { err });
+      }
+    }
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Creating and deleting topics on a single broker: validation with Kafka's error codes and
+ * messages, then the metadata record, then the partition directories.
+ */
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import type { Logger } from '../util/logger.js';
+import type { BrokerConfig } from './config.js';
+import { LocalMetadataStore, newTopicId, type TopicMetadata } from './metadata-store.js';
+import { ReplicaManager } from './replica-manager.js';
+import { collisionKey, topicNameError } from './topic-names.js';
+import { logConfigFor, topicConfigError } from './topic-config.js';
+
+/** Upper bound on partitions per topic, so one request cannot ask for millions of directories. */
+export const PARTITIONS_PER_TOPIC_MAX = 100_000;
+
+export interface CreateTopicSpec {
+  name: string;
+  /** -1 = the broker's num.partitions. */
+  numPartitions: number;
+  /** -1 = the broker's default.replication.factor. */
+  replicationFactor: number;
+  configs: Record<string, string>;
+}
+
+export class TopicManager {
+  /** Topics being created right now, so a second create answers TOPIC_ALREADY_EXISTS. */
+  private readonly creating = new Map<string, Promise<TopicMetadata>>();
+
+  constructor(
+    readonly store: LocalMetadataStore,
+    readonly replicas: ReplicaManager,
+    readonly config: BrokerConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  get(name: string): TopicMetadata | undefined {
+    return this.store.topic(name);
+  }
+
+  all(): IterableIterator<TopicMetadata> {
+    return this.store.topics();
+  }
+
+  isCreating(name: string): boolean {
+    return this.creating.has(name);
+  }
+
+  /** Checks a create request; throws KafkaError with Kafka's code and message when it is not valid. */
+  validate(spec: CreateTopicSpec): { partitions: number; replicationFactor: number } {
+    const nameError = topicNameError(spec.name);
+    if (nameError !== null) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);
+    if (this.store.topic(spec.name) !== undefined || this.creating.has(spec.name))
+      throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${spec.name}' already exists.`);
+    const key = collisionKey(spec.name);
+    for (const t of this.store.topics())
+      if (collisionKey(t.name) === key)
+        throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${spec.name}' collides with existing topic: ${t.name}`);
+    const partitions = spec.numPartitions === -1 ? this.config.numPartitions : spec.numPartitions;
+    if (partitions < 1 || partitions > PARTITIONS_PER_TOPIC_MAX)
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be between 1 and ${PARTITIONS_PER_TOPIC_MAX}; got ${partitions}.`);
+    const rf = spec.replicationFactor === -1 ? this.config.defaultReplicationFactor : spec.replicationFactor;
+    if (rf < 1) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
+    if (rf > 1)
+      throw new KafkaError(
+        ErrorCode.INVALID_REPLICATION_FACTOR,
+        `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only 1 broker(s) are registered.`,
+      );
+    for (const [k, v] of Object.entries(spec.configs)) {
+      const err = topicConfigError(k, v);
+      if (err !== null) throw new KafkaError(ErrorCode.INVALID_CONFIG, err);
+    }
+    return { partitions, replicationFactor: rf };
+  }
+
+  /** Validates and creates a topic; resolves when its metadata and partitions are on disk. */
+  create(spec: CreateTopicSpec): Promise<TopicMetadata> {
+    const { partitions } = this.validate(spec);
+    const topic: TopicMetadata = { name: spec.name, topicId: newTopicId(), partitions, configs: { ...spec.configs } };
+    const done = (async () => {
+      try {
+        await this.store.putTopic(topic);
+        const logConfig = logConfigFor(this.config, topic.configs);
+        for (let p = 0; p < partitions; p++) await this.replicas.createPartition(topic.name, p, logConfig);
+        this.logger.info('created topic', { topic: topic.name, partitions });
+        return topic;
+      } finally {
+        this.creating.delete(spec.name);
+      }
+    })();
+    this.creating.set(spec.name, done);
+    return done;
+  }
+
+  async delete(name: string): Promise<void> {
+    if (!this.config.deleteTopicEnable)
+      throw new KafkaError(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled (delete.topic.enable=false).');
+    const topic = this.store.topic(name);
+    if (topic === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic: ${name}`);
+    await this.store.deleteTopic(name);
+    for (let p = 0; p < topic.partitions; p++) await this.replicas.deletePartition(name, p);
+    this.logger.info('deleted topic', { topic: name });
+  }
+
+  /** Opens every known topic's partitions at start-up (creating directories lost on disk). */
+  async openAll(): Promise<void> {
+    for (const t of [...this.store.topics()]) {
+      const logConfig = logConfigFor(this.config, t.configs);
+      for (let p = 0; p < t.partitions; p++) {
+        if (this.replicas.log(t.name, p) === undefined) await this.replicas.createPartition(t.name, p, logConfig);
+        else this.replicas.log(t.name, p)!.updateConfig(logConfig);
+      }
+    }
+  }
+}
