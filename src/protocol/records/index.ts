@@ -1,0 +1,3 @@
+export * from './batch-header.js';
+export * from './compression.js';
+export * from './record-batch.js';
