@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# Kafka's script name: kafka-server-start.sh server.properties [--override key=value]...
+exec node "$(dirname "$0")/../dist/src/cli/main.js" server start "$@"

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * The `samsa` command: `samsa <tool> [flags]`. Each tool lives in its own file and is loaded only
+ * when asked for, so `samsa topics` never loads the broker.
+ */
+import { processIo, type Io } from './common.js';
+
+type ToolModule = { run: (argv: string[], io: Io) => Promise<number | null> };
+
+const TOOLS: Record<string, { summary: string; load: () => Promise<ToolModule> }> = {
+  server: { summary: 'Run a broker: samsa server start [server.properties] [--override key=value]', load: () => import('./server.js') },
+  topics: { summary: 'Create, list, describe and delete topics', load: () => import('./topics.js') },
+  'console-producer': { summary: 'Send lines from stdin as messages', load: () => import('./console-producer.js') },
+  'console-consumer': { summary: 'Print messages from a topic to stdout', load: () => import('./console-consumer.js') },
+};
+
+const VERSION = '0.1.0';
+/** After a client tool finishes, anything still holding the event loop gets this long before exit. */
+const EXIT_GRACE_MS = 2000;
+
+function usage(): string {
+  const width = Math.max(...Object.keys(TOOLS).map((n) => n.length)) + 2;
+  const rows = Object.entries(TOOLS).map(([name, t]) => `  ${name.padEnd(width)}${t.summary}`);
+  return `Samsa ${VERSION}, a Kafka-compatible broker and tools.\n\nUsage: samsa <tool> [options]\n\nTools:\n${rows.join('\n')}\n\nRun 'samsa <tool> --help' for a tool's options.\n`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const io = processIo();
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage());
+    process.exitCode = name === undefined ? 1 : 0;
+    return;
+  }
+  if (name === '--version') {
+    io.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  const tool = TOOLS[name];
+  if (tool === undefined) {
+    io.stderr.write(`samsa: there is no tool called '${name}'. Run 'samsa --help' to see the tools.\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const code = await (await tool.load()).run(rest, io);
+  if (code === null) return; // a server: it runs until a signal
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+}
+
+await main(process.argv.slice(2));

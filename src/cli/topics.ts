@@ -1,0 +1,155 @@
+/** `samsa topics`: Kafka's kafka-topics.sh for create, list, describe and delete. */
+import { createClient, type Admin, type TopicInfo } from '../client/index.js';
+import { ErrorCode, KafkaError } from '../client/index.js';
+import { CONFIG_SOURCE_DEFAULT } from '../client/admin.js';
+import { bool, bootstrapServer, helpText, int, keyValues, list, parseFlags, reportError, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
+
+/** Kafka prints an all-zero topic id as no id at all. */
+const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+export const spec: ToolSpec = {
+  name: 'topics',
+  summary: 'Create, list, describe and delete topics.',
+  usage: 'samsa topics --bootstrap-server <host:port> (--create | --list | --describe | --delete) [options]',
+  flags: {
+    'bootstrap-server': { type: 'string', value: 'host:port', help: 'The broker(s) to connect to, comma-separated.' },
+    create: { type: 'boolean', help: 'Create a topic (needs --topic).' },
+    list: { type: 'boolean', help: 'List topic names.' },
+    describe: { type: 'boolean', help: 'Describe partitions, leaders, replicas and ISR (all topics without --topic).' },
+    delete: { type: 'boolean', help: 'Delete a topic (needs --topic).' },
+    topic: { type: 'string', value: 'name', help: 'The topic to create, describe or delete.' },
+    partitions: { type: 'string', value: 'n', help: "Partitions for --create (default: the broker's num.partitions)." },
+    'replication-factor': { type: 'string', value: 'n', help: "Replicas per partition for --create (default: the broker's default)." },
+    config: { type: 'string', multiple: true, value: 'key=value', help: 'A topic config for --create, e.g. retention.ms=60000.' },
+    'if-not-exists': { type: 'boolean', help: 'With --create: do nothing if the topic exists.' },
+    'if-exists': { type: 'boolean', help: 'With --delete or --describe: do nothing if the topic does not exist.' },
+    'exclude-internal': { type: 'boolean', help: 'With --list or --describe: leave out internal topics.' },
+    json: { type: 'boolean', help: 'With --list or --describe: print JSON instead of text.' },
+  },
+};
+
+const ACTIONS = ['create', 'list', 'describe', 'delete'] as const;
+type Action = (typeof ACTIONS)[number];
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  let admin: Admin | undefined;
+  try {
+    const { values } = parseFlags(spec, argv);
+    if (bool(values, 'help')) {
+      io.stdout.write(helpText(spec));
+      return 0;
+    }
+    const chosen = ACTIONS.filter((a) => bool(values, a));
+    if (chosen.length !== 1) {
+      throw new UsageError(`Give exactly one of --create, --list, --describe or --delete. Run 'samsa topics --help' for details.`);
+    }
+    const action: Action = chosen[0]!;
+    const servers = bootstrapServer(values);
+    const topic = str(values, 'topic');
+    if ((action === 'create' || action === 'delete') && topic === undefined) {
+      throw new UsageError(`--${action} needs --topic, as in 'samsa topics --${action} --topic my-topic --bootstrap-server localhost:9092'.`);
+    }
+    const partitions = int(values, 'partitions', { min: 1 });
+    const replicationFactor = int(values, 'replication-factor', { min: 1 });
+    const configs = keyValues(list(values, 'config'), 'config');
+    admin = createClient({ bootstrapServers: servers, clientId: 'samsa-topics' }).admin();
+    switch (action) {
+      case 'create':
+        await create(admin, io, { topic: topic!, partitions, replicationFactor, configs, ifNotExists: bool(values, 'if-not-exists') });
+        break;
+      case 'list': {
+        const names = await admin.listTopics({ includeInternal: !bool(values, 'exclude-internal') });
+        await writeOut(io.stdout, bool(values, 'json') ? `${JSON.stringify(names)}\n` : names.map((n) => `${n}\n`).join(''));
+        break;
+      }
+      case 'describe':
+        await describe(admin, io, { topic, json: bool(values, 'json'), ifExists: bool(values, 'if-exists'), excludeInternal: bool(values, 'exclude-internal') });
+        break;
+      case 'delete':
+        await remove(admin, { topic: topic!, ifExists: bool(values, 'if-exists') });
+        break;
+    }
+    return 0;
+  } catch (err) {
+    return reportError(err, io);
+  } finally {
+    await admin?.close();
+  }
+}
+
+async function create(
+  admin: Admin,
+  io: Io,
+  o: { topic: string; partitions?: number; replicationFactor?: number; configs: Map<string, string>; ifNotExists: boolean },
+): Promise<void> {
+  try {
+    await admin.createTopics([
+      { topic: o.topic, numPartitions: o.partitions, replicationFactor: o.replicationFactor, configs: Object.fromEntries(o.configs) },
+    ]);
+  } catch (err) {
+    if (o.ifNotExists && err instanceof KafkaError && err.code === ErrorCode.TOPIC_ALREADY_EXISTS) return;
+    throw err;
+  }
+  io.stdout.write(`Created topic ${o.topic}.\n`);
+}
+
+async function remove(admin: Admin, o: { topic: string; ifExists: boolean }): Promise<void> {
+  try {
+    await admin.deleteTopics([o.topic]);
+  } catch (err) {
+    if (err instanceof KafkaError && err.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
+      if (o.ifExists) return;
+      throw new KafkaError(err.code, `Topic '${o.topic}' does not exist as expected.`);
+    }
+    throw err;
+  }
+}
+
+interface TopicDescription {
+  name: string;
+  topicId: string | null;
+  partitionCount: number;
+  replicationFactor: number;
+  configs: Record<string, string | null>;
+  partitions: Array<{ partition: number; leader: number; replicas: number[]; isr: number[] }>;
+}
+
+async function describe(admin: Admin, io: Io, o: { topic?: string; json: boolean; ifExists: boolean; excludeInternal: boolean }): Promise<void> {
+  let topics: TopicInfo[];
+  try {
+    topics = await admin.describeTopics(o.topic === undefined ? undefined : [o.topic]);
+  } catch (err) {
+    if (o.topic !== undefined && err instanceof KafkaError && err.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
+      if (o.ifExists) return;
+      throw new KafkaError(err.code, `Topic '${o.topic}' does not exist as expected.`);
+    }
+    throw err;
+  }
+  if (o.excludeInternal) topics = topics.filter((t) => !t.isInternal);
+  const configs = await admin.describeTopicConfigs(topics.map((t) => t.name));
+  const described: TopicDescription[] = topics.map((t) => ({
+    name: t.name,
+    topicId: t.topicId === ZERO_TOPIC_ID ? null : t.topicId,
+    partitionCount: t.partitions.length,
+    // Kafka reports the replica count of the first partition.
+    replicationFactor: t.partitions[0]?.replicas.length ?? 0,
+    // Only what differs from Kafka's defaults, as kafka-topics.sh shows it.
+    configs: Object.fromEntries((configs.get(t.name) ?? []).filter((c) => c.source !== CONFIG_SOURCE_DEFAULT).map((c) => [c.name, c.value])),
+    partitions: t.partitions.map((p) => ({ partition: p.partition, leader: p.leader, replicas: p.replicas, isr: p.isr })),
+  }));
+  await writeOut(io.stdout, o.json ? `${JSON.stringify(described, null, 2)}\n` : described.map(formatDescription).join(''));
+}
+
+/** Kafka's layout: a tab-separated topic line, then one indented line per partition. */
+export function formatDescription(t: TopicDescription): string {
+  const configText = Object.entries(t.configs)
+    .map(([k, v]) => `${k}=${v ?? ''}`)
+    .join(',');
+  const idText = t.topicId === null ? '' : `\tTopicId: ${t.topicId}`;
+  let out = `Topic: ${t.name}${idText}\tPartitionCount: ${t.partitionCount}\tReplicationFactor: ${t.replicationFactor}\tConfigs: ${configText}\n`;
+  for (const p of t.partitions) {
+    const leader = p.leader < 0 ? 'none' : String(p.leader);
+    out += `\tTopic: ${t.name}\tPartition: ${p.partition}\tLeader: ${leader}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}\n`;
+  }
+  return out;
+}

@@ -1,0 +1,326 @@
+/**
+ * One TCP connection to one broker: frames requests, matches responses by correlation id,
+ * times requests out, parks writes while the socket is full, and learns on connect which API
+ * versions the broker speaks.
+ */
+import net from 'node:net';
+import { Reader } from '../protocol/reader.js';
+import { Writer } from '../protocol/writer.js';
+import { decodeMessage, encodeMessage, isFlexible } from '../protocol/schema.js';
+import { API_SCHEMAS, apiName } from '../protocol/apis.js';
+import { API_VERSIONS_KEY, decodeResponseHeader, encodeRequestHeader } from '../protocol/headers.js';
+import { ErrorCode, KafkaError, errorName } from '../protocol/errors.js';
+import type { ApiVersionsRequest, ApiVersionsResponse } from '../protocol/messages/18-api-versions.js';
+import { assert } from '../util/assert.js';
+import { FrameDecoder } from './framing.js';
+import { ClosedError, ConnectionError, ProtocolError, RequestTimeoutError, UnsupportedVersionError } from './errors.js';
+
+export const REQUEST_TIMEOUT_MS_DEFAULT = 30_000;
+export const CONNECT_TIMEOUT_MS_DEFAULT = 10_000;
+/** Correlation ids are INT32 and must stay positive, so they wrap at 2^31. */
+const CORRELATION_ID_MASK = 0x7fffffff;
+/** How long close() waits for the broker to finish the TCP close before destroying the socket. */
+const CLOSE_GRACE_MS = 1000;
+/** What the client tells brokers about itself in ApiVersions v3+ (shown in broker metrics). */
+export const CLIENT_SOFTWARE_NAME = 'samsa';
+export const CLIENT_SOFTWARE_VERSION = '0.1.0';
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  clientId?: string | null;
+  requestTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export interface RequestOptions {
+  /** Overrides the connection's request timeout (a long-poll fetch adds its wait to it). */
+  timeoutMs?: number;
+}
+
+export interface VersionRange {
+  min: number;
+  max: number;
+}
+
+interface InFlight {
+  apiKey: number;
+  version: number;
+  resolve: (body: unknown) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface ParkedFrame {
+  chunks: Buffer[];
+  written?: (err?: Error | null) => void;
+}
+
+export class Connection {
+  readonly host: string;
+  readonly port: number;
+  private readonly clientId: string | null;
+  private readonly requestTimeoutMs: number;
+  private readonly decoder = new FrameDecoder();
+  private readonly inFlight = new Map<number, InFlight>();
+  private nextCorrelationId = 0;
+  /** Frames waiting for the socket to drain (backpressure), in send order. */
+  private readonly parked: ParkedFrame[] = [];
+  private blocked = false;
+  private failure: Error | null = null;
+  private brokerVersions = new Map<number, VersionRange>();
+  private readonly closedPromise: Promise<void>;
+
+  private constructor(
+    private readonly socket: net.Socket,
+    opts: ConnectionOptions,
+  ) {
+    this.host = opts.host;
+    this.port = opts.port;
+    this.clientId = opts.clientId === undefined ? CLIENT_SOFTWARE_NAME : opts.clientId;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
+    socket.on('error', (err) => this.fail(new ConnectionError(`Connection to ${this.address} failed: ${err.message}`)));
+    this.closedPromise = new Promise((resolve) => {
+      socket.once('close', () => {
+        this.fail(new ConnectionError(`Connection to ${this.address} was closed`));
+        resolve();
+      });
+    });
+  }
+
+  /** Opens a connection and negotiates API versions; rejects with ConnectionError if unreachable. */
+  static async connect(opts: ConnectionOptions): Promise<Connection> {
+    const socket = await openSocket(opts.host, opts.port, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT);
+    const conn = new Connection(socket, opts);
+    try {
+      conn.brokerVersions = await negotiateApiVersions(conn);
+    } catch (err) {
+      conn.destroy();
+      throw err;
+    }
+    return conn;
+  }
+
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  get isClosed(): boolean {
+    return this.failure !== null;
+  }
+
+  /** The broker's advertised range for an API, or undefined when it does not serve it. */
+  apiVersionRange(apiKey: number): VersionRange | undefined {
+    return this.brokerVersions.get(apiKey);
+  }
+
+  /** The highest version both sides speak: min(client max, broker max), never below either minimum. */
+  versionFor(apiKey: number, clientMax: number, clientMin = 0): number {
+    const range = this.brokerVersions.get(apiKey);
+    const name = apiName(apiKey);
+    if (range === undefined) {
+      throw new UnsupportedVersionError(`The broker at ${this.address} does not support ${name} (api key ${apiKey}).`);
+    }
+    const version = Math.min(clientMax, range.max);
+    if (version < Math.max(clientMin, range.min)) {
+      throw new UnsupportedVersionError(
+        `The broker at ${this.address} supports ${name} versions ${range.min}–${range.max}, ` +
+          `but this client needs a version between ${clientMin} and ${clientMax}.`,
+      );
+    }
+    return version;
+  }
+
+  /** Sends a request and resolves with the decoded response body. */
+  request<Req, Resp>(apiKey: number, version: number, body: Req, opts: RequestOptions = {}): Promise<Resp> {
+    assert(!(apiKey === 0 && (body as { acks?: number }).acks === 0), 'acks=0 produce has no response: use send()');
+    return new Promise<Resp>((resolve, reject) => {
+      if (this.failure !== null) return reject(this.failure);
+      const correlationId = this.takeCorrelationId();
+      assert(!this.inFlight.has(correlationId), 'correlation id still in flight after wrapping');
+      let chunks: Buffer[];
+      try {
+        chunks = encodeFrame({ apiKey, version, correlationId, clientId: this.clientId, body });
+      } catch (err) {
+        return reject(err as Error);
+      }
+      const timeoutMs = opts.timeoutMs ?? this.requestTimeoutMs;
+      const timer = setTimeout(() => {
+        this.inFlight.delete(correlationId);
+        reject(new RequestTimeoutError(`${apiName(apiKey)} request to ${this.address} got no response within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.inFlight.set(correlationId, { apiKey, version, resolve: resolve as (b: unknown) => void, reject, timer });
+      this.write({ chunks });
+    });
+  }
+
+  /** Sends a request that has no response (Produce with acks=0); resolves once handed to the socket. */
+  send<Req>(apiKey: number, version: number, body: Req): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.failure !== null) return reject(this.failure);
+      let chunks: Buffer[];
+      try {
+        chunks = encodeFrame({ apiKey, version, correlationId: this.takeCorrelationId(), clientId: this.clientId, body });
+      } catch (err) {
+        return reject(err as Error);
+      }
+      this.write({ chunks, written: (err) => (err ? reject(new ConnectionError(err.message)) : resolve()) });
+    });
+  }
+
+  /** Closes gracefully: in-flight requests fail with ClosedError. */
+  async close(): Promise<void> {
+    this.fail(new ClosedError(`Connection to ${this.address} was closed by the client`));
+    this.socket.end();
+    const forced = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
+    await this.closedPromise;
+    clearTimeout(forced);
+  }
+
+  destroy(): void {
+    this.fail(new ClosedError(`Connection to ${this.address} was closed by the client`));
+    this.socket.destroy();
+  }
+
+  /** Marks the connection failed and rejects everything in flight; idempotent. */
+  private fail(err: Error): void {
+    if (this.failure !== null) return;
+    this.failure = err;
+    for (const entry of this.inFlight.values()) {
+      clearTimeout(entry.timer);
+      entry.reject(err);
+    }
+    this.inFlight.clear();
+    for (const p of this.parked) p.written?.(err);
+    this.parked.length = 0;
+    if (!this.socket.destroyed && !(err instanceof ClosedError)) this.socket.destroy();
+  }
+
+  private takeCorrelationId(): number {
+    const id = this.nextCorrelationId;
+    this.nextCorrelationId = (id + 1) & CORRELATION_ID_MASK;
+    return id;
+  }
+
+  private write(frame: ParkedFrame): void {
+    if (this.blocked) this.parked.push(frame);
+    else this.writeNow(frame);
+  }
+
+  private writeNow(frame: ParkedFrame): void {
+    this.socket.cork();
+    let ok = true;
+    const n = frame.chunks.length;
+    for (let i = 0; i < n; i++) ok = this.socket.write(frame.chunks[i]!, i === n - 1 ? frame.written : undefined);
+    this.socket.uncork();
+    // false means Node's buffer is past its high-water mark: park further frames until 'drain'.
+    if (!ok) this.blocked = true;
+  }
+
+  private onDrain(): void {
+    this.blocked = false;
+    while (!this.blocked && this.parked.length > 0) this.writeNow(this.parked.shift()!);
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.fail(new ProtocolError(`Broker ${this.address} sent an invalid frame: ${(err as Error).message}`));
+      return;
+    }
+    for (const frame of frames) {
+      if (this.failure !== null) return;
+      this.onFrame(frame);
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (frame.length < 4) {
+      this.fail(new ProtocolError(`Broker ${this.address} sent a ${frame.length}-byte frame, too short for a response header`));
+      return;
+    }
+    const correlationId = frame.readInt32BE(0);
+    const entry = this.inFlight.get(correlationId);
+    // A response to a request that already timed out is dropped.
+    if (entry === undefined) return;
+    this.inFlight.delete(correlationId);
+    clearTimeout(entry.timer);
+    try {
+      entry.resolve(decodeResponse(entry.apiKey, entry.version, frame));
+    } catch (err) {
+      entry.reject(err as Error);
+    }
+  }
+}
+
+function openSocket(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new ConnectionError(`Could not connect to ${host}:${port} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new ConnectionError(`Could not connect to ${host}:${port}: ${err.message}`));
+    });
+  });
+}
+
+interface FrameParts {
+  apiKey: number;
+  version: number;
+  correlationId: number;
+  clientId: string | null;
+  body: unknown;
+}
+
+/** Size prefix, request header and body, as a list of chunks (large record batches are not copied). */
+function encodeFrame(p: FrameParts): Buffer[] {
+  const schemas = API_SCHEMAS.get(p.apiKey);
+  assert(schemas !== undefined, `no schema for api key ${p.apiKey}`);
+  const w = new Writer();
+  const flexible = isFlexible(schemas.request, p.version);
+  encodeRequestHeader(w, { apiKey: p.apiKey, apiVersion: p.version, correlationId: p.correlationId, clientId: p.clientId }, flexible);
+  encodeMessage(schemas.request, p.version, p.body, w);
+  const size = Buffer.allocUnsafe(4);
+  size.writeInt32BE(w.length, 0);
+  return [size, ...w.finish()];
+}
+
+function decodeResponse(apiKey: number, requestedVersion: number, frame: Buffer): unknown {
+  const schemas = API_SCHEMAS.get(apiKey)!;
+  const r = new Reader(frame);
+  decodeResponseHeader(r, apiKey, isFlexible(schemas.response, requestedVersion));
+  let version = requestedVersion;
+  // A broker that does not speak the requested ApiVersions version answers with a v0 body
+  // carrying UNSUPPORTED_VERSION; both layouts start with the error code.
+  if (apiKey === API_VERSIONS_KEY && r.remaining >= 2 && frame.readInt16BE(r.pos) === ErrorCode.UNSUPPORTED_VERSION) version = 0;
+  const body = decodeMessage<unknown>(schemas.response, version, r);
+  if (r.error !== null) {
+    throw new ProtocolError(`Could not decode ${apiName(apiKey)} v${requestedVersion} response: ${r.error}`);
+  }
+  return body;
+}
+
+async function negotiateApiVersions(c: Connection): Promise<Map<number, VersionRange>> {
+  const body: ApiVersionsRequest = { clientSoftwareName: CLIENT_SOFTWARE_NAME, clientSoftwareVersion: CLIENT_SOFTWARE_VERSION };
+  let resp = await c.request<ApiVersionsRequest, ApiVersionsResponse>(API_VERSIONS_KEY, 3, body);
+  if (resp.errorCode === ErrorCode.UNSUPPORTED_VERSION) {
+    resp = await c.request<ApiVersionsRequest, ApiVersionsResponse>(API_VERSIONS_KEY, 0, body);
+  }
+  if (resp.errorCode !== ErrorCode.NONE) {
+    throw new KafkaError(resp.errorCode, `ApiVersions to ${c.address} failed: ${errorName(resp.errorCode)}`);
+  }
+  return new Map(resp.apiKeys.map((k) => [k.apiKey, { min: k.minVersion, max: k.maxVersion }]));
+}

@@ -1,0 +1,91 @@
+/**
+ * The Samsa client. One entry point, `createClient`, hands out an admin client, producers and
+ * consumers; each keeps its own connections and is closed on its own (or all at once with
+ * `client.close()`).
+ *
+ *   const kafka = createClient({ bootstrapServers: 'localhost:9092' });
+ *   const producer = kafka.producer();
+ *   await producer.send({ topic: 'events', messages: [{ key: 'k', value: 'v' }] });
+ */
+import { Admin } from './admin.js';
+import type { ClusterOptions } from './cluster.js';
+import { Consumer, type ConsumerOptions } from './consumer.js';
+import { Producer, type ProducerOptions } from './producer.js';
+
+export interface ClientOptions {
+  /** "host:port[,host:port]" or a list of "host:port". */
+  bootstrapServers: string | string[];
+  clientId?: string;
+  /** Per request; default 30 s. */
+  requestTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** Retries after stale metadata or a lost connection; default 5. */
+  retries?: number;
+  retryBackoffMs?: number;
+}
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+export class Client {
+  private readonly opened = new Set<Closable>();
+
+  constructor(private readonly opts: ClientOptions) {}
+
+  admin(): Admin {
+    return this.track(new Admin(this.clusterOptions()));
+  }
+
+  producer(opts: ProducerOptions = {}): Producer {
+    return this.track(new Producer({ ...this.clusterOptions(), ...opts }));
+  }
+
+  consumer(opts: ConsumerOptions = {}): Consumer {
+    return this.track(new Consumer({ ...this.clusterOptions(), ...opts }));
+  }
+
+  /** Closes every admin client, producer and consumer this client created. */
+  async close(): Promise<void> {
+    const all = [...this.opened];
+    this.opened.clear();
+    await Promise.all(all.map((c) => c.close()));
+  }
+
+  /** Remembers a part until it is closed, so `client.close()` reaches what is still open. */
+  private track<T extends Closable>(part: T): T {
+    this.opened.add(part);
+    const close = part.close.bind(part);
+    part.close = async () => {
+      this.opened.delete(part);
+      await close();
+    };
+    return part;
+  }
+
+  private clusterOptions(): ClusterOptions {
+    return { ...this.opts };
+  }
+}
+
+export function createClient(opts: ClientOptions): Client {
+  return new Client(opts);
+}
+
+export { Admin, type NewTopic, type CreatedTopic, type TopicConfigEntry } from './admin.js';
+export { Producer, type ProducerMessage, type ProducerOptions, type SendRequest, type PartitionResult, type Acks, type CompressionType } from './producer.js';
+export { Consumer, type ConsumerOptions, type ConsumerMessage, type TopicPartitionOffset, type OffsetReset } from './consumer.js';
+export type { TopicInfo, PartitionInfo, BrokerInfo } from './cluster.js';
+export type { OffsetAtTime } from './offsets.js';
+export { ErrorCode, errorName } from '../protocol/errors.js';
+export { LATEST_TIMESTAMP, EARLIEST_TIMESTAMP } from './offsets.js';
+export {
+  KafkaError,
+  ClientError,
+  ConnectionError,
+  RequestTimeoutError,
+  UnsupportedVersionError,
+  ProtocolError,
+  InvalidArgumentError,
+  ClosedError,
+} from './errors.js';
