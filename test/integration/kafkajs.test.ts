@@ -73,7 +73,11 @@ test('KafkaJS producer: headers, null keys and values, timestamps, compression; 
     const { createLogger, LEVELS } = require('kafkajs/src/loggers');
     const socketFactory = require('kafkajs/src/network/socketFactory')();
     const logger = createLogger({ level: LEVELS.NOTHING, logCreator: () => () => {} });
-    const cluster = new Cluster({ logger, socketFactory, brokers: [broker.bootstrap], clientId: 'raw', retry: { retries: 2 } });
+    // The Kafka class normally supplies these defaults; without them KafkaJS times out at once.
+    const cluster = new Cluster({
+      logger, socketFactory, brokers: [broker.bootstrap], clientId: 'raw', retry: { retries: 2 },
+      connectionTimeout: 5000, authenticationTimeout: 10000, requestTimeout: 30000, enforceRequestTimeout: true,
+    });
     await cluster.connect();
     try {
       await cluster.addTargetTopic('events');
