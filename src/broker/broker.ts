@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SystemClock, type Clock } from '../platform/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
-import { buildBrokerConfig, readPropertiesFile, type BrokerConfig, type Listener } from '../cluster/config.js';
+import { BROKER_DEFAULTS, buildBrokerConfig, readPropertiesFile, type BrokerConfig, type Listener } from '../cluster/config.js';
 import { LocalMetadataStore } from '../cluster/metadata-store.js';
 import { ReplicaManager } from '../cluster/replica-manager.js';
 import { TopicManager } from '../cluster/topics.js';
@@ -169,7 +169,9 @@ export class Broker {
 export async function startServer(configFile?: string, overrides: Record<string, string> = {}): Promise<Broker> {
   const fromFile = configFile !== undefined ? readPropertiesFile(configFile) : {};
   const logger = createLogger((process.env.SAMSA_LOG_LEVEL as Parameters<typeof createLogger>[0]) ?? 'info');
-  const broker = await Broker.start({ config: { ...fromFile, ...overrides }, logger });
+  // A server keeps its data where log.dirs says (./data by default), never in a temp dir.
+  const config = { 'log.dirs': BROKER_DEFAULTS['log.dirs']!, ...fromFile, ...overrides };
+  const broker = await Broker.start({ config, logger });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
