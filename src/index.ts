@@ -2,3 +2,4 @@
 export { Broker, startServer, type BrokerOptions } from './broker/broker.js';
 export { ManualClock, SystemClock, type Clock } from './platform/clock.js';
 export { ErrorCode, KafkaError, errorName } from './protocol/errors.js';
+export { createClient, Client, Admin, Producer, Consumer, type ClientOptions } from './client/index.js';
