@@ -47,13 +47,13 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
     const all = req.topics === null || (version === 0 && req.topics.length === 0);
     const topics: MetadataResponseTopic[] = [];
     if (all) {
-      for (const t of broker.topics.all()) topics.push(describe(ctx, t));
+      for (const t of broker.topics.all()) if (partitionsOpen(ctx, t)) topics.push(describe(ctx, t));
     } else {
       const allowAuto = version < 4 || req.allowAutoTopicCreation;
       for (const { name } of req.topics ?? []) {
         if (name === null) continue;
         const t = broker.topics.get(name);
-        if (t !== undefined) topics.push(describe(ctx, t));
+        if (t !== undefined) topics.push(partitionsOpen(ctx, t) ? describe(ctx, t) : missing(name, ErrorCode.LEADER_NOT_AVAILABLE));
         else topics.push(missing(name, await autoCreate(ctx, name, allowAuto)));
       }
     }
@@ -67,6 +67,17 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
     };
   },
 };
+
+/**
+ * A topic is in the metadata store before its partition logs are open (TopicManager.create writes
+ * the store first). Until every partition has a log there is no leader to produce to: describing
+ * it then would send clients to a partition that answers UNKNOWN_TOPIC_OR_PARTITION, which
+ * kafka-python (retries=0 by default) reports as a failed send.
+ */
+function partitionsOpen(ctx: RequestContext, t: TopicMetadata): boolean {
+  for (let p = 0; p < t.partitions; p++) if (ctx.broker.replicas.log(t.name, p) === undefined) return false;
+  return true;
+}
 
 /** Kafka starts creating an unknown topic and answers LEADER_NOT_AVAILABLE until it is ready. */
 async function autoCreate(ctx: RequestContext, name: string, allowed: boolean): Promise<number> {
