@@ -70,13 +70,12 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
 
 /**
  * A topic is in the metadata store before its partition logs are open (TopicManager.create writes
- * the store first). Until every partition has a log there is no leader to produce to: describing
- * it then would send clients to a partition that answers UNKNOWN_TOPIC_OR_PARTITION, which
- * kafka-python (retries=0 by default) reports as a failed send.
+ * the store first). Until creation ends there is no leader to produce to: describing it then
+ * would send clients to a partition that answers UNKNOWN_TOPIC_OR_PARTITION, which kafka-python
+ * (retries=0 by default) reports as a failed send.
  */
 function partitionsOpen(ctx: RequestContext, t: TopicMetadata): boolean {
-  for (let p = 0; p < t.partitions; p++) if (ctx.broker.replicas.log(t.name, p) === undefined) return false;
-  return true;
+  return !ctx.broker.topics.isCreating(t.name);
 }
 
 /** Kafka starts creating an unknown topic and answers LEADER_NOT_AVAILABLE until it is ready. */
