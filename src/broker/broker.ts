@@ -157,8 +157,10 @@ export class Broker {
     if (this.stopped) return;
     this.stopped = true;
     this.signalStop();
-    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    const listenersClosed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    // A server's close callback waits for its open connections, so end them only after it stopped accepting.
     for (const c of [...this.connections]) c.close();
+    await listenersClosed;
     await this.logs.close();
     await this.store.close();
     if (this.tempDir !== null) await rm(this.tempDir, { recursive: true, force: true });
