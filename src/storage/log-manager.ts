@@ -1,0 +1,181 @@
+/**
+ * All partition logs of a broker across its log dirs: opening them at start-up, creating and
+ * deleting them, and the background retention pass (log.retention.check.interval.ms).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock, TimerHandle } from '../platform/clock.js';
+import { assert } from '../util/assert.js';
+import type { Logger } from '../util/logger.js';
+import { parsePartitionDirName } from './checkpoint.js';
+import { mapBounded } from './concurrency.js';
+import type { LogConfig } from './config.js';
+import type { OpenLogFile } from './file.js';
+import { LOG_OPEN_CONCURRENCY, TIMER_DELAY_MS_MAX } from './limits.js';
+import { PartitionLog } from './partition-log.js';
+
+export { ensureMetaProperties } from './meta-properties.js';
+
+/** Kafka's default log.retention.check.interval.ms. */
+export const RETENTION_CHECK_INTERVAL_MS_DEFAULT = 300000;
+/** A deleted partition's directory is renamed with this suffix before removal, as in Kafka. */
+const DELETE_DIR_SUFFIX = '-delete';
+/** Kafka's own metadata log lives in a log dir too; it is not a partition of a topic. */
+const METADATA_DIR = '__cluster_metadata-0';
+
+export interface LogManagerOptions {
+  logDirs: string[];
+  clock: Clock;
+  logger: Logger;
+  defaultConfig: LogConfig;
+  openFile?: OpenLogFile;
+}
+
+export class LogManager {
+  private readonly logs = new Map<string, { log: PartitionLog; logDir: string }>();
+  private readonly creating = new Map<string, Promise<PartitionLog>>();
+  private retentionTimer: TimerHandle | null = null;
+  private retentionRun: Promise<void> | null = null;
+  private closed = false;
+
+  private constructor(private readonly opts: LogManagerOptions) {}
+
+  /** Opens every `<topic>-<partition>` directory found in the log dirs. */
+  static async open(opts: LogManagerOptions): Promise<LogManager> {
+    assert(opts.logDirs.length > 0, 'at least one log dir is needed');
+    const mgr = new LogManager(opts);
+    const found: Array<{ logDir: string; name: string }> = [];
+    for (const logDir of opts.logDirs) {
+      await mkdir(logDir, { recursive: true });
+      for (const entry of await readdir(logDir, { withFileTypes: true })) {
+        if (!entry.isDirectory() || entry.name === METADATA_DIR) continue;
+        if (entry.name.endsWith(DELETE_DIR_SUFFIX)) {
+          // A deletion interrupted by a stop: finish it.
+          await rm(join(logDir, entry.name), { recursive: true, force: true });
+        } else if (parsePartitionDirName(entry.name) !== null) {
+          found.push({ logDir, name: entry.name });
+        }
+      }
+    }
+    const names = new Set<string>();
+    for (const f of found) {
+      assert(!names.has(f.name), `partition ${f.name} is in more than one log dir`);
+      names.add(f.name);
+    }
+    const started = opts.clock.now();
+    await mapBounded(found, LOG_OPEN_CONCURRENCY, async ({ logDir, name }) => {
+      const log = await PartitionLog.open(join(logDir, name), opts.defaultConfig, mgr.logDeps());
+      mgr.logs.set(name, { log, logDir });
+    });
+    opts.logger.info('logs loaded', { partitions: found.length, elapsedMs: opts.clock.now() - started });
+    return mgr;
+  }
+
+  get(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(dirName(topic, partition))?.log;
+  }
+
+  /** Every open log, with its topic and partition. */
+  all(): Array<{ topic: string; partition: number; log: PartitionLog }> {
+    return [...this.logs.entries()].map(([name, { log }]) => ({ ...parsePartitionDirName(name)!, log }));
+  }
+
+  /** The partition's log, created in the least-loaded log dir when missing. */
+  async getOrCreate(topic: string, partition: number, config?: LogConfig): Promise<PartitionLog> {
+    assert(!this.closed, 'the log manager is closed');
+    const name = dirName(topic, partition);
+    const existing = this.logs.get(name);
+    if (existing !== undefined) {
+      if (config !== undefined) existing.log.updateConfig(config);
+      return existing.log;
+    }
+    let pending = this.creating.get(name);
+    if (pending === undefined) {
+      const logDir = this.leastLoadedDir();
+      pending = PartitionLog.open(join(logDir, name), config ?? this.opts.defaultConfig, this.logDeps())
+        .then((log) => {
+          this.logs.set(name, { log, logDir });
+          return log;
+        })
+        .finally(() => this.creating.delete(name));
+      this.creating.set(name, pending);
+    }
+    return pending;
+  }
+
+  /** Closes the partition's log and removes its directory; false if there was none. */
+  async deletePartition(topic: string, partition: number): Promise<boolean> {
+    const name = dirName(topic, partition);
+    const entry = this.logs.get(name);
+    if (entry === undefined) return false;
+    this.logs.delete(name);
+    await entry.log.close();
+    // Renamed first, so the name is free at once and a stop mid-removal is finished at start-up.
+    const doomed = join(entry.logDir, `${name}.${randomBytes(8).toString('hex')}${DELETE_DIR_SUFFIX}`);
+    await rename(join(entry.logDir, name), doomed);
+    await rm(doomed, { recursive: true, force: true });
+    return true;
+  }
+
+  /** Starts the periodic retention pass on the injected clock. */
+  startBackgroundTasks(opts: { retentionCheckIntervalMs?: number } = {}): void {
+    const intervalMs = opts.retentionCheckIntervalMs ?? RETENTION_CHECK_INTERVAL_MS_DEFAULT;
+    if (this.closed || this.retentionTimer !== null || intervalMs > TIMER_DELAY_MS_MAX) return;
+    const tick = (): void => {
+      this.retentionTimer = null;
+      this.retentionRun = this.runRetention()
+        .then(() => undefined)
+        .finally(() => {
+          this.retentionRun = null;
+          if (!this.closed) this.retentionTimer = this.opts.clock.setTimeout(tick, intervalMs);
+        });
+    };
+    this.retentionTimer = this.opts.clock.setTimeout(tick, intervalMs);
+  }
+
+  /** One retention pass over every log, one log at a time; returns segments deleted. */
+  async runRetention(nowMs = this.opts.clock.now()): Promise<number> {
+    let deleted = 0;
+    for (const [name, { log }] of [...this.logs]) {
+      try {
+        deleted += await log.applyRetention(nowMs);
+      } catch (err) {
+        this.opts.logger.warn('retention failed for a partition', { partition: name, error: err });
+      }
+    }
+    return deleted;
+  }
+
+  /** Stops background work and closes every log cleanly. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.retentionTimer !== null) this.opts.clock.clearTimeout(this.retentionTimer);
+    this.retentionTimer = null;
+    await this.retentionRun;
+    await Promise.allSettled([...this.creating.values()]);
+    await mapBounded([...this.logs.values()], LOG_OPEN_CONCURRENCY, ({ log }) => log.close());
+    this.logs.clear();
+  }
+
+  private logDeps(): { clock: Clock; logger: Logger; openFile?: OpenLogFile } {
+    const deps: { clock: Clock; logger: Logger; openFile?: OpenLogFile } = { clock: this.opts.clock, logger: this.opts.logger };
+    if (this.opts.openFile !== undefined) deps.openFile = this.opts.openFile;
+    return deps;
+  }
+
+  /** Kafka puts a new partition in the log dir holding the fewest partitions. */
+  private leastLoadedDir(): string {
+    const counts = new Map(this.opts.logDirs.map((d) => [d, 0]));
+    for (const { logDir } of this.logs.values()) counts.set(logDir, (counts.get(logDir) ?? 0) + 1);
+    let best = this.opts.logDirs[0]!;
+    for (const [d, n] of counts) if (n < counts.get(best)!) best = d;
+    return best;
+  }
+}
+
+function dirName(topic: string, partition: number): string {
+  assert(topic.length > 0 && Number.isInteger(partition) && partition >= 0, `bad partition ${topic}-${partition}`);
+  return `${topic}-${partition}`;
+}

@@ -1,0 +1,56 @@
+/** The partition log's public shapes: its dependencies, options and results. */
+import type { Clock } from '../platform/clock.js';
+import type { Logger } from '../util/logger.js';
+import type { OpenLogFile } from './file.js';
+
+export interface PartitionLogDeps {
+  clock: Clock;
+  logger: Logger;
+  /** The disk seam; tests inject I/O faults through it. */
+  openFile?: OpenLogFile;
+  /**
+   * Alone, a broker's high watermark is its log end after each append (the default).
+   * Replication turns this off and sets `highWatermark` itself.
+   */
+  highWatermarkFollowsLogEnd?: boolean;
+}
+
+export interface AppendOptions {
+  leaderEpoch: number;
+  /** The broker time to stamp when the topic uses LogAppendTime (default: the clock's now). */
+  appendTimeMs?: number;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** The stamped time with LogAppendTime, else -1 (what Produce responses carry). */
+  logAppendTimeMs: number;
+  logStartOffset: number;
+}
+
+export interface ReadOptions {
+  /** Exclusive upper bound, e.g. the high watermark; default the log end. */
+  maxOffset?: number;
+  /** KIP-74: return at least one whole batch even if larger than maxBytes (default true). */
+  minOneBatch?: boolean;
+}
+
+export interface ReadResult {
+  records: Buffer;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export interface LogStats {
+  appends: number;
+  /** writev calls: fewer than appends when group commit coalesces them. */
+  writes: number;
+  bytesWritten: number;
+  /** fdatasync rounds (each covers every file written since the last). */
+  flushes: number;
+  rolls: number;
+  writeErrors: number;
+  /** Bytes recovery cut off torn or corrupt batches when the log was opened. */
+  recoveredTruncatedBytes: number;
+}

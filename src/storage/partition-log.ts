@@ -1,0 +1,434 @@
+/**
+ * A partition's log: segments of record batches in Kafka's disk format, with offsets assigned in
+ * one synchronous turn (one owner per partition), writes group-committed by a per-partition
+ * queue (log-writer.ts), reads served as whole stored batches, and retention by time and size.
+ *
+ * Order of an append: check the roll rules → roll (seal the old segment in the background) →
+ * patch baseOffset / leader epoch (and LogAppendTime + CRC) in place → index in memory → advance
+ * the log end → queue the write → writev → fdatasync if flush.messages is reached → advance the
+ * high watermark → resolve.
+ */
+import { rm } from 'node:fs/promises';
+import { assert } from '../util/assert.js';
+import { countOffsets, placeBatches } from './batch-patch.js';
+import { writeCleanShutdownMarker, writeLogStartOffset } from './checkpoint.js';
+import type { LogConfig } from './config.js';
+import { ErrorCode, StorageError, offsetOutOfRange, storageFailure } from './errors.js';
+import { openLogFile } from './file.js';
+import { FlushScheduler } from './flush-scheduler.js';
+import { loadLog } from './log-loader.js';
+import type { AppendOptions, AppendResult, LogStats, PartitionLogDeps, ReadOptions, ReadResult } from './log-types.js';
+import { LogWriter, type PendingAppend } from './log-writer.js';
+import { SegmentDeleter, deletablePrefix } from './retention.js';
+import { LogSegment, type SegmentDeps } from './segment.js';
+import { ensureIndexes, findOffsetInSegments, readSegments, scanHeaders, truncateSegmentTo } from './segment-scan.js';
+
+export type { AppendOptions, AppendResult, LogStats, PartitionLogDeps, ReadOptions, ReadResult } from './log-types.js';
+
+export class PartitionLog {
+  readonly stats: LogStats;
+  private segments: LogSegment[];
+  private startOffset: number;
+  /** The next offset to assign. */
+  private endOffset: number;
+  /** The offset after the last batch the file holds; reads never go past it. */
+  private writtenEnd: number;
+  private hwm: number;
+  private state: 'open' | 'closing' | 'closed' = 'open';
+  private offlineReason: string | null = null;
+  private closing: Promise<void> | null = null;
+  private truncating = false;
+  private readonly flusher: FlushScheduler;
+  private failedSegments: LogSegment[] = [];
+  private checkpointChain: Promise<void> = Promise.resolve();
+  private readonly writer: LogWriter;
+  private readonly deleter: SegmentDeleter;
+  private readonly followLogEnd: boolean;
+
+  private constructor(
+    readonly dir: string,
+    private cfg: LogConfig,
+    private readonly deps: PartitionLogDeps,
+    private readonly segDeps: SegmentDeps,
+    loaded: { segments: LogSegment[]; logStartOffset: number; truncatedBytes: number },
+  ) {
+    this.segments = loaded.segments;
+    this.startOffset = loaded.logStartOffset;
+    this.endOffset = this.active.nextOffset;
+    this.writtenEnd = this.endOffset;
+    this.hwm = this.endOffset;
+    this.followLogEnd = deps.highWatermarkFollowsLogEnd ?? true;
+    this.deleter = new SegmentDeleter(deps.clock, deps.logger);
+    this.flusher = new FlushScheduler(deps.clock, dir, () => {
+      this.flush().catch((err: unknown) => this.deps.logger.warn('scheduled flush failed', { dir: this.dir, error: err }));
+    });
+    this.stats = { appends: 0, writes: 0, bytesWritten: 0, flushes: 0, rolls: 0, writeErrors: 0, recoveredTruncatedBytes: loaded.truncatedBytes };
+    this.writer = new LogWriter({
+      written: (g) => this.onWritten(g),
+      wantsFlush: () => this.flusher.wantsFlush(this.cfg),
+      syncAll: () => this.syncAll(),
+      committed: (g) => {
+        if (this.followLogEnd) this.hwm = Math.max(this.hwm, g[g.length - 1]!.endOffset);
+      },
+      undo: (g, rest, err, during) => this.undoFailedWrite(g, rest, err, during),
+      repair: (g) => this.repairFailedWrite(g),
+      broken: (err) => this.goOffline('the write queue failed', err),
+    });
+  }
+
+  static async open(dir: string, config: LogConfig, deps: PartitionLogDeps): Promise<PartitionLog> {
+    const segDeps: SegmentDeps = { openFile: deps.openFile ?? openLogFile, logger: deps.logger };
+    const loaded = await loadLog(dir, config, segDeps, deps.clock.now());
+    const log = new PartitionLog(dir, config, deps, segDeps, loaded);
+    const active = log.active;
+    if (active.writtenBytes > 0) {
+      // segment.ms counts from the first batch's timestamp after a restart, as in Kafka.
+      const first = await scanHeaders(active, 0, active.writtenBytes).next();
+      const ts = first.done === true ? -1 : first.value.maxTimestamp;
+      active.rollStartMs = ts >= 0 ? ts : deps.clock.now();
+    }
+    return log;
+  }
+
+  /** The settings in force (change them with updateConfig). */
+  get config(): Readonly<LogConfig> {
+    return this.cfg;
+  }
+
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.endOffset;
+  }
+
+  get highWatermark(): number {
+    return this.hwm;
+  }
+
+  set highWatermark(offset: number) {
+    assert(Number.isSafeInteger(offset), `bad high watermark ${offset}`);
+    this.hwm = Math.min(Math.max(offset, this.startOffset), this.endOffset);
+  }
+
+  /** Bytes of all segments, including appends still queued. */
+  get size(): number {
+    return this.segments.reduce((n, s) => n + s.size, 0);
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  get segmentBaseOffsets(): number[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+
+  get isOffline(): boolean {
+    return this.offlineReason !== null;
+  }
+
+  private get active(): LogSegment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  /**
+   * Appends already-validated batches. Offsets are assigned and the batches patched before the
+   * first await; the promise resolves once the bytes are written (and synced, per flush.messages).
+   */
+  async append(batches: Buffer, opts: AppendOptions): Promise<AppendResult> {
+    this.checkWritable();
+    assert(!this.truncating, 'append while the log is being truncated');
+    const offsets = countOffsets(batches);
+    const now = this.deps.clock.now();
+    const appendTimeMs = this.cfg.messageTimestampType === 'LogAppendTime' ? (opts.appendTimeMs ?? now) : -1;
+    const baseOffset = this.endOffset;
+    let seg = this.active;
+    if (seg.shouldRoll(batches.length, baseOffset + offsets - 1, now, this.cfg)) seg = this.roll(now);
+    const mark = seg.mark();
+    seg.rollStartMs ??= now;
+    const placing = { leaderEpoch: opts.leaderEpoch, appendTimeMs, indexIntervalBytes: this.cfg.indexIntervalBytes };
+    const { records, nextOffset: next } = placeBatches(batches, seg, baseOffset, placing);
+    this.endOffset = next;
+    this.stats.appends++;
+    const appended = { segment: seg, buffers: [batches], bytes: batches.length, records, baseOffset, endOffset: next, mark };
+    await this.writer.enqueueAppend(appended);
+    return { baseOffset, lastOffset: next - 1, logAppendTimeMs: appendTimeMs, logStartOffset: this.startOffset };
+  }
+
+  /**
+   * Whole stored batches from the one holding `fetchOffset`, never decoded. Data still queued
+   * for the disk is waited for, so nothing below the high watermark is ever missing.
+   */
+  async read(fetchOffset: number, maxBytes: number, opts: ReadOptions = {}): Promise<ReadResult> {
+    this.checkReadable(fetchOffset);
+    let maxOffset = Math.min(opts.maxOffset ?? this.endOffset, this.endOffset);
+    if (maxOffset > this.writtenEnd) {
+      await this.writer.waitFor(maxOffset);
+      maxOffset = Math.min(maxOffset, this.writtenEnd);
+      this.checkReadable(fetchOffset);
+    }
+    const range = { fetchOffset, maxBytes, maxOffset, minOneBatch: opts.minOneBatch ?? true };
+    const records = await readSegments(this.segments, range, this.cfg, this.deps.logger);
+    return { records, highWatermark: this.hwm, logStartOffset: this.startOffset };
+  }
+
+  /** The first record at or after the log start whose timestamp is >= `timestampMs`. */
+  async offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestamp: number } | null> {
+    this.checkReadable(this.startOffset);
+    // The time index may already point at queued batches; the search reads only written ones.
+    await this.writer.waitFor(this.endOffset);
+    return findOffsetInSegments(this.segments, timestampMs, this.startOffset, this.cfg, this.deps.logger);
+  }
+
+  /**
+   * ListOffsets MAX_TIMESTAMP (-3): the largest timestamp and the last offset of the batch that
+   * holds it (Kafka's "shallow" offset); (-1, -1) for an empty log.
+   */
+  maxTimestampOffset(): { offset: number; timestamp: number } {
+    let best = { offset: -1, timestamp: -1 };
+    for (const seg of this.segments) {
+      if (seg.maxTimestamp > best.timestamp && seg.nextOffset > this.startOffset) {
+        best = { offset: seg.offsetOfMaxTimestamp, timestamp: seg.maxTimestamp };
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Deletes whole closed segments past retention.ms (by their newest timestamp) or beyond
+   * retention.bytes, and those wholly below the log start; never the active segment, never data
+   * above the high watermark. Returns how many segments were deleted.
+   */
+  async applyRetention(nowMs = this.deps.clock.now()): Promise<number> {
+    if (this.state !== 'open' || this.offlineReason !== null) return 0;
+    await Promise.all(this.segments.map((s) => ensureIndexes(s, this.cfg, this.deps.logger)));
+    let deleted = 0;
+    if (this.cfg.cleanupPolicy.includes('delete')) {
+      deleted += this.deleteSegments(deletablePrefix(this.segments, this.hwm, { kind: 'time', nowMs, retentionMs: this.cfg.retentionMs }), 'retention.ms');
+      deleted += this.deleteSegments(deletablePrefix(this.segments, this.hwm, { kind: 'size', retentionBytes: this.cfg.retentionBytes }), 'retention.bytes');
+    }
+    deleted += this.deleteSegments(deletablePrefix(this.segments, this.hwm, { kind: 'start', logStartOffset: this.startOffset }), 'log start offset');
+    await this.checkpointChain;
+    return deleted;
+  }
+
+  /** DeleteRecords: moves the log start to `offset` (at most the high watermark). */
+  async deleteRecordsBefore(offset: number): Promise<number> {
+    this.checkWritable();
+    if (offset < 0 || offset > this.hwm) throw offsetOutOfRange(offset, this.startOffset, this.hwm);
+    if (offset > this.startOffset) {
+      this.startOffset = offset;
+      this.checkpointStart();
+    }
+    this.deleteSegments(deletablePrefix(this.segments, this.hwm, { kind: 'start', logStartOffset: this.startOffset }), 'log start offset');
+    await this.checkpointChain;
+    return this.startOffset;
+  }
+
+  /**
+   * Removes every batch from the one holding `offset` on (for a follower that diverged). The
+   * caller must not append until this resolves.
+   */
+  async truncateTo(offset: number): Promise<void> {
+    this.checkWritable();
+    assert(Number.isSafeInteger(offset) && offset >= 0, `bad truncation offset ${offset}`);
+    this.truncating = true;
+    try {
+      await this.writer.idle();
+      if (offset >= this.endOffset) return;
+      if (offset <= this.startOffset) {
+        const old = this.segments;
+        this.segments = [LogSegment.create(this.dir, offset, this.cfg, this.segDeps, this.deps.clock.now())];
+        this.startOffset = offset;
+        this.checkpointStart();
+        await Promise.all(old.map((s) => s.destroy()));
+      } else {
+        const keep = this.segments.filter((s) => s.baseOffset <= offset);
+        const drop = this.segments.filter((s) => s.baseOffset > offset);
+        this.segments = keep;
+        await Promise.all(drop.map((s) => s.destroy()));
+        await ensureIndexes(this.active, this.cfg, this.deps.logger);
+        await truncateSegmentTo(this.active, offset);
+      }
+      this.endOffset = this.writtenEnd = this.active.nextOffset;
+      this.hwm = Math.min(this.hwm, this.endOffset);
+      await this.checkpointChain;
+    } catch (err) {
+      this.goOffline('truncation failed', err);
+      throw storageFailure(`truncating ${this.dir} failed`, err);
+    } finally {
+      this.truncating = false;
+    }
+  }
+
+  /** fdatasyncs everything written so far (queued behind the appends before it). */
+  async flush(): Promise<void> {
+    if (this.state === 'closed') return;
+    await this.writer.enqueueTask(() => this.syncAll());
+  }
+
+  updateConfig(config: LogConfig): void {
+    const flushChanged = config.flushIntervalMs !== this.cfg.flushIntervalMs;
+    this.cfg = { ...config };
+    for (const s of this.segments) s.applyConfig(config);
+    if (flushChanged) this.flusher.reconfigure(this.cfg);
+  }
+
+  /** Drains writes, syncs, writes exact-size indexes and the clean-shutdown marker. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  /** Closes the log and removes its directory. */
+  async delete(): Promise<void> {
+    await this.close();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private async doClose(): Promise<void> {
+    this.state = 'closing';
+    this.flusher.disarm();
+    await this.writer.idle();
+    let clean = this.offlineReason === null;
+    if (clean) {
+      try {
+        await this.syncAll();
+        this.active.sealTimeIndex();
+        await this.active.writeIndexFiles();
+        await writeLogStartOffset(this.dir, this.startOffset);
+        await this.checkpointChain;
+      } catch (err) {
+        clean = false;
+        this.deps.logger.error('closing the log failed; it will be recovered when opened', { dir: this.dir, error: err });
+      }
+    }
+    await this.deleter.finishAll();
+    await Promise.all(this.segments.map((s) => s.close().catch(() => undefined)));
+    if (clean) await writeCleanShutdownMarker(this.dir);
+    this.state = 'closed';
+  }
+
+  private roll(now: number): LogSegment {
+    const old = this.active;
+    old.sealTimeIndex();
+    const seg = LogSegment.create(this.dir, this.endOffset, this.cfg, this.segDeps, now);
+    // Segment lists are replaced, never mutated: a read in flight keeps a consistent list.
+    this.segments = [...this.segments, seg];
+    this.flusher.segmentCreated();
+    this.stats.rolls++;
+    // A rolled segment is synced before its index files are written: recovery trusts it then.
+    const seal = async (): Promise<void> => {
+      try {
+        await old.sync();
+        await old.writeIndexFiles();
+      } catch (err) {
+        this.goOffline('sealing a rolled segment failed', err);
+      }
+    };
+    this.writer.enqueueTask(seal, { background: true }).catch(() => undefined);
+    return seg;
+  }
+
+  private deleteSegments(count: number, reason: string): number {
+    if (count === 0) return 0;
+    const removed = this.segments.slice(0, count);
+    this.segments = this.segments.slice(count);
+    this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
+    this.checkpointStart();
+    this.deps.logger.info('deleting segments', { dir: this.dir, reason, baseOffsets: removed.map((s) => s.baseOffset) });
+    for (const seg of removed) this.deleter.schedule(seg, this.cfg.fileDeleteDelayMs);
+    return count;
+  }
+
+  private checkpointStart(): void {
+    const offset = this.startOffset;
+    this.checkpointChain = this.checkpointChain
+      .then(() => writeLogStartOffset(this.dir, offset))
+      .catch((err: unknown) => this.deps.logger.warn('could not write the log start offset checkpoint', { dir: this.dir, error: err }));
+  }
+
+  private onWritten(group: PendingAppend[]): void {
+    this.writtenEnd = group[group.length - 1]!.endOffset;
+    group[0]!.segment.lastModifiedMs = this.deps.clock.now();
+    this.stats.writes = this.writer.stats.writes;
+    this.stats.bytesWritten = this.writer.stats.bytesWritten;
+    if (this.state === 'open') this.flusher.written(recordsIn(group), this.cfg);
+  }
+
+  private async syncAll(): Promise<void> {
+    try {
+      await this.flusher.syncAll(this.segments);
+    } catch (err) {
+      // After a failed fsync the page cache cannot be trusted to reach the disk.
+      this.goOffline('fdatasync failed', err);
+      throw storageFailure(`syncing ${this.dir} failed`, err);
+    }
+    this.stats.flushes++;
+  }
+
+  /** Undoes a failed group and everything queued after it, in memory, in this turn. */
+  private undoFailedWrite(group: PendingAppend[], rest: PendingAppend[], err: unknown, during: string): Error {
+    const first = group[0]!;
+    this.stats.writeErrors++;
+    const at = this.segments.indexOf(first.segment);
+    assert(at >= 0, 'a failed write went to a segment the log no longer has');
+    this.failedSegments = this.segments.slice(at + 1);
+    this.segments = this.segments.slice(0, at + 1);
+    first.segment.resetTo(first.mark);
+    this.endOffset = this.writtenEnd = first.baseOffset;
+    this.hwm = Math.min(this.hwm, this.endOffset);
+    this.flusher.forget(recordsIn(group));
+    const error = err instanceof StorageError ? err : storageFailure(`${during} of ${first.segment.logPath} failed`, err);
+    this.deps.logger.error('append failed; the log is back at its last good offset', {
+      dir: this.dir,
+      logEndOffset: this.endOffset,
+      rejectedAppends: group.length + rest.length,
+      error,
+    });
+    return error;
+  }
+
+  /** Removes what a failed write may have left in the file; a failure here takes the log offline. */
+  private async repairFailedWrite(group: PendingAppend[]): Promise<void> {
+    const first = group[0]!;
+    const dropped = this.failedSegments;
+    this.failedSegments = [];
+    try {
+      await first.segment.cutFile(first.mark.size);
+      await Promise.all(dropped.map((s) => s.destroy()));
+    } catch (err) {
+      this.goOffline('could not remove a failed write from the log', err);
+    }
+  }
+
+  private goOffline(reason: string, err: unknown): void {
+    if (this.offlineReason !== null) return;
+    this.offlineReason = `${reason}: ${err instanceof Error ? err.message : String(err)}`;
+    this.deps.logger.error('partition log is offline', { dir: this.dir, reason: this.offlineReason });
+  }
+
+  private checkWritable(): void {
+    if (this.state !== 'open') throw new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, `the log in ${this.dir} is closed`);
+    if (this.offlineReason !== null) {
+      throw new StorageError(
+        ErrorCode.KAFKA_STORAGE_ERROR,
+        `the log in ${this.dir} is offline after a disk error (${this.offlineReason}); fix the disk and restart`,
+      );
+    }
+  }
+
+  private checkReadable(fetchOffset: number): void {
+    this.checkWritable();
+    if (fetchOffset < this.startOffset || fetchOffset > this.endOffset) {
+      throw offsetOutOfRange(fetchOffset, this.startOffset, this.endOffset);
+    }
+  }
+}
+
+function recordsIn(group: readonly PendingAppend[]): number {
+  return group.reduce((n, a) => n + a.records, 0);
+}

@@ -1,0 +1,314 @@
+/**
+ * Scans over a segment's bytes: walking batch headers (reads, timestamp search, the log end),
+ * the CRC-checking recovery scan that rebuilds indexes, and truncation. Records are decoded only
+ * to find the exact record for a timestamp.
+ */
+import {
+  ATTRIBUTES,
+  BASE_TIMESTAMP,
+  BATCH_HEADER_BYTES,
+  BATCH_LENGTH,
+  COMPRESSION_MASK,
+  Compression,
+  LAST_OFFSET_DELTA,
+  LOG_OVERHEAD,
+  MAX_TIMESTAMP,
+  RECORDS_COUNT,
+  TIMESTAMP_TYPE_BIT,
+  readInt64,
+} from '../protocol/records/batch-header.js';
+import { decompress } from '../protocol/records/compression.js';
+import type { Logger } from '../util/logger.js';
+import { checkBatch, checkBatchCrc, recordStamps } from './batch-walk.js';
+import type { LogConfig } from './config.js';
+import { ErrorCode, StorageError } from './errors.js';
+import { readFully } from './file.js';
+import { RECOVERY_READ_BYTES, RELATIVE_OFFSET_MAX, SCAN_BLOCK_BYTES } from './limits.js';
+import { OffsetIndex } from './offset-index.js';
+import { type LogSegment, floorSegment, offsetIndexEntries, timeIndexEntries } from './segment.js';
+import { TimeIndex, type TimestampOffset } from './time-index.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/** A stored batch as its header describes it. */
+export interface BatchInfo {
+  position: number;
+  size: number;
+  baseOffset: number;
+  lastOffset: number;
+  maxTimestamp: number;
+  attributes: number;
+}
+
+function corrupt(seg: LogSegment, position: number, what: string): StorageError {
+  return new StorageError(
+    ErrorCode.KAFKA_STORAGE_ERROR,
+    `segment ${seg.logPath} is corrupt at position ${position}: ${what}`,
+  );
+}
+
+/** The batch headers in `[from, limit)`, read a block at a time; throws on a bad header. */
+export async function* scanHeaders(seg: LogSegment, from: number, limit: number): AsyncGenerator<BatchInfo> {
+  if (from >= limit) return;
+  const file = await seg.handle();
+  let block: Buffer = EMPTY;
+  let blockStart = from;
+  let pos = from;
+  while (pos < limit) {
+    if (pos + BATCH_HEADER_BYTES > blockStart + block.length) {
+      block = await readFully(file, pos, Math.min(SCAN_BLOCK_BYTES, limit - pos));
+      blockStart = pos;
+      if (block.length < BATCH_HEADER_BYTES) throw corrupt(seg, pos, `only ${block.length} bytes where a batch header should be`);
+    }
+    const at = pos - blockStart;
+    const size = LOG_OVERHEAD + block.readInt32BE(at + BATCH_LENGTH);
+    if (size < BATCH_HEADER_BYTES || pos + size > limit) throw corrupt(seg, pos, `batch length ${size} does not fit`);
+    const baseOffset = readInt64(block, at);
+    yield {
+      position: pos,
+      size,
+      baseOffset,
+      lastOffset: baseOffset + block.readInt32BE(at + LAST_OFFSET_DELTA),
+      maxTimestamp: readInt64(block, at + MAX_TIMESTAMP),
+      attributes: block.readInt16BE(at + ATTRIBUTES),
+    };
+    pos += size;
+  }
+}
+
+export interface RecoveryResult {
+  /** Bytes of whole valid batches from the start of the segment. */
+  validBytes: number;
+  /** Why the scan stopped early, or null when every byte was a valid batch. */
+  problem: string | null;
+}
+
+/**
+ * Reads every batch of the segment, checking framing, magic, CRC and that offsets only move
+ * forward, and rebuilds the indexes and state from them. With `truncate`, the file is cut at
+ * the first bad batch, which is what a crash mid-write leaves at the end of the last segment.
+ */
+export async function recoverSegment(seg: LogSegment, config: LogConfig, opts: { truncate: boolean }): Promise<RecoveryResult> {
+  const file = await seg.handle();
+  const fileBytes = (await file.stat()).size;
+  seg.setIndexes(new OffsetIndex(seg.baseOffset, offsetIndexEntries(config)), new TimeIndex(seg.baseOffset, timeIndexEntries(config)));
+  seg.size = 0;
+  seg.nextOffset = seg.baseOffset;
+  seg.maxTimestamp = -1;
+  seg.offsetOfMaxTimestamp = seg.baseOffset;
+  seg.bytesSinceLastIndexEntry = 0;
+  let block: Buffer = EMPTY;
+  let blockStart = 0;
+  let pos = 0;
+  let problem: string | null = null;
+  while (pos < fileBytes) {
+    let at = pos - blockStart;
+    const inBlock = block.length - at;
+    const declared = inBlock >= LOG_OVERHEAD ? LOG_OVERHEAD + block.readInt32BE(at + BATCH_LENGTH) : 0;
+    // Read on only for a header cut by the block, or a batch that can fit in what the file has
+    // left: a torn or garbage length is judged from the 12 bytes already here.
+    const needMore = inBlock < LOG_OVERHEAD || (inBlock < declared && declared <= fileBytes - pos);
+    if (needMore && blockStart + block.length < fileBytes) {
+      const want = Math.min(fileBytes - pos, Math.max(RECOVERY_READ_BYTES, declared));
+      block = await readFully(file, pos, want);
+      blockStart = pos;
+      at = 0;
+    }
+    const size = checkBatch(block, at, block.length);
+    if (typeof size !== 'number') {
+      problem = size.message;
+      break;
+    }
+    const baseOffset = readInt64(block, at);
+    const lastOffset = baseOffset + block.readInt32BE(at + LAST_OFFSET_DELTA);
+    if (baseOffset < seg.nextOffset || lastOffset < baseOffset || lastOffset - seg.baseOffset > RELATIVE_OFFSET_MAX) {
+      problem = `batch at position ${pos} holds offsets ${baseOffset}..${lastOffset}, not after ${seg.nextOffset - 1}`;
+      break;
+    }
+    seg.addBatch(pos, size, lastOffset, readInt64(block, at + MAX_TIMESTAMP), config.indexIntervalBytes);
+    pos += size;
+  }
+  seg.writtenBytes = pos;
+  if (problem !== null && opts.truncate) await file.truncate(pos);
+  return { validBytes: pos, problem };
+}
+
+/**
+ * Restores the state that the indexes do not hold (log end, largest timestamp, bytes since the
+ * last index entry) by scanning the batches after the last offset index entry.
+ */
+export async function restoreTail(seg: LogSegment): Promise<void> {
+  const last = seg.offsetIndex.lastEntry();
+  const from = seg.offsetIndex.entries > 0 ? last.position : 0;
+  const lastTime = seg.timeIndex.lastEntry();
+  seg.maxTimestamp = lastTime.timestamp;
+  seg.offsetOfMaxTimestamp = lastTime.offset;
+  seg.nextOffset = seg.baseOffset;
+  for await (const b of scanHeaders(seg, from, seg.writtenBytes)) {
+    if (b.maxTimestamp > seg.maxTimestamp) {
+      seg.maxTimestamp = b.maxTimestamp;
+      seg.offsetOfMaxTimestamp = b.lastOffset;
+    }
+    seg.nextOffset = b.lastOffset + 1;
+  }
+  seg.size = seg.writtenBytes;
+  seg.bytesSinceLastIndexEntry = seg.writtenBytes - from;
+}
+
+const loading = new WeakMap<LogSegment, Promise<void>>();
+
+/**
+ * Loads a closed segment's indexes on first use; an index file that cannot be trusted is
+ * rebuilt from the log (without truncating: only the last segment is cut at a bad batch).
+ */
+export async function ensureIndexes(seg: LogSegment, config: LogConfig, logger: Logger): Promise<void> {
+  // A load in progress comes first: its indexes are set before the tail is restored.
+  let p = loading.get(seg);
+  if (p === undefined && seg.indexesLoaded) return;
+  if (p === undefined) {
+    p = (async () => {
+      let problem = await seg.loadIndexFiles(config);
+      if (problem === null) {
+        try {
+          await restoreTail(seg);
+          return;
+        } catch (err) {
+          problem = `the index does not match the log: ${(err as Error).message}`;
+        }
+      }
+      logger.warn('rebuilding segment indexes', { segment: seg.logPath, reason: problem });
+      const result = await recoverSegment(seg, config, { truncate: false });
+      if (result.problem !== null) logger.error('segment holds a bad batch', { segment: seg.logPath, problem: result.problem });
+      await seg.writeIndexFiles();
+    })().finally(() => loading.delete(seg));
+    loading.set(seg, p);
+  }
+  await p;
+}
+
+/** The first batch in the segment whose last offset is >= target, found via the offset index. */
+export async function findBatch(seg: LogSegment, target: number): Promise<BatchInfo | null> {
+  const from = seg.offsetIndex.lookup(target).position;
+  for await (const b of scanHeaders(seg, from, seg.writtenBytes)) {
+    if (b.lastOffset >= target) return b;
+  }
+  return null;
+}
+
+export interface ReadRange {
+  fetchOffset: number;
+  maxBytes: number;
+  /** Only batches ending before this offset are returned. */
+  maxOffset: number;
+  minOneBatch: boolean;
+}
+
+/**
+ * Reads from the segment holding `fetchOffset`, moving on to the next segment only when nothing
+ * was found (a segment can end before the offsets its successor starts at).
+ */
+export async function readSegments(segments: readonly LogSegment[], r: ReadRange, config: LogConfig, logger: Logger): Promise<Buffer> {
+  if (r.fetchOffset >= r.maxOffset) return EMPTY;
+  for (let i = floorSegment(segments, r.fetchOffset); i < segments.length; i++) {
+    const seg = segments[i]!;
+    if (seg.baseOffset >= r.maxOffset) break;
+    await ensureIndexes(seg, config, logger);
+    const records = await readSegment(seg, r.fetchOffset, r.maxBytes, r.maxOffset, r.minOneBatch);
+    if (records.length > 0) return records;
+  }
+  return EMPTY;
+}
+
+/** The first record at or after `startOffset` with a timestamp >= target, in the first segment that has one. */
+export async function findOffsetInSegments(
+  segments: readonly LogSegment[],
+  target: number,
+  startOffset: number,
+  config: LogConfig,
+  logger: Logger,
+): Promise<TimestampOffset | null> {
+  for (const seg of segments) {
+    await ensureIndexes(seg, config, logger);
+    if (seg.maxTimestamp < target || seg.nextOffset <= startOffset) continue;
+    const found = await findOffsetByTimestamp(seg, target, startOffset);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/**
+ * Whole batches from the one holding `fetchOffset`, up to `maxBytes` (at least one batch when
+ * `minOneBatch`, KIP-74) and only batches that end before `maxOffset`: one read of the range.
+ */
+export async function readSegment(
+  seg: LogSegment,
+  fetchOffset: number,
+  maxBytes: number,
+  maxOffset: number,
+  minOneBatch: boolean,
+): Promise<Buffer> {
+  const first = await findBatch(seg, fetchOffset);
+  if (first === null || first.lastOffset >= maxOffset) return EMPTY;
+  const wanted = Math.max(maxBytes, minOneBatch ? first.size : 0);
+  if (wanted < first.size) return EMPTY;
+  const length = Math.min(seg.writtenBytes - first.position, wanted);
+  const buf = await readFully(await seg.handle(), first.position, length);
+  if (buf.length < first.size || readInt64(buf, 0) !== first.baseOffset) {
+    throw corrupt(seg, first.position, 'the batch read back differs from its header');
+  }
+  let end = 0;
+  while (end + BATCH_HEADER_BYTES <= buf.length) {
+    const size = LOG_OVERHEAD + buf.readInt32BE(end + BATCH_LENGTH);
+    if (size < BATCH_HEADER_BYTES || end + size > buf.length) break;
+    if (readInt64(buf, end) + buf.readInt32BE(end + LAST_OFFSET_DELTA) >= maxOffset) break;
+    end += size;
+  }
+  return buf.subarray(0, end);
+}
+
+/**
+ * The first record at or after `startOffset` whose timestamp is >= target, as Kafka's
+ * LogSegment.findOffsetByTimestamp: the time index gives a starting offset, batch headers find
+ * the batch, and that one batch is decoded to find the record.
+ */
+export async function findOffsetByTimestamp(seg: LogSegment, target: number, startOffset: number): Promise<TimestampOffset | null> {
+  const hint = seg.timeIndex.lookup(target);
+  const from = seg.offsetIndex.lookup(Math.max(hint.offset, startOffset)).position;
+  for await (const b of scanHeaders(seg, from, seg.writtenBytes)) {
+    if (b.maxTimestamp >= target && b.lastOffset >= startOffset) return exactRecord(seg, b, target, startOffset);
+  }
+  return null;
+}
+
+async function exactRecord(seg: LogSegment, b: BatchInfo, target: number, startOffset: number): Promise<TimestampOffset> {
+  const fallback = { offset: Math.max(b.baseOffset, startOffset), timestamp: b.maxTimestamp };
+  // With LogAppendTime every record of the batch carries the batch's timestamp.
+  if ((b.attributes & TIMESTAMP_TYPE_BIT) !== 0) return fallback;
+  const buf = await readFully(await seg.handle(), b.position, b.size);
+  if (buf.length < b.size || checkBatchCrc(buf, 0, b.size) !== null) throw corrupt(seg, b.position, 'bad CRC');
+  const codec = b.attributes & COMPRESSION_MASK;
+  const records = codec === Compression.None ? buf : await decompress(codec, buf.subarray(BATCH_HEADER_BYTES));
+  const start = codec === Compression.None ? BATCH_HEADER_BYTES : 0;
+  const baseTimestamp = readInt64(buf, BASE_TIMESTAMP);
+  for (const r of recordStamps(records, start, records.length, buf.readInt32BE(RECORDS_COUNT))) {
+    const offset = b.baseOffset + r.offsetDelta;
+    const timestamp = baseTimestamp + r.timestampDelta;
+    if (timestamp >= target && offset >= startOffset) return { offset, timestamp };
+  }
+  return fallback;
+}
+
+/**
+ * Cuts the segment before the batch that holds `offset` (Kafka truncates whole batches, so the
+ * new end may fall below `offset`). Returns the segment's new end offset.
+ */
+export async function truncateSegmentTo(seg: LogSegment, offset: number): Promise<number> {
+  const b = await findBatch(seg, offset);
+  if (b === null) return seg.nextOffset;
+  await seg.truncateFile(b.position);
+  seg.offsetIndex.truncateToOffset(b.baseOffset);
+  seg.timeIndex.truncateToOffset(b.baseOffset);
+  await restoreTail(seg);
+  await seg.removeIndexFiles();
+  return seg.nextOffset;
+}
