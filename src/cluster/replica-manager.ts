@@ -29,9 +29,7 @@ export class ReplicaManager {
   }
 
   async createPartition(topic: string, partition: number, config: LogConfig): Promise<PartitionLog> {
-    const log = await this.logs.getOrCreate(topic, partition, config);
-    log.highWatermark = log.logEndOffset;
-    return log;
+    return this.logs.getOrCreate(topic, partition, config);
   }
 
   async deletePartition(topic: string, partition: number): Promise<void> {
@@ -41,8 +39,9 @@ export class ReplicaManager {
 
   /** Appends validated batches; resolves after the write (and flush, per policy). */
   async append(log: PartitionLog, topic: string, partition: number, batches: Buffer, appendTimeMs?: number) {
+    // The log moves its high watermark itself once the write is done (one broker: the leader
+    // is the whole ISR), never past what is written.
     const result = await log.append(batches, { leaderEpoch: 0, appendTimeMs });
-    if (log.highWatermark < log.logEndOffset) log.highWatermark = log.logEndOffset;
     this.wake(partitionKey(topic, partition));
     return result;
   }
