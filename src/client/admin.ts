@@ -1,11 +1,27 @@
-/** The admin client: create, delete, list and describe topics; look up offsets. */
+/** The admin client: topics (create, delete, list, describe), offsets, and consumer groups. */
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { ZERO_UUID_STRING } from '../protocol/writer.js';
 import type { CreateTopicsRequest, CreateTopicsResponse } from '../protocol/messages/19-create-topics.js';
 import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../protocol/messages/20-delete-topics.js';
 import type { DescribeConfigsRequest, DescribeConfigsResponse } from '../protocol/messages/32-describe-configs.js';
+import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../protocol/messages/15-describe-groups.js';
+import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/messages/16-list-groups.js';
+import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/messages/42-delete-groups.js';
 import { Cluster, topicErrorMessage, type ClusterOptions, type TopicInfo } from './cluster.js';
-import { listOffset, type OffsetAtTime } from './offsets.js';
+import type { Connection } from './connection.js';
+import { InvalidArgumentError } from './errors.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, listOffset, type OffsetAtTime } from './offsets.js';
+import { flatten, tpKey } from './group/assignor.js';
+import { decodeAssignment, decodeSubscription } from './group/consumer-protocol.js';
+import { CONSUMER_PROTOCOL_TYPE } from './group/membership.js';
+import {
+  commitOffsets,
+  fetchCommittedOffsets,
+  findCoordinator,
+  groupErrorMessage,
+  STANDALONE_GENERATION,
+  type CoordinatorAddress,
+} from './group/requests.js';
 
 const CREATE_TOPICS_KEY = 19;
 const CREATE_TOPICS_VERSION_MAX = 7;
@@ -20,6 +36,14 @@ const RESOURCE_TOPIC = 2;
 /** DescribeConfigs config source meaning "Kafka's built-in default". */
 export const CONFIG_SOURCE_DEFAULT = 5;
 export const ADMIN_TIMEOUT_MS_DEFAULT = 30_000;
+const DESCRIBE_GROUPS_KEY = 15;
+const DESCRIBE_GROUPS_VERSION_MAX = 5;
+const LIST_GROUPS_KEY = 16;
+const LIST_GROUPS_VERSION_MAX = 5;
+const DELETE_GROUPS_KEY = 42;
+const DELETE_GROUPS_VERSION_MAX = 2;
+/** Group states in which no member holds partitions, so offsets may be changed from outside (Kafka's rule). */
+const INACTIVE_GROUP_STATES = new Set(['Empty', 'Dead']);
 
 export interface NewTopic {
   topic: string;
@@ -44,6 +68,59 @@ export interface TopicConfigEntry {
   source: number;
   readOnly: boolean;
   isSensitive: boolean;
+}
+
+export interface GroupListing {
+  groupId: string;
+  /** 'consumer' for consumer groups; '' for groups that only hold committed offsets. */
+  protocolType: string;
+  /** Empty, Stable, PreparingRebalance, CompletingRebalance, Dead; '' from brokers too old to say. */
+  state: string;
+}
+
+export interface GroupMemberDescription {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  /** As the broker reports it, e.g. "/127.0.0.1". */
+  host: string;
+  /** Decoded from the consumer protocol; [] for other protocol types. */
+  assignment: Array<{ topic: string; partition: number }>;
+  subscribedTopics: string[];
+}
+
+export interface GroupDescription {
+  groupId: string;
+  /** 'Dead' for a group that does not exist. */
+  state: string;
+  protocolType: string;
+  /** The assignor the group chose, e.g. 'range'. */
+  assignor: string;
+  members: GroupMemberDescription[];
+  coordinator: CoordinatorAddress;
+}
+
+export interface GroupOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata: string | null;
+}
+
+/** Where --reset-offsets moves a group: Kafka's scenarios. */
+export type OffsetResetSpec =
+  | { to: 'earliest' }
+  | { to: 'latest' }
+  | { to: 'offset'; offset: number }
+  | { to: 'datetime'; timestamp: number }
+  | { to: 'shift'; by: number };
+
+export interface ResetOffsetsRequest {
+  /** Topics with all their partitions, or only the listed ones. */
+  topics: Array<{ topic: string; partitions?: number[] }>;
+  spec: OffsetResetSpec;
+  /** Compute and return the new offsets without committing them. */
+  dryRun?: boolean;
 }
 
 export interface TopicOptions {
@@ -158,6 +235,173 @@ export class Admin {
     return listOffset(this.cluster, { topic, partition, timestamp });
   }
 
+  // ---- consumer groups ----
+
+  /** Every group on every broker, sorted by id. */
+  async listGroups(): Promise<GroupListing[]> {
+    const snapshot = await this.cluster.withRetry(() => this.cluster.refresh([]));
+    const perBroker = await Promise.all(
+      snapshot.brokers.map((b) =>
+        this.cluster.withRetry(async () => {
+          const conn = await this.cluster.connectionTo(b.nodeId);
+          const version = conn.versionFor(LIST_GROUPS_KEY, LIST_GROUPS_VERSION_MAX);
+          const resp = await conn.request<ListGroupsRequest, ListGroupsResponse>(LIST_GROUPS_KEY, version, { statesFilter: [], typesFilter: [] });
+          if (resp.errorCode !== ErrorCode.NONE) throw new KafkaError(resp.errorCode, `Listing groups on broker ${b.nodeId} failed: ${groupErrorMessage('*', resp.errorCode)}`);
+          return resp.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.groupState }));
+        }),
+      ),
+    );
+    const byId = new Map<string, GroupListing>();
+    for (const g of perBroker.flat()) byId.set(g.groupId, g);
+    return [...byId.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
+  }
+
+  /** State, assignor and members (with their partitions) of each group; a missing group is 'Dead'. */
+  async describeGroups(groupIds: string[]): Promise<GroupDescription[]> {
+    return Promise.all(
+      groupIds.map((groupId) =>
+        this.withCoordinator(groupId, async (conn, coordinator) => {
+          const version = conn.versionFor(DESCRIBE_GROUPS_KEY, DESCRIBE_GROUPS_VERSION_MAX);
+          const resp = await conn.request<DescribeGroupsRequest, DescribeGroupsResponse>(DESCRIBE_GROUPS_KEY, version, {
+            groups: [groupId],
+            includeAuthorizedOperations: false,
+          });
+          const g = resp.groups.find((x) => x.groupId === groupId);
+          if (g === undefined) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `DescribeGroups did not answer for group '${groupId}'.`);
+          if (g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return { groupId, state: 'Dead', protocolType: '', assignor: '', members: [], coordinator };
+          if (g.errorCode !== ErrorCode.NONE) throw new KafkaError(g.errorCode, groupErrorMessage(groupId, g.errorCode));
+          const consumer = g.protocolType === CONSUMER_PROTOCOL_TYPE;
+          return {
+            groupId,
+            state: g.groupState,
+            protocolType: g.protocolType,
+            assignor: g.protocolData,
+            coordinator,
+            members: g.members.map((m) => ({
+              memberId: m.memberId,
+              groupInstanceId: m.groupInstanceId,
+              clientId: m.clientId,
+              host: m.clientHost,
+              assignment: consumer ? decodeOrEmpty(() => flatten(decodeAssignment(m.memberAssignment).partitions)) : [],
+              subscribedTopics: consumer ? decodeOrEmpty(() => decodeSubscription(m.memberMetadata).topics) : [],
+            })),
+          };
+        }),
+      ),
+    );
+  }
+
+  /** Deletes groups that have no members; each result holds the group's error, or null. */
+  async deleteGroups(groupIds: string[]): Promise<Array<{ groupId: string; error: KafkaError | null }>> {
+    return Promise.all(
+      groupIds.map((groupId) =>
+        this.withCoordinator(groupId, async (conn) => {
+          const version = conn.versionFor(DELETE_GROUPS_KEY, DELETE_GROUPS_VERSION_MAX);
+          const resp = await conn.request<DeleteGroupsRequest, DeleteGroupsResponse>(DELETE_GROUPS_KEY, version, { groupsNames: [groupId] });
+          const code = resp.results.find((r) => r.groupId === groupId)?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+          // A moved coordinator is worth another try; any other answer is the group's result.
+          if (code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.COORDINATOR_NOT_AVAILABLE || code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) {
+            throw new KafkaError(code, groupErrorMessage(groupId, code));
+          }
+          return { groupId, error: code === ErrorCode.NONE ? null : new KafkaError(code, groupErrorMessage(groupId, code)) };
+        }),
+      ),
+    );
+  }
+
+  /** The group's committed offsets (all of them, or for the given partitions), sorted. */
+  async fetchOffsets(groupId: string, partitions?: Array<{ topic: string; partition: number }>): Promise<GroupOffset[]> {
+    const found = await this.withCoordinator(groupId, (conn) => fetchCommittedOffsets(conn, groupId, partitions ?? null));
+    return [...found.values()]
+      .filter((o) => o.offset >= 0)
+      .map(({ topic, partition, offset, metadata }) => ({ topic, partition, offset, metadata }))
+      .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+  }
+
+  /**
+   * Commits offsets for a group from outside it (generation -1, no member id), as Kafka's
+   * tools do; the broker refuses while the group has members.
+   */
+  async commitOffsets(groupId: string, offsets: Array<{ topic: string; partition: number; offset: number; metadata?: string | null }>): Promise<void> {
+    for (const o of offsets) {
+      if (!Number.isSafeInteger(o.offset) || o.offset < 0) throw new InvalidArgumentError(`Offset for ${o.topic}-${o.partition} must be a non-negative integer, not ${o.offset}.`);
+    }
+    await this.withCoordinator(groupId, (conn) =>
+      commitOffsets(conn, { groupId, generationId: STANDALONE_GENERATION, memberId: '', groupInstanceId: null }, offsets),
+    );
+  }
+
+  /**
+   * Kafka's --reset-offsets: computes the new offset of each partition (clamped to the log as
+   * Kafka clamps it) and, unless `dryRun`, commits them. The group must be inactive.
+   */
+  async resetOffsets(groupId: string, req: ResetOffsetsRequest): Promise<GroupOffset[]> {
+    const [group] = await this.describeGroups([groupId]);
+    if (group !== undefined && !INACTIVE_GROUP_STATES.has(group.state)) {
+      throw new KafkaError(
+        ErrorCode.NON_EMPTY_GROUP,
+        `Assignments can only be reset if the group '${groupId}' is inactive, but the current state is ${group.state}.`,
+      );
+    }
+    const partitions: Array<{ topic: string; partition: number }> = [];
+    for (const t of req.topics) {
+      const info = await this.cluster.withRetry(() => this.cluster.topic(t.topic, { refresh: true }), { topics: [t.topic] });
+      const existing = new Set(info.partitions.map((p) => p.partition));
+      for (const p of t.partitions ?? [...existing]) {
+        if (!existing.has(p)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The partitions "${t.topic}-${p}" do not exist.`);
+        partitions.push({ topic: t.topic, partition: p });
+      }
+    }
+    const committed = req.spec.to === 'shift' ? new Map((await this.fetchOffsets(groupId)).map((o) => [tpKey(o.topic, o.partition), o.offset])) : new Map<string, number>();
+    const result = await Promise.all(partitions.map(async ({ topic, partition }) => ({ topic, partition, offset: await this.resetTarget(topic, partition, req.spec, committed), metadata: null })));
+    result.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+    if (req.dryRun !== true) await this.commitOffsets(groupId, result);
+    return result;
+  }
+
+  private async resetTarget(topic: string, partition: number, spec: OffsetResetSpec, committed: Map<string, number>): Promise<number> {
+    const end = async (): Promise<number> => (await listOffset(this.cluster, { topic, partition, timestamp: LATEST_TIMESTAMP })).offset;
+    const start = async (): Promise<number> => (await listOffset(this.cluster, { topic, partition, timestamp: EARLIEST_TIMESTAMP })).offset;
+    const clamp = async (offset: number): Promise<number> => Math.max(await start(), Math.min(await end(), offset));
+    switch (spec.to) {
+      case 'earliest':
+        return start();
+      case 'latest':
+        return end();
+      case 'offset':
+        return clamp(spec.offset);
+      case 'shift': {
+        const current = committed.get(tpKey(topic, partition));
+        if (current === undefined) {
+          throw new KafkaError(ErrorCode.INVALID_REQUEST, `Cannot shift offset for partition ${topic}-${partition} since there is no current committed offset.`);
+        }
+        return clamp(current + spec.by);
+      }
+      case 'datetime': {
+        const { offset } = await listOffset(this.cluster, { topic, partition, timestamp: spec.timestamp });
+        // No message at or after that time: Kafka falls back to the log end.
+        return offset < 0 ? end() : offset;
+      }
+    }
+  }
+
+  /** Runs `fn` against the group's coordinator, finding it again when it moved. */
+  private withCoordinator<T>(groupId: string, fn: (conn: Connection, coordinator: CoordinatorAddress) => Promise<T>): Promise<T> {
+    if (typeof groupId !== 'string' || groupId === '') throw new InvalidArgumentError('A group id must be a non-empty string.');
+    return this.cluster.withRetry(async () => {
+      const coordinator = await findCoordinator(await this.cluster.anyConnection(), groupId);
+      let conn: Connection;
+      try {
+        conn = await this.cluster.connectionTo(coordinator.nodeId);
+      } catch (err) {
+        if (!(err instanceof KafkaError) || err.code !== ErrorCode.BROKER_NOT_AVAILABLE) throw err;
+        await this.cluster.refresh([]);
+        conn = await this.cluster.connectionTo(coordinator.nodeId);
+      }
+      return fn(conn, coordinator);
+    });
+  }
+
   async close(): Promise<void> {
     await this.cluster.close();
   }
@@ -167,5 +411,13 @@ export class Admin {
 function throwIfNotController(results: Array<{ errorCode: number }>): void {
   if (results.some((t) => t.errorCode === ErrorCode.NOT_CONTROLLER)) {
     throw new KafkaError(ErrorCode.NOT_CONTROLLER, 'The request reached a broker that is no longer the controller.');
+  }
+}
+
+function decodeOrEmpty<T>(decode: () => T[]): T[] {
+  try {
+    return decode();
+  } catch {
+    return [];
   }
 }

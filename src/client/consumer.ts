@@ -1,7 +1,14 @@
 /**
- * A consumer of explicitly assigned partitions (no consumer groups yet). It keeps a fetch
- * position per partition, long-polls each partition leader with Fetch, and hands out messages in
- * offset order per partition.
+ * The consumer. It reads partitions either assigned by hand (`assign`) or given to it by a
+ * consumer group (`subscribe`, with a `groupId`), keeps a fetch position per partition,
+ * long-polls each partition leader with Fetch, and hands out messages in offset order per
+ * partition.
+ *
+ * In a group, poll() also drives the membership (src/client/group/membership.ts): it joins,
+ * rejoins when a heartbeat reports a rebalance, calls the rebalance listener, starts newly
+ * assigned partitions at the group's committed offset (else `autoOffsetReset`), and commits the
+ * consumed positions every `autoCommitIntervalMs`, before each rebalance and on close — so a
+ * message returned by poll() counts as consumed at the next poll, as in Kafka's Java consumer.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, KafkaError, errorName } from '../protocol/errors.js';
@@ -9,10 +16,16 @@ import { ZERO_UUID_STRING } from '../protocol/writer.js';
 import { CONTROL_BIT, TIMESTAMP_TYPE_BIT } from '../protocol/records/batch-header.js';
 import { decodeRecordBatches, type RecordHeader } from '../protocol/records/record-batch.js';
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../protocol/messages/01-fetch.js';
+import { createLogger, type Logger } from '../util/logger.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { REQUEST_TIMEOUT_MS_DEFAULT, type Connection } from './connection.js';
 import { ClosedError, ConnectionError, InvalidArgumentError } from './errors.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, READ_UNCOMMITTED, listOffset } from './offsets.js';
+import { tpKey, type PartitionAssignor, type RebalanceProtocol } from './group/assignor.js';
+import { RangeAssignor } from './group/range-assignor.js';
+import { CooperativeStickyAssignor } from './group/cooperative-sticky-assignor.js';
+import { GroupMembership, type TopicPartition } from './group/membership.js';
+import type { OffsetToCommit } from './group/requests.js';
 
 const FETCH_KEY = 1;
 /** Fetch v4 is the first with record batch v2; v13+ names topics by id, which we do not use yet. */
@@ -23,8 +36,15 @@ export const MAX_WAIT_MS_DEFAULT = 500;
 export const MIN_BYTES_DEFAULT = 1;
 export const MAX_BYTES_DEFAULT = 52_428_800;
 export const PARTITION_MAX_BYTES_DEFAULT = 1_048_576;
+/** Kafka's group defaults: session.timeout.ms, max.poll.interval.ms, heartbeat.interval.ms, auto.commit.interval.ms, metadata.max.age.ms. */
+export const SESSION_TIMEOUT_MS_DEFAULT = 45_000;
+export const REBALANCE_TIMEOUT_MS_DEFAULT = 300_000;
+export const HEARTBEAT_INTERVAL_MS_DEFAULT = 3_000;
+export const AUTO_COMMIT_INTERVAL_MS_DEFAULT = 5_000;
+export const METADATA_MAX_AGE_MS_DEFAULT = 300_000;
 
 export type OffsetReset = 'earliest' | 'latest' | 'none';
+export type AssignorName = 'range' | 'cooperative-sticky';
 
 export interface ConsumerOptions {
   /** Where to start when a position is unknown or out of range; Kafka's default is 'latest'. */
@@ -33,13 +53,46 @@ export interface ConsumerOptions {
   minBytes?: number;
   maxBytes?: number;
   partitionMaxBytes?: number;
+  /** The consumer group; needed for subscribe() and for commits. */
+  groupId?: string;
+  /** A static member id (Kafka's group.instance.id): a restart within the session timeout keeps its partitions. */
+  groupInstanceId?: string;
+  sessionTimeoutMs?: number;
+  /** How long the group waits for members to rejoin in a rebalance (Kafka's max.poll.interval.ms). */
+  rebalanceTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  autoCommit?: boolean;
+  autoCommitIntervalMs?: number;
+  /** In order of preference; every member of a group must share one. Default ['range']. */
+  partitionAssignors?: Array<AssignorName | PartitionAssignor>;
+  /** How often the group leader checks subscribed topics for new partitions. */
+  metadataMaxAgeMs?: number;
+  logger?: Logger;
 }
 
 export interface TopicPartitionOffset {
   topic: string;
   partition: number;
-  /** An offset, 'earliest' (-2) or 'latest' (-1); omitted means `autoOffsetReset`. */
+  /** An offset, 'earliest' (-2) or 'latest' (-1); omitted means the committed offset (with a groupId), else `autoOffsetReset`. */
   offset?: number | 'earliest' | 'latest';
+}
+
+export type { TopicPartition } from './group/membership.js';
+
+/** Called from poll() during a rebalance; poll waits for a returned promise. */
+export interface RebalanceListener {
+  /** Partitions this consumer gives up; commit their offsets here if you commit by hand. */
+  onPartitionsRevoked?(partitions: TopicPartition[]): void | Promise<void>;
+  /** Partitions newly given to this consumer (called after every rebalance, even with none). */
+  onPartitionsAssigned?(partitions: TopicPartition[]): void | Promise<void>;
+  /** Partitions already owned by another member (this one was fenced or timed out); default: onPartitionsRevoked. */
+  onPartitionsLost?(partitions: TopicPartition[]): void | Promise<void>;
+}
+
+export interface OffsetAndMetadata extends TopicPartition {
+  /** The next offset to read, as Kafka commits it. */
+  offset: number;
+  metadata?: string | null;
 }
 
 export type TimestampType = 'CreateTime' | 'LogAppendTime';
@@ -58,9 +111,11 @@ export interface ConsumerMessage {
 interface PartitionState {
   topic: string;
   partition: number;
-  /** Next offset to fetch; null until resolved from `reset`. */
+  /** Next offset to fetch; null until resolved from the committed offset or `reset`. */
   position: number | null;
   reset: OffsetReset;
+  /** The group's committed offset is to be looked up before `reset` applies. */
+  fromCommitted: boolean;
 }
 
 interface FetchTarget {
@@ -68,47 +123,146 @@ interface FetchTarget {
   fetchOffset: number;
 }
 
-const keyOf = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+type ResolvedOptions = Required<Omit<ConsumerOptions, 'groupId' | 'groupInstanceId' | 'partitionAssignors' | 'logger'>>;
 
 export class Consumer {
   private readonly cluster: Cluster;
-  private readonly opts: Required<ConsumerOptions>;
+  private readonly opts: ResolvedOptions;
   private readonly requestTimeoutMs: number;
   private readonly partitions = new Map<string, PartitionState>();
+  private readonly paused = new Set<string>();
   /** Fetched messages not yet handed out (the iterator hands them out one at a time). */
   private buffered: ConsumerMessage[] = [];
   private closed = false;
   private readonly closing = new AbortController();
+  private readonly logger: Logger;
+  private readonly groupId: string | null;
+  private readonly membership: GroupMembership | null = null;
+  /** Topics of subscribe(); null when partitions are assigned by hand. */
+  private subscription: string[] | null = null;
+  private listener: RebalanceListener = {};
+  /** An error from a rebalance listener, raised by the poll that ran it. */
+  private listenerError: unknown = null;
+  private nextAutoCommitAt = 0;
+  private autoCommitInFlight: Promise<void> | null = null;
+  private readonly lastCommitted = new Map<string, number>();
+  private nextMetadataCheckAt = 0;
 
   constructor(opts: ClusterOptions & ConsumerOptions) {
     this.cluster = new Cluster(opts);
     this.requestTimeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT;
+    this.logger = opts.logger ?? createLogger();
     this.opts = {
       autoOffsetReset: opts.autoOffsetReset ?? 'latest',
       maxWaitMs: opts.maxWaitMs ?? MAX_WAIT_MS_DEFAULT,
       minBytes: opts.minBytes ?? MIN_BYTES_DEFAULT,
       maxBytes: opts.maxBytes ?? MAX_BYTES_DEFAULT,
       partitionMaxBytes: opts.partitionMaxBytes ?? PARTITION_MAX_BYTES_DEFAULT,
+      sessionTimeoutMs: opts.sessionTimeoutMs ?? SESSION_TIMEOUT_MS_DEFAULT,
+      rebalanceTimeoutMs: opts.rebalanceTimeoutMs ?? REBALANCE_TIMEOUT_MS_DEFAULT,
+      heartbeatIntervalMs: opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS_DEFAULT,
+      autoCommit: opts.autoCommit ?? true,
+      autoCommitIntervalMs: opts.autoCommitIntervalMs ?? AUTO_COMMIT_INTERVAL_MS_DEFAULT,
+      metadataMaxAgeMs: opts.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS_DEFAULT,
     };
     if (!['earliest', 'latest', 'none'].includes(this.opts.autoOffsetReset)) {
       throw new InvalidArgumentError(`autoOffsetReset must be 'earliest', 'latest' or 'none', not '${this.opts.autoOffsetReset}'.`);
     }
+    this.groupId = opts.groupId ?? null;
+    if (this.groupId === '') throw new InvalidArgumentError('groupId must not be empty; leave it out to consume without a group.');
+    if (this.groupId !== null) {
+      this.membership = new GroupMembership(
+        this.cluster,
+        {
+          groupId: this.groupId,
+          groupInstanceId: opts.groupInstanceId ?? null,
+          sessionTimeoutMs: this.opts.sessionTimeoutMs,
+          rebalanceTimeoutMs: this.opts.rebalanceTimeoutMs,
+          heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
+          assignors: resolveAssignors(opts.partitionAssignors ?? ['range']),
+          clientId: opts.clientId ?? null,
+          requestTimeoutMs: opts.requestTimeoutMs,
+          connectTimeoutMs: opts.connectTimeoutMs,
+          logger: this.logger,
+        },
+        {
+          owned: () => this.assignment(),
+          beforeJoin: (protocol) => this.beforeJoin(protocol),
+          assigned: (partitions, protocol) => this.onAssigned(partitions, protocol),
+          lost: () => this.onLost(),
+        },
+      );
+    }
+    this.nextAutoCommitAt = Date.now() + this.opts.autoCommitIntervalMs;
   }
 
-  /** Replaces the set of partitions this consumer reads. */
+  /** Replaces the set of partitions this consumer reads (not for a subscribed consumer). */
   assign(assignments: TopicPartitionOffset[]): void {
+    this.assertOpen();
+    if (this.subscription !== null) {
+      throw new InvalidArgumentError('This consumer is subscribed to topics; call unsubscribe() before assigning partitions by hand.');
+    }
     this.partitions.clear();
+    this.paused.clear();
     this.buffered = [];
-    for (const a of assignments) this.seek(a);
+    for (const a of assignments) this.setPosition(a);
   }
 
-  /** Moves (or adds) one partition's position; buffered messages of that partition are dropped. */
+  /**
+   * Joins the consumer group and reads whatever partitions of `topics` the group gives this
+   * consumer; the next poll() joins. Calling it again replaces the topic list.
+   */
+  subscribe(topics: string[], listener: RebalanceListener = {}): void {
+    this.assertOpen();
+    if (this.membership === null) throw new InvalidArgumentError('subscribe() needs a consumer group: create the consumer with a groupId.');
+    if (this.subscription === null && this.partitions.size > 0) {
+      throw new InvalidArgumentError('This consumer has partitions assigned by hand; call unsubscribe() (or assign([])) before subscribing.');
+    }
+    if (topics.length === 0) throw new InvalidArgumentError('subscribe() needs at least one topic; call unsubscribe() to stop.');
+    for (const t of topics) if (typeof t !== 'string' || t === '') throw new InvalidArgumentError(`'${String(t)}' is not a topic name.`);
+    this.subscription = [...new Set(topics)];
+    this.listener = listener;
+    this.membership.subscribe(this.subscription);
+  }
+
+  /** The topics of subscribe(), or [] when not subscribed. */
+  subscribed(): string[] {
+    return [...(this.subscription ?? [])];
+  }
+
+  /** Leaves the group (committing first when autoCommit) or drops the hand-made assignment. */
+  async unsubscribe(): Promise<void> {
+    this.assertOpen();
+    if (this.subscription !== null && this.membership !== null) {
+      await this.leaveGroup('the consumer unsubscribed');
+    }
+    this.subscription = null;
+    this.partitions.clear();
+    this.paused.clear();
+    this.buffered = [];
+  }
+
+  /** Moves one partition's position; buffered messages of that partition are dropped. */
   seek(target: TopicPartitionOffset): void {
+    this.assertOpen();
+    if (this.subscription !== null && !this.partitions.has(tpKey(target.topic, target.partition))) {
+      throw new InvalidArgumentError(`Cannot seek ${target.topic}-${target.partition}: the group has not assigned it to this consumer.`);
+    }
+    this.setPosition(target);
+  }
+
+  private setPosition(target: TopicPartitionOffset): void {
     if (!Number.isInteger(target.partition) || target.partition < 0) {
       throw new InvalidArgumentError(`Partition must be a non-negative integer, not ${target.partition}.`);
     }
-    const key = keyOf(target.topic, target.partition);
-    const state: PartitionState = { topic: target.topic, partition: target.partition, position: null, reset: this.opts.autoOffsetReset };
+    const key = tpKey(target.topic, target.partition);
+    const state: PartitionState = {
+      topic: target.topic,
+      partition: target.partition,
+      position: null,
+      reset: this.opts.autoOffsetReset,
+      fromCommitted: target.offset === undefined && this.membership !== null,
+    };
     const o = target.offset;
     if (o === 'earliest' || o === EARLIEST_TIMESTAMP) state.reset = 'earliest';
     else if (o === 'latest' || o === LATEST_TIMESTAMP) state.reset = 'latest';
@@ -117,7 +271,32 @@ export class Consumer {
       state.position = o;
     }
     this.partitions.set(key, state);
-    this.buffered = this.buffered.filter((m) => keyOf(m.topic, m.partition) !== key);
+    this.buffered = this.buffered.filter((m) => tpKey(m.topic, m.partition) !== key);
+  }
+
+  /** Stops fetching these partitions until resume(); poll() returns nothing of them meanwhile. */
+  pause(partitions: TopicPartition[]): void {
+    for (const { topic, partition } of partitions) {
+      const key = tpKey(topic, partition);
+      const state = this.partitions.get(key);
+      if (state === undefined) throw new InvalidArgumentError(`Cannot pause ${topic}-${partition}: it is not assigned to this consumer.`);
+      if (this.paused.has(key)) continue;
+      this.paused.add(key);
+      // Unread messages are dropped and fetched again after resume().
+      const first = this.buffered.find((m) => tpKey(m.topic, m.partition) === key);
+      if (first !== undefined) {
+        state.position = first.offset;
+        this.buffered = this.buffered.filter((m) => tpKey(m.topic, m.partition) !== key);
+      }
+    }
+  }
+
+  resume(partitions: TopicPartition[]): void {
+    for (const { topic, partition } of partitions) this.paused.delete(tpKey(topic, partition));
+  }
+
+  pausedPartitions(): TopicPartition[] {
+    return [...this.partitions.values()].filter((s) => this.paused.has(tpKey(s.topic, s.partition))).map(({ topic, partition }) => ({ topic, partition }));
   }
 
   /** The partition numbers of a topic; throws KafkaError UNKNOWN_TOPIC_OR_PARTITION if it does not exist. */
@@ -126,7 +305,8 @@ export class Consumer {
     return info.partitions.map((p) => p.partition);
   }
 
-  assignment(): Array<{ topic: string; partition: number }> {
+  /** The partitions this consumer reads now (for a group member: its current assignment). */
+  assignment(): TopicPartition[] {
     return [...this.partitions.values()].map(({ topic, partition }) => ({ topic, partition }));
   }
 
@@ -134,17 +314,54 @@ export class Consumer {
   position(topic: string, partition: number): number | null {
     const next = this.buffered.find((m) => m.topic === topic && m.partition === partition);
     if (next !== undefined) return next.offset;
-    return this.partitions.get(keyOf(topic, partition))?.position ?? null;
+    return this.partitions.get(tpKey(topic, partition))?.position ?? null;
+  }
+
+  /** The group's committed offsets for these partitions (null where none is committed). */
+  async committed(partitions: TopicPartition[]): Promise<Array<TopicPartition & { offset: number | null }>> {
+    const membership = this.requireGroup('committed()');
+    const found = await membership.committed(partitions);
+    return partitions.map(({ topic, partition }) => {
+      const c = found.get(tpKey(topic, partition));
+      return { topic, partition, offset: c === undefined || c.offset < 0 ? null : c.offset };
+    });
+  }
+
+  /**
+   * Commits offsets to the group and waits for the broker: the given ones, or the position of
+   * every assigned partition (everything poll() has returned so far).
+   */
+  async commitSync(offsets?: OffsetAndMetadata[]): Promise<void> {
+    this.assertOpen();
+    const membership = this.requireGroup('commitSync()');
+    const list = offsets === undefined ? this.consumedOffsets() : offsets.map(validateOffset);
+    await membership.commit(list, { asMember: this.subscription !== null });
+    for (const o of list) this.lastCommitted.set(tpKey(o.topic, o.partition), o.offset);
+  }
+
+  /** Like commitSync() without waiting; `callback` hears the outcome (errors are logged without one). */
+  commitAsync(offsets?: OffsetAndMetadata[], callback?: (err: Error | null) => void): void {
+    this.commitSync(offsets).then(
+      () => callback?.(null),
+      (err: Error) => {
+        if (callback !== undefined) callback(err);
+        else this.logger.warn('commitAsync failed', { groupId: this.groupId, error: err });
+      },
+    );
   }
 
   /**
    * Waits up to `timeoutMs` (default: maxWaitMs) for messages and returns all that arrived in one
-   * fetch round; an empty array means none came in time.
+   * fetch round; an empty array means none came in time. In a group, it also joins and rejoins.
    */
   async poll(opts: { timeoutMs?: number } = {}): Promise<ConsumerMessage[]> {
+    this.assertOpen();
+    this.raiseListenerError();
+    this.maybeAutoCommit();
     if (this.buffered.length > 0) return this.takeBuffered();
     const deadline = Date.now() + (opts.timeoutMs ?? this.opts.maxWaitMs);
     while (!this.closed) {
+      if (!(await this.ensureGroup(deadline))) break;
       const left = deadline - Date.now();
       try {
         await this.fetchRound(Math.max(0, Math.min(this.opts.maxWaitMs, left)));
@@ -160,6 +377,8 @@ export class Consumer {
   /** Messages one by one until `close()`; breaking out keeps unread messages for the next poll. */
   async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerMessage> {
     while (!this.closed) {
+      this.raiseListenerError();
+      this.maybeAutoCommit();
       if (this.buffered.length === 0) await this.fetchUntilData();
       const next = this.buffered.shift();
       if (next !== undefined) yield next;
@@ -169,6 +388,7 @@ export class Consumer {
   private async fetchUntilData(): Promise<void> {
     while (!this.closed && this.buffered.length === 0) {
       try {
+        await this.ensureGroup(Infinity);
         await this.fetchRound(this.opts.maxWaitMs);
       } catch (err) {
         if (this.closed) return;
@@ -183,23 +403,205 @@ export class Consumer {
     return out;
   }
 
+  /**
+   * Closes the consumer; a group member first commits (when autoCommit), calls
+   * onPartitionsRevoked and leaves the group, so its partitions move on at once.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
-    this.closing.abort();
-    await this.cluster.close();
+    try {
+      if (this.membership !== null && this.subscription !== null) await this.leaveGroup('the consumer is closing');
+      else if (this.membership !== null && this.opts.autoCommit && this.partitions.size > 0) {
+        await this.commitSync().catch((err: unknown) => this.logger.warn('commit on close failed', { groupId: this.groupId, error: err }));
+      }
+    } finally {
+      this.closed = true;
+      this.closing.abort();
+      await this.membership?.close();
+      await this.cluster.close();
+    }
   }
+
+  // ---- the group ----
+
+  /**
+   * Makes sure the group membership is stable before a fetch. Returns false when `deadline`
+   * passed first (the rebalance goes on and the next poll waits for it again).
+   */
+  private async ensureGroup(deadline: number): Promise<boolean> {
+    const membership = this.membership;
+    if (membership === null || this.subscription === null) return true;
+    for (let attempt = 0; !membership.isStable; attempt++) {
+      if (this.closed || this.subscription === null) return false;
+      // An attempt that ended without joining (the member is leaving) is not retried in a busy loop.
+      const settled = attempt === 0 ? membership.activate() : sleep(this.cluster.backoffMs(0)).then(() => membership.activate());
+      if (!(await this.waitUntil(settled, deadline))) return false;
+      const err = membership.takeError();
+      if (err !== null) throw err;
+      this.raiseListenerError();
+    }
+    if (membership.isLeader && Date.now() >= this.nextMetadataCheckAt) {
+      this.nextMetadataCheckAt = Date.now() + this.opts.metadataMaxAgeMs;
+      membership.checkMetadata().catch((e: unknown) => this.logger.warn('metadata check failed', { groupId: this.groupId, error: e }));
+    }
+    return true;
+  }
+
+  /** Waits for `p` until `deadline`; false when the deadline came first. */
+  private async waitUntil(p: Promise<void>, deadline: number): Promise<boolean> {
+    if (deadline === Infinity) {
+      await p;
+      return true;
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    const timer = new AbortController();
+    const done = await Promise.race([p.then(() => true), sleep(left, false, { signal: timer.signal }).catch(() => false)]);
+    timer.abort();
+    return done;
+  }
+
+  private async leaveGroup(reason: string): Promise<void> {
+    const membership = this.membership!;
+    if (membership.isStable || membership.generationId >= 0) {
+      if (this.opts.autoCommit) await this.commitQuietly('before leaving the group');
+      await this.revoke(this.assignment());
+    }
+    await membership.leave(reason);
+  }
+
+  /** Before a JoinGroup: commit what was consumed; eager assignors give up everything now. */
+  private async beforeJoin(protocol: RebalanceProtocol): Promise<void> {
+    if (this.opts.autoCommit) await this.commitQuietly('before the rebalance');
+    if (protocol === 'eager') {
+      await this.revoke(this.assignment());
+    } else {
+      const topics = new Set(this.subscription ?? []);
+      await this.revoke(this.assignment().filter((tp) => !topics.has(tp.topic)));
+    }
+  }
+
+  /** After a SyncGroup: start the new partitions; cooperative members give up what moved, then rejoin. */
+  private async onAssigned(assigned: TopicPartition[], protocol: RebalanceProtocol): Promise<void> {
+    const next = new Set(assigned.map((tp) => tpKey(tp.topic, tp.partition)));
+    const revoked = this.assignment().filter((tp) => !next.has(tpKey(tp.topic, tp.partition)));
+    if (revoked.length > 0) {
+      if (this.opts.autoCommit) await this.commitQuietly('before giving up partitions', revoked);
+      await this.revoke(revoked);
+      // KIP-429: what was given up is free only in the next round.
+      if (protocol === 'cooperative') this.membership!.requestRejoin('partitions were revoked');
+    }
+    const added = assigned.filter((tp) => !this.partitions.has(tpKey(tp.topic, tp.partition)));
+    for (const tp of added) this.setPosition({ topic: tp.topic, partition: tp.partition });
+    await this.callListener('onPartitionsAssigned', added);
+  }
+
+  private async onLost(): Promise<void> {
+    const lost = this.assignment();
+    this.removePartitions(lost);
+    if (lost.length === 0) return;
+    await this.callListener(this.listener.onPartitionsLost !== undefined ? 'onPartitionsLost' : 'onPartitionsRevoked', lost);
+  }
+
+  private async revoke(partitions: TopicPartition[]): Promise<void> {
+    if (partitions.length === 0) return;
+    await this.callListener('onPartitionsRevoked', partitions);
+    this.removePartitions(partitions);
+  }
+
+  private removePartitions(partitions: TopicPartition[]): void {
+    const keys = new Set(partitions.map((tp) => tpKey(tp.topic, tp.partition)));
+    for (const key of keys) {
+      this.partitions.delete(key);
+      this.paused.delete(key);
+    }
+    this.buffered = this.buffered.filter((m) => !keys.has(tpKey(m.topic, m.partition)));
+  }
+
+  /** Runs a listener callback; its error is raised by poll() once the rebalance is done. */
+  private async callListener(name: keyof RebalanceListener, partitions: TopicPartition[]): Promise<void> {
+    const fn = this.listener[name];
+    if (fn === undefined) return;
+    try {
+      await fn.call(this.listener, partitions);
+    } catch (err) {
+      this.listenerError ??= err;
+    }
+  }
+
+  private raiseListenerError(): void {
+    if (this.listenerError === null) return;
+    const err = this.listenerError;
+    this.listenerError = null;
+    throw err;
+  }
+
+  private requireGroup(what: string): GroupMembership {
+    if (this.membership === null) throw new InvalidArgumentError(`${what} needs a consumer group: create the consumer with a groupId.`);
+    return this.membership;
+  }
+
+  /** The position of every partition whose position is known: the next offset to read. */
+  private consumedOffsets(partitions: TopicPartition[] = this.assignment()): OffsetToCommit[] {
+    const out: OffsetToCommit[] = [];
+    for (const { topic, partition } of partitions) {
+      const offset = this.position(topic, partition);
+      if (offset !== null) out.push({ topic, partition, offset, metadata: '' });
+    }
+    return out;
+  }
+
+  private async commitQuietly(when: string, partitions?: TopicPartition[]): Promise<void> {
+    const offsets = this.consumedOffsets(partitions);
+    if (offsets.length === 0) return;
+    try {
+      await this.membership!.commit(offsets, { asMember: this.subscription !== null });
+      for (const o of offsets) this.lastCommitted.set(tpKey(o.topic, o.partition), o.offset);
+    } catch (err) {
+      this.logger.warn(`auto-commit ${when} failed`, { groupId: this.groupId, error: err });
+    }
+  }
+
+  /** Kafka's auto-commit: from poll(), at most every autoCommitIntervalMs, only what moved. */
+  private maybeAutoCommit(): void {
+    if (this.membership === null || !this.opts.autoCommit || this.autoCommitInFlight !== null) return;
+    const now = Date.now();
+    if (now < this.nextAutoCommitAt) return;
+    this.nextAutoCommitAt = now + this.opts.autoCommitIntervalMs;
+    if (this.subscription !== null && !this.membership.isStable) return;
+    const offsets = this.consumedOffsets().filter((o) => this.lastCommitted.get(tpKey(o.topic, o.partition)) !== o.offset);
+    if (offsets.length === 0) return;
+    const run = this.membership
+      .commit(offsets, { asMember: this.subscription !== null })
+      .then(() => {
+        for (const o of offsets) this.lastCommitted.set(tpKey(o.topic, o.partition), o.offset);
+      })
+      .catch((err: unknown) => {
+        if (!this.closed) this.logger.warn('auto-commit failed', { groupId: this.groupId, error: err });
+      })
+      .finally(() => (this.autoCommitInFlight = null));
+    this.autoCommitInFlight = run;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClosedError('This consumer was closed; create a new one.');
+  }
+
+  // ---- fetching ----
 
   /** Resolves unknown positions, then one Fetch per leader in parallel. */
   private async fetchRound(maxWaitMs: number): Promise<void> {
-    if (this.partitions.size === 0) {
+    const active = [...this.partitions.values()].filter((s) => !this.paused.has(tpKey(s.topic, s.partition)));
+    if (active.length === 0) {
       await sleep(maxWaitMs, undefined, { signal: this.closing.signal }).catch(() => undefined);
       return;
     }
-    await Promise.all([...this.partitions.values()].filter((s) => s.position === null).map((s) => this.resolvePosition(s)));
+    const fromCommitted = active.filter((s) => s.position === null && s.fromCommitted);
+    if (fromCommitted.length > 0) await this.loadCommitted(fromCommitted);
+    await Promise.all(active.filter((s) => s.position === null && !s.fromCommitted).map((s) => this.resolvePosition(s)));
     const byLeader = new Map<number, FetchTarget[]>();
-    for (const state of this.partitions.values()) {
-      if (state.position === null) continue;
+    for (const state of active) {
+      if (state.position === null || this.partitions.get(tpKey(state.topic, state.partition)) !== state) continue;
       let leader: number;
       try {
         leader = await this.cluster.leaderFor(state.topic, state.partition);
@@ -219,6 +621,21 @@ export class Consumer {
     await Promise.all([...byLeader].map(([leader, targets]) => this.fetchFrom(leader, targets, maxWaitMs)));
   }
 
+  /** Starts partitions at the group's committed offsets; those without one fall back to `reset`. */
+  private async loadCommitted(states: PartitionState[]): Promise<void> {
+    const committed = await this.membership!.committed(states.map(({ topic, partition }) => ({ topic, partition })));
+    for (const s of states) {
+      const key = tpKey(s.topic, s.partition);
+      if (this.partitions.get(key) !== s || s.position !== null) continue;
+      s.fromCommitted = false;
+      const c = committed.get(key);
+      if (c !== undefined && c.offset >= 0) {
+        s.position = c.offset;
+        this.lastCommitted.set(key, c.offset);
+      }
+    }
+  }
+
   private async resolvePosition(state: PartitionState): Promise<void> {
     if (state.reset === 'none') {
       throw new KafkaError(
@@ -229,7 +646,7 @@ export class Consumer {
     const timestamp = state.reset === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP;
     const { offset } = await listOffset(this.cluster, { topic: state.topic, partition: state.partition, timestamp });
     // Only apply if nobody seeked meanwhile.
-    if (this.partitions.get(keyOf(state.topic, state.partition)) === state && state.position === null) state.position = offset;
+    if (this.partitions.get(tpKey(state.topic, state.partition)) === state && state.position === null) state.position = offset;
   }
 
   private async fetchFrom(leader: number, targets: FetchTarget[], maxWaitMs: number): Promise<void> {
@@ -253,9 +670,10 @@ export class Consumer {
     }
     for (const topic of resp.responses) {
       for (const p of topic.partitions) {
+        const key = tpKey(topic.topic, p.partitionIndex);
         const target = targets.find((t) => t.state.topic === topic.topic && t.state.partition === p.partitionIndex);
-        // Ignore partitions we did not ask for, and ones that were seeked while the fetch was out.
-        if (target === undefined || this.partitions.get(keyOf(topic.topic, p.partitionIndex)) !== target.state) continue;
+        // Ignore partitions we did not ask for, ones revoked or paused, and ones seeked while the fetch was out.
+        if (target === undefined || this.partitions.get(key) !== target.state || this.paused.has(key)) continue;
         if (target.state.position !== target.fetchOffset) continue;
         await this.handlePartition(target, p);
       }
@@ -319,7 +737,10 @@ export class Consumer {
     }
     if (p.records === null || p.records.length === 0) return;
     let position = target.fetchOffset;
-    for (const batch of await decodeRecordBatches(p.records)) {
+    const batches = await decodeRecordBatches(p.records);
+    // Decoding may yield to the event loop: a rebalance or seek meanwhile makes this data stale.
+    if (this.partitions.get(tpKey(state.topic, state.partition)) !== state || state.position !== target.fetchOffset) return;
+    for (const batch of batches) {
       const lastOffset = batch.baseOffset + batch.lastOffsetDelta;
       // Control batches (transaction markers) take an offset but are never shown.
       if ((batch.attributes & CONTROL_BIT) === 0) {
@@ -344,4 +765,20 @@ export class Consumer {
     }
     state.position = position;
   }
+}
+
+function resolveAssignors(list: Array<AssignorName | PartitionAssignor>): PartitionAssignor[] {
+  if (list.length === 0) throw new InvalidArgumentError("partitionAssignors must name at least one assignor, e.g. ['range'].");
+  return list.map((a) => {
+    if (typeof a !== 'string') return a;
+    if (a === 'range') return new RangeAssignor();
+    if (a === 'cooperative-sticky') return new CooperativeStickyAssignor();
+    throw new InvalidArgumentError(`Unknown partition assignor '${String(a)}'; use 'range' or 'cooperative-sticky'.`);
+  });
+}
+
+function validateOffset(o: OffsetAndMetadata): OffsetToCommit {
+  if (!Number.isInteger(o.partition) || o.partition < 0) throw new InvalidArgumentError(`Partition must be a non-negative integer, not ${o.partition}.`);
+  if (!Number.isSafeInteger(o.offset) || o.offset < 0) throw new InvalidArgumentError(`A committed offset must be a non-negative integer, not ${o.offset}.`);
+  return { topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? '' };
 }

@@ -6,6 +6,9 @@
  *   const kafka = createClient({ bootstrapServers: 'localhost:9092' });
  *   const producer = kafka.producer();
  *   await producer.send({ topic: 'events', messages: [{ key: 'k', value: 'v' }] });
+ *   const consumer = kafka.consumer({ groupId: 'billing' });
+ *   consumer.subscribe(['events']);
+ *   for await (const m of consumer) handle(m);
  */
 import { Admin } from './admin.js';
 import type { ClusterOptions } from './cluster.js';
@@ -72,9 +75,42 @@ export function createClient(opts: ClientOptions): Client {
   return new Client(opts);
 }
 
-export { Admin, type NewTopic, type CreatedTopic, type TopicConfigEntry } from './admin.js';
+export {
+  Admin,
+  type NewTopic,
+  type CreatedTopic,
+  type TopicConfigEntry,
+  type GroupListing,
+  type GroupDescription,
+  type GroupMemberDescription,
+  type GroupOffset,
+  type OffsetResetSpec,
+  type ResetOffsetsRequest,
+} from './admin.js';
 export { Producer, type ProducerMessage, type ProducerOptions, type SendRequest, type PartitionResult, type Acks, type CompressionType } from './producer.js';
-export { Consumer, type ConsumerOptions, type ConsumerMessage, type TopicPartitionOffset, type OffsetReset } from './consumer.js';
+export {
+  Consumer,
+  type ConsumerOptions,
+  type ConsumerMessage,
+  type TopicPartitionOffset,
+  type TopicPartition,
+  type OffsetReset,
+  type OffsetAndMetadata,
+  type RebalanceListener,
+  type AssignorName,
+} from './consumer.js';
+export type { PartitionAssignor, AssignmentInput, GroupAssignment, MemberSubscription, RebalanceProtocol } from './group/assignor.js';
+export { RangeAssignor } from './group/range-assignor.js';
+export { CooperativeStickyAssignor } from './group/cooperative-sticky-assignor.js';
+export {
+  encodeSubscription,
+  decodeSubscription,
+  encodeAssignment,
+  decodeAssignment,
+  type Subscription,
+  type Assignment,
+  type TopicPartitions,
+} from './group/consumer-protocol.js';
 export type { TopicInfo, PartitionInfo, BrokerInfo } from './cluster.js';
 export type { OffsetAtTime } from './offsets.js';
 export { ErrorCode, errorName } from '../protocol/errors.js';
