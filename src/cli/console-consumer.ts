@@ -1,7 +1,9 @@
 /** `samsa console-consumer`: Kafka's kafka-console-consumer.sh — prints messages, one per line. */
-import { createClient, type Consumer, type ConsumerMessage, type TopicPartitionOffset } from '../client/index.js';
+import { createClient, type AssignorName, type Consumer, type ConsumerMessage, type TopicPartitionOffset } from '../client/index.js';
 import { bool, bootstrapServer, helpText, int, keyValues, list, parseFlags, reportError, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
 
+/** --consumer-property keys this tool understands. */
+const CONSUMER_PROPERTIES = new Set(['client.id', 'group.id', 'group.instance.id', 'fetch.max.wait.ms', 'fetch.min.bytes', 'partition.assignment.strategy']);
 /** Longest single poll, so that signals and --timeout-ms are noticed promptly. */
 const POLL_MS_MAX = 1000;
 /** Properties of Kafka's DefaultMessageFormatter that this tool understands. */
@@ -28,8 +30,13 @@ export const spec: ToolSpec = {
       value: 'key=value',
       help: 'Output format: print.key, print.offset, print.partition, print.timestamp, print.headers, print.value=true|false, key.separator, line.separator, null.literal.',
     },
-    'consumer-property': { type: 'string', multiple: true, value: 'key=value', help: 'Consumer settings: client.id, fetch.max.wait.ms, fetch.min.bytes.' },
-    group: { type: 'string', value: 'id', help: 'Not supported yet: consumer groups are a later milestone.' },
+    'consumer-property': {
+      type: 'string',
+      multiple: true,
+      value: 'key=value',
+      help: 'Consumer settings: client.id, group.id, group.instance.id, fetch.max.wait.ms, fetch.min.bytes, partition.assignment.strategy (range|cooperative-sticky).',
+    },
+    group: { type: 'string', value: 'id', help: "Read as a member of this consumer group: share the topic's partitions with its other members, commit offsets, resume where the group left off." },
   },
 };
 
@@ -58,9 +65,6 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     const servers = bootstrapServer(values);
-    if (str(values, 'group') !== undefined) {
-      throw new UsageError('Consumer groups are not supported yet; drop --group (use --partition to pick partitions).');
-    }
     const topic = str(values, 'topic');
     if (topic === undefined) throw new UsageError(`--topic is required, as in '--topic my-topic'.`);
     const partition = int(values, 'partition', { min: 0 });
@@ -78,18 +82,33 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const format = outputFormat(keyValues(list(values, 'property'), 'property'), io);
     const consumerProps = keyValues(list(values, 'consumer-property'), 'consumer-property');
     for (const key of consumerProps.keys()) {
-      if (!['client.id', 'fetch.max.wait.ms', 'fetch.min.bytes'].includes(key)) {
-        io.stderr.write(`Ignoring --consumer-property ${key}: samsa does not support it yet.\n`);
-      }
+      if (!CONSUMER_PROPERTIES.has(key)) io.stderr.write(`Ignoring --consumer-property ${key}: samsa does not support it yet.\n`);
+    }
+    const flagGroup = str(values, 'group');
+    const propGroup = consumerProps.get('group.id');
+    if (flagGroup !== undefined && propGroup !== undefined && flagGroup !== propGroup) {
+      throw new UsageError(`--group '${flagGroup}' and --consumer-property group.id=${propGroup} disagree; give the group once.`);
+    }
+    const groupId = flagGroup ?? propGroup;
+    if (groupId !== undefined && partition !== undefined) {
+      throw new UsageError('--partition cannot be used with --group: the group decides which partitions each member reads; drop one of them.');
     }
 
     consumer = createClient({ bootstrapServers: servers, clientId: consumerProps.get('client.id') ?? 'samsa-console-consumer' }).consumer({
       autoOffsetReset: fromBeginning || start === 'earliest' ? 'earliest' : 'latest',
       maxWaitMs: positiveNumber(consumerProps.get('fetch.max.wait.ms'), 'fetch.max.wait.ms'),
       minBytes: positiveNumber(consumerProps.get('fetch.min.bytes'), 'fetch.min.bytes'),
+      groupId,
+      groupInstanceId: consumerProps.get('group.instance.id'),
+      partitionAssignors: assignors(consumerProps.get('partition.assignment.strategy')),
     });
-    const partitions = partition === undefined ? await consumer.partitionsFor(topic) : [partition];
-    consumer.assign(partitions.map((p): TopicPartitionOffset => ({ topic, partition: p, offset: start })));
+    if (groupId !== undefined) {
+      // The group's committed offsets win; --from-beginning only says where a new group starts.
+      consumer.subscribe([topic]);
+    } else {
+      const partitions = partition === undefined ? await consumer.partitionsFor(topic) : [partition];
+      consumer.assign(partitions.map((p): TopicPartitionOffset => ({ topic, partition: p, offset: start })));
+    }
 
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
@@ -117,6 +136,17 @@ function parseOffset(text: string | undefined, fromBeginning: boolean): TopicPar
     throw new UsageError(`--offset must be earliest, latest or a non-negative offset, not '${text}'.`);
   }
   return n;
+}
+
+/** Kafka's assignor class names or Samsa's short names, comma-separated. */
+function assignors(text: string | undefined): AssignorName[] | undefined {
+  if (text === undefined) return undefined;
+  return text.split(',').map((name) => {
+    const short = name.trim().replace(/^org\.apache\.kafka\.clients\.consumer\./, '');
+    if (short === 'range' || short === 'RangeAssignor') return 'range';
+    if (short === 'cooperative-sticky' || short === 'CooperativeStickyAssignor') return 'cooperative-sticky';
+    throw new UsageError(`partition.assignment.strategy '${name.trim()}' is not one samsa has; use range or cooperative-sticky.`);
+  });
 }
 
 function positiveNumber(text: string | undefined, name: string): number | undefined {
@@ -174,6 +204,16 @@ export function formatMessage(m: ConsumerMessage, f: OutputFormat): Buffer {
   return Buffer.concat(joined);
 }
 
+/**
+ * Moves each partition back to its first message that was fetched but not printed, so that a
+ * group commits exactly what was shown and the next run prints the rest.
+ */
+function rewindUnprinted(consumer: Consumer, unprinted: ConsumerMessage[]): void {
+  const first = new Map<string, ConsumerMessage>();
+  for (const m of unprinted) if (!first.has(`${m.topic}\u0000${m.partition}`)) first.set(`${m.topic}\u0000${m.partition}`, m);
+  for (const m of first.values()) consumer.seek({ topic: m.topic, partition: m.partition, offset: m.offset });
+}
+
 /** Polls and prints until --max-messages, --timeout-ms of silence, or a signal; returns the count. */
 async function consume(o: {
   consumer: Consumer;
@@ -196,10 +236,13 @@ async function consume(o: {
     }
     const messages = await o.consumer.poll({ timeoutMs: pollMs });
     if (messages.length > 0) lastMessageAt = Date.now();
-    for (const m of messages) {
-      await writeOut(o.io.stdout, formatMessage(m, o.format));
+    for (let i = 0; i < messages.length; i++) {
+      await writeOut(o.io.stdout, formatMessage(messages[i]!, o.format));
       count += 1;
-      if (o.maxMessages !== undefined && count >= o.maxMessages) return count;
+      if (o.maxMessages !== undefined && count >= o.maxMessages) {
+        rewindUnprinted(o.consumer, messages.slice(i + 1));
+        return count;
+      }
     }
   }
   return count;

@@ -12,6 +12,7 @@ const TOOLS: Record<string, { summary: string; load: () => Promise<ToolModule> }
   topics: { summary: 'Create, list, describe and delete topics', load: () => import('./topics.js') },
   'console-producer': { summary: 'Send lines from stdin as messages', load: () => import('./console-producer.js') },
   'console-consumer': { summary: 'Print messages from a topic to stdout', load: () => import('./console-consumer.js') },
+  'consumer-groups': { summary: 'List, describe and delete consumer groups; reset their offsets', load: () => import('./consumer-groups.js') },
 };
 
 const VERSION = '0.1.0';
