@@ -53,6 +53,8 @@ export interface ConsumerOptions {
   minBytes?: number;
   maxBytes?: number;
   partitionMaxBytes?: number;
+  /** Overrides the client's clientId for this consumer (consumer-groups --describe shows it). */
+  clientId?: string;
   /** The consumer group; needed for subscribe() and for commits. */
   groupId?: string;
   /** A static member id (Kafka's group.instance.id): a restart within the session timeout keeps its partitions. */
@@ -123,7 +125,7 @@ interface FetchTarget {
   fetchOffset: number;
 }
 
-type ResolvedOptions = Required<Omit<ConsumerOptions, 'groupId' | 'groupInstanceId' | 'partitionAssignors' | 'logger'>>;
+type ResolvedOptions = Required<Omit<ConsumerOptions, 'clientId' | 'groupId' | 'groupInstanceId' | 'partitionAssignors' | 'logger'>>;
 
 export class Consumer {
   private readonly cluster: Cluster;

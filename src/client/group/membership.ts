@@ -202,6 +202,7 @@ export class GroupMembership {
           this.needsJoinPrepare = false;
           await this.hooks.beforeJoin(this.protocol);
         }
+        if (this.closed || this.leaving) return;
         await this.joinAndSync();
         attempt = 0;
       } catch (err) {
