@@ -1,0 +1,550 @@
+/**
+ * `npm run bench [-- --quick] [-- --json]`: measures a broker running as its own process on a
+ * temporary data directory and prints figures. It never asserts: a benchmark is not a test.
+ *
+ *  - start-up: from spawning `samsa server start` to the first acknowledged produce;
+ *  - memory: the broker's resident set when idle, and its peak over the whole run;
+ *  - throughput with kcat (librdkafka) when it is on PATH: produce and consume;
+ *  - throughput with Samsa's own client and with KafkaJS as a reference.
+ *
+ * MB means 10^6 bytes of message payload (keys, headers and batch framing not counted).
+ * Progress goes to stderr; the table (and with --json, one JSON line after it) to stdout.
+ * Flags: --quick (smaller counts), --json, --only=startup,kcat,samsa,kafkajs, --cpu-prof.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
+import { mkdtemp, rm, open, stat } from 'node:fs/promises';
+import { readFileSync, statfsSync } from 'node:fs';
+import { tmpdir, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { startBrokerProcess, WireClient, CLI_PATH, type BrokerProcess } from '../test/helpers/broker-process.js';
+import { encodeRecordBatch } from '../src/protocol/records/record-batch.js';
+import type { CreateTopicsResponse } from '../src/protocol/messages/19-create-topics.js';
+import type { ListOffsetsResponse } from '../src/protocol/messages/02-list-offsets.js';
+import type { ProduceResponse } from '../src/protocol/messages/00-produce.js';
+
+const require = createRequire(import.meta.url);
+
+const args = new Set(process.argv.slice(2));
+const QUICK = args.has('--quick');
+const JSON_OUT = args.has('--json');
+/** `--cpu-prof` has the throughput broker write a V8 CPU profile (open it in Chrome DevTools). */
+const CPU_PROF = args.has('--cpu-prof');
+/** `--only=startup,kcat,samsa,kafkajs` runs a subset. */
+const ONLY = new Set([...args].find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['startup', 'kcat', 'samsa', 'kafkajs']);
+
+/** Message counts per run: full figures, or --quick ones that finish in well under a minute. */
+const KCAT_RUNS: ReadonlyArray<{ messages: number; bytes: number }> = QUICK
+  ? [{ messages: 200_000, bytes: 100 }, { messages: 40_000, bytes: 1000 }]
+  : [{ messages: 1_000_000, bytes: 100 }, { messages: 200_000, bytes: 1000 }];
+/** Each kcat figure is the median of this many runs: single runs under a second vary a lot. */
+const KCAT_REPEATS = QUICK ? 1 : 3;
+const CLIENT_MESSAGES = QUICK ? 50_000 : 200_000;
+const CLIENT_MESSAGE_BYTES = 100;
+/** Messages per send() call for the Node clients, and how many sends are kept in flight. */
+const CLIENT_BATCH_MESSAGES = 1000;
+const CLIENT_SENDS_IN_FLIGHT = 8;
+const STARTUP_RUNS = QUICK ? 3 : 5;
+/** The broker is left alone this long before its idle resident set is read. */
+const IDLE_SETTLE_MS = 2000;
+/** How often the start-up probe retries connecting to a broker that is not listening yet. */
+const CONNECT_RETRY_MS = 2;
+/** One kcat run longer than this is stuck, not slow. */
+const KCAT_TIMEOUT_MS = 300_000;
+const PARTITION_COUNTS = [1, 8];
+/** KafkaJS's default (1 s) has been seen to expire on this 2-core machine right after heavy runs. */
+const KAFKAJS_CONNECTION_TIMEOUT_MS = 10_000;
+const ACKS = ['1', 'all'] as const;
+const MB = 1e6;
+
+interface Figure {
+  section: 'startup' | 'memory' | 'produce' | 'consume';
+  client: string;
+  what: string;
+  messages?: number;
+  messageBytes?: number;
+  partitions?: number;
+  acks?: string;
+  seconds?: number;
+  msgPerSec?: number;
+  mbPerSec?: number;
+  /** CPU seconds the broker process used during the run (user + system). */
+  brokerCpuSeconds?: number;
+  value?: number;
+  unit?: string;
+  note?: string;
+}
+
+const figures: Figure[] = [];
+
+function progress(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+function record(f: Figure): void {
+  figures.push(f);
+  const rate = f.msgPerSec !== undefined ? ` ${Math.round(f.msgPerSec)} msg/s, ${f.mbPerSec!.toFixed(1)} MB/s` : '';
+  const value = f.value !== undefined ? ` ${f.value} ${f.unit}` : '';
+  progress(`${f.section} ${f.client} ${f.what}:${rate}${value}${f.note ? ` (${f.note})` : ''}`);
+}
+
+function throughput(seconds: number, messages: number, bytes: number): Pick<Figure, 'seconds' | 'msgPerSec' | 'mbPerSec'> {
+  return { seconds: round(seconds, 3), msgPerSec: Math.round(messages / seconds), mbPerSec: round((messages * bytes) / MB / seconds, 1) };
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+// ---- the broker process ------------------------------------------------------------------------
+
+/** user + system CPU seconds of a process, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const ticksPerSecond = 100; // USER_HZ, 100 on every Linux this runs on
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return NaN;
+  }
+}
+
+/** A field of /proc/<pid>/status in MB (VmRSS, VmHWM). */
+function procStatusMb(pid: number, field: string): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m === null ? NaN : round(Number(m[1]) / 1024, 1);
+  } catch {
+    return NaN;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function createTopic(port: number, name: string, numPartitions: number): Promise<void> {
+  const wire = await WireClient.connect(port);
+  try {
+    const resp = await wire.request<CreateTopicsResponse>(19, 5, {
+      topics: [{ name, numPartitions, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false,
+    });
+    const t = resp.topics[0]!;
+    if (t.errorCode !== 0) throw new Error(`creating ${name}: error ${t.errorCode} ${t.errorMessage}`);
+  } finally {
+    wire.close();
+  }
+}
+
+/** Sum of the high watermarks of a topic's partitions. */
+async function messagesIn(port: number, topic: string, partitions: number): Promise<number> {
+  const wire = await WireClient.connect(port);
+  try {
+    const resp = await wire.request<ListOffsetsResponse>(2, 5, {
+      replicaId: -1, isolationLevel: 0,
+      topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, i) => ({ partitionIndex: i, timestamp: -1 })) }],
+    });
+    return resp.topics[0]!.partitions.reduce((sum, p) => sum + Number(p.offset), 0);
+  } finally {
+    wire.close();
+  }
+}
+
+// ---- start-up and memory -----------------------------------------------------------------------
+
+/** Connects as soon as the port accepts, then creates a topic and produces one acks=1 batch. */
+async function firstAckedProduce(port: number, deadlineMs: number): Promise<void> {
+  let wire: WireClient | null = null;
+  while (wire === null) {
+    try {
+      wire = await WireClient.connect(port);
+    } catch {
+      if (Date.now() > deadlineMs) throw new Error('the broker never accepted a connection');
+      await new Promise((r) => setTimeout(r, CONNECT_RETRY_MS));
+    }
+  }
+  try {
+    const created = await wire.request<CreateTopicsResponse>(19, 5, {
+      topics: [{ name: 'first', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false,
+    });
+    if (created.topics[0]!.errorCode !== 0) throw new Error(`create: ${created.topics[0]!.errorMessage}`);
+    const records = await encodeRecordBatch([{ value: 'hello' }]);
+    const resp = await wire.request<ProduceResponse>(0, 9, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'first', partitionData: [{ index: 0, records }] }] });
+    const p = resp.responses[0]!.partitionResponses[0]!;
+    if (p.errorCode !== 0) throw new Error(`produce: error ${p.errorCode}`);
+  } finally {
+    wire.close();
+  }
+}
+
+async function benchStartup(): Promise<void> {
+  const times: number[] = [];
+  const idleRss: number[] = [];
+  for (let i = 0; i < STARTUP_RUNS; i++) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'samsa-bench-start-'));
+    const port = await freePort();
+    const started = performance.now();
+    const child = spawn(process.execPath, [CLI_PATH, 'server', 'start', '--override', `log.dirs=${dataDir}`, '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`], { stdio: 'ignore' });
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      await firstAckedProduce(port, Date.now() + 30_000);
+      times.push(performance.now() - started);
+      if (i === 0) {
+        await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
+        idleRss.push(procStatusMb(child.pid!, 'VmRSS'));
+      }
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)]!;
+  record({ section: 'startup', client: 'wire', what: 'spawn to first acknowledged produce (median)', value: Math.round(median), unit: 'ms', note: `${STARTUP_RUNS} runs, ${Math.round(times[0]!)}–${Math.round(times[times.length - 1]!)} ms; includes Node start-up and CreateTopics` });
+  record({ section: 'memory', client: '-', what: `idle RSS (${IDLE_SETTLE_MS / 1000} s after start-up, one topic)`, value: idleRss[0]!, unit: 'MB' });
+}
+
+// ---- kcat ----------------------------------------------------------------------------------------
+
+function hasKcat(): boolean {
+  return spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status === 0;
+}
+
+/** A file of `messages` lines of `bytes` printable bytes each (plus the newline kcat splits on). */
+async function messageFile(dir: string, messages: number, bytes: number): Promise<string> {
+  const path = join(dir, `messages-${messages}x${bytes}.txt`);
+  const f = await open(path, 'w');
+  const linesPerChunk = Math.max(1, Math.floor((4 << 20) / (bytes + 1)));
+  const filler = 'x'.repeat(bytes);
+  try {
+    for (let i = 0; i < messages; i += linesPerChunk) {
+      const n = Math.min(linesPerChunk, messages - i);
+      const chunk = Buffer.allocUnsafe(n * (bytes + 1));
+      for (let j = 0; j < n; j++) {
+        const line = (String(i + j).padStart(12, '0') + filler).slice(0, bytes) + '\n';
+        chunk.write(line, j * (bytes + 1), 'latin1');
+      }
+      await f.write(chunk);
+    }
+  } finally {
+    await f.close();
+  }
+  return path;
+}
+
+interface Timed {
+  seconds: number;
+  code: number | null;
+  stderr: string;
+}
+
+/** Runs a command to completion; stdout goes to `stdoutPath` (a regular file: a pipe would slow kcat down). */
+async function timedRun(cmd: string, argv: string[], stdoutPath = '/dev/null'): Promise<Timed> {
+  const out = await open(stdoutPath, 'w');
+  try {
+    return await new Promise((resolve, reject) => {
+      const started = performance.now();
+      const child = spawn(cmd, argv, { stdio: ['ignore', out.fd, 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), KCAT_TIMEOUT_MS);
+      child.once('error', reject);
+      child.once('close', (code) => {
+        clearTimeout(timer);
+        resolve({ seconds: (performance.now() - started) / 1000, code, stderr });
+      });
+    });
+  } finally {
+    await out.close();
+  }
+}
+
+interface Sample {
+  seconds: number;
+  cpu: number;
+  problem?: string;
+}
+
+/** The median run by time, with the spread and any problem of any run in the note. */
+function summarize(samples: Sample[]): { seconds: number; cpu: number; note: string | undefined } {
+  const sorted = [...samples].sort((a, b) => a.seconds - b.seconds);
+  const mid = sorted[Math.floor(sorted.length / 2)]!;
+  const problems = samples.flatMap((x) => (x.problem === undefined ? [] : [x.problem]));
+  const spread = samples.length > 1 ? `median of ${samples.length}, ${sorted[0]!.seconds.toFixed(2)}–${sorted[sorted.length - 1]!.seconds.toFixed(2)} s` : undefined;
+  const note = [spread, ...problems].filter((x) => x !== undefined).join('; ');
+  return { seconds: mid.seconds, cpu: mid.cpu, note: note === '' ? undefined : note };
+}
+
+function kcatProduceArgs(broker: BrokerProcess, topic: string, acks: string, file: string): string[] {
+  return ['-P', '-b', broker.bootstrap, '-t', topic, '-X', `acks=${acks}`, '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-l', file];
+}
+
+function kcatConsumeArgs(broker: BrokerProcess, topic: string): string[] {
+  return ['-C', '-b', broker.bootstrap, '-t', topic, '-e', '-o', 'beginning', '-q'];
+}
+
+/** What one kcat invocation costs with almost nothing to move: start-up, metadata, end-of-partition detection. */
+async function kcatFixedCost(broker: BrokerProcess, workDir: string): Promise<void> {
+  const topic = 'kcat-fixed-cost';
+  await createTopic(broker.port, topic, 1);
+  const file = await messageFile(workDir, 1, 100);
+  const produced = await timedRun('kcat', kcatProduceArgs(broker, topic, '1', file));
+  const consumed = await timedRun('kcat', kcatConsumeArgs(broker, topic));
+  await rm(file, { force: true });
+  record({ section: 'startup', client: 'kcat', what: 'kcat produce of 1 message (fixed cost in every kcat row)', value: Math.round(produced.seconds * 1000), unit: 'ms' });
+  record({ section: 'startup', client: 'kcat', what: 'kcat consume of 1 message with -e (fixed cost in every kcat row)', value: Math.round(consumed.seconds * 1000), unit: 'ms', note: 'mostly one fetch.wait.max.ms (500 ms) to learn it reached the end' });
+}
+
+async function benchKcat(broker: BrokerProcess, workDir: string): Promise<void> {
+  await kcatFixedCost(broker, workDir);
+  for (const { messages, bytes } of KCAT_RUNS) {
+    const file = await messageFile(workDir, messages, bytes);
+    for (const partitions of PARTITION_COUNTS) {
+      const consumeTopics: string[] = [];
+      for (const acks of ACKS) {
+        const samples: Sample[] = [];
+        for (let rep = 0; rep < KCAT_REPEATS; rep++) {
+          const topic = `kcat-${bytes}b-${partitions}p-acks-${acks}-${rep}`;
+          await createTopic(broker.port, topic, partitions);
+          const cpuBefore = cpuSeconds(broker.pid);
+          const r = await timedRun('kcat', kcatProduceArgs(broker, topic, acks, file));
+          const cpu = cpuSeconds(broker.pid) - cpuBefore;
+          const stored = await messagesIn(broker.port, topic, partitions);
+          const problem = r.code !== 0 ? `kcat exited ${r.code}: ${r.stderr.trim().slice(0, 200)}` : stored !== messages ? `broker holds ${stored} of ${messages}` : undefined;
+          samples.push({ seconds: r.seconds, cpu, problem });
+          if (acks === ACKS[0]) consumeTopics.push(topic);
+        }
+        const m = summarize(samples);
+        record({ section: 'produce', client: 'kcat', what: `${messages} × ${bytes} B`, messages, messageBytes: bytes, partitions, acks, ...throughput(m.seconds, messages, bytes), brokerCpuSeconds: round(m.cpu, 2), note: m.note });
+      }
+      const samples: Sample[] = [];
+      for (const topic of consumeTopics) {
+        const consumed = join(workDir, 'consumed.txt');
+        const cpuBefore = cpuSeconds(broker.pid);
+        const r = await timedRun('kcat', kcatConsumeArgs(broker, topic), consumed);
+        const cpu = cpuSeconds(broker.pid) - cpuBefore;
+        const expectedBytes = messages * (bytes + 1); // kcat ends every message with a newline
+        const gotBytes = (await stat(consumed)).size;
+        await rm(consumed, { force: true });
+        const problem = r.code !== 0 ? `kcat exited ${r.code}: ${r.stderr.trim().slice(0, 200)}` : gotBytes !== expectedBytes ? `read ${gotBytes} of ${expectedBytes} bytes` : undefined;
+        samples.push({ seconds: r.seconds, cpu, problem });
+      }
+      const m = summarize(samples);
+      record({ section: 'consume', client: 'kcat', what: `${messages} × ${bytes} B`, messages, messageBytes: bytes, partitions, ...throughput(m.seconds, messages, bytes), brokerCpuSeconds: round(m.cpu, 2), note: m.note });
+    }
+    await rm(file, { force: true });
+  }
+}
+
+// ---- Node clients --------------------------------------------------------------------------------
+
+function clientValues(messages: number, bytes: number): Buffer[] {
+  const filler = 'y'.repeat(bytes);
+  return Array.from({ length: messages }, (_, i) => Buffer.from((String(i).padStart(12, '0') + filler).slice(0, bytes)));
+}
+
+/** Runs `send(from, to)` over [0, total) in batches, keeping `CLIENT_SENDS_IN_FLIGHT` at once. */
+async function windowed(total: number, send: (from: number, to: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < total) {
+      const from = next;
+      next = Math.min(total, next + CLIENT_BATCH_MESSAGES);
+      await send(from, next);
+    }
+  };
+  await Promise.all(Array.from({ length: CLIENT_SENDS_IN_FLIGHT }, lane));
+}
+
+async function benchSamsaClient(broker: BrokerProcess): Promise<void> {
+  let clientModule: typeof import('../src/client/index.js');
+  try {
+    clientModule = await import('../src/client/index.js');
+  } catch (err) {
+    record({ section: 'produce', client: 'samsa', what: 'skipped', note: `src/client could not be loaded: ${(err as Error).message}` });
+    return;
+  }
+  const topic = 'samsa-client';
+  await createTopic(broker.port, topic, 1);
+  const values = clientValues(CLIENT_MESSAGES, CLIENT_MESSAGE_BYTES);
+  const client = clientModule.createClient({ bootstrapServers: broker.bootstrap, clientId: 'bench' });
+  try {
+    const producer = client.producer({ acks: 1 });
+    const cpuBefore = cpuSeconds(broker.pid);
+    const started = performance.now();
+    await windowed(values.length, async (from, to) => {
+      await producer.send({ topic, messages: values.slice(from, to).map((value) => ({ value, partition: 0 })) });
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const stored = await messagesIn(broker.port, topic, 1);
+    record({
+      section: 'produce', client: 'samsa', what: `${CLIENT_MESSAGES} × ${CLIENT_MESSAGE_BYTES} B`, messages: CLIENT_MESSAGES, messageBytes: CLIENT_MESSAGE_BYTES,
+      partitions: 1, acks: '1', ...throughput(seconds, CLIENT_MESSAGES, CLIENT_MESSAGE_BYTES), brokerCpuSeconds: round(cpuSeconds(broker.pid) - cpuBefore, 2),
+      note: `${CLIENT_BATCH_MESSAGES} per send, ${CLIENT_SENDS_IN_FLIGHT} in flight${stored !== CLIENT_MESSAGES ? `; broker holds ${stored}` : ''}`,
+    });
+
+    const consumer = client.consumer();
+    consumer.assign([{ topic, partition: 0, offset: 0 }]);
+    const cpuBefore2 = cpuSeconds(broker.pid);
+    const started2 = performance.now();
+    let got = 0;
+    const deadline = Date.now() + 120_000;
+    while (got < CLIENT_MESSAGES && Date.now() < deadline) got += (await consumer.poll({ timeoutMs: 500 })).length;
+    const seconds2 = (performance.now() - started2) / 1000;
+    record({
+      section: 'consume', client: 'samsa', what: `${CLIENT_MESSAGES} × ${CLIENT_MESSAGE_BYTES} B`, messages: CLIENT_MESSAGES, messageBytes: CLIENT_MESSAGE_BYTES,
+      partitions: 1, ...throughput(seconds2, CLIENT_MESSAGES, CLIENT_MESSAGE_BYTES), brokerCpuSeconds: round(cpuSeconds(broker.pid) - cpuBefore2, 2),
+      note: got !== CLIENT_MESSAGES ? `received ${got}` : 'assign + poll',
+    });
+  } finally {
+    await client.close();
+  }
+}
+
+async function benchKafkaJs(broker: BrokerProcess): Promise<void> {
+  const topic = 'kafkajs';
+  await createTopic(broker.port, topic, 1);
+  const values = clientValues(CLIENT_MESSAGES, CLIENT_MESSAGE_BYTES);
+  const kafka = new Kafka({ clientId: 'bench', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, connectionTimeout: KAFKAJS_CONNECTION_TIMEOUT_MS });
+  const producer = kafka.producer();
+  await producer.connect();
+  const cpuBefore = cpuSeconds(broker.pid);
+  const started = performance.now();
+  try {
+    await windowed(values.length, async (from, to) => {
+      await producer.send({ topic, acks: 1, messages: values.slice(from, to).map((value) => ({ value, partition: 0 })) });
+    });
+  } finally {
+    await producer.disconnect();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const stored = await messagesIn(broker.port, topic, 1);
+  record({
+    section: 'produce', client: 'kafkajs', what: `${CLIENT_MESSAGES} × ${CLIENT_MESSAGE_BYTES} B`, messages: CLIENT_MESSAGES, messageBytes: CLIENT_MESSAGE_BYTES,
+    partitions: 1, acks: '1', ...throughput(seconds, CLIENT_MESSAGES, CLIENT_MESSAGE_BYTES), brokerCpuSeconds: round(cpuSeconds(broker.pid) - cpuBefore, 2),
+    note: `${CLIENT_BATCH_MESSAGES} per send, ${CLIENT_SENDS_IN_FLIGHT} in flight${stored !== CLIENT_MESSAGES ? `; broker holds ${stored}` : ''}`,
+  });
+
+  // KafkaJS's consumer needs consumer groups; its lower-level broker API performs plain fetches.
+  const Cluster = require('kafkajs/src/cluster');
+  const { createLogger, LEVELS } = require('kafkajs/src/loggers');
+  const socketFactory = require('kafkajs/src/network/socketFactory')();
+  const logger = createLogger({ level: LEVELS.NOTHING, logCreator: () => () => {} });
+  const cluster = new Cluster({ logger, socketFactory, brokers: [broker.bootstrap], clientId: 'bench-raw', retry: { retries: 2 }, connectionTimeout: KAFKAJS_CONNECTION_TIMEOUT_MS });
+  const connectStarted = performance.now();
+  await cluster.connect();
+  const connectMs = performance.now() - connectStarted;
+  if (connectMs > 100) progress(`KafkaJS took ${Math.round(connectMs)} ms to connect`);
+  try {
+    await cluster.addTargetTopic(topic);
+    const leader = await cluster.findBroker({ nodeId: '1' });
+    const cpuBefore2 = cpuSeconds(broker.pid);
+    const started2 = performance.now();
+    let offset = 0;
+    while (offset < CLIENT_MESSAGES) {
+      const resp = await leader.fetch({
+        replicaId: -1, isolationLevel: 1, maxWaitTime: 100, minBytes: 1, maxBytes: 1 << 20,
+        topics: [{ topic, partitions: [{ partition: 0, fetchOffset: String(offset), maxBytes: 1 << 20 }] }],
+      });
+      const msgs = resp.responses[0].partitions[0].messages as Array<{ offset: string }>;
+      if (msgs.length === 0) break;
+      offset = Number(msgs[msgs.length - 1]!.offset) + 1;
+    }
+    const seconds2 = (performance.now() - started2) / 1000;
+    record({
+      section: 'consume', client: 'kafkajs', what: `${CLIENT_MESSAGES} × ${CLIENT_MESSAGE_BYTES} B`, messages: CLIENT_MESSAGES, messageBytes: CLIENT_MESSAGE_BYTES,
+      partitions: 1, ...throughput(seconds2, CLIENT_MESSAGES, CLIENT_MESSAGE_BYTES), brokerCpuSeconds: round(cpuSeconds(broker.pid) - cpuBefore2, 2),
+      note: offset !== CLIENT_MESSAGES ? `read to offset ${offset}` : 'raw Fetch, 1 MiB per request',
+    });
+  } finally {
+    await cluster.disconnect();
+  }
+}
+
+// ---- output --------------------------------------------------------------------------------------
+
+function machine(): Record<string, string | number> {
+  const df = spawnSync('df', ['-h', tmpdir()], { encoding: 'utf8' }).stdout.trim().split('\n').pop() ?? '';
+  const fs = statfsSync(tmpdir());
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGb: round(totalmem() / 2 ** 30, 1),
+    node: process.version,
+    tmpdir: tmpdir(),
+    disk: df.replace(/\s+/g, ' '),
+    diskFreeGb: round((fs.bavail * fs.bsize) / 2 ** 30, 1),
+    kcat: hasKcat() ? (spawnSync('kcat', ['-V'], { encoding: 'utf8' }).stdout.match(/Version (\S+).*?librdkafka (\S+)/)?.slice(1).join(', librdkafka ') ?? 'yes') : 'not on PATH',
+    mode: QUICK ? 'quick' : 'full',
+  };
+}
+
+function table(): string {
+  const lines: string[] = [];
+  lines.push('| measure | value | note |', '|---|---:|---|');
+  for (const f of figures.filter((x) => x.section === 'startup' || x.section === 'memory')) {
+    lines.push(`| ${f.what} | ${f.value} ${f.unit} | ${f.note ?? ''} |`);
+  }
+  lines.push('');
+  lines.push('| op | client | messages | partitions | acks | seconds | msg/s | MB/s | broker CPU s | note |', '|---|---|---|---:|---|---:|---:|---:|---:|---|');
+  for (const f of figures.filter((x) => x.section === 'produce' || x.section === 'consume')) {
+    if (f.msgPerSec === undefined) {
+      lines.push(`| ${f.section} | ${f.client} | ${f.what} | | | | | | | ${f.note ?? ''} |`);
+      continue;
+    }
+    lines.push(`| ${f.section} | ${f.client} | ${f.what} | ${f.partitions} | ${f.acks ?? ''} | ${f.seconds} | ${f.msgPerSec.toLocaleString('en-US')} | ${f.mbPerSec} | ${f.brokerCpuSeconds} | ${f.note ?? ''} |`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  // KafkaJS can leave a connect timer running past disconnect(); its rejection must not end the run.
+  process.on('unhandledRejection', (err) => {
+    if (err instanceof Error && err.name.startsWith('KafkaJS')) progress(`ignored a stray KafkaJS rejection: ${err.message}`);
+    else throw err;
+  });
+  const info = machine();
+  progress(`machine: ${JSON.stringify(info)}`);
+  if (ONLY.has('startup')) await benchStartup();
+
+  const workDir = await mkdtemp(join(tmpdir(), 'samsa-bench-'));
+  let broker: BrokerProcess | null = null;
+  try {
+    const profileDir = CPU_PROF ? await mkdtemp(join(tmpdir(), 'samsa-bench-profile-')) : null;
+    broker = await startBrokerProcess({
+      dataDir: join(workDir, 'data'),
+      env: { SAMSA_LOG_LEVEL: 'warn' },
+      nodeArgs: profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+    });
+    if (profileDir !== null) progress(`the broker's CPU profile will be written to ${profileDir} when it stops`);
+    progress(`broker pid ${broker.pid} on ${broker.bootstrap}, data in ${broker.dataDir}`);
+    if (ONLY.has('kcat')) {
+      if (hasKcat()) await benchKcat(broker, workDir);
+      else record({ section: 'produce', client: 'kcat', what: 'skipped', note: 'kcat is not on PATH' });
+    }
+    if (ONLY.has('samsa')) await benchSamsaClient(broker);
+    if (ONLY.has('kafkajs')) await benchKafkaJs(broker);
+    record({ section: 'memory', client: '-', what: 'peak RSS over the throughput runs', value: procStatusMb(broker.pid, 'VmHWM'), unit: 'MB' });
+    const exit = await broker.kill('SIGTERM');
+    if (exit.code !== 0) progress(`broker exited with ${JSON.stringify(exit)}; stderr:\n${broker.stderr().slice(-2000)}`);
+  } finally {
+    await broker?.kill('SIGKILL');
+    await rm(workDir, { recursive: true, force: true });
+  }
+
+  process.stdout.write(`${table()}\n`);
+  if (JSON_OUT) process.stdout.write(`${JSON.stringify({ machine: info, figures })}\n`);
+}
+
+await main();
