@@ -25,6 +25,8 @@ export class ReplicaManager {
   ) {}
 
   log(topic: string, partition: number): PartitionLog | undefined {
+    // Requests name partitions from the wire: anything that cannot be a partition is simply unknown.
+    if (!Number.isInteger(partition) || partition < 0 || topic === '') return undefined;
     return this.logs.get(topic, partition);
   }
 
