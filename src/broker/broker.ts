@@ -14,6 +14,7 @@ import { LocalMetadataStore } from '../cluster/metadata-store.js';
 import { ReplicaManager } from '../cluster/replica-manager.js';
 import { TopicManager } from '../cluster/topics.js';
 import { LogManager, ensureMetaProperties } from '../storage/log-manager.js';
+import { lockLogDir } from '../storage/dir-lock.js';
 import { logConfigFor } from '../cluster/topic-config.js';
 import { Connection } from './connection.js';
 import { buildHandlers } from './handlers/index.js';
@@ -38,6 +39,8 @@ export class Broker {
   private readonly connections = new Set<Connection>();
   private readonly boundPorts = new Map<string, number>();
   private stopped = false;
+  /** Releases the log directories' locks, once everything is closed. */
+  private unlocks: Array<() => Promise<void>> = [];
   private signalStop!: () => void;
   private context!: BrokerContext;
   private handlers!: Map<number, Handler>;
@@ -66,9 +69,11 @@ export class Broker {
     const config = buildBrokerConfig(given);
     const clock = opts.clock ?? new SystemClock();
     const logger = opts.logger ?? createLogger();
+    const unlocks: Array<() => Promise<void>> = [];
     try {
       config.logDirs = config.logDirs.map((d) => resolve(d));
       for (const d of config.logDirs) await mkdir(d, { recursive: true });
+      for (const d of config.logDirs) unlocks.push(await lockLogDir(d));
       const clusterId = await ensureMetaProperties(config.logDirs[0]!, config.nodeId);
       for (const d of config.logDirs.slice(1)) await ensureMetaProperties(d, config.nodeId, clusterId);
       const store = await LocalMetadataStore.open(config.logDirs[0]!, logger);
@@ -77,10 +82,12 @@ export class Broker {
       const topics = new TopicManager(store, replicas, config, logger);
       await topics.openAll();
       const broker = new Broker(config, clock, logger, tempDir, logs, store, topics, clusterId);
+      broker.unlocks = unlocks;
       await broker.listen(replicas);
       logs.startBackgroundTasks({ retentionCheckIntervalMs: config.retentionCheckIntervalMs });
       return broker;
     } catch (err) {
+      for (const unlock of unlocks) await unlock();
       if (tempDir !== null) await rm(tempDir, { recursive: true, force: true });
       throw err;
     }
@@ -163,6 +170,7 @@ export class Broker {
     await listenersClosed;
     await this.logs.close();
     await this.store.close();
+    for (const unlock of this.unlocks) await unlock();
     if (this.tempDir !== null) await rm(this.tempDir, { recursive: true, force: true });
   }
 }

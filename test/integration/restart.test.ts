@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -52,4 +52,19 @@ test('Broker.start with no data dir uses a temporary directory and removes it on
   assert.match(dir, /samsa-/);
   await broker.stop();
   await assert.rejects(readFile(join(dir, 'meta.properties')), /ENOENT/);
+});
+
+test('a log directory serves one broker at a time; a lock left by a dead process is taken over', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'samsa-lock-'));
+  try {
+    const first = await Broker.start({ port: 0, dataDir: dir });
+    await assert.rejects(Broker.start({ port: 0, dataDir: dir }), /in use by another broker/);
+    await first.stop();
+    // A pid that cannot be running: as after a SIGKILL.
+    await writeFile(join(dir, '.lock'), '2147483646\n');
+    const second = await Broker.start({ port: 0, dataDir: dir });
+    await second.stop();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
