@@ -7,7 +7,7 @@ import type { Logger } from '../util/logger.js';
 import type { BrokerConfig } from './config.js';
 import { LocalMetadataStore, newTopicId, type TopicMetadata } from './metadata-store.js';
 import { ReplicaManager } from './replica-manager.js';
-import { collisionKey, topicNameError } from './topic-names.js';
+import { collisionKey, isInternalTopic, topicNameError } from './topic-names.js';
 import { logConfigFor, topicConfigError } from './topic-config.js';
 
 /** Upper bound on partitions per topic, so one request cannot ask for millions of directories. */
@@ -89,6 +89,20 @@ export class TopicManager {
     })();
     this.creating.set(spec.name, done);
     return done;
+  }
+
+  /**
+   * Creates an internal topic for a coordinator (`__consumer_offsets`), or resolves with it when
+   * it exists or is being created. Coordinators create their topics on demand, where client
+   * requests may not; the name must be an internal one.
+   */
+  ensureInternalTopic(spec: CreateTopicSpec): Promise<TopicMetadata> {
+    if (!isInternalTopic(spec.name)) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `${spec.name} is not an internal topic`);
+    const inFlight = this.creating.get(spec.name);
+    if (inFlight !== undefined) return inFlight;
+    const existing = this.store.topic(spec.name);
+    if (existing !== undefined) return Promise.resolve(existing);
+    return this.create(spec);
   }
 
   async delete(name: string): Promise<void> {

@@ -1,0 +1,82 @@
+/** DescribeGroups, ListGroups and DeleteGroups, as Kafka's classic coordinator answers them. */
+import { ErrorCode } from '../../protocol/errors.js';
+import type { GroupCoordinator } from './coordinator.js';
+import { EMPTY_BYTES, type GroupState } from './group.js';
+import { removeOffsets } from './offsets.js';
+
+export interface GroupSummary {
+  errorCode: number;
+  groupId: string;
+  state: GroupState | '';
+  protocolType: string;
+  /** The selected protocol, only while Stable. */
+  protocol: string;
+  members: Array<{
+    memberId: string;
+    groupInstanceId: string | null;
+    clientId: string;
+    clientHost: string;
+    metadata: Buffer;
+    assignment: Buffer;
+  }>;
+}
+
+export interface GroupListing {
+  groupId: string;
+  protocolType: string;
+  state: GroupState;
+  /** KIP-848 group type; every group here is a classic one. */
+  type: 'classic';
+}
+
+/** A group this coordinator does not know is described as Dead (DescribeGroups v0–v5). */
+export function describeGroup(c: GroupCoordinator, groupId: string): GroupSummary {
+  const error = c.groupError(groupId, 'any');
+  if (error !== null) return { errorCode: error, groupId, state: '', protocolType: '', protocol: '', members: [] };
+  const g = c.getGroup(groupId);
+  if (g === undefined) return { errorCode: ErrorCode.NONE, groupId, state: 'Dead', protocolType: '', protocol: '', members: [] };
+  const stable = g.is('Stable') && g.protocolName !== null;
+  return {
+    errorCode: ErrorCode.NONE,
+    groupId,
+    state: g.state,
+    protocolType: g.protocolType ?? '',
+    protocol: stable ? g.protocolName! : '',
+    members: [...g.members.values()].map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      metadata: stable ? m.metadata(g.protocolName!) : EMPTY_BYTES,
+      assignment: stable ? m.assignment : EMPTY_BYTES,
+    })),
+  };
+}
+
+/** Every loaded group, optionally only those in the given states / of the given types (case-insensitive). */
+export function listGroups(c: GroupCoordinator, statesFilter: string[], typesFilter: string[]): { errorCode: number; groups: GroupListing[] } {
+  const states = new Set(statesFilter.map((s) => s.toLowerCase()));
+  const types = new Set(typesFilter.map((s) => s.toLowerCase()));
+  const groups: GroupListing[] = [];
+  if (types.size === 0 || types.has('classic')) {
+    for (const g of c.readyGroups()) {
+      if (states.size > 0 && !states.has(g.state.toLowerCase())) continue;
+      groups.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state, type: 'classic' });
+    }
+  }
+  return { errorCode: c.isLoading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE, groups };
+}
+
+/** Deletes an Empty group and its offsets (NON_EMPTY_GROUP while it has members). */
+export async function deleteGroup(c: GroupCoordinator, groupId: string): Promise<number> {
+  const error = c.groupError(groupId, 'any');
+  if (error !== null) return error;
+  const g = c.getGroup(groupId);
+  if (g === undefined) return ErrorCode.GROUP_ID_NOT_FOUND;
+  return c.run(g, async () => {
+    if (g.is('Dead')) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (!g.is('Empty')) return ErrorCode.NON_EMPTY_GROUP;
+    const all = [...g.offsets].flatMap(([topic, ps]) => [...ps.keys()].map((partition) => ({ topic, partition })));
+    return removeOffsets(c, g, all);
+  });
+}

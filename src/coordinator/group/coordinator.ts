@@ -1,0 +1,348 @@
+/**
+ * The classic group coordinator (Kafka's GroupCoordinator): consumer groups and their committed
+ * offsets, kept in `__consumer_offsets`.
+ *
+ * A change that must survive a restart is a record: the coordinator computes it from the group
+ * as it is, appends it to the group's partition, and only once the append is written replays it
+ * into memory and answers. Start-up is the same replay, partition by partition, before that
+ * partition's groups are served (COORDINATOR_LOAD_IN_PROGRESS until then). Operations on one
+ * group run one at a time, so the state a record was computed from is the state it is replayed
+ * onto. The rebalance protocol is in membership.ts, offsets in offsets.ts, admin APIs in admin.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import { assert } from '../../util/assert.js';
+import type { Logger } from '../../util/logger.js';
+import type { Clock, TimerHandle } from '../../platform/clock.js';
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { encodeRecordBatch } from '../../protocol/records/record-batch.js';
+import type { GroupCoordinatorConfig } from './config.js';
+import type { OffsetsTopic } from './offsets-topic.js';
+import { ClassicGroup, joinError, syncError } from './group.js';
+import { decodeRecord, encodeRecord, groupPartition, type CoordinatorRecord } from './records.js';
+import { loadPartition } from './loader.js';
+import * as membership from './membership.js';
+import * as offsets from './offsets.js';
+import * as admin from './admin.js';
+
+type PartitionState = 'loading' | 'ready' | 'failed';
+
+/** What a group id may be for an API: Kafka allows "" only for the offset and admin APIs. */
+export type GroupIdRule = 'non-empty' | 'any';
+
+export interface GroupCoordinatorOptions {
+  config: GroupCoordinatorConfig;
+  clock: Clock;
+  logger: Logger;
+  topic: OffsetsTopic;
+  /** Source of the UUIDs in generated member ids (tests may fix it). */
+  newUuid?: () => string;
+}
+
+export class GroupCoordinator {
+  readonly config: GroupCoordinatorConfig;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly topic: OffsetsTopic;
+  readonly newUuid: () => string;
+  readonly groups = new Map<string, ClassicGroup>();
+  /** Per partition of __consumer_offsets; null while the topic does not exist. */
+  private partitions: PartitionState[] | null = null;
+  private creating: Promise<void> | null = null;
+  private loading: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private retentionTimer: TimerHandle | null = null;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(opts: GroupCoordinatorOptions) {
+    this.config = opts.config;
+    this.clock = opts.clock;
+    this.logger = opts.logger;
+    this.topic = opts.topic;
+    this.newUuid = opts.newUuid ?? randomUUID;
+  }
+
+  /** Starts loading the partitions of an existing __consumer_offsets and the retention timer. */
+  start(): void {
+    const count = this.topic.partitionCount();
+    if (count !== null) {
+      this.partitions = new Array<PartitionState>(count).fill('loading');
+      this.loading = this.loadAll(count);
+    }
+    this.scheduleRetentionCheck();
+  }
+
+  /** Resolves when the partitions found at start are loaded (tests and tools wait on it). */
+  loaded(): Promise<void> {
+    return this.loading;
+  }
+
+  /** Stops timers, answers parked requests (NOT_COORDINATOR) and waits for writes in flight. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.retentionTimer !== null) this.clock.clearTimeout(this.retentionTimer);
+    await this.loading;
+    await this.creating?.catch(() => undefined);
+    for (const g of this.groups.values()) this.unload(g, ErrorCode.NOT_COORDINATOR);
+    this.groups.clear();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async loadAll(count: number): Promise<void> {
+    for (let p = 0; p < count && !this.stopped; p++) {
+      const started = this.clock.now();
+      try {
+        const stats = await loadPartition({
+          topic: this.topic,
+          partition: p,
+          bufferBytes: this.config.offsetsLoadBufferBytes,
+          replay: (r) => this.replay(p, r),
+          isCancelled: () => this.stopped,
+          logger: this.logger,
+        });
+        this.onPartitionLoaded(p);
+        if (stats.records > 0)
+          this.logger.info('loaded group metadata', { partition: p, records: stats.records, skipped: stats.skipped, ms: this.clock.now() - started });
+      } catch (err) {
+        this.partitions![p] = 'failed';
+        this.logger.error('loading __consumer_offsets failed; its groups are not served', { partition: p, err });
+      }
+    }
+  }
+
+  private onPartitionLoaded(p: number): void {
+    for (const g of this.groups.values()) {
+      if (g.partition !== p) continue;
+      // Offsets that were all deleted leave nothing behind (Kafka builds groups only from what remains).
+      if (g.is('Empty') && !g.hasOffsets && g.generationId === 0 && g.protocolType === null) {
+        this.drop(g);
+        continue;
+      }
+      for (const m of g.members.values()) membership.scheduleHeartbeat(this, g, m);
+    }
+    this.partitions![p] = 'ready';
+  }
+
+  /** The partition of __consumer_offsets for a group, or null while the topic does not exist. */
+  partitionFor(groupId: string): number | null {
+    return this.partitions === null ? null : groupPartition(groupId, this.partitions.length);
+  }
+
+  /**
+   * Kafka's validateGroupStatus: null when this coordinator can serve the group now, else the
+   * error to answer. Asking for a group while __consumer_offsets is missing creates it.
+   */
+  groupError(groupId: string, rule: GroupIdRule): number | null {
+    if (rule === 'non-empty' && groupId === '') return ErrorCode.INVALID_GROUP_ID;
+    return this.partitionError(groupId);
+  }
+
+  private partitionError(key: string): number | null {
+    if (this.stopped) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (this.partitions === null) {
+      this.ensureTopic();
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+    switch (this.partitions[groupPartition(key, this.partitions.length)]!) {
+      case 'loading':
+        return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+      case 'failed':
+        return ErrorCode.NOT_COORDINATOR;
+      case 'ready':
+        return null;
+    }
+  }
+
+  /** FindCoordinator for a group: null when this broker coordinates it, else the error. */
+  findCoordinatorError(groupId: string): number | null {
+    if (this.stopped) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (this.partitions === null) {
+      this.ensureTopic();
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+    return this.partitions[groupPartition(groupId, this.partitions.length)] === 'failed' ? ErrorCode.COORDINATOR_NOT_AVAILABLE : null;
+  }
+
+  /** True while some partition is still loading (ListGroups reports it). */
+  get isLoading(): boolean {
+    return this.partitions?.includes('loading') ?? false;
+  }
+
+  /** Creates __consumer_offsets in the background; its partitions are empty, so ready at once. */
+  private ensureTopic(): void {
+    if (this.creating !== null || this.stopped) return;
+    const spec = { partitions: this.config.offsetsTopicPartitions, segmentBytes: this.config.offsetsTopicSegmentBytes };
+    this.creating = this.topic.create(spec).then(
+      () => {
+        const count = this.topic.partitionCount();
+        assert(count !== null, '__consumer_offsets was created but has no partitions');
+        if (this.partitions === null) this.partitions = new Array<PartitionState>(count).fill('ready');
+        this.logger.info('created __consumer_offsets', { partitions: count });
+      },
+      (err) => {
+        this.logger.error('creating __consumer_offsets failed; will retry on the next group request', { err });
+        this.creating = null;
+      },
+    );
+  }
+
+  /** A live group (never Dead). */
+  getGroup(groupId: string): ClassicGroup | undefined {
+    return this.groups.get(groupId);
+  }
+
+  /** Kafka's getOrMaybeCreateGroup: a new group starts Empty, in memory only, until it writes a record. */
+  getOrCreateGroup(groupId: string): ClassicGroup {
+    let g = this.groups.get(groupId);
+    if (g === undefined) {
+      const p = this.partitionFor(groupId);
+      assert(p !== null, 'a group is created only once its partition is ready');
+      g = new ClassicGroup(groupId, p, this.clock.now());
+      this.groups.set(groupId, g);
+    }
+    return g;
+  }
+
+  /** Runs an operation on a group after the ones before it; tracked so stop() can wait for it. */
+  run<T>(group: ClassicGroup, fn: () => Promise<T> | T): Promise<T> {
+    const op = group.exclusive(fn);
+    this.inFlight.add(op);
+    const done = () => this.inFlight.delete(op);
+    op.then(done, done);
+    return op;
+  }
+
+  /** Resolves once no operation is queued or running (tests use it after moving a ManualClock). */
+  async whenIdle(): Promise<void> {
+    for (let rounds = 0; rounds < 100; rounds++) {
+      await new Promise((r) => setImmediate(r));
+      if (this.inFlight.size === 0) return;
+      await Promise.allSettled([...this.inFlight]);
+    }
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /**
+   * Appends `records` to the partition as one batch; once written, replays them and resolves
+   * NONE, else resolves the error a client should see (Kafka's mapping of append errors).
+   */
+  async write(partition: number, records: CoordinatorRecord[], kind: 'group' | 'offsets'): Promise<number> {
+    assert(records.length > 0, 'a write needs records');
+    if (this.stopped) return ErrorCode.NOT_COORDINATOR;
+    const encoded = records.map(encodeRecord);
+    try {
+      const batch = await encodeRecordBatch(encoded, { timestamp: this.clock.now() });
+      await this.topic.append(partition, batch);
+    } catch (err) {
+      const code = appendErrorCode(err, kind);
+      this.logger.warn('writing to __consumer_offsets failed', { partition, kind, code, err });
+      return code;
+    }
+    for (const e of encoded) this.replay(partition, decodeRecord(e.key, e.value)!);
+    return ErrorCode.NONE;
+  }
+
+  /** Applies one record to memory: the only way durable group state changes. */
+  replay(partition: number, record: CoordinatorRecord): void {
+    const groupId = record.key.group;
+    const existing = this.groups.get(groupId);
+    if (record.value === null && existing === undefined) return;
+    const g = existing ?? new ClassicGroup(groupId, partition, null);
+    if (existing === undefined) this.groups.set(groupId, g);
+    if (record.type === 'offset') g.applyOffsetRecord(record.key.topic, record.key.partition, record.value);
+    else if (record.value !== null) g.applyGroupRecord(record.value);
+    else g.applyGroupTombstone();
+    if (g.is('Dead')) this.drop(g);
+  }
+
+  /** Forgets a group whose records are all deleted. */
+  private drop(g: ClassicGroup): void {
+    this.unload(g, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    g.state = 'Dead';
+    if (this.groups.get(g.groupId) === g) this.groups.delete(g.groupId);
+  }
+
+  /** Clears a group's timers and answers its parked requests. */
+  private unload(g: ClassicGroup, errorCode: number): void {
+    for (const m of g.members.values()) {
+      membership.clearHeartbeat(this, m);
+      m.completeJoin(joinError(m.memberId, errorCode));
+      m.completeSync(syncError(errorCode));
+    }
+    for (const t of g.pendingMembers.values()) this.clock.clearTimeout(t);
+    g.pendingMembers.clear();
+    if (g.joinTimer !== null) this.clock.clearTimeout(g.joinTimer);
+    if (g.syncTimer !== null) this.clock.clearTimeout(g.syncTimer);
+    g.joinTimer = g.syncTimer = null;
+  }
+
+  private scheduleRetentionCheck(): void {
+    if (this.stopped) return;
+    this.retentionTimer = this.clock.setTimeout(() => {
+      this.retentionTimer = null;
+      void offsets.expireOffsets(this).finally(() => this.scheduleRetentionCheck());
+    }, this.config.offsetsRetentionCheckIntervalMs);
+  }
+
+  /** Groups in partitions that are loaded. */
+  *readyGroups(): Generator<ClassicGroup> {
+    for (const g of this.groups.values()) if (this.partitions?.[g.partition] === 'ready') yield g;
+  }
+
+  // The APIs, by Kafka request.
+  joinGroup(a: membership.JoinGroupArgs) {
+    return membership.joinGroup(this, a);
+  }
+  syncGroup(a: membership.SyncGroupArgs) {
+    return membership.syncGroup(this, a);
+  }
+  heartbeat(a: membership.HeartbeatArgs) {
+    return membership.heartbeat(this, a);
+  }
+  leaveGroup(groupId: string, members: membership.LeavingMember[]) {
+    return membership.leaveGroup(this, groupId, members);
+  }
+  commitOffsets(a: offsets.CommitArgs) {
+    return offsets.commitOffsets(this, a);
+  }
+  fetchOffsets(groupId: string, topics: offsets.FetchTopic[] | null) {
+    return offsets.fetchOffsets(this, groupId, topics);
+  }
+  deleteOffsets(groupId: string, partitions: offsets.TopicPartition[]) {
+    return offsets.deleteOffsets(this, groupId, partitions);
+  }
+  describeGroup(groupId: string) {
+    return admin.describeGroup(this, groupId);
+  }
+  listGroups(statesFilter: string[], typesFilter: string[]) {
+    return admin.listGroups(this, statesFilter, typesFilter);
+  }
+  deleteGroup(groupId: string) {
+    return admin.deleteGroup(this, groupId);
+  }
+}
+
+/** Kafka's mapping of a failed append to what the client is told. */
+function appendErrorCode(err: unknown, kind: 'group' | 'offsets'): number {
+  const code = err instanceof KafkaError ? err.code : ErrorCode.KAFKA_STORAGE_ERROR;
+  switch (code) {
+    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+    case ErrorCode.NOT_ENOUGH_REPLICAS:
+    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return ErrorCode.NOT_COORDINATOR;
+    case ErrorCode.REQUEST_TIMED_OUT:
+      return kind === 'group' ? ErrorCode.REBALANCE_IN_PROGRESS : code;
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+    case ErrorCode.INVALID_FETCH_SIZE:
+      return kind === 'group' ? ErrorCode.UNKNOWN_SERVER_ERROR : ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
+    default:
+      return code;
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Committed offsets: OffsetCommit, OffsetFetch, OffsetDelete and the expiry of old offsets
+ * (offsets.retention.minutes), as Kafka's GroupCoordinator and GroupMetadataManager do them.
+ * Topic existence is the handler's check (Kafka's KafkaApis does it before the coordinator).
+ */
+import { ErrorCode } from '../../protocol/errors.js';
+import type { GroupCoordinator } from './coordinator.js';
+import type { ClassicGroup } from './group.js';
+import { CONSUMER_PROTOCOL_TYPE } from './consumer-protocol.js';
+import { scheduleHeartbeat, groupRecord } from './membership.js';
+import type { CoordinatorRecord } from './records.js';
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface OffsetToCommit extends TopicPartition {
+  offset: number;
+  leaderEpoch: number;
+  metadata: string | null;
+}
+
+export interface CommitArgs {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  /** OffsetCommit v2–v4: a retention for these offsets; -1 for the broker's. */
+  retentionTimeMs: number;
+  offsets: OffsetToCommit[];
+}
+
+export interface FetchTopic {
+  name: string;
+  partitions: number[];
+}
+
+export interface FetchedPartition {
+  partition: number;
+  offset: number;
+  leaderEpoch: number;
+  metadata: string;
+  errorCode: number;
+}
+
+export interface FetchResult {
+  errorCode: number;
+  topics: Array<{ name: string; partitions: FetchedPartition[] }>;
+}
+
+/** What OffsetFetch answers for a partition without a committed offset. */
+const NO_OFFSET = -1;
+
+/** One error per offset, in the order given. */
+export async function commitOffsets(c: GroupCoordinator, a: CommitArgs): Promise<number[]> {
+  const all = (code: number) => a.offsets.map(() => code);
+  const error = c.groupError(a.groupId, 'any');
+  if (error !== null) return all(error);
+  let group = c.getGroup(a.groupId);
+  if (group === undefined) {
+    // A commit outside group management (generation -1) creates the group; any other is stale.
+    if (a.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+    group = c.getOrCreateGroup(a.groupId);
+  }
+  const g = group;
+  return c.run(g, async () => {
+    const invalid = validateOffsetCommit(g, a);
+    if (invalid !== null) return all(invalid);
+    // A commit is a sign of life: it counts as a heartbeat.
+    if (g.has(a.memberId) && (g.is('Stable') || g.is('PreparingRebalance'))) scheduleHeartbeat(c, g, g.get(a.memberId));
+    const now = c.clock.now();
+    const codes = a.offsets.map((o) => ((o.metadata?.length ?? 0) > c.config.offsetMetadataMaxBytes ? ErrorCode.OFFSET_METADATA_TOO_LARGE : ErrorCode.NONE));
+    const records: CoordinatorRecord[] = [];
+    a.offsets.forEach((o, i) => {
+      if (codes[i] !== ErrorCode.NONE) return;
+      records.push({
+        type: 'offset',
+        key: { group: g.groupId, topic: o.topic, partition: o.partition },
+        value: {
+          offset: o.offset,
+          leaderEpoch: o.leaderEpoch,
+          metadata: o.metadata ?? '',
+          commitTimestamp: now,
+          expireTimestamp: a.retentionTimeMs === -1 ? -1 : now + a.retentionTimeMs,
+        },
+      });
+    });
+    if (records.length === 0) return codes;
+    const written = await c.write(g.partition, records, 'offsets');
+    return codes.map((x) => (x === ErrorCode.NONE ? written : x));
+  });
+}
+
+/** Kafka 4's ClassicGroup.validateOffsetCommit. */
+function validateOffsetCommit(g: ClassicGroup, a: CommitArgs): number | null {
+  if (g.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  // Generation -1 comes from an admin or a consumer without group management: fine while nobody is in the group.
+  if (a.generationId < 0 && g.is('Empty')) return null;
+  if (a.generationId >= 0 || a.memberId !== '' || a.groupInstanceId !== null) {
+    if (g.isStaticMemberFenced(a.groupInstanceId, a.memberId)) return ErrorCode.FENCED_INSTANCE_ID;
+    if (!g.has(a.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (a.generationId !== g.generationId) return ErrorCode.ILLEGAL_GENERATION;
+  } else {
+    return ErrorCode.UNKNOWN_MEMBER_ID;
+  }
+  // The member has its new generation but not yet its assignment: it must not commit for the old one.
+  if (g.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
+  return null;
+}
+
+/** Offsets of the given partitions (-1 where none), or of every partition when `topics` is null. */
+export function fetchOffsets(c: GroupCoordinator, groupId: string, topics: FetchTopic[] | null): FetchResult {
+  const error = c.groupError(groupId, 'any');
+  if (error !== null) return { errorCode: error, topics: [] };
+  const g = c.getGroup(groupId);
+  const entry = (partition: number, topic: string): FetchedPartition => {
+    const o = g?.offset(topic, partition);
+    if (o === undefined) return { partition, offset: NO_OFFSET, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE };
+    return { partition, offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: ErrorCode.NONE };
+  };
+  if (topics !== null) return { errorCode: ErrorCode.NONE, topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => entry(p, t.name)) })) };
+  const out: FetchResult = { errorCode: ErrorCode.NONE, topics: [] };
+  for (const [name, byPartition] of g?.offsets ?? []) out.topics.push({ name, partitions: [...byPartition.keys()].sort((x, y) => x - y).map((p) => entry(p, name)) });
+  return out;
+}
+
+/** OffsetDelete: a group error, or one error per partition in the order given. */
+export async function deleteOffsets(c: GroupCoordinator, groupId: string, partitions: TopicPartition[]): Promise<{ errorCode: number; errors: number[] }> {
+  const error = c.groupError(groupId, 'non-empty');
+  if (error !== null) return { errorCode: error, errors: [] };
+  const g = c.getGroup(groupId);
+  if (g === undefined) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errors: [] };
+  return c.run(g, async () => {
+    if (g.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errors: [] };
+    let errors: number[];
+    if (g.is('Empty')) errors = partitions.map(() => ErrorCode.NONE);
+    else if (g.protocolType === CONSUMER_PROTOCOL_TYPE)
+      errors = partitions.map((p) => (g.isSubscribedToTopic(p.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE));
+    else return { errorCode: ErrorCode.NON_EMPTY_GROUP, errors: [] };
+    const removed = partitions.filter((p, i) => errors[i] === ErrorCode.NONE && g.offset(p.topic, p.partition) !== undefined);
+    const written = await removeOffsets(c, g, removed);
+    return { errorCode: ErrorCode.NONE, errors: errors.map((x) => (x === ErrorCode.NONE ? written : x)) };
+  });
+}
+
+/**
+ * Writes tombstones for `removed` offsets, and for the group itself when it is Empty and no
+ * offsets would be left (Kafka's cleanupGroupMetadata). Resolves NONE when nothing needs writing.
+ */
+export async function removeOffsets(c: GroupCoordinator, g: ClassicGroup, removed: TopicPartition[]): Promise<number> {
+  const records: CoordinatorRecord[] = removed.map((p) => ({ type: 'offset', key: { group: g.groupId, topic: p.topic, partition: p.partition }, value: null }));
+  if (g.is('Empty') && g.numOffsets() === removed.length) records.push(groupRecord(g, null));
+  if (records.length === 0) return ErrorCode.NONE;
+  return c.write(g.partition, records, 'offsets');
+}
+
+/** The offsets.retention.check.interval.ms task: expire old offsets and forget empty groups. */
+export async function expireOffsets(c: GroupCoordinator): Promise<void> {
+  const groups = [...c.readyGroups()];
+  let expired = 0;
+  for (const g of groups) {
+    if (c.isStopped) return;
+    expired += await c.run(g, async () => {
+      if (g.is('Dead')) return 0;
+      const removed = expiredOffsets(g, c.clock.now(), c.config.offsetsRetentionMs);
+      await removeOffsets(c, g, removed);
+      return removed.length;
+    });
+  }
+  if (expired > 0) c.logger.info('expired committed offsets', { offsets: expired });
+}
+
+/** Kafka's GroupMetadata.removeExpiredOffsets rules, returning what is due. */
+export function expiredOffsets(g: ClassicGroup, nowMs: number, retentionMs: number): TopicPartition[] {
+  let base: ((commitTimestamp: number) => number) | null = null;
+  let exempt: Set<string> | null = null;
+  if (g.protocolType !== null && g.is('Empty')) {
+    // Nobody is in the group: offsets live on for the retention after it became empty.
+    const since = g.currentStateTimestampMs;
+    base = (commit) => since ?? commit;
+  } else if (g.protocolType === CONSUMER_PROTOCOL_TYPE && g.subscribedTopics !== null && g.is('Stable')) {
+    // A stable consumer group keeps the topics it reads; offsets of others age from their commit.
+    base = (commit) => commit;
+    exempt = g.subscribedTopics;
+  } else if (g.protocolType === null) {
+    // Offsets committed outside group management age from their commit.
+    base = (commit) => commit;
+  }
+  const out: TopicPartition[] = [];
+  if (base === null) return out;
+  for (const [topic, byPartition] of g.offsets) {
+    if (exempt?.has(topic)) continue;
+    for (const [partition, o] of byPartition) {
+      const due = o.expireTimestamp >= 0 ? nowMs >= o.expireTimestamp : nowMs - base(o.commitTimestamp) >= retentionMs;
+      if (due) out.push({ topic, partition });
+    }
+  }
+  return out;
+}
