@@ -13,6 +13,9 @@ import { BROKER_DEFAULTS, buildBrokerConfig, readPropertiesFile, type BrokerConf
 import { LocalMetadataStore } from '../cluster/metadata-store.js';
 import { ReplicaManager } from '../cluster/replica-manager.js';
 import { TopicManager } from '../cluster/topics.js';
+import { GroupCoordinator } from '../coordinator/group/coordinator.js';
+import { groupCoordinatorConfig } from '../coordinator/group/config.js';
+import { LogOffsetsTopic } from '../coordinator/group/offsets-topic.js';
 import { LogManager, ensureMetaProperties } from '../storage/log-manager.js';
 import { lockLogDir } from '../storage/dir-lock.js';
 import { logConfigFor } from '../cluster/topic-config.js';
@@ -54,6 +57,7 @@ export class Broker {
     private readonly store: LocalMetadataStore,
     readonly topics: TopicManager,
     readonly clusterId: string,
+    readonly groups: GroupCoordinator,
   ) {}
 
   static async start(opts: BrokerOptions = {}): Promise<Broker> {
@@ -70,6 +74,7 @@ export class Broker {
     const clock = opts.clock ?? new SystemClock();
     const logger = opts.logger ?? createLogger();
     const unlocks: Array<() => Promise<void>> = [];
+    let groups: GroupCoordinator | undefined;
     try {
       config.logDirs = config.logDirs.map((d) => resolve(d));
       for (const d of config.logDirs) await mkdir(d, { recursive: true });
@@ -81,12 +86,16 @@ export class Broker {
       const replicas = new ReplicaManager(logs, clock, logger);
       const topics = new TopicManager(store, replicas, config, logger);
       await topics.openAll();
-      const broker = new Broker(config, clock, logger, tempDir, logs, store, topics, clusterId);
+      // Groups load from __consumer_offsets in the background; their requests wait (LOAD_IN_PROGRESS) meanwhile.
+      groups = new GroupCoordinator({ config: groupCoordinatorConfig(config.raw), clock, logger, topic: new LogOffsetsTopic(topics, replicas) });
+      groups.start();
+      const broker = new Broker(config, clock, logger, tempDir, logs, store, topics, clusterId, groups);
       broker.unlocks = unlocks;
       await broker.listen(replicas);
       logs.startBackgroundTasks({ retentionCheckIntervalMs: config.retentionCheckIntervalMs });
       return broker;
     } catch (err) {
+      await groups?.stop();
       for (const unlock of unlocks) await unlock();
       if (tempDir !== null) await rm(tempDir, { recursive: true, force: true });
       throw err;
@@ -105,6 +114,7 @@ export class Broker {
       logger: this.logger,
       topics: this.topics,
       replicas,
+      groups: this.groups,
       stopping,
       advertised(listenerName: string): Listener {
         const l = self.config.advertisedListeners.find((a) => a.name === listenerName) ?? self.config.advertisedListeners[0]!;
@@ -168,6 +178,8 @@ export class Broker {
     // A server's close callback waits for its open connections, so end them only after it stopped accepting.
     for (const c of [...this.connections]) c.close();
     await listenersClosed;
+    // Parked joins and syncs are answered and writes in flight finish before the logs close.
+    await this.groups.stop();
     await this.logs.close();
     await this.store.close();
     for (const unlock of this.unlocks) await unlock();

@@ -138,8 +138,9 @@ export async function deleteOffsets(c: GroupCoordinator, groupId: string, partit
     else if (g.protocolType === CONSUMER_PROTOCOL_TYPE)
       errors = partitions.map((p) => (g.isSubscribedToTopic(p.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE));
     else return { errorCode: ErrorCode.NON_EMPTY_GROUP, errors: [] };
-    const removed = partitions.filter((p, i) => errors[i] === ErrorCode.NONE && g.offset(p.topic, p.partition) !== undefined);
-    const written = await removeOffsets(c, g, removed);
+    const eligible = partitions.filter((_, i) => errors[i] === ErrorCode.NONE);
+    if (eligible.length === 0) return { errorCode: ErrorCode.NONE, errors };
+    const written = await removeOffsets(c, g, eligible.filter((p) => g.offset(p.topic, p.partition) !== undefined));
     return { errorCode: ErrorCode.NONE, errors: errors.map((x) => (x === ErrorCode.NONE ? written : x)) };
   });
 }

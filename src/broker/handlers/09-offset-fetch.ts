@@ -1,0 +1,50 @@
+// OffsetFetch (key 9), versions 1–9.
+// v1: the offsets of the partitions asked for (-1 where none), errors per partition.
+// v2+: null topics = every partition the group has offsets for; a top-level error. v3+:
+// throttle time. v5+: leader epochs. v6+: flexible. v7+: require_stable (no transactional
+// offsets are pending here, so it never waits). v8+: several groups per request. v9: member id
+// and epoch (KIP-848) are not checked for classic groups, as in Kafka.
+// Not served: v0 (offsets in ZooKeeper).
+import { ErrorCode } from '../../protocol/errors.js';
+import { OffsetFetchRequestSchema, OffsetFetchResponseSchema, type OffsetFetchRequest, type OffsetFetchResponse } from '../../protocol/messages/09-offset-fetch.js';
+import type { FetchResult } from '../../coordinator/group/offsets.js';
+import type { Handler } from '../handler.js';
+
+type Topics = Array<{ name: string; partitionIndexes: number[] }> | null;
+
+function toTopics(r: FetchResult) {
+  return r.topics.map((t) => ({
+    name: t.name,
+    partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, committedOffset: p.offset, committedLeaderEpoch: p.leaderEpoch, metadata: p.metadata, errorCode: p.errorCode })),
+  }));
+}
+
+export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse> = {
+  apiKey: 9,
+  minVersion: 1,
+  maxVersion: 9,
+  request: OffsetFetchRequestSchema,
+  response: OffsetFetchResponseSchema,
+  async handle(ctx, req, version) {
+    const fetch = (groupId: string, topics: Topics) =>
+      ctx.broker.groups.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })));
+    if (version >= 8) {
+      const groups = req.groups.map((g) => {
+        const r = fetch(g.groupId, g.topics);
+        return { groupId: g.groupId, topics: toTopics(r), errorCode: r.errorCode };
+      });
+      return { throttleTimeMs: 0, topics: [], errorCode: 0, groups };
+    }
+    const topics: Topics = version === 1 ? (req.topics ?? []) : req.topics;
+    const r = fetch(req.groupId, topics);
+    if (r.errorCode !== ErrorCode.NONE && version === 1) {
+      // v1 has no top-level error: every partition asked for carries it.
+      const failed = (topics ?? []).map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: r.errorCode })),
+      }));
+      return { throttleTimeMs: 0, topics: failed, errorCode: r.errorCode, groups: [] };
+    }
+    return { throttleTimeMs: 0, topics: toTopics(r), errorCode: r.errorCode, groups: [] };
+  },
+};

@@ -1,0 +1,54 @@
+// FindCoordinator (key 10), versions 0–4.
+// v0: a group key. v1+: key type (0 group, 1 transaction), throttle time and an error message.
+// v3+: flexible. v4+: a batch of keys, one coordinator each.
+// Not done: transaction coordinators (key type 1 is answered COORDINATOR_NOT_AVAILABLE until
+// the transaction coordinator exists); v5+ (transaction-version errors) and v6 (share groups).
+import { ErrorCode, errorName } from '../../protocol/errors.js';
+import { FindCoordinatorRequestSchema, FindCoordinatorResponseSchema, type FindCoordinatorRequest, type FindCoordinatorResponse } from '../../protocol/messages/10-find-coordinator.js';
+import type { Handler, RequestContext } from '../handler.js';
+
+const GROUP_KEY = 0;
+const TRANSACTION_KEY = 1;
+
+interface Found {
+  errorCode: number;
+  errorMessage: string | null;
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+function find(ctx: RequestContext, key: string, keyType: number): Found {
+  let errorCode: number = ErrorCode.NONE;
+  let errorMessage: string | null = null;
+  if (keyType === GROUP_KEY) {
+    errorCode = ctx.broker.groups.findCoordinatorError(key) ?? ErrorCode.NONE;
+    if (errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE) errorMessage = 'The coordinator is not available: __consumer_offsets is being created; retry shortly.';
+    else if (errorCode !== ErrorCode.NONE) errorMessage = errorName(errorCode);
+  } else if (keyType === TRANSACTION_KEY) {
+    errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    errorMessage = 'This broker has no transaction coordinator yet: transactions are not supported.';
+  } else {
+    errorCode = ErrorCode.INVALID_REQUEST;
+    errorMessage = `Unknown coordinator key type ${keyType}; 0 is a group, 1 a transactional id.`;
+  }
+  if (errorCode !== ErrorCode.NONE) return { errorCode, errorMessage, nodeId: -1, host: '', port: -1 };
+  const l = ctx.broker.advertised(ctx.listenerName);
+  return { errorCode, errorMessage, nodeId: ctx.broker.nodeId, host: l.host, port: l.port };
+}
+
+export const findCoordinatorHandler: Handler<FindCoordinatorRequest, FindCoordinatorResponse> = {
+  apiKey: 10,
+  minVersion: 0,
+  maxVersion: 4,
+  request: FindCoordinatorRequestSchema,
+  response: FindCoordinatorResponseSchema,
+  async handle(ctx, req, version) {
+    const keyType = version === 0 ? GROUP_KEY : req.keyType;
+    if (version >= 4) {
+      const coordinators = req.coordinatorKeys.map((key) => ({ key, ...find(ctx, key, keyType) }));
+      return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, nodeId: -1, host: '', port: -1, coordinators };
+    }
+    return { throttleTimeMs: 0, ...find(ctx, req.key, keyType), coordinators: [] };
+  },
+};

@@ -1,0 +1,41 @@
+// DescribeGroups (key 15), versions 0–5.
+// v1+: throttle time. v3+: authorized operations when asked (all of a group's: no authorizer yet).
+// v4+: group.instance.id of members. v5+: flexible. A group this broker does not know is
+// described as Dead with no error (GROUP_ID_NOT_FOUND is v6+, not served).
+import { DescribeGroupsRequestSchema, DescribeGroupsResponseSchema, type DescribeGroupsRequest, type DescribeGroupsResponse } from '../../protocol/messages/15-describe-groups.js';
+import type { Handler } from '../handler.js';
+
+const AUTHORIZED_OPERATIONS_NOT_REQUESTED = -2147483648;
+/** READ (3), DELETE (6) and DESCRIBE (8): every operation on a group, as bits. */
+const GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
+
+export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroupsResponse> = {
+  apiKey: 15,
+  minVersion: 0,
+  maxVersion: 5,
+  request: DescribeGroupsRequestSchema,
+  response: DescribeGroupsResponseSchema,
+  async handle(ctx, req, version) {
+    const operations = version >= 3 && req.includeAuthorizedOperations ? GROUP_OPERATIONS : AUTHORIZED_OPERATIONS_NOT_REQUESTED;
+    const groups = req.groups.map((groupId) => {
+      const g = ctx.broker.groups.describeGroup(groupId);
+      return {
+        errorCode: g.errorCode,
+        groupId,
+        groupState: g.state,
+        protocolType: g.protocolType,
+        protocolData: g.protocol,
+        members: g.members.map((m) => ({
+          memberId: m.memberId,
+          groupInstanceId: m.groupInstanceId,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          memberMetadata: m.metadata,
+          memberAssignment: m.assignment,
+        })),
+        authorizedOperations: operations,
+      };
+    });
+    return { throttleTimeMs: 0, groups };
+  },
+};

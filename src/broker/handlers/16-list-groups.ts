@@ -1,0 +1,21 @@
+// ListGroups (key 16), versions 0–5.
+// v1+: throttle time. v3+: flexible. v4+: a states filter and each group's state.
+// v5+: a types filter and each group's type (every group here is "classic").
+import { ListGroupsRequestSchema, ListGroupsResponseSchema, type ListGroupsRequest, type ListGroupsResponse } from '../../protocol/messages/16-list-groups.js';
+import type { Handler } from '../handler.js';
+
+export const listGroupsHandler: Handler<ListGroupsRequest, ListGroupsResponse> = {
+  apiKey: 16,
+  minVersion: 0,
+  maxVersion: 5,
+  request: ListGroupsRequestSchema,
+  response: ListGroupsResponseSchema,
+  async handle(ctx, req, version) {
+    const r = ctx.broker.groups.listGroups(version >= 4 ? req.statesFilter : [], version >= 5 ? req.typesFilter : []);
+    return {
+      throttleTimeMs: 0,
+      errorCode: r.errorCode,
+      groups: r.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.type })),
+    };
+  },
+};

@@ -1,0 +1,17 @@
+// DeleteGroups (key 42), versions 0–2.
+// Deletes empty groups and their offsets (NON_EMPTY_GROUP while members remain,
+// GROUP_ID_NOT_FOUND for unknown ones). v2+: flexible.
+import { DeleteGroupsRequestSchema, DeleteGroupsResponseSchema, type DeleteGroupsRequest, type DeleteGroupsResponse } from '../../protocol/messages/42-delete-groups.js';
+import type { Handler } from '../handler.js';
+
+export const deleteGroupsHandler: Handler<DeleteGroupsRequest, DeleteGroupsResponse> = {
+  apiKey: 42,
+  minVersion: 0,
+  maxVersion: 2,
+  request: DeleteGroupsRequestSchema,
+  response: DeleteGroupsResponseSchema,
+  async handle(ctx, req) {
+    const results = await Promise.all(req.groupsNames.map(async (groupId) => ({ groupId, errorCode: await ctx.broker.groups.deleteGroup(groupId) })));
+    return { throttleTimeMs: 0, results };
+  },
+};
