@@ -19,6 +19,7 @@ import { LogOffsetsTopic } from '../coordinator/group/offsets-topic.js';
 import { LogManager, ensureMetaProperties } from '../storage/log-manager.js';
 import { lockLogDir } from '../storage/dir-lock.js';
 import { logConfigFor } from '../cluster/topic-config.js';
+import { DynamicBrokerConfig } from '../cluster/dynamic-config.js';
 import { Connection } from './connection.js';
 import { buildHandlers } from './handlers/index.js';
 import type { BrokerContext, Handler } from './handler.js';
@@ -82,6 +83,9 @@ export class Broker {
       const clusterId = await ensureMetaProperties(config.logDirs[0]!, config.nodeId);
       for (const d of config.logDirs.slice(1)) await ensureMetaProperties(d, config.nodeId, clusterId);
       const store = await LocalMetadataStore.open(config.logDirs[0]!, logger);
+      // Dynamic broker configs count from the start: logs open with the defaults they set.
+      const dynamicConfig = new DynamicBrokerConfig(config, store);
+      dynamicConfig.apply();
       const logs = await LogManager.open({ logDirs: config.logDirs, clock, logger, defaultConfig: logConfigFor(config, {}) });
       const replicas = new ReplicaManager(logs, clock, logger);
       const topics = new TopicManager(store, replicas, config, logger);
@@ -91,7 +95,7 @@ export class Broker {
       groups.start();
       const broker = new Broker(config, clock, logger, tempDir, logs, store, topics, clusterId, groups);
       broker.unlocks = unlocks;
-      await broker.listen(replicas);
+      await broker.listen(replicas, dynamicConfig);
       logs.startBackgroundTasks({ retentionCheckIntervalMs: config.retentionCheckIntervalMs });
       return broker;
     } catch (err) {
@@ -102,7 +106,7 @@ export class Broker {
     }
   }
 
-  private async listen(replicas: ReplicaManager): Promise<void> {
+  private async listen(replicas: ReplicaManager, dynamicConfig: DynamicBrokerConfig): Promise<void> {
     const stopping = new Promise<void>((resolve) => (this.signalStop = resolve));
     const self = this;
     this.handlers = buildHandlers();
@@ -114,6 +118,7 @@ export class Broker {
       logger: this.logger,
       topics: this.topics,
       replicas,
+      dynamicConfig,
       groups: this.groups,
       stopping,
       advertised(listenerName: string): Listener {

@@ -6,6 +6,7 @@ import type { Logger } from '../util/logger.js';
 import type { BrokerConfig, Listener } from '../cluster/config.js';
 import type { TopicManager } from '../cluster/topics.js';
 import type { ReplicaManager } from '../cluster/replica-manager.js';
+import type { DynamicBrokerConfig } from '../cluster/dynamic-config.js';
 import type { GroupCoordinator } from '../coordinator/group/coordinator.js';
 
 /** The broker's state that handlers work on. */
@@ -17,6 +18,8 @@ export interface BrokerContext {
   readonly logger: Logger;
   readonly topics: TopicManager;
   readonly replicas: ReplicaManager;
+  /** Dynamic broker configs (AlterConfigs on a broker resource), laid over `config`. */
+  readonly dynamicConfig: DynamicBrokerConfig;
   /** Consumer groups and committed offsets (`__consumer_offsets`). */
   readonly groups: GroupCoordinator;
   /** The advertised listener that clients on `listenerName` should use. */

@@ -20,7 +20,9 @@ export interface TopicMetadata {
 
 type MetadataRecord =
   | { type: 'topic'; topic: TopicMetadata }
-  | { type: 'delete-topic'; name: string };
+  | { type: 'delete-topic'; name: string }
+  /** Dynamic broker configs: scope '' is the cluster-wide default, else a broker id. The set replaces the last one. */
+  | { type: 'broker-config'; scope: string; configs: Record<string, string> };
 
 const FILE_NAME = 'samsa-metadata.jsonl';
 
@@ -34,6 +36,8 @@ export function newTopicId(): string {
 
 export class LocalMetadataStore {
   private readonly byName = new Map<string, TopicMetadata>();
+  private readonly byId = new Map<string, TopicMetadata>();
+  private readonly brokerConfigsByScope = new Map<string, Record<string, string>>();
   private file: FileHandle | null = null;
   private chain: Promise<void> = Promise.resolve();
 
@@ -73,15 +77,30 @@ export class LocalMetadataStore {
   }
 
   private replay(rec: MetadataRecord): void {
-    if (rec.type === 'topic') this.byName.set(rec.topic.name, rec.topic);
-    else if (rec.type === 'delete-topic') this.byName.delete(rec.name);
+    if (rec.type === 'topic') {
+      const old = this.byName.get(rec.topic.name);
+      if (old !== undefined) this.byId.delete(old.topicId);
+      this.byName.set(rec.topic.name, rec.topic);
+      this.byId.set(rec.topic.topicId, rec.topic);
+    } else if (rec.type === 'delete-topic') {
+      const old = this.byName.get(rec.name);
+      if (old !== undefined) this.byId.delete(old.topicId);
+      this.byName.delete(rec.name);
+    } else if (rec.type === 'broker-config') {
+      if (Object.keys(rec.configs).length === 0) this.brokerConfigsByScope.delete(rec.scope);
+      else this.brokerConfigsByScope.set(rec.scope, rec.configs);
+    }
   }
 
   private async writeSnapshot(): Promise<void> {
     const tmp = `${this.path}.tmp`;
     const fh = await open(tmp, 'w');
     try {
-      const text = [...this.byName.values()].map((t) => JSON.stringify({ type: 'topic', topic: t }) + '\n').join('');
+      const records: MetadataRecord[] = [
+        ...[...this.byName.values()].map((topic): MetadataRecord => ({ type: 'topic', topic })),
+        ...[...this.brokerConfigsByScope].map(([scope, configs]): MetadataRecord => ({ type: 'broker-config', scope, configs })),
+      ];
+      const text = records.map((r) => JSON.stringify(r) + '\n').join('');
       await fh.writeFile(text);
       await fh.sync();
     } finally {
@@ -107,6 +126,22 @@ export class LocalMetadataStore {
 
   topic(name: string): TopicMetadata | undefined {
     return this.byName.get(name);
+  }
+
+  topicById(topicId: string): TopicMetadata | undefined {
+    return this.byId.get(topicId);
+  }
+
+  /** The dynamic broker configs of a scope ('' = cluster-wide default, else a broker id). */
+  brokerConfigs(scope: string): Readonly<Record<string, string>> {
+    return this.brokerConfigsByScope.get(scope) ?? {};
+  }
+
+  /** Replaces a scope's dynamic broker configs; resolves once the change is on disk. */
+  putBrokerConfigs(scope: string, configs: Record<string, string>): Promise<void> {
+    const rec: MetadataRecord = { type: 'broker-config', scope, configs: { ...configs } };
+    this.replay(rec);
+    return this.persist(rec);
   }
 
   /** Records a new or changed topic; resolves once the change is on disk. */

@@ -105,6 +105,71 @@ export class TopicManager {
     return this.create(spec);
   }
 
+  /** The topic with this id (Kafka's base64 text form), if this broker has it. */
+  getById(topicId: string): TopicMetadata | undefined {
+    return this.store.topicById(topicId);
+  }
+
+  /** The topic, or UNKNOWN_TOPIC_OR_PARTITION with Kafka's message. */
+  require(name: string): TopicMetadata {
+    const topic = this.store.topic(name);
+    if (topic === undefined || this.creating.has(name)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic: ${name}`);
+    return topic;
+  }
+
+  /** Checks a topic's whole new set of config overrides; INVALID_CONFIG names the key and the rule. */
+  validateConfigs(configs: Record<string, string>): void {
+    for (const [k, v] of Object.entries(configs)) {
+      const err = topicConfigError(k, v);
+      if (err !== null) throw new KafkaError(ErrorCode.INVALID_CONFIG, err);
+    }
+  }
+
+  /**
+   * Replaces a topic's config overrides: validated, stored durably, then applied to every
+   * partition log (a new segment.bytes takes effect at the next roll, a retention at the next check).
+   */
+  async setTopicConfigs(name: string, configs: Record<string, string>): Promise<TopicMetadata> {
+    const topic = this.require(name);
+    this.validateConfigs(configs);
+    const updated: TopicMetadata = { ...topic, configs: { ...configs } };
+    await this.store.putTopic(updated);
+    this.applyLogConfig(updated);
+    return updated;
+  }
+
+  /** Checks that a topic may grow to `count` partitions (Kafka's rules and messages). */
+  validatePartitionCount(name: string, count: number): TopicMetadata {
+    const topic = this.require(name);
+    if (count < topic.partitions)
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${topic.partitions} partitions, which is higher than the requested ${count}.`);
+    if (count === topic.partitions) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${topic.partitions} partitions.`);
+    if (count > PARTITIONS_PER_TOPIC_MAX)
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be between 1 and ${PARTITIONS_PER_TOPIC_MAX}; got ${count}.`);
+    return topic;
+  }
+
+  /** Grows a topic to `count` partitions: the metadata record first, then the new partition logs. */
+  async createPartitions(name: string, count: number): Promise<TopicMetadata> {
+    const topic = this.validatePartitionCount(name, count);
+    const updated: TopicMetadata = { ...topic, partitions: count };
+    await this.store.putTopic(updated);
+    const logConfig = logConfigFor(this.config, updated.configs);
+    for (let p = topic.partitions; p < count; p++) await this.replicas.createPartition(name, p, logConfig);
+    this.logger.info('added partitions', { topic: name, from: topic.partitions, to: count });
+    return updated;
+  }
+
+  /** Re-applies every topic's log settings, after the broker defaults under them changed. */
+  reapplyLogConfigs(): void {
+    for (const t of this.store.topics()) this.applyLogConfig(t);
+  }
+
+  private applyLogConfig(topic: TopicMetadata): void {
+    const logConfig = logConfigFor(this.config, topic.configs);
+    for (let p = 0; p < topic.partitions; p++) this.replicas.log(topic.name, p)?.updateConfig(logConfig);
+  }
+
   async delete(name: string): Promise<void> {
     if (!this.config.deleteTopicEnable)
       throw new KafkaError(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled (delete.topic.enable=false).');

@@ -37,7 +37,7 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
             const created = await topics.create(spec);
             Object.assign(result, { topicId: created.topicId, numPartitions: created.partitions, replicationFactor: 1 });
           }
-          result.configs = describeTopicConfigs(ctx.broker.config, configs);
+          result.configs = describeTopicConfigs(ctx.broker.dynamicConfig, configs);
         } catch (err) {
           if (!(err instanceof KafkaError)) throw err;
           result.errorCode = err.code;

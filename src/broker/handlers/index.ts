@@ -18,6 +18,13 @@ import { describeGroupsHandler } from './15-describe-groups.js';
 import { listGroupsHandler } from './16-list-groups.js';
 import { deleteGroupsHandler } from './42-delete-groups.js';
 import { offsetDeleteHandler } from './47-offset-delete.js';
+import { deleteRecordsHandler } from './21-delete-records.js';
+import { describeConfigsHandler } from './32-describe-configs.js';
+import { alterConfigsHandler } from './33-alter-configs.js';
+import { describeLogDirsHandler } from './35-describe-log-dirs.js';
+import { createPartitionsHandler } from './37-create-partitions.js';
+import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js';
+import { describeClusterHandler } from './60-describe-cluster.js';
 
 export function buildHandlers(): Map<number, Handler> {
   const handlers = new Map<number, Handler>();
@@ -40,5 +47,12 @@ export function buildHandlers(): Map<number, Handler> {
   add(listGroupsHandler);
   add(deleteGroupsHandler);
   add(offsetDeleteHandler);
+  add(deleteRecordsHandler);
+  add(describeConfigsHandler);
+  add(alterConfigsHandler);
+  add(describeLogDirsHandler);
+  add(createPartitionsHandler);
+  add(incrementalAlterConfigsHandler);
+  add(describeClusterHandler);
   return handlers;
 }

@@ -1,0 +1,45 @@
+// DescribeConfigs (key 32), versions 1–4.
+// Topic resources: every topic config with its value and source (DYNAMIC_TOPIC_CONFIG for an
+// override, else the broker level that sets it, else DEFAULT_CONFIG). Broker resources: this
+// broker's id (every key Samsa knows, read-only unless Kafka can change it at runtime) or ''
+// for the cluster-wide dynamic defaults. configuration_keys filters; unknown keys are left out.
+// v1+: config source and synonyms (when include_synonyms). v3+: config type and documentation
+// (our own sentences, when include_documentation). v4+: flexible.
+// Not served: v0 (no sources; Java clients need v1+ anyway). Nothing is sensitive: there are no
+// password configs yet.
+import { DescribeConfigsRequestSchema, DescribeConfigsResponseSchema, type DescribeConfigsRequest, type DescribeConfigsResponse, type DescribeConfigsResponseDescribeConfigsResult } from '../../protocol/messages/32-describe-configs.js';
+import { ConfigSource, describeBrokerConfigs, describeTopicConfigs } from '../topic-configs.js';
+import { asResourceError, resolveResource } from '../config-changes.js';
+import type { Handler } from '../handler.js';
+
+export const describeConfigsHandler: Handler<DescribeConfigsRequest, DescribeConfigsResponse> = {
+  apiKey: 32,
+  minVersion: 1,
+  maxVersion: 4,
+  request: DescribeConfigsRequestSchema,
+  response: DescribeConfigsResponseSchema,
+  async handle(ctx, req) {
+    const results = req.resources.map((res): DescribeConfigsResponseDescribeConfigsResult => {
+      const out = { errorCode: 0, errorMessage: null, resourceType: res.resourceType, resourceName: res.resourceName, configs: [] };
+      try {
+        const r = resolveResource(ctx, res.resourceType, res.resourceName);
+        const { dynamicConfig, topics } = ctx.broker;
+        const entries = r.kind === 'topic' ? describeTopicConfigs(dynamicConfig, topics.require(r.name).configs) : describeBrokerConfigs(dynamicConfig, r.scope);
+        const wanted = res.configurationKeys === null ? null : new Set(res.configurationKeys);
+        return {
+          ...out,
+          configs: entries
+            .filter((e) => wanted === null || wanted.has(e.name))
+            .map((e) => ({
+              name: e.name, value: e.value, readOnly: e.readOnly, isDefault: e.configSource === ConfigSource.DEFAULT_CONFIG,
+              configSource: e.configSource, isSensitive: e.isSensitive, synonyms: req.includeSynonyms ? e.synonyms : [],
+              configType: e.configType, documentation: req.includeDocumentation ? e.documentation : null,
+            })),
+        };
+      } catch (err) {
+        return { ...out, ...asResourceError(err) };
+      }
+    });
+    return { throttleTimeMs: 0, results };
+  },
+};

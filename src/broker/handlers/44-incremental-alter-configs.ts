@@ -1,0 +1,75 @@
+// IncrementalAlterConfigs (key 44), versions 0–1.
+// Changes some keys of a resource and leaves the rest: SET (0) a value, DELETE (1) an override
+// (back to the broker's value), APPEND (2) / SUBTRACT (3) items of a list config
+// (cleanup.policy, log.cleanup.policy; starting from the current value or Kafka's default).
+// Resources as in AlterConfigs (topic; broker id or '' for the cluster default), with the same
+// validation and errors; APPEND/SUBTRACT on a non-list key → INVALID_CONFIG; an unknown
+// operation → INVALID_REQUEST. validate_only checks without changing anything.
+// v1+: flexible.
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { IncrementalAlterConfigsRequestSchema, IncrementalAlterConfigsResponseSchema, type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse, type IncrementalAlterConfigsResponseAlterConfigsResourceResponse } from '../../protocol/messages/44-incremental-alter-configs.js';
+import { BROKER_CONFIGS, isListConfig, topicConfigInfo } from '../../cluster/config-catalog.js';
+import { asResourceError, currentOverrides, duplicateResources, replaceOverrides, resolveResource, resourceKey, type Resource } from '../config-changes.js';
+import type { Handler } from '../handler.js';
+
+const OP_SET = 0;
+const OP_DELETE = 1;
+const OP_APPEND = 2;
+const OP_SUBTRACT = 3;
+
+export const incrementalAlterConfigsHandler: Handler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse> = {
+  apiKey: 44,
+  minVersion: 0,
+  maxVersion: 1,
+  request: IncrementalAlterConfigsRequestSchema,
+  response: IncrementalAlterConfigsResponseSchema,
+  async handle(ctx, req) {
+    const dup = duplicateResources(req.resources);
+    const responses: IncrementalAlterConfigsResponseAlterConfigsResourceResponse[] = [];
+    // One resource at a time, in order: each reads the overrides the one before it wrote.
+    for (const res of req.resources) {
+      const out = { errorCode: 0, errorMessage: null, resourceType: res.resourceType, resourceName: res.resourceName };
+      try {
+        if (dup.has(resourceKey(res))) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Error due to duplicate resource ${res.resourceName} in the request.`);
+        const r = resolveResource(ctx, res.resourceType, res.resourceName);
+        const names = new Set<string>();
+        const configs = currentOverrides(ctx, r);
+        for (const c of res.configs) {
+          if (names.has(c.name)) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Error due to duplicate config keys: ${c.name}`);
+          names.add(c.name);
+          applyOp(r, configs, c.name, c.configOperation, c.value);
+        }
+        await replaceOverrides(ctx, r, configs, req.validateOnly);
+        responses.push(out);
+      } catch (err) {
+        responses.push({ ...out, ...asResourceError(err) });
+      }
+    }
+    return { throttleTimeMs: 0, responses };
+  },
+};
+
+function applyOp(r: Resource, configs: Record<string, string>, name: string, op: number, value: string | null): void {
+  switch (op) {
+    case OP_SET:
+      if (value === null) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Null value not supported for: ${name}`);
+      configs[name] = value;
+      return;
+    case OP_DELETE:
+      delete configs[name];
+      return;
+    case OP_APPEND:
+    case OP_SUBTRACT: {
+      const verb = op === OP_APPEND ? 'append' : 'subtract';
+      if (!isListConfig(name, r.kind)) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Config value ${verb} is not allowed for config key: ${name}`);
+      const current = configs[name] ?? (r.kind === 'topic' ? topicConfigInfo(name).defaultValue : BROKER_CONFIGS[name]?.defaultValue) ?? '';
+      const items = current.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const given = (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const next = op === OP_APPEND ? [...items, ...given.filter((g) => !items.includes(g))] : items.filter((i) => !given.includes(i));
+      configs[name] = next.join(',');
+      return;
+    }
+    default:
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unknown config operation ${op} for ${name}; expected 0 (SET), 1 (DELETE), 2 (APPEND) or 3 (SUBTRACT).`);
+  }
+}
