@@ -3,23 +3,28 @@
 // v7+: fetch sessions — not kept: session id 0 is always answered, which tells clients to send
 // full fetches; an incremental fetch on a session gets FETCH_SESSION_ID_NOT_FOUND.
 // v9+: current leader epoch (not checked: one broker, epoch 0). v11+: rack id, preferred read
-// replica -1. v12+: flexible. Not served: v13+ (topic ids arrive with Metadata 10+).
+// replica -1. v12+: flexible. v13+: topics by id instead of name (ids from Metadata 10+); an
+// unknown id → UNKNOWN_TOPIC_ID on each of its partitions. v14: same as v13. v15: the replica
+// id moves into the replica_state tag (consumers send none). v16: node endpoints tag (empty:
+// this broker leads every partition, so there is never another leader to point at).
 import { ErrorCode } from '../../protocol/errors.js';
-import { FetchRequestSchema, FetchResponseSchema, type FetchRequest, type FetchResponse, type FetchResponseFetchableTopicResponse } from '../../protocol/messages/01-fetch.js';
+import { FetchRequestSchema, FetchResponseSchema, type FetchRequest, type FetchResponse, type FetchResponseFetchableTopicResponse, type FetchResponsePartitionData } from '../../protocol/messages/01-fetch.js';
 import { fetchPartitions, ISOLATION_READ_COMMITTED } from '../fetch.js';
 import type { Handler } from '../handler.js';
 
 export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
   apiKey: 1,
   minVersion: 4,
-  maxVersion: 12,
+  maxVersion: 16,
   request: FetchRequestSchema,
   response: FetchResponseSchema,
-  async handle(ctx, req) {
+  async handle(ctx, req, version) {
     if (req.sessionId !== 0 || req.sessionEpoch > 0)
       return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
-    const partitions = req.topics.flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes })),
+    // From v13 topics come by id: resolve each to its name; an unknown id reads nothing.
+    const names = req.topics.map((t) => (version >= 13 ? (ctx.broker.topics.getById(t.topicId)?.name ?? null) : t.topic));
+    const partitions = req.topics.flatMap((t, i) =>
+      names[i] === null ? [] : t.partitions.map((p) => ({ topic: names[i]!, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes })),
     );
     const results = await fetchPartitions(ctx.broker, {
       partitions,
@@ -31,11 +36,13 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
     const committed = req.isolationLevel === ISOLATION_READ_COMMITTED;
     const responses: FetchResponseFetchableTopicResponse[] = [];
     let i = 0;
-    for (const t of req.topics) {
+    req.topics.forEach((t, ti) => {
+      const known = names[ti] !== null;
       responses.push({
         topic: t.topic,
         topicId: t.topicId,
-        partitions: t.partitions.map(() => {
+        partitions: t.partitions.map((p) => {
+          if (!known) return unknownTopicId(p.partition);
           const r = results[i++]!;
           return {
             partitionIndex: r.partition, errorCode: r.errorCode, highWatermark: r.highWatermark,
@@ -46,7 +53,15 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
           };
         }),
       });
-    }
+    });
     return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses, nodeEndpoints: [] };
   },
 };
+
+function unknownTopicId(partitionIndex: number): FetchResponsePartitionData {
+  return {
+    partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1,
+    divergingEpoch: { epoch: -1, endOffset: -1 }, currentLeader: { leaderId: -1, leaderEpoch: -1 },
+    snapshotId: { endOffset: -1, epoch: -1 }, abortedTransactions: null, preferredReadReplica: -1, records: Buffer.alloc(0),
+  };
+}

@@ -1,9 +1,13 @@
-// Metadata (key 3), versions 0–9.
+// Metadata (key 3), versions 0–12.
 // v0: an empty topic list means all topics. v1+: null means all, empty means none; controller
 // id and internal flag. v2+: cluster id. v4+: allow_auto_topic_creation. v5+: offline replicas.
 // v7+: leader epoch. v8+: authorized operations (reported as not requested: -2147483648).
-// v9+: flexible. Not served: v10+ (topic ids come with Fetch 13+, all together).
+// v9+: flexible. v10+: each topic's id (its real UUID, stored with the topic), and topics may be
+// asked for by id (an unknown id → UNKNOWN_TOPIC_ID). v11: no cluster authorized operations.
+// v12: the topic name is nullable (null for an unknown id). Served together with Fetch 13+
+// (topic ids are all or nothing: PROTOCOL-NOTES).
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { ZERO_UUID_STRING } from '../../protocol/writer.js';
 import { MetadataRequestSchema, MetadataResponseSchema, type MetadataRequest, type MetadataResponse, type MetadataResponseTopic } from '../../protocol/messages/03-metadata.js';
 import { topicNameError, isInternalTopic } from '../../cluster/topic-names.js';
 import type { TopicMetadata } from '../../cluster/metadata-store.js';
@@ -31,14 +35,21 @@ function describe(ctx: RequestContext, t: TopicMetadata): MetadataResponseTopic 
   };
 }
 
-function missing(name: string, errorCode: number): MetadataResponseTopic {
-  return { errorCode, name, topicId: '', isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
+function missing(name: string | null, errorCode: number, topicId = ZERO_UUID_STRING): MetadataResponseTopic {
+  return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
+}
+
+/** A topic asked for by id (Metadata v10+). */
+function describeById(ctx: RequestContext, topicId: string, version: number): MetadataResponseTopic {
+  const t = ctx.broker.topics.getById(topicId);
+  if (t === undefined || !partitionsOpen(ctx, t)) return missing(version >= 12 ? null : '', ErrorCode.UNKNOWN_TOPIC_ID, topicId);
+  return describe(ctx, t);
 }
 
 export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
   apiKey: 3,
   minVersion: 0,
-  maxVersion: 9,
+  maxVersion: 12,
   request: MetadataRequestSchema,
   response: MetadataResponseSchema,
   async handle(ctx, req, version) {
@@ -50,7 +61,11 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
       for (const t of broker.topics.all()) if (partitionsOpen(ctx, t)) topics.push(describe(ctx, t));
     } else {
       const allowAuto = version < 4 || req.allowAutoTopicCreation;
-      for (const { name } of req.topics ?? []) {
+      for (const { name, topicId } of req.topics ?? []) {
+        if (version >= 10 && topicId !== ZERO_UUID_STRING && (name === null || name === '')) {
+          topics.push(describeById(ctx, topicId, version));
+          continue;
+        }
         if (name === null) continue;
         const t = broker.topics.get(name);
         if (t !== undefined) topics.push(partitionsOpen(ctx, t) ? describe(ctx, t) : missing(name, ErrorCode.LEADER_NOT_AVAILABLE));
