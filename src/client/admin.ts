@@ -11,6 +11,8 @@ import { Cluster, topicErrorMessage, type ClusterOptions, type TopicInfo } from 
 import type { Connection } from './connection.js';
 import { InvalidArgumentError } from './errors.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, listOffset, type OffsetAtTime } from './offsets.js';
+import * as configs from './admin-configs.js';
+import type { AlterConfigOp, ClusterDescription, ConfigDescription, ConfigResource, DeleteRecordsResult, DescribeConfigsOptions } from './admin-configs.js';
 import { flatten, tpKey } from './group/assignor.js';
 import { decodeAssignment, decodeSubscription } from './group/consumer-protocol.js';
 import { CONSUMER_PROTOCOL_TYPE } from './group/membership.js';
@@ -233,6 +235,38 @@ export class Admin {
   /** The offset at `timestamp` in one partition: -1 latest, -2 earliest, else a time in ms. */
   async listOffsets(topic: string, partition: number, timestamp: number): Promise<OffsetAtTime> {
     return listOffset(this.cluster, { topic, partition, timestamp });
+  }
+
+  // ---- configs and topic lifecycle (admin-configs.ts) ----
+
+  /** Configs of topics and brokers (a broker by id, or `{ type: 'broker', name: '' }` for the cluster default). */
+  describeConfigs(resources: ConfigResource[], opts: DescribeConfigsOptions = {}): Promise<Map<ConfigResource, ConfigDescription[]>> {
+    return configs.describeConfigs(this.cluster, resources, opts);
+  }
+
+  /** Replaces a resource's whole set of overrides; keys left out go back to their defaults. */
+  alterConfigs(resource: ConfigResource, values: Record<string, string>, opts: { validateOnly?: boolean } = {}): Promise<void> {
+    return configs.alterConfigs(this.cluster, resource, values, opts);
+  }
+
+  /** Changes single keys (set, delete, append, subtract) and leaves the rest. */
+  incrementalAlterConfigs(resource: ConfigResource, ops: AlterConfigOp[], opts: { validateOnly?: boolean } = {}): Promise<void> {
+    return configs.incrementalAlterConfigs(this.cluster, resource, ops, opts);
+  }
+
+  /** Grows a topic to `count` partitions. */
+  createPartitions(topic: string, count: number, opts: { validateOnly?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    return configs.createPartitions(this.cluster, topic, count, opts);
+  }
+
+  /** Deletes the records before each offset (-1 = the high watermark); returns the new log start offsets. */
+  deleteRecords(partitions: Array<{ topic: string; partition: number; offset: number }>, opts: { timeoutMs?: number } = {}): Promise<DeleteRecordsResult[]> {
+    return configs.deleteRecords(this.cluster, partitions, opts);
+  }
+
+  /** The cluster id, controller and brokers. */
+  describeCluster(): Promise<ClusterDescription> {
+    return configs.describeCluster(this.cluster);
   }
 
   // ---- consumer groups ----
