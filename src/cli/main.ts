@@ -13,6 +13,10 @@ const TOOLS: Record<string, { summary: string; load: () => Promise<ToolModule> }
   'console-producer': { summary: 'Send lines from stdin as messages', load: () => import('./console-producer.js') },
   'console-consumer': { summary: 'Print messages from a topic to stdout', load: () => import('./console-consumer.js') },
   'consumer-groups': { summary: 'List, describe and delete consumer groups; reset their offsets', load: () => import('./consumer-groups.js') },
+  configs: { summary: 'Describe and change topic and broker configs', load: () => import('./configs.js') },
+  'delete-records': { summary: 'Delete records before given offsets (--offset-json-file)', load: () => import('./delete-records.js') },
+  'get-offsets': { summary: 'Print topic:partition:offset for a time (latest, earliest, ms)', load: () => import('./get-offsets.js') },
+  'dump-log': { summary: 'Print the batches and records of segment files, offline', load: () => import('./dump-log.js') },
 };
 
 const VERSION = '0.1.0';

@@ -1,4 +1,4 @@
-/** `samsa topics`: Kafka's kafka-topics.sh for create, list, describe and delete. */
+/** `samsa topics`: Kafka's kafka-topics.sh for create, list, describe, alter (partitions) and delete. */
 import { createClient, type Admin, type TopicInfo } from '../client/index.js';
 import { ErrorCode, KafkaError } from '../client/index.js';
 import { CONFIG_SOURCE_DEFAULT } from '../client/admin.js';
@@ -10,15 +10,16 @@ const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 export const spec: ToolSpec = {
   name: 'topics',
   summary: 'Create, list, describe and delete topics.',
-  usage: 'samsa topics --bootstrap-server <host:port> (--create | --list | --describe | --delete) [options]',
+  usage: 'samsa topics --bootstrap-server <host:port> (--create | --list | --describe | --alter | --delete) [options]',
   flags: {
     'bootstrap-server': { type: 'string', value: 'host:port', help: 'The broker(s) to connect to, comma-separated.' },
     create: { type: 'boolean', help: 'Create a topic (needs --topic).' },
     list: { type: 'boolean', help: 'List topic names.' },
     describe: { type: 'boolean', help: 'Describe partitions, leaders, replicas and ISR (all topics without --topic).' },
     delete: { type: 'boolean', help: 'Delete a topic (needs --topic).' },
+    alter: { type: 'boolean', help: 'Add partitions to a topic (needs --topic and --partitions).' },
     topic: { type: 'string', value: 'name', help: 'The topic to create, describe or delete.' },
-    partitions: { type: 'string', value: 'n', help: "Partitions for --create (default: the broker's num.partitions)." },
+    partitions: { type: 'string', value: 'n', help: "Partitions for --create (default: the broker's num.partitions), or the new count for --alter." },
     'replication-factor': { type: 'string', value: 'n', help: "Replicas per partition for --create (default: the broker's default)." },
     config: { type: 'string', multiple: true, value: 'key=value', help: 'A topic config for --create, e.g. retention.ms=60000.' },
     'if-not-exists': { type: 'boolean', help: 'With --create: do nothing if the topic exists.' },
@@ -28,7 +29,7 @@ export const spec: ToolSpec = {
   },
 };
 
-const ACTIONS = ['create', 'list', 'describe', 'delete'] as const;
+const ACTIONS = ['create', 'list', 'describe', 'alter', 'delete'] as const;
 type Action = (typeof ACTIONS)[number];
 
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -41,12 +42,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
     const chosen = ACTIONS.filter((a) => bool(values, a));
     if (chosen.length !== 1) {
-      throw new UsageError(`Give exactly one of --create, --list, --describe or --delete. Run 'samsa topics --help' for details.`);
+      throw new UsageError(`Give exactly one of --create, --list, --describe, --alter or --delete. Run 'samsa topics --help' for details.`);
     }
     const action: Action = chosen[0]!;
     const servers = bootstrapServer(values);
     const topic = str(values, 'topic');
-    if ((action === 'create' || action === 'delete') && topic === undefined) {
+    if ((action === 'create' || action === 'delete' || action === 'alter') && topic === undefined) {
       throw new UsageError(`--${action} needs --topic, as in 'samsa topics --${action} --topic my-topic --bootstrap-server localhost:9092'.`);
     }
     const partitions = int(values, 'partitions', { min: 1 });
@@ -67,6 +68,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
         break;
       case 'delete':
         await remove(admin, { topic: topic!, ifExists: bool(values, 'if-exists') });
+        break;
+      case 'alter':
+        if (partitions === undefined) throw new UsageError(`--alter needs --partitions, the new partition count, as in '--alter --topic ${topic} --partitions 6'.`);
+        await admin.createPartitions(topic!, partitions);
         break;
     }
     return 0;
