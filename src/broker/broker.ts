@@ -93,6 +93,8 @@ export class Broker {
       // Groups load from __consumer_offsets in the background; their requests wait (LOAD_IN_PROGRESS) meanwhile.
       groups = new GroupCoordinator({ config: groupCoordinatorConfig(config.raw), clock, logger, topic: new LogOffsetsTopic(topics, replicas) });
       groups.start();
+      const coordinator = groups;
+      topics.onDeleted((name) => void coordinator.onTopicDeleted(name));
       const broker = new Broker(config, clock, logger, tempDir, logs, store, topics, clusterId, groups);
       broker.unlocks = unlocks;
       await broker.listen(replicas, dynamicConfig);

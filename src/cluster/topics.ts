@@ -25,6 +25,7 @@ export interface CreateTopicSpec {
 export class TopicManager {
   /** Topics being created right now, so a second create answers TOPIC_ALREADY_EXISTS. */
   private readonly creating = new Map<string, Promise<TopicMetadata>>();
+  private readonly deletedListeners: Array<(name: string) => void> = [];
 
   constructor(
     readonly store: LocalMetadataStore,
@@ -178,6 +179,12 @@ export class TopicManager {
     await this.store.deleteTopic(name);
     for (let p = 0; p < topic.partitions; p++) await this.replicas.deletePartition(name, p);
     this.logger.info('deleted topic', { topic: name });
+    for (const listener of this.deletedListeners) listener(name);
+  }
+
+  /** Calls `listener` after each topic deletion (the group coordinator drops the topic's offsets). */
+  onDeleted(listener: (name: string) => void): void {
+    this.deletedListeners.push(listener);
   }
 
   /** Opens every known topic's partitions at start-up (creating directories lost on disk). */

@@ -136,6 +136,11 @@ test('OffsetCommit v2/v5/v8, OffsetFetch v1/v2/v8, OffsetDelete and DeleteGroups
       const groups = await w.request(42, 2, { groupsNames: ['a', 'nope'] });
       assert.deepEqual(groups.results.map((r: any) => [r.groupId, r.errorCode]), [['a', 0], ['nope', ErrorCode.GROUP_ID_NOT_FOUND]]);
       assert.deepEqual((await w.request(9, 2, { groupId: 'a', topics: null })).topics, []);
+      // Deleting a topic deletes its committed offsets (and 'b', left with none, goes too).
+      assert.equal((await w.request(20, 4, { topicNames: ['t'], timeoutMs: 5000 })).responses[0].errorCode, 0);
+      await sleep(50);
+      assert.deepEqual((await w.request(9, 2, { groupId: 'b', topics: null })).topics, []);
+      assert.deepEqual((await w.request(16, 0, {})).groups, []);
     } finally {
       w.close();
     }

@@ -16,7 +16,7 @@ import type { Clock, TimerHandle } from '../../platform/clock.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { encodeRecordBatch } from '../../protocol/records/record-batch.js';
 import type { GroupCoordinatorConfig } from './config.js';
-import type { OffsetsTopic } from './offsets-topic.js';
+import { OFFSETS_TOPIC, type OffsetsTopic } from './offsets-topic.js';
 import { ClassicGroup, joinError, syncError } from './group.js';
 import { decodeRecord, encodeRecord, groupPartition, type CoordinatorRecord } from './records.js';
 import { loadPartition } from './loader.js';
@@ -285,6 +285,18 @@ export class GroupCoordinator {
       this.retentionTimer = null;
       void offsets.expireOffsets(this).finally(() => this.scheduleRetentionCheck());
     }, this.config.offsetsRetentionCheckIntervalMs);
+  }
+
+  /**
+   * A topic was deleted: its committed offsets go too. If it was __consumer_offsets itself, every
+   * group is forgotten and the topic is created again on the next group request.
+   */
+  async onTopicDeleted(topic: string): Promise<void> {
+    if (topic !== OFFSETS_TOPIC) return offsets.deleteTopicOffsets(this, topic);
+    this.logger.warn('__consumer_offsets was deleted: every group and committed offset is gone');
+    for (const g of [...this.groups.values()]) this.drop(g);
+    this.partitions = null;
+    this.creating = null;
   }
 
   /** Groups in partitions that are loaded. */

@@ -156,6 +156,18 @@ export async function removeOffsets(c: GroupCoordinator, g: ClassicGroup, remove
   return c.write(g.partition, records, 'offsets');
 }
 
+/** Kafka's onPartitionsDeleted: a deleted topic's offsets are deleted from every group. */
+export async function deleteTopicOffsets(c: GroupCoordinator, topic: string): Promise<void> {
+  for (const g of [...c.readyGroups()]) {
+    if (!g.offsets.has(topic)) continue;
+    await c.run(g, async () => {
+      const byPartition = g.offsets.get(topic);
+      if (byPartition === undefined || g.is('Dead')) return;
+      await removeOffsets(c, g, [...byPartition.keys()].map((partition) => ({ topic, partition })));
+    });
+  }
+}
+
 /** The offsets.retention.check.interval.ms task: expire old offsets and forget empty groups. */
 export async function expireOffsets(c: GroupCoordinator): Promise<void> {
   const groups = [...c.readyGroups()];

@@ -6,6 +6,8 @@ import type { CommitArgs } from '../../../src/coordinator/group/offsets.js';
 import { GroupCoordinator } from '../../../src/coordinator/group/coordinator.js';
 import { groupCoordinatorConfig } from '../../../src/coordinator/group/config.js';
 import { silentLogger } from '../../../src/util/logger.js';
+import { encodeRecord } from '../../../src/coordinator/group/records.js';
+import { encodeControlBatch, encodeRecordBatch } from '../../../src/protocol/records/record-batch.js';
 import { MemoryOffsetsTopic, harness, joinAlone, joinArgs, settle, subscription, sync } from './helpers.js';
 
 const RETENTION_MS = 7 * 24 * 3_600_000;
@@ -197,4 +199,35 @@ test('ListGroups filters by state and type; DescribeGroups shows metadata only w
   assert.deepEqual(h.c.listGroups(['Empty'], ['classic']).groups.map((g) => g.groupId), ['standalone']);
   assert.deepEqual(h.c.listGroups([], ['consumer']).groups, []);
   await h.c.stop();
+});
+
+test("a deleted topic's offsets are deleted from every group; a group left with none goes too", async () => {
+  const h = await harness();
+  const one = (topic: string) => ({ topic, partition: 0, offset: 1, leaderEpoch: -1, metadata: null });
+  await h.c.commitOffsets(commit({ groupId: 'both', offsets: [one('gone'), one('kept')] }));
+  await h.c.commitOffsets(commit({ groupId: 'only', offsets: [one('gone')] }));
+  await h.c.onTopicDeleted('gone');
+  assert.deepEqual(h.c.fetchOffsets('both', null).topics.map((t) => t.name), ['kept']);
+  assert.deepEqual(h.c.listGroups([], []).groups.map((g) => g.groupId), ['both']);
+  await h.c.stop();
+});
+
+test('loading: transactional offset commits count once their commit marker is read; aborted ones never', async () => {
+  const topic = new MemoryOffsetsTopic(4);
+  const h = await harness({ topic });
+  const p = h.c.partitionFor('tx')!;
+  const txn = async (producerId: number, partition: number, commitIt: boolean) => {
+    const r = encodeRecord({ type: 'offset', key: { group: 'tx', topic: 't', partition }, value: { offset: 40 + partition, leaderEpoch: -1, metadata: '', commitTimestamp: 1, expireTimestamp: -1 } });
+    await topic.append(p, await encodeRecordBatch([r], { transactional: true, producerId, producerEpoch: 0 }));
+    return () => topic.append(p, encodeControlBatch({ producerId, producerEpoch: 0, commit: commitIt, coordinatorEpoch: 0, timestamp: 1 }));
+  };
+  const endCommitted = await txn(7, 0, true);
+  const endAborted = await txn(8, 1, false);
+  await endAborted();
+  await endCommitted();
+  await txn(9, 2, true); // still open at the end of the log: not applied
+  await h.c.stop();
+  const h2 = await harness({ topic, clock: h.clock });
+  assert.deepEqual(h2.c.fetchOffsets('tx', [{ name: 't', partitions: [0, 1, 2] }]).topics[0]!.partitions.map((x) => x.offset), [40, -1, -1]);
+  await h2.c.stop();
 });
