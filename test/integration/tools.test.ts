@@ -1,0 +1,163 @@
+/**
+ * The topic-lifecycle tools as users run them (the real `samsa` CLI and the bin/ shims, as child
+ * processes): configs, topics --alter, delete-records, get-offsets and dump-log, with Kafka's
+ * output.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Broker } from '../../src/broker/broker.js';
+import { createClient } from '../../src/client/index.js';
+import { run, type RunResult } from '../helpers/broker.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/', import.meta.url));
+
+let broker: Broker;
+let bs: string[];
+let scratch: string;
+
+before(async () => {
+  broker = await Broker.start({ port: 0 });
+  bs = ['--bootstrap-server', broker.bootstrap];
+  scratch = await mkdtemp(join(tmpdir(), 'samsa-tools-'));
+  const kafka = createClient({ bootstrapServers: broker.bootstrap });
+  await kafka.admin().createTopics([{ topic: 'tools', numPartitions: 2 }]);
+  await kafka.producer().send({
+    topic: 'tools',
+    messages: [
+      { key: 'k1', value: 'first', partition: 0, timestamp: 1_700_000_000_000 },
+      { key: 'k2', value: 'second', partition: 0, timestamp: 1_700_000_001_000 },
+      { key: null, value: 'third', partition: 0, timestamp: 1_700_000_002_000 },
+    ],
+  });
+  await kafka.close();
+});
+
+after(async () => {
+  await broker.stop();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+function samsa(args: string[]): Promise<RunResult> {
+  return run(process.execPath, [MAIN, ...args], { timeoutMs: 30_000 });
+}
+
+function ok(r: RunResult): string {
+  assert.equal(r.code, 0, `exit ${r.code}\n--- stderr:\n${r.stderr}\n--- stdout:\n${r.stdout}`);
+  return r.stdout;
+}
+
+test('configs: describe, alter (add and delete), --all with sources, brokers and the cluster default, errors', async () => {
+  assert.equal(ok(await samsa(['configs', ...bs, '--entity-type', 'topics', '--entity-name', 'tools', '--describe'])), 'Dynamic configs for topic tools are:\n');
+  assert.equal(
+    ok(await samsa(['configs', ...bs, '--entity-type', 'topics', '--entity-name', 'tools', '--alter', '--add-config', 'retention.ms=86400000,cleanup.policy=[compact,delete]'])),
+    'Completed updating config for topic tools.\n',
+  );
+  assert.equal(
+    ok(await samsa(['configs', ...bs, '--entity-type', 'topics', '--entity-name', 'tools', '--describe'])),
+    'Dynamic configs for topic tools are:\n' +
+      '  cleanup.policy=compact,delete sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:cleanup.policy=compact,delete, DEFAULT_CONFIG:log.cleanup.policy=delete}\n' +
+      '  retention.ms=86400000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=86400000, DEFAULT_CONFIG:log.retention.hours=168}\n',
+  );
+  ok(await samsa(['configs', ...bs, '--topic', 'tools', '--alter', '--delete-config', 'cleanup.policy']));
+  const all = ok(await samsa(['configs', ...bs, '--entity-type', 'topics', '--entity-name', 'tools', '--describe', '--all']));
+  assert.match(all, /^All configs for topic tools are:\n/);
+  assert.match(all, /\n {2}cleanup\.policy=delete sensitive=false synonyms=\{DEFAULT_CONFIG:log\.cleanup\.policy=delete\}\n/);
+  assert.match(all, /\n {2}segment\.bytes=1073741824 sensitive=false /);
+
+  const missing = await samsa(['configs', ...bs, '--topic', 'tools', '--alter', '--delete-config', 'segment.ms']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /Invalid config\(s\): segment\.ms/);
+  const invalid = await samsa(['configs', ...bs, '--topic', 'tools', '--alter', '--add-config', 'segment.bytes=huge']);
+  assert.equal(invalid.code, 1);
+  assert.match(invalid.stderr, /segment\.bytes/);
+  assert.doesNotMatch(invalid.stderr, /\n\s+at /, 'a sentence, not a stack');
+
+  assert.equal(
+    ok(await samsa(['configs', ...bs, '--entity-type', 'brokers', '--entity-default', '--alter', '--add-config', 'log.cleaner.threads=2'])),
+    'Completed updating default config for brokers in the cluster.\n',
+  );
+  assert.equal(
+    ok(await samsa(['configs', ...bs, '--entity-type', 'brokers', '--entity-default', '--describe'])),
+    'Default configs for brokers in the cluster are:\n  log.cleaner.threads=2 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:log.cleaner.threads=2}\n',
+  );
+  ok(await samsa(['configs', ...bs, '--entity-type', 'brokers', '--entity-name', '1', '--alter', '--add-config', 'log.cleaner.threads=3']));
+  assert.equal(
+    ok(await samsa(['configs', ...bs, '--broker', '1', '--describe'])),
+    'Dynamic configs for broker 1 are:\n' +
+      '  log.cleaner.threads=3 sensitive=false synonyms={DYNAMIC_BROKER_CONFIG:log.cleaner.threads=3, DYNAMIC_DEFAULT_BROKER_CONFIG:log.cleaner.threads=2, DEFAULT_CONFIG:log.cleaner.threads=1}\n',
+  );
+  const readOnly = await samsa(['configs', ...bs, '--entity-type', 'brokers', '--entity-name', '1', '--alter', '--add-config', 'num.partitions=4']);
+  assert.equal(readOnly.code, 1);
+  assert.match(readOnly.stderr, /Cannot update these configs dynamically: Set\(num\.partitions\)/);
+
+  const shim = await run(join(BIN, 'kafka-configs.sh'), [...bs, '--entity-type', 'topics', '--entity-name', 'tools', '--describe'], { timeoutMs: 30_000 });
+  assert.equal(ok(shim), 'Dynamic configs for topic tools are:\n  retention.ms=86400000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=86400000, DEFAULT_CONFIG:log.retention.hours=168}\n');
+});
+
+test('topics --alter --partitions grows a topic; shrinking is refused', async () => {
+  ok(await samsa(['topics', ...bs, '--create', '--topic', 'growing', '--partitions', '1']));
+  ok(await samsa(['topics', ...bs, '--alter', '--topic', 'growing', '--partitions', '3']));
+  assert.match(ok(await samsa(['topics', ...bs, '--describe', '--topic', 'growing'])), /PartitionCount: 3/);
+  const shrink = await samsa(['topics', ...bs, '--alter', '--topic', 'growing', '--partitions', '2']);
+  assert.equal(shrink.code, 1);
+  assert.match(shrink.stderr, /currently has 3 partitions, which is higher than the requested 2/);
+  const noCount = await samsa(['topics', ...bs, '--alter', '--topic', 'growing']);
+  assert.equal(noCount.code, 1);
+  assert.match(noCount.stderr, /--partitions/);
+});
+
+test('get-offsets prints topic:partition:offset for latest, earliest and a time', async () => {
+  assert.equal(ok(await samsa(['get-offsets', ...bs, '--topic', 'tools'])), 'tools:0:3\ntools:1:0\n');
+  assert.equal(ok(await samsa(['get-offsets', ...bs, '--topic', 'tools', '--time', '-2', '--partitions', '0'])), 'tools:0:0\n');
+  assert.equal(ok(await samsa(['get-offsets', ...bs, '--topic', 'to.ls', '--time', '1700000001000', '--partitions', '0'])), 'tools:0:1\n');
+  assert.equal(ok(await samsa(['get-offsets', ...bs, '--topic', 'tools', '--time', '-3', '--partitions', '0'])), 'tools:0:2\n');
+  const shim = await run(join(BIN, 'kafka-get-offsets.sh'), [...bs, '--topic', 'tools', '--time', 'latest'], { timeoutMs: 30_000 });
+  assert.equal(ok(shim), 'tools:0:3\ntools:1:0\n');
+  const bad = await samsa(['get-offsets', ...bs, '--time', 'yesterday']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--time must be/);
+});
+
+test('delete-records reads Kafka\'s offset JSON and reports each low watermark or error', async () => {
+  const file = join(scratch, 'offsets.json');
+  await writeFile(file, JSON.stringify({ partitions: [{ topic: 'tools', partition: 0, offset: 1 }], version: 1 }));
+  assert.equal(
+    ok(await run(join(BIN, 'kafka-delete-records.sh'), [...bs, '--offset-json-file', file], { timeoutMs: 30_000 })),
+    'Executing records delete operation\nRecords delete operation completed:\npartition: tools-0\tlow_watermark: 1\n',
+  );
+  assert.equal(ok(await samsa(['get-offsets', ...bs, '--topic', 'tools', '--time', '-2', '--partitions', '0'])), 'tools:0:1\n');
+  await writeFile(file, JSON.stringify({ partitions: [{ topic: 'tools', partition: 1, offset: 5 }], version: 1 }));
+  const beyond = await samsa(['delete-records', ...bs, '--offset-json-file', file]);
+  assert.equal(beyond.code, 1);
+  assert.match(beyond.stdout, /partition: tools-1\terror: .*beyond the high watermark/);
+  await writeFile(file, '{"partitions": "all"}');
+  const malformed = await samsa(['delete-records', ...bs, '--offset-json-file', file]);
+  assert.equal(malformed.code, 1);
+  assert.match(malformed.stderr, /"partitions" array/);
+});
+
+test('dump-log reads a segment offline: batch lines, and records with --print-data-log', async () => {
+  const segment = join(broker.dataDir, 'tools-0', '00000000000000000000.log');
+  const batches = ok(await samsa(['dump-log', '--files', segment]));
+  const lines = batches.trimEnd().split('\n');
+  assert.deepEqual(lines.slice(0, 2), [`Dumping ${segment}`, 'Log starting offset: 0']);
+  assert.equal(lines.length, 3, 'one batch');
+  assert.match(
+    lines[2]!,
+    /^baseOffset: 0 lastOffset: 2 count: 3 baseSequence: -1 lastSequence: -1 producerId: -1 producerEpoch: -1 partitionLeaderEpoch: 0 isTransactional: false isControl: false deleteHorizonMs: OptionalLong.empty position: 0 CreateTime: 1700000002000 size: \d+ magic: 2 compresscodec: none crc: \d+ isvalid: true$/,
+  );
+  const data = ok(await run(join(BIN, 'kafka-dump-log.sh'), ['--files', segment, '--print-data-log'], { timeoutMs: 30_000 }));
+  assert.deepEqual(data.trimEnd().split('\n').slice(3), [
+    '| offset: 0 CreateTime: 1700000000000 keySize: 2 valueSize: 5 sequence: -1 headerKeys: [] key: k1 payload: first',
+    '| offset: 1 CreateTime: 1700000001000 keySize: 2 valueSize: 6 sequence: -1 headerKeys: [] key: k2 payload: second',
+    '| offset: 2 CreateTime: 1700000002000 keySize: -1 valueSize: 5 sequence: -1 headerKeys: [] payload: third',
+  ]);
+  const missing = await samsa(['dump-log', '--files', join(scratch, 'nothing.log')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /ENOENT|no such file/);
+});
