@@ -22,7 +22,7 @@ async function coordinatorReady(w: WireClient): Promise<void> {
 
 const SUBSCRIPTION = Buffer.from([0, 0, 0, 0, 0, 1, 0, 1, 0x74, 0xff, 0xff, 0xff, 0xff]); // v0, topics ["t"], null user data
 
-function join(version: number, memberId: string, extra: object = {}) {
+function join(memberId: string, extra: object = {}) {
   return { groupId: 'g', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, memberId, groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'range', metadata: SUBSCRIPTION }], reason: null, ...extra };
 }
 
@@ -56,7 +56,7 @@ test('JoinGroup v0 / SyncGroup v0 / Heartbeat v0 / LeaveGroup v0 and v3 / Descri
     const other = await WireClient.connect(broker.port);
     try {
       await coordinatorReady(w);
-      const j = await w.request(11, 0, join(0, ''));
+      const j = await w.request(11, 0, join(''));
       assert.equal(j.errorCode, 0);
       assert.equal(j.generationId, 1);
       assert.match(j.memberId, /^wire-client-/);
@@ -65,13 +65,13 @@ test('JoinGroup v0 / SyncGroup v0 / Heartbeat v0 / LeaveGroup v0 and v3 / Descri
       assert.equal((await w.request(12, 0, { groupId: 'g', generationId: 1, memberId: j.memberId })).errorCode, 0);
       assert.equal((await w.request(12, 4, { groupId: 'g', generationId: 0, memberId: j.memberId, groupInstanceId: null })).errorCode, ErrorCode.ILLEGAL_GENERATION);
       // JoinGroup v5 from a new member: MEMBER_ID_REQUIRED, then the rejoin parks until the first member rejoins.
-      const required = await other.request(11, 5, join(5, ''));
+      const required = await other.request(11, 5, join(''));
       assert.equal(required.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
       assert.equal(required.protocolName, '');
-      const parked = other.request(11, 7, join(7, required.memberId));
+      const parked = other.request(11, 7, join(required.memberId));
       await sleep(50);
       assert.equal((await w.request(12, 2, { groupId: 'g', generationId: 1, memberId: j.memberId })).errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
-      const j2 = await w.request(11, 9, join(9, j.memberId));
+      const j2 = await w.request(11, 9, join(j.memberId));
       const o2 = await parked;
       assert.equal(j2.generationId, 2);
       assert.equal(j2.members.length, 2);

@@ -1,7 +1,8 @@
 /** DescribeGroups, ListGroups and DeleteGroups, as Kafka's classic coordinator answers them. */
 import { ErrorCode } from '../../protocol/errors.js';
 import type { GroupCoordinator } from './coordinator.js';
-import { EMPTY_BYTES, type GroupState } from './group.js';
+import type { GroupState } from './group.js';
+import { EMPTY_BYTES } from './member.js';
 import { removeOffsets } from './offsets.js';
 
 export interface GroupSummary {

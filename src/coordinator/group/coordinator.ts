@@ -7,7 +7,8 @@
  * into memory and answers. Start-up is the same replay, partition by partition, before that
  * partition's groups are served (COORDINATOR_LOAD_IN_PROGRESS until then). Operations on one
  * group run one at a time, so the state a record was computed from is the state it is replayed
- * onto. The rebalance protocol is in membership.ts, offsets in offsets.ts, admin APIs in admin.ts.
+ * onto. JoinGroup is in join.ts, the rebalance and its timers in rebalance.ts, SyncGroup,
+ * Heartbeat and LeaveGroup in membership.ts, offsets in offsets.ts, admin APIs in admin.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { assert } from '../../util/assert.js';
@@ -17,10 +18,13 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { encodeRecordBatch } from '../../protocol/records/record-batch.js';
 import type { GroupCoordinatorConfig } from './config.js';
 import { OFFSETS_TOPIC, type OffsetsTopic } from './offsets-topic.js';
-import { ClassicGroup, joinError, syncError } from './group.js';
+import { ClassicGroup } from './group.js';
+import { joinError, syncError } from './member.js';
 import { decodeRecord, encodeRecord, groupPartition, type CoordinatorRecord } from './records.js';
 import { loadPartition } from './loader.js';
 import * as membership from './membership.js';
+import * as join from './join.js';
+import { clearHeartbeat, scheduleHeartbeat } from './rebalance.js';
 import * as offsets from './offsets.js';
 import * as admin from './admin.js';
 
@@ -118,7 +122,7 @@ export class GroupCoordinator {
         this.drop(g);
         continue;
       }
-      for (const m of g.members.values()) membership.scheduleHeartbeat(this, g, m);
+      for (const m of g.members.values()) scheduleHeartbeat(this, g, m);
     }
     this.partitions![p] = 'ready';
   }
@@ -268,7 +272,7 @@ export class GroupCoordinator {
   /** Clears a group's timers and answers its parked requests. */
   private unload(g: ClassicGroup, errorCode: number): void {
     for (const m of g.members.values()) {
-      membership.clearHeartbeat(this, m);
+      clearHeartbeat(this, m);
       m.completeJoin(joinError(m.memberId, errorCode));
       m.completeSync(syncError(errorCode));
     }
@@ -305,8 +309,8 @@ export class GroupCoordinator {
   }
 
   // The APIs, by Kafka request.
-  joinGroup(a: membership.JoinGroupArgs) {
-    return membership.joinGroup(this, a);
+  joinGroup(a: join.JoinGroupArgs) {
+    return join.joinGroup(this, a);
   }
   syncGroup(a: membership.SyncGroupArgs) {
     return membership.syncGroup(this, a);

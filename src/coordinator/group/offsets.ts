@@ -7,7 +7,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { GroupCoordinator } from './coordinator.js';
 import type { ClassicGroup } from './group.js';
 import { CONSUMER_PROTOCOL_TYPE } from './consumer-protocol.js';
-import { scheduleHeartbeat, groupRecord } from './membership.js';
+import { scheduleHeartbeat, groupRecord } from './rebalance.js';
 import type { CoordinatorRecord } from './records.js';
 
 export interface TopicPartition {

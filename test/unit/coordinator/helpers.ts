@@ -7,9 +7,9 @@ import { decodeRecordBatches } from '../../../src/protocol/records/record-batch.
 import { GroupCoordinator } from '../../../src/coordinator/group/coordinator.js';
 import { groupCoordinatorConfig } from '../../../src/coordinator/group/config.js';
 import type { OffsetsTopic, OffsetsTopicSpec } from '../../../src/coordinator/group/offsets-topic.js';
-import type { JoinGroupArgs } from '../../../src/coordinator/group/membership.js';
+import type { JoinGroupArgs } from '../../../src/coordinator/group/join.js';
 import { decodeRecord, type CoordinatorRecord } from '../../../src/coordinator/group/records.js';
-import type { JoinResult, SyncResult } from '../../../src/coordinator/group/group.js';
+import type { JoinResult, SyncResult } from '../../../src/coordinator/group/member.js';
 
 /** Batches kept per partition, with offsets assigned as a log would. */
 export class MemoryOffsetsTopic implements OffsetsTopic {
