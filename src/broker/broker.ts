@@ -85,7 +85,8 @@ export class Broker {
       const store = await LocalMetadataStore.open(config.logDirs[0]!, logger);
       // Dynamic broker configs count from the start: logs open with the defaults they set.
       const dynamicConfig = new DynamicBrokerConfig(config, store);
-      dynamicConfig.apply();
+      const dynamicProblem = dynamicConfig.apply();
+      if (dynamicProblem !== null) logger.warn('stored dynamic broker configs are not valid with this server.properties; using the static values', { error: dynamicProblem });
       const logs = await LogManager.open({ logDirs: config.logDirs, clock, logger, defaultConfig: logConfigFor(config, {}) });
       const replicas = new ReplicaManager(logs, clock, logger);
       const topics = new TopicManager(store, replicas, config, logger);

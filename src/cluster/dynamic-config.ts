@@ -57,13 +57,24 @@ export class DynamicBrokerConfig {
     return this.store.brokerConfigs(scope);
   }
 
-  /** Lays the stored dynamic values over the static ones (at start-up and after each change). */
-  apply(): void {
-    const merged = this.merged(this.dynamic(DEFAULT_SCOPE), this.dynamic(this.nodeScope));
-    const built = buildBrokerConfig(merged);
+  /**
+   * Lays the stored dynamic values over the static ones (at start-up and after each change).
+   * Returns why the stored values could not be used (then the static ones stay in force), so a
+   * server.properties change that clashes with an old dynamic value never stops the broker.
+   */
+  apply(): string | null {
+    let built: BrokerConfig;
+    let problem: string | null = null;
+    try {
+      built = buildBrokerConfig(this.merged(this.dynamic(DEFAULT_SCOPE), this.dynamic(this.nodeScope)));
+    } catch (err) {
+      problem = (err as Error).message;
+      built = buildBrokerConfig(this.merged({}, {}));
+    }
     const target = this.config as unknown as Record<string, unknown>;
     for (const f of DYNAMIC_FIELDS) target[f] = built[f];
     this.config.raw = built.raw;
+    return problem;
   }
 
   /**
