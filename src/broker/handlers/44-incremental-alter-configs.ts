@@ -1,16 +1,17 @@
 // IncrementalAlterConfigs (key 44), versions 0–1.
 // Changes some keys of a resource and leaves the rest: SET (0) a value, DELETE (1) an override
 // (back to the broker's value), APPEND (2) / SUBTRACT (3) items of a list config
-// (cleanup.policy, log.cleanup.policy; starting from the current value or Kafka's default).
+// (cleanup.policy, log.cleanup.policy; starting from the value in force, which may be inherited).
 // Resources as in AlterConfigs (topic; broker id or '' for the cluster default), with the same
 // validation and errors; APPEND/SUBTRACT on a non-list key → INVALID_CONFIG; an unknown
 // operation → INVALID_REQUEST. validate_only checks without changing anything.
 // v1+: flexible.
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { IncrementalAlterConfigsRequestSchema, IncrementalAlterConfigsResponseSchema, type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse, type IncrementalAlterConfigsResponseAlterConfigsResourceResponse } from '../../protocol/messages/44-incremental-alter-configs.js';
-import { BROKER_CONFIGS, isListConfig, topicConfigInfo } from '../../cluster/config-catalog.js';
+import { isListConfig } from '../../cluster/config-catalog.js';
+import { describeTopicConfigs } from '../topic-configs.js';
 import { asResourceError, currentOverrides, duplicateResources, replaceOverrides, resolveResource, resourceKey, type Resource } from '../config-changes.js';
-import type { Handler } from '../handler.js';
+import type { Handler, RequestContext } from '../handler.js';
 
 const OP_SET = 0;
 const OP_DELETE = 1;
@@ -37,7 +38,7 @@ export const incrementalAlterConfigsHandler: Handler<IncrementalAlterConfigsRequ
         for (const c of res.configs) {
           if (names.has(c.name)) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Error due to duplicate config keys: ${c.name}`);
           names.add(c.name);
-          applyOp(r, configs, c.name, c.configOperation, c.value);
+          applyOp(r, configs, c.name, c.configOperation, c.value, () => inForce(ctx, r, c.name));
         }
         await replaceOverrides(ctx, r, configs, req.validateOnly);
         responses.push(out);
@@ -49,7 +50,14 @@ export const incrementalAlterConfigsHandler: Handler<IncrementalAlterConfigsRequ
   },
 };
 
-function applyOp(r: Resource, configs: Record<string, string>, name: string, op: number, value: string | null): void {
+/** The value a key has now when the resource does not set it: inherited from the broker or Kafka's default. */
+function inForce(ctx: RequestContext, r: Resource, name: string): string | null {
+  const { dynamicConfig } = ctx.broker;
+  if (r.kind === 'broker') return dynamicConfig.resolve(name).value;
+  return describeTopicConfigs(dynamicConfig, {}).find((e) => e.name === name)?.value ?? null;
+}
+
+function applyOp(r: Resource, configs: Record<string, string>, name: string, op: number, value: string | null, inherited: () => string | null): void {
   switch (op) {
     case OP_SET:
       if (value === null) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Null value not supported for: ${name}`);
@@ -62,7 +70,7 @@ function applyOp(r: Resource, configs: Record<string, string>, name: string, op:
     case OP_SUBTRACT: {
       const verb = op === OP_APPEND ? 'append' : 'subtract';
       if (!isListConfig(name, r.kind)) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Config value ${verb} is not allowed for config key: ${name}`);
-      const current = configs[name] ?? (r.kind === 'topic' ? topicConfigInfo(name).defaultValue : BROKER_CONFIGS[name]?.defaultValue) ?? '';
+      const current = configs[name] ?? inherited() ?? '';
       const items = current.split(',').map((s) => s.trim()).filter((s) => s !== '');
       const given = (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
       const next = op === OP_APPEND ? [...items, ...given.filter((g) => !items.includes(g))] : items.filter((i) => !given.includes(i));
