@@ -22,6 +22,7 @@ import {
   readInt64,
 } from '../protocol/records/batch-header.js';
 import { DecompressionError, UnsupportedCompressionError, decompress } from '../protocol/records/compression.js';
+import { Reader } from '../protocol/reader.js';
 import { checkBatchCrc, checkRecordLengths, frameBatch } from './batch-walk.js';
 import { ErrorCode } from './errors.js';
 
@@ -52,6 +53,11 @@ export interface ValidationResult {
 export interface ValidateOptions {
   /** Transaction markers are written by the coordinator; clients may not send control batches. */
   allowControlBatches?: boolean;
+  /**
+   * The topic is compacted (cleanup.policy holds 'compact'): every record needs a key, as
+   * Kafka's LogValidator requires; a keyless record fails the partition with INVALID_RECORD.
+   */
+  requireKeys?: boolean;
 }
 
 export async function validateProducedBatches(
@@ -80,7 +86,7 @@ export async function validateProducedBatches(
     const batch = headerOf(buf, at, size);
     const problem = checkHeader(buf, at, batch, opts);
     if (problem !== null) return fail(ErrorCode.INVALID_RECORD, problem);
-    const recordsProblem = await checkRecords(buf, at, batch);
+    const recordsProblem = await checkRecords(buf, at, batch, opts.requireKeys === true && !batch.isControl);
     if (recordsProblem !== null) return fail(recordsProblem.code, recordsProblem.message);
     batches.push(batch);
     at += size;
@@ -125,12 +131,14 @@ async function checkRecords(
   buf: Buffer,
   at: number,
   b: ValidatedBatch,
+  requireKeys: boolean,
 ): Promise<{ code: number; message: string } | null> {
   const recordsStart = at + BATCH_HEADER_BYTES;
   const end = at + b.size;
   let problem: string | null;
   if (b.compression === Compression.None) {
     problem = checkRecordLengths(buf, recordsStart, end, b.recordsCount);
+    if (problem === null && requireKeys) problem = checkKeys(buf, recordsStart, end, b.recordsCount);
   } else {
     let plain: Buffer;
     try {
@@ -145,6 +153,28 @@ async function checkRecords(
       throw err;
     }
     problem = checkRecordLengths(plain, 0, plain.length, b.recordsCount);
+    if (problem === null && requireKeys) problem = checkKeys(plain, 0, plain.length, b.recordsCount);
   }
   return problem === null ? null : { code: ErrorCode.INVALID_RECORD, message: `batch at position ${at}: ${problem}` };
+}
+
+/**
+ * Finds the first record without a key among `count` records in `buf[start, end)` (whose lengths
+ * have been checked): a record is its length, attributes, timestamp delta, offset delta, then
+ * the key's length, -1 for none.
+ */
+function checkKeys(buf: Buffer, start: number, end: number, count: number): string | null {
+  const r = new Reader(buf, start, end);
+  for (let i = 0; i < count; i++) {
+    const length = r.varint();
+    const bodyStart = r.pos;
+    r.int8();
+    r.varlong();
+    r.varint();
+    const keyLength = r.varint();
+    if (r.error !== null) return `record ${i} cannot be read: ${r.error}`;
+    if (keyLength < 0) return `record ${i} has no key, and a compacted topic (cleanup.policy=compact) keeps records by key; give every record a key`;
+    r.pos = bodyStart + length;
+  }
+  return null;
 }
