@@ -30,8 +30,16 @@ export interface LogConfig {
   fileDeleteDelayMs: number;
   /** message.timestamp.type: keep the producer's timestamps or stamp the broker's clock. */
   messageTimestampType: TimestampType;
-  /** cleanup.policy: only 'delete' is acted on so far; compaction is not implemented yet. */
+  /** cleanup.policy: 'delete' applies retention, 'compact' runs the log cleaner (cleaner.ts), both do both. */
   cleanupPolicy: CleanupPolicy;
+  /** delete.retention.ms: how long a tombstone stays readable after the cleaner first passes it. */
+  deleteRetentionMs: number;
+  /** min.compaction.lag.ms: records newer than this (by their segment's newest timestamp) are not compacted. */
+  minCompactionLagMs: number;
+  /** max.compaction.lag.ms: a log whose oldest uncompacted record is older than this is compacted whatever its dirty ratio. */
+  maxCompactionLagMs: number;
+  /** min.cleanable.dirty.ratio: compact once uncompacted bytes are more than this share of the closed segments. */
+  minCleanableDirtyRatio: number;
 }
 
 export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
@@ -47,7 +55,26 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   fileDeleteDelayMs: 60000,
   messageTimestampType: 'CreateTime',
   cleanupPolicy: 'delete',
+  deleteRetentionMs: 86400000,
+  minCompactionLagMs: 0,
+  // Kafka's default is Long.MAX_VALUE ("never"); the largest safe integer means the same here.
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  minCleanableDirtyRatio: 0.5,
 });
+
+/** Whether the log cleaner compacts this log (cleanup.policy holds 'compact'). */
+export function isCompacted(config: Readonly<LogConfig>): boolean {
+  return config.cleanupPolicy.includes('compact');
+}
+
+/**
+ * The segment.ms the active segment rolls at: for a compacted log also max.compaction.lag.ms, as
+ * in Kafka (KIP-354), since the cleaner never touches the active segment.
+ */
+export function rollConfig(config: LogConfig): LogConfig {
+  if (!isCompacted(config) || config.maxCompactionLagMs >= config.segmentMs) return config;
+  return { ...config, segmentMs: Math.max(1, config.maxCompactionLagMs) };
+}
 
 /** Kafka's smallest allowed segment.bytes: one record batch header has to fit. */
 const SEGMENT_BYTES_MIN = 14;
@@ -69,6 +96,10 @@ export function resolveLogConfig(partial: Partial<LogConfig> = {}): LogConfig {
   int(c.flushIntervalMs, 0, 'flushIntervalMs');
   int(c.maxMessageBytes, 0, 'maxMessageBytes');
   int(c.fileDeleteDelayMs, 0, 'fileDeleteDelayMs');
+  int(c.deleteRetentionMs, 0, 'deleteRetentionMs');
+  int(c.minCompactionLagMs, 0, 'minCompactionLagMs');
+  int(c.maxCompactionLagMs, 1, 'maxCompactionLagMs');
+  assert(c.minCleanableDirtyRatio >= 0 && c.minCleanableDirtyRatio <= 1, `minCleanableDirtyRatio must be in [0, 1], got ${c.minCleanableDirtyRatio}`);
   assert(c.messageTimestampType === 'CreateTime' || c.messageTimestampType === 'LogAppendTime', 'bad messageTimestampType');
   return c;
 }

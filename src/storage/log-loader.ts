@@ -9,6 +9,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readLogStartOffset, takeCleanShutdownMarker } from './checkpoint.js';
+import { finishInterruptedSwaps } from './cleaner-swap.js';
 import { mapBounded } from './concurrency.js';
 import type { LogConfig } from './config.js';
 import { LOG_OPEN_CONCURRENCY } from './limits.js';
@@ -34,6 +35,8 @@ export interface LoadedLog {
 export async function loadLog(dir: string, config: LogConfig, deps: SegmentDeps, nowMs: number): Promise<LoadedLog> {
   await mkdir(dir, { recursive: true });
   const clean = await takeCleanShutdownMarker(dir);
+  // A compaction swap that a crash interrupted is rolled back or completed first (cleaner-swap.ts).
+  await finishInterruptedSwaps(dir, deps.openFile, deps.logger);
   const bases = await tidyDirectory(dir);
   let segments = await mapBounded(bases, LOG_OPEN_CONCURRENCY, (base) => LogSegment.open(dir, base, deps));
   let truncatedBytes = 0;

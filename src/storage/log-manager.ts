@@ -1,6 +1,7 @@
 /**
  * All partition logs of a broker across its log dirs: opening them at start-up, creating and
- * deleting them, and the background retention pass (log.retention.check.interval.ms).
+ * deleting them, and the background retention pass (log.retention.check.interval.ms) and log
+ * cleaner (log-cleaner.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
@@ -13,6 +14,8 @@ import { mapBounded } from './concurrency.js';
 import type { LogConfig } from './config.js';
 import type { OpenLogFile } from './file.js';
 import { LOG_OPEN_CONCURRENCY, TIMER_DELAY_MS_MAX } from './limits.js';
+import type { CompactionResult } from './cleaner.js';
+import { LOG_CLEANER_BACKOFF_MS_DEFAULT, LogCleaner } from './log-cleaner.js';
 import { PartitionLog } from './partition-log.js';
 
 export { ensureMetaProperties } from './meta-properties.js';
@@ -38,8 +41,12 @@ export class LogManager {
   private retentionTimer: TimerHandle | null = null;
   private retentionRun: Promise<void> | null = null;
   private closed = false;
+  /** Log compaction for cleanup.policy=compact (log-cleaner.ts). */
+  private readonly cleaner: LogCleaner;
 
-  private constructor(private readonly opts: LogManagerOptions) {}
+  private constructor(private readonly opts: LogManagerOptions) {
+    this.cleaner = new LogCleaner({ clock: opts.clock, logger: opts.logger, logs: () => [...this.logs.values()].map((e) => e.log) });
+  }
 
   /** Opens every `<topic>-<partition>` directory found in the log dirs. */
   static async open(opts: LogManagerOptions): Promise<LogManager> {
@@ -118,8 +125,12 @@ export class LogManager {
     return true;
   }
 
-  /** Starts the periodic retention pass on the injected clock. */
-  startBackgroundTasks(opts: { retentionCheckIntervalMs?: number } = {}): void {
+  /**
+   * Starts the periodic retention pass and the log cleaner (log.cleaner.enable, default true,
+   * every log.cleaner.backoff.ms) on the injected clock.
+   */
+  startBackgroundTasks(opts: { retentionCheckIntervalMs?: number; logCleanerEnable?: boolean; logCleanerBackoffMs?: number } = {}): void {
+    if (!this.closed && (opts.logCleanerEnable ?? true)) this.cleaner.start(opts.logCleanerBackoffMs ?? LOG_CLEANER_BACKOFF_MS_DEFAULT);
     const intervalMs = opts.retentionCheckIntervalMs ?? RETENTION_CHECK_INTERVAL_MS_DEFAULT;
     if (this.closed || this.retentionTimer !== null || intervalMs > TIMER_DELAY_MS_MAX) return;
     const tick = (): void => {
@@ -147,15 +158,26 @@ export class LogManager {
     return deleted;
   }
 
+  /**
+   * One log cleaner round now: every compacted log that is due is compacted, dirtiest first, one
+   * at a time (what the background cleaner does every log.cleaner.backoff.ms).
+   */
+  runCleaner(nowMs = this.opts.clock.now()): Promise<CompactionResult[]> {
+    return this.cleaner.runOnce(nowMs);
+  }
+
   /** Stops background work and closes every log cleanly. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.retentionTimer !== null) this.opts.clock.clearTimeout(this.retentionTimer);
     this.retentionTimer = null;
+    // Closing a log stops its compaction pass at the next batch, so the round ends soon after.
+    const cleanerStopped = this.cleaner.stop();
     await this.retentionRun;
     await Promise.allSettled([...this.creating.values()]);
     await mapBounded([...this.logs.values()], LOG_OPEN_CONCURRENCY, ({ log }) => log.close());
+    await cleanerStopped;
     this.logs.clear();
   }
 

@@ -12,7 +12,8 @@ import { rm } from 'node:fs/promises';
 import { assert } from '../util/assert.js';
 import { countOffsets, placeBatches } from './batch-patch.js';
 import { writeCleanShutdownMarker, writeLogStartOffset } from './checkpoint.js';
-import type { LogConfig } from './config.js';
+import { type CleanerHost, type CompactOptions, type CompactionResult, type CompactionStatus, CompactionState } from './cleaner.js';
+import { type LogConfig, rollConfig } from './config.js';
 import { ErrorCode, StorageError, offsetOutOfRange, storageFailure } from './errors.js';
 import { openLogFile } from './file.js';
 import { FlushScheduler } from './flush-scheduler.js';
@@ -44,6 +45,13 @@ export class PartitionLog {
   private readonly writer: LogWriter;
   private readonly deleter: SegmentDeleter;
   private readonly followLogEnd: boolean;
+  // Log compaction (cleaner.ts): its per-log state; the lock that keeps retention, DeleteRecords
+  // and truncation away from a segment swap; the seals of rolled segments a pass waits for; and
+  // the roll settings, in which max.compaction.lag.ms also bounds segment.ms.
+  private readonly compaction: CompactionState;
+  private segmentLock: Promise<void> = Promise.resolve();
+  private readonly seals = new Set<Promise<void>>();
+  private rollCfg: LogConfig;
 
   private constructor(
     readonly dir: string,
@@ -58,6 +66,8 @@ export class PartitionLog {
     this.writtenEnd = this.endOffset;
     this.hwm = this.endOffset;
     this.followLogEnd = deps.highWatermarkFollowsLogEnd ?? true;
+    this.compaction = new CompactionState(this.cleanerHost());
+    this.rollCfg = rollConfig(cfg);
     this.deleter = new SegmentDeleter(deps.clock, deps.logger);
     this.flusher = new FlushScheduler(deps.clock, dir, () => {
       this.flush().catch((err: unknown) => this.deps.logger.warn('scheduled flush failed', { dir: this.dir, error: err }));
@@ -146,7 +156,7 @@ export class PartitionLog {
     const appendTimeMs = this.cfg.messageTimestampType === 'LogAppendTime' ? (opts.appendTimeMs ?? now) : -1;
     const baseOffset = this.endOffset;
     let seg = this.active;
-    if (seg.shouldRoll(batches.length, baseOffset + offsets - 1, now, this.cfg)) seg = this.roll(now);
+    if (seg.shouldRoll(batches.length, baseOffset + offsets - 1, now, this.rollCfg)) seg = this.roll(now);
     const mark = seg.mark();
     seg.rollStartMs ??= now;
     const placing = { leaderEpoch: opts.leaderEpoch, appendTimeMs, indexIntervalBytes: this.cfg.indexIntervalBytes };
@@ -205,18 +215,38 @@ export class PartitionLog {
   async applyRetention(nowMs = this.deps.clock.now()): Promise<number> {
     if (this.state !== 'open' || this.offlineReason !== null) return 0;
     await Promise.all(this.segments.map((s) => ensureIndexes(s, this.cfg, this.deps.logger)));
-    let deleted = 0;
-    if (this.cfg.cleanupPolicy.includes('delete')) {
-      deleted += this.deleteSegments(deletablePrefix(this.segments, this.hwm, { kind: 'time', nowMs, retentionMs: this.cfg.retentionMs }), 'retention.ms');
-      deleted += this.deleteSegments(deletablePrefix(this.segments, this.hwm, { kind: 'size', retentionBytes: this.cfg.retentionBytes }), 'retention.bytes');
-    }
-    deleted += this.deleteSegments(deletablePrefix(this.segments, this.hwm, { kind: 'start', logStartOffset: this.startOffset }), 'log start offset');
-    await this.checkpointChain;
-    return deleted;
+    return this.exclusive(async () => {
+      if (this.state !== 'open' || this.offlineReason !== null) return 0;
+      let deleted = 0;
+      if (this.cfg.cleanupPolicy.includes('delete')) {
+        deleted += this.deleteSegments(deletablePrefix(this.segments, this.hwm, { kind: 'time', nowMs, retentionMs: this.cfg.retentionMs }), 'retention.ms');
+        deleted += this.deleteSegments(deletablePrefix(this.segments, this.hwm, { kind: 'size', retentionBytes: this.cfg.retentionBytes }), 'retention.bytes');
+      }
+      deleted += this.deleteSegments(deletablePrefix(this.segments, this.hwm, { kind: 'start', logStartOffset: this.startOffset }), 'log start offset');
+      await this.checkpointChain;
+      return deleted;
+    });
+  }
+
+  /**
+   * One log-compaction pass (cleanup.policy=compact): what the background cleaner runs per log,
+   * callable directly by tests and tools. Skipped (with the reason) when the log is not due.
+   */
+  compactNow(nowMs = this.deps.clock.now(), opts: CompactOptions = {}): Promise<CompactionResult> {
+    return this.compaction.compact(nowMs, opts);
+  }
+
+  /** The cleanable range and dirty ratio the cleaner would see now. */
+  compactionStatus(nowMs = this.deps.clock.now()): Promise<CompactionStatus> {
+    return this.compaction.status(nowMs);
   }
 
   /** DeleteRecords: moves the log start to `offset` (at most the high watermark). */
   async deleteRecordsBefore(offset: number): Promise<number> {
+    return this.exclusive(() => this.deleteRecordsBeforeNow(offset));
+  }
+
+  private async deleteRecordsBeforeNow(offset: number): Promise<number> {
     this.checkWritable();
     if (offset < 0 || offset > this.hwm) throw offsetOutOfRange(offset, this.startOffset, this.hwm);
     if (offset > this.startOffset) {
@@ -233,6 +263,10 @@ export class PartitionLog {
    * caller must not append until this resolves.
    */
   async truncateTo(offset: number): Promise<void> {
+    return this.exclusive(() => this.truncateToNow(offset));
+  }
+
+  private async truncateToNow(offset: number): Promise<void> {
     this.checkWritable();
     assert(Number.isSafeInteger(offset) && offset >= 0, `bad truncation offset ${offset}`);
     this.truncating = true;
@@ -255,6 +289,7 @@ export class PartitionLog {
       }
       this.endOffset = this.writtenEnd = this.active.nextOffset;
       this.hwm = Math.min(this.hwm, this.endOffset);
+      this.compaction.truncated(this.endOffset);
       await this.checkpointChain;
     } catch (err) {
       this.goOffline('truncation failed', err);
@@ -273,6 +308,7 @@ export class PartitionLog {
   updateConfig(config: LogConfig): void {
     const flushChanged = config.flushIntervalMs !== this.cfg.flushIntervalMs;
     this.cfg = { ...config };
+    this.rollCfg = rollConfig(this.cfg);
     for (const s of this.segments) s.applyConfig(config);
     if (flushChanged) this.flusher.reconfigure(this.cfg);
   }
@@ -292,6 +328,8 @@ export class PartitionLog {
   private async doClose(): Promise<void> {
     this.state = 'closing';
     this.flusher.disarm();
+    // A compaction pass stops at its next batch (or finishes the swap it is in).
+    await this.compaction.stop();
     await this.writer.idle();
     let clean = this.offlineReason === null;
     if (clean) {
@@ -329,8 +367,59 @@ export class PartitionLog {
         this.goOffline('sealing a rolled segment failed', err);
       }
     };
-    this.writer.enqueueTask(seal, { background: true }).catch(() => undefined);
+    const sealing = this.writer.enqueueTask(seal, { background: true }).catch(() => undefined);
+    this.seals.add(sealing);
+    void sealing.finally(() => this.seals.delete(sealing));
     return seg;
+  }
+
+  /** Runs `fn` after (and before) any other holder of the segment lock: see `compaction`. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.segmentLock.then(fn);
+    this.segmentLock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** The log as the cleaner (cleaner.ts) sees it. */
+  private cleanerHost(): CleanerHost {
+    const log = this;
+    return {
+      dir: this.dir,
+      segDeps: this.segDeps,
+      clock: this.deps.clock,
+      logger: this.deps.logger,
+      get config() {
+        return log.cfg;
+      },
+      get logStartOffset() {
+        return log.startOffset;
+      },
+      get logEndOffset() {
+        return log.endOffset;
+      },
+      get highWatermark() {
+        return log.hwm;
+      },
+      segments: () => this.segments,
+      isUsable: () => this.state === 'open' && this.offlineReason === null,
+      sealed: async () => {
+        await Promise.all([...this.seals]);
+      },
+      exclusive: (fn) => this.exclusive(fn),
+      replaceSegments: (old, replacement) => {
+        const at = this.segments.indexOf(old[0]!);
+        if (at < 0 || at + old.length >= this.segments.length) return false;
+        if (!old.every((s, i) => this.segments[at + i] === s)) return false;
+        // Segment lists are replaced, never mutated: a read in flight keeps the old segments.
+        const kept = replacement === null ? [] : [replacement];
+        this.segments = [...this.segments.slice(0, at), ...kept, ...this.segments.slice(at + old.length)];
+        return true;
+      },
+      fail: (reason, err) => this.goOffline(reason, err),
+    };
   }
 
   private deleteSegments(count: number, reason: string): number {
