@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../../src/platform/clock.js';
 import { Compression, DELETE_HORIZON_BIT, COMPRESSION_MASK } from '../../../src/protocol/records/batch-header.js';
@@ -11,6 +13,7 @@ import type { LogConfig } from '../../../src/storage/config.js';
 import { LogManager } from '../../../src/storage/log-manager.js';
 import type { PartitionLog } from '../../../src/storage/partition-log.js';
 import { validateProducedBatches } from '../../../src/storage/validate.js';
+import { CHILD_CONFIG, CHILD_KEYS, expectedAt } from './cleaner-crash-child.js';
 import { type BatchOptions, makeBatch, openTestLog, testConfig, withTempDir } from './helpers.js';
 
 const HOUR = 3_600_000;
@@ -472,6 +475,56 @@ describe('log compaction', () => {
       await produce(log, [{ key: 'a', value: '2' }], clock.now());
       assert.equal(log.segmentCount, 2);
       await log.close();
+    }));
+});
+
+/** Runs cleaner-crash-child.js on `dir` and kills it with SIGKILL `afterReadyMs` after it first compacted. */
+async function runAndKill(dir: string, afterReadyMs: number): Promise<void> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./cleaner-crash-child.js', import.meta.url))], {
+    env: { ...process.env, SAMSA_CLEANER_CHILD_DIR: dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`the child exited (${code}) before compacting: ${stderr}`)));
+  });
+  await new Promise((resolve) => setTimeout(resolve, afterReadyMs));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+describe('log compaction under SIGKILL', () => {
+  it('a process killed while appending and compacting leaves a readable log with every latest value', () =>
+    withTempDir(async (root) => {
+      const dir = join(root, 'topic-0');
+      // Seeded delays, so a failure can be replayed: spread over a compaction pass or two.
+      const delaysMs = [0, 35, 80, 150, 260, 20, 110, 5, 190, 60];
+      for (const [round, delayMs] of delaysMs.entries()) {
+        await runAndKill(dir, delayMs);
+        const log = await openTestLog(root, CHILD_CONFIG);
+        const end = log.logEndOffset;
+        assert.ok(end > 0);
+        const check = async (when: string): Promise<void> => {
+          const { records } = await readAll(log);
+          for (const r of records) assert.deepEqual({ key: r.key, value: r.value }, expectedAt(r.offset), `round ${round} ${when}: offset ${r.offset}`);
+          const present = new Set(records.map((r) => r.offset));
+          for (let k = 0; k < CHILD_KEYS && k < end; k++) {
+            const latest = end - 1 - ((end - 1 - k) % CHILD_KEYS + CHILD_KEYS) % CHILD_KEYS;
+            assert.ok(present.has(latest), `round ${round} ${when}: the latest record of key-${k} (offset ${latest}) is there`);
+          }
+          assert.ok(!(await readdir(dir)).some((n) => /\.(cleaned|swap)$/.test(n)), `round ${round} ${when}: no swap files left`);
+        };
+        await check('after the crash');
+        await log.compactNow(Date.now(), { force: true });
+        await check('after compacting again');
+        assert.equal(log.logEndOffset, end);
+        await log.close();
+      }
     }));
 });
 
