@@ -81,7 +81,9 @@ export async function cleanBatch(batch: Buffer, rules: CleaningRules, keepEmpty:
     lastOffset,
     maxTimestamp: readInt64(batch, MAX_TIMESTAMP),
   };
-  if ((attributes & (CONTROL_BIT | TRANSACTIONAL_BIT)) !== 0 || baseOffset >= rules.mapEnd || recordsCount === 0) return unchanged;
+  if ((attributes & (CONTROL_BIT | TRANSACTIONAL_BIT)) !== 0 || baseOffset >= rules.mapEnd) return unchanged;
+  // An empty batch left by an earlier pass goes once it no longer has to stay.
+  if (recordsCount === 0) return keepEmpty ? unchanged : { ...unchanged, bytes: null, changed: true };
 
   const [decoded] = await decodeRecordBatches(batch);
   const records = decoded!.records;

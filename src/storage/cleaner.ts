@@ -131,6 +131,8 @@ export interface CompactionResult {
   segmentsAfter: number;
   recordsRead: number;
   recordsKept: number;
+  /** Records without a key, which a compacted log cannot keep (Kafka counts them as invalid). */
+  keylessDropped: number;
   bytesRead: number;
   bytesWritten: number;
 }
@@ -216,6 +218,7 @@ export class CompactionState {
       segmentsAfter: host.segments().length,
       recordsRead: 0,
       recordsKept: 0,
+      keylessDropped: 0,
       bytesRead: 0,
       bytesWritten: 0,
     };
@@ -240,8 +243,8 @@ export class CompactionState {
       const mapEnd = await buildOffsetMap(this, closed, range, map, result);
       const rules = { map, mapEnd, nowMs, deleteRetentionMs: host.config.deleteRetentionMs };
       const toClean = closed.filter((s) => s.baseOffset < mapEnd && s.nextOffset > host.logStartOffset);
-      for (const group of groupSegments(toClean, host.config)) {
-        const rewritten = await this.cleanGroup(group, rules, range.firstUncleanableOffset, result, opts);
+      for (const [i, group] of groupSegments(toClean, host.config).entries()) {
+        const rewritten = await this.cleanGroup(group, i === 0, rules, range.firstUncleanableOffset, result, opts);
         if (rewritten) result.segmentsRewritten += group.length;
       }
       this.checkpoint(mapEnd);
@@ -270,6 +273,7 @@ export class CompactionState {
       segmentsRewritten: result.segmentsRewritten,
       recordsRead: result.recordsRead,
       recordsKept: result.recordsKept,
+      keylessDropped: result.keylessDropped,
       bytesRead: result.bytesRead,
       bytesWritten: result.bytesWritten,
       elapsedMs: host.clock.now() - started,
@@ -283,17 +287,25 @@ export class CompactionState {
   }
 
   /**
-   * Cleans `group` into one new segment and swaps it in; false when nothing would change (one
-   * segment whose batches all stay as they are), so nothing is written.
+   * Cleans `group` into one new segment and swaps it in (or removes the group when nothing in it
+   * survives); false when nothing would change (one segment whose batches all stay as they are),
+   * so nothing is written.
    */
-  private async cleanGroup(group: LogSegment[], rules: CleaningRules, roundEnd: number, result: CompactionResult, opts: CompactOptions): Promise<boolean> {
+  private async cleanGroup(
+    group: LogSegment[],
+    isHead: boolean,
+    rules: CleaningRules,
+    roundEnd: number,
+    result: CompactionResult,
+    opts: CompactOptions,
+  ): Promise<boolean> {
     const host = this.host;
     const base = group[0]!.baseOffset;
     const sizes = group.map((s) => s.writtenBytes);
     const last = group[group.length - 1]!;
-    // The log's first segment is never removed whole: its base offset bounds the log start
-    // offset when the log is opened again, and consumers may hold offsets below the next one.
-    const isHead = host.segments()[0] === group[0];
+    // The segment holding the log start is never removed whole (`isHead`): the first segment's
+    // base offset bounds the log start offset when the log is opened again, and consumers may
+    // hold offsets below the next segment's.
     const path = cleanedPath(host.dir, base);
     await rm(path, { force: true });
     // An in-memory segment that only builds the new segment's indexes; it never opens a file.
@@ -315,6 +327,7 @@ export class CompactionState {
           changed ||= cleaned.changed;
           result.recordsRead += cleaned.recordsRead;
           result.recordsKept += cleaned.recordsKept;
+          result.keylessDropped += cleaned.keylessDropped;
           result.bytesRead += batch.length;
           if (cleaned.bytes !== null) {
             assert(typeof checkBatch(cleaned.bytes, 0, cleaned.bytes.length) === 'number', 'the cleaner built a bad batch');
@@ -395,10 +408,10 @@ export class CompactionState {
     };
     crash('cleaned');
     await rename(cleanedPath(host.dir, base), swapPath(host.dir, base));
-    await syncDir(host.dir);
-    crash('swap');
     let seg: LogSegment | null = null;
     try {
+      await syncDir(host.dir);
+      crash('swap');
       for (const old of group) {
         await old.markDeleted();
         crash('first-old-deleted');
@@ -417,8 +430,8 @@ export class CompactionState {
     } catch (err) {
       if (err instanceof SimulatedCrash) throw err;
       await seg?.close().catch(() => undefined);
-      // Past the commit point the disk holds the new segment or will on reopening; this process
-      // can no longer vouch for its segment list.
+      // Past the commit point (the rename to .swap) the disk holds the new segment or will on
+      // reopening; this process can no longer vouch for its segment list.
       host.fail('swapping in a compacted segment failed', err);
       throw new CleaningAborted(`swapping in a compacted segment failed: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../../src/platform/clock.js';
-import { Compression, DELETE_HORIZON_BIT, COMPRESSION_MASK } from '../../../src/protocol/records/batch-header.js';
-import { type RecordBatch, decodeRecordBatches } from '../../../src/protocol/records/record-batch.js';
+import { COMPRESSION_MASK, Compression, DELETE_HORIZON_BIT, TRANSACTIONAL_BIT } from '../../../src/protocol/records/batch-header.js';
+import { type RecordBatch, decodeRecordBatches, encodeControlBatch } from '../../../src/protocol/records/record-batch.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import type { SwapStep } from '../../../src/storage/cleaner.js';
 import type { LogConfig } from '../../../src/storage/config.js';
@@ -348,13 +348,65 @@ describe('log compaction', () => {
       await log.close();
     }));
 
+  it('leaves transactional batches and control batches untouched, and their keys hide nothing', () =>
+    withTempDir(async (dir) => {
+      const clock = new ManualClock();
+      const log = await openTestLog(dir, compactedConfig({ segmentBytes: 300 }), { clock });
+      await produce(log, [{ key: 'a', value: 'plain-1' }], clock.now());
+      const txn = { producerId: 9, producerEpoch: 0, baseSequence: 0, attributes: TRANSACTIONAL_BIT };
+      await produce(log, [{ key: 'a', value: 'txn' }, { key: 'b', value: 'txn' }], clock.now(), txn);
+      await log.append(encodeControlBatch({ producerId: 9, producerEpoch: 0, commit: true, coordinatorEpoch: 0, timestamp: clock.now() }), { leaderEpoch: 0 });
+      await produce(log, [{ key: 'b', value: 'plain-2' }], clock.now());
+      await produce(log, [{ key: 'b', value: 'plain-3' }], clock.now());
+      await produce(log, [{ key: 'pad', value: 'x'.repeat(300) }], clock.now());
+      await produce(log, [{ key: 'pad', value: 'y' }], clock.now());
+      const before = (await readAll(log)).batches;
+      assert.equal((await log.compactNow()).cleaned, true);
+      const after = (await readAll(log)).batches;
+      const same = (offset: number): void =>
+        assert.deepEqual(
+          after.find((b) => b.baseOffset === offset),
+          before.find((b) => b.baseOffset === offset),
+        );
+      same(1); // the transactional batch
+      same(3); // the commit marker
+      const values = (await readAll(log)).records.map((r) => `${r.key}=${r.value}`);
+      assert.ok(values.includes('a=plain-1'), 'a transactional key does not supersede an earlier record');
+      assert.ok(!values.includes('b=plain-2'));
+      assert.ok(values.includes('b=plain-3'));
+      await log.close();
+    }));
+
+  it('a truncation below the cleaner point moves it back, so new data there is cleaned', () =>
+    withTempDir(async (dir) => {
+      const clock = new ManualClock();
+      const log = await openTestLog(dir, compactedConfig({ segmentBytes: 500 }), { clock });
+      const first = await fillKeys(log, clock, 3, 30);
+      const point = (await log.compactNow()).cleanerPoint;
+      assert.ok(point > 20);
+      // Whole batches go: after compaction the batch holding 20 may start well before it.
+      await log.truncateTo(20);
+      const end = log.logEndOffset;
+      assert.ok(end <= 20);
+      const status = await log.compactionStatus();
+      assert.ok(status.firstDirtyOffset <= end, `cleaner point ${status.firstDirtyOffset}`);
+      const second: Rec[] = [];
+      for (let i = 0; i < 60; i++) second.push(...(await produce(log, [{ key: `key-${i % 3}`, value: `again-${i}` }], clock.now())));
+      assert.equal((await log.compactNow(clock.now(), { force: true })).cleaned, true);
+      const cleanedEnd = activeBase(log);
+      const kept = (await readAll(log)).records.filter((r) => r.offset < cleanedEnd);
+      assert.equal(new Set(kept.map((r) => r.key)).size, kept.length, 'new data below the end is compacted');
+      assert.deepEqual(latestValues((await readAll(log)).records), latestValues([...first.filter((r) => r.offset < end), ...second]));
+      await log.close();
+    }));
+
   it('drops records without a key, as Kafka does', () =>
     withTempDir(async (dir) => {
       const clock = new ManualClock();
       const log = await openTestLog(dir, compactedConfig({ segmentBytes: 300 }), { clock });
       await produce(log, [{ key: null, value: 'keyless' }, { key: 'a', value: '1' }], clock.now());
       for (let i = 0; i < 6; i++) await produce(log, [{ key: 'b', value: `v${i}`.repeat(20) }], clock.now());
-      await log.compactNow();
+      assert.equal((await log.compactNow()).keylessDropped, 1);
       const records = (await readAll(log)).records;
       assert.ok(!records.some((r) => r.key === null));
       assert.ok(records.some((r) => r.key === 'a'));
