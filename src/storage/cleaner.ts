@@ -58,10 +58,10 @@ export const CLEANER_OFFSET_MAP_ENTRIES_MAX = 1_000_000;
 /** The cleaner reads and writes segments this much at a time, like Kafka's 1 MiB I/O buffers. */
 const CLEANER_IO_BYTES = 1024 * 1024;
 /**
- * The pass gives the event loop a turn after this many bytes of batches: decoding and encoding a
- * quarter of a megabyte takes a millisecond or two, so requests are never held up for longer.
+ * The pass gives the event loop a turn after this many bytes of batches: decoding and encoding
+ * 64 KiB of small records takes about a millisecond, so requests are never held up much longer.
  */
-const CLEANER_YIELD_BYTES = 256 * 1024;
+const CLEANER_YIELD_BYTES = 64 * 1024;
 
 /** What the cleaner needs from a partition log; PartitionLog provides it. */
 export interface CleanerHost {
