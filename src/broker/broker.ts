@@ -99,7 +99,11 @@ export class Broker {
       const broker = new Broker(config, clock, logger, tempDir, logs, store, topics, clusterId, groups);
       broker.unlocks = unlocks;
       await broker.listen(replicas, dynamicConfig);
-      logs.startBackgroundTasks({ retentionCheckIntervalMs: config.retentionCheckIntervalMs });
+      logs.startBackgroundTasks({
+        retentionCheckIntervalMs: config.retentionCheckIntervalMs,
+        logCleanerEnable: (config.raw['log.cleaner.enable'] ?? 'true') !== 'false',
+        logCleanerBackoffMs: Number(config.raw['log.cleaner.backoff.ms'] ?? 15000),
+      });
       return broker;
     } catch (err) {
       await groups?.stop();

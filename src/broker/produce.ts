@@ -2,6 +2,7 @@
 import { ErrorCode } from '../protocol/errors.js';
 import { validateProducedBatches } from '../storage/validate.js';
 import { StorageError } from '../storage/errors.js';
+import { isCompacted } from '../storage/config.js';
 import type { RequestContext } from './handler.js';
 
 export interface AppendOutcome {
@@ -18,7 +19,8 @@ export async function appendToPartition(ctx: RequestContext, topic: string, part
   const log = replicas.log(topic, partition);
   if (log === undefined) return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
   if (records === null || records.length === 0) return { ...out, errorCode: ErrorCode.CORRUPT_MESSAGE, errorMessage: 'Produce request carried no record batches.' };
-  const checked = await validateProducedBatches(records, log.config.maxMessageBytes);
+  // A compacted topic keeps the latest record per key, so a record without a key is refused.
+  const checked = await validateProducedBatches(records, log.config.maxMessageBytes, { requireKeys: isCompacted(log.config) });
   if (checked.error !== undefined) return { ...out, errorCode: checked.error.code, errorMessage: checked.error.message };
   const appendTimeMs = log.config.messageTimestampType === 'LogAppendTime' ? clock.now() : undefined;
   try {

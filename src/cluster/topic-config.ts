@@ -74,6 +74,9 @@ export function topicConfigError(key: string, value: string): string | null {
 /** The partition log settings for a topic: its own configs over the broker's defaults. */
 export function logConfigFor(broker: BrokerConfig, topicConfigs: Record<string, string>): LogConfig {
   const num = (key: string, fallback: number): number => (topicConfigs[key] !== undefined ? Number(topicConfigs[key]) : fallback);
+  // Compaction settings default to the broker's log.cleaner.* keys, then to Kafka's defaults.
+  const cleaner = (topicKey: string, brokerKey: string, fallback: number): number =>
+    Math.min(Number.MAX_SAFE_INTEGER, num(topicKey, broker.raw[brokerKey] !== undefined ? Number(broker.raw[brokerKey]) : fallback));
   return {
     ...DEFAULT_LOG_CONFIG,
     segmentBytes: num('segment.bytes', broker.segmentBytes),
@@ -88,5 +91,9 @@ export function logConfigFor(broker: BrokerConfig, topicConfigs: Record<string, 
     fileDeleteDelayMs: num('file.delete.delay.ms', broker.fileDeleteDelayMs),
     messageTimestampType: (topicConfigs['message.timestamp.type'] ?? broker.messageTimestampType) as LogConfig['messageTimestampType'],
     cleanupPolicy: (topicConfigs['cleanup.policy'] ?? broker.cleanupPolicy) as LogConfig['cleanupPolicy'],
+    deleteRetentionMs: cleaner('delete.retention.ms', 'log.cleaner.delete.retention.ms', DEFAULT_LOG_CONFIG.deleteRetentionMs),
+    minCompactionLagMs: cleaner('min.compaction.lag.ms', 'log.cleaner.min.compaction.lag.ms', DEFAULT_LOG_CONFIG.minCompactionLagMs),
+    maxCompactionLagMs: cleaner('max.compaction.lag.ms', 'log.cleaner.max.compaction.lag.ms', DEFAULT_LOG_CONFIG.maxCompactionLagMs),
+    minCleanableDirtyRatio: cleaner('min.cleanable.dirty.ratio', 'log.cleaner.min.cleanable.ratio', DEFAULT_LOG_CONFIG.minCleanableDirtyRatio),
   };
 }
