@@ -49,7 +49,7 @@ const SCENARIOS = ['to-earliest', 'to-latest', 'to-offset', 'to-datetime', 'shif
 export async function run(argv: string[], io: Io): Promise<number> {
   let admin: Admin | undefined;
   try {
-    const { values } = parseFlags(spec, argv);
+    const { values } = parseFlags(spec, joinNegativeValues(argv));
     if (bool(values, 'help')) {
       io.stdout.write(helpText(spec));
       return 0;
@@ -77,6 +77,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
   } finally {
     await admin?.close();
   }
+}
+
+/** Kafka takes `--shift-by -2`; Node's parser would read "-2" as an option, so it becomes `--shift-by=-2`. */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (argv[i] === '--shift-by' && next !== undefined && /^-\d+$/.test(next)) {
+      out.push(`--shift-by=${next}`);
+      i++;
+    } else out.push(argv[i]!);
+  }
+  return out;
 }
 
 function chooseAction(values: ParsedFlags): Action {
@@ -304,11 +317,11 @@ async function deleteGroups(admin: Admin, io: Io, groups: string[], json: boolea
 
 async function resetOffsets(admin: Admin, io: Io, groups: string[], values: ParsedFlags, json: boolean): Promise<number> {
   const resetSpec = scenario(values);
+  const topicScope = list(values, 'topic').map(parseTopicScope);
   const execute = bool(values, 'execute');
   if (!execute && !bool(values, 'dry-run')) {
     await writeOut(io.stderr, 'WARN: No action will be performed as the --execute option is missing; add --dry-run to say that this is what you want.\n');
   }
-  const topicScope = list(values, 'topic').map(parseTopicScope);
   const result: Array<{ group: string; topic: string; partition: number; newOffset: number }> = [];
   for (const group of groups) {
     const topics = bool(values, 'all-topics') ? [...new Set((await admin.fetchOffsets(group)).map((o) => o.topic))].map((topic) => ({ topic })) : topicScope;
