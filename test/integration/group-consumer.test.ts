@@ -2,7 +2,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, AssignerProtocol, type PartitionAssigner } from 'kafkajs';
+import { spawn } from 'node:child_process';
 import { Broker } from '../../src/broker/broker.js';
+import { run } from '../helpers/broker.js';
 import { createClient, type Client, type Consumer, type ConsumerMessage, type ConsumerOptions, type TopicPartition } from '../../src/client/index.js';
 
 let broker: Broker;
@@ -301,6 +303,63 @@ test('a Samsa consumer and a KafkaJS consumer in one group share the partitions,
     await kjs.disconnect();
   }
 });
+
+async function kcatInstalled(): Promise<boolean> {
+  try {
+    return (await run('kcat', ['-V'], { timeoutMs: 30_000 })).code === 0;
+  } catch {
+    return false;
+  }
+}
+const NO_KCAT = (await kcatInstalled()) ? false : 'kcat not installed (Debian package kcat)';
+
+for (const strategy of ['range', 'cooperative-sticky'] as const) {
+  test(`a Samsa consumer and librdkafka (kcat -G) in one group split the partitions with ${strategy}`, { timeout: TEST_TIMEOUT_MS, skip: NO_KCAT }, async () => {
+    const topic = `with-kcat-${strategy}`;
+    const group = `rdkafka-${strategy}`;
+    await createTopic(topic, 4);
+    const samsa = client.consumer({ ...FAST, groupId: group, partitionAssignors: [strategy] });
+    const revoked: string[][] = [];
+    samsa.subscribe([topic], { onPartitionsRevoked: (tps) => void revoked.push(names(tps)) });
+    const gotS: ConsumerMessage[] = [];
+    const loop = pollLoop(samsa, gotS);
+    try {
+      await until('samsa holds all four', () => samsa.assignment().length === 4);
+      // With 2 of the 4 partitions and 25 messages in each, kcat prints exactly 50 and exits
+      // (committing and leaving the group).
+      const kcatArgs = ['-b', broker.bootstrap, '-G', group, '-o', 'beginning', '-c', '50', '-q', '-f', '%s\n'];
+      kcatArgs.push('-X', 'heartbeat.interval.ms=200', '-X', `partition.assignment.strategy=${strategy}`, topic);
+      const kcat = spawn('kcat', kcatArgs, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let kcatOut = '';
+      let kcatErr = '';
+      kcat.stdout.setEncoding('utf8').on('data', (d: string) => (kcatOut += d));
+      kcat.stderr.setEncoding('utf8').on('data', (d: string) => (kcatErr += d));
+      const exited = new Promise<number | null>((resolve) => kcat.on('close', resolve));
+      try {
+        await until('kcat joined: two partitions each', () => samsa.assignment().length === 2);
+        // Cooperative: the Samsa member gave up only the two partitions that moved.
+        if (strategy === 'cooperative-sticky') assert.deepEqual(revoked.map((r) => r.length), [2]);
+        const sent = await produce(topic, 4, 100, 'k');
+        const timer = new AbortController();
+        const code = await Promise.race([exited, sleep(30_000, 'timeout', { signal: timer.signal })]);
+        timer.abort();
+        assert.equal(code, 0, kcatErr);
+        await until('samsa consumed its half', () => gotS.length >= 50);
+        const fromKcat = kcatOut.trim().split('\n');
+        assert.equal(fromKcat.length, 50);
+        assertExactlyOnce([...fromKcat, ...values(gotS)], sent);
+        await until('samsa holds all four again after kcat left', () => samsa.assignment().length === 4);
+      } finally {
+        kcat.kill('SIGKILL');
+      }
+    } finally {
+      await loop.stop();
+      await samsa.close();
+    }
+  });
+}
 
 test("README's group consumer example runs as written", { timeout: TEST_TIMEOUT_MS }, async () => {
   const kafka = createClient({ bootstrapServers: broker.bootstrap });
