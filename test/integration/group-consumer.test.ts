@@ -233,6 +233,35 @@ test('pause and resume: a paused partition yields nothing until resumed', { time
   }
 });
 
+test('a member that stops polling is dropped after the rebalance timeout, hears onPartitionsLost, and rejoins', { timeout: TEST_TIMEOUT_MS }, async () => {
+  await createTopic('stalled', 4);
+  const opts = { ...FAST, groupId: 'stallers', rebalanceTimeoutMs: 1500 };
+  const events: string[] = [];
+  const a = client.consumer(opts);
+  a.subscribe(['stalled'], {
+    onPartitionsLost: (tps) => void events.push(`lost ${tps.length}`),
+    onPartitionsAssigned: (tps) => void events.push(`assigned ${tps.length}`),
+  });
+  while (a.assignment().length < 4) await a.poll({ timeoutMs: 200 });
+  // a stops polling; its heartbeats go on, but it cannot rejoin when b arrives.
+  const b = client.consumer(opts);
+  b.subscribe(['stalled']);
+  const gotB: ConsumerMessage[] = [];
+  const loopB = pollLoop(b, gotB);
+  try {
+    await until('b holds all four after a was dropped', () => b.assignment().length === 4);
+    // a still believes it holds four: a commit now is refused with a sentence.
+    await assert.rejects(a.commitSync([{ topic: 'stalled', partition: 0, offset: 0 }]), /no longer part of the group's current generation/);
+    while (a.assignment().length !== 2) await a.poll({ timeoutMs: 200 });
+    assert.deepEqual(events, ['assigned 4', 'lost 4', 'assigned 2']);
+    await until('b is down to two', () => b.assignment().length === 2);
+  } finally {
+    await loopB.stop();
+    await a.close();
+    await b.close();
+  }
+});
+
 /** Kafka's RangeAssignor for KafkaJS (which ships only round-robin), so both clients share 'range'. */
 const kafkajsRange: PartitionAssigner = ({ cluster }) => ({
   name: 'range',

@@ -497,6 +497,13 @@ export class GroupMembership {
    */
   async commit(offsets: OffsetToCommit[], opts: { asMember: boolean }): Promise<void> {
     if (offsets.length === 0) return;
+    if (opts.asMember && (this.lostPending || this.state === 'unjoined')) {
+      throw new KafkaError(
+        ErrorCode.UNKNOWN_MEMBER_ID,
+        `Cannot commit for group '${this.opts.groupId}': this consumer is no longer part of the group's current generation ` +
+          `(it was dropped, e.g. because it did not poll within rebalanceTimeoutMs); poll to rejoin.`,
+      );
+    }
     if (opts.asMember && this.state !== 'stable') {
       throw new KafkaError(
         ErrorCode.REBALANCE_IN_PROGRESS,
