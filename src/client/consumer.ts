@@ -149,6 +149,8 @@ export class Consumer {
   private autoCommitInFlight: Promise<void> | null = null;
   private readonly lastCommitted = new Map<string, number>();
   private nextMetadataCheckAt = 0;
+  /** Set while leaving the group (unsubscribe, close): no poll may start a new join meanwhile. */
+  private leavingGroup = false;
 
   constructor(opts: ClusterOptions & ConsumerOptions) {
     this.cluster = new Cluster(opts);
@@ -236,7 +238,12 @@ export class Consumer {
   async unsubscribe(): Promise<void> {
     this.assertOpen();
     if (this.subscription !== null && this.membership !== null) {
-      await this.leaveGroup('the consumer unsubscribed');
+      try {
+        await this.leaveGroup('the consumer unsubscribed');
+      } finally {
+        this.subscription = null;
+        this.leavingGroup = false;
+      }
     }
     this.subscription = null;
     this.partitions.clear();
@@ -433,8 +440,9 @@ export class Consumer {
   private async ensureGroup(deadline: number): Promise<boolean> {
     const membership = this.membership;
     if (membership === null || this.subscription === null) return true;
+    if (this.leavingGroup) return false;
     for (let attempt = 0; !membership.isStable; attempt++) {
-      if (this.closed || this.subscription === null) return false;
+      if (this.closed || this.subscription === null || this.leavingGroup) return false;
       // An attempt that ended without joining (the member is leaving) is not retried in a busy loop.
       const settled = attempt === 0 ? membership.activate() : sleep(this.cluster.backoffMs(0)).then(() => membership.activate());
       if (!(await this.waitUntil(settled, deadline))) return false;
@@ -465,6 +473,8 @@ export class Consumer {
 
   private async leaveGroup(reason: string): Promise<void> {
     const membership = this.membership!;
+    // Stays set until the caller has dropped the subscription (or closed the consumer).
+    this.leavingGroup = true;
     if (membership.isStable || membership.generationId >= 0) {
       if (this.opts.autoCommit) await this.commitQuietly('before leaving the group');
       await this.revoke(this.assignment());

@@ -262,6 +262,41 @@ test('a member that stops polling is dropped after the rebalance timeout, hears 
   }
 });
 
+test('unsubscribe leaves the group and subscribe joins again; close() during a for-await loop leaves no member behind', { timeout: TEST_TIMEOUT_MS }, async () => {
+  await createTopic('comings', 2);
+  const admin = client.admin();
+  const c = client.consumer({ ...FAST, groupId: 'goings' });
+  try {
+    c.subscribe(['comings']);
+    while (c.assignment().length < 2) await c.poll({ timeoutMs: 200 });
+    await c.unsubscribe();
+    assert.deepEqual(c.assignment(), []);
+    assert.deepEqual(c.subscribed(), []);
+    let [group] = await admin.describeGroups(['goings']);
+    assert.equal(group!.state, 'Empty');
+    c.subscribe(['comings']);
+    while (c.assignment().length < 2) await c.poll({ timeoutMs: 200 });
+    [group] = await admin.describeGroups(['goings']);
+    assert.equal(group!.members.length, 1);
+
+    const sent = await produce('comings', 2, 10, 'x');
+    const got: string[] = [];
+    const reading = (async () => {
+      for await (const m of c) got.push(m.value!.toString());
+    })();
+    await until('ten read', () => got.length === 10);
+    await c.close();
+    await reading;
+    assert.deepEqual([...got].sort(), [...sent].sort());
+    [group] = await admin.describeGroups(['goings']);
+    assert.equal(group!.state, 'Empty', 'closing left the group at once');
+    assert.deepEqual((await admin.fetchOffsets('goings')).map((o) => o.offset), [5, 5]);
+  } finally {
+    await c.close();
+    await admin.close();
+  }
+});
+
 /** Kafka's RangeAssignor for KafkaJS (which ships only round-robin), so both clients share 'range'. */
 const kafkajsRange: PartitionAssigner = ({ cluster }) => ({
   name: 'range',
