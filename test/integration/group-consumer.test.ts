@@ -297,6 +297,39 @@ test('unsubscribe leaves the group and subscribe joins again; close() during a f
   }
 });
 
+test('a static member (groupInstanceId) that restarts gets its partitions back without a rebalance', { timeout: TEST_TIMEOUT_MS }, async () => {
+  await createTopic('static', 4);
+  const opts = { ...FAST, groupId: 'statics' };
+  const a = client.consumer({ ...opts, groupInstanceId: 'instance-a' });
+  const bRevoked: string[][] = [];
+  const b = client.consumer(opts);
+  a.subscribe(['static']);
+  b.subscribe(['static'], { onPartitionsRevoked: (tps) => void bRevoked.push(names(tps)) });
+  const loopA = pollLoop(a, []);
+  const loopB = pollLoop(b, []);
+  let restarted: Consumer | undefined;
+  try {
+    await until('two partitions each', () => a.assignment().length === 2 && b.assignment().length === 2);
+    const aHeld = names(a.assignment());
+    const revokedBefore = bRevoked.length;
+    await loopA.stop();
+    await a.close(); // a static member does not send LeaveGroup: its seat waits for it
+    await sleep(500);
+    assert.equal(b.assignment().length, 2, 'no rebalance while the static member is away');
+    restarted = client.consumer({ ...opts, groupInstanceId: 'instance-a' });
+    restarted.subscribe(['static']);
+    while (restarted.assignment().length < 2) await restarted.poll({ timeoutMs: 200 });
+    assert.deepEqual(names(restarted.assignment()), aHeld);
+    assert.equal(bRevoked.length, revokedBefore, 'the other member was not rebalanced');
+  } finally {
+    await loopA.stop();
+    await loopB.stop();
+    await a.close();
+    await b.close();
+    await restarted?.close();
+  }
+});
+
 /** Kafka's RangeAssignor for KafkaJS (which ships only round-robin), so both clients share 'range'. */
 const kafkajsRange: PartitionAssigner = ({ cluster }) => ({
   name: 'range',
