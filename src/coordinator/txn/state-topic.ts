@@ -1,0 +1,108 @@
+/**
+ * Where the transaction coordinator keeps its records (`__transaction_state`) and how it writes
+ * markers into the partitions a transaction touched. Interfaces, so that the state machine runs
+ * over memory in unit tests and over the broker's partition logs in a broker.
+ */
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { encodeControlBatch } from '../../protocol/records/record-batch.js';
+import type { Clock } from '../../platform/clock.js';
+import type { TopicManager } from '../../cluster/topics.js';
+import type { ReplicaManager } from '../../cluster/replica-manager.js';
+import type { OffsetsTopic, OffsetsTopicSpec } from '../group/offsets-topic.js';
+
+export const TXN_STATE_TOPIC = '__transaction_state';
+
+/** The same shape as the group coordinator's log: a compacted internal topic of record batches. */
+export type TxnStateLog = OffsetsTopic;
+
+export interface TxnMarker {
+  producerId: number;
+  producerEpoch: number;
+  commit: boolean;
+  coordinatorEpoch: number;
+}
+
+export interface MarkerWriter {
+  /**
+   * Writes a COMMIT or ABORT control batch to a partition; resolves once it is written. Rejects
+   * with UNKNOWN_TOPIC_OR_PARTITION when the partition no longer exists (the marker is dropped).
+   */
+  write(topic: string, partition: number, marker: TxnMarker): Promise<void>;
+}
+
+/** `__transaction_state` as partition logs of this broker. */
+export class LogTxnStateTopic implements TxnStateLog {
+  constructor(
+    private readonly topics: TopicManager,
+    private readonly replicas: ReplicaManager,
+  ) {}
+
+  partitionCount(): number | null {
+    if (this.topics.isCreating(TXN_STATE_TOPIC)) return null;
+    return this.topics.get(TXN_STATE_TOPIC)?.partitions ?? null;
+  }
+
+  async create(spec: OffsetsTopicSpec): Promise<void> {
+    await this.topics.ensureInternalTopic({
+      name: TXN_STATE_TOPIC,
+      numPartitions: spec.partitions,
+      // One broker: transaction.state.log.replication.factor cannot be met above 1.
+      replicationFactor: 1,
+      configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(spec.segmentBytes), 'compression.type': 'uncompressed' },
+    });
+  }
+
+  private log(partition: number) {
+    const log = this.replicas.log(TXN_STATE_TOPIC, partition);
+    if (log === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${TXN_STATE_TOPIC}-${partition} is not hosted here`);
+    return log;
+  }
+
+  async append(partition: number, batch: Buffer): Promise<void> {
+    await this.replicas.append(this.log(partition), TXN_STATE_TOPIC, partition, batch);
+  }
+
+  logStartOffset(partition: number): number {
+    return this.log(partition).logStartOffset;
+  }
+
+  endOffset(partition: number): number {
+    return this.log(partition).highWatermark;
+  }
+
+  async read(partition: number, offset: number, maxBytes: number, maxOffset: number): Promise<Buffer> {
+    return (await this.log(partition).read(offset, maxBytes, { maxOffset })).records;
+  }
+}
+
+/** What the replica manager offers for markers once the storage side has it. */
+interface MarkerCapableReplicas {
+  writeTxnMarker?: (topic: string, partition: number, marker: TxnMarker & { timestampMs: number }) => Promise<unknown>;
+}
+
+/**
+ * Markers through the replica manager: `writeTxnMarker` (which also ends the producer's
+ * transaction in the partition's producer state) when the replica manager has it, else a plain
+ * append of the control batch. `onMarker` runs after each write (the group coordinator completes
+ * transactional offsets on __consumer_offsets markers).
+ */
+export class ReplicaMarkerWriter implements MarkerWriter {
+  constructor(
+    private readonly replicas: ReplicaManager,
+    private readonly clock: Clock,
+    private readonly onMarker: (topic: string, partition: number, marker: TxnMarker) => void = () => undefined,
+  ) {}
+
+  async write(topic: string, partition: number, marker: TxnMarker): Promise<void> {
+    const timestampMs = this.clock.now();
+    const withMarker = this.replicas as unknown as MarkerCapableReplicas;
+    if (typeof withMarker.writeTxnMarker === 'function') {
+      await withMarker.writeTxnMarker.call(this.replicas, topic, partition, { ...marker, timestampMs });
+    } else {
+      const log = this.replicas.log(topic, partition);
+      if (log === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition} is not hosted here`);
+      await this.replicas.append(log, topic, partition, encodeControlBatch({ ...marker, timestamp: timestampMs }));
+    }
+    this.onMarker(topic, partition, marker);
+  }
+}
