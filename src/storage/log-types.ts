@@ -13,6 +13,8 @@ export interface PartitionLogDeps {
    * Replication turns this off and sets `highWatermark` itself.
    */
   highWatermarkFollowsLogEnd?: boolean;
+  /** producer.id.expiration.ms: idle producers' state is dropped after this (default a day). */
+  producerIdExpirationMs?: number;
 }
 
 export interface AppendOptions {
@@ -27,6 +29,17 @@ export interface AppendResult {
   /** The stamped time with LogAppendTime, else -1 (what Produce responses carry). */
   logAppendTimeMs: number;
   logStartOffset: number;
+  /** The batch was a producer's retry of one already in the log: these are its original offsets. */
+  duplicate?: boolean;
+}
+
+/** A transaction marker the coordinator writes (PartitionLog.appendControl). */
+export interface ControlAppend {
+  producerId: number;
+  producerEpoch: number;
+  commit: boolean;
+  coordinatorEpoch: number;
+  timestampMs: number;
 }
 
 export interface ReadOptions {
@@ -34,12 +47,17 @@ export interface ReadOptions {
   maxOffset?: number;
   /** KIP-74: return at least one whole batch even if larger than maxBytes (default true). */
   minOneBatch?: boolean;
+  /** read_committed stops at the last stable offset and reports aborted transactions. */
+  isolation?: 'read_uncommitted' | 'read_committed';
 }
 
 export interface ReadResult {
   records: Buffer;
   highWatermark: number;
   logStartOffset: number;
+  lastStableOffset: number;
+  /** read_committed only: aborted transactions overlapping the records returned. */
+  abortedTransactions?: Array<{ producerId: number; firstOffset: number }>;
 }
 
 export interface LogStats {

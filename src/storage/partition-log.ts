@@ -18,13 +18,20 @@ import { ErrorCode, StorageError, offsetOutOfRange, storageFailure } from './err
 import { openLogFile } from './file.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { loadLog } from './log-loader.js';
-import type { AppendOptions, AppendResult, LogStats, PartitionLogDeps, ReadOptions, ReadResult } from './log-types.js';
+import type { AppendOptions, AppendResult, ControlAppend, LogStats, PartitionLogDeps, ReadOptions, ReadResult } from './log-types.js';
 import { LogWriter, type PendingAppend } from './log-writer.js';
 import { SegmentDeleter, deletablePrefix } from './retention.js';
-import { LogSegment, type SegmentDeps } from './segment.js';
+import { LogSegment, type SegmentDeps, floorSegment } from './segment.js';
+import { encodeControlBatch } from '../protocol/records/record-batch.js';
+import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, readBatchHeader, CONTROL_BIT, TRANSACTIONAL_BIT, readInt64, BASE_OFFSET } from '../protocol/records/batch-header.js';
+import { PRODUCER_ID_EXPIRATION_MS_DEFAULT, type ProducerBatch, ProducerStateError, type ProducerStateManager } from './producer-state.js';
+import { appendTxnIndexEntry, controlType, deleteSnapshotsAbove, loadProducerState, writeSnapshot } from './producer-state-io.js';
 import { ensureIndexes, findOffsetInSegments, readSegments, scanHeaders, truncateSegmentTo } from './segment-scan.js';
 
-export type { AppendOptions, AppendResult, LogStats, PartitionLogDeps, ReadOptions, ReadResult } from './log-types.js';
+export type { AppendOptions, AppendResult, ControlAppend, LogStats, PartitionLogDeps, ReadOptions, ReadResult } from './log-types.js';
+
+/** How often an append checks for producers idle past producer.id.expiration.ms. */
+const PRODUCER_EXPIRY_CHECK_MS = 60_000;
 
 export class PartitionLog {
   readonly stats: LogStats;
@@ -52,6 +59,10 @@ export class PartitionLog {
   private segmentLock: Promise<void> = Promise.resolve();
   private readonly seals = new Set<Promise<void>>();
   private rollCfg: LogConfig;
+  // Producer state (idempotence, transactions): checked and updated in the append's turn.
+  private readonly producers: ProducerStateManager;
+  private lastExpiryMs: number;
+  private txnIndexChain: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly dir: string,
@@ -59,7 +70,10 @@ export class PartitionLog {
     private readonly deps: PartitionLogDeps,
     private readonly segDeps: SegmentDeps,
     loaded: { segments: LogSegment[]; logStartOffset: number; truncatedBytes: number },
+    producers: ProducerStateManager,
   ) {
+    this.producers = producers;
+    this.lastExpiryMs = deps.clock.now();
     this.segments = loaded.segments;
     this.startOffset = loaded.logStartOffset;
     this.endOffset = this.active.nextOffset;
@@ -89,7 +103,12 @@ export class PartitionLog {
   static async open(dir: string, config: LogConfig, deps: PartitionLogDeps): Promise<PartitionLog> {
     const segDeps: SegmentDeps = { openFile: deps.openFile ?? openLogFile, logger: deps.logger };
     const loaded = await loadLog(dir, config, segDeps, deps.clock.now());
-    const log = new PartitionLog(dir, config, deps, segDeps, loaded);
+    const last = loaded.segments[loaded.segments.length - 1]!;
+    const ps = await loadProducerState({
+      dir, segments: loaded.segments, logStartOffset: loaded.logStartOffset, logEndOffset: last.nextOffset,
+      expirationMs: deps.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS_DEFAULT, logger: deps.logger,
+    });
+    const log = new PartitionLog(dir, config, deps, segDeps, loaded, ps.state);
     const active = log.active;
     if (active.writtenBytes > 0) {
       // segment.ms counts from the first batch's timestamp after a restart, as in Kafka.
@@ -115,6 +134,17 @@ export class PartitionLog {
 
   get highWatermark(): number {
     return this.hwm;
+  }
+
+  /** The first offset of the earliest transaction not yet decided and stable, else the high watermark. */
+  get lastStableOffset(): number {
+    const first = this.producers.firstUnstableOffset(this.hwm);
+    return first === null ? this.hwm : Math.min(first, this.hwm);
+  }
+
+  /** The producers this partition knows (DescribeProducers, tests). */
+  get producerState(): ProducerStateManager {
+    return this.producers;
   }
 
   set highWatermark(offset: number) {
@@ -151,8 +181,71 @@ export class PartitionLog {
   async append(batches: Buffer, opts: AppendOptions): Promise<AppendResult> {
     this.checkWritable();
     assert(!this.truncating, 'append while the log is being truncated');
-    const offsets = countOffsets(batches);
     const now = this.deps.clock.now();
+    if (now - this.lastExpiryMs >= PRODUCER_EXPIRY_CHECK_MS) {
+      this.lastExpiryMs = now;
+      this.producers.expire(now);
+    }
+    const pbs = producerBatchesOf(batches);
+    let staged;
+    try {
+      staged = this.producers.stage(pbs);
+    } catch (err) {
+      if (err instanceof ProducerStateError) throw new StorageError(err.code, err.message);
+      throw err;
+    }
+    if (staged.kind === 'duplicate') {
+      // A retry of a batch already placed: answer with its offsets once it is written.
+      await this.writer.waitFor(staged.lastOffset + 1);
+      this.checkWritable();
+      return { baseOffset: staged.firstOffset, lastOffset: staged.lastOffset, logAppendTimeMs: -1, logStartOffset: this.startOffset, duplicate: true };
+    }
+    const placed = this.place(batches, opts, now);
+    const firsts = batchBaseOffsets(batches);
+    this.producers.commit(staged, firsts);
+    // Control batches appended as data (a follower copying its leader) end their transactions.
+    pbs.forEach((b, i) => {
+      if (!b.isControl || b.producerId < 0) return;
+      const at = batchPositions(batches)[i]!;
+      const commit = controlType(batches, at, LOG_OVERHEAD + batches.readInt32BE(at + BATCH_LENGTH)) === 1;
+      this.producers.completeTxn({ producerId: b.producerId, producerEpoch: b.producerEpoch, coordinatorEpoch: -1, commit, markerOffset: firsts[i]!, timestampMs: b.maxTimestamp, lastStableOffset: this.lastStableOffset });
+    });
+    await placed.written;
+    return placed.result;
+  }
+
+  /**
+   * Writes a transaction marker (COMMIT or ABORT control batch) for the coordinator and ends the
+   * producer's transaction on this partition; an abort is recorded in the segment's `.txnindex`.
+   */
+  async appendControl(m: ControlAppend): Promise<{ offset: number }> {
+    this.checkWritable();
+    assert(!this.truncating, 'append while the log is being truncated');
+    try {
+      this.producers.checkMarker(m.producerId, m.producerEpoch, m.coordinatorEpoch);
+    } catch (err) {
+      if (err instanceof ProducerStateError) throw new StorageError(err.code, err.message);
+      throw err;
+    }
+    const batch = encodeControlBatch({ producerId: m.producerId, producerEpoch: m.producerEpoch, commit: m.commit, coordinatorEpoch: m.coordinatorEpoch, timestamp: m.timestampMs });
+    const lso = this.lastStableOffset;
+    const placed = this.place(batch, { leaderEpoch: 0 }, this.deps.clock.now());
+    const offset = placed.result.baseOffset;
+    const aborted = this.producers.completeTxn({ ...m, markerOffset: offset, lastStableOffset: lso });
+    const segmentBase = this.segments[floorSegment(this.segments, offset)]!.baseOffset;
+    await placed.written;
+    if (aborted !== null) {
+      this.txnIndexChain = this.txnIndexChain
+        .then(() => appendTxnIndexEntry(this.dir, segmentBase, aborted))
+        .catch((err: unknown) => this.deps.logger.warn('could not append to the transaction index; recovery rebuilds it', { dir: this.dir, error: err }));
+      await this.txnIndexChain;
+    }
+    return { offset };
+  }
+
+  /** Assigns offsets and queues the write, in the caller's turn. */
+  private place(batches: Buffer, opts: AppendOptions, now: number): { result: AppendResult; written: Promise<void> } {
+    const offsets = countOffsets(batches);
     const appendTimeMs = this.cfg.messageTimestampType === 'LogAppendTime' ? (opts.appendTimeMs ?? now) : -1;
     const baseOffset = this.endOffset;
     let seg = this.active;
@@ -164,8 +257,8 @@ export class PartitionLog {
     this.endOffset = next;
     this.stats.appends++;
     const appended = { segment: seg, buffers: [batches], bytes: batches.length, records, baseOffset, endOffset: next, mark };
-    await this.writer.enqueueAppend(appended);
-    return { baseOffset, lastOffset: next - 1, logAppendTimeMs: appendTimeMs, logStartOffset: this.startOffset };
+    const written = this.writer.enqueueAppend(appended);
+    return { written, result: { baseOffset, lastOffset: next - 1, logAppendTimeMs: appendTimeMs, logStartOffset: this.startOffset } };
   }
 
   /**
@@ -180,9 +273,17 @@ export class PartitionLog {
       maxOffset = Math.min(maxOffset, this.writtenEnd);
       this.checkReadable(fetchOffset);
     }
+    const committed = opts.isolation === 'read_committed';
+    const lso = this.lastStableOffset;
+    if (committed) maxOffset = Math.min(maxOffset, lso);
     const range = { fetchOffset, maxBytes, maxOffset, minOneBatch: opts.minOneBatch ?? true };
     const records = await readSegments(this.segments, range, this.cfg, this.deps.logger);
-    return { records, highWatermark: this.hwm, logStartOffset: this.startOffset };
+    const result: ReadResult = { records, highWatermark: this.hwm, logStartOffset: this.startOffset, lastStableOffset: lso };
+    if (committed) {
+      const upTo = records.length === 0 ? fetchOffset : endOffsetOf(records);
+      result.abortedTransactions = this.producers.abortedIn(fetchOffset, upTo).map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
+    }
+    return result;
   }
 
   /** The first record at or after the log start whose timestamp is >= `timestampMs`. */
@@ -290,6 +391,8 @@ export class PartitionLog {
       this.endOffset = this.writtenEnd = this.active.nextOffset;
       this.hwm = Math.min(this.hwm, this.endOffset);
       this.compaction.truncated(this.endOffset);
+      this.producers.truncateTo(this.endOffset);
+      await deleteSnapshotsAbove(this.dir, this.endOffset);
       await this.checkpointChain;
     } catch (err) {
       this.goOffline('truncation failed', err);
@@ -339,6 +442,9 @@ export class PartitionLog {
         await this.active.writeIndexFiles();
         await writeLogStartOffset(this.dir, this.startOffset);
         await this.checkpointChain;
+        await this.txnIndexChain;
+        // Producer state as of the log end: the next open needs no replay.
+        await writeSnapshot(this.dir, this.endOffset, this.producers.encodeSnapshot());
       } catch (err) {
         clean = false;
         this.deps.logger.error('closing the log failed; it will be recovered when opened', { dir: this.dir, error: err });
@@ -359,10 +465,14 @@ export class PartitionLog {
     this.flusher.segmentCreated();
     this.stats.rolls++;
     // A rolled segment is synced before its index files are written: recovery trusts it then.
+    // Producer state as of the new segment's base, as Kafka snapshots at each roll.
+    const snapshotOffset = this.endOffset;
+    const snapshot = this.producers.encodeSnapshot();
     const seal = async (): Promise<void> => {
       try {
         await old.sync();
         await old.writeIndexFiles();
+        await writeSnapshot(this.dir, snapshotOffset, snapshot);
       } catch (err) {
         this.goOffline('sealing a rolled segment failed', err);
       }
@@ -428,6 +538,7 @@ export class PartitionLog {
     this.segments = this.segments.slice(count);
     this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
     this.checkpointStart();
+    this.producers.truncateHead(this.startOffset);
     this.deps.logger.info('deleting segments', { dir: this.dir, reason, baseOffsets: removed.map((s) => s.baseOffset) });
     for (const seg of removed) this.deleter.schedule(seg, this.cfg.fileDeleteDelayMs);
     return count;
@@ -470,6 +581,7 @@ export class PartitionLog {
     first.segment.resetTo(first.mark);
     this.endOffset = this.writtenEnd = first.baseOffset;
     this.hwm = Math.min(this.hwm, this.endOffset);
+    this.producers.truncateTo(this.endOffset);
     this.flusher.forget(recordsIn(group));
     const error = err instanceof StorageError ? err : storageFailure(`${during} of ${first.segment.logPath} failed`, err);
     this.deps.logger.error('append failed; the log is back at its last good offset', {
@@ -520,4 +632,42 @@ export class PartitionLog {
 
 function recordsIn(group: readonly PendingAppend[]): number {
   return group.reduce((n, a) => n + a.records, 0);
+}
+
+/** The producer fields of each batch (already validated), from their headers. */
+function producerBatchesOf(batches: Buffer): ProducerBatch[] {
+  const out: ProducerBatch[] = [];
+  for (let at = 0; at < batches.length; ) {
+    const h = readBatchHeader(batches, at);
+    out.push({
+      producerId: h.producerId, producerEpoch: h.producerEpoch, baseSequence: h.baseSequence, offsetDelta: h.lastOffsetDelta,
+      isTransactional: (h.attributes & TRANSACTIONAL_BIT) !== 0, isControl: (h.attributes & CONTROL_BIT) !== 0, maxTimestamp: h.maxTimestamp,
+    });
+    at += LOG_OVERHEAD + h.batchLength;
+  }
+  return out;
+}
+
+function batchPositions(batches: Buffer): number[] {
+  const out: number[] = [];
+  for (let at = 0; at < batches.length; at += LOG_OVERHEAD + batches.readInt32BE(at + BATCH_LENGTH)) out.push(at);
+  return out;
+}
+
+/** Each batch's base offset once placed. */
+function batchBaseOffsets(batches: Buffer): number[] {
+  const out: number[] = [];
+  for (let at = 0; at < batches.length; at += LOG_OVERHEAD + batches.readInt32BE(at + BATCH_LENGTH)) out.push(readInt64(batches, at + BASE_OFFSET));
+  return out;
+}
+
+/** The offset after the last whole batch of a read (a truncated trailing batch is skipped). */
+function endOffsetOf(records: Buffer): number {
+  let end = 0;
+  for (let at = 0; at + 61 <= records.length; ) {
+    const size = LOG_OVERHEAD + records.readInt32BE(at + BATCH_LENGTH);
+    end = readInt64(records, at + BASE_OFFSET) + records.readInt32BE(at + LAST_OFFSET_DELTA) + 1;
+    at += size;
+  }
+  return end;
 }

@@ -99,8 +99,10 @@ async function fillKeys(log: PartitionLog, clock: ManualClock, keys = 10, update
   for (let u = 0; u < updates * keys; ) {
     const size = 1 + (n++ % 5);
     const records = [];
+    // An idempotent producer's sequence moves on with every record (the log checks it).
+    const batchOpts = opts.baseSequence === undefined ? opts : { ...opts, baseSequence: opts.baseSequence + u };
     for (let i = 0; i < size && u < updates * keys; i++, u++) records.push({ key: `key-${u % keys}`, value: `value-${u % keys}-${Math.floor(u / keys)}` });
-    written.push(...(await produce(log, records, clock.now(), opts)));
+    written.push(...(await produce(log, records, clock.now(), batchOpts)));
   }
   return written;
 }
