@@ -25,6 +25,8 @@ export interface PartitionFetchResult {
   lastStableOffset: number;
   logStartOffset: number;
   records: Buffer | null;
+  /** read_committed: aborted transactions overlapping the records (null for read_uncommitted). */
+  abortedTransactions: Array<{ producerId: number; firstOffset: number }> | null;
 }
 
 export interface FetchSpec {
@@ -40,27 +42,30 @@ async function readOnce(broker: BrokerContext, spec: FetchSpec): Promise<{ resul
   let errors = false;
   const results: PartitionFetchResult[] = [];
   for (const p of spec.partitions) {
-    const base = { topic: p.topic, partition: p.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: null };
+    const base = { topic: p.topic, partition: p.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: null, abortedTransactions: null };
     const log = broker.replicas.log(p.topic, p.partition);
     if (log === undefined) {
       results.push({ ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
       errors = true;
       continue;
     }
-    // With one broker every appended record is committed; the stable offset equals the high
-    // watermark until transactions exist.
+    // read_committed stops at the last stable offset (the first open transaction's first offset).
+    const committed = spec.isolationLevel === ISOLATION_READ_COMMITTED;
     const hw = log.highWatermark;
+    const lso = log.lastStableOffset;
     const budget = Math.min(p.partitionMaxBytes, Math.max(0, spec.maxBytes - bytes));
     try {
       if (p.fetchOffset < log.logStartOffset || p.fetchOffset > log.logEndOffset) throw new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, 'offset out of range');
-      const read = budget === 0 && bytes > 0 ? null : await log.read(p.fetchOffset, budget, { maxOffset: hw, minOneBatch: bytes === 0 });
+      const isolation = committed ? 'read_committed' : 'read_uncommitted';
+      const read = budget === 0 && bytes > 0 ? null : await log.read(p.fetchOffset, budget, { maxOffset: hw, minOneBatch: bytes === 0, isolation });
       const records = read?.records ?? Buffer.alloc(0);
       bytes += records.length;
-      results.push({ ...base, errorCode: 0, highWatermark: hw, lastStableOffset: hw, logStartOffset: log.logStartOffset, records });
+      const abortedTransactions = committed ? (read?.abortedTransactions ?? []) : null;
+      results.push({ ...base, errorCode: 0, highWatermark: hw, lastStableOffset: read?.lastStableOffset ?? lso, logStartOffset: log.logStartOffset, records, abortedTransactions });
     } catch (err) {
       if (!(err instanceof StorageError)) throw err;
       errors = true;
-      results.push({ ...base, errorCode: err.code, highWatermark: hw, lastStableOffset: hw, logStartOffset: log.logStartOffset });
+      results.push({ ...base, errorCode: err.code, highWatermark: hw, lastStableOffset: lso, logStartOffset: log.logStartOffset });
     }
   }
   return { results, bytes, errors };

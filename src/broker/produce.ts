@@ -28,7 +28,7 @@ export async function appendToPartition(ctx: RequestContext, topic: string, part
     return { ...out, baseOffset: r.baseOffset, logAppendTimeMs: appendTimeMs ?? -1, logStartOffset: r.logStartOffset };
   } catch (err) {
     if (err instanceof StorageError) {
-      logger.error('append failed', { topic, partition, err });
+      if (err.code === ErrorCode.KAFKA_STORAGE_ERROR) logger.error('append failed', { topic, partition, err });
       return { ...out, errorCode: err.code, errorMessage: err.message };
     }
     throw err;

@@ -6,7 +6,8 @@
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../util/logger.js';
 import { LogManager } from '../storage/log-manager.js';
-import type { PartitionLog } from '../storage/partition-log.js';
+import type { ControlAppend, PartitionLog } from '../storage/partition-log.js';
+import { ErrorCode, StorageError } from '../storage/errors.js';
 import type { LogConfig } from '../storage/config.js';
 
 export type AppendListener = () => void;
@@ -44,6 +45,20 @@ export class ReplicaManager {
     // The log moves its high watermark itself once the write is done (one broker: the leader
     // is the whole ISR), never past what is written.
     const result = await log.append(batches, { leaderEpoch: 0, appendTimeMs });
+    this.wake(partitionKey(topic, partition));
+    return result;
+  }
+
+  /**
+   * Writes a transaction marker (COMMIT/ABORT control batch) to a partition for the transaction
+   * coordinator and wakes fetches waiting on it (the last stable offset may have moved).
+   * Throws StorageError: UNKNOWN_TOPIC_OR_PARTITION, INVALID_PRODUCER_EPOCH,
+   * TRANSACTION_COORDINATOR_FENCED, KAFKA_STORAGE_ERROR.
+   */
+  async writeTxnMarker(topic: string, partition: number, marker: ControlAppend): Promise<{ offset: number }> {
+    const log = this.log(topic, partition);
+    if (log === undefined) throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition} is not hosted here`);
+    const result = await log.appendControl(marker);
     this.wake(partitionKey(topic, partition));
     return result;
   }

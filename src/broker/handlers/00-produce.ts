@@ -3,7 +3,8 @@
 // versions carry the old message formats: every partition gets UNSUPPORTED_VERSION.
 // v3+: record batch v2 and transactional id. v5+: log start offset. v8+: record errors.
 // v9+: flexible. v10–v11: current-leader tags (left at their defaults: this broker leads all).
-// Not done yet: idempotent de-duplication and transactions (batches are appended as sent).
+// Idempotent producers: a retry of one of a producer's last five batches is answered with its
+// original offsets; sequence gaps, old epochs and transactional misuse get Kafka's error codes.
 import { ErrorCode } from '../../protocol/errors.js';
 import { ProduceRequestSchema, ProduceResponseSchema, type ProduceRequest, type ProduceResponse, type ProduceResponsePartitionProduceResponse } from '../../protocol/messages/00-produce.js';
 import { isInternalTopic } from '../../cluster/topic-names.js';

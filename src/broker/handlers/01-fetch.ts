@@ -1,5 +1,6 @@
 // Fetch (key 1), versions 4–12.
-// v4+: isolation level, last stable offset and aborted transactions. v5+: log start offset.
+// v4+: isolation level; read_committed stops at the last stable offset and lists the aborted
+// transactions overlapping the records returned. v5+: log start offset.
 // v7+: fetch sessions — not kept: session id 0 is always answered, which tells clients to send
 // full fetches; an incremental fetch on a session gets FETCH_SESSION_ID_NOT_FOUND.
 // v9+: current leader epoch (not checked: one broker, epoch 0). v11+: rack id, preferred read
@@ -48,7 +49,7 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
             partitionIndex: r.partition, errorCode: r.errorCode, highWatermark: r.highWatermark,
             lastStableOffset: r.lastStableOffset, logStartOffset: r.logStartOffset,
             divergingEpoch: { epoch: -1, endOffset: -1 }, currentLeader: { leaderId: -1, leaderEpoch: -1 },
-            snapshotId: { endOffset: -1, epoch: -1 }, abortedTransactions: committed ? [] : null,
+            snapshotId: { endOffset: -1, epoch: -1 }, abortedTransactions: committed ? (r.abortedTransactions ?? []) : null,
             preferredReadReplica: -1, records: r.records ?? Buffer.alloc(0),
           };
         }),

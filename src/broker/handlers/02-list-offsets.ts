@@ -25,7 +25,8 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
             const out = { partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
             const log = ctx.broker.replicas.log(t.name, p.partitionIndex);
             if (log === undefined) return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-            if (p.timestamp === LATEST) return { ...out, offset: log.highWatermark, leaderEpoch: 0 };
+            // READ_COMMITTED (v2+) answers "latest" with the last stable offset.
+            if (p.timestamp === LATEST) return { ...out, offset: version >= 2 && req.isolationLevel === 1 ? log.lastStableOffset : log.highWatermark, leaderEpoch: 0 };
             if (p.timestamp === EARLIEST) return { ...out, offset: log.logStartOffset, leaderEpoch: 0 };
             if (p.timestamp === MAX_TIMESTAMP && version >= 7) {
               const m = log.maxTimestampOffset();
