@@ -1,8 +1,8 @@
 // OffsetFetch (key 9), versions 1–9.
 // v1: the offsets of the partitions asked for (-1 where none), errors per partition.
 // v2+: null topics = every partition the group has offsets for; a top-level error. v3+:
-// throttle time. v5+: leader epochs. v6+: flexible. v7+: require_stable (no transactional
-// offsets are pending here, so it never waits). v8+: several groups per request. v9: member id
+// throttle time. v5+: leader epochs. v6+: flexible. v7+: require_stable (a partition with a
+// transactional commit pending answers UNSTABLE_OFFSET_COMMIT; the client retries). v8+: several groups per request. v9: member id
 // and epoch (KIP-848) are not checked for classic groups, as in Kafka.
 // Not served: v0 (offsets in ZooKeeper).
 import { ErrorCode } from '../../protocol/errors.js';
@@ -26,8 +26,9 @@ export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse
   request: OffsetFetchRequestSchema,
   response: OffsetFetchResponseSchema,
   async handle(ctx, req, version) {
+    const requireStable = version >= 7 && req.requireStable;
     const fetch = (groupId: string, topics: Topics) =>
-      ctx.broker.groups.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })));
+      ctx.broker.groups.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })), requireStable);
     if (version >= 8) {
       const groups = req.groups.map((g) => {
         const r = fetch(g.groupId, g.topics);

@@ -27,6 +27,7 @@ import * as join from './join.js';
 import { clearHeartbeat, scheduleHeartbeat } from './rebalance.js';
 import * as offsets from './offsets.js';
 import * as admin from './admin.js';
+import * as txnOffsets from './txn-offsets.js';
 
 type PartitionState = 'loading' | 'ready' | 'failed';
 
@@ -101,6 +102,7 @@ export class GroupCoordinator {
           partition: p,
           bufferBytes: this.config.offsetsLoadBufferBytes,
           replay: (r) => this.replay(p, r),
+          replayPending: (producerId, r) => txnOffsets.replayPending(this, producerId, r),
           isCancelled: () => this.stopped,
           logger: this.logger,
         });
@@ -118,7 +120,7 @@ export class GroupCoordinator {
     for (const g of this.groups.values()) {
       if (g.partition !== p) continue;
       // Offsets that were all deleted leave nothing behind (Kafka builds groups only from what remains).
-      if (g.is('Empty') && !g.hasOffsets && g.generationId === 0 && g.protocolType === null) {
+      if (g.is('Empty') && !g.hasOffsets && g.generationId === 0 && g.protocolType === null && txnOffsets.pendingOf(g).size === 0) {
         this.drop(g);
         continue;
       }
@@ -324,8 +326,15 @@ export class GroupCoordinator {
   commitOffsets(a: offsets.CommitArgs) {
     return offsets.commitOffsets(this, a);
   }
-  fetchOffsets(groupId: string, topics: offsets.FetchTopic[] | null) {
-    return offsets.fetchOffsets(this, groupId, topics);
+  fetchOffsets(groupId: string, topics: offsets.FetchTopic[] | null, requireStable = false) {
+    return offsets.fetchOffsets(this, groupId, topics, requireStable);
+  }
+  commitTxnOffsets(a: txnOffsets.TxnCommitArgs) {
+    return txnOffsets.commitTxnOffsets(this, a);
+  }
+  /** A transaction marker was written to a partition of __consumer_offsets. */
+  completeTxn(partition: number, producerId: number, commit: boolean) {
+    txnOffsets.completeTxn(this, partition, producerId, commit);
   }
   deleteOffsets(groupId: string, partitions: offsets.TopicPartition[]) {
     return offsets.deleteOffsets(this, groupId, partitions);
@@ -342,7 +351,7 @@ export class GroupCoordinator {
 }
 
 /** Kafka's mapping of a failed append to what the client is told. */
-function appendErrorCode(err: unknown, kind: 'group' | 'offsets'): number {
+export function appendErrorCode(err: unknown, kind: 'group' | 'offsets'): number {
   const code = err instanceof KafkaError ? err.code : ErrorCode.KAFKA_STORAGE_ERROR;
   switch (code) {
     case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:

@@ -14,6 +14,8 @@ export interface LoadOptions {
   partition: number;
   bufferBytes: number;
   replay: (record: CoordinatorRecord) => void;
+  /** Transactional offsets whose marker is not in the log yet: held as pending. */
+  replayPending?: (producerId: number, record: CoordinatorRecord) => void;
   /** Checked between reads, so that a broker stopping mid-load does not wait for the end. */
   isCancelled: () => boolean;
   logger: Logger;
@@ -66,6 +68,7 @@ export async function loadPartition(o: LoadOptions): Promise<LoadStats> {
       }
     }
   }
+  for (const [producerId, held] of pendingTxn) for (const r of held) o.replayPending?.(producerId, r);
   return stats;
 
   function apply(r: CoordinatorRecord): void {

@@ -9,6 +9,7 @@ import type { ClassicGroup } from './group.js';
 import { CONSUMER_PROTOCOL_TYPE } from './consumer-protocol.js';
 import { scheduleHeartbeat, groupRecord } from './rebalance.js';
 import type { CoordinatorRecord } from './records.js';
+import { hasPendingOffset } from './txn-offsets.js';
 
 export interface TopicPartition {
   topic: string;
@@ -109,12 +110,17 @@ function validateOffsetCommit(g: ClassicGroup, a: CommitArgs): number | null {
   return null;
 }
 
-/** Offsets of the given partitions (-1 where none), or of every partition when `topics` is null. */
-export function fetchOffsets(c: GroupCoordinator, groupId: string, topics: FetchTopic[] | null): FetchResult {
+/**
+ * Offsets of the given partitions (-1 where none), or of every partition when `topics` is null.
+ * With `requireStable`, a partition with a transactional commit pending is UNSTABLE_OFFSET_COMMIT.
+ */
+export function fetchOffsets(c: GroupCoordinator, groupId: string, topics: FetchTopic[] | null, requireStable = false): FetchResult {
   const error = c.groupError(groupId, 'any');
   if (error !== null) return { errorCode: error, topics: [] };
   const g = c.getGroup(groupId);
   const entry = (partition: number, topic: string): FetchedPartition => {
+    if (requireStable && g !== undefined && hasPendingOffset(g, topic, partition))
+      return { partition, offset: NO_OFFSET, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT };
     const o = g?.offset(topic, partition);
     if (o === undefined) return { partition, offset: NO_OFFSET, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE };
     return { partition, offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: ErrorCode.NONE };
