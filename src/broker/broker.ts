@@ -11,6 +11,7 @@ import { SystemClock, type Clock } from '../platform/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { BROKER_DEFAULTS, buildBrokerConfig, readPropertiesFile, type BrokerConfig, type Listener } from '../cluster/config.js';
 import { LocalMetadataStore } from '../cluster/metadata-store.js';
+import { ProducerIdManager } from '../cluster/producer-ids.js';
 import { ReplicaManager } from '../cluster/replica-manager.js';
 import { TopicManager } from '../cluster/topics.js';
 import { GroupCoordinator } from '../coordinator/group/coordinator.js';
@@ -127,6 +128,8 @@ export class Broker {
       replicas,
       dynamicConfig,
       groups: this.groups,
+      producerIds: new ProducerIdManager(this.store),
+      dropProduceResponse: dropEvery(this.config.raw['samsa.test.drop.produce.responses.every']),
       stopping,
       advertised(listenerName: string): Listener {
         const l = self.config.advertisedListeners.find((a) => a.name === listenerName) ?? self.config.advertisedListeners[0]!;
@@ -222,4 +225,12 @@ export async function startServer(configFile?: string, overrides: Record<string,
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   return broker;
+}
+
+/** The test-only produce-response dropper: every Nth call answers true; undefined when unset. */
+function dropEvery(setting: string | undefined): (() => boolean) | undefined {
+  const every = Number(setting ?? 0);
+  if (!Number.isInteger(every) || every <= 0) return undefined;
+  let n = 0;
+  return () => ++n % every === 0;
 }

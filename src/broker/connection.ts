@@ -16,6 +16,7 @@ import type { BrokerContext, Handler } from './handler.js';
 const QUEUED_FRAMES_MAX = 64;
 /** Smallest possible request: a v0/v1 header (api key, version, correlation id, client id length). */
 const REQUEST_HEADER_BYTES_MIN = 10;
+const PRODUCE_KEY = 0;
 
 export interface ConnectionOptions {
   broker: BrokerContext;
@@ -153,6 +154,11 @@ export class Connection {
       return;
     }
     if (response === null || this.closed) return;
+    if (header.apiKey === PRODUCE_KEY && this.opts.broker.dropProduceResponse?.() === true) {
+      // Test only: the append happened, the producer never hears of it and must retry.
+      this.close();
+      return;
+    }
     const w = new Writer();
     encodeResponseHeader(w, header.correlationId, header.apiKey, isFlexible(handler.response, header.apiVersion));
     codecFor<unknown>(handler.response, header.apiVersion).encode(w, response);

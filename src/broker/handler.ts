@@ -8,6 +8,7 @@ import type { TopicManager } from '../cluster/topics.js';
 import type { ReplicaManager } from '../cluster/replica-manager.js';
 import type { DynamicBrokerConfig } from '../cluster/dynamic-config.js';
 import type { GroupCoordinator } from '../coordinator/group/coordinator.js';
+import type { ProducerIdSource } from '../cluster/producer-ids.js';
 
 /** The broker's state that handlers work on. */
 export interface BrokerContext {
@@ -22,6 +23,13 @@ export interface BrokerContext {
   readonly dynamicConfig: DynamicBrokerConfig;
   /** Consumer groups and committed offsets (`__consumer_offsets`). */
   readonly groups: GroupCoordinator;
+  /** Producer ids for InitProducerId, reserved durably in blocks (cluster/producer-ids.ts). */
+  readonly producerIds: ProducerIdSource;
+  /**
+   * Test only (`samsa.test.drop.produce.responses.every` = N): true for every Nth produce
+   * response, which the connection then drops by closing, after the append, to test retries.
+   */
+  readonly dropProduceResponse?: () => boolean;
   /** The advertised listener that clients on `listenerName` should use. */
   advertised(listenerName: string): Listener;
   /** Resolves when the broker begins to shut down, so long waits can end early. */

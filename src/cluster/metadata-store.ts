@@ -22,7 +22,9 @@ type MetadataRecord =
   | { type: 'topic'; topic: TopicMetadata }
   | { type: 'delete-topic'; name: string }
   /** Dynamic broker configs: scope '' is the cluster-wide default, else a broker id. The set replaces the last one. */
-  | { type: 'broker-config'; scope: string; configs: Record<string, string> };
+  | { type: 'broker-config'; scope: string; configs: Record<string, string> }
+  /** Producer ids below `next` have been handed out in blocks (InitProducerId); never reused. */
+  | { type: 'producer-id-block'; next: number };
 
 const FILE_NAME = 'samsa-metadata.jsonl';
 
@@ -38,6 +40,7 @@ export class LocalMetadataStore {
   private readonly byName = new Map<string, TopicMetadata>();
   private readonly byId = new Map<string, TopicMetadata>();
   private readonly brokerConfigsByScope = new Map<string, Record<string, string>>();
+  private nextProducerIdBlock = 0;
   private file: FileHandle | null = null;
   private chain: Promise<void> = Promise.resolve();
 
@@ -89,6 +92,8 @@ export class LocalMetadataStore {
     } else if (rec.type === 'broker-config') {
       if (Object.keys(rec.configs).length === 0) this.brokerConfigsByScope.delete(rec.scope);
       else this.brokerConfigsByScope.set(rec.scope, rec.configs);
+    } else if (rec.type === 'producer-id-block') {
+      this.nextProducerIdBlock = Math.max(this.nextProducerIdBlock, rec.next);
     }
   }
 
@@ -99,6 +104,7 @@ export class LocalMetadataStore {
       const records: MetadataRecord[] = [
         ...[...this.byName.values()].map((topic): MetadataRecord => ({ type: 'topic', topic })),
         ...[...this.brokerConfigsByScope].map(([scope, configs]): MetadataRecord => ({ type: 'broker-config', scope, configs })),
+        ...(this.nextProducerIdBlock > 0 ? [{ type: 'producer-id-block', next: this.nextProducerIdBlock } as MetadataRecord] : []),
       ];
       const text = records.map((r) => JSON.stringify(r) + '\n').join('');
       await fh.writeFile(text);
@@ -155,6 +161,18 @@ export class LocalMetadataStore {
     const rec: MetadataRecord = { type: 'delete-topic', name };
     this.replay(rec);
     return this.persist(rec);
+  }
+
+  /**
+   * Reserves the next `size` producer ids and returns the first; resolves once the reservation
+   * is on disk, so a restart never hands out an id twice.
+   */
+  async allocateProducerIdBlock(size: number): Promise<number> {
+    const start = this.nextProducerIdBlock;
+    const rec: MetadataRecord = { type: 'producer-id-block', next: start + size };
+    this.replay(rec);
+    await this.persist(rec);
+    return start;
   }
 
   async close(): Promise<void> {

@@ -25,6 +25,7 @@ import { describeLogDirsHandler } from './35-describe-log-dirs.js';
 import { createPartitionsHandler } from './37-create-partitions.js';
 import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js';
 import { describeClusterHandler } from './60-describe-cluster.js';
+import { initProducerIdHandler } from './22-init-producer-id.js';
 
 export function buildHandlers(): Map<number, Handler> {
   const handlers = new Map<number, Handler>();
@@ -54,5 +55,6 @@ export function buildHandlers(): Map<number, Handler> {
   add(createPartitionsHandler);
   add(incrementalAlterConfigsHandler);
   add(describeClusterHandler);
+  add(initProducerIdHandler);
   return handlers;
 }
