@@ -25,7 +25,7 @@ import { LogSegment, type SegmentDeps, floorSegment } from './segment.js';
 import { encodeControlBatch } from '../protocol/records/record-batch.js';
 import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, readBatchHeader, CONTROL_BIT, TRANSACTIONAL_BIT, readInt64, BASE_OFFSET } from '../protocol/records/batch-header.js';
 import { PRODUCER_ID_EXPIRATION_MS_DEFAULT, type ProducerBatch, ProducerStateError, type ProducerStateManager } from './producer-state.js';
-import { appendTxnIndexEntry, controlType, deleteSnapshotsAbove, loadProducerState, writeSnapshot } from './producer-state-io.js';
+import { appendTxnIndexEntry, controlType, deleteSnapshotsAbove, writeTxnIndex, loadProducerState, writeSnapshot } from './producer-state-io.js';
 import { ensureIndexes, findOffsetInSegments, readSegments, scanHeaders, truncateSegmentTo } from './segment-scan.js';
 
 export type { AppendOptions, AppendResult, ControlAppend, LogStats, PartitionLogDeps, ReadOptions, ReadResult } from './log-types.js';
@@ -468,10 +468,14 @@ export class PartitionLog {
     // Producer state as of the new segment's base, as Kafka snapshots at each roll.
     const snapshotOffset = this.endOffset;
     const snapshot = this.producers.encodeSnapshot();
+    const oldAborted = this.producers.abortedIn(old.baseOffset, snapshotOffset).filter((a) => a.lastOffset < snapshotOffset);
     const seal = async (): Promise<void> => {
       try {
         await old.sync();
         await old.writeIndexFiles();
+        // The snapshot vouches for everything below it, the sealed segment's aborts included.
+        await this.txnIndexChain;
+        if (oldAborted.length > 0) await writeTxnIndex(this.dir, old.baseOffset, oldAborted);
         await writeSnapshot(this.dir, snapshotOffset, snapshot);
       } catch (err) {
         this.goOffline('sealing a rolled segment failed', err);

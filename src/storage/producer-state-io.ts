@@ -202,6 +202,11 @@ export async function loadProducerState(o: {
   return { state, replayedFrom: replayFrom, replayedBatches: replayed };
 }
 
+/** Replaces one segment's `.txnindex` with `aborted`, synced. */
+export async function writeTxnIndex(dir: string, segmentBase: number, aborted: readonly AbortedTxn[]): Promise<void> {
+  await writeFileAtomic(txnIndexPath(dir, segmentBase), Buffer.concat(aborted.map(encodeTxnIndexEntry)));
+}
+
 /** Writes every segment's `.txnindex` from the aborted transactions (each in its marker's segment). */
 export async function rewriteTxnIndexes(dir: string, segments: readonly LogSegment[], aborted: readonly AbortedTxn[]): Promise<void> {
   const bySegment = new Map<number, Buffer[]>();
