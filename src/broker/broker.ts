@@ -16,7 +16,11 @@ import { ReplicaManager } from '../cluster/replica-manager.js';
 import { TopicManager } from '../cluster/topics.js';
 import { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import { groupCoordinatorConfig } from '../coordinator/group/config.js';
-import { LogOffsetsTopic } from '../coordinator/group/offsets-topic.js';
+import { LogOffsetsTopic, OFFSETS_TOPIC } from '../coordinator/group/offsets-topic.js';
+import { groupPartition } from '../coordinator/group/records.js';
+import { TxnCoordinator } from '../coordinator/txn/coordinator.js';
+import { txnCoordinatorConfig } from '../coordinator/txn/config.js';
+import { LogTxnStateTopic, ReplicaMarkerWriter } from '../coordinator/txn/state-topic.js';
 import { LogManager, ensureMetaProperties } from '../storage/log-manager.js';
 import { lockLogDir } from '../storage/dir-lock.js';
 import { logConfigFor } from '../cluster/topic-config.js';
@@ -60,6 +64,7 @@ export class Broker {
     readonly topics: TopicManager,
     readonly clusterId: string,
     readonly groups: GroupCoordinator,
+    readonly txn: TxnCoordinator,
   ) {}
 
   static async start(opts: BrokerOptions = {}): Promise<Broker> {
@@ -77,6 +82,7 @@ export class Broker {
     const logger = opts.logger ?? createLogger();
     const unlocks: Array<() => Promise<void>> = [];
     let groups: GroupCoordinator | undefined;
+    let txn: TxnCoordinator | undefined;
     try {
       config.logDirs = config.logDirs.map((d) => resolve(d));
       for (const d of config.logDirs) await mkdir(d, { recursive: true });
@@ -97,7 +103,23 @@ export class Broker {
       groups.start();
       const coordinator = groups;
       topics.onDeleted((name) => void coordinator.onTopicDeleted(name));
-      const broker = new Broker(config, clock, logger, tempDir, logs, store, topics, clusterId, groups);
+      // Transactions load from __transaction_state likewise; markers on __consumer_offsets complete transactional offsets.
+      const groupConfig = coordinator.config;
+      txn = new TxnCoordinator({
+        config: txnCoordinatorConfig(config.raw),
+        clock,
+        logger,
+        log: new LogTxnStateTopic(topics, replicas),
+        markers: new ReplicaMarkerWriter(replicas, clock, (topic, partition, m) => {
+          if (topic === OFFSETS_TOPIC) coordinator.completeTxn(partition, m.producerId, m.commit);
+        }),
+        producerIds: new ProducerIdManager(store),
+        offsetsPartitionFor: (groupId) => coordinator.partitionFor(groupId) ?? groupPartition(groupId, groupConfig.offsetsTopicPartitions),
+      });
+      txn.start();
+      const txnCoordinator = txn;
+      topics.onDeleted((name) => txnCoordinator.onTopicDeleted(name));
+      const broker = new Broker(config, clock, logger, tempDir, logs, store, topics, clusterId, groups, txn);
       broker.unlocks = unlocks;
       await broker.listen(replicas, dynamicConfig);
       logs.startBackgroundTasks({
@@ -107,6 +129,7 @@ export class Broker {
       });
       return broker;
     } catch (err) {
+      await txn?.stop();
       await groups?.stop();
       for (const unlock of unlocks) await unlock();
       if (tempDir !== null) await rm(tempDir, { recursive: true, force: true });
@@ -128,6 +151,7 @@ export class Broker {
       replicas,
       dynamicConfig,
       groups: this.groups,
+      txn: this.txn,
       producerIds: new ProducerIdManager(this.store),
       dropProduceResponse: dropEvery(this.config.raw['samsa.test.drop.produce.responses.every']),
       stopping,
@@ -194,6 +218,8 @@ export class Broker {
     for (const c of [...this.connections]) c.close();
     await listenersClosed;
     // Parked joins and syncs are answered and writes in flight finish before the logs close.
+    // Markers in flight may write to __consumer_offsets: transactions stop before groups.
+    await this.txn.stop();
     await this.groups.stop();
     await this.logs.close();
     await this.store.close();

@@ -8,6 +8,7 @@ import type { TopicManager } from '../cluster/topics.js';
 import type { ReplicaManager } from '../cluster/replica-manager.js';
 import type { DynamicBrokerConfig } from '../cluster/dynamic-config.js';
 import type { GroupCoordinator } from '../coordinator/group/coordinator.js';
+import type { TxnCoordinator } from '../coordinator/txn/coordinator.js';
 import type { ProducerIdSource } from '../cluster/producer-ids.js';
 
 /** The broker's state that handlers work on. */
@@ -23,6 +24,8 @@ export interface BrokerContext {
   readonly dynamicConfig: DynamicBrokerConfig;
   /** Consumer groups and committed offsets (`__consumer_offsets`). */
   readonly groups: GroupCoordinator;
+  /** Transactions (`__transaction_state`); absent only in contexts built without one. */
+  readonly txn?: TxnCoordinator;
   /** Producer ids for InitProducerId, reserved durably in blocks (cluster/producer-ids.ts). */
   readonly producerIds: ProducerIdSource;
   /**

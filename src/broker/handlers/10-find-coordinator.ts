@@ -1,8 +1,8 @@
 // FindCoordinator (key 10), versions 0–4.
 // v0: a group key. v1+: key type (0 group, 1 transaction), throttle time and an error message.
 // v3+: flexible. v4+: a batch of keys, one coordinator each.
-// Not done: transaction coordinators (key type 1 is answered COORDINATOR_NOT_AVAILABLE until
-// the transaction coordinator exists); v5+ (transaction-version errors) and v6 (share groups).
+// Key type 1 finds the transaction coordinator (this broker, once __transaction_state exists).
+// Not done: v5+ (transaction-version errors) and v6 (share groups).
 import { ErrorCode, errorName } from '../../protocol/errors.js';
 import { FindCoordinatorRequestSchema, FindCoordinatorResponseSchema, type FindCoordinatorRequest, type FindCoordinatorResponse } from '../../protocol/messages/10-find-coordinator.js';
 import type { Handler, RequestContext } from '../handler.js';
@@ -26,8 +26,10 @@ function find(ctx: RequestContext, key: string, keyType: number): Found {
     if (errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE) errorMessage = 'The coordinator is not available: __consumer_offsets is being created; retry shortly.';
     else if (errorCode !== ErrorCode.NONE) errorMessage = errorName(errorCode);
   } else if (keyType === TRANSACTION_KEY) {
-    errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    errorMessage = 'This broker has no transaction coordinator yet: transactions are not supported.';
+    const txn = ctx.broker.txn;
+    errorCode = txn === undefined ? ErrorCode.COORDINATOR_NOT_AVAILABLE : (txn.findCoordinatorError(key) ?? ErrorCode.NONE);
+    if (errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE) errorMessage = 'The transaction coordinator is not available: __transaction_state is being created; retry shortly.';
+    else if (errorCode !== ErrorCode.NONE) errorMessage = errorName(errorCode);
   } else {
     errorCode = ErrorCode.INVALID_REQUEST;
     errorMessage = `Unknown coordinator key type ${keyType}; 0 is a group, 1 a transactional id.`;

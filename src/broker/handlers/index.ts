@@ -25,6 +25,12 @@ import { describeLogDirsHandler } from './35-describe-log-dirs.js';
 import { createPartitionsHandler } from './37-create-partitions.js';
 import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js';
 import { describeClusterHandler } from './60-describe-cluster.js';
+import { addPartitionsToTxnHandler } from './24-add-partitions-to-txn.js';
+import { addOffsetsToTxnHandler } from './25-add-offsets-to-txn.js';
+import { endTxnHandler } from './26-end-txn.js';
+import { txnOffsetCommitHandler } from './28-txn-offset-commit.js';
+import { describeTransactionsHandler } from './65-describe-transactions.js';
+import { listTransactionsHandler } from './66-list-transactions.js';
 import { initProducerIdHandler } from './22-init-producer-id.js';
 
 export function buildHandlers(): Map<number, Handler> {
@@ -55,6 +61,12 @@ export function buildHandlers(): Map<number, Handler> {
   add(createPartitionsHandler);
   add(incrementalAlterConfigsHandler);
   add(describeClusterHandler);
+  add(addPartitionsToTxnHandler);
+  add(addOffsetsToTxnHandler);
+  add(endTxnHandler);
+  add(txnOffsetCommitHandler);
+  add(describeTransactionsHandler);
+  add(listTransactionsHandler);
   add(initProducerIdHandler);
   return handlers;
 }

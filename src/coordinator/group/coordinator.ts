@@ -352,7 +352,9 @@ export class GroupCoordinator {
 
 /** Kafka's mapping of a failed append to what the client is told. */
 export function appendErrorCode(err: unknown, kind: 'group' | 'offsets'): number {
-  const code = err instanceof KafkaError ? err.code : ErrorCode.KAFKA_STORAGE_ERROR;
+  // KafkaError and the log's StorageError both carry a code.
+  const carried = (err as { code?: unknown } | null)?.code;
+  const code = err instanceof KafkaError || typeof carried === 'number' ? (carried as number) : ErrorCode.KAFKA_STORAGE_ERROR;
   switch (code) {
     case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
     case ErrorCode.NOT_ENOUGH_REPLICAS:

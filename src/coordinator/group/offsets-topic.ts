@@ -6,6 +6,7 @@
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { TopicManager } from '../../cluster/topics.js';
 import type { ReplicaManager } from '../../cluster/replica-manager.js';
+import { nextSequence } from '../../storage/producer-state.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -26,6 +27,11 @@ export interface OffsetsTopic {
   endOffset(partition: number): number;
   /** Whole batches from the one holding `offset`, below `maxOffset`, at least one if any. */
   read(partition: number, offset: number, maxBytes: number, maxOffset: number): Promise<Buffer>;
+  /**
+   * The sequence a coordinator's next batch for a producer must carry on this partition (the log
+   * checks producers' sequences); 0 when the log knows no batch of that producer and epoch.
+   */
+  nextSequence?(partition: number, producerId: number, producerEpoch: number): number;
 }
 
 /** `__consumer_offsets` as partition logs of this broker. */
@@ -70,5 +76,11 @@ export class LogOffsetsTopic implements OffsetsTopic {
 
   async read(partition: number, offset: number, maxBytes: number, maxOffset: number): Promise<Buffer> {
     return (await this.log(partition).read(offset, maxBytes, { maxOffset })).records;
+  }
+
+  nextSequence(partition: number, producerId: number, producerEpoch: number): number {
+    const e = this.log(partition).producerState.entry(producerId);
+    const last = e?.producerEpoch === producerEpoch ? e.batches.at(-1) : undefined;
+    return last === undefined ? 0 : nextSequence(last.lastSeq, 1);
   }
 }

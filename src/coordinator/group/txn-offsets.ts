@@ -14,8 +14,6 @@ import type { ClassicGroup } from './group.js';
 import { encodeRecord, type CoordinatorRecord, type OffsetCommitValue } from './records.js';
 import type { OffsetToCommit } from './offsets.js';
 
-/** No sequence: coordinator writes are not deduplicated by sequence (Kafka's NO_SEQUENCE). */
-const NO_SEQUENCE = -1;
 
 export interface TxnCommitArgs {
   groupId: string;
@@ -105,7 +103,7 @@ export async function commitTxnOffsets(c: GroupCoordinator, a: TxnCommitArgs): P
           timestamp: now,
           producerId: a.producerId,
           producerEpoch: a.producerEpoch,
-          baseSequence: NO_SEQUENCE,
+          baseSequence: c.topic.nextSequence?.(g.partition, a.producerId, a.producerEpoch) ?? 0,
           transactional: true,
         });
         await c.topic.append(g.partition, batch);

@@ -3,7 +3,7 @@
  * and the two timers: proactive abort of transactions past their timeout, and forgetting
  * transactional ids idle for transactional.id.expiration.ms.
  */
-import { ErrorCode, KafkaError, errorName } from '../../protocol/errors.js';
+import { ErrorCode, errorName } from '../../protocol/errors.js';
 import type { TxnCoordinator } from './coordinator.js';
 import { PRODUCER_EPOCH_MAX, type TxnMetadata } from './metadata.js';
 
@@ -45,9 +45,14 @@ async function attempt(c: TxnCoordinator, m: TxnMetadata): Promise<number> {
         c.markers.write(topic, p, marker).then(
           () => ErrorCode.NONE,
           (err) => {
-            const code = err instanceof KafkaError ? err.code : ErrorCode.KAFKA_STORAGE_ERROR;
-            // Kafka drops markers for partitions that no longer exist.
+            const code = errorCodeOf(err);
+            // Kafka drops markers for partitions that no longer exist; a marker older than the
+            // producer's epoch there can never be written (the producer moved on), so it goes too.
             if (code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return ErrorCode.NONE;
+            if (code === ErrorCode.INVALID_PRODUCER_EPOCH) {
+              c.logger.warn('dropping a transaction marker older than the producer', { topic, partition: p, err });
+              return ErrorCode.NONE;
+            }
             c.logger.warn('writing a transaction marker failed', { topic, partition: p, err });
             return code;
           },
@@ -112,4 +117,10 @@ export async function removeExpiredIds(c: TxnCoordinator): Promise<void> {
     });
   }
   if (removed > 0) c.logger.info('expired idle transactional ids', { count: removed });
+}
+
+/** The Kafka error code an error carries (KafkaError, StorageError), else KAFKA_STORAGE_ERROR. */
+export function errorCodeOf(err: unknown): number {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : ErrorCode.KAFKA_STORAGE_ERROR;
 }

@@ -11,7 +11,7 @@
 import { assert } from '../../util/assert.js';
 import type { Logger } from '../../util/logger.js';
 import type { Clock, TimerHandle } from '../../platform/clock.js';
-import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../../protocol/records/record-batch.js';
 import type { TxnCoordinatorConfig } from './config.js';
 import { TxnMetadata } from './metadata.js';
@@ -303,7 +303,7 @@ export class TxnCoordinator {
 
 /** Kafka's mapping of a failed append to __transaction_state to what the client is told. */
 function appendErrorCode(err: unknown): number {
-  const code = err instanceof KafkaError ? err.code : ErrorCode.KAFKA_STORAGE_ERROR;
+  const code = completion.errorCodeOf(err);
   switch (code) {
     case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
     case ErrorCode.NOT_ENOUGH_REPLICAS:

@@ -4,7 +4,6 @@
  * over memory in unit tests and over the broker's partition logs in a broker.
  */
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
-import { encodeControlBatch } from '../../protocol/records/record-batch.js';
 import type { Clock } from '../../platform/clock.js';
 import type { TopicManager } from '../../cluster/topics.js';
 import type { ReplicaManager } from '../../cluster/replica-manager.js';
@@ -75,16 +74,11 @@ export class LogTxnStateTopic implements TxnStateLog {
   }
 }
 
-/** What the replica manager offers for markers once the storage side has it. */
-interface MarkerCapableReplicas {
-  writeTxnMarker?: (topic: string, partition: number, marker: TxnMarker & { timestampMs: number }) => Promise<unknown>;
-}
-
 /**
- * Markers through the replica manager: `writeTxnMarker` (which also ends the producer's
- * transaction in the partition's producer state) when the replica manager has it, else a plain
- * append of the control batch. `onMarker` runs after each write (the group coordinator completes
- * transactional offsets on __consumer_offsets markers).
+ * Markers through the replica manager's `writeTxnMarker`, which also ends the producer's
+ * transaction in the partition's producer state (last stable offset, aborted index). `onMarker`
+ * runs after each write (the group coordinator completes transactional offsets on
+ * __consumer_offsets markers).
  */
 export class ReplicaMarkerWriter implements MarkerWriter {
   constructor(
@@ -94,15 +88,7 @@ export class ReplicaMarkerWriter implements MarkerWriter {
   ) {}
 
   async write(topic: string, partition: number, marker: TxnMarker): Promise<void> {
-    const timestampMs = this.clock.now();
-    const withMarker = this.replicas as unknown as MarkerCapableReplicas;
-    if (typeof withMarker.writeTxnMarker === 'function') {
-      await withMarker.writeTxnMarker.call(this.replicas, topic, partition, { ...marker, timestampMs });
-    } else {
-      const log = this.replicas.log(topic, partition);
-      if (log === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition} is not hosted here`);
-      await this.replicas.append(log, topic, partition, encodeControlBatch({ ...marker, timestamp: timestampMs }));
-    }
+    await this.replicas.writeTxnMarker(topic, partition, { ...marker, timestampMs: this.clock.now() });
     this.onMarker(topic, partition, marker);
   }
 }

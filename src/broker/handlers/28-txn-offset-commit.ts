@@ -1,0 +1,49 @@
+// TxnOffsetCommit (key 28), versions 0–4.
+// Offsets written to __consumer_offsets in a transactional batch and held pending until the
+// transaction's marker: visible on COMMIT, dropped on ABORT. v1: same as v0. v2+: leader epochs.
+// v3+: flexible, and generation, member id and group.instance.id, checked as OffsetCommit does
+// (KIP-447). v4: same as v3. Not done: KIP-890's check that AddOffsetsToTxn came first.
+import { ErrorCode } from '../../protocol/errors.js';
+import { TxnOffsetCommitRequestSchema, TxnOffsetCommitResponseSchema, type TxnOffsetCommitRequest, type TxnOffsetCommitResponse } from '../../protocol/messages/28-txn-offset-commit.js';
+import type { OffsetToCommit } from '../../coordinator/group/offsets.js';
+import type { Handler } from '../handler.js';
+
+export const txnOffsetCommitHandler: Handler<TxnOffsetCommitRequest, TxnOffsetCommitResponse> = {
+  apiKey: 28,
+  minVersion: 0,
+  maxVersion: 4,
+  request: TxnOffsetCommitRequestSchema,
+  response: TxnOffsetCommitResponseSchema,
+  async handle(ctx, req, version) {
+    const exists = (topic: string, p: number) => {
+      const t = ctx.broker.topics.get(topic);
+      return t !== undefined && p >= 0 && p < t.partitions;
+    };
+    const errors: number[][] = req.topics.map((t) => t.partitions.map((p) => (exists(t.name, p.partitionIndex) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)));
+    const offsets: OffsetToCommit[] = [];
+    const at: Array<[number, number]> = [];
+    req.topics.forEach((t, ti) =>
+      t.partitions.forEach((p, pi) => {
+        if (errors[ti]![pi] !== ErrorCode.NONE) return;
+        offsets.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: version >= 2 ? p.committedLeaderEpoch : -1, metadata: p.committedMetadata });
+        at.push([ti, pi]);
+      }),
+    );
+    if (offsets.length > 0) {
+      const codes = await ctx.broker.groups.commitTxnOffsets({
+        groupId: req.groupId,
+        producerId: req.producerId,
+        producerEpoch: req.producerEpoch,
+        generationId: version >= 3 ? req.generationId : -1,
+        memberId: version >= 3 ? req.memberId : '',
+        groupInstanceId: version >= 3 ? req.groupInstanceId : null,
+        offsets,
+      });
+      codes.forEach((code, i) => (errors[at[i]![0]]![at[i]![1]] = code));
+    }
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t, ti) => ({ name: t.name, partitions: t.partitions.map((p, pi) => ({ partitionIndex: p.partitionIndex, errorCode: errors[ti]![pi]! })) })),
+    };
+  },
+};
