@@ -104,3 +104,110 @@ test('confluent-kafka: committed and aborted transactions, read_committed and re
     assert.deepEqual(r.out2, ['M0', 'M1', 'M2', 'M3', 'M4']);
   }, { config: FAST_GROUPS });
 });
+
+/** Reads a topic from the start with a KafkaJS consumer; stops `settleMs` after `expected` values arrived (or at the deadline). */
+async function readTopic(brokers: string[], topic: string, o: { readUncommitted: boolean; expected: number; settleMs?: number; deadlineMs?: number }): Promise<string[]> {
+  const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100 } });
+  const consumer = kafka.consumer({ groupId: `reader-${topic}-${o.readUncommitted}-${Math.random()}`, readUncommitted: o.readUncommitted, maxWaitTimeInMs: 200 });
+  const values: string[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value!.toString()) });
+    const deadline = Date.now() + (o.deadlineMs ?? 30_000);
+    while (values.length < o.expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, o.settleMs ?? 1_000));
+  } finally {
+    await consumer.disconnect();
+  }
+  return values;
+}
+
+test('KafkaJS: transaction() commit and abort; sendOffsets commits with the transaction', { timeout: 120_000 }, async () => {
+  await withBroker(async (broker) => {
+    const brokers = [`127.0.0.1:${broker.port}`];
+    const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'kjs', numPartitions: 1 }, { topic: 'kjs-in', numPartitions: 1 }] });
+    const producer = kafka.producer({ transactionalId: 'kjs-txn', idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      let tx = await producer.transaction();
+      await tx.send({ topic: 'kjs', messages: [{ value: 'k1' }, { value: 'k2' }] });
+      await tx.commit();
+      tx = await producer.transaction();
+      await tx.send({ topic: 'kjs', messages: [{ value: 'x1' }] });
+      await tx.abort();
+      tx = await producer.transaction();
+      await tx.send({ topic: 'kjs', messages: [{ value: 'k3' }] });
+      await tx.sendOffsets({ consumerGroupId: 'kjs-group', topics: [{ topic: 'kjs-in', partitions: [{ partition: 0, offset: '7' }] }] });
+      await tx.commit();
+      tx = await producer.transaction();
+      await tx.sendOffsets({ consumerGroupId: 'kjs-group', topics: [{ topic: 'kjs-in', partitions: [{ partition: 0, offset: '9' }] }] });
+      await tx.abort();
+    } finally {
+      await producer.disconnect();
+    }
+    const offsets = await admin.fetchOffsets({ groupId: 'kjs-group', topics: ['kjs-in'] });
+    assert.deepEqual(offsets[0]!.partitions.map((p) => p.offset), ['7']);
+    await admin.disconnect();
+    assert.deepEqual(await readTopic(brokers, 'kjs', { readUncommitted: false, expected: 3 }), ['k1', 'k2', 'k3']);
+    assert.deepEqual(await readTopic(brokers, 'kjs', { readUncommitted: true, expected: 4 }), ['k1', 'k2', 'x1', 'k3']);
+  }, { config: FAST_GROUPS });
+});
+
+test('SIGKILL mid-transaction: after restart the open transaction is aborted; read_committed never sees it', { timeout: 180_000 }, async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'samsa-txn-kill-'));
+  const overrides = { ...FAST_GROUPS, 'transaction.abort.timed.out.transaction.cleanup.interval.ms': '500', 'transaction.state.log.num.partitions': '5' };
+  let proc = await startBrokerProcess({ dataDir, overrides });
+  try {
+    let brokers = [proc.bootstrap];
+    const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'killed', numPartitions: 2 }] });
+    await admin.disconnect();
+    const producer = kafka.producer({ transactionalId: 'kill-txn', idempotent: true, maxInFlightRequests: 1, transactionTimeout: 5_000 });
+    await producer.connect();
+    const committed = await producer.transaction();
+    await committed.send({ topic: 'killed', messages: [{ value: 'ok1', partition: 0 }, { value: 'ok2', partition: 1 }] });
+    await committed.commit();
+    const open = await producer.transaction();
+    await open.send({ topic: 'killed', messages: [{ value: 'partial1', partition: 0 }, { value: 'partial2', partition: 1 }] });
+    await proc.kill('SIGKILL');
+    await producer.disconnect().catch(() => undefined);
+
+    proc = await startBrokerProcess({ dataDir, overrides });
+    brokers = [proc.bootstrap];
+    // The open transaction is aborted by its timeout (5 s) once __transaction_state is loaded.
+    const { WireClient } = await import('../helpers/broker-process.js');
+    const w = await WireClient.connect(proc.port, proc.host);
+    try {
+      let state = '';
+      for (let i = 0; i < 200 && state !== 'CompleteAbort'; i++) {
+        const r = await w.request(65, 0, { transactionalIds: ['kill-txn'] });
+        state = r.transactionStates[0].transactionState;
+        if (state !== 'CompleteAbort') await new Promise((res) => setTimeout(res, 100));
+      }
+      assert.equal(state, 'CompleteAbort');
+    } finally {
+      w.close();
+    }
+    // A new instance of the producer works and commits.
+    const kafka2 = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100 } });
+    const p2 = kafka2.producer({ transactionalId: 'kill-txn', idempotent: true, maxInFlightRequests: 1 });
+    await p2.connect();
+    const after = await p2.transaction();
+    await after.send({ topic: 'killed', messages: [{ value: 'ok3', partition: 0 }] });
+    await after.commit();
+    await p2.disconnect();
+    const seen = await readTopic(brokers, 'killed', { readUncommitted: false, expected: 3 });
+    assert.deepEqual([...seen].sort(), ['ok1', 'ok2', 'ok3']);
+    const all = await readTopic(brokers, 'killed', { readUncommitted: true, expected: 5 });
+    assert.deepEqual([...all].sort(), ['ok1', 'ok2', 'ok3', 'partial1', 'partial2']);
+  } finally {
+    await proc.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
