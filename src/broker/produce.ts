@@ -1,6 +1,7 @@
 /** Validating and appending one partition's produced batches: the produce path's one place. */
 import { ErrorCode } from '../protocol/errors.js';
 import { validateProducedBatches } from '../storage/validate.js';
+import { validateForLog } from '../storage/log-validator.js';
 import { StorageError } from '../storage/errors.js';
 import { isCompacted } from '../storage/config.js';
 import type { RequestContext } from './handler.js';
@@ -22,9 +23,12 @@ export async function appendToPartition(ctx: RequestContext, topic: string, part
   // A compacted topic keeps the latest record per key, so a record without a key is refused.
   const checked = await validateProducedBatches(records, log.config.maxMessageBytes, { requireKeys: isCompacted(log.config) });
   if (checked.error !== undefined) return { ...out, errorCode: checked.error.code, errorMessage: checked.error.message };
+  // Timestamp bounds and the topic's compression.type; the bytes pass through untouched by default.
+  const forLog = await validateForLog(records, checked.batches, log.config, clock.now());
+  if ('error' in forLog) return { ...out, errorCode: forLog.error.code, errorMessage: forLog.error.message };
   const appendTimeMs = log.config.messageTimestampType === 'LogAppendTime' ? clock.now() : undefined;
   try {
-    const r = await replicas.append(log, topic, partition, records, appendTimeMs);
+    const r = await replicas.append(log, topic, partition, forLog.records, appendTimeMs);
     return { ...out, baseOffset: r.baseOffset, logAppendTimeMs: appendTimeMs ?? -1, logStartOffset: r.logStartOffset };
   } catch (err) {
     if (err instanceof StorageError) {

@@ -95,5 +95,8 @@ export function logConfigFor(broker: BrokerConfig, topicConfigs: Record<string, 
     minCompactionLagMs: cleaner('min.compaction.lag.ms', 'log.cleaner.min.compaction.lag.ms', DEFAULT_LOG_CONFIG.minCompactionLagMs),
     maxCompactionLagMs: cleaner('max.compaction.lag.ms', 'log.cleaner.max.compaction.lag.ms', DEFAULT_LOG_CONFIG.maxCompactionLagMs),
     minCleanableDirtyRatio: cleaner('min.cleanable.dirty.ratio', 'log.cleaner.min.cleanable.ratio', DEFAULT_LOG_CONFIG.minCleanableDirtyRatio),
+    compressionType: (topicConfigs['compression.type'] ?? broker.compressionType) as LogConfig['compressionType'],
+    messageTimestampBeforeMaxMs: cleaner('message.timestamp.before.max.ms', 'log.message.timestamp.before.max.ms', DEFAULT_LOG_CONFIG.messageTimestampBeforeMaxMs),
+    messageTimestampAfterMaxMs: cleaner('message.timestamp.after.max.ms', 'log.message.timestamp.after.max.ms', DEFAULT_LOG_CONFIG.messageTimestampAfterMaxMs),
   };
 }

@@ -6,6 +6,8 @@ import { assert } from '../util/assert.js';
 
 export type TimestampType = 'CreateTime' | 'LogAppendTime';
 export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete' | 'delete,compact';
+/** compression.type: 'producer' keeps each batch's codec; any other value is the codec batches are stored with. */
+export type CompressionType = 'producer' | 'uncompressed' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
 export interface LogConfig {
   /** segment.bytes: roll to a new segment before the active one would pass this size. */
@@ -40,6 +42,12 @@ export interface LogConfig {
   maxCompactionLagMs: number;
   /** min.cleanable.dirty.ratio: compact once uncompacted bytes are more than this share of the closed segments. */
   minCleanableDirtyRatio: number;
+  /** compression.type: the codec stored batches are converted to on append, or 'producer' to keep theirs. */
+  compressionType: CompressionType;
+  /** message.timestamp.before.max.ms: how far a CreateTime timestamp may lie behind the broker's clock. */
+  messageTimestampBeforeMaxMs: number;
+  /** message.timestamp.after.max.ms: how far a CreateTime timestamp may lie ahead of the broker's clock. */
+  messageTimestampAfterMaxMs: number;
 }
 
 export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
@@ -60,6 +68,10 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   // Kafka's default is Long.MAX_VALUE ("never"); the largest safe integer means the same here.
   maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
   minCleanableDirtyRatio: 0.5,
+  compressionType: 'producer',
+  // Kafka's defaults are Long.MAX_VALUE (no bound); the largest safe integer means the same here.
+  messageTimestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
+  messageTimestampAfterMaxMs: Number.MAX_SAFE_INTEGER,
 });
 
 /** Whether the log cleaner compacts this log (cleanup.policy holds 'compact'). */
@@ -99,6 +111,9 @@ export function resolveLogConfig(partial: Partial<LogConfig> = {}): LogConfig {
   int(c.deleteRetentionMs, 0, 'deleteRetentionMs');
   int(c.minCompactionLagMs, 0, 'minCompactionLagMs');
   int(c.maxCompactionLagMs, 1, 'maxCompactionLagMs');
+  int(c.messageTimestampBeforeMaxMs, 0, 'messageTimestampBeforeMaxMs');
+  int(c.messageTimestampAfterMaxMs, 0, 'messageTimestampAfterMaxMs');
+  assert(['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'].includes(c.compressionType), `bad compressionType ${c.compressionType}`);
   assert(c.minCleanableDirtyRatio >= 0 && c.minCleanableDirtyRatio <= 1, `minCleanableDirtyRatio must be in [0, 1], got ${c.minCleanableDirtyRatio}`);
   assert(c.messageTimestampType === 'CreateTime' || c.messageTimestampType === 'LogAppendTime', 'bad messageTimestampType');
   return c;

@@ -153,9 +153,29 @@ async function checkRecords(
       throw err;
     }
     problem = checkRecordLengths(plain, 0, plain.length, b.recordsCount);
+    if (problem === null) problem = checkOffsetDeltas(plain, 0, plain.length, b.recordsCount);
     if (problem === null && requireKeys) problem = checkKeys(plain, 0, plain.length, b.recordsCount);
   }
   return problem === null ? null : { code: ErrorCode.INVALID_RECORD, message: `batch at position ${at}: ${problem}` };
+}
+
+/**
+ * Kafka's LogValidator requires the records of a compressed batch to carry offset deltas 0..n-1
+ * (it assigns offsets by them); `buf[start, end)` holds `count` records whose lengths are checked.
+ */
+function checkOffsetDeltas(buf: Buffer, start: number, end: number, count: number): string | null {
+  const r = new Reader(buf, start, end);
+  for (let i = 0; i < count; i++) {
+    const length = r.varint();
+    const bodyStart = r.pos;
+    r.int8();
+    r.varlong();
+    const offsetDelta = r.varint();
+    if (r.error !== null) return `record ${i} cannot be read: ${r.error}`;
+    if (offsetDelta !== i) return `record ${i} of a compressed batch has offset delta ${offsetDelta}; the offsets in a batch run 0..${count - 1}`;
+    r.pos = bodyStart + length;
+  }
+  return null;
 }
 
 /**
