@@ -29,7 +29,7 @@ import { Connection } from './connection.js';
 import { buildHandlers } from './handlers/index.js';
 import type { BrokerContext, Handler } from './handler.js';
 
-export interface BrokerOptions {
+export interface BrokerOptions<C extends Clock = Clock> {
   /** Port for the PLAINTEXT listener; 0 picks a free one. Overrides `listeners`. */
   port?: number;
   /** Host to bind and advertise with `port` (default 127.0.0.1). */
@@ -38,12 +38,13 @@ export interface BrokerOptions {
   dataDir?: string;
   /** Kafka `server.properties` keys, e.g. `{ 'num.partitions': '3' }`. */
   config?: Record<string, string>;
-  /** A clock to drive time-based behaviour in tests (e.g. a `ManualClock`). */
-  clock?: Clock;
+  /** A clock to drive time-based behaviour in tests: with a `ManualClock`, `broker.clock.advance(ms)` moves time. */
+  clock?: C;
   logger?: Logger;
 }
 
-export class Broker {
+/** `C` is the clock's type, so that a broker started with a `ManualClock` offers `broker.clock.advance(ms)`. */
+export class Broker<C extends Clock = Clock> {
   private readonly servers: Server[] = [];
   private readonly connections = new Set<Connection>();
   private readonly boundPorts = new Map<string, number>();
@@ -56,7 +57,7 @@ export class Broker {
 
   private constructor(
     readonly config: BrokerConfig,
-    readonly clock: Clock,
+    readonly clock: C,
     readonly logger: Logger,
     private readonly tempDir: string | null,
     private readonly logs: LogManager,
@@ -67,7 +68,7 @@ export class Broker {
     readonly txn: TxnCoordinator,
   ) {}
 
-  static async start(opts: BrokerOptions = {}): Promise<Broker> {
+  static async start<C extends Clock = Clock>(opts: BrokerOptions<C> = {}): Promise<Broker<C>> {
     const given: Record<string, string> = { ...(opts.config ?? {}) };
     const tempDir = opts.dataDir === undefined && given['log.dirs'] === undefined ? await mkdtemp(join(tmpdir(), 'samsa-')) : null;
     if (opts.dataDir !== undefined) given['log.dirs'] = opts.dataDir;
@@ -78,7 +79,8 @@ export class Broker {
       if (opts.config?.['advertised.listeners'] === undefined) delete given['advertised.listeners'];
     }
     const config = buildBrokerConfig(given);
-    const clock = opts.clock ?? new SystemClock();
+    // Without a clock of the caller's, C is its default (Clock), which SystemClock is.
+    const clock = opts.clock ?? (new SystemClock() as Clock as C);
     const logger = opts.logger ?? createLogger();
     const unlocks: Array<() => Promise<void>> = [];
     let groups: GroupCoordinator | undefined;
