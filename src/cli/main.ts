@@ -16,6 +16,7 @@ const TOOLS: Record<string, { summary: string; load: () => Promise<ToolModule> }
   configs: { summary: 'Describe and change topic and broker configs', load: () => import('./configs.js') },
   'delete-records': { summary: 'Delete records before given offsets (--offset-json-file)', load: () => import('./delete-records.js') },
   'get-offsets': { summary: 'Print topic:partition:offset for a time (latest, earliest, ms)', load: () => import('./get-offsets.js') },
+  transactions: { summary: 'List, describe and abort transactions; describe producers', load: () => import('./transactions.js') },
   'dump-log': { summary: 'Print the batches and records of segment files, offline', load: () => import('./dump-log.js') },
 };
 

@@ -12,6 +12,7 @@ import type { Connection } from './connection.js';
 import { InvalidArgumentError } from './errors.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, listOffset, type OffsetAtTime } from './offsets.js';
 import * as configs from './admin-configs.js';
+import * as transactions from './admin-transactions.js';
 import type { AlterConfigOp, ClusterDescription, ConfigDescription, ConfigResource, DeleteRecordsResult, DescribeConfigsOptions } from './admin-configs.js';
 import { flatten, tpKey } from './group/assignor.js';
 import { decodeAssignment, decodeSubscription } from './group/consumer-protocol.js';
@@ -235,6 +236,25 @@ export class Admin {
   /** The offset at `timestamp` in one partition: -1 latest, -2 earliest, else a time in ms. */
   async listOffsets(topic: string, partition: number, timestamp: number): Promise<OffsetAtTime> {
     return listOffset(this.cluster, { topic, partition, timestamp });
+  }
+
+  // ---- transactions (admin-transactions.ts) ----
+
+  listTransactions(filter: { states?: string[]; producerIds?: number[] } = {}): Promise<transactions.TransactionListing[]> {
+    return transactions.listTransactions(this.cluster, filter);
+  }
+
+  describeTransaction(transactionalId: string): Promise<transactions.TransactionDescription> {
+    return transactions.describeTransaction(this.cluster, transactionalId);
+  }
+
+  describeProducers(topic: string, partition: number): Promise<transactions.ProducerState[]> {
+    return transactions.describeProducers(this.cluster, topic, partition);
+  }
+
+  /** Ends a hanging transaction on one partition with an ABORT marker (kafka-transactions.sh abort). */
+  abortTransaction(spec: transactions.AbortSpec): Promise<void> {
+    return transactions.abortTransaction(this.cluster, spec);
   }
 
   // ---- configs and topic lifecycle (admin-configs.ts) ----

@@ -25,6 +25,7 @@ import { AddPartitionsToTxnRequestSchema, AddPartitionsToTxnResponseSchema } fro
 import { AddOffsetsToTxnRequestSchema, AddOffsetsToTxnResponseSchema } from './messages/25-add-offsets-to-txn.js';
 import { EndTxnRequestSchema, EndTxnResponseSchema } from './messages/26-end-txn.js';
 import { TxnOffsetCommitRequestSchema, TxnOffsetCommitResponseSchema } from './messages/28-txn-offset-commit.js';
+import { WriteTxnMarkersRequestSchema, WriteTxnMarkersResponseSchema } from './messages/27-write-txn-markers.js';
 import { DescribeAclsRequestSchema, DescribeAclsResponseSchema } from './messages/29-describe-acls.js';
 import { CreateAclsRequestSchema, CreateAclsResponseSchema } from './messages/30-create-acls.js';
 import { DeleteAclsRequestSchema, DeleteAclsResponseSchema } from './messages/31-delete-acls.js';
@@ -71,6 +72,7 @@ export const API_SCHEMAS: ReadonlyMap<number, ApiSchemas> = new Map<number, ApiS
   [24, { name: 'AddPartitionsToTxn', request: AddPartitionsToTxnRequestSchema, response: AddPartitionsToTxnResponseSchema }],
   [25, { name: 'AddOffsetsToTxn', request: AddOffsetsToTxnRequestSchema, response: AddOffsetsToTxnResponseSchema }],
   [26, { name: 'EndTxn', request: EndTxnRequestSchema, response: EndTxnResponseSchema }],
+  [27, { name: 'WriteTxnMarkers', request: WriteTxnMarkersRequestSchema, response: WriteTxnMarkersResponseSchema }],
   [28, { name: 'TxnOffsetCommit', request: TxnOffsetCommitRequestSchema, response: TxnOffsetCommitResponseSchema }],
   [29, { name: 'DescribeAcls', request: DescribeAclsRequestSchema, response: DescribeAclsResponseSchema }],
   [30, { name: 'CreateAcls', request: CreateAclsRequestSchema, response: CreateAclsResponseSchema }],

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { withBroker, run, SYSTEM_PYTHON } from '../helpers/broker.js';
 import { startBrokerProcess } from '../helpers/broker-process.js';
@@ -210,4 +211,45 @@ test('SIGKILL mid-transaction: after restart the open transaction is aborted; re
     await proc.kill('SIGKILL');
     await rm(dataDir, { recursive: true, force: true });
   }
+});
+
+test('samsa transactions (bin/kafka-transactions.sh): list, describe, describe-producers, abort of a hanging transaction', { timeout: 120_000 }, async () => {
+  await withBroker(async (broker) => {
+    const bs = `127.0.0.1:${broker.port}`;
+    const kafka = new Kafka({ brokers: [bs], logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'hang', numPartitions: 1 }] });
+    await admin.disconnect();
+    const producer = kafka.producer({ transactionalId: 'cli-txn', idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const tx = await producer.transaction();
+    await tx.send({ topic: 'hang', messages: [{ value: 'h1' }] });
+    const tool = fileURLToPath(new URL('../../../bin/kafka-transactions.sh', import.meta.url));
+    const cli = async (...args: string[]) => {
+      const r = await run(tool, ['--bootstrap-server', bs, ...args], { timeoutMs: 30_000 });
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.trim().split('\n').map((l) => l.split('\t').map((c) => c.trim()));
+    };
+    const list = await cli('list');
+    assert.deepEqual(list[0], ['TransactionalId', 'Coordinator', 'ProducerId', 'TransactionState']);
+    const row = list.find((r) => r[0] === 'cli-txn')!;
+    assert.equal(row[3], 'Ongoing');
+    const producerId = Number(row[2]);
+    const described = await cli('describe', '--transactional-id', 'cli-txn');
+    assert.equal(described[0]![4], 'TransactionState');
+    assert.deepEqual([described[1]![1], described[1]![4], described[1]![8]], ['cli-txn', 'Ongoing', 'hang-0']);
+    const producers = await cli('describe-producers', '--topic', 'hang', '--partition', '0');
+    assert.deepEqual(producers[0], ['ProducerId', 'ProducerEpoch', 'LatestCoordinatorEpoch', 'LastSequence', 'LastTimestamp', 'CurrentTransactionStartOffset']);
+    const p = producers.find((r) => Number(r[0]) === producerId)!;
+    assert.equal(p[5], '0');
+    // The hanging transaction is ended on the partition: read_committed readers get past it.
+    await cli('abort', '--topic', 'hang', '--partition', '0', '--producer-id', String(producerId), '--producer-epoch', p[1]!, '--coordinator-epoch', '0');
+    const after = await cli('describe-producers', '--topic', 'hang', '--partition', '0');
+    assert.equal(after.find((r) => Number(r[0]) === producerId)![5], 'None');
+    const bad = await run(tool, ['--bootstrap-server', bs, 'frobnicate'], { timeoutMs: 30_000 });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /list, describe, describe-producers, abort/);
+    await producer.disconnect();
+  });
 });

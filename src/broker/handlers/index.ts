@@ -31,6 +31,8 @@ import { endTxnHandler } from './26-end-txn.js';
 import { txnOffsetCommitHandler } from './28-txn-offset-commit.js';
 import { describeTransactionsHandler } from './65-describe-transactions.js';
 import { listTransactionsHandler } from './66-list-transactions.js';
+import { describeProducersHandler } from './61-describe-producers.js';
+import { writeTxnMarkersHandler } from './27-write-txn-markers.js';
 import { initProducerIdHandler } from './22-init-producer-id.js';
 
 export function buildHandlers(): Map<number, Handler> {
@@ -67,6 +69,8 @@ export function buildHandlers(): Map<number, Handler> {
   add(txnOffsetCommitHandler);
   add(describeTransactionsHandler);
   add(listTransactionsHandler);
+  add(describeProducersHandler);
+  add(writeTxnMarkersHandler);
   add(initProducerIdHandler);
   return handlers;
 }

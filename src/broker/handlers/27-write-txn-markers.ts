@@ -1,0 +1,45 @@
+// WriteTxnMarkers (key 27), versions 0–1.
+// Writes COMMIT or ABORT markers to the partitions named. In Kafka the transaction coordinator
+// sends it to partition leaders; here the coordinator writes its markers directly, and this API
+// serves admin tools (`kafka-transactions.sh abort`, Admin.abortTransaction) that end a hanging
+// transaction. v1: flexible. A marker on __consumer_offsets also completes the producer's
+// pending transactional offsets.
+import { ErrorCode } from '../../protocol/errors.js';
+import { WriteTxnMarkersRequestSchema, WriteTxnMarkersResponseSchema, type WriteTxnMarkersRequest, type WriteTxnMarkersResponse } from '../../protocol/messages/27-write-txn-markers.js';
+import type { Handler } from '../handler.js';
+
+const OFFSETS_TOPIC = '__consumer_offsets';
+
+export const writeTxnMarkersHandler: Handler<WriteTxnMarkersRequest, WriteTxnMarkersResponse> = {
+  apiKey: 27,
+  minVersion: 0,
+  maxVersion: 1,
+  request: WriteTxnMarkersRequestSchema,
+  response: WriteTxnMarkersResponseSchema,
+  async handle(ctx, req) {
+    const markers = await Promise.all(
+      req.markers.map(async (m) => ({
+        producerId: m.producerId,
+        topics: await Promise.all(
+          m.topics.map(async (t) => ({
+            name: t.name,
+            partitions: await Promise.all(
+              t.partitionIndexes.map(async (partitionIndex) => {
+                const marker = { producerId: m.producerId, producerEpoch: m.producerEpoch, commit: m.transactionResult, coordinatorEpoch: m.coordinatorEpoch };
+                try {
+                  await ctx.broker.replicas.writeTxnMarker(t.name, partitionIndex, { ...marker, timestampMs: ctx.broker.clock.now() });
+                  if (t.name === OFFSETS_TOPIC) ctx.broker.groups.completeTxn(partitionIndex, m.producerId, m.transactionResult);
+                  return { partitionIndex, errorCode: ErrorCode.NONE };
+                } catch (err) {
+                  const code = (err as { code?: unknown }).code;
+                  return { partitionIndex, errorCode: typeof code === 'number' ? code : ErrorCode.KAFKA_STORAGE_ERROR };
+                }
+              }),
+            ),
+          })),
+        ),
+      })),
+    );
+    return { markers };
+  },
+};
