@@ -253,3 +253,60 @@ test('samsa transactions (bin/kafka-transactions.sh): list, describe, describe-p
     await producer.disconnect();
   });
 });
+
+test('transaction APIs at the wire: coordinator lookup, timeouts, fencing codes per version, offsets pending until commit', { timeout: 60_000 }, async () => {
+  const { WireClient } = await import('../helpers/broker-process.js');
+  await withBroker(async (broker) => {
+    await broker.topics.create({ name: 'w', numPartitions: 2, replicationFactor: 1, configs: {} });
+    const w = await WireClient.connect(broker.port);
+    try {
+      // The first lookup creates __transaction_state (and __consumer_offsets for the group).
+      let found: any;
+      for (let i = 0; i < 100; i++) {
+        found = await w.request(10, 1, { key: 'wire-txn', keyType: 1 });
+        const g = await w.request(10, 1, { key: 'wire-group', keyType: 0 });
+        if (found.errorCode === 0 && g.errorCode === 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.deepEqual([found.errorCode, found.nodeId, found.port], [0, 1, broker.port]);
+      assert.equal(broker.topics.get('__transaction_state')!.partitions, 50);
+      assert.equal(broker.topics.get('__transaction_state')!.configs['cleanup.policy'], 'compact');
+      const init = (version: number, timeoutMs = 60_000) => w.request(22, version, { transactionalId: 'wire-txn', transactionTimeoutMs: timeoutMs, producerId: -1, producerEpoch: -1 });
+      assert.equal((await init(1, 900_001)).errorCode, 50); // INVALID_TRANSACTION_TIMEOUT
+      const first = await init(1);
+      assert.deepEqual([first.errorCode, first.producerEpoch], [0, 0]);
+      const second = await init(1);
+      assert.deepEqual([second.errorCode, second.producerId, second.producerEpoch], [0, first.producerId, 1]);
+      const add = (version: number, epoch: number, topics: Array<{ name: string; partitions: number[] }>) =>
+        w.request(24, version, { v3AndBelowTransactionalId: 'wire-txn', v3AndBelowProducerId: first.producerId, v3AndBelowProducerEpoch: epoch, v3AndBelowTopics: topics });
+      const codes = (r: any) => r.resultsByTopicV3AndBelow.flatMap((t: any) => t.resultsByPartition.map((p: any) => p.partitionErrorCode));
+      assert.deepEqual(codes(await add(1, 0, [{ name: 'w', partitions: [0] }])), [47]); // INVALID_PRODUCER_EPOCH before v2
+      assert.deepEqual(codes(await add(2, 0, [{ name: 'w', partitions: [0] }])), [90]); // PRODUCER_FENCED
+      assert.deepEqual(codes(await add(3, 1, [{ name: 'w', partitions: [0] }, { name: 'nope', partitions: [0] }])), [55, 3]);
+      const end = (version: number, epoch: number, committed: boolean, id = 'wire-txn') => w.request(26, version, { transactionalId: id, producerId: first.producerId, producerEpoch: epoch, committed });
+      assert.equal((await end(1, 1, true)).errorCode, 48); // INVALID_TXN_STATE: nothing open
+      assert.equal((await end(1, 1, true, 'unknown-id')).errorCode, 49); // INVALID_PRODUCER_ID_MAPPING
+      assert.deepEqual(codes(await add(3, 1, [{ name: 'w', partitions: [0, 1] }])), [0, 0]);
+      assert.equal((await w.request(25, 1, { transactionalId: 'wire-txn', producerId: first.producerId, producerEpoch: 1, groupId: 'wire-group' })).errorCode, 0);
+      const commit = await w.request(28, 3, {
+        transactionalId: 'wire-txn', groupId: 'wire-group', producerId: first.producerId, producerEpoch: 1, generationId: -1, memberId: '', groupInstanceId: null,
+        topics: [{ name: 'w', partitions: [{ partitionIndex: 1, committedOffset: 42, committedLeaderEpoch: -1, committedMetadata: 'm' }] }],
+      });
+      assert.equal(commit.topics[0].partitions[0].errorCode, 0);
+      const fetch = (requireStable: boolean) => w.request(9, 7, { groupId: 'wire-group', topics: [{ name: 'w', partitionIndexes: [1] }], groups: [], requireStable });
+      assert.equal((await fetch(true)).topics[0].partitions[0].errorCode, 88); // UNSTABLE_OFFSET_COMMIT
+      assert.equal((await fetch(false)).topics[0].partitions[0].committedOffset, -1);
+      const listed = await w.request(66, 1, { stateFilters: ['Ongoing'], producerIdFilters: [], durationFilter: -1 });
+      assert.deepEqual(listed.transactionStates, [{ transactionalId: 'wire-txn', producerId: first.producerId, transactionState: 'Ongoing' }]);
+      const described = await w.request(65, 0, { transactionalIds: ['wire-txn', 'nobody'] });
+      assert.deepEqual(described.transactionStates[0].topics.map((t: any) => [t.topic, t.partitions]).sort(), [['__consumer_offsets', [broker.groups.partitionFor('wire-group')]], ['w', [0, 1]]]);
+      assert.equal(described.transactionStates[1].errorCode, 105); // TRANSACTIONAL_ID_NOT_FOUND
+      assert.equal((await end(3, 1, true)).errorCode, 0);
+      const after = await fetch(true);
+      assert.deepEqual([after.topics[0].partitions[0].errorCode, after.topics[0].partitions[0].committedOffset], [0, 42]);
+      assert.equal((await w.request(65, 0, { transactionalIds: ['wire-txn'] })).transactionStates[0].transactionState, 'CompleteCommit');
+    } finally {
+      w.close();
+    }
+  });
+});
