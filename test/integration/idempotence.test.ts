@@ -1,0 +1,159 @@
+/**
+ * Idempotent producers end to end: librdkafka (confluent-kafka) with enable.idempotence=true while
+ * the broker drops produce responses after appending (the test-only
+ * `samsa.test.drop.produce.responses.every`), KafkaJS's idempotent producer (the Java client's
+ * default path: InitProducerId, then sequences), and a retried batch after SIGKILL and restart.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { withBroker, run, SYSTEM_PYTHON } from '../helpers/broker.js';
+import { startBrokerProcess, WireClient } from '../helpers/broker-process.js';
+import { encodeRecordBatch } from '../../src/protocol/records/record-batch.js';
+import type { ProduceResponse } from '../../src/protocol/messages/00-produce.js';
+import type { InitProducerIdResponse } from '../../src/protocol/messages/22-init-producer-id.js';
+import type { CreateTopicsResponse } from '../../src/protocol/messages/19-create-topics.js';
+import type { ListOffsetsResponse } from '../../src/protocol/messages/02-list-offsets.js';
+
+async function pythonHas(mod: string): Promise<boolean> {
+  try {
+    return (await run(SYSTEM_PYTHON, ['-c', `import ${mod}`], { timeoutMs: 30_000 })).code === 0;
+  } catch {
+    return false;
+  }
+}
+
+const HAVE_CONFLUENT = await pythonHas('confluent_kafka');
+const SKIP = HAVE_CONFLUENT ? false : `confluent-kafka not installed (${SYSTEM_PYTHON} cannot import confluent_kafka)`;
+
+/** Produces N numbered messages idempotently, then reads every partition back from the start. */
+const IDEMPOTENT_PRODUCE = `
+import json, sys
+from confluent_kafka import Producer, Consumer, TopicPartition, OFFSET_BEGINNING
+from confluent_kafka.admin import AdminClient, NewTopic
+bs, topic, N, NPART = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+admin = AdminClient({'bootstrap.servers': bs})
+for t, f in admin.create_topics([NewTopic(topic, NPART, 1)], operation_timeout=15).items():
+    f.result()
+errors = []
+def cb(err, msg):
+    if err is not None:
+        errors.append(str(err))
+p = Producer({'bootstrap.servers': bs, 'enable.idempotence': True, 'linger.ms': 5, 'batch.num.messages': 100,
+              'message.timeout.ms': 120000, 'retry.backoff.ms': 20, 'reconnect.backoff.ms': 10, 'reconnect.backoff.max.ms': 50})
+for i in range(N):
+    while True:
+        try:
+            p.produce(topic, value=b'%d' % i, partition=i % NPART, on_delivery=cb)
+            break
+        except BufferError:
+            p.poll(0.05)
+    p.poll(0)
+left = p.flush(120)
+c = Consumer({'bootstrap.servers': bs, 'group.id': 'idem-check', 'enable.auto.commit': False})
+c.assign([TopicPartition(topic, q, OFFSET_BEGINNING) for q in range(NPART)])
+hw = [c.get_watermark_offsets(TopicPartition(topic, q), timeout=10)[1] for q in range(NPART)]
+seen = {q: [] for q in range(NPART)}
+total, idle = 0, 0
+while total < sum(hw) and idle < 100:
+    msgs = c.consume(1000, 0.2)
+    if not msgs:
+        idle += 1
+        continue
+    idle = 0
+    for m in msgs:
+        if m.error():
+            continue
+        seen[m.partition()].append(int(m.value()))
+        total += 1
+c.close()
+print(json.dumps({'errors': errors[:5], 'errorCount': len(errors), 'left': left, 'hw': hw, 'seen': seen}))
+`;
+
+test('confluent-kafka idempotent producer: 20k messages with dropped responses land exactly once, in order', { skip: SKIP, timeout: 180_000 }, async () => {
+  const N = 20_000;
+  const NPART = 3;
+  await withBroker(
+    async (broker) => {
+      const r = await run(SYSTEM_PYTHON, ['-c', IDEMPOTENT_PRODUCE, `127.0.0.1:${broker.port}`, 'idem', String(N), String(NPART)], { timeoutMs: 170_000 });
+      assert.equal(r.code, 0, `python failed\n${r.stderr}\n${r.stdout}`);
+      const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { errors: string[]; errorCount: number; left: number; hw: number[]; seen: Record<string, number[]> };
+      assert.equal(out.errorCount, 0, `delivery errors: ${out.errors.join('; ')}`);
+      assert.equal(out.left, 0);
+      for (let q = 0; q < NPART; q++) {
+        const expected = Array.from({ length: N }, (_, i) => i).filter((i) => i % NPART === q);
+        assert.equal(out.hw[q], expected.length, `partition ${q} holds each message once`);
+        assert.deepEqual(out.seen[String(q)], expected, `partition ${q} in order, exactly once`);
+      }
+    },
+    { config: { 'samsa.test.drop.produce.responses.every': '7' } },
+  );
+});
+
+test('KafkaJS idempotent producer (InitProducerId, sequences) with dropped responses', { timeout: 60_000 }, async () => {
+  await withBroker(
+    async (broker) => {
+      const kafka = new Kafka({ clientId: 'idem', brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 20 } });
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 'kidem', numPartitions: 1 }] });
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      for (let i = 0; i < 30; i++) {
+        await producer.send({ topic: 'kidem', acks: -1, messages: Array.from({ length: 5 }, (_, j) => ({ value: `m${i * 5 + j}` })) });
+      }
+      await producer.disconnect();
+      const offsets = await admin.fetchTopicOffsets('kidem');
+      assert.equal(offsets[0]!.high, '150', 'every message once although some responses were lost');
+      await admin.disconnect();
+    },
+    { config: { 'samsa.test.drop.produce.responses.every': '4' } },
+  );
+});
+
+async function produce(wire: WireClient, topic: string, batch: Buffer): Promise<{ errorCode: number; baseOffset: number }> {
+  const resp = await wire.request<ProduceResponse>(0, 7, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] });
+  const p = resp.responses[0]!.partitionResponses[0]!;
+  return { errorCode: p.errorCode, baseOffset: Number(p.baseOffset) };
+}
+
+async function latest(wire: WireClient, topic: string): Promise<number> {
+  const resp = await wire.request<ListOffsetsResponse>(2, 2, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp: -1, currentLeaderEpoch: -1, maxNumOffsets: 1 }] }] });
+  return Number(resp.topics[0]!.partitions[0]!.offset);
+}
+
+test('after SIGKILL and restart a retried batch is still de-duplicated, and producer ids are not reused', { timeout: 60_000 }, async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'samsa-idem-'));
+  try {
+    let broker = await startBrokerProcess({ dataDir });
+    let wire = await WireClient.connect(broker.port);
+    const created = await wire.request<CreateTopicsResponse>(19, 4, { topics: [{ name: 'crashidem', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+    assert.equal(created.topics[0]!.errorCode, 0);
+    const init = await wire.request<InitProducerIdResponse>(22, 0, { transactionalId: null, transactionTimeoutMs: 60_000 });
+    assert.equal(init.errorCode, 0);
+    const pid = Number(init.producerId);
+    assert.ok(pid >= 0);
+    const batch = (seq: number) =>
+      encodeRecordBatch([0, 1, 2].map((i) => ({ value: Buffer.from(`v${seq + i}`) })), { producerId: pid, producerEpoch: 0, baseSequence: seq });
+    for (let seq = 0; seq < 30; seq += 3) assert.deepEqual(await produce(wire, 'crashidem', await batch(seq)), { errorCode: 0, baseOffset: seq });
+    wire.close();
+    assert.equal((await broker.kill('SIGKILL')).signal, 'SIGKILL');
+
+    broker = await startBrokerProcess({ dataDir });
+    wire = await WireClient.connect(broker.port);
+    // The last batch's response was "lost": the producer retries it after the restart.
+    assert.deepEqual(await produce(wire, 'crashidem', await batch(27)), { errorCode: 0, baseOffset: 27 });
+    assert.equal(await latest(wire, 'crashidem'), 30, 'the retry was not appended again');
+    assert.deepEqual(await produce(wire, 'crashidem', await batch(33)), { errorCode: 45, baseOffset: -1 }, 'a gap is out of order');
+    assert.deepEqual(await produce(wire, 'crashidem', await batch(30)), { errorCode: 0, baseOffset: 30 });
+    const again = await wire.request<InitProducerIdResponse>(22, 0, { transactionalId: null, transactionTimeoutMs: 60_000 });
+    assert.ok(Number(again.producerId) > pid, `a new id after restart (${again.producerId} after ${pid})`);
+    wire.close();
+    await broker.kill('SIGTERM');
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
