@@ -310,3 +310,57 @@ test('transaction APIs at the wire: coordinator lookup, timeouts, fencing codes 
     }
   });
 });
+
+test('SIGKILL while EndTxn commits across 20 partitions: after restart the transaction is all there or all gone', { timeout: 300_000 }, async (t) => {
+  // Killed before EndTxn arrives, while its markers are being written, and after it was answered.
+  for (const killAfterMs of [2, 10, 40]) await killDuringCommit(t, killAfterMs);
+});
+
+async function killDuringCommit(t: { diagnostic(msg: string): void }, killAfterMs: number): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'samsa-txn-endkill-'));
+  const overrides = { ...FAST_GROUPS, 'transaction.abort.timed.out.transaction.cleanup.interval.ms': '500', 'transaction.state.log.num.partitions': '3', 'log.flush.interval.messages': '1' };
+  let proc = await startBrokerProcess({ dataDir, overrides });
+  try {
+    const PARTITIONS = 20;
+    const kafka = new Kafka({ brokers: [proc.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'atomic', numPartitions: PARTITIONS }] });
+    await admin.disconnect();
+    const producer = kafka.producer({ transactionalId: 'atomic-txn', idempotent: true, maxInFlightRequests: 1, transactionTimeout: 5_000 });
+    await producer.connect();
+    const tx = await producer.transaction();
+    await tx.send({ topic: 'atomic', messages: Array.from({ length: PARTITIONS }, (_, p) => ({ value: `v${p}`, partition: p })) });
+    const committing = tx.commit().then(
+      () => 'acknowledged',
+      () => 'failed',
+    );
+    await new Promise((r) => setTimeout(r, killAfterMs));
+    await proc.kill('SIGKILL');
+    const outcome = await committing;
+    await producer.disconnect().catch(() => undefined);
+
+    proc = await startBrokerProcess({ dataDir, overrides });
+    const { WireClient } = await import('../helpers/broker-process.js');
+    const w = await WireClient.connect(proc.port, proc.host);
+    let state = '';
+    try {
+      for (let i = 0; i < 200 && state !== 'CompleteCommit' && state !== 'CompleteAbort'; i++) {
+        const r = await w.request(65, 0, { transactionalIds: ['atomic-txn'] });
+        state = r.transactionStates[0].transactionState;
+        if (state !== 'CompleteCommit' && state !== 'CompleteAbort') await new Promise((res) => setTimeout(res, 100));
+      }
+    } finally {
+      w.close();
+    }
+    t.diagnostic(`killed ${killAfterMs} ms into the commit: the client saw it ${outcome}; after restart: ${state}`);
+    assert.ok(state === 'CompleteCommit' || state === 'CompleteAbort', `state after restart: ${state}`);
+    // A commit the client saw acknowledged is never lost.
+    if (outcome === 'acknowledged') assert.equal(state, 'CompleteCommit');
+    const seen = await readTopic([proc.bootstrap], 'atomic', { readUncommitted: false, expected: PARTITIONS, settleMs: 1_500, deadlineMs: state === 'CompleteCommit' ? 30_000 : 3_000 });
+    assert.equal(seen.length, state === 'CompleteCommit' ? PARTITIONS : 0, `read_committed saw ${seen.length} of ${PARTITIONS} after ${state}`);
+  } finally {
+    await proc.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
