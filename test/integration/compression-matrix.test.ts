@@ -3,13 +3,15 @@
  * to one topic per compression.type; the codec bits of the stored batches must be the topic's
  * (or the producer's, for 'producer'), and kcat, kafka-python and KafkaJS's raw Fetch must each
  * read back exactly what was sent. Each client runs once per topic (kafka-python once in all).
+ * Also through the produce path: LogAppendTime on a converted topic, and the timestamp bounds.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { createClient } from '../../src/index.js';
+import { createClient, KafkaError } from '../../src/index.js';
+import { decodeRecordBatches } from '../../src/protocol/records/record-batch.js';
 import { decompress } from '../../src/protocol/records/compression.js';
 import { withBroker, run, SYSTEM_PYTHON } from '../helpers/broker.js';
 
@@ -180,6 +182,43 @@ test('compression matrix: every producer codec × every topic compression.type i
           await cluster.disconnect();
         }
       });
+    } finally {
+      await kafka.close();
+    }
+  });
+});
+
+test('produce path: a converted batch gets LogAppendTime; CreateTime outside message.timestamp.before/after.max.ms is INVALID_TIMESTAMP', { timeout: 60_000 }, async () => {
+  await withBroker(async (broker) => {
+    const kafka = createClient({ bootstrapServers: broker.bootstrap });
+    try {
+      const admin = kafka.admin();
+      await admin.createTopics([
+        { topic: 'stamped', numPartitions: 1, configs: { 'compression.type': 'lz4', 'message.timestamp.type': 'LogAppendTime' } },
+        { topic: 'bounded', numPartitions: 1, configs: { 'message.timestamp.before.max.ms': '3600000', 'message.timestamp.after.max.ms': '60000' } },
+      ]);
+      const producer = kafka.producer();
+      const before = Date.now();
+      const [r] = await producer.send({ topic: 'stamped', compression: 'gzip', messages: [{ key: 'a', value: 'x'.repeat(50), timestamp: TS }, { value: 'y', timestamp: TS }] });
+      assert.ok(r!.logAppendTimeMs >= before, `logAppendTimeMs ${r!.logAppendTimeMs}`);
+      const consumer = kafka.consumer({ autoOffsetReset: 'earliest' });
+      consumer.assign([{ topic: 'stamped', partition: 0, offset: 0 }]);
+      const got = await consumer.poll({ timeoutMs: 5000 });
+      assert.deepEqual(got.map((m) => [m.offset, m.timestamp]), [[0, r!.logAppendTimeMs], [1, r!.logAppendTimeMs]]);
+      assert.deepEqual(storedCodecs(broker.dataDir, 'stamped'), [3]);
+      const [stored] = await decodeRecordBatches(readFileSync(join(broker.dataDir, 'stamped-0', '00000000000000000000.log')));
+      assert.equal(stored!.maxTimestamp, r!.logAppendTimeMs);
+
+      const now = Date.now();
+      await producer.send({ topic: 'bounded', messages: [{ value: 'fine', timestamp: now - 1000 }] });
+      for (const [name, timestamp] of [['2 hours old', now - 7_200_000], ['10 minutes ahead', now + 600_000]] as const) {
+        await assert.rejects(
+          producer.send({ topic: 'bounded', compression: 'zstd', messages: [{ value: 'ok', timestamp: now }, { value: name, timestamp }] }),
+          (err: unknown) => err instanceof KafkaError && err.code === 32 && /record 1 /.test(err.message),
+          name,
+        );
+      }
+      assert.equal((await admin.listOffsets('bounded', 0, -1)).offset, 1, 'refused batches are not appended');
     } finally {
       await kafka.close();
     }
