@@ -96,7 +96,11 @@ export class Broker<C extends Clock = Clock> {
       const dynamicConfig = new DynamicBrokerConfig(config, store);
       const dynamicProblem = dynamicConfig.apply();
       if (dynamicProblem !== null) logger.warn('stored dynamic broker configs are not valid with this server.properties; using the static values', { error: dynamicProblem });
-      const logs = await LogManager.open({ logDirs: config.logDirs, clock, logger, defaultConfig: logConfigFor(config, {}) });
+      const producerIdExpirationMs = Number(config.raw['producer.id.expiration.ms'] ?? 86_400_000);
+      const logs = await LogManager.open({
+        logDirs: config.logDirs, clock, logger, defaultConfig: logConfigFor(config, {}),
+        producerIdExpirationMs: Number.isFinite(producerIdExpirationMs) && producerIdExpirationMs > 0 ? producerIdExpirationMs : undefined,
+      });
       const replicas = new ReplicaManager(logs, clock, logger);
       const topics = new TopicManager(store, replicas, config, logger);
       await topics.openAll();

@@ -33,6 +33,8 @@ export interface LogManagerOptions {
   logger: Logger;
   defaultConfig: LogConfig;
   openFile?: OpenLogFile;
+  /** producer.id.expiration.ms for every log (default: Kafka's, a day). */
+  producerIdExpirationMs?: number;
 }
 
 export class LogManager {
@@ -181,9 +183,10 @@ export class LogManager {
     this.logs.clear();
   }
 
-  private logDeps(): { clock: Clock; logger: Logger; openFile?: OpenLogFile } {
-    const deps: { clock: Clock; logger: Logger; openFile?: OpenLogFile } = { clock: this.opts.clock, logger: this.opts.logger };
+  private logDeps(): { clock: Clock; logger: Logger; openFile?: OpenLogFile; producerIdExpirationMs?: number } {
+    const deps: { clock: Clock; logger: Logger; openFile?: OpenLogFile; producerIdExpirationMs?: number } = { clock: this.opts.clock, logger: this.opts.logger };
     if (this.opts.openFile !== undefined) deps.openFile = this.opts.openFile;
+    if (this.opts.producerIdExpirationMs !== undefined) deps.producerIdExpirationMs = this.opts.producerIdExpirationMs;
     return deps;
   }
 
