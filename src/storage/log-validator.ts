@@ -13,7 +13,7 @@ import {
   Compression,
   PARTITION_LEADER_EPOCH,
 } from '../protocol/records/batch-header.js';
-import { decodeRecordBatches, encodeRecordBatch, type RecordBatch } from '../protocol/records/record-batch.js';
+import { CorruptRecordError, decodeRecordBatches, encodeRecordBatch, type RecordBatch } from '../protocol/records/record-batch.js';
 import { crc32c } from '../util/crc32c.js';
 import type { CompressionType, LogConfig } from './config.js';
 import { ErrorCode } from './errors.js';
@@ -67,16 +67,24 @@ export async function validateForLog(
       out.push(bytes);
       continue;
     }
-    const [decoded] = await decodeRecordBatches(bytes);
+    let decoded: RecordBatch | undefined;
+    try {
+      [decoded] = await decodeRecordBatches(bytes);
+    } catch (err) {
+      // validate.ts checked the framing; a record whose fields do not fill it is still corrupt.
+      if (err instanceof CorruptRecordError) return fail(ErrorCode.CORRUPT_MESSAGE, `batch at position ${b.offset}: ${err.message}`);
+      throw err;
+    }
     if (decoded === undefined) return fail(ErrorCode.CORRUPT_MESSAGE, `batch at position ${b.offset} cannot be read`);
-    // validate.ts checked compressed batches' offsets; an uncompressed one being compressed is checked here, as Kafka does.
-    const gap = decoded.records.findIndex((r, i) => r.offsetDelta !== i);
+    const convert = target !== null && b.compression !== target;
+    // validate.ts checked compressed batches' offsets; an uncompressed one about to be compressed is checked here, as Kafka does.
+    const gap = convert && b.compression === Compression.None ? decoded.records.findIndex((r, i) => r.offsetDelta !== i) : -1;
     if (gap >= 0) return fail(ErrorCode.INVALID_RECORD, `record ${gap} of the batch at position ${b.offset} has offset delta ${decoded.records[gap]!.offsetDelta}; the offsets in a batch run 0..${decoded.records.length - 1}`);
     if (checkTimes) {
       const problem = timestampProblem(decoded, b.offset, config, nowMs);
       if (problem !== null) return fail(ErrorCode.INVALID_TIMESTAMP, problem);
     }
-    if (target !== null && b.compression !== target) {
+    if (convert) {
       out.push(await reencode(bytes, decoded, target));
       converted = true;
     } else {
