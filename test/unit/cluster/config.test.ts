@@ -48,4 +48,12 @@ test('topic configs are validated and map onto the log settings', () => {
   const lc = logConfigFor(broker, { 'retention.ms': '5000' });
   assert.equal(lc.retentionMs, 5000);
   assert.equal(lc.segmentBytes, 1000000);
+  // compression.type and the timestamp bounds: topic value, else the broker's, else no conversion and no bound.
+  assert.equal(lc.compressionType, 'producer');
+  assert.equal(lc.messageTimestampAfterMaxMs, Number.MAX_SAFE_INTEGER);
+  const zstd = logConfigFor(buildBrokerConfig({ 'compression.type': 'zstd', 'log.message.timestamp.after.max.ms': '9223372036854775807' }), { 'message.timestamp.before.max.ms': '60000' });
+  assert.equal(zstd.compressionType, 'zstd');
+  assert.equal(zstd.messageTimestampBeforeMaxMs, 60000);
+  assert.equal(zstd.messageTimestampAfterMaxMs, Number.MAX_SAFE_INTEGER);
+  assert.equal(logConfigFor(buildBrokerConfig({ 'compression.type': 'zstd' }), { 'compression.type': 'uncompressed' }).compressionType, 'uncompressed');
 });
