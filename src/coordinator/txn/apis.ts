@@ -67,7 +67,7 @@ export interface DescribedTxn {
 export interface ListFilter {
   states: string[];
   producerIds: number[];
-  /** v1: only transactions running at least this long; -1 for all. */
+  /** v1: only transactions started more than this long ago; -1 for all. */
   durationFilterMs: number;
 }
 
@@ -240,7 +240,8 @@ export function listTransactions(c: TxnCoordinator, f: ListFilter): ListResult {
     const state = TXN_STATE_DISPLAY[txnStateName(TxnState[m.state])];
     if (states.size > 0 && !states.has(state)) continue;
     if (pids.size > 0 && !pids.has(m.producerId)) continue;
-    if (f.durationFilterMs >= 0 && (m.state !== 'Ongoing' || now - m.startTimestampMs < f.durationFilterMs)) continue;
+    // Kafka's rule: only those whose (last) transaction started more than the filter ago.
+    if (f.durationFilterMs >= 0 && now - m.startTimestampMs <= f.durationFilterMs) continue;
     out.transactionStates.push({ transactionalId: m.transactionalId, producerId: m.producerId, transactionState: state });
   }
   return out;

@@ -130,6 +130,10 @@ test('commit: partitions and offsets added, PrepareCommit, markers everywhere, C
   assert.equal(d.transactionState, 'Ongoing');
   assert.deepEqual(d.topics, [{ topic: 'a', partitions: [0, 1] }, { topic: 'b', partitions: [0] }, { topic: '__consumer_offsets', partitions: [7] }]);
   assert.deepEqual(h.c.listTransactions({ states: ['Ongoing'], producerIds: [], durationFilterMs: -1 }).transactionStates, [{ transactionalId: 'tc', producerId, transactionState: 'Ongoing' }]);
+  assert.deepEqual(h.c.listTransactions({ states: [], producerIds: [], durationFilterMs: 5_000 }).transactionStates, []);
+  h.clock.advance(5_001);
+  assert.deepEqual(h.c.listTransactions({ states: [], producerIds: [producerId], durationFilterMs: 5_000 }).transactionStates.map((t) => t.transactionalId), ['tc']);
+  assert.deepEqual(h.c.listTransactions({ states: ['Bogus'], producerIds: [], durationFilterMs: -1 }), { errorCode: 0, unknownStateFilters: ['Bogus'], transactionStates: [] });
   assert.equal(await h.c.endTxn({ ...who, commit: true }), ErrorCode.NONE);
   assert.deepEqual(
     h.markers.written.map((m) => `${m.topic}-${m.partition}:${m.commit}:${m.producerEpoch}`).sort(),
