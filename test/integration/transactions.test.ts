@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { withBroker, run, SYSTEM_PYTHON } from '../helpers/broker.js';
 import { startBrokerProcess } from '../helpers/broker-process.js';
+import { seededRandom, randomInt } from '../helpers/random.js';
 
 async function pythonHas(mod: string): Promise<boolean> {
   try {
@@ -107,14 +108,19 @@ test('confluent-kafka: committed and aborted transactions, read_committed and re
 });
 
 /** Reads a topic from the start with a KafkaJS consumer; stops `settleMs` after `expected` values arrived (or at the deadline). */
-async function readTopic(brokers: string[], topic: string, o: { readUncommitted: boolean; expected: number; settleMs?: number; deadlineMs?: number }): Promise<string[]> {
+async function readTopic(brokers: string[], topic: string, o: { readUncommitted: boolean; expected: number; settleMs?: number; deadlineMs?: number; partitions?: number[] }): Promise<string[]> {
   const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100 } });
   const consumer = kafka.consumer({ groupId: `reader-${topic}-${o.readUncommitted}-${Math.random()}`, readUncommitted: o.readUncommitted, maxWaitTimeInMs: 200 });
   const values: string[] = [];
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value!.toString()) });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        values.push(message.value!.toString());
+        o.partitions?.push(partition);
+      },
+    });
     const deadline = Date.now() + (o.deadlineMs ?? 30_000);
     while (values.length < o.expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, o.settleMs ?? 1_000));
@@ -364,3 +370,54 @@ async function killDuringCommit(t: { diagnostic(msg: string): void }, killAfterM
     await rm(dataDir, { recursive: true, force: true });
   }
 }
+
+test('checker: three KafkaJS transactional producers, random commits and aborts; read_committed gets every committed write once, in order, and nothing aborted', { timeout: 180_000 }, async () => {
+  await withBroker(async (broker) => {
+    const brokers = [`127.0.0.1:${broker.port}`];
+    const rand = seededRandom(5);
+    const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'checked', numPartitions: 4 }] });
+    await admin.disconnect();
+    const committed: string[] = [];
+    const aborted = new Set<string>();
+    await Promise.all(
+      [0, 1, 2].map(async (p) => {
+        const producer = kafka.producer({ transactionalId: `checker-${p}`, idempotent: true, maxInFlightRequests: 1 });
+        await producer.connect();
+        try {
+          for (let t = 0; t < 8; t++) {
+            const tx = await producer.transaction();
+            const values = Array.from({ length: randomInt(rand, 1, 6) }, (_, k) => ({ value: `p${p}-t${t}-k${k}`, partition: randomInt(rand, 0, 3) }));
+            await tx.send({ topic: 'checked', messages: values });
+            if (rand() < 0.6) {
+              await tx.commit();
+              committed.push(...values.map((v) => v.value));
+            } else {
+              await tx.abort();
+              for (const v of values) aborted.add(v.value);
+            }
+          }
+        } finally {
+          await producer.disconnect();
+        }
+      }),
+    );
+    const partitions: number[] = [];
+    const seen = await readTopic(brokers, 'checked', { readUncommitted: false, expected: committed.length, partitions });
+    assert.equal(new Set(seen).size, seen.length, 'no duplicates');
+    assert.deepEqual(seen.filter((v) => aborted.has(v)), [], 'no aborted reads');
+    assert.deepEqual([...seen].sort(), [...committed].sort(), 'no lost committed writes');
+    // Within a partition, each producer's writes are read in the order it sent them.
+    const rank = (v: string) => {
+      const [, t, k] = v.split('-');
+      return Number(t!.slice(1)) * 100 + Number(k!.slice(1));
+    };
+    for (let partition = 0; partition < 4; partition++)
+      for (const p of [0, 1, 2]) {
+        const ranks = seen.filter((v, i) => partitions[i] === partition && v.startsWith(`p${p}-`)).map(rank);
+        assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b), `partition ${partition}, producer ${p}: out of order`);
+      }
+  }, { config: FAST_GROUPS });
+});
