@@ -24,7 +24,7 @@ import { SegmentDeleter, deletablePrefix } from './retention.js';
 import { LogSegment, type SegmentDeps, floorSegment } from './segment.js';
 import { encodeControlBatch } from '../protocol/records/record-batch.js';
 import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, readBatchHeader, CONTROL_BIT, TRANSACTIONAL_BIT, readInt64, BASE_OFFSET } from '../protocol/records/batch-header.js';
-import { PRODUCER_ID_EXPIRATION_MS_DEFAULT, type ProducerBatch, ProducerStateError, type ProducerStateManager } from './producer-state.js';
+import { PRODUCER_BATCHES_RETAINED, PRODUCER_ID_EXPIRATION_MS_DEFAULT, type ProducerBatch, ProducerStateError, type ProducerStateManager } from './producer-state.js';
 import { appendTxnIndexEntry, controlType, deleteSnapshotsAbove, writeTxnIndex, loadProducerState, writeSnapshot } from './producer-state-io.js';
 import { ensureIndexes, findOffsetInSegments, readSegments, scanHeaders, truncateSegmentTo } from './segment-scan.js';
 
@@ -198,6 +198,13 @@ export class PartitionLog {
       // A retry of a batch already placed: answer with its offsets once it is written.
       await this.writer.waitFor(staged.lastOffset + 1);
       this.checkWritable();
+      // The original's write may have failed meanwhile (and been undone): then so does the retry.
+      // (A full list may simply have moved past it: newer batches of the producer were written.)
+      const entry = this.producers.entry(pbs.find((b) => b.producerId >= 0)!.producerId);
+      const kept = entry?.batches.some((m) => m.firstOffset === staged.firstOffset) === true;
+      if (!kept && (entry?.batches.length ?? 0) < PRODUCER_BATCHES_RETAINED) {
+        throw new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, `the write of the batch at offset ${staged.firstOffset} that this retry repeats failed; retry again`);
+      }
       return { baseOffset: staged.firstOffset, lastOffset: staged.lastOffset, logAppendTimeMs: -1, logStartOffset: this.startOffset, duplicate: true };
     }
     const placed = this.place(batches, opts, now);

@@ -7,7 +7,7 @@ import { ManualClock } from '../../../src/platform/clock.js';
 import { StorageError } from '../../../src/storage/errors.js';
 import { ProducerStateManager, nextSequence } from '../../../src/storage/producer-state.js';
 import type { PartitionLog } from '../../../src/storage/partition-log.js';
-import { makeBatch, openTestLog, withTempDir } from './helpers.js';
+import { FaultyDisk, makeBatch, openTestLog, withTempDir } from './helpers.js';
 
 const PID = 4000;
 
@@ -69,6 +69,23 @@ describe('producer state: idempotent appends', () => {
       await log.append(await makeBatch([{ value: Buffer.from('x') }]), { leaderEpoch: 0 });
       await log.append(await makeBatch([{ value: Buffer.from('x') }]), { leaderEpoch: 0 });
       assert.equal(log.logEndOffset, 5);
+      await log.close();
+    }));
+
+  it('a retry that arrives while the original is queued fails with it when its write fails', () =>
+    withTempDir(async (dir) => {
+      const disk = new FaultyDisk();
+      const log = await openTestLog(dir, {}, { openFile: disk.open });
+      await log.append(await idem(0), { leaderEpoch: 0 });
+      disk.failWrites = 1;
+      const original = log.append(await idem(3), { leaderEpoch: 0 });
+      const retry = log.append(await idem(3), { leaderEpoch: 0 });
+      await rejects(original, ErrorCode.KAFKA_STORAGE_ERROR);
+      await rejects(retry, ErrorCode.KAFKA_STORAGE_ERROR);
+      assert.equal(log.logEndOffset, 3);
+      const again = await log.append(await idem(3), { leaderEpoch: 0 });
+      assert.equal(again.baseOffset, 3);
+      assert.equal(again.duplicate, undefined);
       await log.close();
     }));
 
