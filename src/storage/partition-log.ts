@@ -25,7 +25,7 @@ import { LogSegment, type SegmentDeps, floorSegment } from './segment.js';
 import { encodeControlBatch } from '../protocol/records/record-batch.js';
 import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, readBatchHeader, CONTROL_BIT, TRANSACTIONAL_BIT, readInt64, BASE_OFFSET } from '../protocol/records/batch-header.js';
 import { PRODUCER_BATCHES_RETAINED, PRODUCER_ID_EXPIRATION_MS_DEFAULT, type ProducerBatch, ProducerStateError, type ProducerStateManager } from './producer-state.js';
-import { appendTxnIndexEntry, controlType, deleteSnapshotsAbove, writeTxnIndex, loadProducerState, writeSnapshot } from './producer-state-io.js';
+import { appendTxnIndexEntry, controlType, deleteSnapshotsAbove, rewriteTxnIndexes, txnIndexPath, writeTxnIndex, loadProducerState, writeSnapshot } from './producer-state-io.js';
 import { ensureIndexes, findOffsetInSegments, readSegments, scanHeaders, truncateSegmentTo } from './segment-scan.js';
 
 export type { AppendOptions, AppendResult, ControlAppend, LogStats, PartitionLogDeps, ReadOptions, ReadResult } from './log-types.js';
@@ -60,7 +60,7 @@ export class PartitionLog {
   private readonly seals = new Set<Promise<void>>();
   private rollCfg: LogConfig;
   // Producer state (idempotence, transactions): checked and updated in the append's turn.
-  private readonly producers: ProducerStateManager;
+  private producers: ProducerStateManager;
   private lastExpiryMs: number;
   private txnIndexChain: Promise<void> = Promise.resolve();
 
@@ -398,8 +398,16 @@ export class PartitionLog {
       this.endOffset = this.writtenEnd = this.active.nextOffset;
       this.hwm = Math.min(this.hwm, this.endOffset);
       this.compaction.truncated(this.endOffset);
-      this.producers.truncateTo(this.endOffset);
+      // As Kafka: producer state is reloaded from the newest snapshot below the new end and the
+      // batches after it, so transactions whose markers were cut are open again, and no
+      // .txnindex keeps an abort whose marker is gone.
       await deleteSnapshotsAbove(this.dir, this.endOffset);
+      await this.txnIndexChain;
+      this.producers = (await loadProducerState({
+        dir: this.dir, segments: this.segments, logStartOffset: this.startOffset, logEndOffset: this.endOffset,
+        expirationMs: this.deps.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS_DEFAULT, logger: this.deps.logger,
+      })).state;
+      await rewriteTxnIndexes(this.dir, this.segments, this.producers.allAborted());
       await this.checkpointChain;
     } catch (err) {
       this.goOffline('truncation failed', err);
@@ -550,6 +558,7 @@ export class PartitionLog {
     this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
     this.checkpointStart();
     this.producers.truncateHead(this.startOffset);
+    for (const seg of removed) void rm(txnIndexPath(this.dir, seg.baseOffset), { force: true }).catch(() => undefined);
     this.deps.logger.info('deleting segments', { dir: this.dir, reason, baseOffsets: removed.map((s) => s.baseOffset) });
     for (const seg of removed) this.deleter.schedule(seg, this.cfg.fileDeleteDelayMs);
     return count;

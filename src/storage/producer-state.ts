@@ -99,6 +99,8 @@ export class ProducerStateManager {
   private aborted: AbortedTxn[] = [];
   /** Transactions whose marker is written but not yet below the high watermark. */
   private unreplicated: Array<{ firstOffset: number; markerOffset: number }> = [];
+  /** The earliest open transaction's first offset; undefined when it must be recomputed. */
+  private firstOpen: number | null | undefined = null;
 
   constructor(private readonly expirationMs = PRODUCER_ID_EXPIRATION_MS_DEFAULT) {}
 
@@ -158,7 +160,10 @@ export class ProducerStateManager {
       const m = staging[0]!;
       m.firstOffset = firsts[i]!;
       m.lastOffset = firsts[i]! + b.offsetDelta;
-      if (b.isTransactional && e.currentTxnFirstOffset === null) e.currentTxnFirstOffset = m.firstOffset;
+      if (b.isTransactional && e.currentTxnFirstOffset === null) {
+        e.currentTxnFirstOffset = m.firstOffset;
+        this.firstOpen = undefined;
+      }
       e.lastTimestampMs = Math.max(e.lastTimestampMs, b.maxTimestamp);
     });
     for (const [pid, e] of staged.updates) {
@@ -200,6 +205,7 @@ export class ProducerStateManager {
     e.lastTimestampMs = Math.max(e.lastTimestampMs, m.timestampMs);
     const first = e.currentTxnFirstOffset;
     e.currentTxnFirstOffset = null;
+    this.firstOpen = undefined;
     this.producers.set(m.producerId, e);
     if (first === null) return null;
     this.unreplicated.push({ firstOffset: first, markerOffset: m.markerOffset });
@@ -212,10 +218,14 @@ export class ProducerStateManager {
   /** The first offset of the earliest transaction not yet stable below `highWatermark`. */
   firstUnstableOffset(highWatermark: number): number | null {
     if (this.unreplicated.length > 0) this.unreplicated = this.unreplicated.filter((u) => u.markerOffset >= highWatermark);
-    let first: number | null = null;
-    for (const e of this.producers.values()) {
-      if (e.currentTxnFirstOffset !== null && (first === null || e.currentTxnFirstOffset < first)) first = e.currentTxnFirstOffset;
+    if (this.firstOpen === undefined) {
+      let open: number | null = null;
+      for (const e of this.producers.values()) {
+        if (e.currentTxnFirstOffset !== null && (open === null || e.currentTxnFirstOffset < open)) open = e.currentTxnFirstOffset;
+      }
+      this.firstOpen = open;
     }
+    let first = this.firstOpen;
     for (const u of this.unreplicated) if (first === null || u.firstOffset < first) first = u.firstOffset;
     return first;
   }
@@ -249,6 +259,7 @@ export class ProducerStateManager {
 
   /** Forgets everything at or after `offset` (truncation); replay rebuilds from there. */
   truncateTo(offset: number): void {
+    this.firstOpen = undefined;
     this.aborted = this.aborted.filter((a) => a.lastOffset < offset);
     this.unreplicated = this.unreplicated.filter((u) => u.markerOffset < offset);
     for (const [pid, e] of this.producers) {
@@ -295,7 +306,10 @@ export class ProducerStateManager {
     }
     e.batches.push({ firstSeq: b.baseSequence, lastSeq: nextSequence(b.baseSequence, b.offsetDelta), firstOffset: b.baseOffset, lastOffset: b.baseOffset + b.offsetDelta, timestampMs: b.maxTimestamp });
     if (e.batches.length > PRODUCER_BATCHES_RETAINED) e.batches.shift();
-    if (b.isTransactional && e.currentTxnFirstOffset === null) e.currentTxnFirstOffset = b.baseOffset;
+    if (b.isTransactional && e.currentTxnFirstOffset === null) {
+      e.currentTxnFirstOffset = b.baseOffset;
+      this.firstOpen = undefined;
+    }
     e.lastTimestampMs = Math.max(e.lastTimestampMs, b.maxTimestamp);
     return null;
   }
@@ -332,6 +346,7 @@ export class ProducerStateManager {
     const count = buf.readInt32BE(6);
     if (count < 0 || buf.length !== SNAPSHOT_HEADER_BYTES + count * SNAPSHOT_ENTRY_BYTES) throw new Error(`snapshot holds ${buf.length} bytes for ${count} producers`);
     this.producers.clear();
+    this.firstOpen = undefined;
     for (let i = 0, at = SNAPSHOT_HEADER_BYTES; i < count; i++, at += SNAPSHOT_ENTRY_BYTES) {
       const producerId = Number(buf.readBigInt64BE(at));
       const lastSeq = buf.readInt32BE(at + 10);

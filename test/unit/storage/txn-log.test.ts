@@ -117,4 +117,26 @@ describe('transactions in the log', () => {
       assert.equal((await allAborted(third)).length, 4);
       await third.close();
     }));
+
+  it('a truncation below a marker reopens its transaction and forgets the abort', () =>
+    withTempDir(async (dir) => {
+      const log = await openTestLog(dir);
+      await log.append(await batchOf(1), { leaderEpoch: 0 }); // 0
+      await log.append(await txnBatch(5, 0), { leaderEpoch: 0 }); // 1-2
+      await log.appendControl(marker(5, false)); // 3
+      await log.append(await batchOf(1), { leaderEpoch: 0 }); // 4
+      assert.equal(log.lastStableOffset, 5);
+      assert.equal((await allAborted(log)).length, 1);
+      await log.truncateTo(3);
+      assert.equal(log.logEndOffset, 3);
+      assert.equal(log.lastStableOffset, 1, 'the transaction is open again');
+      assert.deepEqual(log.producerState.allAborted(), []);
+      await log.appendControl(marker(5, true));
+      assert.equal(log.lastStableOffset, 4);
+      await log.close();
+      const again = await openTestLog(dir);
+      assert.deepEqual(again.producerState.allAborted(), [], 'no stale .txnindex entry');
+      assert.equal(again.lastStableOffset, 4);
+      await again.close();
+    }));
 });
