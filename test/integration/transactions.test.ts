@@ -421,3 +421,50 @@ test('checker: three KafkaJS transactional producers, random commits and aborts;
       }
   }, { config: FAST_GROUPS });
 });
+
+const FENCE = String.raw`import json, sys, time
+from confluent_kafka import Producer, Consumer, TopicPartition, KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+bs = sys.argv[1]
+admin = AdminClient({'bootstrap.servers': bs})
+for f in admin.create_topics([NewTopic('fenced', 1, 1)]).values():
+    f.result(30)
+conf = {'bootstrap.servers': bs, 'transactional.id': 'fence-txn'}
+p1 = Producer(conf)
+p1.init_transactions(30)
+p1.begin_transaction()
+p1.produce('fenced', b'z1')
+p1.flush(30)
+p2 = Producer(conf)
+p2.init_transactions(30)
+fatal = None
+try:
+    p1.commit_transaction(30)
+except KafkaException as e:
+    fatal = {'fatal': e.args[0].fatal(), 'name': e.args[0].name()}
+p2.begin_transaction()
+p2.produce('fenced', b'z2')
+p2.commit_transaction(30)
+c = Consumer({'bootstrap.servers': bs, 'group.id': 'fence-reader', 'isolation.level': 'read_committed', 'enable.partition.eof': True})
+c.assign([TopicPartition('fenced', 0, 0)])
+seen = []
+deadline = time.time() + 30
+while time.time() < deadline:
+    m = c.poll(1)
+    if m is None: continue
+    if m.error():
+        if m.error().code() == -191: break
+        raise KafkaException(m.error())
+    seen.append(m.value().decode())
+c.close()
+print(json.dumps({'fatal': fatal, 'seen': seen}))
+`;
+
+test('confluent-kafka: a second producer with the same transactional.id fences the first and aborts its open transaction', { skip: SKIP, timeout: 120_000 }, async () => {
+  await withBroker(async (broker) => {
+    const r = await python(FENCE, [`127.0.0.1:${broker.port}`]);
+    assert.equal(r.fatal?.fatal, true, JSON.stringify(r));
+    assert.match(r.fatal.name, /FENCED|INVALID_PRODUCER_EPOCH/);
+    assert.deepEqual(r.seen, ['z2']);
+  }, { config: FAST_GROUPS });
+});
