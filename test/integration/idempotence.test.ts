@@ -2,7 +2,8 @@
  * Idempotent producers end to end: librdkafka (confluent-kafka) with enable.idempotence=true while
  * the broker drops produce responses after appending (the test-only
  * `samsa.test.drop.produce.responses.every`), KafkaJS's idempotent producer (the Java client's
- * default path: InitProducerId, then sequences), and a retried batch after SIGKILL and restart.
+ * default path: InitProducerId, then sequences), a retried batch after SIGKILL and restart, and a
+ * librdkafka producer sending through a broker SIGKILL and restart.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,8 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { withBroker, run, SYSTEM_PYTHON } from '../helpers/broker.js';
 import { startBrokerProcess, WireClient } from '../helpers/broker-process.js';
-import { encodeRecordBatch } from '../../src/protocol/records/record-batch.js';
+import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/records/record-batch.js';
+import type { FetchResponse } from '../../src/protocol/messages/01-fetch.js';
 import type { ProduceResponse } from '../../src/protocol/messages/00-produce.js';
 import type { InitProducerIdResponse } from '../../src/protocol/messages/22-init-producer-id.js';
 import type { CreateTopicsResponse } from '../../src/protocol/messages/19-create-topics.js';
@@ -152,6 +154,71 @@ test('after SIGKILL and restart a retried batch is still de-duplicated, and prod
     const again = await wire.request<InitProducerIdResponse>(22, 0, { transactionalId: null, transactionTimeoutMs: 60_000 });
     assert.ok(Number(again.producerId) > pid, `a new id after restart (${again.producerId} after ${pid})`);
     wire.close();
+    await broker.kill('SIGTERM');
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+/** Produces N numbered messages to one partition, slowly enough that a broker kill lands mid-stream. */
+const PRODUCE_THROUGH_RESTART = `
+import json, sys, time
+from confluent_kafka import Producer
+bs, topic, N = sys.argv[1], sys.argv[2], int(sys.argv[3])
+errors = []
+def cb(err, msg):
+    if err is not None:
+        errors.append(str(err))
+p = Producer({'bootstrap.servers': bs, 'enable.idempotence': True, 'linger.ms': 2, 'batch.num.messages': 50,
+              'message.timeout.ms': 60000, 'retry.backoff.ms': 50, 'reconnect.backoff.ms': 20, 'reconnect.backoff.max.ms': 200})
+for i in range(N):
+    p.produce(topic, value=b'%d' % i, partition=0, on_delivery=cb)
+    p.poll(0)
+    if i % 100 == 99:
+        time.sleep(0.02)
+left = p.flush(60)
+print(json.dumps({'errors': errors[:5], 'errorCount': len(errors), 'left': left}))
+`;
+
+test('confluent-kafka idempotent producer through a broker SIGKILL and restart: each message exactly once, in order', { skip: SKIP, timeout: 120_000 }, async () => {
+  const N = 8000;
+  const dataDir = await mkdtemp(join(tmpdir(), 'samsa-idem-kill-'));
+  try {
+    let broker = await startBrokerProcess({ dataDir });
+    const port = broker.port;
+    const wire = await WireClient.connect(port);
+    const created = await wire.request<CreateTopicsResponse>(19, 4, { topics: [{ name: 'killidem', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+    assert.equal(created.topics[0]!.errorCode, 0);
+    wire.close();
+    const producing = run(SYSTEM_PYTHON, ['-c', PRODUCE_THROUGH_RESTART, `127.0.0.1:${port}`, 'killidem', String(N)], { timeoutMs: 100_000 });
+    let finished = false;
+    void producing.then(() => (finished = true));
+    await new Promise((r) => setTimeout(r, 700));
+    await broker.kill('SIGKILL');
+    assert.equal(finished, false, 'the broker was killed while the producer was still sending');
+    broker = await startBrokerProcess({ dataDir, port });
+    const r = await producing;
+    assert.equal(r.code, 0, `python failed\n${r.stderr}\n${r.stdout}`);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { errors: string[]; errorCount: number; left: number };
+    assert.equal(out.errorCount, 0, `delivery errors: ${out.errors.join('; ')}`);
+    assert.equal(out.left, 0);
+    const reader = await WireClient.connect(broker.port);
+    const values: number[] = [];
+    let offset = 0;
+    for (;;) {
+      const resp = await reader.request<FetchResponse>(1, 4, {
+        replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0,
+        topics: [{ topic: 'killidem', partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: 1 << 20 }] }],
+      });
+      const batches = await decodeRecordBatches(resp.responses[0]!.partitions[0]!.records ?? Buffer.alloc(0));
+      if (batches.length === 0) break;
+      for (const b of batches) for (const rec of b.records) if (b.baseOffset + rec.offsetDelta >= offset) values.push(Number(rec.value!.toString()));
+      const last = batches[batches.length - 1]!;
+      offset = last.baseOffset + last.records[last.records.length - 1]!.offsetDelta + 1;
+    }
+    reader.close();
+    assert.equal(values.length, N, 'each message once');
+    assert.deepEqual(values, Array.from({ length: N }, (_, i) => i), 'in order');
     await broker.kill('SIGTERM');
   } finally {
     await rm(dataDir, { recursive: true, force: true });
