@@ -20,7 +20,8 @@ import { createLogger, type Logger } from '../util/logger.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { REQUEST_TIMEOUT_MS_DEFAULT, type Connection } from './connection.js';
 import { ClosedError, ConnectionError, InvalidArgumentError } from './errors.js';
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, READ_UNCOMMITTED, listOffset } from './offsets.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, READ_COMMITTED, READ_UNCOMMITTED, listOffset } from './offsets.js';
+import { committedBatches } from './read-committed.js';
 import { tpKey, type PartitionAssignor, type RebalanceProtocol } from './group/assignor.js';
 import { RangeAssignor } from './group/range-assignor.js';
 import { CooperativeStickyAssignor } from './group/cooperative-sticky-assignor.js';
@@ -45,6 +46,7 @@ export const METADATA_MAX_AGE_MS_DEFAULT = 300_000;
 
 export type OffsetReset = 'earliest' | 'latest' | 'none';
 export type AssignorName = 'range' | 'cooperative-sticky';
+export type IsolationLevel = 'read_uncommitted' | 'read_committed';
 
 export interface ConsumerOptions {
   /** Where to start when a position is unknown or out of range; Kafka's default is 'latest'. */
@@ -69,6 +71,11 @@ export interface ConsumerOptions {
   partitionAssignors?: Array<AssignorName | PartitionAssignor>;
   /** How often the group leader checks subscribed topics for new partitions. */
   metadataMaxAgeMs?: number;
+  /**
+   * 'read_committed' reads only up to the last stable offset and skips aborted transactions;
+   * default 'read_uncommitted', as in Kafka's Java consumer. Control records are never shown.
+   */
+  isolationLevel?: IsolationLevel;
   logger?: Logger;
 }
 
@@ -168,7 +175,11 @@ export class Consumer {
       autoCommit: opts.autoCommit ?? true,
       autoCommitIntervalMs: opts.autoCommitIntervalMs ?? AUTO_COMMIT_INTERVAL_MS_DEFAULT,
       metadataMaxAgeMs: opts.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS_DEFAULT,
+      isolationLevel: opts.isolationLevel ?? 'read_uncommitted',
     };
+    if (this.opts.isolationLevel !== 'read_uncommitted' && this.opts.isolationLevel !== 'read_committed') {
+      throw new InvalidArgumentError(`isolationLevel must be 'read_uncommitted' or 'read_committed', not '${String(this.opts.isolationLevel)}'.`);
+    }
     if (!['earliest', 'latest', 'none'].includes(this.opts.autoOffsetReset)) {
       throw new InvalidArgumentError(`autoOffsetReset must be 'earliest', 'latest' or 'none', not '${this.opts.autoOffsetReset}'.`);
     }
@@ -656,7 +667,7 @@ export class Consumer {
       );
     }
     const timestamp = state.reset === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP;
-    const { offset } = await listOffset(this.cluster, { topic: state.topic, partition: state.partition, timestamp });
+    const { offset } = await listOffset(this.cluster, { topic: state.topic, partition: state.partition, timestamp, isolationLevel: this.isolation() });
     // Only apply if nobody seeked meanwhile.
     if (this.partitions.get(tpKey(state.topic, state.partition)) === state && state.position === null) state.position = offset;
   }
@@ -706,7 +717,7 @@ export class Consumer {
       maxWaitMs,
       minBytes: this.opts.minBytes,
       maxBytes: this.opts.maxBytes,
-      isolationLevel: READ_UNCOMMITTED,
+      isolationLevel: this.isolation(),
       sessionId: 0,
       sessionEpoch: -1,
       topics: [...byTopic].map(([topic, list]) => ({
@@ -725,6 +736,10 @@ export class Consumer {
       forgottenTopicsData: [],
       rackId: '',
     };
+  }
+
+  private isolation(): number {
+    return this.opts.isolationLevel === 'read_committed' ? READ_COMMITTED : READ_UNCOMMITTED;
   }
 
   private async handlePartition(target: FetchTarget, p: FetchResponsePartitionData): Promise<void> {
@@ -752,10 +767,14 @@ export class Consumer {
     const batches = await decodeRecordBatches(p.records);
     // Decoding may yield to the event loop: a rebalance or seek meanwhile makes this data stale.
     if (this.partitions.get(tpKey(state.topic, state.partition)) !== state || state.position !== target.fetchOffset) return;
-    for (const batch of batches) {
+    const readCommitted = this.opts.isolationLevel === 'read_committed';
+    const shown = readCommitted ? committedBatches(batches, p.abortedTransactions) : null;
+    for (const [i, batch] of batches.entries()) {
       const lastOffset = batch.baseOffset + batch.lastOffsetDelta;
+      // Nothing at or past the last stable offset is read while its transaction is open.
+      if (readCommitted && p.lastStableOffset >= 0 && lastOffset >= p.lastStableOffset) break;
       // Control batches (transaction markers) take an offset but are never shown.
-      if ((batch.attributes & CONTROL_BIT) === 0) {
+      if ((batch.attributes & CONTROL_BIT) === 0 && (shown === null || shown[i] === true)) {
         const logAppendTime = (batch.attributes & TIMESTAMP_TYPE_BIT) !== 0;
         for (const r of batch.records) {
           const offset = batch.baseOffset + r.offsetDelta;
