@@ -146,6 +146,7 @@ export class Consumer {
   private readonly closing = new AbortController();
   private readonly logger: Logger;
   private readonly groupId: string | null;
+  private readonly groupInstanceId: string | null;
   private readonly membership: GroupMembership | null = null;
   /** Topics of subscribe(); null when partitions are assigned by hand. */
   private subscription: string[] | null = null;
@@ -184,6 +185,7 @@ export class Consumer {
       throw new InvalidArgumentError(`autoOffsetReset must be 'earliest', 'latest' or 'none', not '${this.opts.autoOffsetReset}'.`);
     }
     this.groupId = opts.groupId ?? null;
+    this.groupInstanceId = opts.groupInstanceId ?? null;
     if (this.groupId === '') throw new InvalidArgumentError('groupId must not be empty; leave it out to consume without a group.');
     if (this.groupId !== null) {
       this.membership = new GroupMembership(
@@ -736,6 +738,15 @@ export class Consumer {
       forgottenTopicsData: [],
       rackId: '',
     };
+  }
+
+  /**
+   * The group, generation and member id, for a transactional producer's
+   * sendOffsetsToTransaction: the coordinator refuses offsets from a member that has moved on.
+   */
+  groupMetadata(): { groupId: string; generationId: number; memberId: string; groupInstanceId: string | null } {
+    if (this.groupId === null || this.membership === null) throw new InvalidArgumentError('groupMetadata() needs a consumer with a groupId.');
+    return { groupId: this.groupId, generationId: this.membership.generationId, memberId: this.membership.memberId, groupInstanceId: this.groupInstanceId };
   }
 
   private isolation(): number {

@@ -87,7 +87,8 @@ export {
   type OffsetResetSpec,
   type ResetOffsetsRequest,
 } from './admin.js';
-export { Producer, type ProducerMessage, type ProducerOptions, type SendRequest, type PartitionResult, type Acks, type CompressionType } from './producer.js';
+export { Producer, type ProducerMessage, type ProducerOptions, type SendOptions, type SendRequest, type PartitionResult, type Acks, type CompressionType } from './producer.js';
+export { TransactionStateError, type GroupMetadata, type TransactionOffset, type TransactionState } from './transactions.js';
 export {
   Consumer,
   type ConsumerOptions,
@@ -98,6 +99,7 @@ export {
   type OffsetAndMetadata,
   type RebalanceListener,
   type AssignorName,
+  type IsolationLevel,
 } from './consumer.js';
 export type { PartitionAssignor, AssignmentInput, GroupAssignment, MemberSubscription, RebalanceProtocol } from './group/assignor.js';
 export { RangeAssignor } from './group/range-assignor.js';

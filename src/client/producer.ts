@@ -1,6 +1,13 @@
 /**
  * The producer: picks a partition per message as Kafka's default partitioner does, packs one
  * record batch per partition, and sends one Produce request per partition leader.
+ *
+ * It is idempotent by default, like Kafka 3+ clients: it takes a producer id with InitProducerId
+ * at its first send, stamps each batch with the id, epoch and a per-partition base sequence that
+ * survives retries (src/client/producer-state.ts), and sends with acks=all, so the broker writes a
+ * retried batch once. Idempotent sends go out one at a time, which keeps their order per
+ * partition through retries. With a `transactionalId` it is also transactional
+ * (src/client/transactions.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, KafkaError, errorName, isRetriable } from '../protocol/errors.js';
@@ -10,6 +17,16 @@ import { partitionForKey } from '../util/murmur2.js';
 import { Cluster, type ClusterOptions, type TopicInfo } from './cluster.js';
 import type { Connection } from './connection.js';
 import { ConnectionError, InvalidArgumentError } from './errors.js';
+import { ProducerState } from './producer-state.js';
+import {
+  TRANSACTION_TIMEOUT_MS_DEFAULT,
+  TransactionManager,
+  canBumpEpoch,
+  initProducerId,
+  type GroupMetadata,
+  type TransactionOffset,
+  type TransactionState,
+} from './transactions.js';
 
 const PRODUCE_KEY = 0;
 /** Record batch v2 needs Produce v3+; v10+ adds fields we have no use for yet. */
@@ -36,7 +53,7 @@ export interface ProducerMessage {
   timestamp?: number;
 }
 
-export interface ProducerOptions {
+export interface SendOptions {
   /** -1 (all in-sync replicas, the default), 1 (leader only) or 0 (no response at all). */
   acks?: Acks;
   compression?: CompressionType;
@@ -44,7 +61,19 @@ export interface ProducerOptions {
   timeoutMs?: number;
 }
 
-export interface SendRequest extends ProducerOptions {
+export interface ProducerOptions extends SendOptions {
+  /**
+   * Default true unless `acks` is 0 or 1 (as in Kafka, an explicit weaker acks turns the default
+   * off). Idempotent sends need acks=-1; `idempotent: true` with other acks is an error.
+   */
+  idempotent?: boolean;
+  /** Makes the producer transactional (and idempotent); call initTransactions() before the first transaction. */
+  transactionalId?: string;
+  /** How long the coordinator lets a transaction stay open before aborting it; Kafka's default 60 s. */
+  transactionTimeoutMs?: number;
+}
+
+export interface SendRequest extends SendOptions {
   topic: string;
   messages: ProducerMessage[];
 }
@@ -73,40 +102,182 @@ export function compressionCode(name: string): number {
 
 export class Producer {
   private readonly cluster: Cluster;
-  private readonly defaults: ProducerOptions;
+  private readonly defaults: SendOptions;
   private readonly sticky = new Map<string, StickyState>();
+  /** True when asked for explicitly: then a send with weaker acks is an error, not a plain send. */
+  private readonly idempotenceRequired: boolean;
+  private readonly idempotent: boolean;
+  private readonly state = new ProducerState();
+  private readonly txn: TransactionManager | null;
+  /** Idempotent sends queue here, one at a time, so each partition's batches go out in sequence order. */
+  private idempotentQueue: Promise<unknown> = Promise.resolve();
+  private readonly transactionTimeoutMs: number;
 
   constructor(opts: ClusterOptions & ProducerOptions) {
     this.cluster = new Cluster(opts);
     this.defaults = { acks: opts.acks, compression: opts.compression, timeoutMs: opts.timeoutMs };
+    this.transactionTimeoutMs = opts.transactionTimeoutMs ?? TRANSACTION_TIMEOUT_MS_DEFAULT;
+    const weakAcks = opts.acks !== undefined && opts.acks !== -1;
+    if (opts.transactionalId !== undefined) {
+      if (opts.transactionalId === '') throw new InvalidArgumentError('transactionalId must not be empty.');
+      if (opts.idempotent === false) throw new InvalidArgumentError('A transactional producer is always idempotent; drop idempotent: false.');
+      if (weakAcks) throw new InvalidArgumentError(`A transactional producer needs acks=-1 (all), not ${String(opts.acks)}.`);
+      this.txn = new TransactionManager(this.cluster, opts.transactionalId, this.transactionTimeoutMs);
+      this.idempotenceRequired = true;
+    } else {
+      this.txn = null;
+      if (opts.idempotent === true && weakAcks) {
+        throw new InvalidArgumentError(`An idempotent producer needs acks=-1 (all), not ${String(opts.acks)}; pass idempotent: false to use weaker acks.`);
+      }
+      this.idempotenceRequired = opts.idempotent === true;
+    }
+    this.idempotent = this.txn !== null || (opts.idempotent ?? !weakAcks);
+  }
+
+  /** The transaction state (Kafka's TransactionManager state), or null for a non-transactional producer. */
+  get transactionState(): TransactionState | null {
+    return this.txn?.state ?? null;
   }
 
   /** Sends messages to one topic and resolves with the base offset written in each partition. */
   async send(req: SendRequest): Promise<PartitionResult[]> {
+    this.txn?.assertCanSend();
     if (req.messages.length === 0) return [];
     const acks = req.acks ?? this.defaults.acks ?? -1;
     if (acks !== -1 && acks !== 0 && acks !== 1) throw new InvalidArgumentError(`acks must be -1, 0 or 1, not ${String(acks)}.`);
+    if (acks !== -1 && this.idempotenceRequired) {
+      throw new InvalidArgumentError(`This producer is ${this.txn !== null ? 'transactional' : 'idempotent'} and sends with acks=-1 only, not ${acks}.`);
+    }
     const compression = compressionCode(req.compression ?? this.defaults.compression ?? 'none');
     const timeoutMs = req.timeoutMs ?? this.defaults.timeoutMs ?? PRODUCE_TIMEOUT_MS_DEFAULT;
 
     const info = await this.cluster.withRetry(() => this.cluster.topic(req.topic, { allowAutoTopicCreation: true }), { topics: [req.topic] });
     const byPartition = this.partition(info, req.messages);
+    if (this.idempotent && acks === -1) {
+      const run = this.idempotentQueue.then(() => this.sendIdempotent({ topic: req.topic, byPartition, compression, timeoutMs }));
+      this.idempotentQueue = run.catch(() => undefined);
+      return run;
+    }
     const batches = new Map<number, Buffer>();
     for (const [partition, records] of byPartition) batches.set(partition, await encodeRecordBatch(records, { compression }));
-
     const results = new Map<number, PartitionResult>();
-    let pending = [...batches.keys()];
+    await this.deliver({ topic: req.topic, batches, acks, timeoutMs, results, transactionalId: null });
+    return [...results.values()].sort((a, b) => a.partition - b.partition);
+  }
+
+  /** Sends `batches` with retries; resolves when every partition answered or throws the first lasting failure. */
+  private async deliver(
+    round: { topic: string; batches: Map<number, Buffer>; acks: Acks; timeoutMs: number; results: Map<number, PartitionResult>; transactionalId: string | null },
+    restamp?: (failed: Map<number, Error>) => Promise<void>,
+  ): Promise<void> {
+    let pending = [...round.batches.keys()];
     for (let attempt = 0; ; attempt++) {
-      const failures = await this.sendRound({ topic: req.topic, partitions: pending, batches, acks, timeoutMs, results });
-      if (failures.size === 0) break;
+      const failures = await this.sendRound({ ...round, partitions: pending });
+      if (failures.size === 0) return;
       const first = failures.values().next().value as Error;
       if (attempt >= this.cluster.retries) throw first;
-      await sleep(this.cluster.backoffMs(attempt));
-      this.cluster.invalidate(req.topic);
-      await this.cluster.topic(req.topic, { allowAutoTopicCreation: true }).catch(() => undefined);
+      if (restamp !== undefined && [...failures.values()].some(needsNewEpoch)) {
+        await restamp(failures);
+      } else {
+        await sleep(this.cluster.backoffMs(attempt));
+        this.cluster.invalidate(round.topic);
+        await this.cluster.topic(round.topic, { allowAutoTopicCreation: true }).catch(() => undefined);
+      }
       pending = [...failures.keys()];
     }
+  }
+
+  private async sendIdempotent(req: { topic: string; byPartition: Map<number, NewRecord[]>; compression: number; timeoutMs: number }): Promise<PartitionResult[]> {
+    const txn = this.txn;
+    if (txn !== null) {
+      txn.assertCanSend();
+      await txn.addPartitions(req.topic, [...req.byPartition.keys()]);
+    } else if (!this.state.hasProducerId) {
+      this.state.setIdentity(await this.cluster.withRetry(async () => initProducerId(await this.cluster.anyConnection(), { transactionalId: null, transactionTimeoutMs: this.transactionTimeoutMs })));
+    }
+    const batches = new Map<number, Buffer>();
+    const stamp = async (partitions: Iterable<number>): Promise<void> => {
+      for (const partition of partitions) {
+        const records = req.byPartition.get(partition)!;
+        const baseSequence = this.state.takeSequence(req.topic, partition, records.length);
+        batches.set(
+          partition,
+          await encodeRecordBatch(records, {
+            compression: req.compression,
+            producerId: this.state.producerId,
+            producerEpoch: this.state.producerEpoch,
+            baseSequence,
+            transactional: txn !== null,
+          }),
+        );
+      }
+    };
+    await stamp(req.byPartition.keys());
+    const results = new Map<number, PartitionResult>();
+    try {
+      await this.deliver(
+        { topic: req.topic, batches, acks: -1, timeoutMs: req.timeoutMs, results, transactionalId: txn?.transactionalId ?? null },
+        txn !== null
+          ? undefined
+          : async (failed) => {
+              // KIP-360: the broker lost or rejected this producer's sequence; a new epoch starts every partition at 0.
+              await this.bumpEpoch();
+              await stamp(failed.keys());
+            },
+      );
+    } catch (err) {
+      txn?.fail(err as Error);
+      throw err;
+    }
     return [...results.values()].sort((a, b) => a.partition - b.partition);
+  }
+
+  /** A new epoch for this producer id (InitProducerId v3+), or a new id from a broker too old for that. */
+  private async bumpEpoch(): Promise<void> {
+    const conn = await this.cluster.anyConnection();
+    const current = canBumpEpoch(conn) ? { producerId: this.state.producerId, producerEpoch: this.state.producerEpoch } : undefined;
+    this.state.setIdentity(await initProducerId(conn, { transactionalId: null, transactionTimeoutMs: this.transactionTimeoutMs, current }));
+  }
+
+  // ---- transactions (Kafka's producer API) ----
+
+  /** Registers the transactional id: fences older producers with it and finishes their open transaction. */
+  async initTransactions(): Promise<void> {
+    const txn = this.requireTxn('initTransactions()');
+    this.state.setIdentity(await txn.initTransactions());
+  }
+
+  beginTransaction(): void {
+    this.requireTxn('beginTransaction()').beginTransaction();
+  }
+
+  /**
+   * Commits consumed offsets with the transaction: they count only if it commits. Pass the
+   * consumer's group metadata (generation and member id fence zombie members) or a group id.
+   */
+  async sendOffsetsToTransaction(offsets: TransactionOffset[], group: GroupMetadata | string): Promise<void> {
+    const txn = this.requireTxn('sendOffsetsToTransaction()');
+    await this.idempotentQueue;
+    await txn.sendOffsets(offsets, typeof group === 'string' ? { groupId: group } : group);
+  }
+
+  /** Waits for the transaction's sends, then commits it (EndTxn). */
+  async commitTransaction(): Promise<void> {
+    const txn = this.requireTxn('commitTransaction()');
+    await this.idempotentQueue;
+    await txn.commitTransaction();
+  }
+
+  /** Waits for the transaction's sends, then aborts it (EndTxn): read_committed consumers never see its records. */
+  async abortTransaction(): Promise<void> {
+    const txn = this.requireTxn('abortTransaction()');
+    await this.idempotentQueue;
+    await txn.abortTransaction();
+  }
+
+  private requireTxn(call: string): TransactionManager {
+    if (this.txn === null) throw new InvalidArgumentError(`${call} needs a transactional producer; create it with a transactionalId.`);
+    return this.txn;
   }
 
   /** Groups messages by partition, keeping their order within each partition. */
@@ -153,6 +324,7 @@ export class Producer {
     acks: Acks;
     timeoutMs: number;
     results: Map<number, PartitionResult>;
+    transactionalId: string | null;
   }): Promise<Map<number, Error>> {
     const failures = new Map<number, Error>();
     const byLeader = new Map<number, number[]>();
@@ -185,12 +357,20 @@ export class Producer {
 
   private async produceTo(
     conn: Connection,
-    req: { topic: string; partitions: number[]; batches: Map<number, Buffer>; acks: Acks; timeoutMs: number; results: Map<number, PartitionResult> },
+    req: {
+      topic: string;
+      partitions: number[];
+      batches: Map<number, Buffer>;
+      acks: Acks;
+      timeoutMs: number;
+      results: Map<number, PartitionResult>;
+      transactionalId: string | null;
+    },
     failures: Map<number, Error>,
   ): Promise<void> {
     const version = conn.versionFor(PRODUCE_KEY, PRODUCE_VERSION_MAX, PRODUCE_VERSION_MIN);
     const body: ProduceRequest = {
-      transactionalId: null,
+      transactionalId: req.transactionalId,
       acks: req.acks,
       timeoutMs: req.timeoutMs,
       topicData: [{ name: req.topic, partitionData: req.partitions.map((index) => ({ index, records: req.batches.get(index)! })) }],
@@ -208,9 +388,14 @@ export class Producer {
         req.results.set(p.index, { topic: req.topic, partition: p.index, baseOffset: p.baseOffset, logAppendTimeMs: p.logAppendTimeMs });
         continue;
       }
+      // A retry of a batch the broker already wrote, older than the five it remembers answers: written once, offset unknown.
+      if (p.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
+        req.results.set(p.index, { topic: req.topic, partition: p.index, baseOffset: -1, logAppendTimeMs: -1 });
+        continue;
+      }
       const detail = p.errorMessage ? `: ${p.errorMessage}` : '';
       const err = new KafkaError(p.errorCode, `Producing to ${req.topic}-${p.index} failed with ${errorName(p.errorCode)}${detail}`);
-      if (!isRetriable(p.errorCode)) throw err;
+      if (!isRetriable(p.errorCode) && !(req.transactionalId === null && needsNewEpoch(err))) throw err;
       failures.set(p.index, err);
     }
     for (const p of req.partitions) {
@@ -218,12 +403,19 @@ export class Producer {
     }
   }
 
-  /** Sends are complete when `send` resolves; this exists for symmetry with Kafka's API. */
-  async flush(): Promise<void> {}
+  /** Waits for queued idempotent sends; other sends are complete when `send` resolves. */
+  async flush(): Promise<void> {
+    await this.idempotentQueue;
+  }
 
   async close(): Promise<void> {
     await this.cluster.close();
   }
+}
+
+/** Answers an idempotent producer recovers from by bumping its epoch (KIP-360). */
+function needsNewEpoch(err: unknown): boolean {
+  return err instanceof KafkaError && (err.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || err.code === ErrorCode.UNKNOWN_PRODUCER_ID);
 }
 
 function isRetry(err: unknown): boolean {
