@@ -11,8 +11,13 @@
  * timestamp (record timestamp deltas are rewritten against it, so record timestamps do not
  * change); a later pass after that time drops the tombstones.
  *
- * Control batches and transactional batches are kept untouched: transactions are not
- * implemented yet, so the cleaner cannot tell an open or aborted transaction from a committed one.
+ * Transactions (cleaner-txn.ts decides, the caller passes the verdict in `BatchFate`): the
+ * records of an aborted transaction's batch all go; a committed transaction's batch is cleaned
+ * like any other. A marker (control batch) stays as it is until its transaction has no data
+ * left; then, like a tombstone, it gets a delete horizon, and a pass after that drops it. A
+ * producer's last batch is kept, as a header if its records all go, so its sequence numbers and
+ * epoch survive a replay of the log (Kafka's RETAIN_EMPTY); a marker that is a producer's last
+ * batch is kept whole.
  */
 import {
   ATTRIBUTES,
@@ -49,6 +54,16 @@ export interface CleaningRules {
   deleteRetentionMs: number;
 }
 
+/** What the walk over transactions decided for one batch. */
+export interface BatchFate {
+  /** A data batch of an aborted transaction, or a marker whose transaction has no data left. */
+  discard: boolean;
+  /** The producer's last batch: never dropped whole. */
+  retainEmpty: boolean;
+}
+
+export const PLAIN_FATE: BatchFate = { discard: false, retainEmpty: false };
+
 export interface CleanedBatch {
   /** The bytes to store in place of the batch, or null to drop it. */
   bytes: Buffer | null;
@@ -67,7 +82,7 @@ export interface CleanedBatch {
  * Cleans the one whole, CRC-checked batch in `batch`. With `keepEmpty` a batch whose records all
  * go stays as an empty batch (header only), so its last offset stays in the log.
  */
-export async function cleanBatch(batch: Buffer, rules: CleaningRules, keepEmpty: boolean): Promise<CleanedBatch> {
+export async function cleanBatch(batch: Buffer, rules: CleaningRules, keepEmpty: boolean, fate: BatchFate = PLAIN_FATE): Promise<CleanedBatch> {
   const attributes = batch.readInt16BE(ATTRIBUTES);
   const baseOffset = readInt64(batch, BASE_OFFSET);
   const lastOffset = baseOffset + batch.readInt32BE(LAST_OFFSET_DELTA);
@@ -81,9 +96,11 @@ export async function cleanBatch(batch: Buffer, rules: CleaningRules, keepEmpty:
     lastOffset,
     maxTimestamp: readInt64(batch, MAX_TIMESTAMP),
   };
-  if ((attributes & (CONTROL_BIT | TRANSACTIONAL_BIT)) !== 0 || baseOffset >= rules.mapEnd) return unchanged;
+  if (baseOffset >= rules.mapEnd) return unchanged;
+  keepEmpty ||= fate.retainEmpty;
   // An empty batch left by an earlier pass goes once it no longer has to stay.
   if (recordsCount === 0) return keepEmpty ? unchanged : { ...unchanged, bytes: null, changed: true };
+  if ((attributes & CONTROL_BIT) !== 0) return cleanMarker(batch, rules, keepEmpty, fate, unchanged);
 
   const [decoded] = await decodeRecordBatches(batch);
   const records = decoded!.records;
@@ -92,7 +109,9 @@ export async function cleanBatch(batch: Buffer, rules: CleaningRules, keepEmpty:
   let keyless = 0;
   for (const r of records) {
     const offset = baseOffset + r.offsetDelta;
-    if (offset >= rules.mapEnd) {
+    if (fate.discard) {
+      // A record of an aborted transaction.
+    } else if (offset >= rules.mapEnd) {
       kept.push(r);
     } else if (r.key === null) {
       keyless++;
@@ -115,6 +134,26 @@ export async function cleanBatch(batch: Buffer, rules: CleaningRules, keepEmpty:
   const deleteHorizonMs = hasTombstones ? (horizon ?? rules.nowMs + rules.deleteRetentionMs) : null;
   const bytes = await rewriteBatch(batch, decoded!.baseTimestamp, kept, deleteHorizonMs);
   return { ...result, bytes, maxTimestamp: readInt64(bytes, MAX_TIMESTAMP) };
+}
+
+/**
+ * A marker stays as it is while its transaction may have data in the log; once it has none the
+ * marker gets a delete horizon (KIP-534), and after that horizon it goes.
+ */
+async function cleanMarker(batch: Buffer, rules: CleaningRules, keepEmpty: boolean, fate: BatchFate, unchanged: CleanedBatch): Promise<CleanedBatch> {
+  const attributes = batch.readInt16BE(ATTRIBUTES);
+  if (!fate.discard || fate.retainEmpty) return unchanged;
+  const [decoded] = await decodeRecordBatches(batch);
+  const records = decoded!.records;
+  const changed = { ...unchanged, changed: true };
+  if ((attributes & DELETE_HORIZON_BIT) === 0) {
+    const bytes = await rewriteBatch(batch, decoded!.baseTimestamp, records, rules.nowMs + rules.deleteRetentionMs);
+    return { ...changed, bytes, maxTimestamp: readInt64(bytes, MAX_TIMESTAMP) };
+  }
+  if (rules.nowMs < decoded!.baseTimestamp) return unchanged;
+  if (!keepEmpty) return { ...changed, bytes: null, recordsKept: 0, maxTimestamp: -1 };
+  const empty = emptyBatch(batch);
+  return { ...changed, bytes: empty, recordsKept: 0, maxTimestamp: readInt64(empty, MAX_TIMESTAMP) };
 }
 
 /**

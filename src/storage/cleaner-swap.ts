@@ -10,12 +10,18 @@
  * place, as Kafka's LogLoader does. An old segment of the group whose records all went lies past
  * that range and survives such a crash: harmless, since all it holds is records that later ones
  * supersede, tombstones and keyless records; the next pass removes them again.
+ *
+ * The new segment's `.txnindex` (the aborted transactions whose markers it keeps) is written to
+ * `<base>.txnindex.swap` before the commit point and renamed into place, the old segments'
+ * `.txnindex` files removed, before the `.log.swap` rename; opening a log completes that too. A
+ * `.txnindex.swap` with no `.log.swap` beside it was never committed, or already renamed.
  */
 import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BATCH_HEADER_BYTES, BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, readInt64 } from '../protocol/records/batch-header.js';
 import type { Logger } from '../util/logger.js';
 import { type OpenLogFile, readFully, syncDir } from './file.js';
+import { TXN_INDEX_SUFFIX } from './producer-state.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, parseSegmentFileName, segmentFileName } from './segment.js';
 
 export const CLEANED_SUFFIX = '.cleaned';
@@ -32,6 +38,21 @@ export function swapPath(dir: string, baseOffset: number): string {
   return join(dir, segmentFileName(baseOffset, LOG_SUFFIX + SWAP_SUFFIX));
 }
 
+export function txnIndexSwapPath(dir: string, baseOffset: number): string {
+  return join(dir, segmentFileName(baseOffset, TXN_INDEX_SUFFIX + SWAP_SUFFIX));
+}
+
+/**
+ * Puts the cleaned segment's `.txnindex` in place: removes the `.txnindex` of every replaced
+ * segment and renames `<base>.txnindex.swap` to `<base>.txnindex`. Does nothing without one.
+ */
+export async function installTxnIndexSwap(dir: string, baseOffset: number, replacedBases: readonly number[]): Promise<void> {
+  const swap = txnIndexSwapPath(dir, baseOffset);
+  if (!(await readdir(dir)).includes(segmentFileName(baseOffset, TXN_INDEX_SUFFIX + SWAP_SUFFIX))) return;
+  for (const b of replacedBases) if (b !== baseOffset) await rm(join(dir, segmentFileName(b, TXN_INDEX_SUFFIX)), { force: true });
+  await rename(swap, join(dir, segmentFileName(baseOffset, TXN_INDEX_SUFFIX)));
+}
+
 /** Removes uncommitted `.cleaned` files and completes committed `.swap` files; true if it did anything. */
 export async function finishInterruptedSwaps(dir: string, openFile: OpenLogFile, logger: Logger): Promise<boolean> {
   const names = await readdir(dir);
@@ -41,7 +62,12 @@ export async function finishInterruptedSwaps(dir: string, openFile: OpenLogFile,
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => Number(m[1]))
     .sort((a, b) => a - b);
-  if (cleaned.length === 0 && swaps.length === 0) return false;
+  const txnSwaps = names
+    .map((n) => /^(\d{20})\.txnindex\.swap$/.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]));
+  if (cleaned.length === 0 && swaps.length === 0 && txnSwaps.length === 0) return false;
+  for (const base of txnSwaps) if (!swaps.includes(base)) await rm(txnIndexSwapPath(dir, base), { force: true });
   await Promise.all(cleaned.map((n) => rm(join(dir, n), { force: true })));
   if (cleaned.length > 0) logger.warn('removed the output of an interrupted compaction', { dir, files: cleaned });
 
@@ -51,10 +77,12 @@ export async function finishInterruptedSwaps(dir: string, openFile: OpenLogFile,
     if (end === null) {
       // Never written by the cleaner (it fsyncs before the rename): keep the old segments.
       await rm(swapPath(dir, base), { force: true });
+      await rm(txnIndexSwapPath(dir, base), { force: true });
       logger.error('removed a swap file that holds no whole batch', { dir, baseOffset: base });
       continue;
     }
     const replaced = bases.filter((b) => b >= base && b < end);
+    await installTxnIndexSwap(dir, base, replaced);
     for (const b of [...replaced, base]) {
       for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) await rm(join(dir, segmentFileName(b, suffix)), { force: true });
     }

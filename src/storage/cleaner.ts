@@ -5,15 +5,18 @@
  *
  * 1. Finds the cleanable range: from the cleaner point to the first uncleanable offset, the base
  *    offset of the first segment that is active, holds data above the high watermark, or whose
- *    newest record is younger than min.compaction.lag.ms. Only whole closed segments are cleaned.
+ *    newest record is younger than min.compaction.lag.ms, or that reaches past the last stable
+ *    offset (an undecided transaction). Only whole closed segments are cleaned.
  * 2. Runs only if the dirty ratio (cleanable bytes / bytes of clean and cleanable segments) is
  *    above min.cleanable.dirty.ratio, or the oldest dirty record is older than
  *    max.compaction.lag.ms.
- * 3. Maps each key of the cleanable range to its latest offset (offset-map.ts).
+ * 3. Maps each key of the cleanable range to its latest offset (offset-map.ts); records of
+ *    aborted transactions and markers are not mapped.
  * 4. Rewrites every segment from the log start to the end of the mapped range, grouped into runs
  *    of adjacent segments that together fit in segment.bytes, keeping per key only the latest
- *    record (cleaner-batch.ts), each group into one new segment swapped in crash-safely
- *    (cleaner-swap.ts).
+ *    record (cleaner-batch.ts), dropping aborted transactions' records and, after their delete
+ *    horizon, markers whose transaction has no data left (cleaner-txn.ts), each group into one
+ *    new segment swapped in crash-safely with its `.txnindex` (cleaner-swap.ts).
  * 5. Checkpoints the end of the mapped range as the new cleaner point.
  *
  * The pass yields to the event loop every CLEANER_YIELD_BYTES, so produce and fetch on other
@@ -28,6 +31,8 @@ import {
   CONTROL_BIT,
   LAST_OFFSET_DELTA,
   LOG_OVERHEAD,
+  PRODUCER_EPOCH,
+  PRODUCER_ID,
   RECORDS_COUNT,
   TRANSACTIONAL_BIT,
   readInt64,
@@ -38,13 +43,16 @@ import { assert } from '../util/assert.js';
 import type { Logger } from '../util/logger.js';
 import { checkBatch } from './batch-walk.js';
 import { type CleanedBatch, type CleaningRules, cleanBatch } from './cleaner-batch.js';
+import { CleanerTxnTracker, type ProducerLastRecord, isProducersLastBatch } from './cleaner-txn.js';
 import { readCleanerCheckpoint, writeCleanerCheckpoint } from './cleaner-checkpoint.js';
-import { cleanedPath, swapPath } from './cleaner-swap.js';
+import { cleanedPath, installTxnIndexSwap, swapPath, txnIndexSwapPath } from './cleaner-swap.js';
 import { type LogConfig, isCompacted } from './config.js';
 import { ErrorCode, StorageError } from './errors.js';
-import { type LogFile, readFully, syncDir, writeFully } from './file.js';
+import { type LogFile, readFully, syncDir, writeFileAtomic, writeFully } from './file.js';
 import { RELATIVE_OFFSET_MAX, TIMER_DELAY_MS_MAX } from './limits.js';
 import { OffsetMap } from './offset-map.js';
+import type { AbortedTxn } from './producer-state.js';
+import { controlType, encodeTxnIndexEntry, txnIndexPath } from './producer-state-io.js';
 import { LogSegment, type SegmentDeps, offsetIndexEntries, timeIndexEntries } from './segment.js';
 import { ensureIndexes, restoreTail, scanHeaders } from './segment-scan.js';
 
@@ -70,6 +78,8 @@ export interface CleanerHost {
   readonly logStartOffset: number;
   readonly logEndOffset: number;
   readonly highWatermark: number;
+  /** The cleaner never cleans a segment reaching past it: its transactions are not decided. */
+  readonly lastStableOffset: number;
   readonly segDeps: SegmentDeps;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -81,11 +91,16 @@ export interface CleanerHost {
   sealed(): Promise<void>;
   /** Runs `fn` while retention, DeleteRecords and truncation wait. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** Aborted transactions overlapping [fromOffset, upToOffset), from the producer state. */
+  abortedIn(fromOffset: number, upToOffset: number): AbortedTxn[];
+  /** Per producer id, its last batch (which cleaning keeps). */
+  producerLastRecords(): Map<number, ProducerLastRecord>;
   /**
-   * In one turn, puts `replacement` (or nothing) in place of the adjacent closed segments `old`;
-   * false if they are not there.
+   * In one turn, puts `replacement` (or nothing) in place of the adjacent closed segments `old`
+   * and forgets the aborted transactions `forgotten`, whose markers are gone; false if the
+   * segments are not there.
    */
-  replaceSegments(old: readonly LogSegment[], replacement: LogSegment | null): boolean;
+  replaceSegments(old: readonly LogSegment[], replacement: LogSegment | null, forgotten: readonly AbortedTxn[]): boolean;
   /** A disk failure after the point of no return: the log goes offline. */
   fail(reason: string, err: unknown): void;
 }
@@ -133,6 +148,10 @@ export interface CompactionResult {
   recordsKept: number;
   /** Records without a key, which a compacted log cannot keep (Kafka counts them as invalid). */
   keylessDropped: number;
+  /** Records of aborted transactions dropped. */
+  abortedDropped: number;
+  /** Transaction markers dropped (their delete horizon passed, their data gone). */
+  markersDropped: number;
   bytesRead: number;
   bytesWritten: number;
 }
@@ -219,6 +238,8 @@ export class CompactionState {
       recordsRead: 0,
       recordsKept: 0,
       keylessDropped: 0,
+      abortedDropped: 0,
+      markersDropped: 0,
       bytesRead: 0,
       bytesWritten: 0,
     };
@@ -240,11 +261,17 @@ export class CompactionState {
     const started = host.clock.now();
     try {
       const map = new OffsetMap(CLEANER_OFFSET_MAP_ENTRIES_MAX);
-      const mapEnd = await buildOffsetMap(this, closed, range, map, result);
+      const mapEnd = await buildOffsetMap(this, closed, range, map, result, host);
       const rules = { map, mapEnd, nowMs, deleteRetentionMs: host.config.deleteRetentionMs };
       const toClean = closed.filter((s) => s.baseOffset < mapEnd && s.nextOffset > host.logStartOffset);
+      // One walk over transactions for the whole pass, from the log start: a marker may go only
+      // if no batch of its transaction is left anywhere before it.
+      const txns: TxnWalk = {
+        tracker: new CleanerTxnTracker(host.abortedIn(toClean[0]?.baseOffset ?? mapEnd, mapEnd)),
+        lastRecords: host.producerLastRecords(),
+      };
       for (const [i, group] of groupSegments(toClean, host.config).entries()) {
-        const rewritten = await this.cleanGroup(group, i === 0, rules, range.firstUncleanableOffset, result, opts);
+        const rewritten = await this.cleanGroup(group, i === 0, rules, txns, range.firstUncleanableOffset, result, opts);
         if (rewritten) result.segmentsRewritten += group.length;
       }
       this.checkpoint(mapEnd);
@@ -295,6 +322,7 @@ export class CompactionState {
     group: LogSegment[],
     isHead: boolean,
     rules: CleaningRules,
+    txns: TxnWalk,
     roundEnd: number,
     result: CompactionResult,
     opts: CompactOptions,
@@ -311,6 +339,9 @@ export class CompactionState {
     // An in-memory segment that only builds the new segment's indexes; it never opens a file.
     const built = LogSegment.create(host.dir, base, host.config, host.segDeps, host.clock.now());
     let changed = group.length > 1;
+    // Markers of aborted transactions this group no longer holds whole.
+    const markersGone = new Set<number>();
+    let forgotten: AbortedTxn[] = [];
     let file: LogFile | null = await host.segDeps.openFile(path, 'w+');
     try {
       const out = new OutputBuffer(file);
@@ -323,8 +354,15 @@ export class CompactionState {
           // log end offset can never move back should the segments after it be lost; so does
           // the last batch of the head group, so that it is never empty.
           const keepEmpty = lastOffset + 1 === roundEnd || (isHead && seg === last && lastOffset === last.nextOffset - 1);
-          const cleaned: CleanedBatch = await cleanBatch(batch, rules, keepEmpty);
+          const fate = batchFate(batch, lastOffset, txns);
+          const cleaned: CleanedBatch = await cleanBatch(batch, rules, keepEmpty, fate);
           changed ||= cleaned.changed;
+          if (fate.isControl && cleaned.changed && cleaned.recordsRead > 0 && (cleaned.bytes === null || cleaned.recordsKept === 0)) {
+            markersGone.add(lastOffset);
+            result.markersDropped++;
+          } else if (!fate.isControl && fate.discard) {
+            result.abortedDropped += cleaned.recordsRead;
+          }
           result.recordsRead += cleaned.recordsRead;
           result.recordsKept += cleaned.recordsKept;
           result.keylessDropped += cleaned.keylessDropped;
@@ -341,14 +379,20 @@ export class CompactionState {
           }
         }
       }
+      const end = last.nextOffset;
+      const abortedHere = host.abortedIn(base, end).filter((a) => a.lastOffset >= base && a.lastOffset < end);
+      forgotten = abortedHere.filter((a) => markersGone.has(a.lastOffset));
       if (!changed || built.size === 0) {
         await file.close();
         file = null;
         await rm(path, { force: true });
         if (!changed) return false;
-        await host.exclusive(() => this.dropGroup(group, sizes));
+        await host.exclusive(() => this.dropGroup(group, sizes, abortedHere));
         return true;
       }
+      // The new segment's .txnindex, part of what the swap commits (cleaner-swap.ts).
+      const keptAborted = abortedHere.filter((a) => !markersGone.has(a.lastOffset));
+      await writeFileAtomic(txnIndexSwapPath(host.dir, base), Buffer.concat(keptAborted.map(encodeTxnIndexEntry)));
       await out.finish();
       await file.datasync();
       const written = (await file.stat()).size;
@@ -358,11 +402,12 @@ export class CompactionState {
     } catch (err) {
       await file?.close().catch(() => undefined);
       await rm(path, { force: true }).catch(() => undefined);
+      await rm(txnIndexSwapPath(host.dir, base), { force: true }).catch(() => undefined);
       throw err;
     }
     built.sealTimeIndex();
     result.bytesWritten += built.size;
-    await host.exclusive(() => this.swapIn(group, sizes, built, opts));
+    await host.exclusive(() => this.swapIn(group, sizes, built, forgotten, opts));
     return true;
   }
 
@@ -383,11 +428,14 @@ export class CompactionState {
    * Removes a group none of whose batches survive, oldest segment first: should a crash stop
    * this half way, what is left holds only records superseded by later ones, or tombstones.
    */
-  private async dropGroup(group: LogSegment[], sizes: number[]): Promise<void> {
+  private async dropGroup(group: LogSegment[], sizes: number[], forgotten: readonly AbortedTxn[]): Promise<void> {
     if (!this.intact(group, sizes)) throw new CleaningAborted('the segments changed during compaction');
     try {
-      for (const seg of group) await seg.markDeleted();
-      assert(this.host.replaceSegments(group, null), 'compacted segments vanished while the log was held');
+      for (const seg of group) {
+        await seg.markDeleted();
+        await rm(txnIndexPath(this.host.dir, seg.baseOffset), { force: true });
+      }
+      assert(this.host.replaceSegments(group, null, forgotten), 'compacted segments vanished while the log was held');
     } catch (err) {
       this.host.fail('removing compacted segments failed', err);
       throw new CleaningAborted(`removing compacted segments failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -396,11 +444,12 @@ export class CompactionState {
   }
 
   /** The swap, with retention and truncation held off: see cleaner-swap.ts for the order. */
-  private async swapIn(group: LogSegment[], sizes: number[], built: LogSegment, opts: CompactOptions): Promise<void> {
+  private async swapIn(group: LogSegment[], sizes: number[], built: LogSegment, forgotten: readonly AbortedTxn[], opts: CompactOptions): Promise<void> {
     const host = this.host;
     const base = built.baseOffset;
     if (!this.intact(group, sizes)) {
       await rm(cleanedPath(host.dir, base), { force: true });
+      await rm(txnIndexSwapPath(host.dir, base), { force: true });
       throw new CleaningAborted('the segments changed during compaction');
     }
     const crash = (step: SwapStep): void => {
@@ -417,6 +466,7 @@ export class CompactionState {
         crash('first-old-deleted');
       }
       crash('old-deleted');
+      await installTxnIndexSwap(host.dir, base, group.map((s) => s.baseOffset));
       await rename(swapPath(host.dir, base), built.logPath);
       await syncDir(host.dir);
       crash('renamed');
@@ -426,7 +476,7 @@ export class CompactionState {
       assert(seg.nextOffset === built.nextOffset && seg.size === built.size, `cleaned segment ${seg.logPath} does not read back as written`);
       seg.lastModifiedMs = Math.max(...group.map((s) => s.lastModifiedMs));
       await seg.writeIndexFiles();
-      assert(host.replaceSegments(group, seg), 'compacted segments vanished while the log was held');
+      assert(host.replaceSegments(group, seg, forgotten), 'compacted segments vanished while the log was held');
     } catch (err) {
       if (err instanceof SimulatedCrash) throw err;
       await seg?.close().catch(() => undefined);
@@ -463,7 +513,7 @@ async function cleanableRange(host: CleanerHost, closed: readonly LogSegment[], 
   for (const seg of closed) {
     if (seg.nextOffset <= firstDirty) continue;
     const tooNew = cfg.minCompactionLagMs > 0 && largestTimestamp(seg) > nowMs - cfg.minCompactionLagMs;
-    if (seg.nextOffset > host.highWatermark || tooNew) {
+    if (seg.nextOffset > Math.min(host.highWatermark, host.lastStableOffset) || tooNew) {
       firstUncleanable = seg.baseOffset;
       break;
     }
@@ -519,11 +569,12 @@ async function oldestDirtyTimestamp(closed: readonly LogSegment[], firstDirty: n
 /**
  * Puts every keyed record of the cleanable range in the map, batch by batch; stops early, at a
  * batch boundary, when the map has no room for the next batch. Returns the offset after the last
- * mapped batch (the range's end when all of it was mapped). Control and transactional batches
- * are passed over: they are never changed, and their keys must not hide earlier records.
+ * mapped batch (the range's end when all of it was mapped). Markers and aborted transactions'
+ * batches are passed over: their keys must not hide earlier records.
  */
-async function buildOffsetMap(state: CompactionState, closed: readonly LogSegment[], range: CompactionStatus, map: OffsetMap, result: CompactionResult): Promise<number> {
+async function buildOffsetMap(state: CompactionState, closed: readonly LogSegment[], range: CompactionStatus, map: OffsetMap, result: CompactionResult, host: CleanerHost): Promise<number> {
   let sinceYield = 0;
+  const txns = new CleanerTxnTracker(host.abortedIn(range.firstDirtyOffset, range.firstUncleanableOffset));
   for (const seg of closed) {
     if (seg.nextOffset <= range.firstDirtyOffset) continue;
     if (seg.baseOffset >= range.firstUncleanableOffset) break;
@@ -533,7 +584,12 @@ async function buildOffsetMap(state: CompactionState, closed: readonly LogSegmen
       const lastOffset = baseOffset + batch.readInt32BE(LAST_OFFSET_DELTA);
       if (lastOffset < range.firstDirtyOffset) continue;
       const attributes = batch.readInt16BE(ATTRIBUTES);
-      if ((attributes & (CONTROL_BIT | TRANSACTIONAL_BIT)) !== 0) continue;
+      const producerId = readInt64(batch, PRODUCER_ID);
+      if ((attributes & CONTROL_BIT) !== 0) {
+        txns.onMarker(producerId, controlType(batch, 0, batch.length) === 1, lastOffset);
+        continue;
+      }
+      if (txns.onBatch(producerId, (attributes & TRANSACTIONAL_BIT) !== 0, lastOffset)) continue;
       const count = batch.readInt32BE(RECORDS_COUNT);
       if (map.size > 0 && !map.hasRoomFor(count)) return baseOffset;
       const [decoded] = await decodeRecordBatches(batch);
@@ -631,4 +687,24 @@ class OutputBuffer {
     this.pending = [];
     this.pendingBytes = 0;
   }
+}
+
+/** The transaction walk of one pass and each producer's last batch as the pass began. */
+interface TxnWalk {
+  tracker: CleanerTxnTracker;
+  lastRecords: ReadonlyMap<number, ProducerLastRecord>;
+}
+
+/** Feeds the batch to the transaction walk: whether its records go, whether it must stay. */
+function batchFate(batch: Buffer, lastOffset: number, txns: TxnWalk): { discard: boolean; retainEmpty: boolean; isControl: boolean } {
+  const attributes = batch.readInt16BE(ATTRIBUTES);
+  const producerId = readInt64(batch, PRODUCER_ID);
+  const isControl = (attributes & CONTROL_BIT) !== 0;
+  if (producerId < 0) return { discard: false, retainEmpty: false, isControl };
+  // An empty marker (one whose record an earlier pass removed) has no type: it can only go.
+  const discard = isControl
+    ? batch.readInt32BE(RECORDS_COUNT) === 0 || txns.tracker.onMarker(producerId, controlType(batch, 0, batch.length) === 1, lastOffset)
+    : txns.tracker.onBatch(producerId, (attributes & TRANSACTIONAL_BIT) !== 0, lastOffset);
+  const retainEmpty = isProducersLastBatch(txns.lastRecords, { producerId, producerEpoch: batch.readInt16BE(PRODUCER_EPOCH), isControl, lastOffset });
+  return { discard, retainEmpty, isControl };
 }

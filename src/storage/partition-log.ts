@@ -532,19 +532,25 @@ export class PartitionLog {
       get highWatermark() {
         return log.hwm;
       },
+      get lastStableOffset() {
+        return log.lastStableOffset;
+      },
+      abortedIn: (from, upTo) => this.producers.abortedIn(from, upTo),
+      producerLastRecords: () => this.producers.lastRecords(),
       segments: () => this.segments,
       isUsable: () => this.state === 'open' && this.offlineReason === null,
       sealed: async () => {
         await Promise.all([...this.seals]);
       },
       exclusive: (fn) => this.exclusive(fn),
-      replaceSegments: (old, replacement) => {
+      replaceSegments: (old, replacement, forgotten) => {
         const at = this.segments.indexOf(old[0]!);
         if (at < 0 || at + old.length >= this.segments.length) return false;
         if (!old.every((s, i) => this.segments[at + i] === s)) return false;
         // Segment lists are replaced, never mutated: a read in flight keeps the old segments.
         const kept = replacement === null ? [] : [replacement];
         this.segments = [...this.segments.slice(0, at), ...kept, ...this.segments.slice(at + old.length)];
+        this.producers.forgetAborted(forgotten);
         return true;
       },
       fail: (reason, err) => this.goOffline(reason, err),

@@ -253,6 +253,19 @@ export class ProducerStateManager {
     return this.aborted.filter((a) => a.lastOffset >= fromOffset && a.firstOffset < upToOffset);
   }
 
+  /** Forgets aborted transactions whose markers compaction removed (their data went first). */
+  forgetAborted(gone: readonly AbortedTxn[]): void {
+    if (gone.length === 0) return;
+    this.aborted = this.aborted.filter((a) => !gone.some((g) => g.producerId === a.producerId && g.lastOffset === a.lastOffset));
+  }
+
+  /** Per producer, the last offset of its last data batch (null if none) and its epoch. */
+  lastRecords(): Map<number, { lastDataOffset: number | null; producerEpoch: number }> {
+    const out = new Map<number, { lastDataOffset: number | null; producerEpoch: number }>();
+    for (const e of this.producers.values()) out.set(e.producerId, { lastDataOffset: e.batches[e.batches.length - 1]?.lastOffset ?? null, producerEpoch: e.producerEpoch });
+    return out;
+  }
+
   allAborted(): readonly AbortedTxn[] {
     return this.aborted;
   }

@@ -350,7 +350,7 @@ describe('log compaction', () => {
       await log.close();
     }));
 
-  it('leaves transactional batches and control batches untouched, and their keys hide nothing', () =>
+  it('compacts a committed transaction by key like plain records and keeps its marker while its data stays', () =>
     withTempDir(async (dir) => {
       const clock = new ManualClock();
       const log = await openTestLog(dir, compactedConfig({ segmentBytes: 300 }), { clock });
@@ -370,10 +370,11 @@ describe('log compaction', () => {
           after.find((b) => b.baseOffset === offset),
           before.find((b) => b.baseOffset === offset),
         );
-      same(1); // the transactional batch
-      same(3); // the commit marker
+      same(3); // the commit marker: its transaction still has data in the log
       const values = (await readAll(log)).records.map((r) => `${r.key}=${r.value}`);
-      assert.ok(values.includes('a=plain-1'), 'a transactional key does not supersede an earlier record');
+      assert.ok(!values.includes('a=plain-1'), 'a committed transactional record supersedes an earlier one');
+      assert.ok(values.includes('a=txn'));
+      assert.ok(!values.includes('b=txn'), 'a committed transactional record is superseded by a later one');
       assert.ok(!values.includes('b=plain-2'));
       assert.ok(values.includes('b=plain-3'));
       await log.close();
