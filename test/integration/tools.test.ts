@@ -26,7 +26,8 @@ before(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'samsa-tools-'));
   const kafka = createClient({ bootstrapServers: broker.bootstrap });
   await kafka.admin().createTopics([{ topic: 'tools', numPartitions: 2 }]);
-  await kafka.producer().send({
+  // Not idempotent, so dump-log shows a batch with no producer id (the client is idempotent by default).
+  await kafka.producer({ idempotent: false }).send({
     topic: 'tools',
     messages: [
       { key: 'k1', value: 'first', partition: 0, timestamp: 1_700_000_000_000 },
