@@ -2,7 +2,9 @@
  * What an idempotent producer remembers: its producer id and epoch from InitProducerId, and the
  * next sequence number per partition. A batch takes its base sequence when it is first packed and
  * keeps it through every retry, so the broker can tell a retry from a new batch and write it once.
- * A new epoch (after InitProducerId again, as in KIP-360) starts every partition at sequence 0.
+ * A new epoch starts every partition at sequence 0. An idempotent (non-transactional) producer
+ * bumps its epoch itself, as Kafka's Java client does (KIP-360): the broker takes a higher epoch
+ * with sequence 0 as a fresh start; only at the highest epoch does it need a new producer id.
  */
 import { assert } from '../util/assert.js';
 
@@ -10,6 +12,8 @@ import { assert } from '../util/assert.js';
 export const SEQUENCE_MAX = 2_147_483_647;
 export const NO_PRODUCER_ID = -1;
 export const NO_PRODUCER_EPOCH = -1;
+/** Epochs are int16; an idempotent producer at this epoch takes a new producer id instead of a bump. */
+export const PRODUCER_EPOCH_MAX = 32_767;
 
 export interface ProducerIdAndEpoch {
   producerId: number;
@@ -44,6 +48,14 @@ export class ProducerState {
     assert(next.producerId >= 0 && next.producerEpoch >= 0, 'InitProducerId gave no producer id');
     this.identity = { ...next };
     this.nextSequences.clear();
+  }
+
+  /** The next epoch of the same producer id, sequences from 0; false at the highest epoch (then reset()). */
+  bumpEpoch(): boolean {
+    assert(this.hasProducerId, 'no producer id to bump');
+    if (this.identity.producerEpoch >= PRODUCER_EPOCH_MAX) return false;
+    this.setIdentity({ producerId: this.identity.producerId, producerEpoch: this.identity.producerEpoch + 1 });
+    return true;
   }
 
   /** Forgets the id, so the next send asks for a new one. */

@@ -21,7 +21,6 @@ import { ProducerState } from './producer-state.js';
 import {
   TRANSACTION_TIMEOUT_MS_DEFAULT,
   TransactionManager,
-  canBumpEpoch,
   initProducerId,
   type GroupMetadata,
   type TransactionOffset,
@@ -192,8 +191,8 @@ export class Producer {
     if (txn !== null) {
       txn.assertCanSend();
       await txn.addPartitions(req.topic, [...req.byPartition.keys()]);
-    } else if (!this.state.hasProducerId) {
-      this.state.setIdentity(await this.cluster.withRetry(async () => initProducerId(await this.cluster.anyConnection(), { transactionalId: null, transactionTimeoutMs: this.transactionTimeoutMs })));
+    } else {
+      await this.ensureProducerId();
     }
     const batches = new Map<number, Buffer>();
     const stamp = async (partitions: Iterable<number>): Promise<void> => {
@@ -220,7 +219,7 @@ export class Producer {
         txn !== null
           ? undefined
           : async (failed) => {
-              // KIP-360: the broker lost or rejected this producer's sequence; a new epoch starts every partition at 0.
+              // KIP-360: the broker lost this producer's state or saw a gap; a new epoch starts every partition at 0.
               await this.bumpEpoch();
               await stamp(failed.keys());
             },
@@ -232,11 +231,18 @@ export class Producer {
     return [...results.values()].sort((a, b) => a.partition - b.partition);
   }
 
-  /** A new epoch for this producer id (InitProducerId v3+), or a new id from a broker too old for that. */
+  /** The next epoch of this producer id, as Kafka's Java client bumps it; a new id after the last epoch. */
   private async bumpEpoch(): Promise<void> {
-    const conn = await this.cluster.anyConnection();
-    const current = canBumpEpoch(conn) ? { producerId: this.state.producerId, producerEpoch: this.state.producerEpoch } : undefined;
-    this.state.setIdentity(await initProducerId(conn, { transactionalId: null, transactionTimeoutMs: this.transactionTimeoutMs, current }));
+    if (this.state.bumpEpoch()) return;
+    this.state.reset();
+    await this.ensureProducerId();
+  }
+
+  private async ensureProducerId(): Promise<void> {
+    if (this.state.hasProducerId) return;
+    this.state.setIdentity(
+      await this.cluster.withRetry(async () => initProducerId(await this.cluster.anyConnection(), { transactionalId: null, transactionTimeoutMs: this.transactionTimeoutMs })),
+    );
   }
 
   // ---- transactions (Kafka's producer API) ----

@@ -28,9 +28,8 @@ const FIND_COORDINATOR_VERSION_MAX = 4;
 const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
 export const INIT_PRODUCER_ID_KEY = 22;
-/** v3 can bump the epoch of a known id (KIP-360); v5 belongs to KIP-890's server-side bumps, which we do not use. */
+/** v5 belongs to KIP-890's server-side epoch bumps, which this producer does not follow yet. */
 const INIT_PRODUCER_ID_VERSION_MAX = 4;
-export const INIT_PRODUCER_ID_BUMP_VERSION_MIN = 3;
 const ADD_PARTITIONS_KEY = 24;
 /** v4+ batches many transactional ids and is for brokers only. */
 const ADD_PARTITIONS_VERSION_MAX = 3;
@@ -91,34 +90,23 @@ async function findCoordinator(conn: Connection, key: string, keyType: number): 
   return c.nodeId;
 }
 
-/**
- * Sends InitProducerId to `conn` (any broker for an idempotent producer, the transaction
- * coordinator for a transactional one). With `current`, asks to bump that id's epoch (v3+).
- */
-export async function initProducerId(
-  conn: Connection,
-  req: { transactionalId: string | null; transactionTimeoutMs: number; current?: ProducerIdAndEpoch },
-): Promise<ProducerIdAndEpoch> {
+/** Sends InitProducerId to `conn`: any broker for an idempotent producer, the transaction coordinator for a transactional one. */
+export async function initProducerId(conn: Connection, req: { transactionalId: string | null; transactionTimeoutMs: number }): Promise<ProducerIdAndEpoch> {
   if (conn.apiVersionRange(INIT_PRODUCER_ID_KEY) === undefined) {
     throw new UnsupportedVersionError(
       `The broker at ${conn.address} does not serve InitProducerId (api key 22), which idempotent and transactional producers need; ` +
         'create the producer with idempotent: false to write without it.',
     );
   }
-  const version = conn.versionFor(INIT_PRODUCER_ID_KEY, INIT_PRODUCER_ID_VERSION_MAX, req.current === undefined ? 0 : INIT_PRODUCER_ID_BUMP_VERSION_MIN);
+  const version = conn.versionFor(INIT_PRODUCER_ID_KEY, INIT_PRODUCER_ID_VERSION_MAX);
   const resp = await conn.request<InitProducerIdRequest, InitProducerIdResponse>(INIT_PRODUCER_ID_KEY, version, {
     transactionalId: req.transactionalId,
     transactionTimeoutMs: req.transactionTimeoutMs,
-    producerId: req.current?.producerId ?? -1,
-    producerEpoch: req.current?.producerEpoch ?? -1,
+    producerId: -1,
+    producerEpoch: -1,
   });
   if (resp.errorCode !== ErrorCode.NONE) throw errorFor(resp.errorCode, 'InitProducerId');
   return { producerId: resp.producerId, producerEpoch: resp.producerEpoch };
-}
-
-/** True when the broker can bump an epoch in place (InitProducerId v3+). */
-export function canBumpEpoch(conn: Connection): boolean {
-  return (conn.apiVersionRange(INIT_PRODUCER_ID_KEY)?.max ?? -1) >= INIT_PRODUCER_ID_BUMP_VERSION_MIN;
 }
 
 /** The transactional half of a producer: coordinator, state and the partitions in the open transaction. */

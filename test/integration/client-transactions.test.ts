@@ -90,6 +90,22 @@ test('the default producer is idempotent: 5000 keyed messages over 3 partitions,
   }
 });
 
+test('a sequence gap (OUT_OF_ORDER_SEQUENCE_NUMBER) makes the producer bump its epoch and resend once, as in KIP-360', async () => {
+  const producer = client.producer();
+  await producer.send({ topic: 'gap', messages: [{ value: 'one' }] });
+  // Lose a batch as a failed send would: its sequence numbers are spent but nothing was written.
+  (producer as unknown as { state: { takeSequence(t: string, p: number, n: number): number } }).state.takeSequence('gap', 0, 3);
+  await producer.send({ topic: 'gap', messages: [{ value: 'two' }] });
+  await producer.send({ topic: 'gap', messages: [{ value: 'three' }] });
+  await producer.close();
+  const admin = client.admin();
+  const [state] = await admin.describeProducers('gap', 0);
+  await admin.close();
+  assert.equal(state!.producerEpoch, 1, 'the epoch was bumped once');
+  assert.equal(state!.lastSequence, 1, 'the new epoch numbered from 0');
+  assert.deepEqual(values(await readAll('gap', 'read_uncommitted', 3)), ['one', 'two', 'three']);
+});
+
 test('idempotent: false keeps plain sends; idempotent: true with acks=1 is refused', async () => {
   const producer = client.producer({ idempotent: false, acks: 1 });
   const [r] = await producer.send({ topic: 'plain', messages: [{ value: 'x' }] });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProducerState, SEQUENCE_MAX, sequenceAfter } from '../../../src/client/producer-state.js';
+import { PRODUCER_EPOCH_MAX, ProducerState, SEQUENCE_MAX, sequenceAfter } from '../../../src/client/producer-state.js';
 import { committedBatches } from '../../../src/client/read-committed.js';
 import { decodeRecordBatches, encodeControlBatch, encodeRecordBatch } from '../../../src/protocol/records/record-batch.js';
 
@@ -25,6 +25,17 @@ test('a new epoch or a reset starts every partition at sequence 0 again', () => 
   s.reset();
   assert.equal(s.hasProducerId, false);
   assert.equal(s.peekSequence('t', 0), 0);
+});
+
+test('bumpEpoch keeps the id, adds one to the epoch and restarts sequences; at the highest epoch it refuses', () => {
+  const s = new ProducerState();
+  s.setIdentity({ producerId: 9, producerEpoch: 4 });
+  s.takeSequence('t', 0, 3);
+  assert.equal(s.bumpEpoch(), true);
+  assert.deepEqual([s.producerId, s.producerEpoch, s.peekSequence('t', 0)], [9, 5, 0]);
+  s.setIdentity({ producerId: 9, producerEpoch: PRODUCER_EPOCH_MAX });
+  assert.equal(s.bumpEpoch(), false);
+  assert.equal(s.producerEpoch, PRODUCER_EPOCH_MAX);
 });
 
 test('sequences wrap to 0 after int32 max, as in Kafka', () => {
