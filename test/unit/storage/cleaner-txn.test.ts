@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFile, readdir, rm } from 'node:fs/promises';
+import type { SwapStep } from '../../../src/storage/cleaner.js';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorCode } from '../../../src/protocol/errors.js';
@@ -102,6 +103,37 @@ async function reopenFromScratch(log: PartitionLog, clock: ManualClock): Promise
   await log.close();
   for (const n of await readdir(log.dir)) if (n.endsWith('.snapshot') || n === '.clean-shutdown') await rm(join(log.dir, n));
   return openTestLog(join(log.dir, '..'), CONFIG, { clock });
+}
+
+/**
+ * The first test's log up to its last pass: offsets 6 and 7 are markers (of t1 committed and t2
+ * aborted) whose data is gone and whose delete horizon has passed; t3 (aborted, 8-10) keeps its
+ * producer's last batch as a header.
+ */
+async function markersDue(dir: string, clock: ManualClock): Promise<PartitionLog> {
+  const log = await openTestLog(dir, CONFIG, { clock });
+  const p1 = { pid: 1, seq: 0 };
+  const p2 = { pid: 2, seq: 0 };
+  await put(log, clock, [['a', 'p1']]);
+  await txn(log, clock, p1, [['a', 'c1'], ['b', 'c1']]);
+  await txn(log, clock, p2, [['a', 'x'], ['c', 'x']]);
+  await put(log, clock, [['b', 'p2']]);
+  await end(log, clock, p1, true);
+  await end(log, clock, p2, false);
+  await txn(log, clock, p2, [['d', 'x']]);
+  await put(log, clock, [['c', 'p3']]);
+  await end(log, clock, p2, false);
+  await txn(log, clock, p1, [['e', 'c2']]);
+  await end(log, clock, p1, true);
+  await pad(log, clock);
+  // As in the first test: t2's marker gets its horizon in the second pass, t1's in the third.
+  for (const [k, v, advanceMs] of [['a', 'p4', 0], ['b', 'p5', HOUR / 2], ['x', '1', HOUR]] as const) {
+    await compact(log);
+    clock.advance(advanceMs);
+    await put(log, clock, [[k, v]]);
+    await pad(log, clock);
+  }
+  return log;
 }
 
 describe('log compaction with transactions', () => {
@@ -253,4 +285,34 @@ describe('log compaction with transactions', () => {
       assert.equal(await put(log, clock, [['k', 'v4']], idem(4)), 6);
       await log.close();
     }));
+
+  for (const step of ['cleaned', 'swap', 'first-old-deleted', 'old-deleted', 'renamed'] as SwapStep[]) {
+    it(`a crash after the ${step} step of a swap that removes markers leaves .txnindex and markers consistent`, () =>
+      withTempDir(async (dir) => {
+        const clock = new ManualClock();
+        let log = await markersDue(dir, clock);
+        assert.deepEqual([...markers((await batches(log)).batches)].map(([o]) => o), [6, 7, 10, 12]);
+        const r = await log.compactNow(undefined, { force: true, crashAfter: step });
+        assert.equal(r.crashedAt, step);
+        await log.close();
+        await rm(join(log.dir, '.clean-shutdown'), { force: true });
+        log = await openTestLog(dir, CONFIG, { clock });
+        assert.ok(!(await readdir(log.dir)).some((n) => /\.(cleaned|swap)$/.test(n)));
+        const all = (await batches(log)).batches;
+        const markerOffsets = [...markers(all)].map(([o]) => o);
+        assert.deepEqual(markerOffsets, step === 'cleaned' ? [6, 7, 10, 12] : [10, 12]);
+        // Every aborted transaction known, in memory and on disk, still has its marker.
+        const known = log.producerState.allAborted().map((a) => `${a.producerId}:${a.firstOffset}-${a.lastOffset}`);
+        assert.deepEqual(known, step === 'cleaned' ? ['2:3-7', '2:8-10'] : ['2:8-10']);
+        assert.deepEqual((await txnIndexesOnDisk(log.dir)).sort(byOffset).map((a) => `${a.producerId}:${a.firstOffset}-${a.lastOffset}`), known);
+        const got = await committedRecords(log);
+        assert.ok(!got.some((x) => x.includes('=x')), 'no aborted record is read');
+        assert.deepEqual(got.filter((x) => !x.includes(':pad=')).map((x) => x.split(':')[1]).sort(), ['a=p4', 'b=p5', 'c=p3', 'e=c2', 'x=1']);
+        // The reopened log compacts on to the same end.
+        await compact(log);
+        assert.deepEqual([...markers((await batches(log)).batches)].map(([o]) => o), [10, 12]);
+        assert.deepEqual((await txnIndexesOnDisk(log.dir)).map((a) => `${a.producerId}:${a.firstOffset}-${a.lastOffset}`), ['2:8-10']);
+        await log.close();
+      }));
+  }
 });
