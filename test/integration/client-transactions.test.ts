@@ -106,6 +106,15 @@ test('a sequence gap (OUT_OF_ORDER_SEQUENCE_NUMBER) makes the producer bump its 
   assert.deepEqual(values(await readAll('gap', 'read_uncommitted', 3)), ['one', 'two', 'three']);
 });
 
+test('a broker without InitProducerId: the idempotent producer fails with an error that names it', async () => {
+  const producer = client.producer();
+  type Internals = { cluster: { anyConnection(): Promise<{ brokerVersions: Map<number, unknown> }> } };
+  // Make this connection look like a broker that does not advertise InitProducerId (api key 22).
+  (await (producer as unknown as Internals).cluster.anyConnection()).brokerVersions.delete(22);
+  await assert.rejects(producer.send({ topic: 'no-pid', messages: [{ value: 'x' }] }), /InitProducerId \(api key 22\).*idempotent: false/);
+  await producer.close();
+});
+
 test('idempotent: false keeps plain sends; idempotent: true with acks=1 is refused', async () => {
   const producer = client.producer({ idempotent: false, acks: 1 });
   const [r] = await producer.send({ topic: 'plain', messages: [{ value: 'x' }] });
