@@ -225,7 +225,7 @@ export class Producer {
             },
       );
     } catch (err) {
-      txn?.fail(err as Error);
+      txn?.failSend(err as Error);
       throw err;
     }
     return [...results.values()].sort((a, b) => a.partition - b.partition);
@@ -279,6 +279,8 @@ export class Producer {
     const txn = this.requireTxn('abortTransaction()');
     await this.idempotentQueue;
     await txn.abortTransaction();
+    const { producerId, producerEpoch } = txn.identity;
+    if (producerId !== this.state.producerId || producerEpoch !== this.state.producerEpoch) this.state.setIdentity(txn.identity);
   }
 
   private requireTxn(call: string): TransactionManager {

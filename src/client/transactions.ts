@@ -28,8 +28,9 @@ const FIND_COORDINATOR_VERSION_MAX = 4;
 const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
 export const INIT_PRODUCER_ID_KEY = 22;
-/** v5 belongs to KIP-890's server-side epoch bumps, which this producer does not follow yet. */
+/** v3 can bump the epoch of the current id (KIP-360); v5 belongs to KIP-890, which this producer does not follow yet. */
 const INIT_PRODUCER_ID_VERSION_MAX = 4;
+const INIT_PRODUCER_ID_BUMP_VERSION_MIN = 3;
 const ADD_PARTITIONS_KEY = 24;
 /** v4+ batches many transactional ids and is for brokers only. */
 const ADD_PARTITIONS_VERSION_MAX = 3;
@@ -90,20 +91,26 @@ async function findCoordinator(conn: Connection, key: string, keyType: number): 
   return c.nodeId;
 }
 
-/** Sends InitProducerId to `conn`: any broker for an idempotent producer, the transaction coordinator for a transactional one. */
-export async function initProducerId(conn: Connection, req: { transactionalId: string | null; transactionTimeoutMs: number }): Promise<ProducerIdAndEpoch> {
+/**
+ * Sends InitProducerId to `conn`: any broker for an idempotent producer, the transaction
+ * coordinator for a transactional one. With `current`, the coordinator bumps that id's epoch (v3+).
+ */
+export async function initProducerId(
+  conn: Connection,
+  req: { transactionalId: string | null; transactionTimeoutMs: number; current?: ProducerIdAndEpoch },
+): Promise<ProducerIdAndEpoch> {
   if (conn.apiVersionRange(INIT_PRODUCER_ID_KEY) === undefined) {
     throw new UnsupportedVersionError(
       `The broker at ${conn.address} does not serve InitProducerId (api key 22), which idempotent and transactional producers need; ` +
         'create the producer with idempotent: false to write without it.',
     );
   }
-  const version = conn.versionFor(INIT_PRODUCER_ID_KEY, INIT_PRODUCER_ID_VERSION_MAX);
+  const version = conn.versionFor(INIT_PRODUCER_ID_KEY, INIT_PRODUCER_ID_VERSION_MAX, req.current === undefined ? 0 : INIT_PRODUCER_ID_BUMP_VERSION_MIN);
   const resp = await conn.request<InitProducerIdRequest, InitProducerIdResponse>(INIT_PRODUCER_ID_KEY, version, {
     transactionalId: req.transactionalId,
     transactionTimeoutMs: req.transactionTimeoutMs,
-    producerId: -1,
-    producerEpoch: -1,
+    producerId: req.current?.producerId ?? -1,
+    producerEpoch: req.current?.producerEpoch ?? -1,
   });
   if (resp.errorCode !== ErrorCode.NONE) throw errorFor(resp.errorCode, 'InitProducerId');
   return { producerId: resp.producerId, producerEpoch: resp.producerEpoch };
@@ -116,6 +123,8 @@ export class TransactionManager {
   /** Why the producer is in abortableError or fatalError. */
   private cause: Error | null = null;
   private coordinatorId: number | null = null;
+  /** A send failed with an unknown outcome or a sequence error: after the abort, a new epoch restarts the sequences. */
+  private epochBumpRequired = false;
   private readonly partitionsInTxn = new Set<string>();
   private offsetsAdded = false;
 
@@ -231,12 +240,30 @@ export class TransactionManager {
     await this.endTxn(true);
   }
 
+  /** Aborts; after a failed send, also bumps the epoch (KIP-360) so the next transaction's sequences start at 0. */
   async abortTransaction(): Promise<void> {
     this.require(['inTransaction', 'abortableError'], 'abortTransaction()');
     await this.endTxn(false);
+    if (!this.epochBumpRequired) return;
+    try {
+      this.identity = await this.withCoordinator('InitProducerId (epoch bump)', (conn) =>
+        initProducerId(conn, { transactionalId: this.transactionalId, transactionTimeoutMs: this.transactionTimeoutMs, current: this.identity }),
+      );
+      this.epochBumpRequired = false;
+    } catch (err) {
+      this.state = 'fatalError';
+      this.cause = err as Error;
+      throw err;
+    }
   }
 
-  /** Marks the transaction as one that can only abort (a send inside it failed). */
+  /** A send of the open transaction failed: it can only abort, and its sequences need a new epoch. */
+  failSend(err: Error): void {
+    this.fail(err);
+    if (this.state === 'abortableError') this.epochBumpRequired = true;
+  }
+
+  /** Marks the transaction as one that can only abort (a step inside it failed). */
   fail(err: Error): void {
     if (this.state === 'fatalError') return;
     if (err instanceof KafkaError && FENCED.has(err.code)) {

@@ -225,6 +225,32 @@ test('a second producer with the same transactionalId fences the first', async (
   assert.deepEqual(values(await readAll('fence-out', 'read_committed', 1)), ['fresh']);
 });
 
+test('a transactional send that fails on a sequence gap leaves the transaction abortable; abort bumps the epoch and the next transaction commits', async () => {
+  const producer = client.producer({ transactionalId: 'samsa-gap' });
+  await producer.initTransactions();
+  producer.beginTransaction();
+  await producer.send({ topic: 'txn-gap', messages: [{ value: 'kept' }] });
+  await producer.commitTransaction();
+
+  producer.beginTransaction();
+  (producer as unknown as { state: { takeSequence(t: string, p: number, n: number): number } }).state.takeSequence('txn-gap', 0, 3);
+  await assert.rejects(producer.send({ topic: 'txn-gap', messages: [{ value: 'lost' }] }), (err: unknown) => err instanceof KafkaError && err.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+  assert.equal(producer.transactionState, 'abortableError');
+  await assert.rejects(producer.commitTransaction(), /abortTransaction/);
+  await assert.rejects(producer.send({ topic: 'txn-gap', messages: [{ value: 'no' }] }), TransactionStateError);
+  await producer.abortTransaction();
+
+  producer.beginTransaction();
+  await producer.send({ topic: 'txn-gap', messages: [{ value: 'after' }] });
+  await producer.commitTransaction();
+  await producer.close();
+  const admin = client.admin();
+  const [state] = await admin.describeProducers('txn-gap', 0);
+  await admin.close();
+  assert.equal(state!.producerEpoch, 1, 'the abort bumped the epoch');
+  assert.deepEqual(values(await readAll('txn-gap', 'read_committed', 2)), ['kept', 'after']);
+});
+
 async function pythonHas(mod: string): Promise<boolean> {
   try {
     return (await run(SYSTEM_PYTHON, ['-c', `import ${mod}`], { timeoutMs: 30_000 })).code === 0;
