@@ -360,7 +360,7 @@ export class CompactionState {
           if (fate.isControl && cleaned.changed && cleaned.recordsRead > 0 && (cleaned.bytes === null || cleaned.recordsKept === 0)) {
             markersGone.add(lastOffset);
             result.markersDropped++;
-          } else if (!fate.isControl && fate.discard) {
+          } else if (!fate.isControl && fate.discard && cleaned.changed) {
             result.abortedDropped += cleaned.recordsRead;
           }
           result.recordsRead += cleaned.recordsRead;
