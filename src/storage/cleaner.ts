@@ -301,6 +301,8 @@ export class CompactionState {
       recordsRead: result.recordsRead,
       recordsKept: result.recordsKept,
       keylessDropped: result.keylessDropped,
+      abortedDropped: result.abortedDropped,
+      markersDropped: result.markersDropped,
       bytesRead: result.bytesRead,
       bytesWritten: result.bytesWritten,
       elapsedMs: host.clock.now() - started,
