@@ -75,8 +75,8 @@ c.close()
 print(json.dumps({'errors': errors[:5], 'errorCount': len(errors), 'left': left, 'hw': hw, 'seen': seen}))
 `;
 
-test('confluent-kafka idempotent producer: 20k messages with dropped responses land exactly once, in order', { skip: SKIP, timeout: 180_000 }, async () => {
-  const N = 20_000;
+test('confluent-kafka idempotent producer: 50k messages with dropped responses land exactly once, in order', { skip: SKIP, timeout: 180_000 }, async () => {
+  const N = 50_000;
   const NPART = 3;
   await withBroker(
     async (broker) => {
