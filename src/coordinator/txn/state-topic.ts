@@ -7,7 +7,8 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { TopicManager } from '../../cluster/topics.js';
 import type { ReplicaManager } from '../../cluster/replica-manager.js';
-import type { OffsetsTopic, OffsetsTopicSpec } from '../group/offsets-topic.js';
+import type { OffsetsTopic } from '../group/offsets-topic.js';
+import { InternalTopicLog } from '../internal-topic.js';
 
 export const TXN_STATE_TOPIC = '__transaction_state';
 
@@ -30,47 +31,9 @@ export interface MarkerWriter {
 }
 
 /** `__transaction_state` as partition logs of this broker. */
-export class LogTxnStateTopic implements TxnStateLog {
-  constructor(
-    private readonly topics: TopicManager,
-    private readonly replicas: ReplicaManager,
-  ) {}
-
-  partitionCount(): number | null {
-    if (this.topics.isCreating(TXN_STATE_TOPIC)) return null;
-    return this.topics.get(TXN_STATE_TOPIC)?.partitions ?? null;
-  }
-
-  async create(spec: OffsetsTopicSpec): Promise<void> {
-    await this.topics.ensureInternalTopic({
-      name: TXN_STATE_TOPIC,
-      numPartitions: spec.partitions,
-      // One broker: transaction.state.log.replication.factor cannot be met above 1.
-      replicationFactor: 1,
-      configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(spec.segmentBytes), 'compression.type': 'uncompressed' },
-    });
-  }
-
-  private log(partition: number) {
-    const log = this.replicas.log(TXN_STATE_TOPIC, partition);
-    if (log === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${TXN_STATE_TOPIC}-${partition} is not hosted here`);
-    return log;
-  }
-
-  async append(partition: number, batch: Buffer): Promise<void> {
-    await this.replicas.append(this.log(partition), TXN_STATE_TOPIC, partition, batch);
-  }
-
-  logStartOffset(partition: number): number {
-    return this.log(partition).logStartOffset;
-  }
-
-  endOffset(partition: number): number {
-    return this.log(partition).highWatermark;
-  }
-
-  async read(partition: number, offset: number, maxBytes: number, maxOffset: number): Promise<Buffer> {
-    return (await this.log(partition).read(offset, maxBytes, { maxOffset })).records;
+export class LogTxnStateTopic extends InternalTopicLog {
+  constructor(topics: TopicManager, replicas: ReplicaManager) {
+    super(TXN_STATE_TOPIC, 'uncompressed', topics, replicas);
   }
 }
 
