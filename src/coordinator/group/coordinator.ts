@@ -28,8 +28,7 @@ import { clearHeartbeat, scheduleHeartbeat } from './rebalance.js';
 import * as offsets from './offsets.js';
 import * as admin from './admin.js';
 import * as txnOffsets from './txn-offsets.js';
-
-type PartitionState = 'loading' | 'ready' | 'failed';
+import { CoordinatorPartitions } from '../partitions.js';
 
 /** What a group id may be for an API: Kafka allows "" only for the offset and admin APIs. */
 export type GroupIdRule = 'non-empty' | 'any';
@@ -50,9 +49,8 @@ export class GroupCoordinator {
   readonly topic: OffsetsTopic;
   readonly newUuid: () => string;
   readonly groups = new Map<string, ClassicGroup>();
-  /** Per partition of __consumer_offsets; null while the topic does not exist. */
-  private partitions: PartitionState[] | null = null;
-  private creating: Promise<void> | null = null;
+  /** Which partitions of __consumer_offsets are served; none while the topic does not exist. */
+  private readonly parts: CoordinatorPartitions;
   private loading: Promise<void> = Promise.resolve();
   private stopped = false;
   private retentionTimer: TimerHandle | null = null;
@@ -64,13 +62,20 @@ export class GroupCoordinator {
     this.logger = opts.logger;
     this.topic = opts.topic;
     this.newUuid = opts.newUuid ?? randomUUID;
+    this.parts = new CoordinatorPartitions({
+      log: this.topic,
+      spec: () => ({ partitions: this.config.offsetsTopicPartitions, segmentBytes: this.config.offsetsTopicSegmentBytes }),
+      partitionOf: groupPartition,
+      topicName: OFFSETS_TOPIC,
+      logger: this.logger,
+    });
   }
 
   /** Starts loading the partitions of an existing __consumer_offsets and the retention timer. */
   start(): void {
     const count = this.topic.partitionCount();
     if (count !== null) {
-      this.partitions = new Array<PartitionState>(count).fill('loading');
+      this.parts.startLoading(count);
       this.loading = this.loadAll(count);
     }
     this.scheduleRetentionCheck();
@@ -85,9 +90,10 @@ export class GroupCoordinator {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    const partsStopped = this.parts.stop();
     if (this.retentionTimer !== null) this.clock.clearTimeout(this.retentionTimer);
     await this.loading;
-    await this.creating?.catch(() => undefined);
+    await partsStopped;
     for (const g of this.groups.values()) this.unload(g, ErrorCode.NOT_COORDINATOR);
     this.groups.clear();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -110,7 +116,7 @@ export class GroupCoordinator {
         if (stats.records > 0)
           this.logger.info('loaded group metadata', { partition: p, records: stats.records, skipped: stats.skipped, ms: this.clock.now() - started });
       } catch (err) {
-        this.partitions![p] = 'failed';
+        this.parts.set(p, 'failed');
         this.logger.error('loading __consumer_offsets failed; its groups are not served', { partition: p, err });
       }
     }
@@ -126,12 +132,12 @@ export class GroupCoordinator {
       }
       for (const m of g.members.values()) scheduleHeartbeat(this, g, m);
     }
-    this.partitions![p] = 'ready';
+    this.parts.set(p, 'ready');
   }
 
   /** The partition of __consumer_offsets for a group, or null while the topic does not exist. */
   partitionFor(groupId: string): number | null {
-    return this.partitions === null ? null : groupPartition(groupId, this.partitions.length);
+    return this.parts.partitionFor(groupId);
   }
 
   /**
@@ -144,52 +150,17 @@ export class GroupCoordinator {
   }
 
   private partitionError(key: string): number | null {
-    if (this.stopped) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (this.partitions === null) {
-      this.ensureTopic();
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    }
-    switch (this.partitions[groupPartition(key, this.partitions.length)]!) {
-      case 'loading':
-        return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
-      case 'failed':
-        return ErrorCode.NOT_COORDINATOR;
-      case 'ready':
-        return null;
-    }
+    return this.parts.error(key);
   }
 
   /** FindCoordinator for a group: null when this broker coordinates it, else the error. */
   findCoordinatorError(groupId: string): number | null {
-    if (this.stopped) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (this.partitions === null) {
-      this.ensureTopic();
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    }
-    return this.partitions[groupPartition(groupId, this.partitions.length)] === 'failed' ? ErrorCode.COORDINATOR_NOT_AVAILABLE : null;
+    return this.parts.findCoordinatorError(groupId);
   }
 
   /** True while some partition is still loading (ListGroups reports it). */
   get isLoading(): boolean {
-    return this.partitions?.includes('loading') ?? false;
-  }
-
-  /** Creates __consumer_offsets in the background; its partitions are empty, so ready at once. */
-  private ensureTopic(): void {
-    if (this.creating !== null || this.stopped) return;
-    const spec = { partitions: this.config.offsetsTopicPartitions, segmentBytes: this.config.offsetsTopicSegmentBytes };
-    this.creating = this.topic.create(spec).then(
-      () => {
-        const count = this.topic.partitionCount();
-        assert(count !== null, '__consumer_offsets was created but has no partitions');
-        if (this.partitions === null) this.partitions = new Array<PartitionState>(count).fill('ready');
-        this.logger.info('created __consumer_offsets', { partitions: count });
-      },
-      (err) => {
-        this.logger.error('creating __consumer_offsets failed; will retry on the next group request', { err });
-        this.creating = null;
-      },
-    );
+    return this.parts.isLoading;
   }
 
   /** A live group (never Dead). */
@@ -301,13 +272,12 @@ export class GroupCoordinator {
     if (topic !== OFFSETS_TOPIC) return offsets.deleteTopicOffsets(this, topic);
     this.logger.warn('__consumer_offsets was deleted: every group and committed offset is gone');
     for (const g of [...this.groups.values()]) this.drop(g);
-    this.partitions = null;
-    this.creating = null;
+    this.parts.reset();
   }
 
   /** Groups in partitions that are loaded. */
   *readyGroups(): Generator<ClassicGroup> {
-    for (const g of this.groups.values()) if (this.partitions?.[g.partition] === 'ready') yield g;
+    for (const g of this.groups.values()) if (this.parts.isReady(g.partition)) yield g;
   }
 
   // The APIs, by Kafka request.

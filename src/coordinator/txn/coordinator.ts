@@ -19,8 +19,8 @@ import { decodeTxnRecord, encodeTxnRecord, txnPartition, TxnRecordError, type Tx
 import { TXN_STATE_TOPIC, type MarkerWriter, type TxnStateLog } from './state-topic.js';
 import * as apis from './apis.js';
 import * as completion from './completion.js';
+import { CoordinatorPartitions } from '../partitions.js';
 
-type PartitionState = 'loading' | 'ready' | 'failed';
 
 /** Hands out producer ids that are never reused, across restarts too. */
 export interface ProducerIdSource {
@@ -49,8 +49,8 @@ export class TxnCoordinator {
   readonly txns = new Map<string, TxnMetadata>();
   /** Single broker: the coordinator epoch written in markers never changes. */
   readonly coordinatorEpoch = 0;
-  private partitions: PartitionState[] | null = null;
-  private creating: Promise<void> | null = null;
+  /** Which partitions of __transaction_state are served; none while the topic does not exist. */
+  private readonly parts: CoordinatorPartitions;
   private loading: Promise<void> = Promise.resolve();
   private stopped = false;
   private onStop!: () => void;
@@ -67,13 +67,20 @@ export class TxnCoordinator {
     this.markers = o.markers;
     this.producerIds = o.producerIds;
     this.offsetsPartitionFor = o.offsetsPartitionFor;
+    this.parts = new CoordinatorPartitions({
+      log: this.log,
+      spec: () => ({ partitions: this.config.stateLogPartitions, segmentBytes: this.config.stateLogSegmentBytes }),
+      partitionOf: txnPartition,
+      topicName: TXN_STATE_TOPIC,
+      logger: this.logger,
+    });
   }
 
   /** Starts loading an existing __transaction_state and the expiry timers. */
   start(): void {
     const count = this.log.partitionCount();
     if (count !== null) {
-      this.partitions = new Array<PartitionState>(count).fill('loading');
+      this.parts.startLoading(count);
       this.loading = this.loadAll(count);
     }
     this.every(this.config.abortTimedOutIntervalMs, () => completion.abortTimedOut(this));
@@ -91,11 +98,12 @@ export class TxnCoordinator {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    const partsStopped = this.parts.stop();
     this.onStop();
     for (const t of this.timers) this.clock.clearTimeout(t);
     this.timers = [];
     await this.loading;
-    await this.creating?.catch(() => undefined);
+    await partsStopped;
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
@@ -132,12 +140,12 @@ export class TxnCoordinator {
     for (let p = 0; p < count && !this.stopped; p++) {
       try {
         const records = await this.loadPartition(p);
-        this.partitions![p] = 'ready';
+        this.parts.set(p, 'ready');
         if (records > 0) this.logger.info('loaded transaction state', { partition: p, records });
         for (const m of this.txns.values())
           if (m.partition === p && (m.state === 'PrepareCommit' || m.state === 'PrepareAbort')) completion.startCompletion(this, m);
       } catch (err) {
-        this.partitions![p] = 'failed';
+        this.parts.set(p, 'failed');
         this.logger.error('loading __transaction_state failed; its transactional ids are not served', { partition: p, err });
       }
     }
@@ -204,58 +212,25 @@ export class TxnCoordinator {
   /** Null when this coordinator can serve the transactional id now, else the error (creating the topic if missing). */
   idError(transactionalId: string): number | null {
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
-    if (this.stopped) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (this.partitions === null) {
-      this.ensureTopic();
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    }
-    switch (this.partitions[txnPartition(transactionalId, this.partitions.length)]!) {
-      case 'loading':
-        return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
-      case 'failed':
-        return ErrorCode.NOT_COORDINATOR;
-      case 'ready':
-        return null;
-    }
+    return this.parts.error(transactionalId);
   }
 
   /** FindCoordinator key type 1: null when this broker coordinates the id, else the error. */
   findCoordinatorError(transactionalId: string): number | null {
-    if (this.stopped) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (this.partitions === null) {
-      this.ensureTopic();
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    }
-    return this.partitions[txnPartition(transactionalId, this.partitions.length)] === 'failed' ? ErrorCode.COORDINATOR_NOT_AVAILABLE : null;
+    return this.parts.findCoordinatorError(transactionalId);
   }
 
   get isLoading(): boolean {
-    return this.partitions?.includes('loading') ?? false;
-  }
-
-  private ensureTopic(): void {
-    if (this.creating !== null || this.stopped) return;
-    const spec = { partitions: this.config.stateLogPartitions, segmentBytes: this.config.stateLogSegmentBytes };
-    this.creating = this.log.create(spec).then(
-      () => {
-        const count = this.log.partitionCount();
-        assert(count !== null, '__transaction_state was created but has no partitions');
-        if (this.partitions === null) this.partitions = new Array<PartitionState>(count).fill('ready');
-        this.logger.info('created __transaction_state', { partitions: count });
-      },
-      (err) => {
-        this.logger.error('creating __transaction_state failed; will retry on the next transactional request', { err });
-        this.creating = null;
-      },
-    );
+    return this.parts.isLoading;
   }
 
   /** The metadata of an id, creating an entry in memory only (it is durable once a record is written). */
   getOrCreate(transactionalId: string): TxnMetadata {
     let m = this.txns.get(transactionalId);
     if (m === undefined) {
-      assert(this.partitions !== null, 'a transactional id is created only once its partition is ready');
-      m = new TxnMetadata(transactionalId, txnPartition(transactionalId, this.partitions.length));
+      const partition = this.parts.partitionFor(transactionalId);
+      assert(partition !== null, 'a transactional id is created only once its partition is ready');
+      m = new TxnMetadata(transactionalId, partition);
       this.txns.set(transactionalId, m);
     }
     return m;
@@ -268,7 +243,7 @@ export class TxnCoordinator {
 
   /** Transactional ids in loaded partitions. */
   *readyTxns(): Generator<TxnMetadata> {
-    for (const m of this.txns.values()) if (this.partitions?.[m.partition] === 'ready') yield m;
+    for (const m of this.txns.values()) if (this.parts.isReady(m.partition)) yield m;
   }
 
   /** A topic was deleted: __transaction_state itself means every transactional id is forgotten. */
@@ -276,8 +251,7 @@ export class TxnCoordinator {
     if (topic !== TXN_STATE_TOPIC) return;
     this.logger.warn('__transaction_state was deleted: every transactional id is forgotten');
     this.txns.clear();
-    this.partitions = null;
-    this.creating = null;
+    this.parts.reset();
   }
 
   // The APIs, by Kafka request.
