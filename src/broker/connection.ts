@@ -17,6 +17,12 @@ const QUEUED_FRAMES_MAX = 64;
 /** Smallest possible request: a v0/v1 header (api key, version, correlation id, client id length). */
 const REQUEST_HEADER_BYTES_MIN = 10;
 const PRODUCE_KEY = 0;
+/** Frames at least this large that span chunks are received into reused buffers (Produce only). */
+const POOLED_FRAME_BYTES_MIN = 64 * 1024;
+/** Larger frames get a buffer of their own (a spare's memory stays with its connection). */
+const POOLED_FRAME_BYTES_MAX = 2 * 1024 * 1024;
+/** Spare frame buffers a connection keeps (at most 4 × 2 MiB while it stays open). */
+const SPARE_FRAMES_MAX = 4;
 
 export interface ConnectionOptions {
   broker: BrokerContext;
@@ -26,8 +32,15 @@ export interface ConnectionOptions {
 }
 
 export class Connection {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** The size prefix of the next frame while it arrives split across chunks. */
+  private readonly head = Buffer.alloc(4);
+  private headFilled = 0;
+  /** The frame being received, allocated once its size is known; `bodyFilled` bytes have arrived. */
+  private body: Buffer | null = null;
+  private bodyFilled = 0;
+  /** Frame buffers this connection allocated and may reuse once their request is done. */
+  private readonly pooled = new WeakSet<ArrayBuffer>();
+  private spare: ArrayBuffer[] = [];
   private readonly frames: Buffer[] = [];
   private processing = false;
   private closed = false;
@@ -50,44 +63,89 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
     const maxBytes = this.opts.broker.config.socketRequestMaxBytes;
-    while (this.pendingBytes >= 4) {
-      const head = this.peek(4);
-      const size = head.readInt32BE(0);
+    let at = 0;
+    const end = chunk.length;
+    while (at < end) {
+      const body = this.body;
+      if (body !== null) {
+        // A frame larger than what has arrived: its buffer was allocated once, chunks are copied in.
+        const n = Math.min(body.length - this.bodyFilled, end - at);
+        chunk.copy(body, this.bodyFilled, at, at + n);
+        this.bodyFilled += n;
+        at += n;
+        if (this.bodyFilled === body.length) {
+          this.frames.push(body);
+          this.body = null;
+          this.bodyFilled = 0;
+        }
+        continue;
+      }
+      let size: number;
+      if (this.headFilled === 0 && end - at >= 4) {
+        size = chunk.readInt32BE(at);
+        at += 4;
+      } else {
+        // A size prefix split across chunks.
+        const n = Math.min(4 - this.headFilled, end - at);
+        chunk.copy(this.head, this.headFilled, at, at + n);
+        this.headFilled += n;
+        at += n;
+        if (this.headFilled < 4) break;
+        this.headFilled = 0;
+        size = this.head.readInt32BE(0);
+      }
       if (size < REQUEST_HEADER_BYTES_MIN || size > maxBytes) {
         this.logger.warn('closing connection: bad frame size', { remote: this.remote, size, maxBytes });
         this.close();
         return;
       }
-      if (this.pendingBytes < 4 + size) break;
-      const frame = this.take(4 + size).subarray(4);
-      this.frames.push(frame);
+      if (end - at >= size) {
+        // The whole frame is in this chunk: a view, no copy.
+        this.frames.push(chunk.subarray(at, at + size));
+        at += size;
+      } else {
+        this.body = this.frameBuffer(size);
+        this.bodyFilled = 0;
+      }
     }
     if (this.frames.length >= QUEUED_FRAMES_MAX) this.socket.pause();
     void this.drainFrames();
   }
 
-  /** The first `n` buffered bytes (joins chunks only when a header straddles them). */
-  private peek(n: number): Buffer {
-    if (this.pending[0]!.length >= n) return this.pending[0]!;
-    const joined = Buffer.concat(this.pending);
-    this.pending = [joined];
-    return joined;
+  /**
+   * A buffer for a frame of `size` bytes that spans chunks. Large ones come from this
+   * connection's spares (memory already touched, no new garbage) when one is big enough.
+   */
+  private frameBuffer(size: number): Buffer {
+    if (size < POOLED_FRAME_BYTES_MIN || size > POOLED_FRAME_BYTES_MAX) return Buffer.allocUnsafe(size);
+    for (let i = 0; i < this.spare.length; i++) {
+      const ab = this.spare[i]!;
+      if (ab.byteLength >= size) {
+        this.spare[i] = this.spare[this.spare.length - 1]!;
+        this.spare.pop();
+        return Buffer.from(ab, 0, size);
+      }
+    }
+    // Uninitialised, and rounded up to a power of two so that later frames of similar size fit.
+    const ab = Buffer.allocUnsafeSlow(2 ** Math.ceil(Math.log2(size))).buffer as ArrayBuffer;
+    this.pooled.add(ab);
+    return Buffer.from(ab, 0, size);
   }
 
-  private take(n: number): Buffer {
-    let first = this.pending[0]!;
-    if (first.length < n) {
-      first = Buffer.concat(this.pending);
-      this.pending = [first];
+  /**
+   * Hands a Produce frame's buffer back for reuse. Only after the handler has returned: the
+   * append has then been written (the log writer and validation hold views until then) and
+   * nothing else keeps a view of a Produce request's bytes.
+   */
+  private releaseFrame(frame: Buffer): void {
+    const ab = frame.buffer as ArrayBuffer;
+    if (this.closed || !this.pooled.has(ab)) return;
+    this.pooled.delete(ab);
+    if (this.spare.length < SPARE_FRAMES_MAX) {
+      this.spare.push(ab);
+      this.pooled.add(ab);
     }
-    const out = first.subarray(0, n);
-    if (first.length === n) this.pending.shift();
-    else this.pending[0] = first.subarray(n);
-    this.pendingBytes -= n;
-    return out;
   }
 
   private async drainFrames(): Promise<void> {
@@ -148,6 +206,7 @@ export class Connection {
         body,
         header.apiVersion,
       );
+      if (header.apiKey === PRODUCE_KEY) this.releaseFrame(frame);
     } catch (err) {
       this.logger.error('request failed; closing connection', { remote: this.remote, api: apiName(header.apiKey), err, stack: (err as Error).stack });
       this.close();
@@ -191,7 +250,8 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.frames.length = 0;
-    this.pending = [];
+    this.body = null;
+    this.spare = [];
     this.socket.destroy();
     this.opts.onClose(this);
   }
