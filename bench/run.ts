@@ -15,7 +15,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { mkdtemp, rm, open, stat } from 'node:fs/promises';
-import { readFileSync, statfsSync } from 'node:fs';
+import { readFileSync, statfsSync, existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -32,8 +33,8 @@ const QUICK = args.has('--quick');
 const JSON_OUT = args.has('--json');
 /** `--cpu-prof` has the throughput broker write a V8 CPU profile (open it in Chrome DevTools). */
 const CPU_PROF = args.has('--cpu-prof');
-/** `--only=startup,kcat,samsa,kafkajs` runs a subset. */
-const ONLY = new Set([...args].find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['startup', 'kcat', 'samsa', 'kafkajs']);
+/** `--only=startup,embedded,compare,latency,fsync,many,kcat,samsa,kafkajs` runs a subset (kcat, the older kcat-only rows, only when named). */
+const ONLY = new Set([...args].find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['startup', 'embedded', 'compare', 'latency', 'fsync', 'many', 'samsa', 'kafkajs']);
 
 /** Message counts per run: full figures, or --quick ones that finish in well under a minute. */
 const KCAT_RUNS: ReadonlyArray<{ messages: number; bytes: number }> = QUICK
@@ -213,6 +214,8 @@ async function benchStartup(): Promise<void> {
   const median = times[Math.floor(times.length / 2)]!;
   record({ section: 'startup', client: 'wire', what: 'spawn to first acknowledged produce (median)', value: Math.round(median), unit: 'ms', note: `${STARTUP_RUNS} runs, ${Math.round(times[0]!)}–${Math.round(times[times.length - 1]!)} ms; includes Node start-up and CreateTopics` });
   record({ section: 'memory', client: '-', what: `idle RSS (${IDLE_SETTLE_MS / 1000} s after start-up, one topic)`, value: idleRss[0]!, unit: 'MB' });
+  targetRow({ measure: 'spawn to first acknowledged produce', samsa: `${Math.round(median)} ms`, reference: '', ratio: '', target: '≤ 150 ms', met: met(median <= 150) });
+  targetRow({ measure: 'idle RSS', samsa: `${idleRss[0]} MB`, reference: '', ratio: '', target: '≤ 80 MB', met: met(idleRss[0]! <= 80) });
 }
 
 // ---- kcat ----------------------------------------------------------------------------------------
@@ -472,6 +475,404 @@ async function benchKafkaJs(broker: BrokerProcess): Promise<void> {
   }
 }
 
+// ---- the reference: librdkafka's mock cluster, side by side -------------------------------------
+
+const MOCK_HEADER = '/usr/include/librdkafka/rdkafka_mock.h';
+const BENCH_SOURCE_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
+/** Rounds of A B (Samsa, mock) per comparison figure; each figure is the median of its rounds. */
+const COMPARE_ROUNDS = 2;
+const COMPARE_RUNS: ReadonlyArray<{ messages: number; bytes: number }> = QUICK
+  ? [{ messages: 200_000, bytes: 100 }, { messages: 40_000, bytes: 1000 }]
+  : [{ messages: 1_000_000, bytes: 100 }, { messages: 200_000, bytes: 1000 }];
+const LATENCY_RATE = 1000;
+const LATENCY_SECONDS = QUICK ? 2 : 5;
+const FIO_SIZE = QUICK ? '256M' : '512M';
+const FSYNC_RUN = QUICK ? { messages: 20_000, bytes: 1000 } : { messages: 100_000, bytes: 1000 };
+const EMBEDDED_RUNS = 10;
+const MANY_TOPICS = QUICK ? 20 : 100;
+const MANY_PARTITIONS_EACH = 100;
+
+/** One row of the targets table: a figure of Samsa's, its reference, their ratio and the issue's target. */
+interface TargetRow {
+  measure: string;
+  samsa: string;
+  reference: string;
+  ratio: string;
+  target: string;
+  met: string;
+}
+const targets: TargetRow[] = [];
+
+function targetRow(r: TargetRow): void {
+  targets.push(r);
+  progress(`target ${r.measure}: samsa ${r.samsa}, reference ${r.reference}, ratio ${r.ratio}, target ${r.target}: ${r.met}`);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** Compiles bench/mock/mock-cluster.c with the system C compiler; null (and why) when it cannot. */
+function buildMock(): { path: string | null; why?: string } {
+  if (!existsSync(MOCK_HEADER)) return { path: null, why: `${MOCK_HEADER} is missing (install librdkafka-dev)` };
+  const outDir = join(tmpdir(), 'samsa-bench-build');
+  mkdirSync(outDir, { recursive: true });
+  const out = join(outDir, 'mock-cluster');
+  const r = spawnSync('cc', ['-O2', '-o', out, join(BENCH_SOURCE_DIR, 'mock', 'mock-cluster.c'), '-lrdkafka'], { encoding: 'utf8' });
+  if (r.status !== 0) return { path: null, why: `cc failed: ${(r.stderr ?? String(r.error)).trim().slice(0, 300)}` };
+  return { path: out };
+}
+
+/** Something kcat can be pointed at: a Samsa broker or the mock. */
+interface Target {
+  name: string;
+  bootstrap: string;
+  pid: number;
+  createTopic(topic: string, partitions: number): Promise<void>;
+}
+
+function samsaTarget(broker: BrokerProcess): Target {
+  return { name: 'samsa', bootstrap: broker.bootstrap, pid: broker.pid, createTopic: (t, p) => createTopic(broker.port, t, p) };
+}
+
+interface MockCluster extends Target {
+  stop(): Promise<void>;
+}
+
+/** Starts the mock launcher; topics are created through its stdin. */
+async function startMock(path: string): Promise<MockCluster> {
+  const child = spawn(path, ['1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let waiting: ((line: string) => void) | null = null;
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (waiting !== null) {
+        const w = waiting;
+        waiting = null;
+        w(line);
+      } else lines.push(line);
+    }
+  });
+  child.stderr!.resume();
+  const exited = new Promise((r) => child.once('exit', r));
+  const nextLine = (): Promise<string> =>
+    lines.length > 0 ? Promise.resolve(lines.shift()!) : new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('the mock cluster did not answer')), 10_000);
+      waiting = (l) => { clearTimeout(t); resolve(l); };
+    });
+  const bootstrap = await nextLine();
+  return {
+    name: 'mock',
+    bootstrap,
+    pid: child.pid!,
+    async createTopic(topic, partitions) {
+      child.stdin!.write(`topic ${topic} ${partitions}\n`);
+      const answer = await nextLine();
+      if (answer !== 'ok') throw new Error(`mock: creating ${topic}: ${answer}`);
+    },
+    async stop() {
+      child.stdin!.end();
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function kcatProduce(t: Target, topic: string, acks: string, file: string): string[] {
+  return ['-P', '-b', t.bootstrap, '-t', topic, '-X', `acks=${acks}`, '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-l', file];
+}
+
+/**
+ * Reads from the beginning to the end (`-e`). The mock keeps only the last few MB of each
+ * partition (librdkafka 2.0.2 drops its oldest message sets), so consume rates are computed from
+ * the bytes kcat actually wrote out, not from the count produced.
+ */
+function kcatConsume(t: Target, topic: string): string[] {
+  return ['-C', '-b', t.bootstrap, '-t', topic, '-e', '-o', 'beginning', '-q'];
+}
+
+function fmtRate(msgPerSec: number, mbPerSec: number): string {
+  return `${Math.round(msgPerSec).toLocaleString('en-US')} msg/s (${mbPerSec.toFixed(0)} MB/s)`;
+}
+
+function met(ok: boolean): string {
+  return ok ? 'met' : 'NOT met';
+}
+
+/** Produce and consume with kcat, Samsa and the mock alternating A B A B. */
+async function benchCompare(samsa: Target, mock: Target, workDir: string): Promise<void> {
+  // kcat's fixed cost per consume run (process start-up, metadata, first fetch), per target.
+  const fixed = new Map<string, number>();
+  const one = await messageFile(workDir, 1, 100);
+  for (const t of [samsa, mock]) {
+    const samples: number[] = [];
+    for (let round = 0; round < COMPARE_ROUNDS; round++) {
+      const topic = `fixed-${round}`;
+      await t.createTopic(topic, 1);
+      await timedRun('kcat', kcatProduce(t, topic, '1', one));
+      samples.push((await timedRun('kcat', kcatConsume(t, topic))).seconds);
+    }
+    fixed.set(t.name, median(samples));
+    record({ section: 'startup', client: 'kcat', what: `kcat consume of 1 message with -e from ${t.name} (subtracted in the consume ratios)`, value: Math.round(median(samples) * 1000), unit: 'ms' });
+  }
+  await rm(one, { force: true });
+
+  for (const { messages, bytes } of COMPARE_RUNS) {
+    const file = await messageFile(workDir, messages, bytes);
+    for (const partitions of PARTITION_COUNTS) {
+      const consumeTopics = new Map<string, string[]>([['samsa', []], ['mock', []]]);
+      for (const acks of ACKS) {
+        const secs = new Map<string, number[]>([['samsa', []], ['mock', []]]);
+        const cpu = new Map<string, number[]>([['samsa', []], ['mock', []]]);
+        const problems: string[] = [];
+        for (let round = 0; round < COMPARE_ROUNDS; round++) {
+          for (const t of [samsa, mock]) {
+            const topic = `cmp-${bytes}b-${partitions}p-${acks}-${round}`;
+            await t.createTopic(topic, partitions);
+            const cpuBefore = cpuSeconds(t.pid);
+            const r = await timedRun('kcat', kcatProduce(t, topic, acks, file));
+            cpu.get(t.name)!.push(cpuSeconds(t.pid) - cpuBefore);
+            if (r.code !== 0) problems.push(`${t.name}: kcat exited ${r.code}: ${r.stderr.trim().slice(0, 120)}`);
+            secs.get(t.name)!.push(r.seconds);
+            if (acks === '1') consumeTopics.get(t.name)!.push(topic);
+          }
+        }
+        const s = median(secs.get('samsa')!);
+        const m = median(secs.get('mock')!);
+        for (const t of [samsa, mock]) {
+          const x = median(secs.get(t.name)!);
+          record({ section: 'produce', client: `kcat→${t.name}`, what: `${messages} × ${bytes} B`, messages, messageBytes: bytes, partitions, acks, ...throughput(x, messages, bytes), brokerCpuSeconds: round(median(cpu.get(t.name)!), 2), note: `median of ${COMPARE_ROUNDS}, alternating; ${secs.get(t.name)!.map((v) => v.toFixed(2)).join(', ')} s${problems.length > 0 ? `; ${problems.join('; ')}` : ''}` });
+        }
+        targetRow({
+          measure: `produce ${bytes} B, ${partitions} partition${partitions > 1 ? 's' : ''}, acks=${acks}`,
+          samsa: fmtRate(messages / s, (messages * bytes) / MB / s), reference: `mock ${fmtRate(messages / m, (messages * bytes) / MB / m)}`,
+          ratio: (m / s).toFixed(2), target: '≥ 1.0', met: met(m / s >= 1.0),
+        });
+      }
+      // Consume back everything produced with acks=1, alternating.
+      const secs = new Map<string, number[]>([['samsa', []], ['mock', []]]);
+      const cpu = new Map<string, number[]>([['samsa', []], ['mock', []]]);
+      const read = new Map<string, number[]>([['samsa', []], ['mock', []]]);
+      const problems: string[] = [];
+      for (let round = 0; round < COMPARE_ROUNDS; round++) {
+        for (const t of [samsa, mock]) {
+          const consumed = join(workDir, 'consumed.txt');
+          const cpuBefore = cpuSeconds(t.pid);
+          const r = await timedRun('kcat', kcatConsume(t, consumeTopics.get(t.name)![round]!), consumed);
+          cpu.get(t.name)!.push(cpuSeconds(t.pid) - cpuBefore);
+          const gotBytes = (await stat(consumed)).size;
+          await rm(consumed, { force: true });
+          if (r.code !== 0) problems.push(`${t.name}: kcat exited ${r.code}`);
+          if (t.name === 'samsa' && gotBytes !== messages * (bytes + 1)) problems.push(`samsa: read ${gotBytes} of ${messages * (bytes + 1)} bytes`);
+          secs.get(t.name)!.push(r.seconds);
+          read.get(t.name)!.push(Math.round(gotBytes / (bytes + 1)));
+        }
+      }
+      const net = (name: string) => Math.max(0.001, median(secs.get(name)!) - fixed.get(name)!);
+      for (const t of [samsa, mock]) {
+        const x = median(secs.get(t.name)!);
+        const n = Math.round(median(read.get(t.name)!));
+        record({ section: 'consume', client: `kcat→${t.name}`, what: `${n} × ${bytes} B read of ${messages}`, messages: n, messageBytes: bytes, partitions, ...throughput(x, n, bytes), brokerCpuSeconds: round(median(cpu.get(t.name)!), 2), note: `median of ${COMPARE_ROUNDS}, alternating; ${(net(t.name)).toFixed(3)} s without kcat's fixed cost${problems.length > 0 ? `; ${problems.join('; ')}` : ''}` });
+      }
+      const s = net('samsa');
+      const m = net('mock');
+      const sn = Math.round(median(read.get('samsa')!));
+      const mn = Math.round(median(read.get('mock')!));
+      const ratio = sn / s / (mn / m);
+      targetRow({
+        measure: `consume ${bytes} B, ${partitions} partition${partitions > 1 ? 's' : ''} (kcat -e fixed cost subtracted; mock retains only ${mn} of ${messages})`,
+        samsa: fmtRate(sn / s, (sn * bytes) / MB / s), reference: `mock ${fmtRate(mn / m, (mn * bytes) / MB / m)}`,
+        ratio: ratio.toFixed(2), target: '≥ 1.5', met: met(ratio >= 1.5),
+      });
+    }
+    await rm(file, { force: true });
+  }
+}
+
+interface Latency {
+  sent: number;
+  received: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  error?: string;
+}
+
+/** Produce→consume latency with librdkafka through Python's confluent_kafka (bench/latency.py). */
+async function runLatency(t: Target, topic: string, fetchWaitMs: number): Promise<Latency | null> {
+  await t.createTopic(topic, 1);
+  const r = spawnSync('/usr/bin/python3', [join(BENCH_SOURCE_DIR, 'latency.py'), t.bootstrap, topic, String(LATENCY_RATE), String(LATENCY_SECONDS), String(fetchWaitMs)], { encoding: 'utf8', timeout: 120_000 });
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Latency;
+  } catch {
+    progress(`latency run against ${t.name} failed: ${r.stderr?.slice(-500)}`);
+    return null;
+  }
+}
+
+async function benchLatency(samsa: Target, mock: Target | null): Promise<void> {
+  if (spawnSync('/usr/bin/python3', ['-c', 'import confluent_kafka'], { stdio: 'ignore' }).status !== 0) {
+    targetRow({ measure: 'produce→consume latency', samsa: 'skipped', reference: '', ratio: '', target: 'p99 ≤ 3 ms', met: 'skipped: /usr/bin/python3 has no confluent_kafka' });
+    return;
+  }
+  // librdkafka's default fetch.wait.max.ms (500), and a short one under which a broker that does not wake waiting fetches on produce still looks reasonable.
+  for (const fetchWaitMs of [500, 10]) {
+    const got = new Map<string, Latency | null>();
+    for (const t of mock === null ? [samsa] : [samsa, mock]) got.set(t.name, await runLatency(t, `latency-${fetchWaitMs}`, fetchWaitMs));
+    const s = got.get('samsa');
+    const m = got.get('mock');
+    const show = (l: Latency | null | undefined) => (l == null || l.p50Ms == null ? 'failed' : `p50 ${l.p50Ms} / p99 ${l.p99Ms} / max ${l.maxMs} ms (${l.received}/${l.sent})`);
+    const ok = s != null && s.p99Ms != null && s.p99Ms <= 3 && (m == null || m.p99Ms == null || s.p99Ms <= m.p99Ms);
+    targetRow({
+      measure: `produce→consume latency, ${LATENCY_RATE} msg/s × ${LATENCY_SECONDS} s, linger.ms=0, fetch.wait.max.ms=${fetchWaitMs}`,
+      samsa: show(s), reference: mock === null ? 'mock skipped' : `mock ${show(m)}`,
+      ratio: s?.p99Ms != null && m?.p99Ms != null ? `p99 ${(s.p99Ms / m.p99Ms).toFixed(2)}` : '',
+      target: 'p99 ≤ 3 ms and ≤ mock', met: met(ok),
+    });
+  }
+}
+
+/** fio's sequential 1 MiB writes with an fdatasync after each, in MB/s; null when fio is missing. */
+function fioMbPerSec(dir: string): number | null {
+  const r = spawnSync('fio', ['--name=samsa-bench', `--directory=${dir}`, '--rw=write', '--bs=1M', `--size=${FIO_SIZE}`, '--fdatasync=1', '--output-format=json'], { encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) return null;
+  const j = JSON.parse(r.stdout) as { jobs: Array<{ write: { bw_bytes: number } }> };
+  return j.jobs[0]!.write.bw_bytes / MB;
+}
+
+async function benchFsync(workDir: string): Promise<void> {
+  if (spawnSync('fio', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    targetRow({ measure: 'log.flush.interval.messages=1 produce vs fio', samsa: 'skipped', reference: '', ratio: '', target: '≥ 0.70', met: 'skipped: fio is not installed (apt-get install fio)' });
+    return;
+  }
+  const fioDir = join(workDir, 'fio');
+  mkdirSync(fioDir, { recursive: true });
+  const broker = await startBrokerProcess({ dataDir: join(workDir, 'data-fsync'), env: { SAMSA_LOG_LEVEL: 'warn' }, overrides: { 'log.flush.interval.messages': '1' } });
+  const t = samsaTarget(broker);
+  const { messages, bytes } = FSYNC_RUN;
+  const file = await messageFile(workDir, messages, bytes);
+  const fio: number[] = [];
+  const samsa: number[] = [];
+  try {
+    for (let round = 0; round < COMPARE_ROUNDS; round++) {
+      const topic = `fsync-${round}`;
+      await t.createTopic(topic, 1);
+      const r = await timedRun('kcat', kcatProduce(t, topic, 'all', file));
+      samsa.push((messages * bytes) / MB / r.seconds);
+      const f = fioMbPerSec(fioDir);
+      if (f !== null) fio.push(f);
+      await rm(fioDir, { recursive: true, force: true });
+      mkdirSync(fioDir, { recursive: true });
+    }
+  } finally {
+    await broker.kill('SIGTERM');
+    await rm(file, { force: true });
+  }
+  const s = median(samsa);
+  const f = fio.length > 0 ? median(fio) : NaN;
+  record({ section: 'produce', client: 'kcat→samsa', what: `${messages} × ${bytes} B, log.flush.interval.messages=1`, messages, messageBytes: bytes, partitions: 1, acks: 'all', seconds: round((messages * bytes) / MB / s, 3), msgPerSec: Math.round((s * MB) / bytes), mbPerSec: round(s, 1), note: `median of ${COMPARE_ROUNDS}, alternating with fio` });
+  targetRow({
+    measure: `produce 1 KB, 1 partition, acks=all, log.flush.interval.messages=1`,
+    samsa: `${s.toFixed(0)} MB/s`, reference: `fio --rw=write --bs=1M --fdatasync=1 ${Number.isNaN(f) ? 'failed' : `${f.toFixed(0)} MB/s`}`,
+    ratio: (s / f).toFixed(2), target: '≥ 0.70', met: met(s / f >= 0.7),
+  });
+}
+
+/** `Broker.start()` in this process on a fresh directory, to `stop()`; median of EMBEDDED_RUNS. */
+async function benchEmbedded(): Promise<void> {
+  const { Broker } = await import('../src/broker/broker.js');
+  const times: number[] = [];
+  for (let i = 0; i < EMBEDDED_RUNS; i++) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'samsa-bench-embedded-'));
+    const started = performance.now();
+    const b = await Broker.start({ dataDir, port: 0 });
+    times.push(performance.now() - started);
+    await b.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  const m = median(times);
+  record({ section: 'startup', client: 'embedded', what: `Broker.start() in process (median of ${EMBEDDED_RUNS})`, value: round(m, 1), unit: 'ms', note: `${Math.round(Math.min(...times))}–${Math.round(Math.max(...times))} ms` });
+  targetRow({ measure: 'Broker.start() embedded', samsa: `${m.toFixed(1)} ms`, reference: '', ratio: '', target: '≤ 50 ms', met: met(m <= 50) });
+}
+
+/** 100 topics × 100 partitions on one broker: create, Metadata for all topics, RSS, restart. */
+async function benchManyPartitions(workDir: string): Promise<void> {
+  const dataDir = join(workDir, 'data-many');
+  const total = MANY_TOPICS * MANY_PARTITIONS_EACH;
+  let broker = await startBrokerProcess({ dataDir, env: { SAMSA_LOG_LEVEL: 'warn' } });
+  try {
+    const wire = await WireClient.connect(broker.port);
+    const createStarted = performance.now();
+    try {
+      for (let i = 0; i < MANY_TOPICS; i += 10) {
+        const resp = await wire.request<CreateTopicsResponse>(19, 5, {
+          topics: Array.from({ length: Math.min(10, MANY_TOPICS - i) }, (_, j) => ({ name: `many-${i + j}`, numPartitions: MANY_PARTITIONS_EACH, replicationFactor: 1, assignments: [], configs: [] })),
+          timeoutMs: 120_000, validateOnly: false,
+        }, 180_000);
+        const bad = resp.topics.find((t) => t.errorCode !== 0);
+        if (bad !== undefined) throw new Error(`creating ${bad.name}: ${bad.errorCode} ${bad.errorMessage}`);
+      }
+    } finally {
+      wire.close();
+    }
+    const createMs = performance.now() - createStarted;
+    record({ section: 'startup', client: 'wire', what: `create ${MANY_TOPICS} topics × ${MANY_PARTITIONS_EACH} partitions`, value: Math.round(createMs), unit: 'ms' });
+    const metadataMs = await metadataAllMs(broker.port, MANY_TOPICS);
+    const rss = procStatusMb(broker.pid, 'VmRSS');
+    await broker.kill('SIGTERM');
+    const restartStarted = performance.now();
+    broker = await startBrokerProcess({ dataDir, env: { SAMSA_LOG_LEVEL: 'warn' }, readyTimeoutMs: 120_000 });
+    await metadataAllMs(broker.port, MANY_TOPICS, 1);
+    const restartMs = performance.now() - restartStarted;
+    targetRow({ measure: `${total} partitions: Metadata (all topics), median of 5`, samsa: `${metadataMs.toFixed(1)} ms`, reference: '', ratio: '', target: '< 100 ms', met: met(metadataMs < 100) });
+    targetRow({ measure: `${total} partitions: broker RSS`, samsa: `${rss} MB`, reference: '', ratio: '', target: '< 500 MB', met: met(rss < 500) });
+    targetRow({ measure: `${total} partitions: restart after a clean stop (spawn to a full Metadata answer)`, samsa: `${Math.round(restartMs)} ms`, reference: '', ratio: '', target: '< 2 s', met: met(restartMs < 2000) });
+  } finally {
+    await broker.kill('SIGTERM');
+  }
+}
+
+/** Median time of `runs` Metadata v9 requests for all topics; checks the topic count. */
+async function metadataAllMs(port: number, topicsExpected: number, runs = 5): Promise<number> {
+  const wire = await WireClient.connect(port);
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const started = performance.now();
+      const resp = await wire.request<{ topics: Array<{ name: string }> }>(3, 9, { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }, 60_000);
+      times.push(performance.now() - started);
+      const n = resp.topics.filter((t) => t.name.startsWith('many-')).length;
+      if (n !== topicsExpected) progress(`Metadata listed ${n} of ${topicsExpected} topics`);
+    }
+    return median(times);
+  } finally {
+    wire.close();
+  }
+}
+
+function targetsTable(): string {
+  const lines = ['| measure | Samsa | reference | ratio | target | met? |', '|---|---|---|---:|---|---|'];
+  for (const r of targets) lines.push(`| ${r.measure} | ${r.samsa} | ${r.reference} | ${r.ratio} | ${r.target} | ${r.met} |`);
+  return lines.join('\n');
+}
+
+/** Samsa's client against KafkaJS, from the rows both wrote. */
+function clientRatios(): void {
+  for (const section of ['produce', 'consume'] as const) {
+    const s = figures.find((f) => f.section === section && f.client === 'samsa' && f.msgPerSec !== undefined);
+    const k = figures.find((f) => f.section === section && f.client === 'kafkajs' && f.msgPerSec !== undefined);
+    if (s === undefined || k === undefined) continue;
+    const r = s.msgPerSec! / k.msgPerSec!;
+    targetRow({ measure: `${section} with Samsa's client vs KafkaJS (${s.what}, same broker)`, samsa: fmtRate(s.msgPerSec!, s.mbPerSec!), reference: `KafkaJS ${fmtRate(k.msgPerSec!, k.mbPerSec!)}`, ratio: r.toFixed(2), target: '≥ 3.0', met: met(r >= 3) });
+  }
+}
+
 // ---- output --------------------------------------------------------------------------------------
 
 function machine(): Record<string, string | number> {
@@ -503,7 +904,7 @@ function table(): string {
       lines.push(`| ${f.section} | ${f.client} | ${f.what} | | | | | | | ${f.note ?? ''} |`);
       continue;
     }
-    lines.push(`| ${f.section} | ${f.client} | ${f.what} | ${f.partitions} | ${f.acks ?? ''} | ${f.seconds} | ${f.msgPerSec.toLocaleString('en-US')} | ${f.mbPerSec} | ${f.brokerCpuSeconds} | ${f.note ?? ''} |`);
+    lines.push(`| ${f.section} | ${f.client} | ${f.what} | ${f.partitions} | ${f.acks ?? ''} | ${f.seconds} | ${f.msgPerSec.toLocaleString('en-US')} | ${f.mbPerSec} | ${f.brokerCpuSeconds ?? ''} | ${f.note ?? ''} |`);
   }
   return lines.join('\n');
 }
@@ -517,6 +918,7 @@ async function main(): Promise<void> {
   const info = machine();
   progress(`machine: ${JSON.stringify(info)}`);
   if (ONLY.has('startup')) await benchStartup();
+  if (ONLY.has('embedded')) await benchEmbedded();
 
   const workDir = await mkdtemp(join(tmpdir(), 'samsa-bench-'));
   let broker: BrokerProcess | null = null;
@@ -529,22 +931,39 @@ async function main(): Promise<void> {
     });
     if (profileDir !== null) progress(`the broker's CPU profile will be written to ${profileDir} when it stops`);
     progress(`broker pid ${broker.pid} on ${broker.bootstrap}, data in ${broker.dataDir}`);
+    const samsa = samsaTarget(broker);
+    const hasMock = ONLY.has('compare') || ONLY.has('latency');
+    const built = hasMock ? buildMock() : { path: null };
+    if (hasMock && built.path === null) targetRow({ measure: 'mock cluster rows', samsa: 'skipped', reference: '', ratio: '', target: '', met: `skipped: ${built.why}` });
+    const mock = built.path !== null ? await startMock(built.path) : null;
+    try {
+      if (ONLY.has('compare') && mock !== null) {
+        if (hasKcat()) await benchCompare(samsa, mock, workDir);
+        else targetRow({ measure: 'produce/consume vs mock', samsa: 'skipped', reference: '', ratio: '', target: '', met: 'skipped: kcat is not on PATH' });
+      }
+      if (ONLY.has('latency')) await benchLatency(samsa, mock);
+    } finally {
+      await mock?.stop();
+    }
     if (ONLY.has('kcat')) {
       if (hasKcat()) await benchKcat(broker, workDir);
       else record({ section: 'produce', client: 'kcat', what: 'skipped', note: 'kcat is not on PATH' });
     }
     if (ONLY.has('samsa')) await benchSamsaClient(broker);
     if (ONLY.has('kafkajs')) await benchKafkaJs(broker);
+    clientRatios();
     record({ section: 'memory', client: '-', what: 'peak RSS over the throughput runs', value: procStatusMb(broker.pid, 'VmHWM'), unit: 'MB' });
     const exit = await broker.kill('SIGTERM');
     if (exit.code !== 0) progress(`broker exited with ${JSON.stringify(exit)}; stderr:\n${broker.stderr().slice(-2000)}`);
+    if (ONLY.has('fsync')) await benchFsync(workDir);
+    if (ONLY.has('many')) await benchManyPartitions(workDir);
   } finally {
     await broker?.kill('SIGKILL');
     await rm(workDir, { recursive: true, force: true });
   }
 
-  process.stdout.write(`${table()}\n`);
-  if (JSON_OUT) process.stdout.write(`${JSON.stringify({ machine: info, figures })}\n`);
+  process.stdout.write(`${targetsTable()}\n\n${table()}\n`);
+  if (JSON_OUT) process.stdout.write(`${JSON.stringify({ machine: info, targets, figures })}\n`);
 }
 
 await main();
