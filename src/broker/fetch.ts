@@ -37,35 +37,49 @@ export interface FetchSpec {
   isolationLevel: number;
 }
 
+/** One partition's result as a plain literal (one shape for every result; no spread copies). */
+function partitionResult(
+  p: PartitionFetch,
+  errorCode: number,
+  highWatermark: number,
+  lastStableOffset: number,
+  logStartOffset: number,
+  records: Buffer | null,
+  abortedTransactions: Array<{ producerId: number; firstOffset: number }> | null,
+): PartitionFetchResult {
+  return { topic: p.topic, partition: p.partition, errorCode, highWatermark, lastStableOffset, logStartOffset, records, abortedTransactions };
+}
+
+const NO_RECORDS = Buffer.alloc(0);
+
 async function readOnce(broker: BrokerContext, spec: FetchSpec): Promise<{ results: PartitionFetchResult[]; bytes: number; errors: boolean }> {
   let bytes = 0;
   let errors = false;
   const results: PartitionFetchResult[] = [];
+  // read_committed stops at the last stable offset (the first open transaction's first offset).
+  const committed = spec.isolationLevel === ISOLATION_READ_COMMITTED;
+  const isolation = committed ? 'read_committed' : 'read_uncommitted';
   for (const p of spec.partitions) {
-    const base = { topic: p.topic, partition: p.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: null, abortedTransactions: null };
     const log = broker.replicas.log(p.topic, p.partition);
     if (log === undefined) {
-      results.push({ ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+      results.push(partitionResult(p, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1, -1, -1, null, null));
       errors = true;
       continue;
     }
-    // read_committed stops at the last stable offset (the first open transaction's first offset).
-    const committed = spec.isolationLevel === ISOLATION_READ_COMMITTED;
     const hw = log.highWatermark;
     const lso = log.lastStableOffset;
     const budget = Math.min(p.partitionMaxBytes, Math.max(0, spec.maxBytes - bytes));
     try {
       if (p.fetchOffset < log.logStartOffset || p.fetchOffset > log.logEndOffset) throw new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, 'offset out of range');
-      const isolation = committed ? 'read_committed' : 'read_uncommitted';
       const read = budget === 0 && bytes > 0 ? null : await log.read(p.fetchOffset, budget, { maxOffset: hw, minOneBatch: bytes === 0, isolation });
-      const records = read?.records ?? Buffer.alloc(0);
+      const records = read?.records ?? NO_RECORDS;
       bytes += records.length;
       const abortedTransactions = committed ? (read?.abortedTransactions ?? []) : null;
-      results.push({ ...base, errorCode: 0, highWatermark: hw, lastStableOffset: read?.lastStableOffset ?? lso, logStartOffset: log.logStartOffset, records, abortedTransactions });
+      results.push(partitionResult(p, 0, hw, read?.lastStableOffset ?? lso, log.logStartOffset, records, abortedTransactions));
     } catch (err) {
       if (!(err instanceof StorageError)) throw err;
       errors = true;
-      results.push({ ...base, errorCode: err.code, highWatermark: hw, lastStableOffset: lso, logStartOffset: log.logStartOffset });
+      results.push(partitionResult(p, err.code, hw, lso, log.logStartOffset, null, null));
     }
   }
   return { results, bytes, errors };
