@@ -2,14 +2,20 @@
  * `npm run bench [-- --quick] [-- --json]`: measures a broker running as its own process on a
  * temporary data directory and prints figures. It never asserts: a benchmark is not a test.
  *
- *  - start-up: from spawning `samsa server start` to the first acknowledged produce;
+ *  - start-up: from spawning `samsa server start` to the first acknowledged produce, and
+ *    `Broker.start()` embedded in this process;
  *  - memory: the broker's resident set when idle, and its peak over the whole run;
- *  - throughput with kcat (librdkafka) when it is on PATH: produce and consume;
+ *  - kcat (librdkafka) produce and consume against Samsa and against librdkafka's mock cluster
+ *    (bench/mock/mock-cluster.c, built here with cc), alternating A B A B, with their ratios;
+ *  - produce→consume latency at 1,000 msg/s (bench/latency.py, confluent_kafka), Samsa and mock;
+ *  - produce with log.flush.interval.messages=1 against fio's fdatasync'd sequential writes;
+ *  - 10,000 partitions: Metadata latency, RSS, restart;
  *  - throughput with Samsa's own client and with KafkaJS as a reference.
+ * The first table printed has each figure against the target of issue 6.
  *
  * MB means 10^6 bytes of message payload (keys, headers and batch framing not counted).
  * Progress goes to stderr; the table (and with --json, one JSON line after it) to stdout.
- * Flags: --quick (smaller counts), --json, --only=startup,kcat,samsa,kafkajs, --cpu-prof.
+ * Flags: --quick (smaller counts), --json, --only=startup,embedded,compare,latency,fsync,many,samsa,kafkajs(,kcat), --cpu-prof.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
