@@ -107,12 +107,16 @@ export function parseListeners(value: string, key: string): Listener[] {
     });
 }
 
-function int(props: Record<string, string>, key: string): number {
+/** An integer-valued key; throws ConfigError naming the key when it is not one or is below `min`. */
+export function intProperty(props: Record<string, string>, key: string, min = -Infinity): number {
   const v = props[key]!;
   const n = Number(v);
   if (v.trim() === '' || !Number.isInteger(n)) throw new ConfigError(`${key}: '${v}' is not an integer`);
+  if (n < min) throw new ConfigError(`${key}: must be at least ${min}; got ${n}`);
   return n;
 }
+
+const int = (props: Record<string, string>, key: string): number => intProperty(props, key);
 
 function bool(props: Record<string, string>, key: string): boolean {
   const v = props[key]!.trim().toLowerCase();

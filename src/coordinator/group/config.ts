@@ -2,7 +2,7 @@
  * The group coordinator's broker keys, with Kafka's names and defaults, read from the broker's
  * raw `server.properties` keys.
  */
-import { ConfigError } from '../../cluster/config.js';
+import { ConfigError, intProperty } from '../../cluster/config.js';
 
 export interface GroupCoordinatorConfig {
   /** group.initial.rebalance.delay.ms: how long the first rebalance of an empty group waits for more members. */
@@ -42,13 +42,7 @@ export const GROUP_COORDINATOR_DEFAULTS: Record<string, string> = {
 /** Parses the coordinator's keys over Kafka's defaults; throws ConfigError on a bad value. */
 export function groupCoordinatorConfig(raw: Record<string, string>): GroupCoordinatorConfig {
   const props = { ...GROUP_COORDINATOR_DEFAULTS, ...raw };
-  const int = (key: string, min: number): number => {
-    const v = props[key]!;
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isSafeInteger(n)) throw new ConfigError(`${key}: '${v}' is not an integer`);
-    if (n < min) throw new ConfigError(`${key}: must be at least ${min}; got ${n}`);
-    return n;
-  };
+  const int = (key: string, min: number): number => intProperty(props, key, min);
   const cfg: GroupCoordinatorConfig = {
     initialRebalanceDelayMs: int('group.initial.rebalance.delay.ms', 0),
     minSessionTimeoutMs: int('group.min.session.timeout.ms', 0),

@@ -1,5 +1,5 @@
 /** The transaction coordinator's broker keys, with Kafka's names and defaults. */
-import { ConfigError } from '../../cluster/config.js';
+import { intProperty } from '../../cluster/config.js';
 
 export interface TxnCoordinatorConfig {
   /** transaction.state.log.num.partitions: partitions of __transaction_state when it is created. */
@@ -30,13 +30,7 @@ export const TXN_COORDINATOR_DEFAULTS: Record<string, string> = {
 
 export function txnCoordinatorConfig(raw: Record<string, string>): TxnCoordinatorConfig {
   const props = { ...TXN_COORDINATOR_DEFAULTS, ...raw };
-  const int = (key: string, min: number): number => {
-    const v = props[key]!;
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isSafeInteger(n)) throw new ConfigError(`${key}: '${v}' is not an integer`);
-    if (n < min) throw new ConfigError(`${key}: must be at least ${min}; got ${n}`);
-    return n;
-  };
+  const int = (key: string, min: number): number => intProperty(props, key, min);
   return {
     stateLogPartitions: int('transaction.state.log.num.partitions', 1),
     stateLogSegmentBytes: int('transaction.state.log.segment.bytes', 1),
