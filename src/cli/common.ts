@@ -3,7 +3,7 @@
  * from the same flag table, `key=value` lists, and the mapping from errors to exit codes.
  */
 import { parseArgs } from 'node:util';
-import { ClientError, KafkaError } from '../client/index.js';
+import { ClientError, KafkaError } from '../client/errors.js';
 
 /** The streams a tool talks to; tests pass their own. */
 export interface Io {

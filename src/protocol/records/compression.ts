@@ -22,10 +22,16 @@ interface ZstdBinding {
   decompress(data: Buffer): Promise<Buffer>;
 }
 
+// Each binding loads on the first use of its codec: a broker whose clients never use it does
+// not pay for loading it at start-up (about 10 ms each).
 const require = createRequire(import.meta.url);
-const snappy = require('snappy') as SnappyBinding;
-const lz4 = require('lz4-napi') as Lz4Binding;
-const zstd = require('@mongodb-js/zstd') as ZstdBinding;
+function lazyBinding<T>(name: string): () => T {
+  let binding: T | undefined;
+  return () => (binding ??= require(name) as T);
+}
+const snappy = lazyBinding<SnappyBinding>('snappy');
+const lz4 = lazyBinding<Lz4Binding>('lz4-napi');
+const zstd = lazyBinding<ZstdBinding>('@mongodb-js/zstd');
 const gzip = promisify(zlib.gzip);
 const gunzip = promisify(zlib.gunzip);
 
@@ -103,9 +109,9 @@ export async function compress(codec: number, data: Buffer): Promise<Buffer> {
     case Compression.Snappy:
       return xerialEncode(data);
     case Compression.Lz4:
-      return lz4.compressFrame(data);
+      return lz4().compressFrame(data);
     case Compression.Zstd:
-      return zstd.compress(data, ZSTD_LEVEL);
+      return zstd().compress(data, ZSTD_LEVEL);
     default:
       throw new UnsupportedCompressionError(codec);
   }
@@ -150,10 +156,10 @@ async function decompressKnown(codec: number, data: Buffer, bytesMax: number): P
       checkLz4Frame(data);
       const declaredBytes = lz4DeclaredBytes(data);
       if (declaredBytes !== null && declaredBytes > bytesMax) throw tooLarge(codec, declaredBytes, bytesMax);
-      return lz4.decompressFrame(data);
+      return lz4().decompressFrame(data);
     }
     case Compression.Zstd:
-      return zstd.decompress(data);
+      return zstd().decompress(data);
     default:
       throw new UnsupportedCompressionError(codec);
   }
@@ -197,7 +203,7 @@ function xerialEncode(data: Buffer): Buffer {
   const parts: Buffer[] = [XERIAL_HEADER];
   let at = 0;
   do {
-    const block = snappy.compressSync(data.subarray(at, at + XERIAL_BLOCK_BYTES));
+    const block = snappy().compressSync(data.subarray(at, at + XERIAL_BLOCK_BYTES));
     const blockLength = Buffer.allocUnsafe(XERIAL_CHUNK_LENGTH_BYTES);
     blockLength.writeInt32BE(block.length, 0);
     parts.push(blockLength, block);
@@ -233,7 +239,7 @@ function xerialDecode(data: Buffer, bytesMax: number): Buffer {
 function snappyRawDecode(block: Buffer, bytesMax: number): Buffer {
   const declaredBytes = snappyDeclaredBytes(block);
   if (declaredBytes > bytesMax) throw tooLarge(Compression.Snappy, declaredBytes, bytesMax);
-  return snappy.uncompressSync(block, { asBuffer: true }) as Buffer;
+  return snappy().uncompressSync(block, { asBuffer: true }) as Buffer;
 }
 
 function snappyDeclaredBytes(block: Buffer): number {
