@@ -13,15 +13,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, KafkaError, errorName } from '../protocol/errors.js';
 import { ZERO_UUID_STRING } from '../protocol/writer.js';
-import { CONTROL_BIT, TIMESTAMP_TYPE_BIT } from '../protocol/records/batch-header.js';
-import { decodeRecordBatches, type RecordHeader } from '../protocol/records/record-batch.js';
+import { CONTROL_BIT } from '../protocol/records/batch-header.js';
+import type { Record, RecordHeader } from '../protocol/records/record-batch.js';
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../protocol/messages/01-fetch.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { REQUEST_TIMEOUT_MS_DEFAULT, type Connection } from './connection.js';
 import { ClosedError, ConnectionError, InvalidArgumentError } from './errors.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, READ_COMMITTED, READ_UNCOMMITTED, listOffset } from './offsets.js';
-import { committedBatches } from './read-committed.js';
+import { committedBatches, type BatchForFilter } from './read-committed.js';
+import { controlRecords, decodeBatchInto, wholeBatches, type FetchedBatch } from './fetch-records.js';
 import { tpKey, type PartitionAssignor, type RebalanceProtocol } from './group/assignor.js';
 import { RangeAssignor } from './group/range-assignor.js';
 import { CooperativeStickyAssignor } from './group/cooperative-sticky-assignor.js';
@@ -774,40 +775,41 @@ export class Consumer {
       return;
     }
     if (p.records === null || p.records.length === 0) return;
-    let position = target.fetchOffset;
-    const batches = await decodeRecordBatches(p.records);
-    // Decoding may yield to the event loop: a rebalance or seek meanwhile makes this data stale.
-    if (this.partitions.get(tpKey(state.topic, state.partition)) !== state || state.position !== target.fetchOffset) return;
+    const buf = p.records;
+    const batches: FilteredBatch[] = wholeBatches(buf);
     const readCommitted = this.opts.isolationLevel === 'read_committed';
-    const shown = readCommitted ? committedBatches(batches, p.abortedTransactions) : null;
-    for (const [i, batch] of batches.entries()) {
+    if (readCommitted) {
+      for (const b of batches) b.records = (b.attributes & CONTROL_BIT) !== 0 ? await controlRecords(buf, b) : [];
+    }
+    const shown = readCommitted ? committedBatches(batches as BatchForFilter[], p.abortedTransactions) : null;
+    const decoded: ConsumerMessage[] = [];
+    let position = target.fetchOffset;
+    let stopped = false;
+    for (let i = 0; i < batches.length; i++) {
+      const batch = batches[i]!;
       const lastOffset = batch.baseOffset + batch.lastOffsetDelta;
       // Nothing at or past the last stable offset is read while its transaction is open.
-      if (readCommitted && p.lastStableOffset >= 0 && lastOffset >= p.lastStableOffset) break;
-      // Control batches (transaction markers) take an offset but are never shown.
-      if ((batch.attributes & CONTROL_BIT) === 0 && (shown === null || shown[i] === true)) {
-        const logAppendTime = (batch.attributes & TIMESTAMP_TYPE_BIT) !== 0;
-        for (const r of batch.records) {
-          const offset = batch.baseOffset + r.offsetDelta;
-          // A fetch may return a batch that starts before the requested offset.
-          if (offset < position) continue;
-          this.buffered.push({
-            topic: state.topic,
-            partition: state.partition,
-            offset,
-            key: r.key,
-            value: r.value,
-            headers: r.headers,
-            timestamp: logAppendTime ? batch.maxTimestamp : batch.baseTimestamp + r.timestampDelta,
-            timestampType: logAppendTime ? 'LogAppendTime' : 'CreateTime',
-          });
-        }
+      if (readCommitted && p.lastStableOffset >= 0 && lastOffset >= p.lastStableOffset) stopped = true;
+      // Control batches (transaction markers) take an offset but are never shown; every batch is checked.
+      const control = (batch.attributes & CONTROL_BIT) !== 0;
+      const show = !stopped && !control && (shown === null || shown[i] === true);
+      // Control batches were checked above under read_committed.
+      if (!(control && readCommitted)) {
+        // A fetch may return a batch that starts before the requested offset.
+        await decodeBatchInto(buf, batch, { topic: state.topic, partition: state.partition, minOffset: show ? position : Infinity }, decoded);
       }
-      if (lastOffset + 1 > position) position = lastOffset + 1;
+      if (!stopped && lastOffset + 1 > position) position = lastOffset + 1;
     }
+    // Decoding may yield to the event loop: a rebalance or seek meanwhile makes this data stale.
+    if (this.partitions.get(tpKey(state.topic, state.partition)) !== state || state.position !== target.fetchOffset) return;
+    if (this.buffered.length === 0) this.buffered = decoded;
+    else for (const m of decoded) this.buffered.push(m);
     state.position = position;
   }
 }
+
+/** A fetched batch; under read_committed, with its records when it is a control batch (else none). */
+type FilteredBatch = FetchedBatch & { records?: Record[] };
 
 function resolveAssignors(list: Array<AssignorName | PartitionAssignor>): PartitionAssignor[] {
   if (list.length === 0) throw new InvalidArgumentError("partitionAssignors must name at least one assignor, e.g. ['range'].");

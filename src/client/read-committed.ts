@@ -17,8 +17,11 @@ export interface AbortedTransaction {
   firstOffset: number;
 }
 
+/** What the filter reads of a batch: its header fields, and the marker record of a control batch. */
+export type BatchForFilter = Pick<RecordBatch, 'baseOffset' | 'lastOffsetDelta' | 'attributes' | 'producerId' | 'records'>;
+
 /** True for the batches whose records a read_committed consumer shows, in fetch order. */
-export function committedBatches(batches: RecordBatch[], aborted: AbortedTransaction[] | null): boolean[] {
+export function committedBatches(batches: BatchForFilter[], aborted: AbortedTransaction[] | null): boolean[] {
   // Aborted transactions in order of their first offset, consumed as batches pass them.
   const pending = [...(aborted ?? [])].sort((a, b) => a.firstOffset - b.firstOffset);
   let next = 0;
