@@ -1,7 +1,10 @@
 /**
- * One client connection: size-prefixed frames in, requests handled one at a time in arrival
- * order (as Kafka does, so a pipelining producer's batches append in the order sent), responses
- * out in the same order. Bad bytes close this connection and nothing else.
+ * One client connection: size-prefixed frames in, responses out in the order the requests
+ * arrived. Requests are handled one at a time, as Kafka does, except consecutive Produce
+ * requests: the next one is checked while the previous one is being written, and each places
+ * its batches only after the one before it did, so a pipelining producer's batches append in the
+ * order sent and consecutive writes (and fsyncs) are grouped. Any other request waits until
+ * every earlier response is out. Bad bytes close this connection and nothing else.
  */
 import type { Socket } from 'node:net';
 import { Reader } from '../protocol/reader.js';
@@ -23,6 +26,12 @@ const POOLED_FRAME_BYTES_MIN = 64 * 1024;
 const POOLED_FRAME_BYTES_MAX = 2 * 1024 * 1024;
 /** Spare frame buffers a connection keeps (at most 4 × 2 MiB while it stays open). */
 const SPARE_FRAMES_MAX = 4;
+/**
+ * Produce requests of one connection in progress at once. librdkafka keeps up to
+ * max.in.flight (default 1,000,000 without idempotence) requests outstanding; 16 × 1 MiB lets
+ * writes group without letting one connection hold unbounded memory.
+ */
+const PIPELINED_PRODUCE_MAX = 16;
 
 export interface ConnectionOptions {
   broker: BrokerContext;
@@ -44,6 +53,10 @@ export class Connection {
   private readonly frames: Buffer[] = [];
   private processing = false;
   private closed = false;
+  /** Pipelined Produce requests, oldest first: each settles once its response is sent (or dropped). */
+  private pipelined: Promise<void>[] = [];
+  /** Settles once the newest pipelined Produce request has placed its batches. */
+  private lastPlaced: Promise<void> = Promise.resolve();
   readonly remote: string;
 
   constructor(
@@ -153,9 +166,22 @@ export class Connection {
     this.processing = true;
     try {
       while (!this.closed && this.frames.length > 0) {
-        const frame = this.frames.shift()!;
+        const frame = this.frames[0]!;
+        const produce = frame.readInt16BE(0) === PRODUCE_KEY;
+        if (produce && this.pipelined.length >= PIPELINED_PRODUCE_MAX) {
+          await this.pipelined[0];
+          continue;
+        }
+        this.frames.shift();
         if (this.frames.length < QUEUED_FRAMES_MAX / 2) this.socket.resume();
-        await this.handleFrame(frame);
+        if (produce) {
+          this.pipeline(frame);
+        } else {
+          // Every earlier response is out (and every earlier append written) before this request is handled.
+          while (this.pipelined.length > 0) await this.pipelined[0];
+          const response = await this.handleFrame(frame);
+          if (response !== null && !this.closed) this.send(response);
+        }
         // Honour the client's pace: stop handling requests while its responses pile up unsent.
         if (this.socket.writableNeedDrain && !this.closed) await new Promise((resolve) => this.socket.once('drain', resolve).once('close', resolve));
       }
@@ -164,7 +190,29 @@ export class Connection {
     }
   }
 
-  private async handleFrame(frame: Buffer): Promise<void> {
+  /** Starts a Produce request without waiting for the ones before it; its response is sent after theirs. */
+  private pipeline(frame: Buffer): void {
+    let placed!: () => void;
+    const mine = new Promise<void>((resolve) => (placed = resolve));
+    const placeTurn = this.lastPlaced;
+    this.lastPlaced = mine;
+    const response = this.handleFrame(frame, { placeTurn, placed })
+      .catch((err: unknown) => {
+        this.logger.error('request failed; closing connection', { remote: this.remote, api: 'Produce', err });
+        this.close();
+        return null;
+      })
+      .finally(placed);
+    const before = this.pipelined.at(-1);
+    const sent = (before === undefined ? response : before.then(() => response)).then((w) => {
+      if (w !== null && !this.closed) this.send(w);
+      this.pipelined.shift();
+    });
+    this.pipelined.push(sent);
+  }
+
+  /** Handles one request; resolves to its encoded response, or null when none is to be sent. */
+  private async handleFrame(frame: Buffer, pipelining?: { placeTurn: Promise<void>; placed: () => void }): Promise<Writer | null> {
     const r = new Reader(frame);
     const handlers = this.opts.handlers;
     const header = decodeRequestHeader(r, (key, version) => {
@@ -174,14 +222,13 @@ export class Connection {
     if (r.error !== null) {
       this.logger.warn('closing connection: unreadable request header', { remote: this.remote, error: r.error });
       this.close();
-      return;
+      return null;
     }
     const handler = handlers.get(header.apiKey);
     const supported = handler !== undefined && header.apiVersion >= handler.minVersion && header.apiVersion <= handler.maxVersion;
     if (!supported) {
       if (header.apiKey === API_VERSIONS_KEY) {
-        this.sendUnsupportedApiVersions(header);
-        return;
+        return this.unsupportedApiVersions(header);
       }
       // Kafka closes the connection on an unknown API or version; clients rely on it.
       this.logger.warn('closing connection: unsupported API or version', {
@@ -191,18 +238,18 @@ export class Connection {
         apiVersion: header.apiVersion,
       });
       this.close();
-      return;
+      return null;
     }
     const body = codecFor<unknown>(handler.request, header.apiVersion).decode(r);
     if (r.error !== null) {
       this.logger.warn('closing connection: malformed request', { remote: this.remote, api: apiName(header.apiKey), error: r.error });
       this.close();
-      return;
+      return null;
     }
     let response: unknown;
     try {
       response = await handler.handle(
-        { broker: this.opts.broker, header, listenerName: this.opts.listenerName, clientHost: this.socket.remoteAddress ?? '' },
+        { broker: this.opts.broker, header, listenerName: this.opts.listenerName, clientHost: this.socket.remoteAddress ?? '', ...pipelining },
         body,
         header.apiVersion,
       );
@@ -210,30 +257,30 @@ export class Connection {
     } catch (err) {
       this.logger.error('request failed; closing connection', { remote: this.remote, api: apiName(header.apiKey), err, stack: (err as Error).stack });
       this.close();
-      return;
+      return null;
     }
-    if (response === null || this.closed) return;
+    if (response === null || this.closed) return null;
     if (header.apiKey === PRODUCE_KEY && this.opts.broker.dropProduceResponse?.() === true) {
       // Test only: the append happened, the producer never hears of it and must retry.
       this.close();
-      return;
+      return null;
     }
     const w = new Writer();
     encodeResponseHeader(w, header.correlationId, header.apiKey, isFlexible(handler.response, header.apiVersion));
     codecFor<unknown>(handler.response, header.apiVersion).encode(w, response);
-    this.send(w);
+    return w;
   }
 
   /**
    * ApiVersions at a version we do not know: a v0 body (error, one entry for ApiVersions itself)
    * with header v0, so that any client can read it and retry at a version we serve.
    */
-  private sendUnsupportedApiVersions(header: RequestHeader): void {
+  private unsupportedApiVersions(header: RequestHeader): Writer {
     const own = this.opts.handlers.get(API_VERSIONS_KEY)!;
     const w = new Writer();
     w.int32(header.correlationId);
     w.int16(ErrorCode.UNSUPPORTED_VERSION).int32(1).int16(API_VERSIONS_KEY).int16(own.minVersion).int16(own.maxVersion);
-    this.send(w);
+    return w;
   }
 
   private send(w: Writer): void {

@@ -44,6 +44,13 @@ export interface RequestContext {
   readonly header: RequestHeader;
   readonly listenerName: string;
   readonly clientHost: string;
+  /**
+   * Produce requests pipelined on one connection: settles once the connection's previous
+   * Produce request has placed its batches (offsets assigned). Absent when not pipelined.
+   */
+  readonly placeTurn?: Promise<void>;
+  /** The Produce handler calls this once its batches are placed; the next request may place its own. */
+  readonly placed?: () => void;
 }
 
 export interface Handler<Req = any, Resp = any> {

@@ -1,9 +1,16 @@
-/** Validating and appending one partition's produced batches: the produce path's one place. */
+/**
+ * Validating and appending one partition's produced batches: the produce path's one place.
+ * Two phases, so that a connection can validate its next Produce request while the previous
+ * one is being written: `prepareAppend` checks the batches (asynchronously: compressed batches
+ * may be decoded), `placeAppend` assigns offsets in the caller's turn and resolves once the
+ * bytes are written (and synced, per the flush policy).
+ */
 import { ErrorCode } from '../protocol/errors.js';
 import { validateProducedBatches } from '../storage/validate.js';
 import { validateForLog } from '../storage/log-validator.js';
 import { StorageError } from '../storage/errors.js';
 import { isCompacted } from '../storage/config.js';
+import type { PartitionLog } from '../storage/partition-log.js';
 import type { RequestContext } from './handler.js';
 
 export interface AppendOutcome {
@@ -14,27 +21,54 @@ export interface AppendOutcome {
   logStartOffset: number;
 }
 
-export async function appendToPartition(ctx: RequestContext, topic: string, partition: number, records: Buffer | null): Promise<AppendOutcome> {
-  const { replicas, logger, clock } = ctx.broker;
-  const out: AppendOutcome = { errorCode: 0, errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+/** Batches that passed every check and may be placed in the log. */
+export interface PreparedAppend {
+  log: PartitionLog;
+  topic: string;
+  partition: number;
+  records: Buffer;
+}
+
+/** The outcome of a partition whose records were refused or could not be written. */
+export function appendFailed(errorCode: number, errorMessage: string | null = null): AppendOutcome {
+  return { errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+}
+
+/** Checks one partition's batches; an outcome is an error to answer with. */
+export async function prepareAppend(ctx: RequestContext, topic: string, partition: number, records: Buffer | null): Promise<PreparedAppend | AppendOutcome> {
+  const { replicas, clock } = ctx.broker;
   const log = replicas.log(topic, partition);
-  if (log === undefined) return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-  if (records === null || records.length === 0) return { ...out, errorCode: ErrorCode.CORRUPT_MESSAGE, errorMessage: 'Produce request carried no record batches.' };
+  if (log === undefined) return appendFailed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  if (records === null || records.length === 0) return appendFailed(ErrorCode.CORRUPT_MESSAGE, 'Produce request carried no record batches.');
   // A compacted topic keeps the latest record per key, so a record without a key is refused.
   const checked = await validateProducedBatches(records, log.config.maxMessageBytes, { requireKeys: isCompacted(log.config) });
-  if (checked.error !== undefined) return { ...out, errorCode: checked.error.code, errorMessage: checked.error.message };
+  if (checked.error !== undefined) return appendFailed(checked.error.code, checked.error.message);
   // Timestamp bounds and the topic's compression.type; the bytes pass through untouched by default.
   const forLog = await validateForLog(records, checked.batches, log.config, clock.now());
-  if ('error' in forLog) return { ...out, errorCode: forLog.error.code, errorMessage: forLog.error.message };
-  const appendTimeMs = log.config.messageTimestampType === 'LogAppendTime' ? clock.now() : undefined;
-  try {
-    const r = await replicas.append(log, topic, partition, forLog.records, appendTimeMs);
-    return { ...out, baseOffset: r.baseOffset, logAppendTimeMs: appendTimeMs ?? -1, logStartOffset: r.logStartOffset };
-  } catch (err) {
-    if (err instanceof StorageError) {
-      if (err.code === ErrorCode.KAFKA_STORAGE_ERROR) logger.error('append failed', { topic, partition, err });
-      return { ...out, errorCode: err.code, errorMessage: err.message };
-    }
-    throw err;
-  }
+  if ('error' in forLog) return appendFailed(forLog.error.code, forLog.error.message);
+  return { log, topic, partition, records: forLog.records };
+}
+
+/**
+ * Places prepared batches: offsets are assigned before this returns (in the caller's turn),
+ * the promise settles once they are written.
+ */
+export function placeAppend(ctx: RequestContext, p: PreparedAppend): Promise<AppendOutcome> {
+  const { replicas, logger, clock } = ctx.broker;
+  const appendTimeMs = p.log.config.messageTimestampType === 'LogAppendTime' ? clock.now() : undefined;
+  return replicas.append(p.log, p.topic, p.partition, p.records, appendTimeMs).then(
+    (r): AppendOutcome => ({ errorCode: 0, errorMessage: null, baseOffset: r.baseOffset, logAppendTimeMs: appendTimeMs ?? -1, logStartOffset: r.logStartOffset }),
+    (err: unknown): AppendOutcome => {
+      if (err instanceof StorageError) {
+        if (err.code === ErrorCode.KAFKA_STORAGE_ERROR) logger.error('append failed', { topic: p.topic, partition: p.partition, err });
+        return appendFailed(err.code, err.message);
+      }
+      throw err;
+    },
+  );
+}
+
+export async function appendToPartition(ctx: RequestContext, topic: string, partition: number, records: Buffer | null): Promise<AppendOutcome> {
+  const prepared = await prepareAppend(ctx, topic, partition, records);
+  return 'log' in prepared ? placeAppend(ctx, prepared) : prepared;
 }

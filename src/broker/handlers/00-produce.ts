@@ -8,10 +8,13 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { ProduceRequestSchema, ProduceResponseSchema, type ProduceRequest, type ProduceResponse, type ProduceResponsePartitionProduceResponse } from '../../protocol/messages/00-produce.js';
 import { isInternalTopic } from '../../cluster/topic-names.js';
-import { appendToPartition } from '../produce.js';
+import { appendFailed, placeAppend, prepareAppend, type AppendOutcome, type PreparedAppend } from '../produce.js';
 import type { Handler, RequestContext } from '../handler.js';
 
 const VALID_ACKS = new Set([-1, 0, 1]);
+/** The current-leader tags (v10+): left at their defaults, this broker leads every partition. */
+const NO_LEADER_CHANGE = { leaderId: -1, leaderEpoch: -1 };
+
 
 export const produceHandler: Handler<ProduceRequest, ProduceResponse> = {
   apiKey: 0,
@@ -20,26 +23,31 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = {
   request: ProduceRequestSchema,
   response: ProduceResponseSchema,
   async handle(ctx, req, version) {
-    const fail = (index: number, errorCode: number, errorMessage: string | null = null): ProduceResponsePartitionProduceResponse => ({
-      index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage,
-      currentLeader: { leaderId: -1, leaderEpoch: -1 },
-    });
-    const responses = await Promise.all(
-      req.topicData.map(async (t) => ({
-        name: t.name,
-        partitionResponses: await Promise.all(
-          t.partitionData.map(async (p): Promise<ProduceResponsePartitionProduceResponse> => {
-            if (version < 3) return fail(p.index, ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-v2 (message format v0/v1) is not supported; use v3 or newer.');
-            if (!VALID_ACKS.has(req.acks)) return fail(p.index, ErrorCode.INVALID_REQUIRED_ACKS);
-            if (isInternalTopic(t.name)) return fail(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${t.name}`);
-            const r = await appendToPartition(ctx, t.name, p.index, p.records);
-            if (r.errorCode !== 0) return fail(p.index, r.errorCode, r.errorMessage);
-            return {
-              index: p.index, errorCode: 0, baseOffset: r.baseOffset, logAppendTimeMs: r.logAppendTimeMs,
-              logStartOffset: r.logStartOffset, recordErrors: [], errorMessage: null, currentLeader: { leaderId: -1, leaderEpoch: -1 },
-            };
+    // First every partition's checks (asynchronous: compressed batches may be decoded), then,
+    // once the connection's earlier Produce requests have placed theirs, every partition's
+    // offsets in one turn, so appends keep the order in which the requests were sent.
+    const prepared = await Promise.all(
+      req.topicData.map((t) =>
+        Promise.all(
+          t.partitionData.map(async (p): Promise<PreparedAppend | AppendOutcome> => {
+            if (version < 3) return appendFailed(ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-v2 (message format v0/v1) is not supported; use v3 or newer.');
+            if (!VALID_ACKS.has(req.acks)) return appendFailed(ErrorCode.INVALID_REQUIRED_ACKS);
+            if (isInternalTopic(t.name)) return appendFailed(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${t.name}`);
+            return prepareAppend(ctx, t.name, p.index, p.records);
           }),
         ),
+      ),
+    );
+    await ctx.placeTurn;
+    const placing = prepared.map((ps) => ps.map((p) => ('log' in p ? placeAppend(ctx, p) : p)));
+    ctx.placed?.();
+    const responses = await Promise.all(
+      req.topicData.map(async (t, i) => ({
+        name: t.name,
+        partitionResponses: (await Promise.all(placing[i]!)).map((r, j): ProduceResponsePartitionProduceResponse => ({
+          index: t.partitionData[j]!.index, errorCode: r.errorCode, baseOffset: r.baseOffset, logAppendTimeMs: r.logAppendTimeMs,
+          logStartOffset: r.logStartOffset, recordErrors: [], errorMessage: r.errorMessage, currentLeader: NO_LEADER_CHANGE,
+        })),
       })),
     );
     // acks=0: the producer expects no response at all.
