@@ -18,11 +18,11 @@ import type { Record, RecordHeader } from '../protocol/records/record-batch.js';
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../protocol/messages/01-fetch.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
-import { REQUEST_TIMEOUT_MS_DEFAULT, type Connection } from './connection.js';
+import { REQUEST_TIMEOUT_MS_DEFAULT } from './connection.js';
 import { ClosedError, ConnectionError, InvalidArgumentError } from './errors.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, READ_COMMITTED, READ_UNCOMMITTED, listOffset } from './offsets.js';
 import { committedBatches, type BatchForFilter } from './read-committed.js';
-import { controlRecords, decodeBatchInto, wholeBatches, type FetchedBatch } from './fetch-records.js';
+import { controlRecords, decodeBatchInto, nextFetchOffset, wholeBatches, type FetchedBatch } from './fetch-records.js';
 import { tpKey, type PartitionAssignor, type RebalanceProtocol } from './group/assignor.js';
 import { RangeAssignor } from './group/range-assignor.js';
 import { CooperativeStickyAssignor } from './group/cooperative-sticky-assignor.js';
@@ -126,11 +126,20 @@ interface PartitionState {
   reset: OffsetReset;
   /** The group's committed offset is to be looked up before `reset` applies. */
   fromCommitted: boolean;
+  /** The broker the last Fetch for this partition went to. */
+  leader: number | null;
 }
 
 interface FetchTarget {
   state: PartitionState;
   fetchOffset: number;
+}
+
+/** A Fetch sent ahead, before the previous response was decoded; settles to its response or error. */
+interface Prefetch {
+  leader: number;
+  targets: FetchTarget[];
+  response: Promise<FetchResponse | Error>;
 }
 
 type ResolvedOptions = Required<Omit<ConsumerOptions, 'clientId' | 'groupId' | 'groupInstanceId' | 'partitionAssignors' | 'logger'>>;
@@ -143,6 +152,13 @@ export class Consumer {
   private readonly paused = new Set<string>();
   /** Fetched messages not yet handed out (the iterator hands them out one at a time). */
   private buffered: ConsumerMessage[] = [];
+  /**
+   * Fetches sent as soon as a response with data arrived, at the offsets that response ends
+   * at, so that the broker reads the next data while this consumer decodes and the application
+   * processes the current one. They never wait on the broker (max wait 0): a long poll would hold
+   * the connection. Data for a partition that was seeked, paused or reassigned meanwhile is dropped.
+   */
+  private prefetches: Prefetch[] = [];
   private closed = false;
   private readonly closing = new AbortController();
   private readonly logger: Logger;
@@ -223,6 +239,7 @@ export class Consumer {
     this.partitions.clear();
     this.paused.clear();
     this.buffered = [];
+    this.prefetches = [];
     for (const a of assignments) this.setPosition(a);
   }
 
@@ -285,6 +302,7 @@ export class Consumer {
       position: null,
       reset: this.opts.autoOffsetReset,
       fromCommitted: target.offset === undefined && this.membership !== null,
+      leader: null,
     };
     const o = target.offset;
     if (o === 'earliest' || o === EARLIEST_TIMESTAMP) state.reset = 'earliest';
@@ -615,9 +633,26 @@ export class Consumer {
 
   // ---- fetching ----
 
-  /** Resolves unknown positions, then one Fetch per leader in parallel. */
+  /**
+   * Takes the answers of the fetches sent ahead; then resolves unknown positions and sends one
+   * Fetch per leader in parallel for the partitions those did not cover (all of them when they
+   * brought nothing), without waiting on the broker when there is data already.
+   */
   private async fetchRound(maxWaitMs: number): Promise<void> {
-    const active = [...this.partitions.values()].filter((s) => !this.paused.has(tpKey(s.topic, s.partition)));
+    const covered = new Set<PartitionState>();
+    if (this.prefetches.length > 0) {
+      const ahead = this.prefetches;
+      this.prefetches = [];
+      await Promise.all(ahead.map((p) => this.fetchFrom(p.leader, p.targets, 0, p.response)));
+      // Partitions with a fetch out again are read next round; the others are fetched below.
+      if (this.buffered.length > 0) for (const p of this.prefetches) for (const t of p.targets) covered.add(t.state);
+    }
+    const active = [...this.partitions.values()].filter((s) => !this.paused.has(tpKey(s.topic, s.partition)) && !covered.has(s));
+    const haveData = this.buffered.length > 0;
+    if (haveData) {
+      if (active.length === 0) return;
+      maxWaitMs = 0;
+    }
     if (active.length === 0) {
       await sleep(maxWaitMs, undefined, { signal: this.closing.signal }).catch(() => undefined);
       return;
@@ -639,8 +674,10 @@ export class Consumer {
       let list = byLeader.get(leader);
       if (list === undefined) byLeader.set(leader, (list = []));
       list.push({ state, fetchOffset: state.position });
+      state.leader = leader;
     }
     if (byLeader.size === 0) {
+      if (haveData) return;
       await sleep(this.cluster.backoffMs(0), undefined, { signal: this.closing.signal }).catch(() => undefined);
       return;
     }
@@ -675,15 +712,13 @@ export class Consumer {
     if (this.partitions.get(tpKey(state.topic, state.partition)) === state && state.position === null) state.position = offset;
   }
 
-  private async fetchFrom(leader: number, targets: FetchTarget[], maxWaitMs: number): Promise<void> {
-    let conn: Connection;
+  /** One Fetch to `leader` (or the answer to one sent ahead), its data into `buffered`. */
+  private async fetchFrom(leader: number, targets: FetchTarget[], maxWaitMs: number, sent?: Promise<FetchResponse | Error>): Promise<void> {
     let resp: FetchResponse;
     try {
-      conn = await this.cluster.connectionTo(leader);
-      const version = conn.versionFor(FETCH_KEY, FETCH_VERSION_MAX, FETCH_VERSION_MIN);
-      resp = await conn.request<FetchRequest, FetchResponse>(FETCH_KEY, version, this.fetchRequest(targets, maxWaitMs), {
-        timeoutMs: this.requestTimeoutMs + maxWaitMs,
-      });
+      const answer = await (sent ?? this.sendFetch(leader, targets, maxWaitMs));
+      if (answer instanceof Error) throw answer;
+      resp = answer;
     } catch (err) {
       if (err instanceof ClosedError && this.closed) return;
       if (!(err instanceof ConnectionError) && !(err instanceof KafkaError && err.retriable)) throw err;
@@ -694,16 +729,62 @@ export class Consumer {
     if (resp.errorCode !== ErrorCode.NONE) {
       throw new KafkaError(resp.errorCode, `Fetch from broker ${leader} failed: ${errorName(resp.errorCode)}`);
     }
+    this.prefetchAfter(leader, targets, resp);
     for (const topic of resp.responses) {
       for (const p of topic.partitions) {
         const key = tpKey(topic.topic, p.partitionIndex);
         const target = targets.find((t) => t.state.topic === topic.topic && t.state.partition === p.partitionIndex);
         // Ignore partitions we did not ask for, ones revoked or paused, and ones seeked while the fetch was out.
-        if (target === undefined || this.partitions.get(key) !== target.state || this.paused.has(key)) continue;
-        if (target.state.position !== target.fetchOffset) continue;
+        if (target === undefined || !this.isCurrent(target) || this.paused.has(key)) continue;
         await this.handlePartition(target, p);
       }
     }
+  }
+
+  private async sendFetch(leader: number, targets: FetchTarget[], maxWaitMs: number): Promise<FetchResponse> {
+    const conn = await this.cluster.connectionTo(leader);
+    const version = conn.versionFor(FETCH_KEY, FETCH_VERSION_MAX, FETCH_VERSION_MIN);
+    return conn.request<FetchRequest, FetchResponse>(FETCH_KEY, version, this.fetchRequest(targets, maxWaitMs), {
+      timeoutMs: this.requestTimeoutMs + maxWaitMs,
+    });
+  }
+
+  /**
+   * Sends the next Fetch to `leader` right away when `resp` brought data and no errors: each
+   * partition from where its data ends (read from the batch headers alone), as handlePartition
+   * will leave its position, and the leader's other partitions (seeked, resumed, new) from their
+   * positions. One such fetch per leader at a time.
+   */
+  private prefetchAfter(leader: number, targets: FetchTarget[], resp: FetchResponse): void {
+    if (this.closed || this.prefetches.some((p) => p.leader === leader)) return;
+    const readCommitted = this.opts.isolationLevel === 'read_committed';
+    const next: FetchTarget[] = [];
+    let data = false;
+    for (const topic of resp.responses) {
+      for (const p of topic.partitions) {
+        if (p.errorCode !== ErrorCode.NONE) return;
+        const target = targets.find((t) => t.state.topic === topic.topic && t.state.partition === p.partitionIndex);
+        // Not for partitions whose data handlePartition will drop (revoked, paused, seeked).
+        if (target === undefined || !this.isCurrent(target) || this.paused.has(tpKey(topic.topic, p.partitionIndex))) continue;
+        const lastStableOffset = readCommitted && p.lastStableOffset >= 0 ? p.lastStableOffset : Infinity;
+        const fetchOffset = p.records === null ? target.fetchOffset : nextFetchOffset(p.records, target.fetchOffset, lastStableOffset);
+        if (fetchOffset > target.fetchOffset) data = true;
+        next.push({ state: target.state, fetchOffset });
+      }
+    }
+    if (!data) return;
+    for (const state of this.partitions.values()) {
+      if (state.leader !== leader || state.position === null || this.paused.has(tpKey(state.topic, state.partition))) continue;
+      if (!next.some((t) => t.state === state)) next.push({ state, fetchOffset: state.position });
+    }
+    const response = this.sendFetch(leader, next, 0).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+    this.prefetches.push({ leader, targets: next, response });
+  }
+
+  /** The partition is still assigned and was not moved since `target` was fetched. */
+  private isCurrent(target: FetchTarget): boolean {
+    const { state } = target;
+    return this.partitions.get(tpKey(state.topic, state.partition)) === state && state.position === target.fetchOffset;
   }
 
   private fetchRequest(targets: FetchTarget[], maxWaitMs: number): FetchRequest {

@@ -76,6 +76,25 @@ export function wholeBatches(buf: Buffer): FetchedBatch[] {
   return out;
 }
 
+/**
+ * The offset after the whole batches in `buf` (at least `from`), stopping at the first batch that
+ * reaches `lastStableOffset`: where a consumer that reads them all fetches next. Reads only batch
+ * lengths and offsets; bytes a full decode would refuse give some offset, never an error.
+ */
+export function nextFetchOffset(buf: Buffer, from: number, lastStableOffset = Infinity): number {
+  let next = from;
+  let at = 0;
+  while (buf.length - at >= BATCH_HEADER_BYTES) {
+    const size = LOG_OVERHEAD + buf.readInt32BE(at + BATCH_LENGTH);
+    if (size < BATCH_HEADER_BYTES || size > buf.length - at) break;
+    const lastOffset = readInt64(buf, at + BASE_OFFSET) + buf.readInt32BE(at + LAST_OFFSET_DELTA);
+    if (lastOffset >= lastStableOffset) break;
+    if (lastOffset + 1 > next) next = lastOffset + 1;
+    at += size;
+  }
+  return next;
+}
+
 /** Where messages go and which of them are kept. */
 export interface DecodeTarget {
   topic: string;

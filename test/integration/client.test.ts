@@ -157,3 +157,46 @@ test('producing to a partition that does not exist is refused before sending', a
   await admin.createTopics([{ topic: 'small', numPartitions: 1, replicationFactor: 1 }]);
   await assert.rejects(client.producer().send({ topic: 'small', messages: [{ value: 'x', partition: 5 }] }), /does not exist/);
 });
+
+test('fetches sent ahead: data stays dense and in order across seek, pause and resume', async () => {
+  const admin = client.admin();
+  await admin.createTopics([{ topic: 'ahead', numPartitions: 2, replicationFactor: 1 }]);
+  const producer = client.producer();
+  const perPartition = 3000;
+  for (let from = 0; from < perPartition; from += 250) {
+    for (const partition of [0, 1]) {
+      const messages = Array.from({ length: 250 }, (_, i) => ({ partition, value: `${partition}-${from + i}`.padEnd(100, '.') }));
+      await producer.send({ topic: 'ahead', messages });
+    }
+  }
+  // Small fetches (one 250-message batch per partition), so that reading it all takes many
+  // rounds, each sending the next one ahead.
+  const consumer = client.consumer({ partitionMaxBytes: 30_000 });
+  consumer.assign([{ topic: 'ahead', partition: 0, offset: 0 }, { topic: 'ahead', partition: 1, offset: 0 }]);
+  const seen: Array<[number, number]> = [];
+  const next = [0, 0];
+  const take = async (want: (p: number) => boolean): Promise<void> => {
+    for (const m of await consumer.poll({ timeoutMs: 2000 })) {
+      assert.ok(want(m.partition), `partition ${m.partition} was not expected now`);
+      assert.equal(m.offset, next[m.partition], `partition ${m.partition} skipped or repeated an offset`);
+      assert.equal(m.value!.toString().replace(/\.+$/, ''), `${m.partition}-${m.offset}`);
+      next[m.partition]!++;
+      seen.push([m.partition, m.offset]);
+    }
+  };
+  while (next[0]! < 500 || next[1]! < 500) await take(() => true);
+  // A seek while a fetch is out: nothing of the old position comes back.
+  consumer.seek({ topic: 'ahead', partition: 0, offset: 100 });
+  next[0] = 100;
+  await take(() => true);
+  // Paused: no data for partition 1, whatever was fetched ahead for it.
+  consumer.pause([{ topic: 'ahead', partition: 1 }]);
+  const resumeAt = consumer.position('ahead', 1)!;
+  assert.equal(resumeAt, next[1]);
+  for (let i = 0; i < 5; i++) await take((p) => p === 0);
+  consumer.resume([{ topic: 'ahead', partition: 1 }]);
+  while (next[0]! < perPartition || next[1]! < perPartition) await take(() => true);
+  assert.deepEqual(next, [perPartition, perPartition]);
+  assert.ok(seen.length > perPartition * 2 - 100);
+  await consumer.close();
+});
