@@ -1,15 +1,24 @@
 /**
- * Small per-partition files beside the segments: the log start offset checkpoint (Kafka keeps
+ * Small files beside the segments: the per-partition log start offset checkpoint (Kafka keeps
  * one `log-start-offset-checkpoint` per log dir in the same text format) and the clean-shutdown
- * marker whose absence at open means the last segment must be recovered.
+ * marker whose absence at open means the last segment of each partition must be recovered.
+ *
+ * A broker's log manager keeps one marker per log dir, `.kafka_cleanshutdown` as in Kafka,
+ * written once every partition of the dir has closed cleanly and removed (durably) before any
+ * partition of the dir opens. A partition log opened on its own (tests, tools) keeps its own
+ * `.clean-shutdown` in its directory instead; a log manager honours (and removes) such a marker
+ * left by an older version.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { syncDir, writeFileAtomic } from './file.js';
+import { type SmallFileReads, asyncReads } from './small-files.js';
 
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
-/** Like Kafka's `.kafka_cleanshutdown`, but per partition. */
+/** A partition log opened on its own: its marker, in the partition's directory. */
 export const CLEAN_SHUTDOWN_MARKER = '.clean-shutdown';
+/** A log manager's marker, one in each log dir: Kafka's name. */
+export const LOG_DIR_CLEAN_SHUTDOWN_MARKER = '.kafka_cleanshutdown';
 const CHECKPOINT_VERSION = 0;
 
 /** Splits a partition directory name `<topic>-<partition>` at its last dash. */
@@ -28,10 +37,10 @@ export async function writeLogStartOffset(dir: string, offset: number): Promise<
 }
 
 /** The checkpointed log start offset, or null when there is none or it cannot be read. */
-export async function readLogStartOffset(dir: string): Promise<number | null> {
+export async function readLogStartOffset(dir: string, reads: SmallFileReads = asyncReads): Promise<number | null> {
   let text: string;
   try {
-    text = await readFile(join(dir, LOG_START_OFFSET_CHECKPOINT), 'utf8');
+    text = (await reads.read(join(dir, LOG_START_OFFSET_CHECKPOINT))).toString('utf8');
   } catch {
     return null;
   }
@@ -42,10 +51,10 @@ export async function readLogStartOffset(dir: string): Promise<number | null> {
 }
 
 /** True if the previous close was clean; the marker is removed (durably) either way. */
-export async function takeCleanShutdownMarker(dir: string): Promise<boolean> {
-  const path = join(dir, CLEAN_SHUTDOWN_MARKER);
+export async function takeCleanShutdownMarker(dir: string, name = CLEAN_SHUTDOWN_MARKER): Promise<boolean> {
+  const path = join(dir, name);
   try {
-    await readFile(path);
+    await asyncReads.read(path);
   } catch {
     return false;
   }
@@ -55,7 +64,7 @@ export async function takeCleanShutdownMarker(dir: string): Promise<boolean> {
   return true;
 }
 
-export async function writeCleanShutdownMarker(dir: string): Promise<void> {
-  await writeFile(join(dir, CLEAN_SHUTDOWN_MARKER), '', { flush: true });
+export async function writeCleanShutdownMarker(dir: string, name = CLEAN_SHUTDOWN_MARKER): Promise<void> {
+  await writeFile(join(dir, name), '', { flush: true });
   await syncDir(dir);
 }

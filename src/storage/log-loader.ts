@@ -6,39 +6,70 @@
  * (rolled segments are synced before their index files are written). A bad batch in an earlier
  * segment also removes every later segment, as Kafka does, so the log stays a prefix.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readLogStartOffset, takeCleanShutdownMarker } from './checkpoint.js';
-import { finishInterruptedSwaps } from './cleaner-swap.js';
+import { CLEAN_SHUTDOWN_MARKER, LOG_START_OFFSET_CHECKPOINT, readLogStartOffset, takeCleanShutdownMarker } from './checkpoint.js';
+import { CLEANED_SUFFIX, SWAP_SUFFIX, finishInterruptedSwaps } from './cleaner-swap.js';
 import { mapBounded } from './concurrency.js';
 import type { LogConfig } from './config.js';
 import { LOG_OPEN_CONCURRENCY } from './limits.js';
+import { type SmallFileReads, asyncReads } from './small-files.js';
+import { OffsetIndex } from './offset-index.js';
 import {
   DELETED_SUFFIX,
   INDEX_SUFFIX,
   LogSegment,
   type SegmentDeps,
   TIME_INDEX_SUFFIX,
+  offsetIndexEntries,
   parseSegmentFileName,
+  timeIndexEntries,
 } from './segment.js';
 import { ensureIndexes, recoverSegment, restoreTail } from './segment-scan.js';
+import { TimeIndex } from './time-index.js';
+
+export interface LoadOptions {
+  /**
+   * Set by a log manager, which keeps one clean-shutdown marker per log dir: whether the log
+   * dir's marker was there. Either way a partition's own marker (a log opened on its own, or an
+   * older version) also counts, and is removed.
+   */
+  logDirClean?: boolean;
+  /** How the directory's small files are read (default: without blocking the event loop). */
+  reads?: SmallFileReads;
+}
 
 export interface LoadedLog {
   segments: LogSegment[];
   logStartOffset: number;
-  /** Whether the previous close wrote the clean-shutdown marker. */
+  /** Whether the previous close was clean (a clean-shutdown marker was there). */
   clean: boolean;
   /** Bytes cut off torn or corrupt batches during recovery. */
   truncatedBytes: number;
+  /** The directory's file names once loaded, snapshots and `.txnindex` files as they are on disk. */
+  names: string[];
+  /** The last segment's index files were loaded as they are: they match it on disk. */
+  indexesOnDisk: boolean;
+  /** The log start offset checkpoint as read (null: none). */
+  checkpoint: number | null;
 }
 
-export async function loadLog(dir: string, config: LogConfig, deps: SegmentDeps, nowMs: number): Promise<LoadedLog> {
-  await mkdir(dir, { recursive: true });
-  const clean = await takeCleanShutdownMarker(dir);
+export async function loadLog(dir: string, config: LogConfig, deps: SegmentDeps, nowMs: number, opts: LoadOptions = {}): Promise<LoadedLog> {
+  const reads = opts.reads ?? asyncReads;
+  let names = await listOrCreate(dir, reads);
+  // Taken (removed durably) even when the log dir's marker already says clean: a marker left
+  // here would otherwise vouch for a later crash.
+  const ownMarker = names.includes(CLEAN_SHUTDOWN_MARKER) && (await takeCleanShutdownMarker(dir));
+  const clean = opts.logDirClean === true || ownMarker;
   // A compaction swap that a crash interrupted is rolled back or completed first (cleaner-swap.ts).
-  await finishInterruptedSwaps(dir, deps.openFile, deps.logger);
-  const bases = await tidyDirectory(dir);
-  let segments = await mapBounded(bases, LOG_OPEN_CONCURRENCY, (base) => LogSegment.open(dir, base, deps));
+  if (names.some((n) => n.endsWith(CLEANED_SUFFIX) || n.endsWith(SWAP_SUFFIX))) {
+    await finishInterruptedSwaps(dir, deps.openFile, deps.logger);
+    names = await reads.list(dir);
+  }
+  const checkpointRead = names.includes(LOG_START_OFFSET_CHECKPOINT) ? readLogStartOffset(dir, reads) : Promise.resolve(null);
+  const tidied = await tidyDirectory(dir, names);
+  names = tidied.names;
+  let segments = await mapBounded(tidied.bases, LOG_OPEN_CONCURRENCY, (base) => LogSegment.open(dir, base, deps));
   let truncatedBytes = 0;
 
   // Earlier segments: trust sane index files, recover the rest.
@@ -66,10 +97,15 @@ export async function loadLog(dir: string, config: LogConfig, deps: SegmentDeps,
 
   // The last segment: recover it unless the shutdown was clean and its indexes load.
   const last = segments[segments.length - 1];
-  if (last !== undefined) {
-    const problem = clean ? await last.loadIndexFiles(config) : 'unclean shutdown';
+  let indexesOnDisk = false;
+  if (last !== undefined && clean && last.writtenBytes === 0) {
+    // Clean and empty: nothing to index, nor to read.
+    last.setIndexes(new OffsetIndex(last.baseOffset, offsetIndexEntries(config)), new TimeIndex(last.baseOffset, timeIndexEntries(config)));
+  } else if (last !== undefined) {
+    const problem = clean ? await last.loadIndexFiles(config, reads) : 'unclean shutdown';
     if (problem === null && (await restoreTail(last).then(() => true, () => false))) {
       // Clean: the indexes and the log agree.
+      indexesOnDisk = true;
     } else {
       const before = last.writtenBytes;
       const result = await recoverSegment(last, config, { truncate: true });
@@ -85,37 +121,51 @@ export async function loadLog(dir: string, config: LogConfig, deps: SegmentDeps,
     }
   }
 
-  const checkpoint = await readLogStartOffset(dir);
+  const checkpoint = await checkpointRead;
   const logEndOffset = last?.nextOffset ?? 0;
+  const loaded = { clean, truncatedBytes, names, checkpoint };
   if (segments.length === 0 || (checkpoint !== null && checkpoint > logEndOffset)) {
     // Nothing to keep (or everything below the checkpointed start is gone): start afresh there.
     await Promise.all(segments.map((s) => s.destroy()));
     const start = Math.max(checkpoint ?? 0, segments.length === 0 ? 0 : logEndOffset);
-    return { segments: [LogSegment.create(dir, start, config, deps, nowMs)], logStartOffset: start, clean, truncatedBytes };
+    return { ...loaded, segments: [LogSegment.create(dir, start, config, deps, nowMs)], logStartOffset: start, indexesOnDisk: false };
   }
   const logStartOffset = Math.max(checkpoint ?? 0, segments[0]!.baseOffset);
-  return { segments, logStartOffset, clean, truncatedBytes };
+  return { ...loaded, segments, logStartOffset, indexesOnDisk };
+}
+
+/** The directory's file names; a missing directory is created (a new partition). */
+async function listOrCreate(dir: string, reads: SmallFileReads): Promise<string[]> {
+  try {
+    return await reads.list(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await mkdir(dir, { recursive: true });
+  return reads.list(dir);
 }
 
 /**
  * Removes what an interrupted deletion or index write left behind and index files without a
- * log; returns the segments' base offsets in order.
+ * log; returns the segments' base offsets in order and the names left.
  */
-async function tidyDirectory(dir: string): Promise<number[]> {
-  const names = await readdir(dir);
+async function tidyDirectory(dir: string, names: readonly string[]): Promise<{ bases: number[]; names: string[] }> {
   const bases = new Set<number>();
   for (const name of names) {
     const base = parseSegmentFileName(name);
     if (base !== null) bases.add(base);
   }
   const removals: Promise<void>[] = [];
+  const kept: string[] = [];
   for (const name of names) {
     const orphanIndex =
       (name.endsWith(INDEX_SUFFIX) || name.endsWith(TIME_INDEX_SUFFIX)) && !bases.has(Number(name.slice(0, 20)));
     if (name.endsWith(DELETED_SUFFIX) || name.endsWith('.tmp') || orphanIndex) {
       removals.push(rm(join(dir, name), { force: true }));
+    } else {
+      kept.push(name);
     }
   }
   await Promise.all(removals);
-  return [...bases].sort((a, b) => a - b);
+  return { bases: [...bases].sort((a, b) => a - b), names: kept };
 }

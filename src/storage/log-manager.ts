@@ -2,6 +2,11 @@
  * All partition logs of a broker across its log dirs: opening them at start-up, creating and
  * deleting them, and the background retention pass (log.retention.check.interval.ms) and log
  * cleaner (log-cleaner.ts).
+ *
+ * Each log dir has one clean-shutdown marker, `.kafka_cleanshutdown` as in Kafka: written by
+ * `close` once every log of the dir has closed cleanly, taken (removed, durably) by `open`
+ * before any log of the dir opens. With it, no log of the dir runs recovery; without it (a
+ * crash), every log recovers its last segment.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
@@ -9,7 +14,7 @@ import { join } from 'node:path';
 import type { Clock, TimerHandle } from '../platform/clock.js';
 import { assert } from '../util/assert.js';
 import type { Logger } from '../util/logger.js';
-import { parsePartitionDirName } from './checkpoint.js';
+import { LOG_DIR_CLEAN_SHUTDOWN_MARKER, parsePartitionDirName, takeCleanShutdownMarker, writeCleanShutdownMarker } from './checkpoint.js';
 import { mapBounded } from './concurrency.js';
 import type { LogConfig } from './config.js';
 import type { OpenLogFile } from './file.js';
@@ -17,6 +22,7 @@ import { LOG_OPEN_CONCURRENCY, TIMER_DELAY_MS_MAX } from './limits.js';
 import type { CompactionResult } from './cleaner.js';
 import { LOG_CLEANER_BACKOFF_MS_DEFAULT, LogCleaner } from './log-cleaner.js';
 import { PartitionLog } from './partition-log.js';
+import { blockingReads } from './small-files.js';
 
 export { ensureMetaProperties } from './meta-properties.js';
 
@@ -55,8 +61,10 @@ export class LogManager {
     assert(opts.logDirs.length > 0, 'at least one log dir is needed');
     const mgr = new LogManager(opts);
     const found: Array<{ logDir: string; name: string }> = [];
+    const cleanDirs = new Set<string>();
     for (const logDir of opts.logDirs) {
       await mkdir(logDir, { recursive: true });
+      if (await takeCleanShutdownMarker(logDir, LOG_DIR_CLEAN_SHUTDOWN_MARKER)) cleanDirs.add(logDir);
       for (const entry of await readdir(logDir, { withFileTypes: true })) {
         if (!entry.isDirectory() || entry.name === METADATA_DIR) continue;
         if (entry.name.endsWith(DELETE_DIR_SUFFIX)) {
@@ -74,10 +82,11 @@ export class LogManager {
     }
     const started = opts.clock.now();
     await mapBounded(found, LOG_OPEN_CONCURRENCY, async ({ logDir, name }) => {
-      const log = await PartitionLog.open(join(logDir, name), opts.defaultConfig, mgr.logDeps());
+      const log = await PartitionLog.open(join(logDir, name), opts.defaultConfig, mgr.logDeps(), { logDirClean: cleanDirs.has(logDir), reads: blockingReads });
       mgr.logs.set(name, { log, logDir });
     });
-    opts.logger.info('logs loaded', { partitions: found.length, elapsedMs: opts.clock.now() - started });
+    const unclean = opts.logDirs.filter((d) => !cleanDirs.has(d));
+    opts.logger.info('logs loaded', { partitions: found.length, elapsedMs: opts.clock.now() - started, recoveredLogDirs: unclean });
     return mgr;
   }
 
@@ -102,7 +111,7 @@ export class LogManager {
     let pending = this.creating.get(name);
     if (pending === undefined) {
       const logDir = this.leastLoadedDir();
-      pending = PartitionLog.open(join(logDir, name), config ?? this.opts.defaultConfig, this.logDeps())
+      pending = PartitionLog.open(join(logDir, name), config ?? this.opts.defaultConfig, this.logDeps(), { logDirClean: false })
         .then((log) => {
           this.logs.set(name, { log, logDir });
           return log;
@@ -178,9 +187,22 @@ export class LogManager {
     const cleanerStopped = this.cleaner.stop();
     await this.retentionRun;
     await Promise.allSettled([...this.creating.values()]);
-    await mapBounded([...this.logs.values()], LOG_OPEN_CONCURRENCY, ({ log }) => log.close());
+    const entries = [...this.logs.values()];
+    await mapBounded(entries, LOG_OPEN_CONCURRENCY, ({ log }) => log.close());
     await cleanerStopped;
     this.logs.clear();
+    for (const logDir of this.opts.logDirs) {
+      const dirty = entries.filter((e) => e.logDir === logDir && !e.log.closedCleanly).length;
+      if (dirty > 0) {
+        this.opts.logger.warn('not all logs of the log dir closed cleanly; all of them will be recovered when opened', { logDir, logs: dirty });
+        continue;
+      }
+      try {
+        await writeCleanShutdownMarker(logDir, LOG_DIR_CLEAN_SHUTDOWN_MARKER);
+      } catch (err) {
+        this.opts.logger.error('could not write the clean-shutdown marker; the logs will be recovered when opened', { logDir, error: err });
+      }
+    }
   }
 
   private logDeps(): { clock: Clock; logger: Logger; openFile?: OpenLogFile; producerIdExpirationMs?: number } {

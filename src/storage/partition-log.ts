@@ -15,9 +15,9 @@ import { writeCleanShutdownMarker, writeLogStartOffset } from './checkpoint.js';
 import { type CleanerHost, type CompactOptions, type CompactionResult, type CompactionStatus, CompactionState } from './cleaner.js';
 import { type LogConfig, rollConfig } from './config.js';
 import { ErrorCode, StorageError, offsetOutOfRange, storageFailure } from './errors.js';
-import { openLogFile } from './file.js';
+import { openLogFile, syncDir } from './file.js';
 import { FlushScheduler } from './flush-scheduler.js';
-import { loadLog } from './log-loader.js';
+import { type LoadOptions, loadLog } from './log-loader.js';
 import type { AppendOptions, AppendResult, ControlAppend, LogStats, PartitionLogDeps, ReadOptions, ReadResult } from './log-types.js';
 import { LogWriter, type PendingAppend } from './log-writer.js';
 import { SegmentDeleter, deletablePrefix } from './retention.js';
@@ -63,6 +63,10 @@ export class PartitionLog {
   private producers: ProducerStateManager;
   private lastExpiryMs: number;
   private txnIndexChain: Promise<void> = Promise.resolve();
+  // What the files on disk held when the log opened, so that closing a log nothing changed
+  // writes nothing; and who keeps the clean-shutdown marker (see open).
+  private opened: OpenedState | null = null;
+  private cleanClose = false;
 
   private constructor(
     readonly dir: string,
@@ -100,16 +104,26 @@ export class PartitionLog {
     });
   }
 
-  static async open(dir: string, config: LogConfig, deps: PartitionLogDeps): Promise<PartitionLog> {
+  /**
+   * Opens (or creates) the log in `dir`. A log manager passes `logDirClean`: it keeps one
+   * clean-shutdown marker for the whole log dir, so this log's close writes none of its own and
+   * `closedCleanly` tells the manager whether it may write the log dir's. Without it, the log
+   * keeps its own marker in `dir`.
+   */
+  static async open(dir: string, config: LogConfig, deps: PartitionLogDeps, opts: LoadOptions = {}): Promise<PartitionLog> {
     const segDeps: SegmentDeps = { openFile: deps.openFile ?? openLogFile, logger: deps.logger };
-    const loaded = await loadLog(dir, config, segDeps, deps.clock.now());
+    const loaded = await loadLog(dir, config, segDeps, deps.clock.now(), opts);
     const last = loaded.segments[loaded.segments.length - 1]!;
     const ps = await loadProducerState({
       dir, segments: loaded.segments, logStartOffset: loaded.logStartOffset, logEndOffset: last.nextOffset,
-      expirationMs: deps.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS_DEFAULT, logger: deps.logger,
+      expirationMs: deps.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS_DEFAULT, logger: deps.logger, names: loaded.names, reads: opts.reads,
     });
     const log = new PartitionLog(dir, config, deps, segDeps, loaded, ps.state);
     const active = log.active;
+    log.opened = {
+      active, endOffset: active.nextOffset, indexesOnDisk: loaded.indexesOnDisk, snapshotOffset: ps.snapshotOffset,
+      checkpoint: loaded.checkpoint, ownMarker: opts.logDirClean === undefined,
+    };
     if (active.writtenBytes > 0) {
       // segment.ms counts from the first batch's timestamp after a restart, as in Kafka.
       const first = await scanHeaders(active, 0, active.writtenBytes).next();
@@ -431,7 +445,10 @@ export class PartitionLog {
     if (flushChanged) this.flusher.reconfigure(this.cfg);
   }
 
-  /** Drains writes, syncs, writes exact-size indexes and the clean-shutdown marker. */
+  /**
+   * Drains writes, syncs, writes exact-size indexes, the log start offset and the producer state
+   * (each only if it changed since the open) and the clean-shutdown marker (of a log on its own).
+   */
   close(): Promise<void> {
     this.closing ??= this.doClose();
     return this.closing;
@@ -450,16 +467,11 @@ export class PartitionLog {
     await this.compaction.stop();
     await this.writer.idle();
     let clean = this.offlineReason === null;
+    let wrote = false;
     if (clean) {
       try {
         await this.syncAll();
-        this.active.sealTimeIndex();
-        await this.active.writeIndexFiles();
-        await writeLogStartOffset(this.dir, this.startOffset);
-        await this.checkpointChain;
-        await this.txnIndexChain;
-        // Producer state as of the log end: the next open needs no replay.
-        await writeSnapshot(this.dir, this.endOffset, this.producers.encodeSnapshot());
+        wrote = await this.writeCloseFiles();
       } catch (err) {
         clean = false;
         this.deps.logger.error('closing the log failed; it will be recovered when opened', { dir: this.dir, error: err });
@@ -467,8 +479,52 @@ export class PartitionLog {
     }
     await this.deleter.finishAll();
     await Promise.all(this.segments.map((s) => s.close().catch(() => undefined)));
-    if (clean) await writeCleanShutdownMarker(this.dir);
+    if (clean) {
+      try {
+        // The renames above must be on disk before a log dir marker vouches for them.
+        if (this.opened?.ownMarker !== false) await writeCleanShutdownMarker(this.dir);
+        else if (wrote) await syncDir(this.dir);
+      } catch (err) {
+        clean = false;
+        this.deps.logger.error('closing the log failed; it will be recovered when opened', { dir: this.dir, error: err });
+      }
+    }
+    this.cleanClose = clean;
     this.state = 'closed';
+  }
+
+  /** Whether the log is closed and its files are what a clean open trusts. */
+  get closedCleanly(): boolean {
+    return this.state === 'closed' && this.cleanClose;
+  }
+
+  /**
+   * What a clean open trusts beyond the synced segments: the active segment's index files, the
+   * log start offset checkpoint and the producer state snapshot at the log end. A log that
+   * neither appended nor truncated since a clean open has them all on disk already; returns
+   * whether anything was written.
+   */
+  private async writeCloseFiles(): Promise<boolean> {
+    const o = this.opened;
+    const untouched = o !== null && this.stats.appends === 0 && this.active === o.active && this.endOffset === o.endOffset;
+    let wrote = false;
+    if (!(untouched && o.indexesOnDisk) && this.active.size > 0) {
+      this.active.sealTimeIndex();
+      await this.active.writeIndexFiles();
+      wrote = true;
+    }
+    await this.checkpointChain;
+    if (this.startOffset !== o?.checkpoint) {
+      await writeLogStartOffset(this.dir, this.startOffset);
+      wrote = true;
+    }
+    await this.txnIndexChain;
+    if (!(untouched && o.snapshotOffset === this.endOffset)) {
+      // Producer state as of the log end: the next open needs no replay.
+      await writeSnapshot(this.dir, this.endOffset, this.producers.encodeSnapshot());
+      wrote = true;
+    }
+    return wrote;
   }
 
   private roll(now: number): LogSegment {
@@ -654,6 +710,17 @@ export class PartitionLog {
       throw offsetOutOfRange(fetchOffset, this.startOffset, this.endOffset);
     }
   }
+}
+
+/** The log as its open found it on disk (PartitionLog.writeCloseFiles). */
+interface OpenedState {
+  active: LogSegment;
+  endOffset: number;
+  indexesOnDisk: boolean;
+  snapshotOffset: number | null;
+  checkpoint: number | null;
+  /** The log keeps its own clean-shutdown marker (no log manager keeps one for its log dir). */
+  ownMarker: boolean;
 }
 
 function recordsIn(group: readonly PendingAppend[]): number {

@@ -5,7 +5,7 @@
  * loadProducerState does, so de-duplication and open transactions survive a crash; the aborted
  * transactions found by the replay are written back to the `.txnindex` files.
  */
-import { appendFile, readFile, readdir, rm } from 'node:fs/promises';
+import { appendFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ATTRIBUTES,
@@ -18,6 +18,7 @@ import {
 } from '../protocol/records/batch-header.js';
 import type { Logger } from '../util/logger.js';
 import { readFully, writeFileAtomic } from './file.js';
+import { type SmallFileReads, asyncReads } from './small-files.js';
 import { type AbortedTxn, ProducerStateManager, SNAPSHOT_SUFFIX, TXN_INDEX_ENTRY_BYTES, TXN_INDEX_SUFFIX } from './producer-state.js';
 import { type LogSegment, floorSegment, segmentFileName } from './segment.js';
 
@@ -36,7 +37,11 @@ export function txnIndexPath(dir: string, segmentBase: number): string {
 }
 
 async function listOffsets(dir: string, suffix: string): Promise<number[]> {
-  const names = await readdir(dir);
+  return offsetsIn(await asyncReads.list(dir), suffix);
+}
+
+/** The offsets that `<offset><suffix>` names among `names` stand for, in order. */
+function offsetsIn(names: readonly string[], suffix: string): number[] {
   const re = new RegExp(`^(\\d{20})\\${suffix}$`);
   const out: number[] = [];
   for (const n of names) {
@@ -114,6 +119,8 @@ export function controlType(batch: Buffer, at: number, size: number): number {
 
 export interface LoadedProducerState {
   state: ProducerStateManager;
+  /** The offset of the snapshot loaded, or null when none was. */
+  snapshotOffset: number | null;
   /** Where the replay started (the snapshot's offset, or the log start). */
   replayedFrom: number;
   replayedBatches: number;
@@ -131,18 +138,25 @@ export async function loadProducerState(o: {
   logEndOffset: number;
   expirationMs: number;
   logger: Logger;
+  /** The directory's file names, when the caller has just listed it. */
+  names?: readonly string[];
+  reads?: SmallFileReads;
 }): Promise<LoadedProducerState> {
+  const reads = o.reads ?? asyncReads;
   const state = new ProducerStateManager(o.expirationMs);
   let replayFrom = o.segments[0]?.baseOffset ?? o.logStartOffset;
-  const snapshots = await listOffsets(o.dir, SNAPSHOT_SUFFIX);
+  let snapshotOffset: number | null = null;
+  const names = o.names ?? (await reads.list(o.dir));
+  const snapshots = offsetsIn(names, SNAPSHOT_SUFFIX);
   for (const off of [...snapshots].reverse()) {
     if (off > o.logEndOffset || off < replayFrom) {
       await rm(snapshotPath(o.dir, off), { force: true });
       continue;
     }
     try {
-      state.loadSnapshot(await readFile(snapshotPath(o.dir, off)));
+      state.loadSnapshot(await reads.read(snapshotPath(o.dir, off)));
       replayFrom = off;
+      snapshotOffset = off;
       break;
     } catch (err) {
       o.logger.warn('ignoring an unreadable producer state snapshot', { file: snapshotPath(o.dir, off), error: err });
@@ -153,12 +167,12 @@ export async function loadProducerState(o: {
   // Aborted transactions recorded before the replay point.
   const bases = new Set(o.segments.map((s) => s.baseOffset));
   let rewrite = false;
-  for (const base of await listOffsets(o.dir, TXN_INDEX_SUFFIX)) {
+  for (const base of offsetsIn(names, TXN_INDEX_SUFFIX)) {
     if (!bases.has(base)) {
       await rm(txnIndexPath(o.dir, base), { force: true });
       continue;
     }
-    for (const a of decodeTxnIndex(await readFile(txnIndexPath(o.dir, base)))) {
+    for (const a of decodeTxnIndex(await reads.read(txnIndexPath(o.dir, base)))) {
       if (a.lastOffset < replayFrom) state.addAborted(a);
       else rewrite = true;
     }
@@ -199,7 +213,7 @@ export async function loadProducerState(o: {
   state.firstUnstableOffset(o.logEndOffset);
   state.truncateHead(o.logStartOffset);
   if (rewrite) await rewriteTxnIndexes(o.dir, o.segments, state.allAborted());
-  return { state, replayedFrom: replayFrom, replayedBatches: replayed };
+  return { state, snapshotOffset, replayedFrom: replayFrom, replayedBatches: replayed };
 }
 
 /** Replaces one segment's `.txnindex` with `aborted`, synced. */

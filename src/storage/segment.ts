@@ -6,7 +6,7 @@
  * `size` counts bytes assigned to the segment, including appends still queued for the disk;
  * `writtenBytes` counts those the file holds. Reads never look past `writtenBytes`.
  */
-import { readFile, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../util/assert.js';
 import type { Logger } from '../util/logger.js';
@@ -15,6 +15,7 @@ import { type LogFile, type OpenLogFile, writeFileAtomic } from './file.js';
 import { OFFSET_INDEX_ENTRY_BYTES, OffsetIndex } from './offset-index.js';
 import { TIME_INDEX_ENTRY_BYTES, TimeIndex } from './time-index.js';
 import { RELATIVE_OFFSET_MAX, SEGMENT_POSITION_MAX } from './limits.js';
+import { type SmallFileReads, asyncReads } from './small-files.js';
 
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
@@ -259,11 +260,11 @@ export class LogSegment {
   }
 
   /** Reads both index files; returns why they must be rebuilt, or null when loaded. */
-  async loadIndexFiles(config: LogConfig): Promise<string | null> {
+  async loadIndexFiles(config: LogConfig, reads: SmallFileReads = asyncReads): Promise<string | null> {
     let offsetBytes: Buffer;
     let timeBytes: Buffer;
     try {
-      [offsetBytes, timeBytes] = await Promise.all([readFile(this.indexPath), readFile(this.timeIndexPath)]);
+      [offsetBytes, timeBytes] = await Promise.all([reads.read(this.indexPath), reads.read(this.timeIndexPath)]);
     } catch (err) {
       return `cannot read an index file: ${(err as Error).message}`;
     }

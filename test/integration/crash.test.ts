@@ -15,7 +15,7 @@ import { seededRandom, randomInt } from '../helpers/random.js';
 import { decodeRecordBatches } from '../../src/protocol/records/record-batch.js';
 import type { FetchResponse } from '../../src/protocol/messages/01-fetch.js';
 import type { CreateTopicsResponse } from '../../src/protocol/messages/19-create-topics.js';
-import { CLEAN_SHUTDOWN_MARKER } from '../../src/storage/checkpoint.js';
+import { CLEAN_SHUTDOWN_MARKER, LOG_DIR_CLEAN_SHUTDOWN_MARKER } from '../../src/storage/checkpoint.js';
 
 const TOPIC = 'crash';
 const PARTITIONS = 3;
@@ -220,15 +220,17 @@ async function crashAndRecover(run: CrashRun, t: { diagnostic(msg: string): void
     t.diagnostic(`${run.signal} after ${writeMs} ms: ${outcome.acked.length} acknowledged, ${outcome.sent.size} sent, ${outcome.failedSends} sends failed`);
     assert.ok(outcome.acked.length > 0, 'the producer had messages acknowledged before the signal');
 
-    // The clean-shutdown marker decides whether the restart scans and truncates the last segment.
+    // The log dir's clean-shutdown marker decides whether the restart scans and truncates the
+    // last segment of each partition; partitions keep no marker of their own.
     const dirs = await partitionDirs(dataDir);
     assert.equal(dirs.length, PARTITIONS);
+    for (const d of dirs) assert.equal(await exists(join(d, CLEAN_SHUTDOWN_MARKER)), false, `${d} has a marker of its own`);
     if (run.signal === 'SIGKILL') {
       assert.equal(exit.signal, 'SIGKILL');
-      for (const d of dirs) assert.equal(await exists(join(d, CLEAN_SHUTDOWN_MARKER)), false, `${d} has no clean-shutdown marker after SIGKILL`);
+      assert.equal(await exists(join(dataDir, LOG_DIR_CLEAN_SHUTDOWN_MARKER)), false, 'no clean-shutdown marker after SIGKILL');
     } else {
       assert.deepEqual(exit, { code: 0, signal: null }, `a clean stop exits 0; stderr:\n${broker.stderr()}`);
-      for (const d of dirs) assert.ok(await exists(join(d, CLEAN_SHUTDOWN_MARKER)), `${d} has the clean-shutdown marker`);
+      assert.ok(await exists(join(dataDir, LOG_DIR_CLEAN_SHUTDOWN_MARKER)), 'the log dir has the clean-shutdown marker');
     }
 
     const restartStarted = Date.now();
@@ -239,6 +241,10 @@ async function crashAndRecover(run: CrashRun, t: { diagnostic(msg: string): void
     const truncations = second.stderr().split('\n').filter((line) => line.includes('recovery truncated'));
     if (truncations.length > 0) t.diagnostic(`recovery: ${truncations.join('; ')}`);
     if (run.signal === 'SIGTERM') assert.deepEqual(truncations, [], 'a clean stop leaves nothing to truncate');
+    // Only a crash makes the restart recover the log dir.
+    const loaded = second.stderr().split('\n').find((line) => line.includes('"logs loaded"'));
+    assert.ok(loaded !== undefined, 'the restart logs how it loaded the logs');
+    assert.deepEqual((JSON.parse(loaded) as { recoveredLogDirs: string[] }).recoveredLogDirs, run.signal === 'SIGKILL' ? [dataDir] : []);
     await assertWritable(second);
   } finally {
     await first?.kill('SIGKILL');

@@ -1,0 +1,186 @@
+/**
+ * The log manager's clean-shutdown marker: one per log dir (`.kafka_cleanshutdown`), written
+ * once every log of the dir closed cleanly, taken before any log of the dir opens. A clean
+ * restart neither recovers nor rewrites anything; a crash (no marker) recovers the last segment
+ * of every partition.
+ */
+import assert from 'node:assert/strict';
+import { appendFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ManualClock } from '../../../src/platform/clock.js';
+import { CLEAN_SHUTDOWN_MARKER, LOG_DIR_CLEAN_SHUTDOWN_MARKER } from '../../../src/storage/checkpoint.js';
+import { LogManager, type LogManagerOptions } from '../../../src/storage/log-manager.js';
+import { type Logger, createLogger } from '../../../src/util/logger.js';
+import { FaultyDisk, batchOf, batchesIn, testConfig, withTempDir } from './helpers.js';
+
+interface LogLine {
+  level: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+function capturingLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  return { logger: createLogger('info', {}, (line) => lines.push(JSON.parse(line) as LogLine)), lines };
+}
+
+function managerOptions(logDirs: string[], logger: Logger, extra: Partial<LogManagerOptions> = {}): LogManagerOptions {
+  return { logDirs, clock: new ManualClock(), logger, defaultConfig: testConfig({ indexIntervalBytes: 100 }), ...extra };
+}
+
+/** A batch stamped now: segment.ms counts from a restarted segment's first timestamp, so old ones would roll it. */
+function fresh(n: number, size = 10): Promise<Buffer> {
+  return batchOf(n, size, Date.now());
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+/** Inode of each file in a partition directory: a file rewritten through a rename gets a new one. */
+async function inodes(dir: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const name of await readdir(dir)) out.set(name, (await stat(join(dir, name))).ino);
+  return out;
+}
+
+function recoveredLogDirs(lines: LogLine[]): unknown {
+  const loaded = lines.filter((l) => l.msg === 'logs loaded');
+  assert.equal(loaded.length, 1);
+  return loaded[0]!.recoveredLogDirs;
+}
+
+describe('clean shutdown of a log manager', () => {
+  it('writes one marker per log dir; a clean restart recovers nothing and rewrites nothing', () =>
+    withTempDir(async (root) => {
+      const logDirs = [join(root, 'a'), join(root, 'b')];
+      let run = capturingLogger();
+      let mgr = await LogManager.open(managerOptions(logDirs, run.logger));
+      for (let p = 0; p < 4; p++) {
+        const log = await mgr.getOrCreate('t', p);
+        for (let i = 0; i < 5; i++) await log.append(await fresh(3, 60), { leaderEpoch: 0 });
+      }
+      await mgr.getOrCreate('empty', 0);
+      await mgr.close();
+      for (const d of logDirs) assert.ok(await exists(join(d, LOG_DIR_CLEAN_SHUTDOWN_MARKER)), `${d} has the marker`);
+      const partitionDirs: string[] = [];
+      for (const d of logDirs) {
+        for (const name of await readdir(d)) if (name.startsWith('t-') || name.startsWith('empty-')) partitionDirs.push(join(d, name));
+      }
+      assert.equal(partitionDirs.length, 5);
+      for (const d of partitionDirs) assert.equal(await exists(join(d, CLEAN_SHUTDOWN_MARKER)), false, `${d} keeps no marker of its own`);
+      const before = new Map(await Promise.all(partitionDirs.map(async (d) => [d, await inodes(d)] as const)));
+
+      run = capturingLogger();
+      mgr = await LogManager.open(managerOptions(logDirs, run.logger));
+      assert.deepEqual(recoveredLogDirs(run.lines), []);
+      // Taken at open: a crash from here on must not pass for a clean stop.
+      for (const d of logDirs) assert.equal(await exists(join(d, LOG_DIR_CLEAN_SHUTDOWN_MARKER)), false);
+      for (let p = 0; p < 4; p++) {
+        const log = mgr.get('t', p)!;
+        assert.equal(log.logEndOffset, 15);
+        assert.equal(log.stats.recoveredTruncatedBytes, 0);
+        assert.equal(batchesIn((await log.read(0, 1 << 20)).records).length, 5);
+      }
+      await mgr.close();
+      assert.deepEqual(run.lines.filter((l) => l.level !== 'info'), [], 'no warnings');
+      // Nothing changed, so the close rewrote no index, checkpoint or snapshot file.
+      for (const d of partitionDirs) assert.deepEqual(await inodes(d), before.get(d), `${d} is untouched`);
+      for (const d of logDirs) assert.ok(await exists(join(d, LOG_DIR_CLEAN_SHUTDOWN_MARKER)));
+    }));
+
+  it('without the marker (a crash) every partition recovers its torn last segment', () =>
+    withTempDir(async (root) => {
+      const logDir = join(root, 'data');
+      const first = await LogManager.open(managerOptions([logDir], capturingLogger().logger));
+      const torn = await fresh(4, 80);
+      for (let p = 0; p < 3; p++) {
+        const log = await first.getOrCreate('t', p);
+        for (let i = 0; i < 4; i++) await log.append(await fresh(2, 50), { leaderEpoch: 0 });
+      }
+      // The process dies: no close, and a write was torn in two partitions' last segments.
+      for (const p of [0, 2]) await appendFile(join(logDir, `t-${p}`, '00000000000000000000.log'), torn.subarray(0, 70));
+
+      const run = capturingLogger();
+      const second = await LogManager.open(managerOptions([logDir], run.logger));
+      assert.deepEqual(recoveredLogDirs(run.lines), [logDir]);
+      for (let p = 0; p < 3; p++) {
+        const log = second.get('t', p)!;
+        assert.equal(log.logEndOffset, 8, `t-${p} keeps its whole batches`);
+        assert.equal(log.stats.recoveredTruncatedBytes, p === 1 ? 0 : 70);
+        const appended = await log.append(await fresh(1), { leaderEpoch: 0 });
+        assert.equal(appended.baseOffset, 8);
+        assert.deepEqual(batchesIn((await log.read(0, 1 << 20)).records).map((b) => b.lastOffset), [1, 3, 5, 7, 8]);
+      }
+      assert.equal(run.lines.filter((l) => l.msg === 'recovery truncated the log at a torn or corrupt batch').length, 2);
+      await second.close();
+    }));
+
+  it('a crash after a clean restart is recovered: the marker was taken at open', () =>
+    withTempDir(async (root) => {
+      const logDir = join(root, 'data');
+      let mgr = await LogManager.open(managerOptions([logDir], capturingLogger().logger));
+      await (await mgr.getOrCreate('t', 0)).append(await fresh(2), { leaderEpoch: 0 });
+      await mgr.close();
+      mgr = await LogManager.open(managerOptions([logDir], capturingLogger().logger));
+      await mgr.get('t', 0)!.append(await fresh(2), { leaderEpoch: 0 });
+      // Dies here, with half a batch written after the last whole one.
+      await appendFile(join(logDir, 't-0', '00000000000000000000.log'), (await fresh(3)).subarray(0, 30));
+      const run = capturingLogger();
+      mgr = await LogManager.open(managerOptions([logDir], run.logger));
+      assert.deepEqual(recoveredLogDirs(run.lines), [logDir]);
+      assert.equal(mgr.get('t', 0)!.logEndOffset, 4);
+      assert.equal(mgr.get('t', 0)!.stats.recoveredTruncatedBytes, 30);
+      await mgr.close();
+    }));
+
+  it('writes no marker for a log dir where a log could not close cleanly', () =>
+    withTempDir(async (root) => {
+      const logDirs = [join(root, 'a'), join(root, 'b')];
+      const disk = new FaultyDisk();
+      const run = capturingLogger();
+      const mgr = await LogManager.open(managerOptions(logDirs, run.logger, { openFile: disk.open }));
+      const bad = await mgr.getOrCreate('t', 0);
+      const good = await mgr.getOrCreate('t', 1);
+      await good.append(await fresh(2), { leaderEpoch: 0 });
+      await bad.append(await fresh(2), { leaderEpoch: 0 });
+      const badDir = logDirs.find((d) => bad.dir.startsWith(d))!;
+      const goodDir = logDirs.find((d) => good.dir.startsWith(d))!;
+      assert.notEqual(badDir, goodDir);
+      await good.flush();
+      disk.failSyncs = 1;
+      await assert.rejects(bad.flush());
+      assert.equal(bad.isOffline, true);
+      await mgr.close();
+      assert.equal(await exists(join(badDir, LOG_DIR_CLEAN_SHUTDOWN_MARKER)), false);
+      assert.ok(await exists(join(goodDir, LOG_DIR_CLEAN_SHUTDOWN_MARKER)));
+
+      const again = capturingLogger();
+      const reopened = await LogManager.open(managerOptions(logDirs, again.logger));
+      assert.deepEqual(recoveredLogDirs(again.lines), [badDir]);
+      await reopened.close();
+    }));
+
+  it('honours and removes a marker a partition kept itself (an older version, a log opened on its own)', () =>
+    withTempDir(async (root) => {
+      const logDir = join(root, 'data');
+      let mgr = await LogManager.open(managerOptions([logDir], capturingLogger().logger));
+      await (await mgr.getOrCreate('t', 0)).append(await fresh(2), { leaderEpoch: 0 });
+      await mgr.close();
+      // As an older version left it: the partition's own marker, none for the log dir.
+      await writeFile(join(logDir, 't-0', CLEAN_SHUTDOWN_MARKER), '');
+      await rm(join(logDir, LOG_DIR_CLEAN_SHUTDOWN_MARKER));
+      const before = await inodes(join(logDir, 't-0'));
+      const run = capturingLogger();
+      mgr = await LogManager.open(managerOptions([logDir], run.logger));
+      assert.equal(await exists(join(logDir, 't-0', CLEAN_SHUTDOWN_MARKER)), false, 'taken at open');
+      assert.equal(mgr.get('t', 0)!.logEndOffset, 2);
+      assert.deepEqual(run.lines.filter((l) => l.level !== 'info'), []);
+      await mgr.close();
+      assert.equal(await exists(join(logDir, 't-0', CLEAN_SHUTDOWN_MARKER)), false, 'not written again');
+      // Opened clean (its index files trusted), so its close rewrote nothing.
+      before.delete(CLEAN_SHUTDOWN_MARKER);
+      assert.deepEqual(await inodes(join(logDir, 't-0')), before);
+    }));
+});
