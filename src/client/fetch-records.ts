@@ -56,7 +56,7 @@ export interface FetchedBatch {
 export function wholeBatches(buf: Buffer): FetchedBatch[] {
   const out: FetchedBatch[] = [];
   let at = 0;
-  while (buf.length - at >= BATCH_HEADER_BYTES) {
+  while (buf.length - at >= LOG_OVERHEAD) {
     const length = buf.readInt32BE(at + BATCH_LENGTH);
     if (length < BATCH_LENGTH_MIN) {
       throw new CorruptRecordError(`batch at byte ${at} has length ${length}, less than the ${BATCH_LENGTH_MIN}-byte minimum`);
