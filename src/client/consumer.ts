@@ -159,6 +159,8 @@ export class Consumer {
    * the connection. Data for a partition that was seeked, paused or reassigned meanwhile is dropped.
    */
   private prefetches: Prefetch[] = [];
+  /** Where the next Fetch request starts in its list of partitions (see fetchRequest). */
+  private fetchRotation = 0;
   private closed = false;
   private readonly closing = new AbortController();
   private readonly logger: Logger;
@@ -788,8 +790,13 @@ export class Consumer {
   }
 
   private fetchRequest(targets: FetchTarget[], maxWaitMs: number): FetchRequest {
+    // The broker fills partitions in request order until maxBytes is reached, so each request
+    // starts one partition further on (in topic-partition order): a busy first partition cannot
+    // starve the others.
+    const ordered = [...targets].sort((a, b) => (a.state.topic < b.state.topic ? -1 : a.state.topic > b.state.topic ? 1 : a.state.partition - b.state.partition));
+    const start = ordered.length === 0 ? 0 : this.fetchRotation++ % ordered.length;
     const byTopic = new Map<string, FetchTarget[]>();
-    for (const t of targets) {
+    for (const t of [...ordered.slice(start), ...ordered.slice(0, start)]) {
       let list = byTopic.get(t.state.topic);
       if (list === undefined) byTopic.set(t.state.topic, (list = []));
       list.push(t);

@@ -200,3 +200,20 @@ test('fetches sent ahead: data stays dense and in order across seek, pause and r
   assert.ok(seen.length > perPartition * 2 - 100);
   await consumer.close();
 });
+
+test('a small maxBytes does not starve later partitions: each fetch starts one partition further on', async () => {
+  const admin = client.admin();
+  await admin.createTopics([{ topic: 'fair', numPartitions: 3, replicationFactor: 1 }]);
+  const producer = client.producer();
+  for (let partition = 0; partition < 3; partition++) {
+    // One batch per send, so a fetch limited to one batch's size takes one batch of one partition.
+    for (let s = 0; s < 20; s++) await producer.send({ topic: 'fair', messages: Array.from({ length: 10 }, (_, i) => ({ value: `${partition}-${s}-${i}`.padEnd(200, '.'), partition })) });
+  }
+  const consumer = client.consumer({ maxBytes: 1, partitionMaxBytes: 1 });
+  consumer.assign([0, 1, 2].map((partition) => ({ topic: 'fair', partition, offset: 0 })));
+  const got = await collect(consumer, 90);
+  await consumer.close();
+  // A third of what the partitions hold: without rotation, all of it would come from partition 0.
+  const perPartition = [0, 1, 2].map((p) => got.slice(0, 90).filter((m) => m.partition === p).length);
+  assert.ok(perPartition.every((n) => n >= 20), `messages per partition among the first 90: ${perPartition.join(', ')}`);
+});
