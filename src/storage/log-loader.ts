@@ -69,7 +69,7 @@ export async function loadLog(dir: string, config: LogConfig, deps: SegmentDeps,
   const checkpointRead = names.includes(LOG_START_OFFSET_CHECKPOINT) ? readLogStartOffset(dir, reads) : Promise.resolve(null);
   const tidied = await tidyDirectory(dir, names);
   names = tidied.names;
-  let segments = await mapBounded(tidied.bases, LOG_OPEN_CONCURRENCY, (base) => LogSegment.open(dir, base, deps));
+  let segments = await mapBounded(tidied.bases, LOG_OPEN_CONCURRENCY, (base) => LogSegment.open(dir, base, deps, reads));
   let truncatedBytes = 0;
 
   // Earlier segments: trust sane index files, recover the rest.

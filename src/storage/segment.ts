@@ -92,9 +92,9 @@ export class LogSegment {
   }
 
   /** An existing segment; its size comes from the file, its indexes load on first use. */
-  static async open(dir: string, baseOffset: number, deps: SegmentDeps): Promise<LogSegment> {
+  static async open(dir: string, baseOffset: number, deps: SegmentDeps, reads: SmallFileReads = asyncReads): Promise<LogSegment> {
     const seg = new LogSegment(dir, baseOffset, deps, false);
-    const info = await stat(seg.logPath);
+    const info = await reads.stat(seg.logPath);
     const bytes = info.size;
     seg.lastModifiedMs = info.mtimeMs;
     seg.size = bytes;

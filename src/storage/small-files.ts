@@ -10,25 +10,29 @@
  * num.recovery.threads.per.data.dir=1, one file after another. Logs opened later (a new
  * partition, a truncation's reload) use the callback API and never block the loop.
  */
-import { readFile, readFileSync, readdir, readdirSync } from 'node:fs';
+import { type Stats, readFile, readFileSync, readdir, readdirSync, stat, statSync } from 'node:fs';
 
 export interface SmallFileReads {
   /** The names in a directory. */
   list(dir: string): Promise<string[]>;
   /** A whole file. */
   read(path: string): Promise<Buffer>;
+  /** A file's size and modification time. */
+  stat(path: string): Promise<Stats>;
 }
 
 /** For logs opened while the broker serves: the event loop is never blocked. */
 export const asyncReads: SmallFileReads = {
   list: (dir) => new Promise((resolve, reject) => readdir(dir, (err, names) => (err === null ? resolve(names) : reject(err)))),
   read: (path) => new Promise((resolve, reject) => readFile(path, (err, data) => (err === null ? resolve(data) : reject(err)))),
+  stat: (path) => new Promise((resolve, reject) => stat(path, (err, info) => (err === null ? resolve(info) : reject(err)))),
 };
 
 /** For start-up, before the listeners open: blocking calls, a fifth of the CPU. */
 export const blockingReads: SmallFileReads = {
   list: (dir) => settle(() => readdirSync(dir)),
   read: (path) => settle(() => readFileSync(path)),
+  stat: (path) => settle(() => statSync(path)),
 };
 
 function settle<T>(fn: () => T): Promise<T> {
