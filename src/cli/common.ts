@@ -12,8 +12,6 @@ export interface Io {
   stderr: NodeJS.WritableStream;
 }
 
-export const processIo = (): Io => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
-
 /** A tool's entry point: its arguments (after the tool name) in, an exit code out. */
 export type Tool = (argv: string[], io: Io) => Promise<number>;
 
