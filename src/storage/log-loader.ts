@@ -102,7 +102,7 @@ export async function loadLog(dir: string, config: LogConfig, deps: SegmentDeps,
     // Clean and empty: nothing to index, nor to read.
     last.setIndexes(new OffsetIndex(last.baseOffset, offsetIndexEntries(config)), new TimeIndex(last.baseOffset, timeIndexEntries(config)));
   } else if (last !== undefined) {
-    const problem = clean ? await last.loadIndexFiles(config, reads) : 'unclean shutdown';
+    const problem = clean ? await last.loadIndexFiles(config) : 'unclean shutdown';
     if (problem === null && (await restoreTail(last).then(() => true, () => false))) {
       // Clean: the indexes and the log agree.
       indexesOnDisk = true;

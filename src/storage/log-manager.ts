@@ -22,7 +22,7 @@ import { LOG_OPEN_CONCURRENCY, TIMER_DELAY_MS_MAX } from './limits.js';
 import type { CompactionResult } from './cleaner.js';
 import { LOG_CLEANER_BACKOFF_MS_DEFAULT, LogCleaner } from './log-cleaner.js';
 import { PartitionLog } from './partition-log.js';
-import { blockingReads } from './small-files.js';
+import { startupReads } from './small-files.js';
 
 export { ensureMetaProperties } from './meta-properties.js';
 
@@ -81,10 +81,15 @@ export class LogManager {
       names.add(f.name);
     }
     const started = opts.clock.now();
-    await mapBounded(found, LOG_OPEN_CONCURRENCY, async ({ logDir, name }) => {
-      const log = await PartitionLog.open(join(logDir, name), opts.defaultConfig, mgr.logDeps(), { logDirClean: cleanDirs.has(logDir), reads: blockingReads });
-      mgr.logs.set(name, { log, logDir });
-    });
+    const reads = startupReads();
+    try {
+      await mapBounded(found, LOG_OPEN_CONCURRENCY, async ({ logDir, name }) => {
+        const log = await PartitionLog.open(join(logDir, name), opts.defaultConfig, mgr.logDeps(), { logDirClean: cleanDirs.has(logDir), reads });
+        mgr.logs.set(name, { log, logDir });
+      });
+    } finally {
+      reads.finish();
+    }
     const unclean = opts.logDirs.filter((d) => !cleanDirs.has(d));
     opts.logger.info('logs loaded', { partitions: found.length, elapsedMs: opts.clock.now() - started, recoveredLogDirs: unclean });
     return mgr;

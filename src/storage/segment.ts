@@ -72,6 +72,8 @@ export class LogSegment {
   private syncing: Promise<void> | null = null;
   private offsetIdx: OffsetIndex | null = null;
   private timeIdx: TimeIndex | null = null;
+  /** How the index files are read (blocking during the log manager's start-up). */
+  private reads: SmallFileReads = asyncReads;
 
   private constructor(
     readonly dir: string,
@@ -94,6 +96,7 @@ export class LogSegment {
   /** An existing segment; its size comes from the file, its indexes load on first use. */
   static async open(dir: string, baseOffset: number, deps: SegmentDeps, reads: SmallFileReads = asyncReads): Promise<LogSegment> {
     const seg = new LogSegment(dir, baseOffset, deps, false);
+    seg.reads = reads;
     const info = await reads.stat(seg.logPath);
     const bytes = info.size;
     seg.lastModifiedMs = info.mtimeMs;
@@ -260,7 +263,7 @@ export class LogSegment {
   }
 
   /** Reads both index files; returns why they must be rebuilt, or null when loaded. */
-  async loadIndexFiles(config: LogConfig, reads: SmallFileReads = asyncReads): Promise<string | null> {
+  async loadIndexFiles(config: LogConfig, reads: SmallFileReads = this.reads): Promise<string | null> {
     let offsetBytes: Buffer;
     let timeBytes: Buffer;
     try {

@@ -8,7 +8,8 @@
  * loop (the listeners open after the logs), so the log manager reads with the blocking calls,
  * which cost a fifth: one log dir is read the way Kafka reads it with its default
  * num.recovery.threads.per.data.dir=1, one file after another. Logs opened later (a new
- * partition, a truncation's reload) use the callback API and never block the loop.
+ * partition, a truncation's reload) use the callback API and never block the loop, and so do
+ * segments opened at start-up whose indexes load later (`startupReads`).
  */
 import { type Stats, readFile, readFileSync, readdir, readdirSync, stat, statSync } from 'node:fs';
 
@@ -34,6 +35,23 @@ export const blockingReads: SmallFileReads = {
   read: (path) => settle(() => readFileSync(path)),
   stat: (path) => settle(() => statSync(path)),
 };
+
+/**
+ * Blocking until `finish()`, the callback API after: for the log manager's start-up, whose
+ * segments keep it to load their indexes, the older ones during the start-up (their indexes
+ * are loaded there too) and any later on first use.
+ */
+export function startupReads(): SmallFileReads & { finish(): void } {
+  let now: SmallFileReads = blockingReads;
+  return {
+    list: (dir) => now.list(dir),
+    read: (path) => now.read(path),
+    stat: (path) => now.stat(path),
+    finish: () => {
+      now = asyncReads;
+    },
+  };
+}
 
 function settle<T>(fn: () => T): Promise<T> {
   try {
