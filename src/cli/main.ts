@@ -3,36 +3,15 @@
  * The `samsa` command: `samsa <tool> [flags]`. Each tool lives in its own file and is loaded only
  * when asked for, so `samsa topics` never loads the broker.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-// Type only: the server loads no module of the CLI's before its bundle.
+// Type only: the server loads no module of the CLI's but the bundle's loader.
 import type { Io } from './common.js';
 
 type ToolModule = { run: (argv: string[], io: Io) => Promise<number | null> };
 
-const HERE = fileURLToPath(new URL('.', import.meta.url));
-const SERVER_BUNDLE = `${HERE}server.bundle.js`;
-
-/**
- * The server tool, from the one-file bundle of it that `npm run build` makes
- * (scripts/bundle-server.mjs): Node 20 loads that in about half the time of the ~160 modules it
- * holds. Only while no file it was built from is newer than it: after a bare `tsc` the modules
- * tsc wrote are loaded instead, so a stale bundle never runs.
- */
-function loadServer(): Promise<ToolModule> {
-  // The bundle's name as a plain string: tsc has no declarations for it.
-  return bundleIsFresh() ? import('./server.bundle.js' as string) : import('./server.js');
-}
-
-/** Its inputs are paths relative to this directory. */
-function bundleIsFresh(): boolean {
-  try {
-    const builtMs = statSync(SERVER_BUNDLE).mtimeMs;
-    const { inputs } = JSON.parse(readFileSync(`${HERE}server.bundle.json`, 'utf8')) as { inputs: string[] };
-    return inputs.every((input) => statSync(HERE + input).mtimeMs <= builtMs);
-  } catch {
-    return false; // no bundle (esbuild was not installed), or an input is gone
-  }
+/** From the bundle when there is an up-to-date one (server-bundle.ts), else from the modules. */
+async function loadServer(): Promise<ToolModule> {
+  const { loadServerBundle } = await import('./server-bundle.js');
+  return (loadServerBundle() as ToolModule | null) ?? import('./server.js');
 }
 
 const TOOLS: Record<string, { summary: string; load: () => Promise<ToolModule> }> = {
