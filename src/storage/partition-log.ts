@@ -501,8 +501,9 @@ export class PartitionLog {
   /**
    * What a clean open trusts beyond the synced segments: the active segment's index files, the
    * log start offset checkpoint and the producer state snapshot at the log end. A log that
-   * neither appended nor truncated since a clean open has them all on disk already; returns
-   * whether anything was written.
+   * neither appended nor truncated since a clean open has them all on disk already, and a log
+   * still empty from offset 0 needs none (its next open starts it afresh at 0, with no producers);
+   * returns whether anything was written.
    */
   private async writeCloseFiles(): Promise<boolean> {
     const o = this.opened;
@@ -514,12 +515,12 @@ export class PartitionLog {
       wrote = true;
     }
     await this.checkpointChain;
-    if (this.startOffset !== o?.checkpoint) {
+    if (this.startOffset !== (o?.checkpoint ?? 0)) {
       await writeLogStartOffset(this.dir, this.startOffset);
       wrote = true;
     }
     await this.txnIndexChain;
-    if (!(untouched && o.snapshotOffset === this.endOffset)) {
+    if (this.endOffset > 0 && !(untouched && o.snapshotOffset === this.endOffset)) {
       // Producer state as of the log end: the next open needs no replay.
       await writeSnapshot(this.dir, this.endOffset, this.producers.encodeSnapshot());
       wrote = true;

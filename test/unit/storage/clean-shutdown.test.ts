@@ -69,6 +69,8 @@ describe('clean shutdown of a log manager', () => {
         for (const name of await readdir(d)) if (name.startsWith('t-') || name.startsWith('empty-')) partitionDirs.push(join(d, name));
       }
       assert.equal(partitionDirs.length, 5);
+      const emptyDir = partitionDirs.find((d) => d.endsWith('empty-0'))!;
+      assert.deepEqual(await readdir(emptyDir), [], 'a log still empty from offset 0 writes nothing');
       for (const d of partitionDirs) assert.equal(await exists(join(d, CLEAN_SHUTDOWN_MARKER)), false, `${d} keeps no marker of its own`);
       const before = new Map(await Promise.all(partitionDirs.map(async (d) => [d, await inodes(d)] as const)));
 
