@@ -44,9 +44,9 @@ try {
   // The cache holds what V8 compiled to run the bundle's top level, as the server will.
   const { script } = runServerBundle();
   writeFileSync(SERVER_BUNDLE.cache, script.createCachedData());
-  const { size, mtimeMs } = statSync(SERVER_BUNDLE.script);
+  const { size } = statSync(SERVER_BUNDLE.script);
   const inputs = Object.keys(result.metafile.inputs).map((p) => relative(dirname(SERVER_BUNDLE.script), resolve(root, p)));
-  writeFileSync(SERVER_BUNDLE.manifest, `${JSON.stringify({ size, mtimeMs, inputs })}\n`);
+  writeFileSync(SERVER_BUNDLE.manifest, `${JSON.stringify({ size, inputs })}\n`);
 } catch (err) {
   for (const f of [SERVER_BUNDLE.script, SERVER_BUNDLE.cache]) rmSync(f, { force: true });
   console.warn(`bundle-server: no bundle, 'samsa server start' loads the unbundled modules (slower start-up): ${err.stack ?? err}`);

@@ -6,10 +6,11 @@
  * loading the ~160 modules one by one took most of a broker's start-up; one script compiled from
  * the cache takes a fraction of that.
  *
- * `server.bundle.json`, written last, names the bundle's size and mtime and the files it was built
- * from. The bundle runs only while it is that file and no input is newer: after a bare `tsc` the
- * modules tsc wrote are loaded instead, so a stale bundle never runs. A cache V8 does not accept
- * (another Node version) is ignored and the script compiled from source.
+ * `server.bundle.json`, written last, names the bundle's size and the files it was built from. The
+ * bundle runs only while it has that size and no input is newer than it: after a bare `tsc` the
+ * modules tsc wrote are loaded instead, so a stale bundle never runs. (Equal mtimes count as up
+ * to date: npm pack gives every file the same one.) A cache older than the bundle, or one V8
+ * does not accept (another Node version), is ignored and the script compiled from source.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -25,9 +26,8 @@ export const SERVER_BUNDLE = {
 };
 
 export interface BundleManifest {
-  /** The bundle file's size and mtime when the manifest was written. */
+  /** The bundle file's size when the manifest was written. */
   size: number;
-  mtimeMs: number;
   /** The files it was built from, relative to this directory. */
   inputs: string[];
 }
@@ -36,14 +36,18 @@ type BundleFunction = (exports: object, require: NodeJS.Require, module: { expor
 
 /** The bundle's exports, or null when there is no bundle or it is out of date. */
 export function loadServerBundle(): unknown {
-  if (!isFresh()) return null;
-  let cachedData: Buffer | undefined;
+  const builtMs = freshBundleMtime();
+  if (builtMs === null) return null;
+  return runServerBundle(cacheFor(builtMs)).exports;
+}
+
+/** The code cache, unless the bundle was written after it (then it may not be this bundle's). */
+function cacheFor(bundleMtimeMs: number): Buffer | undefined {
   try {
-    cachedData = readFileSync(SERVER_BUNDLE.cache);
+    return statSync(SERVER_BUNDLE.cache).mtimeMs >= bundleMtimeMs ? readFileSync(SERVER_BUNDLE.cache) : undefined;
   } catch {
-    cachedData = undefined;
+    return undefined;
   }
-  return runServerBundle(cachedData).exports;
 }
 
 /** Compiles the bundle (with V8's cached code when given) and runs its top level. */
@@ -55,13 +59,14 @@ export function runServerBundle(cachedData?: Buffer): { script: Script; exports:
   return { script, exports: module.exports };
 }
 
-function isFresh(): boolean {
+/** The bundle's mtime, or null when there is no bundle or it is out of date. */
+function freshBundleMtime(): number | null {
   try {
     const manifest = JSON.parse(readFileSync(SERVER_BUNDLE.manifest, 'utf8')) as BundleManifest;
     const bundle = statSync(SERVER_BUNDLE.script);
-    if (bundle.size !== manifest.size || bundle.mtimeMs !== manifest.mtimeMs) return false;
-    return manifest.inputs.every((input) => statSync(DIR + input).mtimeMs <= manifest.mtimeMs);
+    if (bundle.size !== manifest.size) return null;
+    return manifest.inputs.every((input) => statSync(DIR + input).mtimeMs <= bundle.mtimeMs) ? bundle.mtimeMs : null;
   } catch {
-    return false; // no bundle (esbuild was not installed), or an input is gone
+    return null; // no bundle (esbuild was not installed), or an input is gone
   }
 }
