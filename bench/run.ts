@@ -82,6 +82,8 @@ interface Figure {
   mbPerSec?: number;
   /** CPU seconds the broker process used during the run (user + system). */
   brokerCpuSeconds?: number;
+  /** CPU seconds the client process (kcat) used for the run, when GNU time is installed. */
+  clientCpuSeconds?: number;
   value?: number;
   unit?: string;
   note?: string;
@@ -259,22 +261,34 @@ interface Timed {
   seconds: number;
   code: number | null;
   stderr: string;
+  /** User + system CPU seconds of the command itself, when GNU time (/usr/bin/time) is installed. */
+  cpu?: number;
 }
+
+const GNU_TIME = '/usr/bin/time';
+const CPU_MARK = 'samsa-bench-cpu';
 
 /** Runs a command to completion; stdout goes to `stdoutPath` (a regular file: a pipe would slow kcat down). */
 async function timedRun(cmd: string, argv: string[], stdoutPath = '/dev/null'): Promise<Timed> {
   const out = await open(stdoutPath, 'w');
+  // GNU time reports the command's own CPU use (the client's share of these 2 cores).
+  const timed = existsSync(GNU_TIME);
   try {
     return await new Promise((resolve, reject) => {
       const started = performance.now();
-      const child = spawn(cmd, argv, { stdio: ['ignore', out.fd, 'pipe'] });
+      const child = timed
+        ? spawn(GNU_TIME, ['-f', `${CPU_MARK} %U %S`, cmd, ...argv], { stdio: ['ignore', out.fd, 'pipe'] })
+        : spawn(cmd, argv, { stdio: ['ignore', out.fd, 'pipe'] });
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
       const timer = setTimeout(() => child.kill('SIGKILL'), KCAT_TIMEOUT_MS);
       child.once('error', reject);
       child.once('close', (code) => {
         clearTimeout(timer);
-        resolve({ seconds: (performance.now() - started) / 1000, code, stderr });
+        const seconds = (performance.now() - started) / 1000;
+        const mark = new RegExp(`^${CPU_MARK} ([0-9.]+) ([0-9.]+)$`, 'm').exec(stderr);
+        if (mark === null) return resolve({ seconds, code, stderr });
+        resolve({ seconds, code, stderr: stderr.replace(mark[0], '').trim(), cpu: Number(mark[1]) + Number(mark[2]) });
       });
     });
   } finally {
@@ -650,6 +664,7 @@ async function benchCompare(samsa: Target, mock: Target, workDir: string): Promi
       for (const acks of ACKS) {
         const secs = new Map<string, number[]>([['samsa', []], ['mock', []]]);
         const cpu = new Map<string, number[]>([['samsa', []], ['mock', []]]);
+        const clientCpu = new Map<string, number[]>([['samsa', []], ['mock', []]]);
         const problems: string[] = [];
         for (let round = 0; round < COMPARE_ROUNDS; round++) {
           for (const t of [samsa, mock]) {
@@ -658,6 +673,7 @@ async function benchCompare(samsa: Target, mock: Target, workDir: string): Promi
             const cpuBefore = cpuSeconds(t.pid);
             const r = await timedRun('kcat', kcatProduce(t, topic, acks, file));
             cpu.get(t.name)!.push(cpuSeconds(t.pid) - cpuBefore);
+            if (r.cpu !== undefined) clientCpu.get(t.name)!.push(r.cpu);
             if (r.code !== 0) problems.push(`${t.name}: kcat exited ${r.code}: ${r.stderr.trim().slice(0, 120)}`);
             secs.get(t.name)!.push(r.seconds);
             if (acks === '1') consumeTopics.get(t.name)!.push(topic);
@@ -667,7 +683,7 @@ async function benchCompare(samsa: Target, mock: Target, workDir: string): Promi
         const m = median(secs.get('mock')!);
         for (const t of [samsa, mock]) {
           const x = median(secs.get(t.name)!);
-          record({ section: 'produce', client: `kcat→${t.name}`, what: `${messages} × ${bytes} B`, messages, messageBytes: bytes, partitions, acks, ...throughput(x, messages, bytes), brokerCpuSeconds: round(median(cpu.get(t.name)!), 2), note: `median of ${COMPARE_ROUNDS}, alternating; ${secs.get(t.name)!.map((v) => v.toFixed(2)).join(', ')} s${problems.length > 0 ? `; ${problems.join('; ')}` : ''}` });
+          record({ section: 'produce', client: `kcat→${t.name}`, what: `${messages} × ${bytes} B`, messages, messageBytes: bytes, partitions, acks, ...throughput(x, messages, bytes), brokerCpuSeconds: round(median(cpu.get(t.name)!), 2), clientCpuSeconds: clientCpu.get(t.name)!.length > 0 ? round(median(clientCpu.get(t.name)!), 2) : undefined, note: `median of ${COMPARE_ROUNDS}, alternating; ${secs.get(t.name)!.map((v) => v.toFixed(2)).join(', ')} s${problems.length > 0 ? `; ${problems.join('; ')}` : ''}` });
         }
         targetRow({
           measure: `produce ${bytes} B, ${partitions} partition${partitions > 1 ? 's' : ''}, acks=${acks}`,
@@ -953,13 +969,13 @@ function table(): string {
     lines.push(`| ${f.what} | ${f.value} ${f.unit} | ${f.note ?? ''} |`);
   }
   lines.push('');
-  lines.push('| op | client | messages | partitions | acks | seconds | msg/s | MB/s | broker CPU s | note |', '|---|---|---|---:|---|---:|---:|---:|---:|---|');
+  lines.push('| op | client | messages | partitions | acks | seconds | msg/s | MB/s | broker CPU s | client CPU s | note |', '|---|---|---|---:|---|---:|---:|---:|---:|---:|---|');
   for (const f of figures.filter((x) => x.section === 'produce' || x.section === 'consume')) {
     if (f.msgPerSec === undefined) {
-      lines.push(`| ${f.section} | ${f.client} | ${f.what} | | | | | | | ${f.note ?? ''} |`);
+      lines.push(`| ${f.section} | ${f.client} | ${f.what} | | | | | | | | ${f.note ?? ''} |`);
       continue;
     }
-    lines.push(`| ${f.section} | ${f.client} | ${f.what} | ${f.partitions} | ${f.acks ?? ''} | ${f.seconds} | ${f.msgPerSec.toLocaleString('en-US')} | ${f.mbPerSec} | ${f.brokerCpuSeconds ?? ''} | ${f.note ?? ''} |`);
+    lines.push(`| ${f.section} | ${f.client} | ${f.what} | ${f.partitions} | ${f.acks ?? ''} | ${f.seconds} | ${f.msgPerSec.toLocaleString('en-US')} | ${f.mbPerSec} | ${f.brokerCpuSeconds ?? ''} | ${f.clientCpuSeconds ?? ''} | ${f.note ?? ''} |`);
   }
   return lines.join('\n');
 }
