@@ -525,6 +525,8 @@ const FSYNC_RUN = QUICK ? { messages: 20_000, bytes: 1000 } : { messages: 100_00
 const EMBEDDED_RUNS = 10;
 const MANY_TOPICS = QUICK ? 20 : 100;
 const MANY_PARTITIONS_EACH = 100;
+/** Clean restarts of the many-partitions broker; the figure is their median (single runs vary by ±20% here). */
+const MANY_RESTARTS = 3;
 
 /** One row of the targets table: a figure of Samsa's, its reference, their ratio and the issue's target. */
 interface TargetRow {
@@ -894,18 +896,49 @@ async function benchManyPartitions(workDir: string): Promise<void> {
     }
     const createMs = performance.now() - createStarted;
     record({ section: 'startup', client: 'wire', what: `create ${MANY_TOPICS} topics × ${MANY_PARTITIONS_EACH} partitions`, value: Math.round(createMs), unit: 'ms' });
+    const produceMs = await produceToEveryPartition(broker.port);
+    record({ section: 'startup', client: 'wire', what: `one batch to each of ${total} partitions`, value: Math.round(produceMs), unit: 'ms' });
     const metadataMs = await metadataAllMs(broker.port, MANY_TOPICS);
     const rss = procStatusMb(broker.pid, 'VmRSS');
-    await broker.kill('SIGTERM');
-    const restartStarted = performance.now();
-    broker = await startBrokerProcess({ dataDir, env: { SAMSA_LOG_LEVEL: 'warn' }, readyTimeoutMs: 120_000 });
-    await metadataAllMs(broker.port, MANY_TOPICS, 1);
-    const restartMs = performance.now() - restartStarted;
+    const restarts: number[] = [];
+    for (let i = 0; i < MANY_RESTARTS; i++) {
+      await broker.kill('SIGTERM');
+      const restartStarted = performance.now();
+      broker = await startBrokerProcess({ dataDir, env: { SAMSA_LOG_LEVEL: 'warn' }, readyTimeoutMs: 120_000 });
+      await metadataAllMs(broker.port, MANY_TOPICS, 1);
+      restarts.push(performance.now() - restartStarted);
+    }
+    const restartMs = median(restarts);
+    record({ section: 'startup', client: 'wire', what: `restart of ${total} partitions holding data (median of ${MANY_RESTARTS})`, value: Math.round(restartMs), unit: 'ms', note: restarts.map((t) => Math.round(t)).join(', ') });
     targetRow({ measure: `${total} partitions: Metadata (all topics), median of 5`, samsa: `${metadataMs.toFixed(1)} ms`, reference: '', ratio: '', target: '< 100 ms', met: met(metadataMs < 100) });
     targetRow({ measure: `${total} partitions: broker RSS`, samsa: `${rss} MB`, reference: '', ratio: '', target: '< 500 MB', met: met(rss < 500) });
-    targetRow({ measure: `${total} partitions: restart after a clean stop (spawn to a full Metadata answer)`, samsa: `${Math.round(restartMs)} ms`, reference: '', ratio: '', target: '< 2 s', met: met(restartMs < 2000) });
+    targetRow({ measure: `${total} partitions, each holding data: restart after a clean stop (spawn to a full Metadata answer), median of ${MANY_RESTARTS}`, samsa: `${Math.round(restartMs)} ms`, reference: '', ratio: '', target: '< 2 s', met: met(restartMs < 2000) });
   } finally {
     await broker.kill('SIGTERM');
+  }
+}
+
+/**
+ * One small batch (one 100-byte record) to every partition of the `many-*` topics, one Produce
+ * request (acks=1) per topic carrying all its partitions, so the restart opens logs holding data.
+ */
+async function produceToEveryPartition(port: number): Promise<number> {
+  const records = await encodeRecordBatch([{ value: Buffer.alloc(100, 'x') }]);
+  const wire = await WireClient.connect(port);
+  const started = performance.now();
+  try {
+    for (let i = 0; i < MANY_TOPICS; i++) {
+      const name = `many-${i}`;
+      const partitionData = Array.from({ length: MANY_PARTITIONS_EACH }, (_, index) => ({ index, records }));
+      const resp = await wire.request<ProduceResponse>(0, 9, { transactionalId: null, acks: 1, timeoutMs: 30_000, topicData: [{ name, partitionData }] }, 60_000);
+      for (const t of resp.responses) {
+        const bad = t.partitionResponses.find((p) => p.errorCode !== 0);
+        if (bad !== undefined) throw new Error(`producing to ${t.name}-${bad.index}: error ${bad.errorCode}`);
+      }
+    }
+    return performance.now() - started;
+  } finally {
+    wire.close();
   }
 }
 
