@@ -2,6 +2,7 @@
  * The disk seam: the few FileHandle calls the log makes, behind an interface so that tests can
  * inject faults (ENOSPC, EIO, short writes) without a full disk.
  */
+import { readSync } from 'node:fs';
 import { open, rename, writeFile } from 'node:fs/promises';
 
 export interface LogFile {
@@ -24,6 +25,18 @@ export async function readFully(file: LogFile, position: number, length: number)
   let done = 0;
   while (done < length) {
     const { bytesRead } = await file.read(buf, done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done === length ? buf : buf.subarray(0, done);
+}
+
+/** `readFully` with blocking calls on a file descriptor (start-up, see small-files.ts). */
+export function readFullySync(fd: number, position: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const bytesRead = readSync(fd, buf, done, length - done, position + done);
     if (bytesRead === 0) break;
     done += bytesRead;
   }

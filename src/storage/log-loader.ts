@@ -52,6 +52,11 @@ export interface LoadedLog {
   indexesOnDisk: boolean;
   /** The log start offset checkpoint as read (null: none). */
   checkpoint: number | null;
+  /**
+   * The largest timestamp of the last segment's first batch, read while the segment opened
+   * (segment.ms counts from it); null when the segment is empty or the open did not read it.
+   */
+  firstBatchTimestamp: number | null;
 }
 
 export async function loadLog(dir: string, config: LogConfig, deps: SegmentDeps, nowMs: number, opts: LoadOptions = {}): Promise<LoadedLog> {
@@ -98,17 +103,22 @@ export async function loadLog(dir: string, config: LogConfig, deps: SegmentDeps,
   // The last segment: recover it unless the shutdown was clean and its indexes load.
   const last = segments[segments.length - 1];
   let indexesOnDisk = false;
+  let firstBatchTimestamp: number | null = null;
   if (last !== undefined && clean && last.writtenBytes === 0) {
     // Clean and empty: nothing to index, nor to read.
     last.setIndexes(new OffsetIndex(last.baseOffset, offsetIndexEntries(config)), new TimeIndex(last.baseOffset, timeIndexEntries(config)));
   } else if (last !== undefined) {
     const problem = clean ? await last.loadIndexFiles(config) : 'unclean shutdown';
-    if (problem === null && (await restoreTail(last).then(() => true, () => false))) {
+    // The tail and the first batch's header in one pass over the file.
+    const tail = problem === null ? await restoreTail(last, { firstBatch: true }).then((ts) => ({ ts }), () => null) : null;
+    if (tail !== null) {
       // Clean: the indexes and the log agree.
       indexesOnDisk = true;
+      firstBatchTimestamp = tail.ts;
     } else {
       const before = last.writtenBytes;
       const result = await recoverSegment(last, config, { truncate: true });
+      firstBatchTimestamp = result.firstBatchTimestamp;
       truncatedBytes += before - result.validBytes;
       if (result.problem !== null) {
         deps.logger.warn('recovery truncated the log at a torn or corrupt batch', {
@@ -128,10 +138,10 @@ export async function loadLog(dir: string, config: LogConfig, deps: SegmentDeps,
     // Nothing to keep (or everything below the checkpointed start is gone): start afresh there.
     await Promise.all(segments.map((s) => s.destroy()));
     const start = Math.max(checkpoint ?? 0, segments.length === 0 ? 0 : logEndOffset);
-    return { ...loaded, segments: [LogSegment.create(dir, start, config, deps, nowMs)], logStartOffset: start, indexesOnDisk: false };
+    return { ...loaded, segments: [LogSegment.create(dir, start, config, deps, nowMs)], logStartOffset: start, indexesOnDisk: false, firstBatchTimestamp: null };
   }
   const logStartOffset = Math.max(checkpoint ?? 0, segments[0]!.baseOffset);
-  return { ...loaded, segments, logStartOffset, indexesOnDisk };
+  return { ...loaded, segments, logStartOffset, indexesOnDisk, firstBatchTimestamp };
 }
 
 /** The directory's file names; a missing directory is created (a new partition). */

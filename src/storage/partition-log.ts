@@ -26,7 +26,7 @@ import { encodeControlBatch } from '../protocol/records/record-batch.js';
 import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, readBatchHeader, CONTROL_BIT, TRANSACTIONAL_BIT, readInt64, BASE_OFFSET } from '../protocol/records/batch-header.js';
 import { PRODUCER_BATCHES_RETAINED, PRODUCER_ID_EXPIRATION_MS_DEFAULT, type ProducerBatch, ProducerStateError, type ProducerStateManager } from './producer-state.js';
 import { appendTxnIndexEntry, controlType, deleteSnapshotsAbove, rewriteTxnIndexes, txnIndexPath, writeTxnIndex, loadProducerState, writeSnapshot } from './producer-state-io.js';
-import { ensureIndexes, findOffsetInSegments, readSegments, scanHeaders, truncateSegmentTo } from './segment-scan.js';
+import { ensureIndexes, findOffsetInSegments, firstBatchTimestamp, readSegments, truncateSegmentTo } from './segment-scan.js';
 
 export type { AppendOptions, AppendResult, ControlAppend, LogStats, PartitionLogDeps, ReadOptions, ReadResult } from './log-types.js';
 
@@ -125,9 +125,9 @@ export class PartitionLog {
       checkpoint: loaded.checkpoint, ownMarker: opts.logDirClean === undefined,
     };
     if (active.writtenBytes > 0) {
-      // segment.ms counts from the first batch's timestamp after a restart, as in Kafka.
-      const first = await scanHeaders(active, 0, active.writtenBytes).next();
-      const ts = first.done === true ? -1 : first.value.maxTimestamp;
+      // segment.ms counts from the first batch's timestamp after a restart, as in Kafka; the
+      // open read it unless it had no reason to read the segment from its start.
+      const ts = loaded.firstBatchTimestamp ?? (await firstBatchTimestamp(active));
       active.rollStartMs = ts >= 0 ? ts : deps.clock.now();
     }
     return log;

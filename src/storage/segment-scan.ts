@@ -25,7 +25,7 @@ import { ErrorCode, StorageError } from './errors.js';
 import { readFully } from './file.js';
 import { RECOVERY_READ_BYTES, RELATIVE_OFFSET_MAX, SCAN_BLOCK_BYTES } from './limits.js';
 import { OffsetIndex } from './offset-index.js';
-import { type LogSegment, floorSegment, offsetIndexEntries, timeIndexEntries } from './segment.js';
+import { type LogSegment, type SegmentReader, floorSegment, offsetIndexEntries, timeIndexEntries } from './segment.js';
 import { TimeIndex, type TimestampOffset } from './time-index.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -47,33 +47,46 @@ function corrupt(seg: LogSegment, position: number, what: string): StorageError 
   );
 }
 
-/** The batch headers in `[from, limit)`, read a block at a time; throws on a bad header. */
-export async function* scanHeaders(seg: LogSegment, from: number, limit: number): AsyncGenerator<BatchInfo> {
+/**
+ * The batch headers in `[from, limit)`, read a block at a time; throws on a bad header. Reads
+ * through `reader` when given (the caller ends it), else through one of the segment's own.
+ */
+export async function* scanHeaders(seg: LogSegment, from: number, limit: number, reader?: SegmentReader): AsyncGenerator<BatchInfo> {
   if (from >= limit) return;
-  const file = await seg.handle();
-  let block: Buffer = EMPTY;
-  let blockStart = from;
-  let pos = from;
-  while (pos < limit) {
-    if (pos + BATCH_HEADER_BYTES > blockStart + block.length) {
-      block = await readFully(file, pos, Math.min(SCAN_BLOCK_BYTES, limit - pos));
-      blockStart = pos;
-      if (block.length < BATCH_HEADER_BYTES) throw corrupt(seg, pos, `only ${block.length} bytes where a batch header should be`);
+  const r = reader ?? (await seg.reader());
+  try {
+    let block: Buffer = EMPTY;
+    let blockStart = from;
+    let pos = from;
+    while (pos < limit) {
+      if (pos + BATCH_HEADER_BYTES > blockStart + block.length) {
+        block = await r.read(pos, Math.min(SCAN_BLOCK_BYTES, limit - pos));
+        blockStart = pos;
+      }
+      const b = headerAt(seg, block, pos - blockStart, pos, limit);
+      if (typeof b === 'string') throw corrupt(seg, pos, b);
+      yield b;
+      pos += b.size;
     }
-    const at = pos - blockStart;
-    const size = LOG_OVERHEAD + block.readInt32BE(at + BATCH_LENGTH);
-    if (size < BATCH_HEADER_BYTES || pos + size > limit) throw corrupt(seg, pos, `batch length ${size} does not fit`);
-    const baseOffset = readInt64(block, at);
-    yield {
-      position: pos,
-      size,
-      baseOffset,
-      lastOffset: baseOffset + block.readInt32BE(at + LAST_OFFSET_DELTA),
-      maxTimestamp: readInt64(block, at + MAX_TIMESTAMP),
-      attributes: block.readInt16BE(at + ATTRIBUTES),
-    };
-    pos += size;
+  } finally {
+    if (reader === undefined) r.done();
   }
+}
+
+/** The batch header at `at` in `block` (file position `pos`), or what is wrong with it. */
+function headerAt(seg: LogSegment, block: Buffer, at: number, pos: number, limit: number): BatchInfo | string {
+  if (block.length - at < BATCH_HEADER_BYTES) return `only ${block.length - at} bytes where a batch header should be`;
+  const size = LOG_OVERHEAD + block.readInt32BE(at + BATCH_LENGTH);
+  if (size < BATCH_HEADER_BYTES || pos + size > limit) return `batch length ${size} does not fit`;
+  const baseOffset = readInt64(block, at);
+  return {
+    position: pos,
+    size,
+    baseOffset,
+    lastOffset: baseOffset + block.readInt32BE(at + LAST_OFFSET_DELTA),
+    maxTimestamp: readInt64(block, at + MAX_TIMESTAMP),
+    attributes: block.readInt16BE(at + ATTRIBUTES),
+  };
 }
 
 export interface RecoveryResult {
@@ -81,6 +94,8 @@ export interface RecoveryResult {
   validBytes: number;
   /** Why the scan stopped early, or null when every byte was a valid batch. */
   problem: string | null;
+  /** The largest timestamp of the first valid batch, null when there is none. */
+  firstBatchTimestamp: number | null;
 }
 
 /**
@@ -101,6 +116,7 @@ export async function recoverSegment(seg: LogSegment, config: LogConfig, opts: {
   let blockStart = 0;
   let pos = 0;
   let problem: string | null = null;
+  let firstBatchTimestamp: number | null = null;
   while (pos < fileBytes) {
     let at = pos - blockStart;
     const inBlock = block.length - at;
@@ -125,34 +141,58 @@ export async function recoverSegment(seg: LogSegment, config: LogConfig, opts: {
       problem = `batch at position ${pos} holds offsets ${baseOffset}..${lastOffset}, not after ${seg.nextOffset - 1}`;
       break;
     }
-    seg.addBatch(pos, size, lastOffset, readInt64(block, at + MAX_TIMESTAMP), config.indexIntervalBytes);
+    const maxTimestamp = readInt64(block, at + MAX_TIMESTAMP);
+    if (pos === 0) firstBatchTimestamp = maxTimestamp;
+    seg.addBatch(pos, size, lastOffset, maxTimestamp, config.indexIntervalBytes);
     pos += size;
   }
   seg.writtenBytes = pos;
   if (problem !== null && opts.truncate) await file.truncate(pos);
-  return { validBytes: pos, problem };
+  return { validBytes: pos, problem, firstBatchTimestamp };
 }
 
 /**
  * Restores the state that the indexes do not hold (log end, largest timestamp, bytes since the
- * last index entry) by scanning the batches after the last offset index entry.
+ * last index entry) by scanning the batches after the last offset index entry. With
+ * `firstBatch`, also returns the largest timestamp of the segment's first batch (what segment.ms
+ * counts from after a restart), read in the same pass: the scan starts at it when the offset
+ * index is empty, else one more header read on the same file. Null when the segment is empty or
+ * that header is not sane (the caller then reads it the usual way, and fails as it would).
  */
-export async function restoreTail(seg: LogSegment): Promise<void> {
+export async function restoreTail(seg: LogSegment, opts: { firstBatch?: boolean } = {}): Promise<number | null> {
   const last = seg.offsetIndex.lastEntry();
   const from = seg.offsetIndex.entries > 0 ? last.position : 0;
   const lastTime = seg.timeIndex.lastEntry();
   seg.maxTimestamp = lastTime.timestamp;
   seg.offsetOfMaxTimestamp = lastTime.offset;
   seg.nextOffset = seg.baseOffset;
-  for await (const b of scanHeaders(seg, from, seg.writtenBytes)) {
-    if (b.maxTimestamp > seg.maxTimestamp) {
-      seg.maxTimestamp = b.maxTimestamp;
-      seg.offsetOfMaxTimestamp = b.lastOffset;
+  let firstBatchTimestamp: number | null = null;
+  const reader = await seg.reader();
+  try {
+    for await (const b of scanHeaders(seg, from, seg.writtenBytes, reader)) {
+      if (b.position === 0) firstBatchTimestamp = b.maxTimestamp;
+      if (b.maxTimestamp > seg.maxTimestamp) {
+        seg.maxTimestamp = b.maxTimestamp;
+        seg.offsetOfMaxTimestamp = b.lastOffset;
+      }
+      seg.nextOffset = b.lastOffset + 1;
     }
-    seg.nextOffset = b.lastOffset + 1;
+    if (opts.firstBatch === true && from > 0) {
+      const first = headerAt(seg, await reader.read(0, BATCH_HEADER_BYTES), 0, 0, seg.writtenBytes);
+      if (typeof first !== 'string') firstBatchTimestamp = first.maxTimestamp;
+    }
+  } finally {
+    reader.done();
   }
   seg.size = seg.writtenBytes;
   seg.bytesSinceLastIndexEntry = seg.writtenBytes - from;
+  return firstBatchTimestamp;
+}
+
+/** The largest timestamp of the segment's first batch, -1 when it has none; throws on a bad header. */
+export async function firstBatchTimestamp(seg: LogSegment): Promise<number> {
+  for await (const b of scanHeaders(seg, 0, seg.writtenBytes)) return b.maxTimestamp;
+  return -1;
 }
 
 const loading = new WeakMap<LogSegment, Promise<void>>();

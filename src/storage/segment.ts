@@ -6,12 +6,13 @@
  * `size` counts bytes assigned to the segment, including appends still queued for the disk;
  * `writtenBytes` counts those the file holds. Reads never look past `writtenBytes`.
  */
+import { closeSync, openSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../util/assert.js';
 import type { Logger } from '../util/logger.js';
 import type { LogConfig } from './config.js';
-import { type LogFile, type OpenLogFile, writeFileAtomic } from './file.js';
+import { type LogFile, type OpenLogFile, readFully, readFullySync, writeFileAtomic } from './file.js';
 import { OFFSET_INDEX_ENTRY_BYTES, OffsetIndex } from './offset-index.js';
 import { TIME_INDEX_ENTRY_BYTES, TimeIndex } from './time-index.js';
 import { RELATIVE_OFFSET_MAX, SEGMENT_POSITION_MAX } from './limits.js';
@@ -32,6 +33,12 @@ export function segmentFileName(baseOffset: number, suffix: string): string {
 export function parseSegmentFileName(name: string): number | null {
   const m = /^(\d{20})\.log$/.exec(name);
   return m === null ? null : Number(m[1]);
+}
+
+/** Positioned reads of a segment's log file for one scan; `done()` once the scan is over. */
+export interface SegmentReader {
+  read(position: number, length: number): Promise<Buffer>;
+  done(): void;
 }
 
 export interface SegmentDeps {
@@ -209,12 +216,15 @@ export class LogSegment {
     this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp, true);
   }
 
-  /** The open file, opened (or created, for a new segment) on first use. */
+  /**
+   * The open file, opened (or created, for a new segment) on first use. A segment renamed to
+   * `*.deleted` before its first use is opened under that name: reads in flight still find it.
+   */
   async handle(): Promise<LogFile> {
     if (this.file !== null) return this.file;
     if (this.opening === null) {
       const flags = this.createFile ? 'w+' : 'r+';
-      this.opening = this.deps.openFile(this.logPath, flags).then(
+      this.opening = this.deps.openFile(this.renamed ? this.logPath + DELETED_SUFFIX : this.logPath, flags).then(
         (f) => {
           this.file = f;
           this.createFile = false;
@@ -227,6 +237,24 @@ export class LogSegment {
       );
     }
     return this.opening;
+  }
+
+  /**
+   * Reads for one scan of the log file. While the segment's reads block (the log manager's
+   * start-up) and its handle is not open, a descriptor of its own, read with blocking calls and
+   * closed by `done()`: start-up leaves no segment file open, and each handle opens on first
+   * use. Otherwise the segment's handle.
+   */
+  async reader(): Promise<SegmentReader> {
+    if (this.reads.blocking && this.file === null && this.opening === null && !this.createFile && !this.renamed) {
+      const fd = openSync(this.logPath, 'r');
+      return {
+        read: (position, length) => Promise.resolve(readFullySync(fd, position, length)),
+        done: () => closeSync(fd),
+      };
+    }
+    const file = await this.handle();
+    return { read: (position, length) => readFully(file, position, length), done: () => undefined };
   }
 
   /**

@@ -14,6 +14,11 @@
 import { type Stats, readFile, readFileSync, readdir, readdirSync, stat, statSync } from 'node:fs';
 
 export interface SmallFileReads {
+  /**
+   * Whether these are the blocking calls: a segment then also reads its log file with them,
+   * through a descriptor of its own closed after the scan, and opens its handle on first use.
+   */
+  readonly blocking: boolean;
   /** The names in a directory. */
   list(dir: string): Promise<string[]>;
   /** A whole file. */
@@ -24,6 +29,7 @@ export interface SmallFileReads {
 
 /** For logs opened while the broker serves: the event loop is never blocked. */
 export const asyncReads: SmallFileReads = {
+  blocking: false,
   list: (dir) => new Promise((resolve, reject) => readdir(dir, (err, names) => (err === null ? resolve(names) : reject(err)))),
   read: (path) => new Promise((resolve, reject) => readFile(path, (err, data) => (err === null ? resolve(data) : reject(err)))),
   stat: (path) => new Promise((resolve, reject) => stat(path, (err, info) => (err === null ? resolve(info) : reject(err)))),
@@ -31,6 +37,7 @@ export const asyncReads: SmallFileReads = {
 
 /** For start-up, before the listeners open: blocking calls, a fifth of the CPU. */
 export const blockingReads: SmallFileReads = {
+  blocking: true,
   list: (dir) => settle(() => readdirSync(dir)),
   read: (path) => settle(() => readFileSync(path)),
   stat: (path) => settle(() => statSync(path)),
@@ -44,6 +51,9 @@ export const blockingReads: SmallFileReads = {
 export function startupReads(): SmallFileReads & { finish(): void } {
   let now: SmallFileReads = blockingReads;
   return {
+    get blocking() {
+      return now.blocking;
+    },
     list: (dir) => now.list(dir),
     read: (path) => now.read(path),
     stat: (path) => now.stat(path),

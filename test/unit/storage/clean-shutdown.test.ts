@@ -5,6 +5,7 @@
  * of every partition.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { appendFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -42,6 +43,21 @@ async function exists(path: string): Promise<boolean> {
 async function inodes(dir: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const name of await readdir(dir)) out.set(name, (await stat(join(dir, name))).ino);
+  return out;
+}
+
+/** Files under `dir` this process holds open (Linux; none where /proc is missing). */
+function openFilesUnder(dir: string): string[] {
+  if (!existsSync('/proc/self/fd')) return [];
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(dir)) out.push(target);
+    } catch {
+      // Closed since the listing.
+    }
+  }
   return out;
 }
 
@@ -90,6 +106,40 @@ describe('clean shutdown of a log manager', () => {
       // Nothing changed, so the close rewrote no index, checkpoint or snapshot file.
       for (const d of partitionDirs) assert.deepEqual(await inodes(d), before.get(d), `${d} is untouched`);
       for (const d of logDirs) assert.ok(await exists(join(d, LOG_DIR_CLEAN_SHUTDOWN_MARKER)));
+    }));
+
+  it('after a clean restart segment.ms counts from the first batch, and no segment file is left open', () =>
+    withTempDir(async (root) => {
+      const logDir = join(root, 'data');
+      const clock = new ManualClock();
+      const options = (): LogManagerOptions =>
+        managerOptions([logDir], capturingLogger().logger, { clock, defaultConfig: testConfig({ indexIntervalBytes: 100, segmentMs: 60_000 }) });
+      let mgr = await LogManager.open(options());
+      const t0 = clock.now();
+      // t-0 holds one batch: the tail scan starts at it. t-1 has offset index entries: the
+      // first batch's header is read besides the tail.
+      await (await mgr.getOrCreate('t', 0)).append(await batchOf(1, 10, t0), { leaderEpoch: 0 });
+      const many = await mgr.getOrCreate('t', 1);
+      await many.append(await batchOf(3, 60, t0), { leaderEpoch: 0 });
+      for (let i = 0; i < 8; i++) await many.append(await batchOf(3, 60, t0 + 50_000), { leaderEpoch: 0 });
+      await mgr.close();
+      assert.ok((await stat(join(logDir, 't-1', '00000000000000000000.index'))).size > 0);
+
+      clock.advance(55_000);
+      mgr = await LogManager.open(options());
+      assert.deepEqual(openFilesUnder(logDir), [], 'the segments open their files on first use');
+      for (const p of [0, 1]) {
+        const log = mgr.get('t', p)!;
+        await log.append(await batchOf(1, 10, clock.now()), { leaderEpoch: 0 });
+        assert.equal(log.segmentCount, 1, `t-${p}: 55 s after the first batch`);
+      }
+      clock.advance(6_000);
+      for (const p of [0, 1]) {
+        const log = mgr.get('t', p)!;
+        await log.append(await batchOf(1, 10, clock.now()), { leaderEpoch: 0 });
+        assert.equal(log.segmentCount, 2, `t-${p}: 61 s after the first batch`);
+      }
+      await mgr.close();
     }));
 
   it('without the marker (a crash) every partition recovers its torn last segment', () =>

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../../src/platform/clock.js';
 import { StorageError } from '../../../src/storage/errors.js';
+import { openLogFile, readFully } from '../../../src/storage/file.js';
+import { LogSegment } from '../../../src/storage/segment.js';
+import { createLogger } from '../../../src/util/logger.js';
 import { batchOf, batchesIn, makeBatch, openTestLog, withTempDir } from './helpers.js';
 
 const HOUR = 3_600_000;
@@ -80,6 +84,19 @@ describe('retention', () => {
       names = await readdir(log.dir);
       assert.ok(!names.some((n) => n.endsWith('.deleted')), names.join(','));
       await log.close();
+    }));
+
+  it('a segment renamed *.deleted before its file was first opened is read under that name', () =>
+    withTempDir(async (dir) => {
+      const log = await openTestLog(dir);
+      await log.append(await batchOf(2, 50), { leaderEpoch: 0 });
+      await log.close();
+      const seg = await LogSegment.open(join(dir, 'topic-0'), 0, { openFile: openLogFile, logger: createLogger('error') });
+      const bytes = await readFile(seg.logPath);
+      await seg.markDeleted();
+      assert.deepEqual(await readFully(await seg.handle(), 0, seg.writtenBytes), bytes);
+      await seg.destroy();
+      assert.deepEqual(await readdir(join(dir, 'topic-0')).then((names) => names.filter((n) => n.includes('.log'))), []);
     }));
 
   it('deleteRecordsBefore moves the log start and drops whole segments below it', () =>
