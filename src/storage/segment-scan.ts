@@ -104,8 +104,19 @@ export interface RecoveryResult {
  * the first bad batch, which is what a crash mid-write leaves at the end of the last segment.
  */
 export async function recoverSegment(seg: LogSegment, config: LogConfig, opts: { truncate: boolean }): Promise<RecoveryResult> {
-  const file = await seg.handle();
-  const fileBytes = (await file.stat()).size;
+  const reader = await seg.reader();
+  try {
+    const result = await scanForRecovery(seg, config, reader);
+    if (result.problem !== null && opts.truncate) await seg.cutFile(result.validBytes);
+    return result;
+  } finally {
+    reader.done();
+  }
+}
+
+/** The scan of `recoverSegment`, through `reader`; cuts nothing. */
+async function scanForRecovery(seg: LogSegment, config: LogConfig, reader: SegmentReader): Promise<RecoveryResult> {
+  const fileBytes = await reader.size();
   seg.setIndexes(new OffsetIndex(seg.baseOffset, offsetIndexEntries(config)), new TimeIndex(seg.baseOffset, timeIndexEntries(config)));
   seg.size = 0;
   seg.nextOffset = seg.baseOffset;
@@ -126,7 +137,7 @@ export async function recoverSegment(seg: LogSegment, config: LogConfig, opts: {
     const needMore = inBlock < LOG_OVERHEAD || (inBlock < declared && declared <= fileBytes - pos);
     if (needMore && blockStart + block.length < fileBytes) {
       const want = Math.min(fileBytes - pos, Math.max(RECOVERY_READ_BYTES, declared));
-      block = await readFully(file, pos, want);
+      block = await reader.read(pos, want);
       blockStart = pos;
       at = 0;
     }
@@ -147,7 +158,6 @@ export async function recoverSegment(seg: LogSegment, config: LogConfig, opts: {
     pos += size;
   }
   seg.writtenBytes = pos;
-  if (problem !== null && opts.truncate) await file.truncate(pos);
   return { validBytes: pos, problem, firstBatchTimestamp };
 }
 

@@ -6,7 +6,7 @@
  * `size` counts bytes assigned to the segment, including appends still queued for the disk;
  * `writtenBytes` counts those the file holds. Reads never look past `writtenBytes`.
  */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../util/assert.js';
@@ -38,6 +38,8 @@ export function parseSegmentFileName(name: string): number | null {
 /** Positioned reads of a segment's log file for one scan; `done()` once the scan is over. */
 export interface SegmentReader {
   read(position: number, length: number): Promise<Buffer>;
+  /** The file's size now. */
+  size(): Promise<number>;
   done(): void;
 }
 
@@ -250,11 +252,16 @@ export class LogSegment {
       const fd = openSync(this.logPath, 'r');
       return {
         read: (position, length) => Promise.resolve(readFullySync(fd, position, length)),
+        size: () => Promise.resolve(fstatSync(fd).size),
         done: () => closeSync(fd),
       };
     }
     const file = await this.handle();
-    return { read: (position, length) => readFully(file, position, length), done: () => undefined };
+    return {
+      read: (position, length) => readFully(file, position, length),
+      size: async () => (await file.stat()).size,
+      done: () => undefined,
+    };
   }
 
   /**

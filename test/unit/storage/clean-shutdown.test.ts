@@ -157,6 +157,8 @@ describe('clean shutdown of a log manager', () => {
       const run = capturingLogger();
       const second = await LogManager.open(managerOptions([logDir], run.logger));
       assert.deepEqual(recoveredLogDirs(run.lines), [logDir]);
+      const segmentBytes = async (p: number): Promise<number> => (await stat(join(logDir, `t-${p}`, '00000000000000000000.log'))).size;
+      for (const p of [0, 2]) assert.equal(await segmentBytes(p), await segmentBytes(1), `t-${p}: the torn bytes are cut from the file`);
       for (let p = 0; p < 3; p++) {
         const log = second.get('t', p)!;
         assert.equal(log.logEndOffset, 8, `t-${p} keeps its whole batches`);
