@@ -6,11 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
-import { appendFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../../src/platform/clock.js';
 import { CLEAN_SHUTDOWN_MARKER, LOG_DIR_CLEAN_SHUTDOWN_MARKER } from '../../../src/storage/checkpoint.js';
+import { SCAN_BLOCK_BYTES } from '../../../src/storage/limits.js';
 import { LogManager, type LogManagerOptions } from '../../../src/storage/log-manager.js';
 import { type Logger, createLogger } from '../../../src/util/logger.js';
 import { FaultyDisk, batchOf, batchesIn, testConfig, withTempDir } from './helpers.js';
@@ -116,14 +117,15 @@ describe('clean shutdown of a log manager', () => {
         managerOptions([logDir], capturingLogger().logger, { clock, defaultConfig: testConfig({ indexIntervalBytes: 100, segmentMs: 60_000 }) });
       let mgr = await LogManager.open(options());
       const t0 = clock.now();
-      // t-0 holds one batch: the tail scan starts at it. t-1 has offset index entries: the
-      // first batch's header is read besides the tail.
+      // t-0 holds one batch: small, so read whole. t-1 is larger than a scan block and has
+      // offset index entries: the first batch's header is read besides the tail.
       await (await mgr.getOrCreate('t', 0)).append(await batchOf(1, 10, t0), { leaderEpoch: 0 });
       const many = await mgr.getOrCreate('t', 1);
       await many.append(await batchOf(3, 60, t0), { leaderEpoch: 0 });
-      for (let i = 0; i < 8; i++) await many.append(await batchOf(3, 60, t0 + 50_000), { leaderEpoch: 0 });
+      for (let i = 0; i < 12; i++) await many.append(await batchOf(3, 400, t0 + 50_000), { leaderEpoch: 0 });
       await mgr.close();
       assert.ok((await stat(join(logDir, 't-1', '00000000000000000000.index'))).size > 0);
+      assert.ok((await stat(join(logDir, 't-1', '00000000000000000000.log'))).size > SCAN_BLOCK_BYTES);
 
       clock.advance(55_000);
       mgr = await LogManager.open(options());
@@ -140,6 +142,60 @@ describe('clean shutdown of a log manager', () => {
         assert.equal(log.segmentCount, 2, `t-${p}: 61 s after the first batch`);
       }
       await mgr.close();
+    }));
+
+  it('a small last segment is read whole: its index files are not needed, and rewritten at close when missing', () =>
+    withTempDir(async (root) => {
+      const logDir = join(root, 'data');
+      let mgr = await LogManager.open(managerOptions([logDir], capturingLogger().logger));
+      for (const p of [0, 1]) {
+        const log = await mgr.getOrCreate('t', p);
+        for (let i = 0; i < 6; i++) await log.append(await fresh(2, 60), { leaderEpoch: 0 });
+      }
+      await mgr.close();
+      const index = (p: number, suffix: string): string => join(logDir, `t-${p}`, `00000000000000000000${suffix}`);
+      assert.ok((await stat(index(0, '.log'))).size <= SCAN_BLOCK_BYTES);
+      assert.ok((await stat(index(0, '.index'))).size > 0, 'there are index entries to lose');
+      const kept = await readFile(index(1, '.index'));
+      await rm(index(0, '.index'));
+      await rm(index(0, '.timeindex'));
+
+      const run = capturingLogger();
+      mgr = await LogManager.open(managerOptions([logDir], run.logger));
+      assert.deepEqual(recoveredLogDirs(run.lines), []);
+      for (const p of [0, 1]) {
+        const log = mgr.get('t', p)!;
+        assert.equal(log.logEndOffset, 12);
+        for (const target of [0, 5, 11]) {
+          const [first] = batchesIn((await log.read(target, 1)).records);
+          assert.ok(first !== undefined && first.baseOffset <= target && target <= first.lastOffset);
+        }
+      }
+      await mgr.close();
+      assert.deepEqual(run.lines.filter((l) => l.level !== 'info'), [], 'no warnings');
+      assert.deepEqual(await readFile(index(0, '.index')), kept, 'the missing index files are written again');
+      assert.ok((await stat(index(0, '.timeindex'))).size > 0);
+    }));
+
+  it('a clean small last segment with a bad CRC is opened as before the small path: trusted, not cut', () =>
+    withTempDir(async (root) => {
+      const logDir = join(root, 'data');
+      let mgr = await LogManager.open(managerOptions([logDir], capturingLogger().logger));
+      const log = await mgr.getOrCreate('t', 0);
+      for (let i = 0; i < 3; i++) await log.append(await fresh(2, 60), { leaderEpoch: 0 });
+      await mgr.close();
+      const path = join(logDir, 't-0', '00000000000000000000.log');
+      const bytes = await readFile(path);
+      bytes[bytes.length - 1] ^= 0xff; // a record byte of the last batch: its CRC no longer matches
+      await writeFile(path, bytes);
+
+      const run = capturingLogger();
+      mgr = await LogManager.open(managerOptions([logDir], run.logger));
+      assert.deepEqual(recoveredLogDirs(run.lines), []);
+      assert.equal(mgr.get('t', 0)!.logEndOffset, 6);
+      assert.equal(mgr.get('t', 0)!.stats.recoveredTruncatedBytes, 0);
+      await mgr.close();
+      assert.equal((await stat(path)).size, bytes.length);
     }));
 
   it('without the marker (a crash) every partition recovers its torn last segment', () =>
