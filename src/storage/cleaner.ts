@@ -54,7 +54,7 @@ import { OffsetMap } from './offset-map.js';
 import type { AbortedTxn } from './producer-state.js';
 import { controlType, encodeTxnIndexEntry, txnIndexPath } from './producer-state-io.js';
 import { LogSegment, type SegmentDeps, offsetIndexEntries, timeIndexEntries } from './segment.js';
-import { ensureIndexes, restoreTail, scanHeaders } from './segment-scan.js';
+import { ensureIndexes, firstBatchTimestamp, restoreTail } from './segment-scan.js';
 
 /**
  * Keys one pass maps at most. Kafka's default 128 MiB dedupe buffer holds about 5 million
@@ -559,8 +559,8 @@ async function oldestDirtyTimestamp(closed: readonly LogSegment[], firstDirty: n
     if (seg.nextOffset <= firstDirty) continue;
     let ts = firstBatchTimestamps.get(seg);
     if (ts === undefined) {
-      const first = await scanHeaders(seg, 0, seg.writtenBytes).next();
-      ts = first.done === true ? -1 : first.value.maxTimestamp;
+      // A generator left after its first value would keep its reader; this one ends the scan.
+      ts = await firstBatchTimestamp(seg);
       firstBatchTimestamps.set(seg, ts);
     }
     if (ts > 0) oldest = Math.min(oldest, ts);
