@@ -25,13 +25,11 @@ import {
   TIMESTAMP_TYPE_BIT,
   readInt64,
 } from '../protocol/records/batch-header.js';
-import { CorruptRecordError, type Record, type RecordHeader } from '../protocol/records/record-batch.js';
+import { CorruptRecordError, batchSpans, type Record, type RecordHeader } from '../protocol/records/record-batch.js';
 import { DECOMPRESSED_BYTES_MAX, UnsupportedCompressionError, decompress } from '../protocol/records/compression.js';
 import type { ConsumerMessage } from './consumer.js';
 
 const MAGIC_V2 = 2;
-/** A batch's length field counts everything after itself, so it is never less than this. */
-const BATCH_LENGTH_MIN = BATCH_HEADER_BYTES - LOG_OVERHEAD;
 /** Attributes, timestamp delta, offset delta, key length, value length, header count: 1 byte each. */
 const RECORD_BODY_BYTES_MIN = 6;
 /** The body plus its own length varint. */
@@ -55,14 +53,7 @@ export interface FetchedBatch {
  */
 export function wholeBatches(buf: Buffer): FetchedBatch[] {
   const out: FetchedBatch[] = [];
-  let at = 0;
-  while (buf.length - at >= LOG_OVERHEAD) {
-    const length = buf.readInt32BE(at + BATCH_LENGTH);
-    if (length < BATCH_LENGTH_MIN) {
-      throw new CorruptRecordError(`batch at byte ${at} has length ${length}, less than the ${BATCH_LENGTH_MIN}-byte minimum`);
-    }
-    const size = LOG_OVERHEAD + length;
-    if (size > buf.length - at) break;
+  for (const { offset: at, size } of batchSpans(buf)) {
     out.push({
       at,
       size,
@@ -71,7 +62,6 @@ export function wholeBatches(buf: Buffer): FetchedBatch[] {
       attributes: buf.readInt16BE(at + ATTRIBUTES),
       producerId: readInt64(buf, at + PRODUCER_ID),
     });
-    at += size;
   }
   return out;
 }
