@@ -67,8 +67,3 @@ export function placeAppend(ctx: RequestContext, p: PreparedAppend): Promise<App
     },
   );
 }
-
-export async function appendToPartition(ctx: RequestContext, topic: string, partition: number, records: Buffer | null): Promise<AppendOutcome> {
-  const prepared = await prepareAppend(ctx, topic, partition, records);
-  return 'log' in prepared ? placeAppend(ctx, prepared) : prepared;
-}
