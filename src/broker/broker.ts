@@ -144,7 +144,14 @@ export class Broker<C extends Clock = Clock> {
   }
 
   private async listen(replicas: ReplicaManager, dynamicConfig: DynamicBrokerConfig): Promise<void> {
-    const stopping = new Promise<void>((resolve) => (this.signalStop = resolve));
+    // Listeners, not a promise: a long poll racing a never-settled promise would leave a reaction on it per fetch.
+    const stopListeners = new Set<() => void>();
+    let stopped = false;
+    this.signalStop = () => {
+      stopped = true;
+      for (const l of stopListeners) l();
+      stopListeners.clear();
+    };
     const self = this;
     this.handlers = buildHandlers();
     this.context = {
@@ -160,7 +167,14 @@ export class Broker<C extends Clock = Clock> {
       txn: this.txn,
       producerIds: new ProducerIdManager(this.store),
       dropProduceResponse: dropEvery(this.config.raw['samsa.test.drop.produce.responses.every']),
-      stopping,
+      onStopping(listener: () => void): () => void {
+        if (stopped) {
+          queueMicrotask(listener);
+          return () => undefined;
+        }
+        stopListeners.add(listener);
+        return () => stopListeners.delete(listener);
+      },
       advertised(listenerName: string): Listener {
         const l = self.config.advertisedListeners.find((a) => a.name === listenerName) ?? self.config.advertisedListeners[0]!;
         // A listener bound to port 0 advertises the port it actually got.

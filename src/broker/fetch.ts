@@ -85,33 +85,6 @@ async function readOnce(broker: BrokerContext, spec: FetchSpec): Promise<{ resul
   return { results, bytes, errors };
 }
 
-/** Per broker, the waiting fetches to wake when it begins to stop. */
-const stopListeners = new WeakMap<BrokerContext, { stopped: boolean; listeners: Set<() => void> }>();
-
-/**
- * Calls `listener` when the broker begins to stop; returns a function that cancels it. One
- * reaction on `broker.stopping` serves every fetch: racing each long poll against that promise
- * would leave a reaction on it per fetch until the broker stops.
- */
-function onStopping(broker: BrokerContext, listener: () => void): () => void {
-  let entry = stopListeners.get(broker);
-  if (entry === undefined) {
-    const e = { stopped: false, listeners: new Set<() => void>() };
-    stopListeners.set(broker, (entry = e));
-    void broker.stopping.then(() => {
-      e.stopped = true;
-      for (const l of e.listeners) l();
-    });
-  }
-  if (entry.stopped) {
-    queueMicrotask(listener);
-    return () => undefined;
-  }
-  const listeners = entry.listeners;
-  listeners.add(listener);
-  return () => listeners.delete(listener);
-}
-
 /** Reads, and if there is not yet enough data, waits for appends until the deadline. */
 export async function fetchPartitions(broker: BrokerContext, spec: FetchSpec): Promise<PartitionFetchResult[]> {
   const deadline = broker.clock.now() + Math.max(0, spec.maxWaitMs);
@@ -127,7 +100,7 @@ export async function fetchPartitions(broker: BrokerContext, spec: FetchSpec): P
       if (bytes >= spec.minBytes || errors || left <= 0 || keys.length === 0) return results;
       // The append listener, the deadline and the broker stopping all settle the same promise.
       const timer = setTimeout(wake, left);
-      const unlisten = onStopping(broker, wake);
+      const unlisten = broker.onStopping(wake);
       await appended;
       clearTimeout(timer);
       unlisten();

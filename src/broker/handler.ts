@@ -35,8 +35,11 @@ export interface BrokerContext {
   readonly dropProduceResponse?: () => boolean;
   /** The advertised listener that clients on `listenerName` should use. */
   advertised(listenerName: string): Listener;
-  /** Resolves when the broker begins to shut down, so long waits can end early. */
-  readonly stopping: Promise<void>;
+  /**
+   * Calls `listener` when the broker begins to shut down (at once if it already has), so long
+   * waits can end early; returns a function that cancels it.
+   */
+  onStopping(listener: () => void): () => void;
 }
 
 export interface RequestContext {
