@@ -80,6 +80,7 @@ const NO_FLUSH_LIMIT = Number.MAX_SAFE_INTEGER;
 
 export const BROKER_DEFAULTS: Record<string, string> = {
   'node.id': '1',
+  'broker.id': '1',
   listeners: 'PLAINTEXT://localhost:9092',
   'log.dirs': './data',
   'num.partitions': '1',
