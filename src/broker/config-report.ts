@@ -28,7 +28,8 @@ const IGNORED: ReadonlyArray<[RegExp, string]> = [
   [/^(process\.roles|controller\.|metadata\.|broker\.heartbeat|broker\.session|initial\.broker\.registration|node\.id\.|early\.start|eligible\.leader|migration)/, 'a single Samsa broker runs without a KRaft controller quorum'],
   [/^(num\.(network|io|replica|recovery)|background\.threads|queued\.max|num\.replica\.alter)/, 'Node.js serves every connection from one event loop; there are no thread pools to size'],
   [/^socket\.(send|receive)\.buffer\.bytes$|^socket\.listen\.backlog/, 'the operating system sizes socket buffers'],
-  [/^(offsets\.topic\.replication\.factor|transaction\.state\.log\.(replication\.factor|min\.isr)|replica\.|auto\.leader|leader\.imbalance|unclean\.|inter\.broker|controlled\.shutdown|broker\.rack|reserved\.broker|broker\.id\.generation)/, 'one broker: every partition has a single replica'],
+  [/^inter\.broker/, 'one broker: there is no traffic between brokers'],
+  [/^(offsets\.topic\.replication\.factor|transaction\.state\.log\.(replication\.factor|min\.isr)|replica\.|auto\.leader|leader\.imbalance|unclean\.|controlled\.shutdown|broker\.rack|reserved\.broker|broker\.id\.generation)/, 'one broker: every partition has a single replica'],
   [/^(remote\.|log\.local\.)/, 'tiered storage is not supported'],
   [/^(group\.share\.|share\.)/, 'share groups are not served yet'],
   [/^group\.(consumer|coordinator|streams)\./, 'the KIP-848 consumer group protocol is not served yet'],
@@ -84,7 +85,7 @@ export function configNotes(given: Readonly<Record<string, string>>): ConfigNote
       notes.push({ level: 'warn', key, message: `${key} is not a Kafka broker config and is ignored${near === undefined ? '' : `; did you mean ${near}?`}` });
       continue;
     }
-    const why = info.removed ? 'Kafka 4 removed it' : (IGNORED.find(([re]) => re.test(key))?.[1] ?? 'Samsa does not use it');
+    const why = info.removed ? 'Kafka 4 removed it (ZooKeeper mode, old message formats)' : (IGNORED.find(([re]) => re.test(key))?.[1] ?? 'Samsa does not use it');
     notes.push({ level: 'info', key, message: `${key} is a Kafka config that Samsa accepts and ignores by design: ${why}` });
   }
   return notes;
