@@ -15,6 +15,8 @@ export interface TopicConfigDef {
   oneOf?: readonly string[];
   min?: number;
   max?: number;
+  /** One value allowed outside min..max (gzip's -1, its default level). */
+  alsoAllowed?: number;
   /** A value format beyond the type (Kafka's throttled-replica list: `*` or partition:broker pairs). */
   pattern?: RegExp;
   /** Samsa stores and reports it but does not act on it (with the reason, for the docs). */
@@ -29,7 +31,7 @@ const NO_TIERED = 'tiered storage is not supported';
 /** Kafka 4's topic configs (LogConfig), with Kafka's types, defaults and value rules. */
 export const TOPIC_CONFIGS: Readonly<Record<string, TopicConfigDef>> = {
   'cleanup.policy': { kind: 'list', defaultValue: 'delete', oneOf: ['delete', 'compact'] },
-  'compression.gzip.level': { kind: 'int', defaultValue: '-1', min: -1, max: 9, ignored: 'batches are re-encoded at the codec default level' },
+  'compression.gzip.level': { kind: 'int', defaultValue: '-1', min: 1, max: 9, alsoAllowed: -1, ignored: 'batches are re-encoded at the codec default level' },
   'compression.lz4.level': { kind: 'int', defaultValue: '9', min: 1, max: 17, ignored: 'batches are re-encoded at the codec default level' },
   'compression.type': { kind: 'string', defaultValue: 'producer', oneOf: ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'] },
   'compression.zstd.level': { kind: 'int', defaultValue: '3', min: -131072, max: 22, ignored: 'batches are re-encoded at the codec default level' },
@@ -77,6 +79,7 @@ export function topicConfigError(key: string, value: string): string | null {
         return `Invalid value ${value} for configuration ${key}: Not a number of type ${def.kind.toUpperCase()}`;
       if (def.kind === 'int' && (n < -2147483648 || n > 2147483647))
         return `Invalid value ${value} for configuration ${key}: out of range for an INT`;
+      if (def.alsoAllowed === n) return null;
       if (def.min !== undefined && n < def.min) return `Invalid value ${value} for configuration ${key}: Value must be at least ${def.min}`;
       if (def.max !== undefined && n > def.max) return `Invalid value ${value} for configuration ${key}: Value must be no more than ${def.max}`;
       return null;

@@ -7,7 +7,7 @@ import { buildBrokerConfig } from '../../../src/cluster/config.js';
 import { brokerConfigError, topicConfigInfo, BROKER_CONFIGS, ConfigType } from '../../../src/cluster/config-catalog.js';
 import { ConfigSource, DEFAULT_SCOPE, DynamicBrokerConfig } from '../../../src/cluster/dynamic-config.js';
 import { LocalMetadataStore } from '../../../src/cluster/metadata-store.js';
-import { TOPIC_CONFIGS } from '../../../src/cluster/topic-config.js';
+import { TOPIC_CONFIGS, topicConfigError } from '../../../src/cluster/topic-config.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { describeTopicConfigs } from '../../../src/broker/topic-configs.js';
 import { KafkaError } from '../../../src/protocol/errors.js';
@@ -81,4 +81,14 @@ test('dynamic broker configs: precedence, sources, synonyms, read-only keys, per
     assert.deepEqual(dyn.dynamic(DEFAULT_SCOPE), { 'log.segment.bytes': '6000000', 'log.retention.ms': '1000' });
     await store.close();
   });
+});
+
+test('Kafka 4 topic configs Samsa stores without acting on are validated as Kafka validates them', () => {
+  assert.equal(topicConfigError('leader.replication.throttled.replicas', '0:1,1:1'), null);
+  assert.equal(topicConfigError('follower.replication.throttled.replicas', '*'), null);
+  assert.match(topicConfigError('leader.replication.throttled.replicas', 'all')!, /partition:broker pairs/);
+  assert.equal(topicConfigError('compression.gzip.level', '-1'), null);
+  assert.match(topicConfigError('compression.gzip.level', '0')!, /at least 1/);
+  assert.equal(topicConfigError('remote.storage.enable', 'false'), null);
+  assert.match(topicConfigError('message.format.version', '3.0')!, /Unknown topic config name/, 'Kafka 4 removed message.format.version');
 });
