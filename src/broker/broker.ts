@@ -26,6 +26,7 @@ import { lockLogDir } from '../storage/dir-lock.js';
 import { logConfigFor } from '../cluster/topic-config.js';
 import { DynamicBrokerConfig } from '../cluster/dynamic-config.js';
 import { Connection } from './connection.js';
+import { logConfigNotes } from './config-report.js';
 import { buildHandlers } from './handlers/index.js';
 import type { BrokerContext, Handler } from './handler.js';
 
@@ -70,7 +71,7 @@ export class Broker<C extends Clock = Clock> {
 
   static async start<C extends Clock = Clock>(opts: BrokerOptions<C> = {}): Promise<Broker<C>> {
     const given: Record<string, string> = { ...(opts.config ?? {}) };
-    const tempDir = opts.dataDir === undefined && given['log.dirs'] === undefined ? await mkdtemp(join(tmpdir(), 'samsa-')) : null;
+    const tempDir = opts.dataDir === undefined && given['log.dirs'] === undefined && given['log.dir'] === undefined ? await mkdtemp(join(tmpdir(), 'samsa-')) : null;
     if (opts.dataDir !== undefined) given['log.dirs'] = opts.dataDir;
     else if (tempDir !== null) given['log.dirs'] = tempDir;
     if (opts.port !== undefined) {
@@ -82,6 +83,9 @@ export class Broker<C extends Clock = Clock> {
     // Without a clock of the caller's, C is its default (Clock), which SystemClock is.
     const clock = opts.clock ?? (new SystemClock() as Clock as C);
     const logger = opts.logger ?? createLogger();
+    logConfigNotes(config.given, logger);
+    for (const l of config.controllerListeners)
+      logger.info(`listener ${l.name} is in controller.listener.names and is not opened: a single Samsa broker runs without a KRaft controller`, { listener: l.name });
     const unlocks: Array<() => Promise<void>> = [];
     let groups: GroupCoordinator | undefined;
     let txn: TxnCoordinator | undefined;
@@ -253,7 +257,8 @@ export async function startServer(configFile?: string, overrides: Record<string,
   const fromFile = configFile !== undefined ? readPropertiesFile(configFile) : {};
   const logger = createLogger((process.env.SAMSA_LOG_LEVEL as Parameters<typeof createLogger>[0]) ?? 'info');
   // A server keeps its data where log.dirs says (./data by default), never in a temp dir.
-  const config = { 'log.dirs': BROKER_DEFAULTS['log.dirs']!, ...fromFile, ...overrides };
+  const given = { ...fromFile, ...overrides };
+  const config = given['log.dirs'] === undefined && given['log.dir'] === undefined ? { 'log.dirs': BROKER_DEFAULTS['log.dirs']!, ...given } : given;
   const broker = await Broker.start({ config, logger });
   let stopping = false;
   const shutdown = (signal: string) => {

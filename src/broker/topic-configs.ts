@@ -1,9 +1,9 @@
 /**
- * Configs as DescribeConfigs and CreateTopics report them: each one's value, its source, its
- * synonyms (every level that sets it, highest precedence first) and its documentation.
+ * Configs as DescribeConfigs and CreateTopics report them, as Kafka's ConfigHelper builds them:
+ * each one's value, its source, its synonyms (every level that sets it, highest precedence first,
+ * starting at the key itself) and its documentation.
  */
-import type { BrokerConfig } from '../cluster/config.js';
-import { BROKER_CONFIGS, ConfigType, topicConfigInfo } from '../cluster/config-catalog.js';
+import { BROKER_CONFIGS, ConfigType, brokerConfigType, inheritedTopicValue, topicConfigInfo } from '../cluster/config-catalog.js';
 import { ConfigSource, DEFAULT_SCOPE, type ConfigValue, type DynamicBrokerConfig } from '../cluster/dynamic-config.js';
 import { TOPIC_CONFIGS } from '../cluster/topic-config.js';
 
@@ -20,61 +20,59 @@ export interface ConfigEntry {
   documentation: string | null;
 }
 
-/** Topic configs whose effective value is derived (ms from hours) rather than copied from a synonym. */
-function derivedValue(name: string, broker: BrokerConfig): string | undefined {
-  if (name === 'retention.ms') return String(broker.retentionMs);
-  if (name === 'segment.ms') return String(broker.segmentMs);
-  return undefined;
-}
-
-/** Every topic config (sorted), with the topic's overrides over the broker's values. */
+/**
+ * Every topic config (sorted), with the topic's overrides over the broker's values. Synonyms: the
+ * override (DYNAMIC_TOPIC_CONFIG), then the primary broker synonym's levels (log.retention.ms for
+ * retention.ms); an inherited log.retention.hours alone is not listed, as in Kafka.
+ */
 export function describeTopicConfigs(dynamic: DynamicBrokerConfig, overrides: Readonly<Record<string, string>>): ConfigEntry[] {
   return Object.keys(TOPIC_CONFIGS)
     .sort()
     .map((name) => {
       const info = topicConfigInfo(name);
-      const synonyms: ConfigValue[] = [];
+      const primary = info.brokerSynonyms[0]?.[0];
+      const inherited = primary === undefined ? [] : dynamic.synonyms(primary);
       const own = overrides[name];
-      if (own !== undefined) synonyms.push({ name, value: own, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
-      for (const s of info.brokerSynonyms) synonyms.push(...dynamic.resolve(s).synonyms);
-      const top = synonyms[0];
-      let value: string | null;
-      let source: number;
-      if (own !== undefined) {
-        value = own;
-        source = ConfigSource.DYNAMIC_TOPIC_CONFIG;
-      } else {
-        value = derivedValue(name, dynamic.config) ?? top?.value ?? info.defaultValue;
-        source = top?.source ?? ConfigSource.DEFAULT_CONFIG;
-      }
-      return { name, value, readOnly: false, configSource: source, isSensitive: false, synonyms, configType: info.type, documentation: info.doc };
+      const synonyms = own === undefined ? inherited : [{ name, value: own, source: ConfigSource.DYNAMIC_TOPIC_CONFIG }, ...inherited];
+      const value = own ?? inheritedTopicValue(name, (key) => dynamic.valueInForce(key));
+      return {
+        name, value, readOnly: false, configSource: synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG, isSensitive: false, synonyms,
+        configType: info.type, documentation: info.doc,
+      };
     });
 }
 
+/** Kafka hides a password's value, and any key whose type it does not know (a custom key). */
+function sensitive(name: string): boolean {
+  const type = brokerConfigType(name);
+  return type === ConfigType.PASSWORD || type === ConfigType.UNKNOWN;
+}
+
+function hide(synonyms: ConfigValue[], isSensitive: boolean): ConfigValue[] {
+  return isSensitive ? synonyms.map((s) => ({ ...s, value: null })) : synonyms;
+}
+
 /**
- * A broker resource: this broker's configs (every key Samsa knows and every static key it was
- * given), or for the cluster-default resource ('') only the dynamic defaults, as Kafka does.
+ * A broker resource: for this broker's id every Kafka broker key (internal ones only when set)
+ * and every key it was given or that was set dynamically; for the cluster-default resource ('')
+ * only the dynamic defaults, as Kafka does.
  */
 export function describeBrokerConfigs(dynamic: DynamicBrokerConfig, scope: string): ConfigEntry[] {
-  if (scope === DEFAULT_SCOPE) {
-    return Object.entries(dynamic.dynamic(DEFAULT_SCOPE))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([name, value]) => {
-        const info = BROKER_CONFIGS[name];
-        return {
-          name, value, readOnly: !(info?.dynamic ?? false), configSource: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, isSensitive: false,
-          synonyms: [{ name, value, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG }],
-          configType: info?.type ?? ConfigType.UNKNOWN, documentation: info?.doc ?? null,
-        };
-      });
-  }
-  const names = new Set([...Object.keys(BROKER_CONFIGS), ...dynamic.staticKeys()]);
-  return [...names].sort().map((name) => {
+  const set = new Set([...dynamic.staticKeys(), ...Object.keys(dynamic.dynamic(DEFAULT_SCOPE)), ...Object.keys(dynamic.dynamic(dynamic.nodeScope))]);
+  const names =
+    scope === DEFAULT_SCOPE
+      ? Object.keys(dynamic.dynamic(DEFAULT_SCOPE))
+      : [...new Set([...Object.keys(BROKER_CONFIGS).filter((k) => { const i = BROKER_CONFIGS[k]!; return !i.internal && !i.removed && !i.dynamicOnly; }), ...set])];
+  return names.sort().map((name) => {
     const info = BROKER_CONFIGS[name];
+    const isSensitive = sensitive(name);
     const r = dynamic.resolve(name);
+    const synonyms = scope === DEFAULT_SCOPE ? r.synonyms.filter((s) => s.source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG) : r.synonyms;
+    const top = synonyms[0];
+    const value = scope === DEFAULT_SCOPE ? (top?.value ?? null) : r.value;
     return {
-      name, value: r.value, readOnly: !(info?.dynamic ?? false), configSource: r.source, isSensitive: false, synonyms: r.synonyms,
-      configType: info?.type ?? ConfigType.STRING, documentation: info?.doc ?? null,
+      name, value: isSensitive ? null : value, readOnly: !(info?.dynamic ?? false), configSource: top?.source ?? ConfigSource.DEFAULT_CONFIG,
+      isSensitive, synonyms: hide(synonyms, isSensitive), configType: brokerConfigType(name), documentation: info?.doc ?? null,
     };
   });
 }

@@ -21,6 +21,7 @@ export const spec: ToolSpec = {
     topic: { type: 'string', value: 'name', help: 'The topic to create, describe or delete.' },
     partitions: { type: 'string', value: 'n', help: "Partitions for --create (default: the broker's num.partitions), or the new count for --alter." },
     'replication-factor': { type: 'string', value: 'n', help: "Replicas per partition for --create (default: the broker's default)." },
+    'replica-assignment': { type: 'string', value: 'b:b,b:b', help: 'With --create: the brokers of each partition, partitions separated by commas, replicas by colons (e.g. 1,1 or 1:2,2:3).' },
     config: { type: 'string', multiple: true, value: 'key=value', help: 'A topic config for --create, e.g. retention.ms=60000.' },
     'if-not-exists': { type: 'boolean', help: 'With --create: do nothing if the topic exists.' },
     'if-exists': { type: 'boolean', help: 'With --delete or --describe: do nothing if the topic does not exist.' },
@@ -53,10 +54,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const partitions = int(values, 'partitions', { min: 1 });
     const replicationFactor = int(values, 'replication-factor', { min: 1 });
     const configs = keyValues(list(values, 'config'), 'config');
+    const replicaAssignment = parseReplicaAssignment(str(values, 'replica-assignment'));
+    if (replicaAssignment !== undefined && (partitions !== undefined || replicationFactor !== undefined))
+      throw new UsageError('--replica-assignment gives the partitions and their replicas: leave out --partitions and --replication-factor.');
     admin = createClient({ bootstrapServers: servers, clientId: 'samsa-topics' }).admin();
     switch (action) {
       case 'create':
-        await create(admin, io, { topic: topic!, partitions, replicationFactor, configs, ifNotExists: bool(values, 'if-not-exists') });
+        await create(admin, io, { topic: topic!, partitions, replicationFactor, replicaAssignment, configs, ifNotExists: bool(values, 'if-not-exists') });
         break;
       case 'list': {
         const names = await admin.listTopics({ includeInternal: !bool(values, 'exclude-internal') });
@@ -85,17 +89,28 @@ export async function run(argv: string[], io: Io): Promise<number> {
 async function create(
   admin: Admin,
   io: Io,
-  o: { topic: string; partitions?: number; replicationFactor?: number; configs: Map<string, string>; ifNotExists: boolean },
+  o: { topic: string; partitions?: number; replicationFactor?: number; replicaAssignment?: number[][]; configs: Map<string, string>; ifNotExists: boolean },
 ): Promise<void> {
   try {
     await admin.createTopics([
-      { topic: o.topic, numPartitions: o.partitions, replicationFactor: o.replicationFactor, configs: Object.fromEntries(o.configs) },
+      { topic: o.topic, numPartitions: o.partitions, replicationFactor: o.replicationFactor, replicaAssignment: o.replicaAssignment, configs: Object.fromEntries(o.configs) },
     ]);
   } catch (err) {
     if (o.ifNotExists && err instanceof KafkaError && err.code === ErrorCode.TOPIC_ALREADY_EXISTS) return;
     throw err;
   }
   io.stdout.write(`Created topic ${o.topic}.\n`);
+}
+
+/** Kafka's --replica-assignment: `1:2,2:3` is partition 0 on brokers 1 and 2, partition 1 on 2 and 3. */
+export function parseReplicaAssignment(text: string | undefined): number[][] | undefined {
+  if (text === undefined) return undefined;
+  return text.split(',').map((part) => {
+    const ids = part.split(':').map((s) => s.trim());
+    if (ids.some((id) => !/^\d+$/.test(id)))
+      throw new UsageError(`--replica-assignment: '${part}' is not a list of broker ids separated by colons, as in --replica-assignment 1:2,2:3.`);
+    return ids.map(Number);
+  });
 }
 
 async function remove(admin: Admin, o: { topic: string; ifExists: boolean }): Promise<void> {

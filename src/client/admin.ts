@@ -55,6 +55,8 @@ export interface NewTopic {
   /** -1 (or omitted) lets the broker pick its `default.replication.factor`. */
   replicationFactor?: number;
   configs?: Record<string, string>;
+  /** Explicit replicas (broker ids) per partition, partition 0 first; then leave both counts out. */
+  replicaAssignment?: number[][];
 }
 
 export interface CreatedTopic {
@@ -147,7 +149,7 @@ export class Admin {
           name: t.topic,
           numPartitions: t.numPartitions ?? -1,
           replicationFactor: t.replicationFactor ?? -1,
-          assignments: [],
+          assignments: (t.replicaAssignment ?? []).map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds })),
           configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
         })),
         timeoutMs: opts.timeoutMs ?? ADMIN_TIMEOUT_MS_DEFAULT,

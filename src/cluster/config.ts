@@ -35,8 +35,44 @@ export interface BrokerConfig {
   cleanupPolicy: string;
   minInsyncReplicas: number;
   fileDeleteDelayMs: number;
-  /** Every key as given, for DescribeConfigs and for keys other parts read. */
+  /** Every key in force (given over Samsa's defaults), for keys other parts read. */
   raw: Record<string, string>;
+  /** Only the keys given at start-up (Kafka's STATIC_BROKER_CONFIG), with node.id and broker.id as synonyms of each other. */
+  given: Record<string, string>;
+  /** Listeners named in controller.listener.names: KRaft controller listeners, which Samsa does not open. */
+  controllerListeners: Listener[];
+}
+
+/** Kafka's default listener.security.protocol.map: each security protocol's name maps to itself. */
+const DEFAULT_PROTOCOL_MAP = 'SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT';
+const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
+
+/** Parses listener.security.protocol.map (`NAME:PROTOCOL,...`); ConfigError names a bad entry. */
+export function parseProtocolMap(value: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const entry of value.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const m = /^([A-Za-z0-9_]+)\s*:\s*([A-Za-z_]+)$/.exec(entry);
+    if (m === null || !SECURITY_PROTOCOLS.includes(m[2]!.toUpperCase()))
+      throw new ConfigError(`listener.security.protocol.map: '${entry}' is not NAME:PROTOCOL with PROTOCOL one of ${SECURITY_PROTOCOLS.join(', ')}`);
+    map.set(m[1]!.toUpperCase(), m[2]!.toUpperCase());
+  }
+  return map;
+}
+
+/**
+ * Refuses a listener whose security protocol is not PLAINTEXT: Samsa has no TLS or SASL yet, and
+ * serving plaintext where the operator asked for security would be a silent downgrade.
+ */
+function checkPlaintext(listeners: Listener[], key: string, protocols: Map<string, string>): void {
+  for (const l of listeners) {
+    const protocol = protocols.get(l.name.toUpperCase());
+    if (protocol === undefined)
+      throw new ConfigError(`${key}: no security protocol is defined for listener ${l.name}; add ${l.name}:PLAINTEXT to listener.security.protocol.map.`);
+    if (protocol !== 'PLAINTEXT')
+      throw new ConfigError(
+        `${key}: listener ${l.name} uses security protocol ${protocol}, which Samsa does not support yet (it serves PLAINTEXT only); use a PLAINTEXT listener such as PLAINTEXT://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}.`,
+      );
+  }
 }
 
 /** Kafka's value for "no limit" on flush interval keys (Long.MAX_VALUE), as a safe JS number. */
@@ -44,6 +80,7 @@ const NO_FLUSH_LIMIT = Number.MAX_SAFE_INTEGER;
 
 export const BROKER_DEFAULTS: Record<string, string> = {
   'node.id': '1',
+  'broker.id': '1',
   listeners: 'PLAINTEXT://localhost:9092',
   'log.dirs': './data',
   'num.partitions': '1',
@@ -133,10 +170,22 @@ function firstMs(props: Record<string, string>, keys: Array<[string, number]>): 
 /** Builds the broker config from given keys over Kafka's defaults. Throws ConfigError on bad values. */
 export function buildBrokerConfig(given: Record<string, string>): BrokerConfig {
   const props = { ...BROKER_DEFAULTS, ...given };
-  if (given['broker.id'] !== undefined && given['node.id'] === undefined) props['node.id'] = given['broker.id'];
-  const listeners = parseListeners(props.listeners!, 'listeners');
-  if (listeners.length === 0) throw new ConfigError('listeners: at least one listener is needed');
-  const advertised = props['advertised.listeners'] ? parseListeners(props['advertised.listeners'], 'advertised.listeners') : listeners;
+  const givenWithSynonyms = { ...given };
+  if (given['broker.id'] !== undefined && given['node.id'] === undefined) props['node.id'] = givenWithSynonyms['node.id'] = given['broker.id'];
+  if (given['node.id'] !== undefined && given['broker.id'] === undefined) givenWithSynonyms['broker.id'] = given['node.id'];
+  // As in Kafka, log.dir is the fallback when log.dirs is not given.
+  if (given['log.dirs'] === undefined && given['log.dir'] !== undefined) props['log.dirs'] = given['log.dir'];
+  const protocols = parseProtocolMap(props['listener.security.protocol.map'] ?? DEFAULT_PROTOCOL_MAP);
+  const controllerNames = new Set((props['controller.listener.names'] ?? '').split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== ''));
+  const allListeners = parseListeners(props.listeners!, 'listeners');
+  const listeners = allListeners.filter((l) => !controllerNames.has(l.name.toUpperCase()));
+  const controllerListeners = allListeners.filter((l) => controllerNames.has(l.name.toUpperCase()));
+  if (listeners.length === 0) throw new ConfigError('listeners: at least one listener is needed (besides those in controller.listener.names, which Samsa does not open)');
+  checkPlaintext(listeners, 'listeners', protocols);
+  const advertised = props['advertised.listeners']
+    ? parseListeners(props['advertised.listeners'], 'advertised.listeners').filter((l) => !controllerNames.has(l.name.toUpperCase()))
+    : listeners;
+  checkPlaintext(advertised, 'advertised.listeners', protocols);
   const retentionMs = firstMs(props, [['log.retention.ms', 1], ['log.retention.minutes', 60_000], ['log.retention.hours', 3_600_000]]);
   const segmentMs = firstMs(props, [['log.roll.ms', 1], ['log.roll.hours', 3_600_000]]);
   const ts = props['log.message.timestamp.type']!;
@@ -168,6 +217,8 @@ export function buildBrokerConfig(given: Record<string, string>): BrokerConfig {
     minInsyncReplicas: int(props, 'min.insync.replicas'),
     fileDeleteDelayMs: int(props, 'log.segment.delete.delay.ms'),
     raw: props,
+    given: givenWithSynonyms,
+    controllerListeners,
   };
   if (cfg.logDirs.length === 0) throw new ConfigError('log.dirs: at least one directory is needed');
   if (cfg.numPartitions < 1) throw new ConfigError('num.partitions: must be at least 1');

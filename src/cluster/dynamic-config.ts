@@ -6,8 +6,8 @@
  * static value (STATIC_BROKER_CONFIG), Kafka's default (DEFAULT_CONFIG).
  */
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import { BROKER_DEFAULTS, buildBrokerConfig, type BrokerConfig } from './config.js';
-import { BROKER_CONFIGS, brokerConfigError } from './config-catalog.js';
+import { buildBrokerConfig, type BrokerConfig } from './config.js';
+import { BROKER_CONFIGS, baseKey, brokerConfigError, brokerSynonyms } from './config-catalog.js';
 import type { LocalMetadataStore } from './metadata-store.js';
 
 /** Kafka's config sources (DescribeConfigs v1+). */
@@ -19,6 +19,14 @@ export const ConfigSource = {
   STATIC_BROKER_CONFIG: 4,
   DEFAULT_CONFIG: 5,
 } as const;
+
+/** Listener-prefixed keys that may still be set cluster-wide (Kafka's ClusterLevelListenerConfigs). */
+const CLUSTER_LEVEL_LISTENER_KEYS = new Set(['max.connections', 'max.connection.creation.rate', 'num.network.threads']);
+
+/** Every broker key's default (Kafka's, or Samsa's where it differs): the DEFAULT_CONFIG level. */
+const DEFAULTS: Readonly<Record<string, string | null>> = Object.fromEntries(
+  Object.entries(BROKER_CONFIGS).map(([k, info]) => [k, info.defaultValue]),
+);
 
 /** The scope of the cluster-wide default broker resource (an empty resource name). */
 export const DEFAULT_SCOPE = '';
@@ -39,6 +47,8 @@ export interface ConfigValue {
 export class DynamicBrokerConfig {
   /** The values the broker started with (server.properties, overrides, Kafka's defaults). */
   private readonly staticRaw: Readonly<Record<string, string>>;
+  /** Only the keys given at start-up: Kafka's STATIC_BROKER_CONFIG level. */
+  private readonly staticGiven: Readonly<Record<string, string>>;
 
   constructor(
     /** The broker's live config: dynamic changes are written into it, so every reader sees them. */
@@ -46,6 +56,7 @@ export class DynamicBrokerConfig {
     private readonly store: LocalMetadataStore,
   ) {
     this.staticRaw = { ...config.raw };
+    this.staticGiven = { ...config.given };
   }
 
   get nodeScope(): string {
@@ -78,22 +89,36 @@ export class DynamicBrokerConfig {
   }
 
   /**
-   * Checks a whole new set of dynamic values for a scope: every key must be one Kafka can change
-   * at runtime (else INVALID_REQUEST, Kafka's answer), and every value valid (else INVALID_CONFIG).
+   * Checks a whole new set of dynamic values for a scope as Kafka's DynamicBrokerConfig does, with
+   * its messages; every refusal is INVALID_REQUEST (Kafka's answer, KAFKA-13609). Keys Kafka does
+   * not know are accepted and stored, as Kafka accepts custom broker configs.
    */
   validate(scope: string, configs: Record<string, string>): void {
-    const readOnly = Object.keys(configs).filter((k) => BROKER_CONFIGS[k] !== undefined && !BROKER_CONFIGS[k]!.dynamic);
-    if (readOnly.length > 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Cannot update these configs dynamically: Set(${readOnly.join(', ')})`);
+    const keys = Object.keys(configs);
+    const refuse = (why: string, names: string[]): never => {
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, `${why}: Set(${names.join(', ')})`);
+    };
+    const readOnly = keys.filter((k) => BROKER_CONFIGS[k] !== undefined && !BROKER_CONFIGS[k]!.dynamic);
+    if (readOnly.length > 0) refuse('Cannot update these configs dynamically', readOnly);
+    const listenerOnly = keys.filter((k) => BROKER_CONFIGS[k]?.updateMode === 'per-listener');
+    if (listenerOnly.length > 0) refuse('These security configs can be dynamically updated only per-listener using the listener prefix', listenerOnly);
     for (const [k, v] of Object.entries(configs)) {
       const err = brokerConfigError(k, v);
-      if (err !== null) throw new KafkaError(ErrorCode.INVALID_CONFIG, err);
+      if (err !== null) throw new KafkaError(ErrorCode.INVALID_REQUEST, err);
+    }
+    if (scope === DEFAULT_SCOPE) {
+      const perBroker = keys.filter((k) => {
+        const mode = BROKER_CONFIGS[baseKey(k)]?.updateMode;
+        return mode === 'per-broker' || mode === 'per-listener' || (k !== baseKey(k) && !CLUSTER_LEVEL_LISTENER_KEYS.has(baseKey(k)));
+      });
+      if (perBroker.length > 0) refuse('Cannot update these configs at default cluster level, broker id must be specified', perBroker);
     }
     const dflt = scope === DEFAULT_SCOPE ? configs : this.dynamic(DEFAULT_SCOPE);
     const node = scope === DEFAULT_SCOPE ? this.dynamic(this.nodeScope) : configs;
     try {
       buildBrokerConfig(this.merged(dflt, node));
     } catch (err) {
-      throw new KafkaError(ErrorCode.INVALID_CONFIG, (err as Error).message);
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, `Invalid dynamic configuration: ${(err as Error).message}`);
     }
   }
 
@@ -105,33 +130,45 @@ export class DynamicBrokerConfig {
   }
 
   /**
-   * A broker key's value and where it comes from, with its synonyms (every level that sets it,
-   * highest precedence first), as DescribeConfigs reports them.
+   * A broker key's synonyms as Kafka's ConfigHelper lists them: for each level, highest precedence
+   * first (this broker's dynamic value, the cluster default, server.properties, the default), every
+   * synonym of `key` set there (log.retention.ms, .minutes, .hours; a listener key and its base
+   * key); then everything before the first entry named `key` itself is dropped, so a topic's
+   * retention.ms inherits log.retention.hours=168 without listing it.
    */
+  synonyms(key: string): ConfigValue[] {
+    const names = brokerSynonyms(key);
+    const levels: Array<[Readonly<Record<string, string | null>>, number]> = [
+      [this.dynamic(this.nodeScope), ConfigSource.DYNAMIC_BROKER_CONFIG],
+      [this.dynamic(DEFAULT_SCOPE), ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG],
+      [this.staticGiven, ConfigSource.STATIC_BROKER_CONFIG],
+      [DEFAULTS, ConfigSource.DEFAULT_CONFIG],
+    ];
+    const all: ConfigValue[] = [];
+    for (const [values, source] of levels)
+      for (const n of names) {
+        const v = values[n];
+        if (v !== undefined && v !== null) all.push({ name: n, value: v, source });
+      }
+    const first = all.findIndex((s) => s.name === key);
+    return first < 0 ? [] : all.slice(first);
+  }
+
+  /** A broker key's value in force (null when neither set nor defaulted), its source and synonyms. */
   resolve(key: string): { value: string | null; source: number; synonyms: ConfigValue[] } {
-    const synonyms: ConfigValue[] = [];
-    const node = this.dynamic(this.nodeScope)[key];
-    if (node !== undefined) synonyms.push({ name: key, value: node, source: ConfigSource.DYNAMIC_BROKER_CONFIG });
-    const dflt = this.dynamic(DEFAULT_SCOPE)[key];
-    if (dflt !== undefined) synonyms.push({ name: key, value: dflt, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
-    const given = this.staticGiven(key);
-    if (given !== undefined) synonyms.push({ name: key, value: given, source: ConfigSource.STATIC_BROKER_CONFIG });
-    const builtIn = BROKER_CONFIGS[key]?.defaultValue ?? BROKER_DEFAULTS[key] ?? null;
-    if (builtIn !== null) synonyms.push({ name: key, value: builtIn, source: ConfigSource.DEFAULT_CONFIG });
-    const top = synonyms[0];
-    return top === undefined ? { value: null, source: ConfigSource.DEFAULT_CONFIG, synonyms } : { value: top.value, source: top.source, synonyms };
+    const synonyms = this.synonyms(key);
+    const value = this.config.raw[key] ?? DEFAULTS[key] ?? null;
+    return { value: synonyms[0]?.value ?? value, source: synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG, synonyms };
   }
 
-  /** Static keys set at start-up that differ from Kafka's defaults (a value equal to the default reads as the default). */
+  /** The value in force of a broker key, falling back to its default: what a topic inherits. */
+  valueInForce(key: string): string | null {
+    return this.config.raw[key] ?? DEFAULTS[key] ?? null;
+  }
+
+  /** Keys the broker was started with (server.properties, overrides, embedding options). */
   staticKeys(): string[] {
-    return Object.keys(this.staticRaw).filter((k) => this.staticGiven(k) !== undefined);
-  }
-
-  private staticGiven(key: string): string | undefined {
-    const v = this.staticRaw[key];
-    if (v === undefined) return undefined;
-    const builtIn = BROKER_CONFIGS[key]?.defaultValue ?? BROKER_DEFAULTS[key];
-    return v === builtIn ? undefined : v;
+    return Object.keys(this.staticGiven);
   }
 
   private merged(dflt: Readonly<Record<string, string>>, node: Readonly<Record<string, string>>): Record<string, string> {

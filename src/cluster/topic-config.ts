@@ -9,38 +9,61 @@ type Kind = 'long' | 'int' | 'double' | 'boolean' | 'string' | 'list';
 
 export interface TopicConfigDef {
   kind: Kind;
-  /** The broker key whose value is this topic config's default, when there is one. */
-  brokerKey?: string;
-  /** Allowed values, for string configs with a fixed set. */
+  /** Kafka's default (LogConfig), used when no broker synonym has a value. */
+  defaultValue: string;
+  /** Allowed values, for string and list configs with a fixed set. */
   oneOf?: readonly string[];
   min?: number;
+  max?: number;
+  /** One value allowed outside min..max (gzip's -1, its default level). */
+  alsoAllowed?: number;
+  /** A value format beyond the type (Kafka's throttled-replica list: `*` or partition:broker pairs). */
+  pattern?: RegExp;
+  /** Samsa stores and reports it but does not act on it (with the reason, for the docs). */
+  ignored?: string;
 }
 
+const LONG_MAX = '9223372036854775807';
+const THROTTLED_REPLICAS = /^(\*|(\s*\d+\s*:\s*\d+\s*)(,\s*\d+\s*:\s*\d+\s*)*|)$/;
+const ONE_BROKER = 'one broker: no replication to throttle or elect';
+const NO_TIERED = 'tiered storage is not supported';
+
+/** Kafka 4's topic configs (LogConfig), with Kafka's types, defaults and value rules. */
 export const TOPIC_CONFIGS: Readonly<Record<string, TopicConfigDef>> = {
-  'cleanup.policy': { kind: 'list', brokerKey: 'log.cleanup.policy', oneOf: ['delete', 'compact'] },
-  'compression.type': { kind: 'string', brokerKey: 'compression.type', oneOf: ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'] },
-  'delete.retention.ms': { kind: 'long', min: 0 },
-  'file.delete.delay.ms': { kind: 'long', brokerKey: 'log.segment.delete.delay.ms', min: 0 },
-  'flush.messages': { kind: 'long', brokerKey: 'log.flush.interval.messages', min: 1 },
-  'flush.ms': { kind: 'long', brokerKey: 'log.flush.interval.ms', min: 0 },
-  'index.interval.bytes': { kind: 'int', brokerKey: 'log.index.interval.bytes', min: 0 },
-  'max.compaction.lag.ms': { kind: 'long', min: 1 },
-  'max.message.bytes': { kind: 'int', brokerKey: 'message.max.bytes', min: 0 },
-  'message.timestamp.type': { kind: 'string', brokerKey: 'log.message.timestamp.type', oneOf: ['CreateTime', 'LogAppendTime'] },
-  'message.timestamp.before.max.ms': { kind: 'long', min: 0 },
-  'message.timestamp.after.max.ms': { kind: 'long', min: 0 },
-  'message.timestamp.difference.max.ms': { kind: 'long', min: 0 },
-  'min.cleanable.dirty.ratio': { kind: 'double', min: 0 },
-  'min.compaction.lag.ms': { kind: 'long', min: 0 },
-  'min.insync.replicas': { kind: 'int', brokerKey: 'min.insync.replicas', min: 1 },
-  'preallocate': { kind: 'boolean' },
-  'retention.bytes': { kind: 'long', brokerKey: 'log.retention.bytes' },
-  'retention.ms': { kind: 'long', min: -1 },
-  'segment.bytes': { kind: 'int', brokerKey: 'log.segment.bytes', min: 14 },
-  'segment.index.bytes': { kind: 'int', brokerKey: 'log.index.size.max.bytes', min: 4 },
-  'segment.jitter.ms': { kind: 'long', min: 0 },
-  'segment.ms': { kind: 'long', min: 1 },
-  'unclean.leader.election.enable': { kind: 'boolean' },
+  'cleanup.policy': { kind: 'list', defaultValue: 'delete', oneOf: ['delete', 'compact'] },
+  'compression.gzip.level': { kind: 'int', defaultValue: '-1', min: 1, max: 9, alsoAllowed: -1, ignored: 'batches are re-encoded at the codec default level' },
+  'compression.lz4.level': { kind: 'int', defaultValue: '9', min: 1, max: 17, ignored: 'batches are re-encoded at the codec default level' },
+  'compression.type': { kind: 'string', defaultValue: 'producer', oneOf: ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'] },
+  'compression.zstd.level': { kind: 'int', defaultValue: '3', min: -131072, max: 22, ignored: 'batches are re-encoded at the codec default level' },
+  'delete.retention.ms': { kind: 'long', defaultValue: '86400000', min: 0 },
+  'file.delete.delay.ms': { kind: 'long', defaultValue: '60000', min: 0 },
+  'flush.messages': { kind: 'long', defaultValue: LONG_MAX, min: 1 },
+  'flush.ms': { kind: 'long', defaultValue: LONG_MAX, min: 0 },
+  'follower.replication.throttled.replicas': { kind: 'list', defaultValue: '', pattern: THROTTLED_REPLICAS, ignored: ONE_BROKER },
+  'index.interval.bytes': { kind: 'int', defaultValue: '4096', min: 0 },
+  'leader.replication.throttled.replicas': { kind: 'list', defaultValue: '', pattern: THROTTLED_REPLICAS, ignored: ONE_BROKER },
+  'local.retention.bytes': { kind: 'long', defaultValue: '-2', min: -2, ignored: NO_TIERED },
+  'local.retention.ms': { kind: 'long', defaultValue: '-2', min: -2, ignored: NO_TIERED },
+  'max.compaction.lag.ms': { kind: 'long', defaultValue: LONG_MAX, min: 1 },
+  'max.message.bytes': { kind: 'int', defaultValue: '1048588', min: 0 },
+  'message.downconversion.enable': { kind: 'boolean', defaultValue: 'true', ignored: 'fetches below v4 (old message formats) are not served' },
+  'message.timestamp.after.max.ms': { kind: 'long', defaultValue: LONG_MAX, min: 0 },
+  'message.timestamp.before.max.ms': { kind: 'long', defaultValue: LONG_MAX, min: 0 },
+  'message.timestamp.type': { kind: 'string', defaultValue: 'CreateTime', oneOf: ['CreateTime', 'LogAppendTime'] },
+  'min.cleanable.dirty.ratio': { kind: 'double', defaultValue: '0.5', min: 0, max: 1 },
+  'min.compaction.lag.ms': { kind: 'long', defaultValue: '0', min: 0 },
+  'min.insync.replicas': { kind: 'int', defaultValue: '1', min: 1 },
+  preallocate: { kind: 'boolean', defaultValue: 'false', ignored: 'segment files grow as they are written' },
+  'remote.log.copy.disable': { kind: 'boolean', defaultValue: 'false', ignored: NO_TIERED },
+  'remote.log.delete.on.disable': { kind: 'boolean', defaultValue: 'false', ignored: NO_TIERED },
+  'remote.storage.enable': { kind: 'boolean', defaultValue: 'false', ignored: NO_TIERED },
+  'retention.bytes': { kind: 'long', defaultValue: '-1' },
+  'retention.ms': { kind: 'long', defaultValue: '604800000', min: -1 },
+  'segment.bytes': { kind: 'int', defaultValue: '1073741824', min: 14 },
+  'segment.index.bytes': { kind: 'int', defaultValue: '10485760', min: 4 },
+  'segment.jitter.ms': { kind: 'long', defaultValue: '0', min: 0, ignored: 'segments roll at segment.ms exactly' },
+  'segment.ms': { kind: 'long', defaultValue: '604800000', min: 1 },
+  'unclean.leader.election.enable': { kind: 'boolean', defaultValue: 'false', ignored: ONE_BROKER },
 };
 
 /** Returns why `value` is not valid for topic config `key`, or null if it is. */
@@ -56,13 +79,17 @@ export function topicConfigError(key: string, value: string): string | null {
         return `Invalid value ${value} for configuration ${key}: Not a number of type ${def.kind.toUpperCase()}`;
       if (def.kind === 'int' && (n < -2147483648 || n > 2147483647))
         return `Invalid value ${value} for configuration ${key}: out of range for an INT`;
+      if (def.alsoAllowed === n) return null;
       if (def.min !== undefined && n < def.min) return `Invalid value ${value} for configuration ${key}: Value must be at least ${def.min}`;
+      if (def.max !== undefined && n > def.max) return `Invalid value ${value} for configuration ${key}: Value must be no more than ${def.max}`;
       return null;
     }
     case 'boolean':
       return /^(true|false)$/i.test(value) ? null : `Invalid value ${value} for configuration ${key}: Expected value to be either true or false`;
     case 'list':
     case 'string': {
+      if (def.pattern !== undefined && !def.pattern.test(value))
+        return `Invalid value ${value} for configuration ${key}: must be the wildcard '*' or a list of partition:broker pairs, e.g. 0:1,1:1`;
       if (!def.oneOf) return null;
       const items = def.kind === 'list' ? value.split(',').map((s) => s.trim()) : [value];
       const bad = items.find((i) => !def.oneOf!.includes(i));

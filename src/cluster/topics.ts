@@ -20,6 +20,29 @@ export interface CreateTopicSpec {
   /** -1 = the broker's default.replication.factor. */
   replicationFactor: number;
   configs: Record<string, string>;
+  /** Explicit replicas per partition (CreateTopics assignments); then both counts above must be -1. */
+  assignments?: ReadonlyArray<{ partitionIndex: number; brokerIds: readonly number[] }>;
+}
+
+/**
+ * Kafka's check of one partition's manual replica list (ReplicationControlManager): not empty,
+ * every broker registered, none twice, as many replicas as the partitions before it.
+ */
+export function validateManualAssignment(brokerIds: readonly number[], replicationFactor: number | undefined, registered: ReadonlySet<number>): void {
+  if (brokerIds.length === 0) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'The manual partition assignment includes an empty replica list.');
+  const sorted = [...brokerIds].sort((a, b) => a - b);
+  let prev: number | undefined;
+  for (const id of sorted) {
+    if (!registered.has(id))
+      throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${id}, but no such broker is registered.`);
+    if (id === prev) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes the broker ${prev} more than once.`);
+    prev = id;
+  }
+  if (replicationFactor !== undefined && sorted.length !== replicationFactor)
+    throw new KafkaError(
+      ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+      `The manual partition assignment includes a partition with ${sorted.length} replica(s), but this is not consistent with previous partitions, which have ${replicationFactor} replica(s).`,
+    );
 }
 
 export class TopicManager {
@@ -56,20 +79,60 @@ export class TopicManager {
     for (const t of this.store.topics())
       if (collisionKey(t.name) === key)
         throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${spec.name}' collides with existing topic: ${t.name}`);
-    const partitions = spec.numPartitions === -1 ? this.config.numPartitions : spec.numPartitions;
-    if (partitions < 1 || partitions > PARTITIONS_PER_TOPIC_MAX)
-      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be between 1 and ${PARTITIONS_PER_TOPIC_MAX}; got ${partitions}.`);
-    const rf = spec.replicationFactor === -1 ? this.config.defaultReplicationFactor : spec.replicationFactor;
-    if (rf < 1) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
-    if (rf > 1)
-      throw new KafkaError(
-        ErrorCode.INVALID_REPLICATION_FACTOR,
-        `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only 1 broker(s) are registered.`,
-      );
+    const { partitions, replicationFactor: rf } =
+      spec.assignments !== undefined && spec.assignments.length > 0 ? this.validateAssignments(spec) : this.validateCounts(spec);
     for (const [k, v] of Object.entries(spec.configs)) {
       const err = topicConfigError(k, v);
       if (err !== null) throw new KafkaError(ErrorCode.INVALID_CONFIG, err);
     }
+    return { partitions, replicationFactor: rf };
+  }
+
+  /** The brokers a replica may be placed on: this one. */
+  registeredBrokers(): ReadonlySet<number> {
+    return new Set([this.config.nodeId]);
+  }
+
+  /** Kafka's checks of explicit assignments: counts left at -1, partitions 0..n-1 once each, valid replica lists. */
+  private validateAssignments(spec: CreateTopicSpec): { partitions: number; replicationFactor: number } {
+    if (spec.replicationFactor !== -1)
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, 'A manual partition assignment was specified, but replication factor was not set to -1.');
+    if (spec.numPartitions !== -1)
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, 'A manual partition assignment was specified, but numPartitions was not set to -1.');
+    const assignments = spec.assignments!;
+    if (assignments.length > PARTITIONS_PER_TOPIC_MAX)
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be between 1 and ${PARTITIONS_PER_TOPIC_MAX}; got ${assignments.length}.`);
+    const registered = this.registeredBrokers();
+    const seen = new Set<number>();
+    let rf: number | undefined;
+    for (const a of assignments) {
+      if (seen.has(a.partitionIndex))
+        throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Found multiple manual partition assignments for partition ${a.partitionIndex}`);
+      validateManualAssignment(a.brokerIds, rf, registered);
+      rf = a.brokerIds.length;
+      seen.add(a.partitionIndex);
+    }
+    for (let i = 0; i < seen.size; i++)
+      if (!seen.has(i)) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'partitions should be a consecutive 0-based integer sequence');
+    return { partitions: assignments.length, replicationFactor: rf! };
+  }
+
+  /** Partition count and replication factor, -1 meaning the broker's default (Kafka's rules and messages). */
+  private validateCounts(spec: CreateTopicSpec): { partitions: number; replicationFactor: number } {
+    if (spec.replicationFactor < -1 || spec.replicationFactor === 0)
+      throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0, or -1 to use the default value.');
+    if (spec.numPartitions < -1 || spec.numPartitions === 0)
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions was set to an invalid non-positive value.');
+    const partitions = spec.numPartitions === -1 ? this.config.numPartitions : spec.numPartitions;
+    if (partitions > PARTITIONS_PER_TOPIC_MAX)
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be between 1 and ${PARTITIONS_PER_TOPIC_MAX}; got ${partitions}.`);
+    const rf = spec.replicationFactor === -1 ? this.config.defaultReplicationFactor : spec.replicationFactor;
+    const brokers = this.registeredBrokers().size;
+    if (rf > brokers)
+      throw new KafkaError(
+        ErrorCode.INVALID_REPLICATION_FACTOR,
+        `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${brokers} broker(s) are registered.`,
+      );
     return { partitions, replicationFactor: rf };
   }
 
@@ -142,9 +205,9 @@ export class TopicManager {
   /** Checks that a topic may grow to `count` partitions (Kafka's rules and messages). */
   validatePartitionCount(name: string, count: number): TopicMetadata {
     const topic = this.require(name);
+    if (count === topic.partitions) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${topic.partitions} partition(s).`);
     if (count < topic.partitions)
-      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${topic.partitions} partitions, which is higher than the requested ${count}.`);
-    if (count === topic.partitions) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${topic.partitions} partitions.`);
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `The topic ${name} currently has ${topic.partitions} partition(s); ${count} would not be an increase.`);
     if (count > PARTITIONS_PER_TOPIC_MAX)
       throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be between 1 and ${PARTITIONS_PER_TOPIC_MAX}; got ${count}.`);
     return topic;

@@ -62,7 +62,7 @@ test('configs: describe, alter (add and delete), --all with sources, brokers and
     ok(await samsa(['configs', ...bs, '--entity-type', 'topics', '--entity-name', 'tools', '--describe'])),
     'Dynamic configs for topic tools are:\n' +
       '  cleanup.policy=compact,delete sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:cleanup.policy=compact,delete, DEFAULT_CONFIG:log.cleanup.policy=delete}\n' +
-      '  retention.ms=86400000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=86400000, DEFAULT_CONFIG:log.retention.hours=168}\n',
+      '  retention.ms=86400000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=86400000}\n',
   );
   ok(await samsa(['configs', ...bs, '--topic', 'tools', '--alter', '--delete-config', 'cleanup.policy']));
   const all = ok(await samsa(['configs', ...bs, '--entity-type', 'topics', '--entity-name', 'tools', '--describe', '--all']));
@@ -97,7 +97,7 @@ test('configs: describe, alter (add and delete), --all with sources, brokers and
   assert.match(readOnly.stderr, /Cannot update these configs dynamically: Set\(num\.partitions\)/);
 
   const shim = await run(join(BIN, 'kafka-configs.sh'), [...bs, '--entity-type', 'topics', '--entity-name', 'tools', '--describe'], { timeoutMs: 30_000 });
-  assert.equal(ok(shim), 'Dynamic configs for topic tools are:\n  retention.ms=86400000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=86400000, DEFAULT_CONFIG:log.retention.hours=168}\n');
+  assert.equal(ok(shim), 'Dynamic configs for topic tools are:\n  retention.ms=86400000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=86400000}\n');
 });
 
 test('topics --alter --partitions grows a topic; shrinking is refused', async () => {
@@ -106,7 +106,7 @@ test('topics --alter --partitions grows a topic; shrinking is refused', async ()
   assert.match(ok(await samsa(['topics', ...bs, '--describe', '--topic', 'growing'])), /PartitionCount: 3/);
   const shrink = await samsa(['topics', ...bs, '--alter', '--topic', 'growing', '--partitions', '2']);
   assert.equal(shrink.code, 1);
-  assert.match(shrink.stderr, /currently has 3 partitions, which is higher than the requested 2/);
+  assert.match(shrink.stderr, /currently has 3 partition\(s\); 2 would not be an increase/);
   const noCount = await samsa(['topics', ...bs, '--alter', '--topic', 'growing']);
   assert.equal(noCount.code, 1);
   assert.match(noCount.stderr, /--partitions/);

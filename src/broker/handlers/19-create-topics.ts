@@ -2,7 +2,8 @@
 // v2–v3: create with partitions, replication factor and configs; validate_only.
 // v4+: -1 partitions / replication factor take the broker's defaults. v5+: flexible, and the
 // reply carries partitions, replication factor and configs. v7+: the topic id.
-// Not done: manual replica assignments are refused with INVALID_REQUEST (one broker).
+// Assignments (all versions): explicit replicas per partition, checked as Kafka's controller does
+// (counts must be -1, partitions 0..n-1 once each, known brokers, none twice, one replica count).
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { CreateTopicsRequestSchema, CreateTopicsResponseSchema, type CreateTopicsRequest, type CreateTopicsResponse, type CreateTopicsResponseCreatableTopicResult } from '../../protocol/messages/19-create-topics.js';
 import type { Handler } from '../handler.js';
@@ -26,17 +27,12 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
         };
         try {
           if ((seen.get(t.name) ?? 0) > 1) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Create topics request from client contains topic ${t.name} more than once.`);
-          if (t.assignments.length > 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Manual replica assignments are not supported by this single broker.');
           const configs: Record<string, string> = {};
           for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
-          const spec = { name: t.name, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor, configs };
-          if (req.validateOnly) {
-            const v = topics.validate(spec);
-            Object.assign(result, { numPartitions: v.partitions, replicationFactor: v.replicationFactor });
-          } else {
-            const created = await topics.create(spec);
-            Object.assign(result, { topicId: created.topicId, numPartitions: created.partitions, replicationFactor: 1 });
-          }
+          const spec = { name: t.name, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor, configs, assignments: t.assignments };
+          const v = topics.validate(spec);
+          Object.assign(result, { numPartitions: v.partitions, replicationFactor: v.replicationFactor });
+          if (!req.validateOnly) result.topicId = (await topics.create(spec)).topicId;
           result.configs = describeTopicConfigs(ctx.broker.dynamicConfig, configs);
         } catch (err) {
           if (!(err instanceof KafkaError)) throw err;

@@ -1,9 +1,11 @@
 // AlterConfigs (key 33), versions 0–2.
 // Replaces a resource's whole set of overrides: a topic's configs (keys left out go back to the
 // broker's values) or a broker scope's dynamic configs (this broker's id, or '' for the cluster
-// default). Validation per key: unknown key or bad value → INVALID_CONFIG naming key and rule;
-// a broker key Kafka cannot change at runtime → INVALID_REQUEST; null value, a key given twice
-// or a resource named twice → INVALID_REQUEST. validate_only checks without changing anything.
+// default). Topics: unknown key or bad value → INVALID_CONFIG naming key and rule. Brokers, as
+// Kafka's DynamicBrokerConfig: a key Kafka cannot change at runtime, a per-broker key at the
+// cluster default, an ssl key without its listener prefix or a bad value → INVALID_REQUEST; keys
+// Kafka does not know are stored (custom configs). Null value, a key given twice or a resource
+// named twice → INVALID_REQUEST. validate_only checks without changing anything.
 // Changes are stored durably before the reply and applied live to every partition log.
 // v1: same as v0. v2+: flexible.
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';

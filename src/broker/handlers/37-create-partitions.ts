@@ -2,11 +2,13 @@
 // Grows a topic to `count` partitions: the metadata record is stored, then the new partition
 // logs are created with the topic's configs. A count not above the current one →
 // INVALID_PARTITIONS with Kafka's message; unknown topic → UNKNOWN_TOPIC_OR_PARTITION; a topic
-// named twice → INVALID_REQUEST. Assignments must put each new partition on this broker alone
-// (one broker), else INVALID_REPLICA_ASSIGNMENT. validate_only checks without changing anything.
+// named twice → INVALID_REQUEST. Assignments: one per new partition, each a valid replica list of
+// the topic's replica count on registered brokers (Kafka's checks and messages), else
+// INVALID_REPLICA_ASSIGNMENT. validate_only checks without changing anything.
 // v1: same as v0. v2+: flexible. v3: same as v2.
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { CreatePartitionsRequestSchema, CreatePartitionsResponseSchema, type CreatePartitionsRequest, type CreatePartitionsResponse, type CreatePartitionsResponseCreatePartitionsTopicResult } from '../../protocol/messages/37-create-partitions.js';
+import { validateManualAssignment } from '../../cluster/topics.js';
 import type { Handler } from '../handler.js';
 
 export const createPartitionsHandler: Handler<CreatePartitionsRequest, CreatePartitionsResponse> = {
@@ -16,7 +18,7 @@ export const createPartitionsHandler: Handler<CreatePartitionsRequest, CreatePar
   request: CreatePartitionsRequestSchema,
   response: CreatePartitionsResponseSchema,
   async handle(ctx, req) {
-    const { topics, nodeId } = ctx.broker;
+    const { topics } = ctx.broker;
     const seen = new Map<string, number>();
     for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
     const results: CreatePartitionsResponseCreatePartitionsTopicResult[] = [];
@@ -27,10 +29,12 @@ export const createPartitionsHandler: Handler<CreatePartitionsRequest, CreatePar
         if (t.assignments !== null) {
           const added = t.count - topic.partitions;
           if (t.assignments.length !== added)
-            throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${added} but ${t.assignments.length} assignments provided.`);
-          const bad = t.assignments.find((a) => a.brokerIds.length !== 1 || a.brokerIds[0] !== nodeId);
-          if (bad !== undefined)
-            throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker(s) or replication factor other than 1 in assignment [${bad.brokerIds.join(', ')}]; this cluster is broker ${nodeId} alone.`);
+            throw new KafkaError(
+              ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+              `Attempted to add ${added} additional partition(s), but only ${t.assignments.length} assignment(s) were specified.`,
+            );
+          // Every partition of a topic on this broker has one replica.
+          for (const a of t.assignments) validateManualAssignment(a.brokerIds, 1, topics.registeredBrokers());
         }
         if (!req.validateOnly) await topics.createPartitions(t.name, t.count);
         results.push({ name: t.name, errorCode: 0, errorMessage: null });
