@@ -29,7 +29,7 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
             if (p.timestamp === LATEST) return { ...out, offset: version >= 2 && req.isolationLevel === 1 ? log.lastStableOffset : log.highWatermark, leaderEpoch: 0 };
             if (p.timestamp === EARLIEST) return { ...out, offset: log.logStartOffset, leaderEpoch: 0 };
             if (p.timestamp === MAX_TIMESTAMP && version >= 7) {
-              const m = log.maxTimestampOffset();
+              const m = await log.maxTimestampOffset();
               return m === null ? out : { ...out, offset: m.offset, timestamp: m.timestamp, leaderEpoch: 0 };
             }
             if (p.timestamp < 0) return { ...out, errorCode: ErrorCode.INVALID_REQUEST };
