@@ -2,7 +2,8 @@
  * Checks the record batches a Produce request carries for one partition before the log stores
  * them, as Kafka's broker does: framing, magic, size, CRC-32C, the counts in the header, and that
  * the records exactly fill each batch. Uncompressed records are walked by their length prefixes
- * only; compressed ones are inflated and walked the same way.
+ * only; compressed ones are inflated and walked the same way. On a compacted topic or one with
+ * timestamp bounds, each record's key and timestamp are read too (record-rules.ts).
  */
 import {
   ATTRIBUTES,

@@ -32,7 +32,8 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
               const m = await log.maxTimestampOffset();
               return m === null ? out : { ...out, offset: m.offset, timestamp: m.timestamp, leaderEpoch: 0 };
             }
-            if (p.timestamp < 0) return { ...out, errorCode: ErrorCode.INVALID_REQUEST };
+            // As Kafka: a special timestamp unknown at this version (-3 below v7, -4, -5, ...).
+            if (p.timestamp < 0) return { ...out, errorCode: ErrorCode.UNSUPPORTED_VERSION };
             const found = await log.offsetForTimestamp(p.timestamp);
             return found === null ? out : { ...out, offset: found.offset, timestamp: found.timestamp, leaderEpoch: 0 };
           }),
