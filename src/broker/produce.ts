@@ -58,15 +58,17 @@ export async function prepareAppend(ctx: RequestContext, topic: string, partitio
 
 /**
  * A compacted topic keeps the latest record per key, so it refuses records without one; a
- * CreateTime topic may bound its records' timestamps. Undefined when neither applies, so that
- * records are not walked.
+ * CreateTime topic may bound its records' timestamps. Records are walked only when one of these
+ * applies, or when a batch carries the LogAppendTime bit, which a producer may not set.
  */
-function recordRules(log: PartitionLog, topic: string, partition: number, nowMs: number): RecordRules | undefined {
-  const requireKeys = isCompacted(log.config);
-  const bounded = boundsTimestamps(log.config);
-  if (!requireKeys && !bounded) return undefined;
-  const { messageTimestampBeforeMaxMs: beforeMaxMs, messageTimestampAfterMaxMs: afterMaxMs } = log.config;
-  return { topicPartition: `${topic}-${partition}`, requireKeys, timestampBounds: bounded ? { nowMs, beforeMaxMs, afterMaxMs } : null };
+function recordRules(log: PartitionLog, topic: string, partition: number, nowMs: number): RecordRules {
+  const { messageTimestampBeforeMaxMs: beforeMaxMs, messageTimestampAfterMaxMs: afterMaxMs, messageTimestampType: timestampType } = log.config;
+  return {
+    topicPartition: `${topic}-${partition}`,
+    requireKeys: isCompacted(log.config),
+    timestampBounds: boundsTimestamps(log.config) ? { nowMs, beforeMaxMs, afterMaxMs } : null,
+    timestampType,
+  };
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   PRODUCER_EPOCH,
   PRODUCER_ID,
   RECORDS_COUNT,
+  TIMESTAMP_TYPE_BIT,
   TRANSACTIONAL_BIT,
   readInt64,
 } from '../protocol/records/batch-header.js';
@@ -43,6 +44,8 @@ export interface ValidatedBatch {
   baseSequence: number;
   isTransactional: boolean;
   isControl: boolean;
+  /** The producer set the LogAppendTime bit (which Kafka refuses unless the topic is CreateTime). */
+  logAppendTime: boolean;
 }
 
 export interface ValidationResult {
@@ -111,6 +114,7 @@ function headerOf(buf: Buffer, at: number, size: number): ValidatedBatch {
     baseSequence: buf.readInt32BE(at + BASE_SEQUENCE),
     isTransactional: (attributes & TRANSACTIONAL_BIT) !== 0,
     isControl: (attributes & CONTROL_BIT) !== 0,
+    logAppendTime: (attributes & TIMESTAMP_TYPE_BIT) !== 0,
   };
 }
 
@@ -158,8 +162,8 @@ async function checkRecords(
     problem = checkRecordLengths(records, start, end, b.recordsCount);
     if (problem === null) problem = checkOffsetDeltas(records, start, end, b.recordsCount);
   }
-  if (problem === null && recordRulesApply(rules)) {
-    const refused = checkRecordRules(records, start, end, b.recordsCount, b.baseTimestamp, rules);
+  if (problem === null && recordRulesApply(rules, b)) {
+    const refused = checkRecordRules(records, start, end, b.recordsCount, b, rules);
     if (refused !== null && typeof refused !== 'string') return refused;
     problem = refused;
   }

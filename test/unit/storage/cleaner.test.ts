@@ -612,7 +612,7 @@ describe('the log cleaner in the LogManager', () => {
 
 describe('produce validation for compacted topics', () => {
   it('requireKeys rejects a record without a key with INVALID_RECORD, compressed or not', async () => {
-    const recordRules = { topicPartition: 'table-0', requireKeys: true, timestampBounds: null };
+    const recordRules = { topicPartition: 'table-0', requireKeys: true, timestampBounds: null, timestampType: 'CreateTime' as const };
     for (const compression of [Compression.None, Compression.Gzip]) {
       const keyed = await makeBatch([{ key: Buffer.from('k'), value: Buffer.from('v') }], { compression });
       assert.equal((await validateProducedBatches(keyed, 1 << 20, { recordRules })).error, undefined);

@@ -30,6 +30,7 @@ function describeBatches(buf: Buffer): ValidatedBatch[] {
       offset, size, recordsCount: h.recordsCount, lastOffsetDelta: h.lastOffsetDelta, baseTimestamp: h.baseTimestamp,
       maxTimestamp: h.maxTimestamp, compression: h.attributes & 7, producerId: h.producerId, producerEpoch: h.producerEpoch,
       baseSequence: h.baseSequence, isTransactional: (h.attributes & 0x10) !== 0, isControl: (h.attributes & 0x20) !== 0,
+      logAppendTime: (h.attributes & 0x08) !== 0,
     };
   });
 }

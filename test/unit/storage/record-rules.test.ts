@@ -4,15 +4,17 @@ import { Compression } from '../../../src/protocol/records/batch-header.js';
 import { encodeRecordBatch } from '../../../src/protocol/records/record-batch.js';
 import type { RecordRules } from '../../../src/storage/record-rules.js';
 import { validateProducedBatches } from '../../../src/storage/validate.js';
+import { crc32c } from '../../../src/util/crc32c.js';
 
 const NOW = 1_700_000_000_000;
 const MAX = 1 << 20;
 
-const compacted: RecordRules = { topicPartition: 'table-3', requireKeys: true, timestampBounds: null };
+const compacted: RecordRules = { topicPartition: 'table-3', requireKeys: true, timestampBounds: null, timestampType: 'CreateTime' };
 const bounded = (beforeMaxMs: number, afterMaxMs: number): RecordRules => ({
   topicPartition: 'events-0',
   requireKeys: false,
   timestampBounds: { nowMs: NOW, beforeMaxMs, afterMaxMs },
+  timestampType: 'CreateTime',
 });
 
 describe('per-record rules (Kafka LogValidator, KIP-467 record errors)', () => {
@@ -75,5 +77,26 @@ describe('per-record rules (Kafka LogValidator, KIP-467 record errors)', () => {
     const r = await validateProducedBatches(Buffer.concat([good, bad, worse]), MAX, { recordRules: compacted });
     assert.deepEqual(r.error?.recordErrors?.map((e) => e.batchIndex), [1]);
     assert.equal(r.batches.length, 1, 'the batches before it passed');
+  });
+
+  it('a batch the producer marked LogAppendTime is refused on a LogAppendTime topic, and on a CreateTime one without a timestamp', async () => {
+    const marked = async (timestamp: number) => {
+      const batch = await encodeRecordBatch([{ key: 'k', value: 'vv', timestamp }, { key: null, value: null, timestamp }]);
+      batch.writeInt16BE(batch.readInt16BE(21) | 0x08, 21);
+      batch.writeUInt32BE(crc32c(batch.subarray(21)), 17);
+      return batch;
+    };
+    const appendTime: RecordRules = { topicPartition: 'stamped-0', requireKeys: false, timestampBounds: null, timestampType: 'LogAppendTime' };
+    const refused = await validateProducedBatches(await marked(NOW), MAX, { recordRules: appendTime });
+    assert.equal(refused.error?.code, 32, 'INVALID_TIMESTAMP');
+    assert.deepEqual(refused.error.recordErrors, [
+      { batchIndex: 0, message: `Invalid timestamp type in message DefaultRecord(offset=0, timestamp=${NOW}, key=1 bytes, value=2 bytes). Producer should not set timestamp type to LogAppendTime.` },
+      { batchIndex: 1, message: `Invalid timestamp type in message DefaultRecord(offset=1, timestamp=${NOW}, key=0 bytes, value=0 bytes). Producer should not set timestamp type to LogAppendTime.` },
+    ]);
+    const createTime: RecordRules = { ...appendTime, timestampType: 'CreateTime' };
+    assert.equal((await validateProducedBatches(await marked(NOW), MAX, { recordRules: createTime })).error, undefined, 'a CreateTime topic takes it, as Kafka does');
+    assert.deepEqual((await validateProducedBatches(await marked(-1), MAX, { recordRules: createTime })).error?.recordErrors?.map((e) => e.batchIndex), [0, 1]);
+    const plain = await encodeRecordBatch([{ value: 'v', timestamp: NOW }]);
+    assert.equal((await validateProducedBatches(plain, MAX, { recordRules: appendTime })).error, undefined, 'CreateTime batches are stamped later');
   });
 });
