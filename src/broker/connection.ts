@@ -13,7 +13,7 @@ import { decodeRequestHeader, encodeResponseHeader, API_VERSIONS_KEY, type Reque
 import { codecFor, isFlexible } from '../protocol/schema.js';
 import { apiName } from '../protocol/apis.js';
 import { ErrorCode } from '../protocol/errors.js';
-import type { BrokerContext, Handler } from './handler.js';
+import { UnparsableRequestError, type BrokerContext, type Handler } from './handler.js';
 
 /** Frames queued but not yet handled before the connection stops reading (backpressure). */
 const QUEUED_FRAMES_MAX = 64;
@@ -255,7 +255,11 @@ export class Connection {
       );
       if (header.apiKey === PRODUCE_KEY) this.releaseFrame(frame);
     } catch (err) {
-      this.logger.error('request failed; closing connection', { remote: this.remote, api: apiName(header.apiKey), err, stack: (err as Error).stack });
+      if (err instanceof UnparsableRequestError) {
+        this.logger.warn('closing connection: malformed request', { remote: this.remote, api: apiName(header.apiKey), error: err.message });
+      } else {
+        this.logger.error('request failed; closing connection', { remote: this.remote, api: apiName(header.apiKey), err, stack: (err as Error).stack });
+      }
       this.close();
       return null;
     }

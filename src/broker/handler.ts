@@ -65,3 +65,11 @@ export interface Handler<Req = any, Resp = any> {
   /** Returns the response body, or null when the request takes no response (acks=0 produce). */
   handle(ctx: RequestContext, request: Req, version: number): Promise<Resp | null>;
 }
+
+/**
+ * Thrown by a handler for a request that Kafka refuses while parsing it (before any handling):
+ * the connection is closed, as Kafka closes it, and the broker logs a warning.
+ */
+export class UnparsableRequestError extends Error {
+  override readonly name = 'UnparsableRequestError';
+}

@@ -7,7 +7,8 @@
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { validateProducedBatches } from '../storage/validate.js';
-import { validateForLog } from '../storage/log-validator.js';
+import { boundsTimestamps, validateForLog } from '../storage/log-validator.js';
+import type { RecordError, RecordRules } from '../storage/record-rules.js';
 import { StorageError } from '../storage/errors.js';
 import { isCompacted } from '../storage/config.js';
 import type { PartitionLog } from '../storage/partition-log.js';
@@ -19,6 +20,8 @@ export interface AppendOutcome {
   baseOffset: number;
   logAppendTimeMs: number;
   logStartOffset: number;
+  /** Produce v8+ (KIP-467): the records, by index in their batch, that made the batch fail. */
+  recordErrors: RecordError[];
 }
 
 /** Batches that passed every check and may be placed in the log. */
@@ -31,7 +34,7 @@ export interface PreparedAppend {
 
 /** The outcome of a partition whose records were refused or could not be written. */
 export function appendFailed(errorCode: number, errorMessage: string | null = null): AppendOutcome {
-  return { errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+  return { errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [] };
 }
 
 /** Checks one partition's batches; an outcome is an error to answer with. */
@@ -40,13 +43,32 @@ export async function prepareAppend(ctx: RequestContext, topic: string, partitio
   const log = replicas.log(topic, partition);
   if (log === undefined) return appendFailed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   if (records === null || records.length === 0) return appendFailed(ErrorCode.CORRUPT_MESSAGE, 'Produce request carried no record batches.');
-  // A compacted topic keeps the latest record per key, so a record without a key is refused.
-  const checked = await validateProducedBatches(records, log.config.maxMessageBytes, { requireKeys: isCompacted(log.config) });
-  if (checked.error !== undefined) return appendFailed(checked.error.code, checked.error.message);
-  // Timestamp bounds and the topic's compression.type; the bytes pass through untouched by default.
-  const forLog = await validateForLog(records, checked.batches, log.config, clock.now());
+  const checked = await validateProducedBatches(records, log.config.maxMessageBytes, { recordRules: recordRules(log, topic, partition, clock.now()) });
+  const { error } = checked;
+  if (error?.recordErrors !== undefined) {
+    // As Kafka: the batch is refused, the bad records named, and the log start offset given.
+    return { ...appendFailed(error.code, error.message), logStartOffset: log.logStartOffset, recordErrors: error.recordErrors };
+  }
+  if (error !== undefined) return appendFailed(error.code, error.message);
+  // The topic's compression.type; the bytes pass through untouched by default.
+  const forLog = await validateForLog(records, checked.batches, log.config);
   if ('error' in forLog) return appendFailed(forLog.error.code, forLog.error.message);
   return { log, topic, partition, records: forLog.records };
+}
+
+/**
+ * A compacted topic keeps the latest record per key, so it refuses records without one; a
+ * CreateTime topic may bound its records' timestamps. Records are walked only when one of these
+ * applies, or when a batch carries the LogAppendTime bit, which a producer may not set.
+ */
+function recordRules(log: PartitionLog, topic: string, partition: number, nowMs: number): RecordRules {
+  const { messageTimestampBeforeMaxMs: beforeMaxMs, messageTimestampAfterMaxMs: afterMaxMs, messageTimestampType: timestampType } = log.config;
+  return {
+    topicPartition: `${topic}-${partition}`,
+    requireKeys: isCompacted(log.config),
+    timestampBounds: boundsTimestamps(log.config) ? { nowMs, beforeMaxMs, afterMaxMs } : null,
+    timestampType,
+  };
 }
 
 /**
@@ -57,7 +79,7 @@ export function placeAppend(ctx: RequestContext, p: PreparedAppend): Promise<App
   const { replicas, logger, clock } = ctx.broker;
   const appendTimeMs = p.log.config.messageTimestampType === 'LogAppendTime' ? clock.now() : undefined;
   return replicas.append(p.log, p.topic, p.partition, p.records, appendTimeMs).then(
-    (r): AppendOutcome => ({ errorCode: 0, errorMessage: null, baseOffset: r.baseOffset, logAppendTimeMs: appendTimeMs ?? -1, logStartOffset: r.logStartOffset }),
+    (r): AppendOutcome => ({ errorCode: 0, errorMessage: null, baseOffset: r.baseOffset, logAppendTimeMs: appendTimeMs ?? -1, logStartOffset: r.logStartOffset, recordErrors: [] }),
     (err: unknown): AppendOutcome => {
       if (err instanceof StorageError) {
         if (err.code === ErrorCode.KAFKA_STORAGE_ERROR) logger.error('append failed', { topic: p.topic, partition: p.partition, err });

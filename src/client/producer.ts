@@ -401,7 +401,9 @@ export class Producer {
         req.results.set(p.index, { topic: req.topic, partition: p.index, baseOffset: -1, logAppendTimeMs: -1 });
         continue;
       }
-      const detail = p.errorMessage ? `: ${p.errorMessage}` : '';
+      // KIP-467: the records that made the batch fail, by their index in it.
+      const culprits = p.recordErrors.map((e) => `; record ${e.batchIndex}: ${e.batchIndexErrorMessage ?? errorName(p.errorCode)}`).join('');
+      const detail = (p.errorMessage ? `: ${p.errorMessage}` : '') + culprits;
       const err = new KafkaError(p.errorCode, `Producing to ${req.topic}-${p.index} failed with ${errorName(p.errorCode)}${detail}`);
       if (!isRetriable(p.errorCode) && !(req.transactionalId === null && needsNewEpoch(err))) throw err;
       failures.set(p.index, err);

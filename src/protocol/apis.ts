@@ -35,7 +35,10 @@ import { DescribeLogDirsRequestSchema, DescribeLogDirsResponseSchema } from './m
 import { SaslAuthenticateRequestSchema, SaslAuthenticateResponseSchema } from './messages/36-sasl-authenticate.js';
 import { CreatePartitionsRequestSchema, CreatePartitionsResponseSchema } from './messages/37-create-partitions.js';
 import { DeleteGroupsRequestSchema, DeleteGroupsResponseSchema } from './messages/42-delete-groups.js';
+import { ElectLeadersRequestSchema, ElectLeadersResponseSchema } from './messages/43-elect-leaders.js';
 import { IncrementalAlterConfigsRequestSchema, IncrementalAlterConfigsResponseSchema } from './messages/44-incremental-alter-configs.js';
+import { AlterPartitionReassignmentsRequestSchema, AlterPartitionReassignmentsResponseSchema } from './messages/45-alter-partition-reassignments.js';
+import { ListPartitionReassignmentsRequestSchema, ListPartitionReassignmentsResponseSchema } from './messages/46-list-partition-reassignments.js';
 import { OffsetDeleteRequestSchema, OffsetDeleteResponseSchema } from './messages/47-offset-delete.js';
 import { DescribeClusterRequestSchema, DescribeClusterResponseSchema } from './messages/60-describe-cluster.js';
 import { DescribeProducersRequestSchema, DescribeProducersResponseSchema } from './messages/61-describe-producers.js';
@@ -83,7 +86,10 @@ export const API_SCHEMAS: ReadonlyMap<number, ApiSchemas> = new Map<number, ApiS
   [36, { name: 'SaslAuthenticate', request: SaslAuthenticateRequestSchema, response: SaslAuthenticateResponseSchema }],
   [37, { name: 'CreatePartitions', request: CreatePartitionsRequestSchema, response: CreatePartitionsResponseSchema }],
   [42, { name: 'DeleteGroups', request: DeleteGroupsRequestSchema, response: DeleteGroupsResponseSchema }],
+  [43, { name: 'ElectLeaders', request: ElectLeadersRequestSchema, response: ElectLeadersResponseSchema }],
   [44, { name: 'IncrementalAlterConfigs', request: IncrementalAlterConfigsRequestSchema, response: IncrementalAlterConfigsResponseSchema }],
+  [45, { name: 'AlterPartitionReassignments', request: AlterPartitionReassignmentsRequestSchema, response: AlterPartitionReassignmentsResponseSchema }],
+  [46, { name: 'ListPartitionReassignments', request: ListPartitionReassignmentsRequestSchema, response: ListPartitionReassignmentsResponseSchema }],
   [47, { name: 'OffsetDelete', request: OffsetDeleteRequestSchema, response: OffsetDeleteResponseSchema }],
   [60, { name: 'DescribeCluster', request: DescribeClusterRequestSchema, response: DescribeClusterResponseSchema }],
   [61, { name: 'DescribeProducers', request: DescribeProducersRequestSchema, response: DescribeProducersResponseSchema }],

@@ -1,10 +1,10 @@
 /**
- * What Kafka's LogValidator does to produced batches beyond their framing (validate.ts): refuses
- * CreateTime timestamps outside `message.timestamp.before.max.ms` / `after.max.ms` (KIP-937) and
- * re-encodes batches whose codec differs from the topic's `compression.type`. Producer id, epoch,
- * base sequence, the transactional bit and every record's key, value, headers and timestamp are
- * kept; control batches are never converted. LogAppendTime is stamped later, by the log's append,
- * on the converted bytes. With the defaults ('producer', no bounds) nothing is decoded.
+ * What Kafka's LogValidator does to produced batches beyond their framing and per-record rules
+ * (validate.ts, record-rules.ts): re-encodes batches whose codec differs from the topic's
+ * `compression.type`. Producer id, epoch, base sequence, the transactional bit and every record's
+ * key, value, headers and timestamp are kept; control batches are never converted. LogAppendTime
+ * is stamped later, by the log's append, on the converted bytes. With the default ('producer')
+ * nothing is decoded.
  */
 import {
   ATTRIBUTES,
@@ -37,7 +37,7 @@ export function targetCodec(compressionType: CompressionType): number | null {
   return compressionType === 'producer' ? null : TARGET_CODECS[compressionType];
 }
 
-/** Whether a CreateTime log bounds its records' timestamps (so each batch must be decoded). */
+/** Whether a CreateTime log bounds its records' timestamps (so each record must be read). */
 export function boundsTimestamps(config: LogValidatorConfig): boolean {
   return (
     config.messageTimestampType === 'CreateTime' &&
@@ -46,18 +46,17 @@ export function boundsTimestamps(config: LogValidatorConfig): boolean {
 }
 
 /**
- * Checks timestamps and converts codecs for `records`, whose batches validate.ts has checked and
- * described in `batches`. Returns the bytes to append (`records` itself when nothing changed).
+ * Converts codecs for `records`, whose batches validate.ts has checked and described in
+ * `batches`. Returns the bytes to append (`records` itself when nothing changed).
  */
 export async function validateForLog(
   records: Buffer,
   batches: readonly ValidatedBatch[],
   config: LogValidatorConfig,
-  nowMs: number,
 ): Promise<LogValidation> {
   const target = targetCodec(config.compressionType);
-  const checkTimes = boundsTimestamps(config);
-  const needsWork = (b: ValidatedBatch): boolean => !b.isControl && ((target !== null && b.compression !== target) || checkTimes);
+  if (target === null) return { records, converted: false };
+  const needsWork = (b: ValidatedBatch): boolean => !b.isControl && b.compression !== target;
   if (!batches.some(needsWork)) return { records, converted: false };
   const out: Buffer[] = [];
   let converted = false;
@@ -76,40 +75,17 @@ export async function validateForLog(
       throw err;
     }
     if (decoded === undefined) return fail(ErrorCode.CORRUPT_MESSAGE, `batch at position ${b.offset} cannot be read`);
-    const convert = target !== null && b.compression !== target;
     // validate.ts checked compressed batches' offsets; an uncompressed one about to be compressed is checked here, as Kafka does.
-    const gap = convert && b.compression === Compression.None ? decoded.records.findIndex((r, i) => r.offsetDelta !== i) : -1;
+    const gap = b.compression === Compression.None ? decoded.records.findIndex((r, i) => r.offsetDelta !== i) : -1;
     if (gap >= 0) return fail(ErrorCode.INVALID_RECORD, `record ${gap} of the batch at position ${b.offset} has offset delta ${decoded.records[gap]!.offsetDelta}; the offsets in a batch run 0..${decoded.records.length - 1}`);
-    if (checkTimes) {
-      const problem = timestampProblem(decoded, b.offset, config, nowMs);
-      if (problem !== null) return fail(ErrorCode.INVALID_TIMESTAMP, problem);
-    }
-    if (convert) {
-      out.push(await reencode(bytes, decoded, target));
-      converted = true;
-    } else {
-      out.push(bytes);
-    }
+    out.push(await reencode(bytes, decoded, target));
+    converted = true;
   }
   return { records: converted ? Buffer.concat(out) : records, converted };
 }
 
 function fail(code: number, message: string): LogValidation {
   return { error: { code, message } };
-}
-
-/** Kafka's rule (KIP-937): a CreateTime timestamp may be at most before.max.ms old and after.max.ms ahead. */
-function timestampProblem(batch: RecordBatch, at: number, config: LogValidatorConfig, nowMs: number): string | null {
-  for (let i = 0; i < batch.records.length; i++) {
-    const timestampMs = batch.baseTimestamp + batch.records[i]!.timestampDelta;
-    if (nowMs - timestampMs > config.messageTimestampBeforeMaxMs) {
-      return `record ${i} of the batch at position ${at} has timestamp ${timestampMs}, ${nowMs - timestampMs} ms before the broker's time ${nowMs}; message.timestamp.before.max.ms is ${config.messageTimestampBeforeMaxMs}`;
-    }
-    if (timestampMs - nowMs > config.messageTimestampAfterMaxMs) {
-      return `record ${i} of the batch at position ${at} has timestamp ${timestampMs}, ${timestampMs - nowMs} ms after the broker's time ${nowMs}; message.timestamp.after.max.ms is ${config.messageTimestampAfterMaxMs}`;
-    }
-  }
-  return null;
 }
 
 /**

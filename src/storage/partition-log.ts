@@ -26,7 +26,8 @@ import { encodeControlBatch } from '../protocol/records/record-batch.js';
 import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, readBatchHeader, CONTROL_BIT, TRANSACTIONAL_BIT, readInt64, BASE_OFFSET } from '../protocol/records/batch-header.js';
 import { PRODUCER_BATCHES_RETAINED, PRODUCER_ID_EXPIRATION_MS_DEFAULT, type ProducerBatch, ProducerStateError, type ProducerStateManager } from './producer-state.js';
 import { appendTxnIndexEntry, controlType, deleteSnapshotsAbove, rewriteTxnIndexes, txnIndexPath, writeTxnIndex, loadProducerState, writeSnapshot } from './producer-state-io.js';
-import { ensureIndexes, findOffsetInSegments, firstBatchTimestamp, readSegments, truncateSegmentTo } from './segment-scan.js';
+import { ensureIndexes, findMaxTimestampRecord, findOffsetInSegments, firstBatchTimestamp, readSegments, truncateSegmentTo } from './segment-scan.js';
+import type { TimestampOffset } from './time-index.js';
 
 export type { AppendOptions, AppendResult, ControlAppend, LogStats, PartitionLogDeps, ReadOptions, ReadResult } from './log-types.js';
 
@@ -316,17 +317,20 @@ export class PartitionLog {
   }
 
   /**
-   * ListOffsets MAX_TIMESTAMP (-3): the largest timestamp and the last offset of the batch that
-   * holds it (Kafka's "shallow" offset); (-1, -1) for an empty log.
+   * ListOffsets MAX_TIMESTAMP (-3): the largest timestamp and the offset of the first record that
+   * carries it (Kafka since KAFKA-16310; not its batch's last offset); (-1, -1) for an empty log.
    */
-  maxTimestampOffset(): { offset: number; timestamp: number } {
-    let best = { offset: -1, timestamp: -1 };
+  async maxTimestampOffset(): Promise<TimestampOffset> {
+    this.checkReadable(this.startOffset);
+    // The segment's largest timestamp may come from queued batches; the search reads only written ones.
+    await this.writer.waitFor(this.endOffset);
+    let newest: LogSegment | undefined;
     for (const seg of this.segments) {
-      if (seg.maxTimestamp > best.timestamp && seg.nextOffset > this.startOffset) {
-        best = { offset: seg.offsetOfMaxTimestamp, timestamp: seg.maxTimestamp };
-      }
+      if (seg.maxTimestamp > (newest?.maxTimestamp ?? -1) && seg.nextOffset > this.startOffset) newest = seg;
     }
-    return best;
+    if (newest === undefined) return { offset: -1, timestamp: -1 };
+    await ensureIndexes(newest, this.cfg, this.deps.logger);
+    return (await findMaxTimestampRecord(newest)) ?? { offset: -1, timestamp: -1 };
   }
 
   /**

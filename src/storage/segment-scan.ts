@@ -331,9 +331,34 @@ export async function findOffsetByTimestamp(seg: LogSegment, target: number, sta
 }
 
 async function exactRecord(seg: LogSegment, b: BatchInfo, target: number, startOffset: number): Promise<TimestampOffset> {
-  const fallback = { offset: Math.max(b.baseOffset, startOffset), timestamp: b.maxTimestamp };
+  for await (const r of recordTimes(seg, b)) if (r.timestamp >= target && r.offset >= startOffset) return r;
+  return { offset: Math.max(b.baseOffset, startOffset), timestamp: b.maxTimestamp };
+}
+
+/**
+ * ListOffsets MAX_TIMESTAMP (-3), as Kafka answers it since KAFKA-16310: the first record that
+ * carries the segment's largest timestamp, found in the first batch that reaches it (the batch's
+ * last offset, which the segment and the time index keep, is not that record's). Null when no
+ * record carries it.
+ */
+export async function findMaxTimestampRecord(seg: LogSegment): Promise<TimestampOffset | null> {
+  if (seg.maxTimestamp < 0) return null;
+  const from = seg.offsetIndex.lookup(seg.offsetOfMaxTimestamp).position;
+  for await (const b of scanHeaders(seg, from, seg.writtenBytes)) {
+    if (b.maxTimestamp !== seg.maxTimestamp) continue;
+    for await (const r of recordTimes(seg, b)) if (r.timestamp === b.maxTimestamp) return r;
+    return null;
+  }
+  return null;
+}
+
+/** Each record's offset and timestamp in batch `b`, read from disk and decompressed if need be. */
+async function* recordTimes(seg: LogSegment, b: BatchInfo): AsyncGenerator<TimestampOffset> {
   // With LogAppendTime every record of the batch carries the batch's timestamp.
-  if ((b.attributes & TIMESTAMP_TYPE_BIT) !== 0) return fallback;
+  if ((b.attributes & TIMESTAMP_TYPE_BIT) !== 0) {
+    for (let offset = b.baseOffset; offset <= b.lastOffset; offset++) yield { offset, timestamp: b.maxTimestamp };
+    return;
+  }
   const buf = await readFully(await seg.handle(), b.position, b.size);
   if (buf.length < b.size || checkBatchCrc(buf, 0, b.size) !== null) throw corrupt(seg, b.position, 'bad CRC');
   const codec = b.attributes & COMPRESSION_MASK;
@@ -341,11 +366,8 @@ async function exactRecord(seg: LogSegment, b: BatchInfo, target: number, startO
   const start = codec === Compression.None ? BATCH_HEADER_BYTES : 0;
   const baseTimestamp = readInt64(buf, BASE_TIMESTAMP);
   for (const r of recordStamps(records, start, records.length, buf.readInt32BE(RECORDS_COUNT))) {
-    const offset = b.baseOffset + r.offsetDelta;
-    const timestamp = baseTimestamp + r.timestampDelta;
-    if (timestamp >= target && offset >= startOffset) return { offset, timestamp };
+    yield { offset: b.baseOffset + r.offsetDelta, timestamp: baseTimestamp + r.timestampDelta };
   }
-  return fallback;
 }
 
 /**

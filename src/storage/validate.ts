@@ -2,7 +2,8 @@
  * Checks the record batches a Produce request carries for one partition before the log stores
  * them, as Kafka's broker does: framing, magic, size, CRC-32C, the counts in the header, and that
  * the records exactly fill each batch. Uncompressed records are walked by their length prefixes
- * only; compressed ones are inflated and walked the same way.
+ * only; compressed ones are inflated and walked the same way. On a compacted topic or one with
+ * timestamp bounds, each record's key and timestamp are read too (record-rules.ts).
  */
 import {
   ATTRIBUTES,
@@ -18,6 +19,7 @@ import {
   PRODUCER_EPOCH,
   PRODUCER_ID,
   RECORDS_COUNT,
+  TIMESTAMP_TYPE_BIT,
   TRANSACTIONAL_BIT,
   readInt64,
 } from '../protocol/records/batch-header.js';
@@ -25,6 +27,7 @@ import { DecompressionError, UnsupportedCompressionError, decompress } from '../
 import { Reader } from '../protocol/reader.js';
 import { checkBatchCrc, checkRecordLengths, frameBatch } from './batch-walk.js';
 import { ErrorCode } from './errors.js';
+import { checkRecordRules, recordRulesApply, type RecordError, type RecordRules } from './record-rules.js';
 
 /** What the broker needs to know about each valid batch, read from its header. */
 export interface ValidatedBatch {
@@ -41,23 +44,25 @@ export interface ValidatedBatch {
   baseSequence: number;
   isTransactional: boolean;
   isControl: boolean;
+  /** The producer set the LogAppendTime bit (which Kafka refuses unless the topic is CreateTime). */
+  logAppendTime: boolean;
 }
 
 export interface ValidationResult {
   /** The batches checked so far; all of them when there is no error. */
   batches: ValidatedBatch[];
   /** The first problem found; Kafka then rejects the whole partition's records. */
-  error?: { code: number; message: string };
+  error?: { code: number; message: string; recordErrors?: RecordError[] };
 }
 
 export interface ValidateOptions {
   /** Transaction markers are written by the coordinator; clients may not send control batches. */
   allowControlBatches?: boolean;
   /**
-   * The topic is compacted (cleanup.policy holds 'compact'): every record needs a key, as
-   * Kafka's LogValidator requires; a keyless record fails the partition with INVALID_RECORD.
+   * Kafka's per-record rules (keys on compacted topics, CreateTime bounds): a batch with a bad
+   * record is refused and the error lists the bad records. Records are walked only when a rule applies.
    */
-  requireKeys?: boolean;
+  recordRules?: RecordRules;
 }
 
 export async function validateProducedBatches(
@@ -86,8 +91,8 @@ export async function validateProducedBatches(
     const batch = headerOf(buf, at, size);
     const problem = checkHeader(buf, at, batch, opts);
     if (problem !== null) return fail(ErrorCode.INVALID_RECORD, problem);
-    const recordsProblem = await checkRecords(buf, at, batch, opts.requireKeys === true && !batch.isControl);
-    if (recordsProblem !== null) return fail(recordsProblem.code, recordsProblem.message);
+    const recordsProblem = await checkRecords(buf, at, batch, batch.isControl ? undefined : opts.recordRules);
+    if (recordsProblem !== null) return { batches, error: recordsProblem };
     batches.push(batch);
     at += size;
   }
@@ -109,6 +114,7 @@ function headerOf(buf: Buffer, at: number, size: number): ValidatedBatch {
     baseSequence: buf.readInt32BE(at + BASE_SEQUENCE),
     isTransactional: (attributes & TRANSACTIONAL_BIT) !== 0,
     isControl: (attributes & CONTROL_BIT) !== 0,
+    logAppendTime: (attributes & TIMESTAMP_TYPE_BIT) !== 0,
   };
 }
 
@@ -131,18 +137,17 @@ async function checkRecords(
   buf: Buffer,
   at: number,
   b: ValidatedBatch,
-  requireKeys: boolean,
-): Promise<{ code: number; message: string } | null> {
-  const recordsStart = at + BATCH_HEADER_BYTES;
-  const end = at + b.size;
+  rules: RecordRules | undefined,
+): Promise<{ code: number; message: string; recordErrors?: RecordError[] } | null> {
+  let records = buf;
+  let start = at + BATCH_HEADER_BYTES;
+  let end = at + b.size;
   let problem: string | null;
   if (b.compression === Compression.None) {
-    problem = checkRecordLengths(buf, recordsStart, end, b.recordsCount);
-    if (problem === null && requireKeys) problem = checkKeys(buf, recordsStart, end, b.recordsCount);
+    problem = checkRecordLengths(buf, start, end, b.recordsCount);
   } else {
-    let plain: Buffer;
     try {
-      plain = await decompress(b.compression, buf.subarray(recordsStart, end));
+      records = await decompress(b.compression, buf.subarray(start, end));
     } catch (err) {
       if (err instanceof UnsupportedCompressionError) {
         return { code: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, message: `batch at position ${at}: ${err.message}` };
@@ -152,9 +157,15 @@ async function checkRecords(
       }
       throw err;
     }
-    problem = checkRecordLengths(plain, 0, plain.length, b.recordsCount);
-    if (problem === null) problem = checkOffsetDeltas(plain, 0, plain.length, b.recordsCount);
-    if (problem === null && requireKeys) problem = checkKeys(plain, 0, plain.length, b.recordsCount);
+    start = 0;
+    end = records.length;
+    problem = checkRecordLengths(records, start, end, b.recordsCount);
+    if (problem === null) problem = checkOffsetDeltas(records, start, end, b.recordsCount);
+  }
+  if (problem === null && recordRulesApply(rules, b)) {
+    const refused = checkRecordRules(records, start, end, b.recordsCount, b, rules);
+    if (refused !== null && typeof refused !== 'string') return refused;
+    problem = refused;
   }
   return problem === null ? null : { code: ErrorCode.INVALID_RECORD, message: `batch at position ${at}: ${problem}` };
 }
@@ -173,27 +184,6 @@ function checkOffsetDeltas(buf: Buffer, start: number, end: number, count: numbe
     const offsetDelta = r.varint();
     if (r.error !== null) return `record ${i} cannot be read: ${r.error}`;
     if (offsetDelta !== i) return `record ${i} of a compressed batch has offset delta ${offsetDelta}; the offsets in a batch run 0..${count - 1}`;
-    r.pos = bodyStart + length;
-  }
-  return null;
-}
-
-/**
- * Finds the first record without a key among `count` records in `buf[start, end)` (whose lengths
- * have been checked): a record is its length, attributes, timestamp delta, offset delta, then
- * the key's length, -1 for none.
- */
-function checkKeys(buf: Buffer, start: number, end: number, count: number): string | null {
-  const r = new Reader(buf, start, end);
-  for (let i = 0; i < count; i++) {
-    const length = r.varint();
-    const bodyStart = r.pos;
-    r.int8();
-    r.varlong();
-    r.varint();
-    const keyLength = r.varint();
-    if (r.error !== null) return `record ${i} cannot be read: ${r.error}`;
-    if (keyLength < 0) return `record ${i} has no key, and a compacted topic (cleanup.policy=compact) keeps records by key; give every record a key`;
     r.pos = bodyStart + length;
   }
   return null;

@@ -119,6 +119,16 @@ test('get-offsets prints topic:partition:offset for latest, earliest and a time'
   assert.equal(ok(await samsa(['get-offsets', ...bs, '--topic', 'tools', '--time', '-3', '--partitions', '0'])), 'tools:0:2\n');
   const shim = await run(join(BIN, 'kafka-get-offsets.sh'), [...bs, '--topic', 'tools', '--time', 'latest'], { timeoutMs: 30_000 });
   assert.equal(ok(shim), 'tools:0:3\ntools:1:0\n');
+  // -3 names the record with the largest timestamp, here in the middle of its batch (KAFKA-16310).
+  const kafka = createClient({ bootstrapServers: broker.bootstrap });
+  try {
+    await kafka.admin().createTopics([{ topic: 'stamps', numPartitions: 1 }]);
+    const times = [1_700_000_000_000, 1_700_000_009_000, 1_700_000_005_000];
+    await kafka.producer().send({ topic: 'stamps', messages: times.map((timestamp, i) => ({ value: `m${i}`, partition: 0, timestamp })) });
+  } finally {
+    await kafka.close();
+  }
+  assert.equal(ok(await samsa(['get-offsets', ...bs, '--topic', 'stamps', '--time', '-3'])), 'stamps:0:1\n');
   const bad = await samsa(['get-offsets', ...bs, '--time', 'yesterday']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--time must be/);

@@ -1,7 +1,9 @@
 // Produce (key 0), versions 0–11.
 // v0–v2: advertised because librdkafka only compresses when Produce's minimum is 0, but these
 // versions carry the old message formats: every partition gets UNSUPPORTED_VERSION.
-// v3+: record batch v2 and transactional id. v5+: log start offset. v8+: record errors.
+// v3+: record batch v2 and transactional id. v5+: log start offset. v8+: record errors (KIP-467):
+// a batch refused for its records (a key-less record on a compacted topic, a timestamp out of
+// bounds) names each bad record by its index, with Kafka's messages.
 // v9+: flexible. v10–v11: current-leader tags (left at their defaults: this broker leads all).
 // Idempotent producers: a retry of one of a producer's last five batches is answered with its
 // original offsets; sequence gaps, old epochs and transactional misuse get Kafka's error codes.
@@ -46,7 +48,8 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = {
         name: t.name,
         partitionResponses: (await Promise.all(placing[i]!)).map((r, j): ProduceResponsePartitionProduceResponse => ({
           index: t.partitionData[j]!.index, errorCode: r.errorCode, baseOffset: r.baseOffset, logAppendTimeMs: r.logAppendTimeMs,
-          logStartOffset: r.logStartOffset, recordErrors: [], errorMessage: r.errorMessage, currentLeader: NO_LEADER_CHANGE,
+          logStartOffset: r.logStartOffset, errorMessage: r.errorMessage,
+          recordErrors: r.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })), currentLeader: NO_LEADER_CHANGE,
         })),
       })),
     );

@@ -29,10 +29,11 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
             if (p.timestamp === LATEST) return { ...out, offset: version >= 2 && req.isolationLevel === 1 ? log.lastStableOffset : log.highWatermark, leaderEpoch: 0 };
             if (p.timestamp === EARLIEST) return { ...out, offset: log.logStartOffset, leaderEpoch: 0 };
             if (p.timestamp === MAX_TIMESTAMP && version >= 7) {
-              const m = log.maxTimestampOffset();
+              const m = await log.maxTimestampOffset();
               return m === null ? out : { ...out, offset: m.offset, timestamp: m.timestamp, leaderEpoch: 0 };
             }
-            if (p.timestamp < 0) return { ...out, errorCode: ErrorCode.INVALID_REQUEST };
+            // As Kafka: a special timestamp unknown at this version (-3 below v7, -4, -5, ...).
+            if (p.timestamp < 0) return { ...out, errorCode: ErrorCode.UNSUPPORTED_VERSION };
             const found = await log.offsetForTimestamp(p.timestamp);
             return found === null ? out : { ...out, offset: found.offset, timestamp: found.timestamp, leaderEpoch: 0 };
           }),

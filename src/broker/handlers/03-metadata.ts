@@ -1,7 +1,8 @@
 // Metadata (key 3), versions 0–12.
 // v0: an empty topic list means all topics. v1+: null means all, empty means none; controller
 // id and internal flag. v2+: cluster id. v4+: allow_auto_topic_creation. v5+: offline replicas.
-// v7+: leader epoch. v8+: authorized operations (reported as not requested: -2147483648).
+// v7+: leader epoch. v8+: authorized operations when asked (KIP-430): without an authorizer,
+// every operation on a topic (and, v8–v10, on the cluster); else -2147483648.
 // v9+: flexible. v10+: each topic's id (its real UUID, stored with the topic), and topics may be
 // asked for by id (an unknown id → UNKNOWN_TOPIC_ID). v11: no cluster authorized operations.
 // v12: the topic name is nullable (null for an unknown id). Served together with Fetch 13+
@@ -11,9 +12,8 @@ import { ZERO_UUID_STRING } from '../../protocol/writer.js';
 import { MetadataRequestSchema, MetadataResponseSchema, type MetadataRequest, type MetadataResponse, type MetadataResponseTopic } from '../../protocol/messages/03-metadata.js';
 import { topicNameError, isInternalTopic } from '../../cluster/topic-names.js';
 import type { TopicMetadata } from '../../cluster/metadata-store.js';
+import { AUTHORIZED_OPERATIONS_NOT_REQUESTED, CLUSTER_OPERATIONS, TOPIC_OPERATIONS, authorizedOperations } from '../authorized-operations.js';
 import type { Handler, RequestContext } from '../handler.js';
-
-const AUTHORIZED_OPERATIONS_NOT_REQUESTED = -2147483648;
 
 function describe(ctx: RequestContext, t: TopicMetadata): MetadataResponseTopic {
   const node = ctx.broker.nodeId;
@@ -72,13 +72,17 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
         else topics.push(missing(name, await autoCreate(ctx, name, allowAuto)));
       }
     }
+    // As Kafka: every topic answered by name gets them; an unknown topic id keeps the default.
+    if (version >= 8 && req.includeTopicAuthorizedOperations) {
+      for (const t of topics) if (t.errorCode !== ErrorCode.UNKNOWN_TOPIC_ID) t.topicAuthorizedOperations = TOPIC_OPERATIONS;
+    }
     return {
       throttleTimeMs: 0,
       brokers: [{ nodeId: broker.nodeId, host: listener.host, port: listener.port, rack: null }],
       clusterId: broker.clusterId,
       controllerId: broker.nodeId,
       topics,
-      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED,
+      clusterAuthorizedOperations: authorizedOperations(version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations, CLUSTER_OPERATIONS),
     };
   },
 };

@@ -3,11 +3,8 @@
 // v4+: group.instance.id of members. v5+: flexible. A group this broker does not know is
 // described as Dead with no error (GROUP_ID_NOT_FOUND is v6+, not served).
 import { DescribeGroupsRequestSchema, DescribeGroupsResponseSchema, type DescribeGroupsRequest, type DescribeGroupsResponse } from '../../protocol/messages/15-describe-groups.js';
+import { GROUP_OPERATIONS, authorizedOperations } from '../authorized-operations.js';
 import type { Handler } from '../handler.js';
-
-const AUTHORIZED_OPERATIONS_NOT_REQUESTED = -2147483648;
-/** READ (3), DELETE (6) and DESCRIBE (8): every operation on a group, as bits. */
-const GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
 
 export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroupsResponse> = {
   apiKey: 15,
@@ -16,7 +13,7 @@ export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroup
   request: DescribeGroupsRequestSchema,
   response: DescribeGroupsResponseSchema,
   async handle(ctx, req, version) {
-    const operations = version >= 3 && req.includeAuthorizedOperations ? GROUP_OPERATIONS : AUTHORIZED_OPERATIONS_NOT_REQUESTED;
+    const operations = authorizedOperations(version >= 3 && req.includeAuthorizedOperations, GROUP_OPERATIONS);
     const groups = req.groups.map((groupId) => {
       const g = ctx.broker.groups.describeGroup(groupId);
       return {

@@ -34,6 +34,12 @@ import { listTransactionsHandler } from './66-list-transactions.js';
 import { describeProducersHandler } from './61-describe-producers.js';
 import { writeTxnMarkersHandler } from './27-write-txn-markers.js';
 import { initProducerIdHandler } from './22-init-producer-id.js';
+import { describeAclsHandler } from './29-describe-acls.js';
+import { createAclsHandler } from './30-create-acls.js';
+import { deleteAclsHandler } from './31-delete-acls.js';
+import { electLeadersHandler } from './43-elect-leaders.js';
+import { alterPartitionReassignmentsHandler } from './45-alter-partition-reassignments.js';
+import { listPartitionReassignmentsHandler } from './46-list-partition-reassignments.js';
 
 export function buildHandlers(): Map<number, Handler> {
   const handlers = new Map<number, Handler>();
@@ -72,5 +78,11 @@ export function buildHandlers(): Map<number, Handler> {
   add(describeProducersHandler);
   add(writeTxnMarkersHandler);
   add(initProducerIdHandler);
+  add(describeAclsHandler);
+  add(createAclsHandler);
+  add(deleteAclsHandler);
+  add(electLeadersHandler);
+  add(alterPartitionReassignmentsHandler);
+  add(listPartitionReassignmentsHandler);
   return handlers;
 }

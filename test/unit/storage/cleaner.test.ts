@@ -612,14 +612,15 @@ describe('the log cleaner in the LogManager', () => {
 
 describe('produce validation for compacted topics', () => {
   it('requireKeys rejects a record without a key with INVALID_RECORD, compressed or not', async () => {
+    const recordRules = { topicPartition: 'table-0', requireKeys: true, timestampBounds: null, timestampType: 'CreateTime' as const };
     for (const compression of [Compression.None, Compression.Gzip]) {
       const keyed = await makeBatch([{ key: Buffer.from('k'), value: Buffer.from('v') }], { compression });
-      assert.equal((await validateProducedBatches(keyed, 1 << 20, { requireKeys: true })).error, undefined);
+      assert.equal((await validateProducedBatches(keyed, 1 << 20, { recordRules })).error, undefined);
       const keyless = await makeBatch([{ key: Buffer.from('k') }, { key: null, value: Buffer.from('v') }], { compression });
       assert.equal((await validateProducedBatches(keyless, 1 << 20)).error, undefined, 'allowed when not compacted');
-      const res = await validateProducedBatches(Buffer.concat([keyed, keyless]), 1 << 20, { requireKeys: true });
+      const res = await validateProducedBatches(Buffer.concat([keyed, keyless]), 1 << 20, { recordRules });
       assert.equal(res.error?.code, 87);
-      assert.match(res.error!.message, /record 1 has no key/);
+      assert.deepEqual(res.error!.recordErrors, [{ batchIndex: 1, message: 'Compacted topic cannot accept message without key in topic partition table-0' }]);
     }
   });
 });

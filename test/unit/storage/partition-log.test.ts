@@ -276,7 +276,7 @@ describe('PartitionLog append and read', () => {
       assert.deepEqual(await log.offsetForTimestamp(1455), { offset: 46, timestamp: 1460 });
       assert.deepEqual(await log.offsetForTimestamp(1890), { offset: 89, timestamp: 1890 });
       assert.equal(await log.offsetForTimestamp(1891), null);
-      assert.deepEqual(log.maxTimestampOffset(), { offset: 89, timestamp: 1890 });
+      assert.deepEqual(await log.maxTimestampOffset(), { offset: 89, timestamp: 1890 });
       await log.close();
     }));
 
@@ -286,7 +286,7 @@ describe('PartitionLog append and read', () => {
       const records = Array.from({ length: 10 }, (_, i) => ({ value: Buffer.alloc(50, i), timestamp: 5000 + i * 100 }));
       await log.append(await makeBatch(records, { compression: Compression.Zstd }), { leaderEpoch: 0 });
       assert.deepEqual(await log.offsetForTimestamp(5250), { offset: 3, timestamp: 5300 });
-      assert.deepEqual(log.maxTimestampOffset(), { offset: 9, timestamp: 5900 });
+      assert.deepEqual(await log.maxTimestampOffset(), { offset: 9, timestamp: 5900 });
       await log.close();
     }));
 
@@ -301,10 +301,37 @@ describe('PartitionLog append and read', () => {
       await log.close();
     }));
 
+  it('maxTimestampOffset answers the record with the largest timestamp, not its batch\'s last offset (KAFKA-16310)', () =>
+    withTempDir(async (dir) => {
+      const log = await openTestLog(dir, { segmentBytes: 400, indexIntervalBytes: 50 });
+      for (const compression of [Compression.None, Compression.Gzip]) {
+        // The newest record sits in the middle of its batch.
+        await log.append(await makeBatch([{ timestamp: 100 }, { timestamp: 900 }, { timestamp: 300 }], { compression }), { leaderEpoch: 0 });
+      }
+      assert.deepEqual(await log.maxTimestampOffset(), { offset: 1, timestamp: 900 }, 'the first batch that reaches the max, its first such record');
+      // Later segments, older timestamps, then a new max in a later batch of several records.
+      for (let i = 0; i < 6; i++) await log.append(await batchOf(3, 40, 500 + i), { leaderEpoch: 0 });
+      assert.ok(log.segmentCount > 1);
+      assert.deepEqual(await log.maxTimestampOffset(), { offset: 1, timestamp: 900 });
+      const at = log.logEndOffset;
+      await log.append(await makeBatch([{ timestamp: 950 }, { timestamp: 2000 }, { timestamp: 2000 }, { timestamp: 1000 }], { compression: Compression.Lz4 }), { leaderEpoch: 0 });
+      assert.deepEqual(await log.maxTimestampOffset(), { offset: at + 1, timestamp: 2000 });
+      await log.close();
+    }));
+
+  it('maxTimestampOffset of a LogAppendTime batch is its first record, as in Kafka', () =>
+    withTempDir(async (dir) => {
+      const log = await openTestLog(dir, { messageTimestampType: 'LogAppendTime' });
+      await log.append(await batchOf(2), { leaderEpoch: 0, appendTimeMs: 5000 });
+      await log.append(await batchOf(4), { leaderEpoch: 0, appendTimeMs: 7000 });
+      assert.deepEqual(await log.maxTimestampOffset(), { offset: 2, timestamp: 7000 });
+      await log.close();
+    }));
+
   it('maxTimestampOffset is (-1, -1) for an empty log', () =>
     withTempDir(async (dir) => {
       const log = await openTestLog(dir);
-      assert.deepEqual(log.maxTimestampOffset(), { offset: -1, timestamp: -1 });
+      assert.deepEqual(await log.maxTimestampOffset(), { offset: -1, timestamp: -1 });
       await log.close();
     }));
 

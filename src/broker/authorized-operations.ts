@@ -1,0 +1,39 @@
+/**
+ * Authorized operations (KIP-430) as a broker without an authorizer reports them: every operation
+ * a resource type supports, as a bit set over Kafka's AclOperation codes. Sent only when the
+ * client asks (`include_*_authorized_operations`); otherwise the field keeps its default.
+ */
+
+/** Kafka's AclOperation codes. */
+export const AclOperation = {
+  READ: 3,
+  WRITE: 4,
+  CREATE: 5,
+  DELETE: 6,
+  ALTER: 7,
+  DESCRIBE: 8,
+  CLUSTER_ACTION: 9,
+  DESCRIBE_CONFIGS: 10,
+  ALTER_CONFIGS: 11,
+  IDEMPOTENT_WRITE: 12,
+} as const;
+
+/** The schemas' default for an authorized-operations field that was not asked for (-2^31). */
+export const AUTHORIZED_OPERATIONS_NOT_REQUESTED = -2147483648;
+
+function bits(...operations: number[]): number {
+  return operations.reduce((set, op) => set | (1 << op), 0);
+}
+
+const { READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE } = AclOperation;
+
+/** What Kafka's AclEntry.supportedOperations lists for each resource type. */
+export const TOPIC_OPERATIONS = bits(READ, WRITE, CREATE, DESCRIBE, DELETE, ALTER, DESCRIBE_CONFIGS, ALTER_CONFIGS);
+export const CLUSTER_OPERATIONS = bits(CREATE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, ALTER, DESCRIBE);
+/** Kafka 3.x's set: group configs (DESCRIBE_CONFIGS, ALTER_CONFIGS on a group, Kafka 4.0) are not served here. */
+export const GROUP_OPERATIONS = bits(READ, DESCRIBE, DELETE);
+
+/** `operations` when the client asked for them, else the field's default. */
+export function authorizedOperations(asked: boolean, operations: number): number {
+  return asked ? operations : AUTHORIZED_OPERATIONS_NOT_REQUESTED;
+}
