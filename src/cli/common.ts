@@ -176,7 +176,7 @@ export function reportError(err: unknown, io: Io): number {
     io.stderr.write(`${err.message}\n`);
   } else if (err instanceof KafkaError || err instanceof ClientError) {
     io.stderr.write(`Error: ${err.message}\n`);
-  } else if (err instanceof Error && (err.name === 'ConfigError' || (err as { code?: string }).code === 'ENOENT')) {
+  } else if (err instanceof Error && (err.name === 'ConfigError' || err.name === 'DeserializationError' || (err as { code?: string }).code === 'ENOENT')) {
     io.stderr.write(`Error: ${err.message}\n`);
   } else {
     // Unexpected: a bug, so the stack helps whoever reports it.

@@ -40,8 +40,9 @@ const DESERIALIZERS: Record<string, Deserializer> = {
   [`${SERDE}FloatDeserializer`]: (b) => javaDouble(sized(b, 4, 'Float').readFloatBE()),
 };
 
+/** A record's bytes do not fit the deserializer asked for (Kafka's SerializationException). */
 export class DeserializationError extends Error {
-  override name = 'ConfigError';
+  override name = 'DeserializationError';
 }
 
 function sized(b: Buffer, size: number, name: string): Buffer {
