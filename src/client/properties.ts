@@ -8,16 +8,10 @@
  */
 import type { ClusterOptions } from './cluster.js';
 import type { AssignorName, ConsumerOptions, IsolationLevel, OffsetReset } from './consumer.js';
-import { ClientError, InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, UnsupportedSecurityError } from './errors.js';
 import type { Acks, CompressionType, ProducerOptions } from './producer.js';
 
 export type ClientRole = 'admin' | 'producer' | 'consumer';
-
-/** A security setting (TLS, SASL) was given; the client does not connect rather than ignore it. */
-export class UnsupportedSecurityError extends ClientError {
-  override name = 'UnsupportedSecurityError';
-  override readonly code = 'SAMSA_UNSUPPORTED_SECURITY';
-}
 
 export interface ClientProperties {
   client: Partial<ClusterOptions>;
@@ -96,9 +90,7 @@ export function assertPlaintext(props: Iterable<[string, string]>): void {
     else if (key.startsWith('ssl.') || key.startsWith('sasl.')) refused.push(key);
   }
   if (refused.length === 0) return;
-  throw new UnsupportedSecurityError(
-    `${refused.join(', ')}: TLS and SASL are not supported yet; Samsa's client speaks PLAINTEXT only, so it refuses to connect rather than send in plaintext.`,
-  );
+  throw new UnsupportedSecurityError(refused.join(', '));
 }
 
 /** Maps Kafka client properties for one role; throws on security settings and on values Kafka would reject. */

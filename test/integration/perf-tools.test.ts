@@ -228,6 +228,7 @@ test('TLS and SASL settings in any client config path are refused before connect
       ['transactions', ['--bootstrap-server', bs, '--command-config', sasl, 'list']],
       ['producer-perf-test', ['--topic', 'perf', '--num-records', '1', '--record-size', '1', '--throughput', '-1', '--producer-props', `bootstrap.servers=${bs}`, 'security.protocol=SSL']],
       ['consumer-perf-test', ['--bootstrap-server', bs, '--topic', 'perf', '--messages', '1', '--consumer.config', sasl]],
+      ['console-producer', ['--bootstrap-server', `SSL://${bs}`, '--topic', 'perf'], 'hello\n'],
     ];
     for (const [tool, args, input] of cases) {
       const r = await script(tool, args, input);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertPlaintext, clientProperties, UnsupportedSecurityError } from '../../../src/client/index.js';
+import { assertPlaintext, clientProperties, createClient, UnsupportedSecurityError } from '../../../src/client/index.js';
+import { parseBootstrapServers } from '../../../src/client/cluster.js';
 
 test("Kafka's client property names map onto the client's options, per role", () => {
   const p = clientProperties(
@@ -53,4 +54,11 @@ test('TLS and SASL settings are refused in every role; PLAINTEXT in any case is 
   }
   assert.doesNotThrow(() => assertPlaintext([['client.id', 'x']]));
   assert.throws(() => assertPlaintext([['security.protocol', 'SSL'], ['ssl.keystore.location', 'k']]), /security.protocol=SSL, ssl.keystore.location: /);
+});
+
+test('a bootstrap server written with a security protocol is refused by the client itself; listener names pass', () => {
+  assert.throws(() => parseBootstrapServers('SSL://h:9093'), /bootstrap server SSL:\/\/h:9093: TLS and SASL are not supported yet/);
+  assert.throws(() => parseBootstrapServers(['h:1', 'sasl_ssl://h:2']), UnsupportedSecurityError);
+  assert.deepEqual(parseBootstrapServers('PLAINTEXT://h:1,EXTERNAL://h:2'), [{ host: 'h', port: 1 }, { host: 'h', port: 2 }]);
+  assert.throws(() => createClient({ bootstrapServers: 'SASL_PLAINTEXT://127.0.0.1:1' }).admin(), UnsupportedSecurityError);
 });
