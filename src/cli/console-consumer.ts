@@ -98,17 +98,18 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const topics = pattern === undefined ? [topic!] : await matchingTopics(client, pattern, include!);
     consumer = client.consumer({
       ...config.consumer,
-      autoOffsetReset: reset ?? (fromBeginning || start === 'earliest' ? 'earliest' : 'latest'),
+      autoOffsetReset: reset ?? (fromBeginning ? 'earliest' : 'latest'),
       groupId,
     });
     if (groupId !== undefined) {
       // The group's committed offsets win; --from-beginning only says where a new group starts.
       consumer.subscribe(topics);
     } else {
+      // As in Kafka: --partition starts at --offset (latest unless --from-beginning); whole topics start where auto.offset.reset says.
       const assignment: TopicPartitionOffset[] = [];
       for (const t of topics) {
         const partitions = partition === undefined ? await consumer.partitionsFor(t) : [partition];
-        for (const p of partitions) assignment.push({ topic: t, partition: p, offset: start });
+        for (const p of partitions) assignment.push({ topic: t, partition: p, offset: partition === undefined ? undefined : start });
       }
       consumer.assign(assignment);
     }

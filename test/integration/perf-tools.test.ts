@@ -191,6 +191,13 @@ test('console-consumer --consumer.config: its group.id reads as a group and comm
   await kafka.close();
   assert.deepEqual(committed.map((c) => [c.topic, c.partition, c.offset]), [['inc-a', 0, 1]]);
 
+  // auto.offset.reset from the properties decides where a whole topic starts, as in Kafka.
+  const earliest = await samsa(['console-consumer', '--bootstrap-server', broker.bootstrap, '--topic', 'other', '--consumer-property', 'auto.offset.reset=earliest', '--max-messages', '1', '--timeout-ms', '20000']);
+  assert.equal(ok(earliest), 'v-other\n');
+  const conflict = await samsa(['console-consumer', '--bootstrap-server', broker.bootstrap, '--topic', 'other', '--consumer-property', 'auto.offset.reset=latest', '--from-beginning']);
+  assert.equal(conflict.code, 1);
+  assert.match(conflict.stderr, /Can't simultaneously specify --from-beginning and 'auto.offset.reset=latest'/);
+
   const clash = await samsa(['console-consumer', '--bootstrap-server', broker.bootstrap, '--topic', 'inc-a', '--consumer.config', config, '--group', 'other-group']);
   assert.equal(clash.code, 1);
   assert.match(clash.stderr, /do not match\. Detected group ids: 'other-group', 'from-file'/);
