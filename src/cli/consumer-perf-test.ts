@@ -8,7 +8,7 @@ import { randomInt } from 'node:crypto';
 import { createClient, type Consumer } from '../client/index.js';
 import { loadClientConfig } from './client-config.js';
 import { bool, bootstrapServer, helpText, int, list, parseFlags, reportError, str, UsageError, type Io, type ToolSpec } from './common.js';
-import { consumerHeader, consumerProgressRow, consumerTotalRow, javaDateFormat } from './perf-report.js';
+import { consumerHeader, consumerProgressRow, consumerSummary, consumerTotalRow, javaDateFormat } from './perf-report.js';
 
 /** Kafka's ConsumerPerformance polls for 100 ms at a time. */
 const POLL_MS = 100;
@@ -38,6 +38,7 @@ export const spec: ToolSpec = {
     'date-format': { type: 'string', value: 'pattern', help: `A java.text.SimpleDateFormat pattern for the times (default ${DATE_FORMAT_DEFAULT}).` },
     'hide-header': { type: 'boolean', help: 'Do not print the header row.' },
     'print-metrics': { type: 'boolean', help: "Print the client's metrics (not supported yet: refused)." },
+    json: { type: 'boolean', help: 'Print the summary as one JSON object instead of the header and row.' },
   },
 };
 
@@ -64,6 +65,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (reportingIntervalMs <= 0) throw new UsageError('Reporting interval must be greater than 0.');
     const date = javaDateFormat(str(values, 'date-format') ?? DATE_FORMAT_DEFAULT);
     const detailed = bool(values, 'show-detailed-stats');
+    const json = bool(values, 'json');
+    if (json && detailed) throw new UsageError('--json prints one summary; it cannot be combined with --show-detailed-stats.');
 
     // As in Kafka, the tool's own flags win over the config file: the group, fetch size and reset.
     const config = loadClientConfig(
@@ -80,15 +83,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
       },
       io,
     );
-    if (!bool(values, 'hide-header')) io.stdout.write(consumerHeader(detailed));
+    if (!bool(values, 'hide-header') && !json) io.stdout.write(consumerHeader(detailed));
     consumer = createClient({ clientId: 'perf-consumer-client', ...config.client, bootstrapServers: servers }).consumer(config.consumer);
 
     const startMs = Date.now();
-    const totals = await consume(consumer, { topic, numMessages, timeoutMs, reportingIntervalMs, detailed, date, io, startMs });
+    const totals = await consume(consumer, { topic, numMessages, timeoutMs, reportingIntervalMs, detailed, json, date, io, startMs });
     const endMs = Date.now();
     await consumer.close();
     consumer = undefined;
-    if (!detailed) io.stdout.write(consumerTotalRow({ startMs, endMs, ...totals }, date));
+    if (json) io.stdout.write(`${JSON.stringify(consumerSummary({ startMs, endMs, ...totals }))}\n`);
+    else if (!detailed) io.stdout.write(consumerTotalRow({ startMs, endMs, ...totals }, date));
     return 0;
   } catch (err) {
     return reportError(err, io);
@@ -103,6 +107,8 @@ interface ConsumeOptions {
   timeoutMs: number;
   reportingIntervalMs: number;
   detailed: boolean;
+  /** With --json, stdout holds only the summary, so the warning goes to stderr. */
+  json: boolean;
   date: (ms: number) => string;
   io: Io;
   startMs: number;
@@ -150,7 +156,7 @@ async function consume(consumer: Consumer, o: ConsumeOptions): Promise<{ bytes: 
     }
   }
   if (messages < o.numMessages) {
-    o.io.stdout.write(
+    (o.json ? o.io.stderr : o.io.stdout).write(
       `WARNING: Exiting before consuming the expected number of messages: timeout (${o.timeoutMs} ms) exceeded. You can use the --timeout option to increase the timeout.\n`,
     );
   }

@@ -18,6 +18,18 @@ function fixed(n: number, digits: number): string {
   return n.toFixed(digits);
 }
 
+export interface ProducerSummary {
+  records: number;
+  recordsPerSec: number;
+  mbPerSec: number;
+  avgLatencyMs: number;
+  maxLatencyMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+}
+
 /** The producer's statistics: a line per reporting window and one at the end with percentiles. */
 export class ProducerStats {
   private readonly start: number;
@@ -87,15 +99,29 @@ export class ProducerStats {
     this.windowBytes = 0;
   }
 
-  printTotal(): void {
+  /** The totals behind the final line, for --json. */
+  summary(): ProducerSummary {
     const elapsed = this.now() - this.start;
-    const recsPerSec = (1000 * this.count) / elapsed;
-    const mbPerSec = (1000 * this.bytes) / elapsed / MB;
-    const [p50, p95, p99, p999] = this.percentiles([0.5, 0.95, 0.99, 0.999]);
+    const [p50, p95, p99, p999] = this.percentiles([0.5, 0.95, 0.99, 0.999]) as [number, number, number, number];
+    return {
+      records: this.count,
+      recordsPerSec: (1000 * this.count) / elapsed,
+      mbPerSec: (1000 * this.bytes) / elapsed / MB,
+      avgLatencyMs: this.totalLatency / this.count,
+      maxLatencyMs: this.maxLatency,
+      p50Ms: p50,
+      p95Ms: p95,
+      p99Ms: p99,
+      p999Ms: p999,
+    };
+  }
+
+  printTotal(): void {
+    const t = this.summary();
     this.print(
-      `${this.count} records sent, ${fixed(recsPerSec, 1)} records/sec (${fixed(mbPerSec, 2)} MB/sec), ` +
-        `${fixed(this.totalLatency / this.count, 2)} ms avg latency, ${fixed(this.maxLatency, 2)} ms max latency, ` +
-        `${p50} ms 50th, ${p95} ms 95th, ${p99} ms 99th, ${p999} ms 99.9th.\n`,
+      `${t.records} records sent, ${fixed(t.recordsPerSec, 1)} records/sec (${fixed(t.mbPerSec, 2)} MB/sec), ` +
+        `${fixed(t.avgLatencyMs, 2)} ms avg latency, ${fixed(t.maxLatencyMs, 2)} ms max latency, ` +
+        `${t.p50Ms} ms 50th, ${t.p95Ms} ms 95th, ${t.p99Ms} ms 99th, ${t.p999Ms} ms 99.9th.\n`,
     );
   }
 
@@ -149,22 +175,52 @@ export interface ConsumerTotals {
   joinTimeMs: number;
 }
 
-/** The summary row under the header (without --show-detailed-stats). */
-export function consumerTotalRow(t: ConsumerTotals, date: (ms: number) => string): string {
+export interface ConsumerSummary {
+  startTimeMs: number;
+  endTimeMs: number;
+  consumedMB: number;
+  mbPerSec: number;
+  consumedMessages: number;
+  messagesPerSec: number;
+  rebalanceTimeMs: number;
+  fetchTimeMs: number;
+  fetchMBPerSec: number;
+  fetchMessagesPerSec: number;
+}
+
+/** The numbers of the summary row, for --json. */
+export function consumerSummary(t: ConsumerTotals): ConsumerSummary {
   const elapsedSec = (t.endMs - t.startMs) / 1000;
   const fetchTimeMs = t.endMs - t.startMs - t.joinTimeMs;
   const mb = t.bytes / MB;
+  return {
+    startTimeMs: t.startMs,
+    endTimeMs: t.endMs,
+    consumedMB: mb,
+    mbPerSec: mb / elapsedSec,
+    consumedMessages: t.messages,
+    messagesPerSec: t.messages / elapsedSec,
+    rebalanceTimeMs: t.joinTimeMs,
+    fetchTimeMs,
+    fetchMBPerSec: mb / (fetchTimeMs / 1000),
+    fetchMessagesPerSec: t.messages / (fetchTimeMs / 1000),
+  };
+}
+
+/** The summary row under the header (without --show-detailed-stats). */
+export function consumerTotalRow(t: ConsumerTotals, date: (ms: number) => string): string {
+  const s = consumerSummary(t);
   return [
     date(t.startMs),
     date(t.endMs),
-    fixed(mb, 4),
-    fixed(mb / elapsedSec, 4),
+    fixed(s.consumedMB, 4),
+    fixed(s.mbPerSec, 4),
     String(t.messages),
-    fixed(t.messages / elapsedSec, 4),
+    fixed(s.messagesPerSec, 4),
     String(t.joinTimeMs),
-    String(fetchTimeMs),
-    fixed(mb / (fetchTimeMs / 1000), 4),
-    fixed(t.messages / (fetchTimeMs / 1000), 4),
+    String(s.fetchTimeMs),
+    fixed(s.fetchMBPerSec, 4),
+    fixed(s.fetchMessagesPerSec, 4),
   ].join(', ') + '\n';
 }
 

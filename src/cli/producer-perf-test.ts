@@ -42,6 +42,7 @@ export const spec: ToolSpec = {
     'transactional-id': { type: 'string', value: 'id', help: 'Produce in transactions with this id (wins over transactional.id).' },
     'transaction-duration-ms': { type: 'string', value: 'ms', help: 'Commit each transaction after this long (default 3000 when transactional).' },
     'print-metrics': { type: 'boolean', help: "Print the client's metrics at the end (not supported yet: refused)." },
+    json: { type: 'boolean', help: 'Print the totals as one JSON object on stdout (progress lines go to stderr).' },
   },
 };
 
@@ -52,6 +53,7 @@ interface PerfConfig {
   reportingIntervalMs: number;
   payload: (i: number) => Buffer;
   transactionDurationMs: number | undefined;
+  json: boolean;
   lingerMs: number;
   batchBytes: number;
 }
@@ -119,6 +121,7 @@ function configure(values: ParsedFlags, io: Io): { config: PerfConfig; create: (
     reportingIntervalMs,
     payload,
     transactionDurationMs,
+    json: bool(values, 'json'),
     lingerMs: client.lingerMs ?? LINGER_MS_DEFAULT,
     batchBytes: Math.max(1, client.batchBytes ?? BATCH_BYTES_DEFAULT),
   };
@@ -192,7 +195,7 @@ function letters(seed: number): (size: number) => Buffer {
 async function produceAll(producer: Producer, c: PerfConfig, io: Io): Promise<number> {
   const transactional = c.transactionDurationMs !== undefined;
   if (transactional) await producer.initTransactions();
-  const stats = new ProducerStats(c.numRecords, c.reportingIntervalMs, (line) => io.stdout.write(line));
+  const stats = new ProducerStats(c.numRecords, c.reportingIntervalMs, (line) => (c.json ? io.stderr : io.stdout).write(line));
   const startMs = Date.now();
   const throttler = new Throttler(c.throughput, startMs);
   const inFlight = new Set<Promise<void>>();
@@ -255,6 +258,7 @@ async function produceAll(producer: Producer, c: PerfConfig, io: Io): Promise<nu
   }
   await drain();
   if (transactional && transactionSize !== 0) await producer.commitTransaction();
-  stats.printTotal();
+  if (c.json) io.stdout.write(`${JSON.stringify(stats.summary())}\n`);
+  else stats.printTotal();
   return failed;
 }

@@ -96,6 +96,14 @@ test('producer-perf-test sends 2000 records with acks=all and consumer-perf-test
   const [warning, row2] = again.trimEnd().split('\n');
   assert.match(warning!, /^WARNING: Exiting before consuming the expected number of messages: timeout \(500 ms\) exceeded\./);
   assert.match(row2!, /^\d{8}, \d{8}, 0\.0000, [\d.]+, 0, /);
+
+  // --json: one object on stdout for scripts.
+  const json = ok(await samsa(['consumer-perf-test', '--bootstrap-server', broker.bootstrap, '--topic', 'perf', '--messages', '2000', '--json']));
+  const summary = JSON.parse(json) as { consumedMessages: number; consumedMB: number };
+  assert.equal(summary.consumedMessages, 2000);
+  assert.equal(summary.consumedMB, 200_000 / (1024 * 1024));
+  const produced = JSON.parse(ok(await samsa(['producer-perf-test', '--topic', 'perf-json', '--num-records', '10', '--record-size', '5', '--throughput', '-1', '--producer-props', `bootstrap.servers=${broker.bootstrap}`, '--json']))) as { records: number };
+  assert.equal(produced.records, 10);
 });
 
 test('producer-perf-test honours --throughput and prints progress while it runs; transactions and payload files', { timeout: 120_000 }, async () => {
