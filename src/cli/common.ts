@@ -46,13 +46,32 @@ export function parseFlags(spec: ToolSpec, argv: string[]): { values: ParsedFlag
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { help: { type: 'boolean' } };
   for (const [name, f] of Object.entries(spec.flags)) options[name] = f.multiple ? { type: f.type, multiple: true } : { type: f.type };
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: spec.allowPositionals ?? false });
+    const args = joinNegativeNumbers(spec, argv);
+    const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: spec.allowPositionals ?? false });
     return { values: values as ParsedFlags, positionals };
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) throw err;
     throw new UsageError(describeParseError(spec, err as Error & { code?: string }));
   }
+}
+
+/**
+ * Kafka's tools take `--throughput -1`, `--time -2`, `--shift-by -3`; Node's parser would read the
+ * number as an option, so a negative number after a flag that takes a value becomes `--flag=-1`.
+ */
+function joinNegativeNumbers(spec: ToolSpec, argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const takesValue = arg.startsWith('--') && spec.flags[arg.slice(2)]?.type === 'string';
+    if (takesValue && next !== undefined && /^-\d+(\.\d+)?$/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 function describeParseError(spec: ToolSpec, err: Error & { code?: string }): string {
@@ -123,6 +142,25 @@ export function keyValues(items: string[], flag: string): Map<string, string> {
   return out;
 }
 
+/**
+ * Rewrites flags that take several values in one go (argparse's `nargs='+'`, as in Kafka's
+ * `--producer-props a=1 b=2`) into one flag per value, which parseFlags understands.
+ */
+export function spreadMultiValueFlags(argv: string[], names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    out.push(arg);
+    if (!names.includes(arg.replace(/^--/, '')) || !arg.startsWith('--')) continue;
+    const next = argv[i + 1];
+    if (next === undefined || next.startsWith('--')) continue;
+    out.push(next);
+    i += 1;
+    while (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) out.push(arg, argv[++i]!);
+  }
+  return out;
+}
+
 /** --bootstrap-server, required by every client tool. */
 export function bootstrapServer(values: ParsedFlags, ...aliases: string[]): string {
   for (const name of ['bootstrap-server', ...aliases]) {
@@ -138,7 +176,7 @@ export function reportError(err: unknown, io: Io): number {
     io.stderr.write(`${err.message}\n`);
   } else if (err instanceof KafkaError || err instanceof ClientError) {
     io.stderr.write(`Error: ${err.message}\n`);
-  } else if (err instanceof Error && (err.name === 'ConfigError' || (err as { code?: string }).code === 'ENOENT')) {
+  } else if (err instanceof Error && (err.name === 'ConfigError' || err.name === 'DeserializationError' || (err as { code?: string }).code === 'ENOENT')) {
     io.stderr.write(`Error: ${err.message}\n`);
   } else {
     // Unexpected: a bug, so the stack helps whoever reports it.

@@ -1,6 +1,7 @@
 /** `samsa configs`: Kafka's kafka-configs.sh for topic and broker configs (describe, alter). */
-import { createClient, ConfigSourceName, KafkaError, ErrorCode, type Admin, type ConfigDescription, type ConfigResource } from '../client/index.js';
-import { bool, bootstrapServer, helpText, list, parseFlags, reportError, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
+import { ConfigSourceName, KafkaError, ErrorCode, type Admin, type ConfigDescription, type ConfigResource } from '../client/index.js';
+import { bool, helpText, list, parseFlags, reportError, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
+import { adminFromFlags, COMMAND_CONFIG_FLAG } from './client-config.js';
 
 export const spec: ToolSpec = {
   name: 'configs',
@@ -8,6 +9,7 @@ export const spec: ToolSpec = {
   usage: 'samsa configs --bootstrap-server <host:port> --entity-type topics|brokers (--entity-name <name> | --entity-default) (--describe [--all] | --alter [--add-config k=v,...] [--delete-config k,...])',
   flags: {
     'bootstrap-server': { type: 'string', value: 'host:port', help: 'The broker(s) to connect to, comma-separated.' },
+    ...COMMAND_CONFIG_FLAG,
     'entity-type': { type: 'string', value: 'topics|brokers', help: 'The kind of entity.' },
     'entity-name': { type: 'string', value: 'name', help: 'A topic name or broker id (all of them with --describe when omitted).' },
     'entity-default': { type: 'boolean', help: 'With --entity-type brokers: the cluster-wide default for all brokers.' },
@@ -35,8 +37,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const alter = bool(values, 'alter');
     if (describe === alter) throw new UsageError(`Give exactly one of --describe or --alter. Run 'samsa configs --help' for details.`);
     const { type, name } = entity(values);
-    const servers = bootstrapServer(values);
-    admin = createClient({ bootstrapServers: servers, clientId: 'samsa-configs' }).admin();
+    admin = adminFromFlags(values, io, 'samsa-configs');
     if (describe) {
       await describeEntities(admin, io, type, name, bool(values, 'all'));
     } else {

@@ -1,60 +1,50 @@
 /** `samsa console-consumer`: Kafka's kafka-console-consumer.sh — prints messages, one per line. */
-import { createClient, type AssignorName, type Consumer, type ConsumerMessage, type TopicPartitionOffset } from '../client/index.js';
-import { bool, bootstrapServer, helpText, int, keyValues, list, parseFlags, reportError, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
+import { readPropertiesFile } from '../cluster/config.js';
+import { createClient, type Client, type Consumer, type ConsumerMessage, type TopicPartitionOffset } from '../client/index.js';
+import { loadClientConfig } from './client-config.js';
+import { bool, bootstrapServer, helpText, int, keyValues, list, parseFlags, reportError, str, UsageError, writeOut, type Io, type ParsedFlags, type ToolSpec } from './common.js';
+import { DEFAULT_FORMATTER, formatMessage, formatterKind, logLine, outputFormat, type OutputFormat } from './message-formatter.js';
 
-/** --consumer-property keys this tool understands. */
-const CONSUMER_PROPERTIES = new Set(['client.id', 'group.id', 'group.instance.id', 'fetch.max.wait.ms', 'fetch.min.bytes', 'partition.assignment.strategy']);
 /** Longest single poll, so that signals and --timeout-ms are noticed promptly. */
 const POLL_MS_MAX = 1000;
-/** Properties of Kafka's DefaultMessageFormatter that this tool understands. */
-const FORMATTER_PROPERTIES = new Set([
-  'print.timestamp', 'print.key', 'print.offset', 'print.partition', 'print.headers', 'print.value',
-  'key.separator', 'line.separator', 'headers.separator', 'headers.key.separator', 'null.literal',
-]);
 
 export const spec: ToolSpec = {
   name: 'console-consumer',
   summary: 'Print messages from a topic to stdout, one per line.',
-  usage: 'samsa console-consumer --bootstrap-server <host:port> --topic <name> [options]',
+  usage: 'samsa console-consumer --bootstrap-server <host:port> (--topic <name> | --include <regex>) [options]',
   flags: {
     'bootstrap-server': { type: 'string', value: 'host:port', help: 'The broker(s) to connect to, comma-separated.' },
     topic: { type: 'string', value: 'name', help: 'The topic to read.' },
+    include: { type: 'string', value: 'regex', help: 'Read every topic whose whole name matches this regular expression (instead of --topic).' },
     'from-beginning': { type: 'boolean', help: 'Start at the earliest message instead of the latest.' },
     partition: { type: 'string', value: 'n', help: 'Read only this partition (default: all partitions).' },
     offset: { type: 'string', value: 'offset', help: 'earliest, latest (default) or an offset; needs --partition.' },
     'max-messages': { type: 'string', value: 'n', help: 'Exit after this many messages.' },
     'timeout-ms': { type: 'string', value: 'ms', help: 'Exit when no message arrived for this long.' },
+    formatter: { type: 'string', value: 'class', help: `${DEFAULT_FORMATTER} (default), ...LoggingMessageFormatter or ...NoOpMessageFormatter (also Kafka 3's kafka.tools.* names).` },
+    'formatter-config': { type: 'string', value: 'file', help: 'A properties file of formatter settings; --property wins over it.' },
     property: {
       type: 'string',
       multiple: true,
       value: 'key=value',
-      help: 'Output format: print.key, print.offset, print.partition, print.timestamp, print.headers, print.value=true|false, key.separator, line.separator, null.literal.',
+      help: 'Formatter settings: print.key, print.offset, print.partition, print.timestamp, print.headers, print.value=true|false, key.separator, line.separator, headers.separator, null.literal, key.deserializer, value.deserializer.',
     },
+    'key-deserializer': { type: 'string', value: 'class', help: 'How to show keys, e.g. org.apache.kafka.common.serialization.LongDeserializer.' },
+    'value-deserializer': { type: 'string', value: 'class', help: 'How to show values, e.g. org.apache.kafka.common.serialization.StringDeserializer.' },
     'consumer-property': {
       type: 'string',
       multiple: true,
       value: 'key=value',
-      help: 'Consumer settings: client.id, group.id, group.instance.id, fetch.max.wait.ms, fetch.min.bytes, partition.assignment.strategy (range|cooperative-sticky).',
+      help: 'Consumer settings: client.id, group.id, group.instance.id, auto.offset.reset, isolation.level, fetch.min.bytes, fetch.max.wait.ms, max.partition.fetch.bytes, partition.assignment.strategy, … (TLS and SASL settings are refused).',
     },
+    'consumer.config': { type: 'string', value: 'file', help: 'A properties file of consumer settings; --consumer-property wins over it.' },
+    'isolation-level': { type: 'string', value: 'level', help: 'read_uncommitted (default) or read_committed.' },
     group: { type: 'string', value: 'id', help: "Read as a member of this consumer group: share the topic's partitions with its other members, commit offsets, resume where the group left off." },
   },
 };
 
-export interface OutputFormat {
-  printTimestamp: boolean;
-  printKey: boolean;
-  printOffset: boolean;
-  printPartition: boolean;
-  printHeaders: boolean;
-  printValue: boolean;
-  keySeparator: string;
-  lineSeparator: string;
-  headersSeparator: string;
-  headersKeySeparator: string;
-  nullLiteral: string;
-}
-
 export async function run(argv: string[], io: Io): Promise<number> {
+  let client: Client | undefined;
   let consumer: Consumer | undefined;
   const stopSignals = new AbortController();
   const onSignal = (): void => stopSignals.abort();
@@ -66,10 +56,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
     const servers = bootstrapServer(values);
     const topic = str(values, 'topic');
-    if (topic === undefined) throw new UsageError(`--topic is required, as in '--topic my-topic'.`);
+    const include = str(values, 'include');
+    if ((topic === undefined) === (include === undefined)) throw new UsageError(`Exactly one of --include/--topic is required, as in '--topic my-topic'.`);
     const partition = int(values, 'partition', { min: 0 });
     const offsetText = str(values, 'offset');
     const fromBeginning = bool(values, 'from-beginning');
+    if (partition !== undefined && topic === undefined) throw new UsageError('--partition needs --topic: the topic is required when a partition is given.');
     if (offsetText !== undefined && partition === undefined) {
       throw new UsageError('--offset needs --partition: the partition is required when an offset is given.');
     }
@@ -79,35 +71,47 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const start = parseOffset(offsetText, fromBeginning);
     const maxMessages = int(values, 'max-messages', { min: 1 });
     const timeoutMs = int(values, 'timeout-ms', { min: 0 });
-    const format = outputFormat(keyValues(list(values, 'property'), 'property'), io);
-    const consumerProps = keyValues(list(values, 'consumer-property'), 'consumer-property');
-    for (const key of consumerProps.keys()) {
-      if (!CONSUMER_PROPERTIES.has(key)) io.stderr.write(`Ignoring --consumer-property ${key}: samsa does not support it yet.\n`);
-    }
-    const flagGroup = str(values, 'group');
-    const propGroup = consumerProps.get('group.id');
-    if (flagGroup !== undefined && propGroup !== undefined && flagGroup !== propGroup) {
-      throw new UsageError(`--group '${flagGroup}' and --consumer-property group.id=${propGroup} disagree; give the group once.`);
-    }
-    const groupId = flagGroup ?? propGroup;
+    const format = outputFormat(formatterProperties(values), io, formatterKind(str(values, 'formatter') ?? DEFAULT_FORMATTER));
+    const pattern = include === undefined ? undefined : topicPattern(include);
+
+    const consumerConfig = str(values, 'consumer.config');
+    const propertyItems = list(values, 'consumer-property');
+    const groupId = agreedGroup(str(values, 'group'), consumerConfig === undefined ? undefined : readPropertiesFile(consumerConfig)['group.id'], keyValues(propertyItems, 'consumer-property').get('group.id'));
     if (groupId !== undefined && partition !== undefined) {
       throw new UsageError('--partition cannot be used with --group: the group decides which partitions each member reads; drop one of them.');
     }
+    const config = loadClientConfig(
+      {
+        role: 'consumer',
+        file: consumerConfig,
+        items: { flag: 'consumer-property', values: propertyItems },
+        overrides: { 'bootstrap.servers': servers, 'isolation.level': str(values, 'isolation-level') },
+      },
+      io,
+    );
+    const reset = config.consumer.autoOffsetReset;
+    if (fromBeginning && reset !== undefined && reset !== 'earliest') {
+      throw new UsageError(`Can't simultaneously specify --from-beginning and 'auto.offset.reset=${reset}', please remove one option.`);
+    }
 
-    consumer = createClient({ bootstrapServers: servers, clientId: consumerProps.get('client.id') ?? 'samsa-console-consumer' }).consumer({
-      autoOffsetReset: fromBeginning || start === 'earliest' ? 'earliest' : 'latest',
-      maxWaitMs: positiveNumber(consumerProps.get('fetch.max.wait.ms'), 'fetch.max.wait.ms'),
-      minBytes: positiveNumber(consumerProps.get('fetch.min.bytes'), 'fetch.min.bytes'),
+    client = createClient({ clientId: 'samsa-console-consumer', ...config.client, bootstrapServers: servers });
+    const topics = pattern === undefined ? [topic!] : await matchingTopics(client, pattern, include!);
+    consumer = client.consumer({
+      ...config.consumer,
+      autoOffsetReset: reset ?? (fromBeginning ? 'earliest' : 'latest'),
       groupId,
-      groupInstanceId: consumerProps.get('group.instance.id'),
-      partitionAssignors: assignors(consumerProps.get('partition.assignment.strategy')),
     });
     if (groupId !== undefined) {
       // The group's committed offsets win; --from-beginning only says where a new group starts.
-      consumer.subscribe([topic]);
+      consumer.subscribe(topics);
     } else {
-      const partitions = partition === undefined ? await consumer.partitionsFor(topic) : [partition];
-      consumer.assign(partitions.map((p): TopicPartitionOffset => ({ topic, partition: p, offset: start })));
+      // As in Kafka: --partition starts at --offset (latest unless --from-beginning); whole topics start where auto.offset.reset says.
+      const assignment: TopicPartitionOffset[] = [];
+      for (const t of topics) {
+        const partitions = partition === undefined ? await consumer.partitionsFor(t) : [partition];
+        for (const p of partitions) assignment.push({ topic: t, partition: p, offset: partition === undefined ? undefined : start });
+      }
+      consumer.assign(assignment);
     }
 
     process.once('SIGINT', onSignal);
@@ -124,7 +128,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await consumer?.close();
+    await client?.close();
   }
 }
 
@@ -138,70 +142,48 @@ function parseOffset(text: string | undefined, fromBeginning: boolean): TopicPar
   return n;
 }
 
-/** Kafka's assignor class names or Samsa's short names, comma-separated. */
-function assignors(text: string | undefined): AssignorName[] | undefined {
-  if (text === undefined) return undefined;
-  return text.split(',').map((name) => {
-    const short = name.trim().replace(/^org\.apache\.kafka\.clients\.consumer\./, '');
-    if (short === 'range' || short === 'RangeAssignor') return 'range';
-    if (short === 'cooperative-sticky' || short === 'CooperativeStickyAssignor') return 'cooperative-sticky';
-    throw new UsageError(`partition.assignment.strategy '${name.trim()}' is not one samsa has; use range or cooperative-sticky.`);
-  });
+/** Kafka's --formatter-config file, then --key-deserializer/--value-deserializer, then --property. */
+function formatterProperties(values: ParsedFlags): Map<string, string> {
+  const file = str(values, 'formatter-config');
+  const props = new Map(file === undefined ? [] : Object.entries(readPropertiesFile(file)));
+  const key = str(values, 'key-deserializer');
+  const value = str(values, 'value-deserializer');
+  if (key !== undefined && key !== '') props.set('key.deserializer', key);
+  if (value !== undefined && value !== '') props.set('value.deserializer', value);
+  for (const [k, v] of keyValues(list(values, 'property'), 'property')) props.set(k, v);
+  return props;
 }
 
-function positiveNumber(text: string | undefined, name: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${name} must be a non-negative whole number, not '${text}'.`);
-  return n;
-}
-
-export function outputFormat(props: Map<string, string>, io: Io): OutputFormat {
-  for (const key of props.keys()) {
-    if (!FORMATTER_PROPERTIES.has(key)) io.stderr.write(`Ignoring --property ${key}: samsa console-consumer does not support it yet.\n`);
+/** As Kafka's pattern subscription: the whole topic name must match. */
+function topicPattern(regex: string): RegExp {
+  try {
+    return new RegExp(`^(?:${regex})$`);
+  } catch {
+    throw new UsageError(`--include must be a regular expression, not '${regex}'.`);
   }
-  const flag = (name: string, dflt: boolean): boolean => {
-    const v = props.get(name);
-    return v === undefined ? dflt : v.trim().toLowerCase() === 'true';
-  };
-  return {
-    printTimestamp: flag('print.timestamp', false),
-    printKey: flag('print.key', false),
-    printOffset: flag('print.offset', false),
-    printPartition: flag('print.partition', false),
-    printHeaders: flag('print.headers', false),
-    printValue: flag('print.value', true),
-    keySeparator: unescape(props.get('key.separator') ?? '\t'),
-    lineSeparator: unescape(props.get('line.separator') ?? '\n'),
-    headersSeparator: unescape(props.get('headers.separator') ?? ','),
-    headersKeySeparator: unescape(props.get('headers.key.separator') ?? ':'),
-    nullLiteral: props.get('null.literal') ?? 'null',
-  };
 }
 
-/** Shells make a literal tab hard to pass, so "\t" and "\n" in separators mean tab and newline. */
-function unescape(s: string): string {
-  return s.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
-}
-
-/** One message in Kafka's DefaultMessageFormatter layout, e.g. `CreateTime:1700000000000\tkey\tvalue\n`. */
-export function formatMessage(m: ConsumerMessage, f: OutputFormat): Buffer {
-  const fields: Buffer[] = [];
-  const text = (s: string): Buffer => Buffer.from(s, 'utf8');
-  const bytes = (b: Buffer | null): Buffer => (b === null ? text(f.nullLiteral) : b);
-  if (f.printTimestamp) fields.push(text(`${m.timestampType}:${m.timestamp}`));
-  if (f.printPartition) fields.push(text(`Partition:${m.partition}`));
-  if (f.printOffset) fields.push(text(`Offset:${m.offset}`));
-  if (f.printHeaders) {
-    const parts = m.headers.map((h) => Buffer.concat([text(h.key), text(f.headersKeySeparator), bytes(h.value)]));
-    fields.push(parts.length === 0 ? text('NO_HEADERS') : Buffer.concat(parts.flatMap((p, i) => (i === 0 ? [p] : [text(f.headersSeparator), p]))));
+/** The topics --include names now (internal topics excluded, as Kafka's exclude.internal.topics does). */
+async function matchingTopics(client: Client, pattern: RegExp, include: string): Promise<string[]> {
+  const admin = client.admin();
+  try {
+    const names = (await admin.listTopics()).filter((t) => pattern.test(t)).sort();
+    if (names.length === 0) throw new UsageError(`No topic matches --include '${include}'.`);
+    return names;
+  } finally {
+    await admin.close();
   }
-  if (f.printKey) fields.push(bytes(m.key));
-  if (f.printValue) fields.push(bytes(m.value));
-  const sep = text(f.keySeparator);
-  const joined = fields.flatMap((b, i) => (i === 0 ? [b] : [sep, b]));
-  if (fields.length > 0) joined.push(text(f.lineSeparator));
-  return Buffer.concat(joined);
+}
+
+/** --group, group.id in --consumer.config and in --consumer-property must agree, as in Kafka. */
+function agreedGroup(...given: Array<string | undefined>): string | undefined {
+  const ids = [...new Set(given.filter((g): g is string => g !== undefined))];
+  if (ids.length > 1) {
+    throw new UsageError(
+      `The group ids provided in different places (directly using '--group', via '--consumer-property', or via '--consumer.config') do not match. Detected group ids: ${ids.map((g) => `'${g}'`).join(', ')}`,
+    );
+  }
+  return ids[0];
 }
 
 /**
@@ -238,6 +220,7 @@ async function consume(o: {
     if (messages.length > 0) lastMessageAt = Date.now();
     for (let i = 0; i < messages.length; i++) {
       await writeOut(o.io.stdout, formatMessage(messages[i]!, o.format));
+      if (o.format.kind === 'logging') o.io.stderr.write(logLine(messages[i]!));
       count += 1;
       if (o.maxMessages !== undefined && count >= o.maxMessages) {
         rewindUnprinted(o.consumer, messages.slice(i + 1));

@@ -1,12 +1,15 @@
 /** `samsa console-producer`: Kafka's kafka-console-producer.sh — one message per line of stdin. */
 import { createInterface } from 'node:readline';
-import { createClient, type Acks, type CompressionType, type Producer, type ProducerMessage } from '../client/index.js';
-import { bootstrapServer, helpText, keyValues, list, parseFlags, reportError, str, UsageError, type Io, type ParsedFlags, type ToolSpec } from './common.js';
+import { createClient, type CompressionType, type Producer, type ProducerMessage } from '../client/index.js';
+import { loadClientConfig } from './client-config.js';
+import { bootstrapServer, helpText, keyValues, list, parseFlags, reportError, str, UsageError, type Io, type ToolSpec } from './common.js';
 
 /** Lines sent per Produce request at most; more lines wait for the previous send (backpressure). */
 const BATCH_MESSAGES_MAX = 1000;
-/** How long a partial batch waits for more lines, so interactive typing is sent promptly. */
+/** How long a partial batch waits for more lines, so interactive typing is sent promptly (linger.ms overrides it). */
 const LINGER_MS = 5;
+/** Bytes of keys and values per send at most, Kafka's batch.size default (batch.size overrides it). */
+const BATCH_BYTES_MAX = 16_384;
 const COMPRESSIONS: readonly CompressionType[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 /** Reader properties this tool understands (Kafka's LineMessageReader names). */
 const READER_PROPERTIES = new Set(['parse.key', 'key.separator', 'null.marker', 'ignore.error']);
@@ -20,7 +23,13 @@ export const spec: ToolSpec = {
     'broker-list': { type: 'string', value: 'host:port', help: 'Old name for --bootstrap-server.' },
     topic: { type: 'string', value: 'name', help: 'The topic to send to.' },
     property: { type: 'string', multiple: true, value: 'key=value', help: 'Line parsing: parse.key=true, key.separator=<sep> (default tab), null.marker=<text>.' },
-    'producer-property': { type: 'string', multiple: true, value: 'key=value', help: 'Producer settings: acks, compression.type, client.id, request.timeout.ms.' },
+    'producer-property': {
+      type: 'string',
+      multiple: true,
+      value: 'key=value',
+      help: 'Producer settings: acks, compression.type, client.id, request.timeout.ms, enable.idempotence, linger.ms, batch.size, retries, … (TLS and SASL settings are refused).',
+    },
+    'producer.config': { type: 'string', value: 'file', help: 'A properties file of producer settings; --producer-property wins over it.' },
     'compression-codec': { type: 'string', value: 'codec', help: `Compression: ${COMPRESSIONS.join(', ')} (default none).` },
     'request-required-acks': { type: 'string', value: 'acks', help: 'all, -1, 1 or 0 (default all).' },
   },
@@ -46,12 +55,23 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const topic = str(values, 'topic');
     if (topic === undefined) throw new UsageError(`--topic is required, as in '--topic my-topic'.`);
     const format = lineFormat(keyValues(list(values, 'property'), 'property'), io);
-    const settings = producerSettings(values, io);
-    producer = createClient({ bootstrapServers: servers, clientId: settings.clientId, requestTimeoutMs: settings.requestTimeoutMs }).producer({
-      acks: settings.acks,
-      compression: settings.compression,
-    });
-    await pump({ io, producer, topic, format });
+    const compression = str(values, 'compression-codec');
+    if (compression !== undefined && !COMPRESSIONS.includes(compression as CompressionType)) {
+      throw new UsageError(`--compression-codec must be one of ${COMPRESSIONS.join(', ')}, not '${compression}'.`);
+    }
+    // As in Kafka, the dedicated flags win over --producer-property, which wins over --producer.config.
+    const config = loadClientConfig(
+      {
+        role: 'producer',
+        file: str(values, 'producer.config'),
+        items: { flag: 'producer-property', values: list(values, 'producer-property') },
+        overrides: { 'bootstrap.servers': servers, acks: str(values, 'request-required-acks'), 'compression.type': compression },
+      },
+      io,
+    );
+    producer = createClient({ clientId: 'samsa-console-producer', ...config.client, bootstrapServers: servers }).producer(config.producer);
+    const limits = { lingerMs: config.lingerMs ?? LINGER_MS, batchBytes: Math.max(1, config.batchBytes ?? BATCH_BYTES_MAX) };
+    await pump({ io, producer, topic, format, ...limits });
     return 0;
   } catch (err) {
     return reportError(err, io);
@@ -74,48 +94,6 @@ function lineFormat(props: Map<string, string>, io: Io): LineFormat {
   };
 }
 
-interface ProducerSettings {
-  acks: Acks;
-  compression: CompressionType;
-  clientId: string;
-  requestTimeoutMs?: number;
-}
-
-function producerSettings(values: ParsedFlags, io: Io): ProducerSettings {
-  const props = keyValues(list(values, 'producer-property'), 'producer-property');
-  for (const key of props.keys()) {
-    if (!['acks', 'compression.type', 'client.id', 'request.timeout.ms'].includes(key)) {
-      io.stderr.write(`Ignoring --producer-property ${key}: samsa does not support it yet.\n`);
-    }
-  }
-  // As in Kafka, the dedicated flags win over --producer-property.
-  const acksText = str(values, 'request-required-acks') ?? props.get('acks') ?? 'all';
-  const compression = str(values, 'compression-codec') ?? props.get('compression.type') ?? 'none';
-  if (!COMPRESSIONS.includes(compression as CompressionType)) {
-    throw new UsageError(`Unknown compression codec '${compression}'; use one of ${COMPRESSIONS.join(', ')}.`);
-  }
-  const timeoutText = props.get('request.timeout.ms');
-  const requestTimeoutMs = timeoutText === undefined ? undefined : Number(timeoutText);
-  if (requestTimeoutMs !== undefined && !(Number.isInteger(requestTimeoutMs) && requestTimeoutMs > 0)) {
-    throw new UsageError(`request.timeout.ms must be a positive whole number of milliseconds, not '${timeoutText}'.`);
-  }
-  return { acks: parseAcks(acksText), compression: compression as CompressionType, clientId: props.get('client.id') ?? 'samsa-console-producer', requestTimeoutMs };
-}
-
-function parseAcks(text: string): Acks {
-  switch (text.trim().toLowerCase()) {
-    case 'all':
-    case '-1':
-      return -1;
-    case '1':
-      return 1;
-    case '0':
-      return 0;
-    default:
-      throw new UsageError(`acks must be all, -1, 1 or 0, not '${text}'.`);
-  }
-}
-
 export function parseLine(line: string, lineNumber: number, f: LineFormat): ProducerMessage {
   const orNull = (s: string): string | null => (f.nullMarker !== undefined && s === f.nullMarker ? null : s);
   if (!f.parseKey) return { value: orNull(line) };
@@ -128,9 +106,10 @@ export function parseLine(line: string, lineNumber: number, f: LineFormat): Prod
 }
 
 /** Reads stdin to EOF, sending lines in order in batches; rejects on the first failed send. */
-async function pump(o: { io: Io; producer: Producer; topic: string; format: LineFormat }): Promise<void> {
+async function pump(o: { io: Io; producer: Producer; topic: string; format: LineFormat; lingerMs: number; batchBytes: number }): Promise<void> {
   const lines = createInterface({ input: o.io.stdin, crlfDelay: Infinity });
   let batch: ProducerMessage[] = [];
+  let bytes = 0;
   let sending: Promise<unknown> = Promise.resolve();
   let linger: NodeJS.Timeout | undefined;
   const flush = (): void => {
@@ -139,6 +118,7 @@ async function pump(o: { io: Io; producer: Producer; topic: string; format: Line
     if (batch.length === 0) return;
     const messages = batch;
     batch = [];
+    bytes = 0;
     // Chained so that lines keep their order; a failure skips every later send.
     sending = sending.then(() => o.producer.send({ topic: o.topic, messages }));
     sending.catch(() => undefined);
@@ -147,12 +127,14 @@ async function pump(o: { io: Io; producer: Producer; topic: string; format: Line
   try {
     for await (const line of lines) {
       lineNumber += 1;
-      batch.push(parseLine(line, lineNumber, o.format));
-      if (batch.length >= BATCH_MESSAGES_MAX) {
+      const message = parseLine(line, lineNumber, o.format);
+      batch.push(message);
+      bytes += byteLength(message.key) + byteLength(message.value);
+      if (batch.length >= BATCH_MESSAGES_MAX || bytes >= o.batchBytes) {
         flush();
         await sending;
       } else if (linger === undefined) {
-        linger = setTimeout(flush, LINGER_MS);
+        linger = setTimeout(flush, o.lingerMs);
       }
     }
   } catch (err) {
@@ -165,4 +147,8 @@ async function pump(o: { io: Io; producer: Producer; topic: string; format: Line
   }
   flush();
   await sending;
+}
+
+function byteLength(b: ProducerMessage['value'] | undefined): number {
+  return b === null || b === undefined ? 0 : typeof b === 'string' ? Buffer.byteLength(b) : b.length;
 }

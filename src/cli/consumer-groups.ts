@@ -3,8 +3,9 @@
  * members, state), delete groups, and reset a group's offsets. Tables use Kafka's columns and
  * widths; `--json` prints the same facts for scripts.
  */
-import { createClient, ErrorCode, type Admin, type GroupDescription, type GroupOffset, type OffsetResetSpec } from '../client/index.js';
-import { bool, bootstrapServer, helpText, int, list, parseFlags, reportError, str, UsageError, writeOut, type Io, type ParsedFlags, type ToolSpec } from './common.js';
+import { ErrorCode, type Admin, type GroupDescription, type GroupOffset, type OffsetResetSpec } from '../client/index.js';
+import { bool, helpText, int, list, parseFlags, reportError, str, UsageError, writeOut, type Io, type ParsedFlags, type ToolSpec } from './common.js';
+import { adminFromFlags, COMMAND_CONFIG_FLAG } from './client-config.js';
 
 /** Kafka's placeholder for a column with no value. */
 const MISSING = '-';
@@ -20,6 +21,7 @@ export const spec: ToolSpec = {
   usage: 'samsa consumer-groups --bootstrap-server <host:port> (--list | --describe | --delete | --reset-offsets) [options]',
   flags: {
     'bootstrap-server': { type: 'string', value: 'host:port', help: 'The broker(s) to connect to, comma-separated.' },
+    ...COMMAND_CONFIG_FLAG,
     list: { type: 'boolean', help: 'List consumer groups.' },
     describe: { type: 'boolean', help: 'Describe groups: offsets and lag per partition (or --members, --state).' },
     delete: { type: 'boolean', help: 'Delete groups that have no active members.' },
@@ -49,15 +51,14 @@ const SCENARIOS = ['to-earliest', 'to-latest', 'to-offset', 'to-datetime', 'shif
 export async function run(argv: string[], io: Io): Promise<number> {
   let admin: Admin | undefined;
   try {
-    const { values } = parseFlags(spec, joinNegativeValues(argv));
+    const { values } = parseFlags(spec, argv);
     if (bool(values, 'help')) {
       io.stdout.write(helpText(spec));
       return 0;
     }
     const action = chooseAction(values);
-    const servers = bootstrapServer(values);
     checkFlags(action, values);
-    admin = createClient({ bootstrapServers: servers, clientId: 'samsa-consumer-groups' }).admin();
+    admin = adminFromFlags(values, io, 'samsa-consumer-groups');
     const json = bool(values, 'json');
     if (action === 'list') return await listGroups(admin, io, { withState: bool(values, 'state'), json });
     const groups = bool(values, 'all-groups') ? (await consumerGroups(admin)).map((g) => g.groupId) : list(values, 'group');
@@ -77,19 +78,6 @@ export async function run(argv: string[], io: Io): Promise<number> {
   } finally {
     await admin?.close();
   }
-}
-
-/** Kafka takes `--shift-by -2`; Node's parser would read "-2" as an option, so it becomes `--shift-by=-2`. */
-function joinNegativeValues(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const next = argv[i + 1];
-    if (argv[i] === '--shift-by' && next !== undefined && /^-\d+$/.test(next)) {
-      out.push(`--shift-by=${next}`);
-      i++;
-    } else out.push(argv[i]!);
-  }
-  return out;
 }
 
 function chooseAction(values: ParsedFlags): Action {

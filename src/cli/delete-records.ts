@@ -1,7 +1,8 @@
 /** `samsa delete-records`: Kafka's kafka-delete-records.sh, driven by an offset JSON file. */
 import { readFile } from 'node:fs/promises';
-import { createClient, KafkaError, type Admin } from '../client/index.js';
-import { bool, bootstrapServer, helpText, parseFlags, reportError, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
+import { KafkaError, type Admin } from '../client/index.js';
+import { bool, helpText, parseFlags, reportError, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
+import { adminFromFlags, COMMAND_CONFIG_FLAG } from './client-config.js';
 
 export const spec: ToolSpec = {
   name: 'delete-records',
@@ -9,6 +10,7 @@ export const spec: ToolSpec = {
   usage: 'samsa delete-records --bootstrap-server <host:port> --offset-json-file <file>',
   flags: {
     'bootstrap-server': { type: 'string', value: 'host:port', help: 'The broker(s) to connect to, comma-separated.' },
+    ...COMMAND_CONFIG_FLAG,
     'offset-json-file': {
       type: 'string',
       value: 'file',
@@ -54,9 +56,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
     const file = str(values, 'offset-json-file');
     if (file === undefined) throw new UsageError(`--offset-json-file is required: a file like {"partitions":[{"topic":"t","partition":0,"offset":3}],"version":1}.`);
-    const servers = bootstrapServer(values);
     const targets = parseOffsetJson(await readFile(file, 'utf8'), file);
-    admin = createClient({ bootstrapServers: servers, clientId: 'samsa-delete-records' }).admin();
+    admin = adminFromFlags(values, io, 'samsa-delete-records');
     io.stdout.write('Executing records delete operation\n');
     const lines = await Promise.all(
       targets.map(async (t) => {

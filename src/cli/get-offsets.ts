@@ -1,6 +1,7 @@
 /** `samsa get-offsets`: Kafka's kafka-get-offsets.sh — one `topic:partition:offset` line per partition. */
-import { createClient, type Admin } from '../client/index.js';
-import { bool, bootstrapServer, helpText, parseFlags, reportError, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
+import type { Admin } from '../client/index.js';
+import { bool, helpText, parseFlags, reportError, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
+import { adminFromFlags, COMMAND_CONFIG_FLAG } from './client-config.js';
 
 export const spec: ToolSpec = {
   name: 'get-offsets',
@@ -8,6 +9,7 @@ export const spec: ToolSpec = {
   usage: 'samsa get-offsets --bootstrap-server <host:port> [--topic <regex>] [--partitions 0,1] [--time -1|-2|-3|<ms>]',
   flags: {
     'bootstrap-server': { type: 'string', value: 'host:port', help: 'The broker(s) to connect to, comma-separated.' },
+    ...COMMAND_CONFIG_FLAG,
     topic: { type: 'string', value: 'regex', help: 'Topics whose name matches this regular expression (all topics when omitted).' },
     partitions: { type: 'string', value: '0,1', help: 'Only these partitions (comma-separated ids).' },
     time: {
@@ -38,25 +40,14 @@ function parsePartitions(text: string | undefined): Set<number> | null {
   return new Set(ids.map(Number));
 }
 
-/** Kafka writes `--time -1`; a value starting with '-' would read as a flag, so join it to its flag. */
-function joinNegativeTime(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--time' && /^-\d+$/.test(argv[i + 1] ?? '')) out.push(`--time=${argv[++i]}`);
-    else out.push(argv[i]!);
-  }
-  return out;
-}
-
 export async function run(argv: string[], io: Io): Promise<number> {
   let admin: Admin | undefined;
   try {
-    const { values } = parseFlags(spec, joinNegativeTime(argv));
+    const { values } = parseFlags(spec, argv);
     if (bool(values, 'help')) {
       io.stdout.write(helpText(spec));
       return 0;
     }
-    const servers = bootstrapServer(values);
     const time = parseTime(str(values, 'time'));
     const partitionIds = parsePartitions(str(values, 'partitions'));
     const topicText = str(values, 'topic');
@@ -66,7 +57,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     } catch {
       throw new UsageError(`--topic must be a topic name or a regular expression, not '${topicText}'.`);
     }
-    admin = createClient({ bootstrapServers: servers, clientId: 'samsa-get-offsets' }).admin();
+    admin = adminFromFlags(values, io, 'samsa-get-offsets');
     const topics = (await admin.describeTopics())
       .filter((t) => pattern === null || pattern.test(t.name))
       .filter((t) => !(bool(values, 'exclude-internal-topics') && t.isInternal));

@@ -24,6 +24,8 @@ const TOOLS: Record<string, { summary: string; load: () => Promise<ToolModule> }
   'delete-records': { summary: 'Delete records before given offsets (--offset-json-file)', load: () => import('./delete-records.js') },
   'get-offsets': { summary: 'Print topic:partition:offset for a time (latest, earliest, ms)', load: () => import('./get-offsets.js') },
   transactions: { summary: 'List, describe and abort transactions; describe producers', load: () => import('./transactions.js') },
+  'producer-perf-test': { summary: 'Measure produce throughput and latency (--num-records, --throughput)', load: () => import('./producer-perf-test.js') },
+  'consumer-perf-test': { summary: 'Measure consume throughput (--topic, --messages)', load: () => import('./consumer-perf-test.js') },
   'dump-log': { summary: 'Print the batches and records of segment files, offline', load: () => import('./dump-log.js') },
 };
 

@@ -1,8 +1,9 @@
 /** `samsa topics`: Kafka's kafka-topics.sh for create, list, describe, alter (partitions) and delete. */
-import { createClient, type Admin, type TopicInfo } from '../client/index.js';
+import type { Admin, TopicInfo } from '../client/index.js';
 import { ErrorCode, KafkaError } from '../client/index.js';
 import { CONFIG_SOURCE_DEFAULT } from '../client/admin.js';
-import { bool, bootstrapServer, helpText, int, keyValues, list, parseFlags, reportError, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
+import { bool, helpText, int, keyValues, list, parseFlags, reportError, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
+import { adminFromFlags, COMMAND_CONFIG_FLAG } from './client-config.js';
 
 /** Kafka prints an all-zero topic id as no id at all. */
 const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -13,6 +14,7 @@ export const spec: ToolSpec = {
   usage: 'samsa topics --bootstrap-server <host:port> (--create | --list | --describe | --alter | --delete) [options]',
   flags: {
     'bootstrap-server': { type: 'string', value: 'host:port', help: 'The broker(s) to connect to, comma-separated.' },
+    ...COMMAND_CONFIG_FLAG,
     create: { type: 'boolean', help: 'Create a topic (needs --topic).' },
     list: { type: 'boolean', help: 'List topic names.' },
     describe: { type: 'boolean', help: 'Describe partitions, leaders, replicas and ISR (all topics without --topic).' },
@@ -46,7 +48,6 @@ export async function run(argv: string[], io: Io): Promise<number> {
       throw new UsageError(`Give exactly one of --create, --list, --describe, --alter or --delete. Run 'samsa topics --help' for details.`);
     }
     const action: Action = chosen[0]!;
-    const servers = bootstrapServer(values);
     const topic = str(values, 'topic');
     if ((action === 'create' || action === 'delete' || action === 'alter') && topic === undefined) {
       throw new UsageError(`--${action} needs --topic, as in 'samsa topics --${action} --topic my-topic --bootstrap-server localhost:9092'.`);
@@ -57,7 +58,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const replicaAssignment = parseReplicaAssignment(str(values, 'replica-assignment'));
     if (replicaAssignment !== undefined && (partitions !== undefined || replicationFactor !== undefined))
       throw new UsageError('--replica-assignment gives the partitions and their replicas: leave out --partitions and --replication-factor.');
-    admin = createClient({ bootstrapServers: servers, clientId: 'samsa-topics' }).admin();
+    admin = adminFromFlags(values, io, 'samsa-topics');
     switch (action) {
       case 'create':
         await create(admin, io, { topic: topic!, partitions, replicationFactor, replicaAssignment, configs, ifNotExists: bool(values, 'if-not-exists') });

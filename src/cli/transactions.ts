@@ -3,8 +3,9 @@
  * the producers of a partition, and abort a hanging transaction on a partition. Output is
  * Kafka's: a table of tab-separated columns under a header row.
  */
-import { createClient, type Admin } from '../client/index.js';
-import { bool, bootstrapServer, helpText, int, parseFlags, reportError, str, UsageError, writeOut, type Io, type ParsedFlags, type ToolSpec } from './common.js';
+import type { Admin } from '../client/index.js';
+import { bool, helpText, int, parseFlags, reportError, str, UsageError, writeOut, type Io, type ParsedFlags, type ToolSpec } from './common.js';
+import { adminFromFlags, COMMAND_CONFIG_FLAG } from './client-config.js';
 
 export const spec: ToolSpec = {
   name: 'transactions',
@@ -17,6 +18,7 @@ export const spec: ToolSpec = {
   allowPositionals: true,
   flags: {
     'bootstrap-server': { type: 'string', value: 'host:port', help: 'The broker(s) to connect to, comma-separated.' },
+    ...COMMAND_CONFIG_FLAG,
     'transactional-id': { type: 'string', value: 'id', help: 'describe: the transactional id.' },
     topic: { type: 'string', value: 'topic', help: 'describe-producers, abort: the topic.' },
     partition: { type: 'string', value: 'n', help: 'describe-producers, abort: the partition.' },
@@ -96,8 +98,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const command = positionals[0];
     if (positionals.length !== 1 || !COMMANDS.includes(command as Command))
       throw new UsageError(`samsa transactions needs one command: ${COMMANDS.join(', ')}${command === undefined ? '' : `; not '${positionals.join(' ')}'`}.`);
-    const servers = bootstrapServer(values);
-    admin = createClient({ bootstrapServers: servers, clientId: 'samsa-transactions' }).admin();
+    admin = adminFromFlags(values, io, 'samsa-transactions');
     await writeOut(io.stdout, await execute(admin, command as Command, values, Date.now()));
     return 0;
   } catch (err) {

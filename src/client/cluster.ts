@@ -8,7 +8,7 @@ import { ErrorCode, KafkaError, errorName, isRetriable } from '../protocol/error
 import { ZERO_UUID_STRING } from '../protocol/writer.js';
 import type { MetadataRequest, MetadataResponse } from '../protocol/messages/03-metadata.js';
 import { Connection } from './connection.js';
-import { ConnectionError, ClosedError, InvalidArgumentError } from './errors.js';
+import { ConnectionError, ClosedError, InvalidArgumentError, UnsupportedSecurityError } from './errors.js';
 
 const METADATA_KEY = 3;
 /** Metadata v10+ carries topic ids, which the broker does not advertise yet (see PROTOCOL-NOTES). */
@@ -95,6 +95,9 @@ export function parseBootstrapServers(servers: string | string[]): BrokerAddress
 }
 
 function parseAddress(text: string): BrokerAddress {
+  // A listener name is just a label, but a security protocol's name asks for TLS or SASL.
+  const scheme = /^([A-Za-z_]+):\/\//.exec(text)?.[1]?.toUpperCase();
+  if (scheme === 'SSL' || scheme === 'SASL_SSL' || scheme === 'SASL_PLAINTEXT') throw new UnsupportedSecurityError(`bootstrap server ${text}`);
   const bare = text.replace(/^[A-Za-z_]+:\/\//, '');
   const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(bare);
   const port = m?.[3] === undefined ? DEFAULT_PORT : Number(m[3]);

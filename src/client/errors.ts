@@ -44,3 +44,14 @@ export class ClosedError extends ClientError {
   override name = 'ClosedError';
   override readonly code = 'SAMSA_CLOSED';
 }
+
+/** A TLS or SASL setting was given; the client speaks PLAINTEXT only, so it refuses instead of downgrading. */
+export class UnsupportedSecurityError extends ClientError {
+  override name = 'UnsupportedSecurityError';
+  override readonly code = 'SAMSA_UNSUPPORTED_SECURITY';
+
+  /** `settings` names what asked for security, e.g. "security.protocol=SSL". */
+  constructor(settings: string) {
+    super(`${settings}: TLS and SASL are not supported yet; Samsa's client speaks PLAINTEXT only, so it refuses to connect rather than send in plaintext.`);
+  }
+}

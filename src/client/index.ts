@@ -116,6 +116,7 @@ export {
 export type { TopicInfo, PartitionInfo, BrokerInfo } from './cluster.js';
 export { ConfigSourceName, type ConfigResource, type ConfigDescription, type DescribeConfigsOptions, type AlterConfigOp, type DeleteRecordsResult, type ClusterDescription } from './admin-configs.js';
 export type { OffsetAtTime } from './offsets.js';
+export { clientProperties, assertPlaintext, type ClientProperties, type ClientRole } from './properties.js';
 export { ErrorCode, errorName } from '../protocol/errors.js';
 export { LATEST_TIMESTAMP, EARLIEST_TIMESTAMP } from './offsets.js';
 export {
@@ -127,4 +128,5 @@ export {
   ProtocolError,
   InvalidArgumentError,
   ClosedError,
+  UnsupportedSecurityError,
 } from './errors.js';

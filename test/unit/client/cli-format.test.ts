@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { formatMessage, outputFormat } from '../../../src/cli/console-consumer.js';
+import { formatMessage, outputFormat } from '../../../src/cli/message-formatter.js';
 import { parseLine } from '../../../src/cli/console-producer.js';
 import { parseBootstrapServers } from '../../../src/client/cluster.js';
 import type { ConsumerMessage } from '../../../src/client/index.js';
@@ -40,8 +40,8 @@ test("formatMessage follows Kafka's DefaultMessageFormatter layout", () => {
 
 test('outputFormat warns about properties it does not know instead of failing', () => {
   const streams = io();
-  outputFormat(new Map([['key.deserializer', 'x']]), streams);
-  assert.match(streams.err(), /Ignoring --property key.deserializer/);
+  outputFormat(new Map([['print.epoch', 'true']]), streams);
+  assert.match(streams.err(), /Ignoring --property print.epoch/);
 });
 
 test('console-producer line parsing: keys, separators, null marker, missing separator', () => {
@@ -64,4 +64,24 @@ test('bootstrap servers: lists, IPv6 brackets, schemes and the default port', ()
   assert.throws(() => parseBootstrapServers(''), /No bootstrap servers/);
   assert.throws(() => parseBootstrapServers('h:99999'), /not a valid broker address/);
   assert.throws(() => parseBootstrapServers('h:x'), /not a valid broker address/);
+});
+
+test("--formatter takes Kafka's class names; NoOp prints nothing, Logging adds Kafka's log line; deserializers render values", async () => {
+  const { formatterKind, logLine } = await import('../../../src/cli/message-formatter.js');
+  assert.equal(formatterKind('org.apache.kafka.tools.consumer.DefaultMessageFormatter'), 'default');
+  assert.equal(formatterKind('kafka.tools.DefaultMessageFormatter'), 'default');
+  assert.equal(formatterKind('org.apache.kafka.tools.consumer.NoOpMessageFormatter'), 'noop');
+  assert.throws(() => formatterKind('org.apache.kafka.tools.consumer.OffsetsMessageFormatter'), /is not a formatter samsa has/);
+  assert.equal(formatMessage(message, outputFormat(new Map(), io(), 'noop')).length, 0);
+  assert.match(logLine(message), /INFO CreateTime:1700000000000, key:k, value:v \(org\.apache\.kafka\.tools\.consumer\.LoggingMessageFormatter\)\n$/);
+  assert.match(logLine({ ...message, key: null }), / key:null value:v /);
+
+  const long = Buffer.alloc(8);
+  long.writeBigInt64BE(-42n);
+  const numbers = { ...message, key: long, value: Buffer.from([0, 0, 1, 0]) };
+  const serde = 'org.apache.kafka.common.serialization.';
+  const f = outputFormat(new Map([['print.key', 'true'], ['key.deserializer', `${serde}LongDeserializer`], ['value.deserializer', `${serde}IntegerDeserializer`], ['print.delivery', 'true']]), io());
+  assert.equal(formatMessage(numbers, f).toString(), 'Delivery:NOT_PRESENT\t-42\t256\n');
+  assert.throws(() => formatMessage({ ...numbers, key: Buffer.from('x') }, f), /Size of data received by LongDeserializer is not 8 but 1/);
+  assert.throws(() => outputFormat(new Map([['value.deserializer', 'com.example.Avro']]), io()), /value.deserializer com.example.Avro is not one samsa can render/);
 });
