@@ -205,13 +205,34 @@ interface TaggedField {
   isDefault: (v: unknown) => boolean;
 }
 
+/**
+ * Whether a tagged field's value equals its default, so that it is left out of the message as
+ * Kafka leaves it: compared by value (a struct whose every field is at its default is a default
+ * struct, whatever object holds it), never by identity.
+ */
 function sameAsDefault(f: FieldSchema, version: number): (v: unknown) => boolean {
+  if (f.type === 'struct') {
+    const fields = (f.fields ?? []).filter((sub) => inRange(sub.versions, version));
+    const subDefault = fields.map((sub) => sameAsDefault(sub, version));
+    const nullable = inRange(f.nullable, version);
+    return (v) => {
+      if (v == null) return true;
+      // A nullable struct defaults to null: a present one is written even if all its fields are defaults.
+      if (nullable) return false;
+      return fields.every((sub, i) => subDefault[i]!((v as Obj)[sub.name]));
+    };
+  }
   const d = defaultValue(f, version);
-  return (v) => {
-    if (v === undefined || v === d) return true;
-    if (Array.isArray(v)) return v.length === 0 && (Array.isArray(d) || d === null);
-    return v === null && d === null;
-  };
+  return (v) => v === undefined || equalsDefault(v, d);
+}
+
+function equalsDefault(v: unknown, d: unknown): boolean {
+  if (v === d) return true;
+  if (Array.isArray(v)) return Array.isArray(d) && v.length === 0 && d.length === 0;
+  if (Buffer.isBuffer(v)) return Buffer.isBuffer(d) && v.equals(d);
+  if (typeof v === 'bigint' && typeof d === 'number') return v === BigInt(d);
+  if (typeof v === 'number' && typeof d === 'bigint') return BigInt(v) === d;
+  return false;
 }
 
 /** Compiles one struct (or the message body) for one version. */
