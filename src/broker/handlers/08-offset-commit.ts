@@ -39,7 +39,7 @@ export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitRespo
         generationId: req.generationIdOrMemberEpoch,
         memberId: req.memberId,
         groupInstanceId: version >= 7 ? req.groupInstanceId : null,
-        retentionTimeMs: version <= 4 ? req.retentionTimeMs : -1,
+        retentionTimeMs: version <= 4 ? req.retentionTimeMs : -1n,
         offsets,
       });
       codes.forEach((code, i) => (errors[at[i]![0]]![at[i]![1]] = code));

@@ -42,7 +42,7 @@ export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse
       // v1 has no top-level error: every partition asked for carries it.
       const failed = (topics ?? []).map((t) => ({
         name: t.name,
-        partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: r.errorCode })),
+        partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: r.errorCode })),
       }));
       return { throttleTimeMs: 0, topics: failed, errorCode: r.errorCode, groups: [] };
     }

@@ -4,7 +4,7 @@ import { API_SCHEMAS } from '../../../src/protocol/apis.js';
 import { type FieldSchema, codecFor, compileStruct, defaults, isFlexible } from '../../../src/protocol/schema.js';
 import { Reader } from '../../../src/protocol/reader.js';
 import { Writer } from '../../../src/protocol/writer.js';
-import { seededRandom, randomInt, randomBytes } from '../../helpers/random.js';
+import { seededRandom, randomInt, randomBytes, randomInt64 } from '../../helpers/random.js';
 
 type Obj = Record<string, unknown>;
 const inRange = (r: readonly [number, number] | null | undefined, v: number) => r != null && v >= r[0] && v <= r[1];
@@ -12,6 +12,7 @@ const inRange = (r: readonly [number, number] | null | undefined, v: number) => 
 function randomValue(f: FieldSchema, version: number, rand: () => number, depth: number): unknown {
   if (inRange(f.nullable, version) && rand() < 0.15) return null;
   const scalar = (type: string): unknown => {
+    if (f.exact) return randomInt64(rand);
     switch (type) {
       case 'int8': return randomInt(rand, -128, 127);
       case 'int16': return randomInt(rand, -32768, 32767);
