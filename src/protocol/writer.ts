@@ -92,15 +92,8 @@ export class Writer {
    * nearest INT64, saturating at the ends of the range rather than failing.
    */
   int64(v: number): this {
-    assert(Number.isFinite(v), `INT64 of ${v}`);
     this.ensure(8);
-    if (Number.isSafeInteger(v)) {
-      const hi = Math.floor(v / 4294967296);
-      this.buf.writeInt32BE(hi, this.pos);
-      this.buf.writeUInt32BE(v - hi * 4294967296, this.pos + 4);
-    } else {
-      this.buf.writeBigInt64BE(v >= INT64_LIMIT ? INT64_MAX : v < -INT64_LIMIT ? INT64_MIN : BigInt(Math.trunc(v)), this.pos);
-    }
+    writeInt64Number(this.buf, this.pos, v);
     this.pos += 8;
     return this;
   }
@@ -233,6 +226,21 @@ export class Writer {
   toBuffer(): Buffer {
     const chunks = this.finish();
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.length);
+  }
+}
+
+/**
+ * Writes a number as an INT64 at `at`: exact within ±2^53, beyond it the nearest INT64,
+ * saturating at the ends of the range (the nearest double of 2^63−1 is 2^63).
+ */
+export function writeInt64Number(buf: Buffer, at: number, v: number): void {
+  assert(Number.isFinite(v), `INT64 of ${v}`);
+  if (Number.isSafeInteger(v)) {
+    const hi = Math.floor(v / 4294967296);
+    buf.writeInt32BE(hi, at);
+    buf.writeUInt32BE(v - hi * 4294967296, at + 4);
+  } else {
+    buf.writeBigInt64BE(v >= INT64_LIMIT ? INT64_MAX : v < -INT64_LIMIT ? INT64_MIN : BigInt(Math.trunc(v)), at);
   }
 }
 

@@ -5,12 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Broker } from '../../src/broker/broker.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
+import { encodeRecordBatch } from '../../src/protocol/records/record-batch.js';
+import { ATTRIBUTES, BASE_TIMESTAMP, CRC, MAX_TIMESTAMP } from '../../src/protocol/records/batch-header.js';
+import { crc32c } from '../../src/util/crc32c.js';
 import { WireClient } from '../helpers/broker-process.js';
 import { withBroker } from '../helpers/broker.js';
 
@@ -136,4 +139,30 @@ test('huge int64 values in Fetch, ListOffsets, DeleteRecords and the transaction
       w.close();
     }
   });
+});
+
+test('a batch with timestamps of 2^63-1 is stored, found by ListOffsets and its log closes cleanly', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'samsa-int64-ts-'));
+  try {
+    const broker = await Broker.start({ port: 0, dataDir: dir });
+    const w = await WireClient.connect(broker.port);
+    try {
+      await broker.topics.create({ name: 't', numPartitions: 1, replicationFactor: -1, configs: {} });
+      const batch = Buffer.from(await encodeRecordBatch([{ value: 'x' }, { value: 'y' }]));
+      batch.writeBigInt64BE(INT64_MAX, BASE_TIMESTAMP);
+      batch.writeBigInt64BE(INT64_MAX, MAX_TIMESTAMP);
+      batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES)) >>> 0, CRC);
+      const produced = await w.request(0, 7, { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: 0, records: batch }] }] });
+      assert.equal(produced.responses[0].partitionResponses[0].errorCode, 0);
+      const found = await w.request(2, 1, { replicaId: -1, topics: [{ name: 't', partitions: [{ partitionIndex: 0, timestamp: HUGE }] }] });
+      assert.deepEqual([found.topics[0].partitions[0].errorCode, found.topics[0].partitions[0].offset], [0, 0]);
+    } finally {
+      w.close();
+      await broker.stop();
+    }
+    // Every log closed cleanly: the log dir has its clean-shutdown marker.
+    await access(join(dir, '.kafka_cleanshutdown'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
