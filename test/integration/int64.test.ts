@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Broker } from '../../src/broker/broker.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { encodeRecordBatch } from '../../src/protocol/records/record-batch.js';
-import { ATTRIBUTES, BASE_TIMESTAMP, CRC, MAX_TIMESTAMP } from '../../src/protocol/records/batch-header.js';
+import { ATTRIBUTES, BASE_TIMESTAMP, CRC, MAX_TIMESTAMP, PRODUCER_ID } from '../../src/protocol/records/batch-header.js';
 import { crc32c } from '../../src/util/crc32c.js';
 import { WireClient } from '../helpers/broker-process.js';
 import { withBroker } from '../helpers/broker.js';
@@ -141,27 +141,34 @@ test('huge int64 values in Fetch, ListOffsets, DeleteRecords and the transaction
   });
 });
 
-test('a batch with timestamps of 2^63-1 is stored, found by ListOffsets and its log closes cleanly', async () => {
+test('an idempotent batch with producer id and timestamps of 2^63-1 is stored, found, and its log closes cleanly and reopens', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'samsa-int64-ts-'));
   try {
-    const broker = await Broker.start({ port: 0, dataDir: dir });
-    const w = await WireClient.connect(broker.port);
+    let broker = await Broker.start({ port: 0, dataDir: dir });
+    let w = await WireClient.connect(broker.port);
+    const producers = async () => (await w.request(61, 0, { topics: [{ name: 't', partitionIndexes: [0] }] })).topics[0].partitions[0].activeProducers.map((p: any) => [p.producerId, p.lastSequence, p.lastTimestamp]);
     try {
       await broker.topics.create({ name: 't', numPartitions: 1, replicationFactor: -1, configs: {} });
-      const batch = Buffer.from(await encodeRecordBatch([{ value: 'x' }, { value: 'y' }]));
-      batch.writeBigInt64BE(INT64_MAX, BASE_TIMESTAMP);
-      batch.writeBigInt64BE(INT64_MAX, MAX_TIMESTAMP);
+      const batch = Buffer.from(await encodeRecordBatch([{ value: 'x' }, { value: 'y' }], { producerId: 1, producerEpoch: 0, baseSequence: 0 }));
+      for (const at of [BASE_TIMESTAMP, MAX_TIMESTAMP, PRODUCER_ID]) batch.writeBigInt64BE(INT64_MAX, at);
       batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES)) >>> 0, CRC);
       const produced = await w.request(0, 7, { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: 0, records: batch }] }] });
       assert.equal(produced.responses[0].partitionResponses[0].errorCode, 0);
       const found = await w.request(2, 1, { replicaId: -1, topics: [{ name: 't', partitions: [{ partitionIndex: 0, timestamp: HUGE }] }] });
       assert.deepEqual([found.topics[0].partitions[0].errorCode, found.topics[0].partitions[0].offset], [0, 0]);
+      // Numbers on this side: INT64_MAX on the wire reads as 2^63.
+      assert.deepEqual(await producers(), [[HUGE, 1, HUGE]]);
+      w.close();
+      await broker.stop();
+      // Every log closed cleanly (time index, producer snapshot): the log dir has its marker.
+      await access(join(dir, '.kafka_cleanshutdown'));
+      broker = await Broker.start({ port: 0, dataDir: dir });
+      w = await WireClient.connect(broker.port);
+      assert.deepEqual(await producers(), [[HUGE, 1, HUGE]], 'the producer snapshot read back');
     } finally {
       w.close();
       await broker.stop();
     }
-    // Every log closed cleanly: the log dir has its clean-shutdown marker.
-    await access(join(dir, '.kafka_cleanshutdown'));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
