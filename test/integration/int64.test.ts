@@ -110,6 +110,8 @@ test('huge int64 values in Fetch, ListOffsets, DeleteRecords and the transaction
       }
       const list = await w.request(2, 1, { replicaId: -1, topics: [{ name: 't', partitions: [{ partitionIndex: 0, timestamp: HUGE }] }] });
       assert.deepEqual([list.topics[0].partitions[0].errorCode, list.topics[0].partitions[0].offset], [0, -1], 'no record at or after that time');
+      const negative = await w.request(2, 7, { replicaId: -1, isolationLevel: 0, topics: [{ name: 't', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -HUGE }, { partitionIndex: 1, currentLeaderEpoch: -1, timestamp: -4 }] }] });
+      assert.deepEqual(negative.topics[0].partitions.map((p: any) => p.errorCode), [ErrorCode.UNSUPPORTED_VERSION, ErrorCode.UNSUPPORTED_VERSION], 'negative timestamps that name no lookup at v7');
       const del = await w.request(21, 0, { topics: [{ name: 't', partitions: [{ partitionIndex: 0, offset: HUGE }] }], timeoutMs: 1000 });
       assert.equal(del.topics[0].partitions[0].errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
 

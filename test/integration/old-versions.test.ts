@@ -67,6 +67,7 @@ test('ListOffsets v0 answers old-style offsets at segment boundaries, newest fir
       assert.deepEqual(await ask(2 ** 62, 1), [0, [3]], 'after every write: the log end');
       assert.deepEqual(await ask(-1, -1), [ErrorCode.UNKNOWN_SERVER_ERROR, []], 'Kafka fails a negative count');
       assert.deepEqual(await ask(-1, 1, 7), [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, []]);
+      assert.deepEqual(await ask(-3, 1), [ErrorCode.UNSUPPORTED_VERSION, []], 'v0 knows only -1 and -2');
     } finally {
       w.close();
     }

@@ -4,6 +4,7 @@
 // v1+: one offset per partition by timestamp: -1 latest, -2 earliest, or the first offset whose
 // timestamp is at or after the given time (via the time index). v2+: isolation level.
 // v4+: leader epoch (0: one broker). v6+: flexible. v7+: -3 = offset of the max timestamp.
+// Any other negative timestamp (or -3 before v7) → UNSUPPORTED_VERSION for that partition.
 import { ErrorCode } from '../../protocol/errors.js';
 import { ListOffsetsRequestSchema, ListOffsetsResponseSchema, type ListOffsetsRequest, type ListOffsetsResponse, type ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/messages/02-list-offsets.js';
 import { legacyOffsetsBefore } from '../../storage/legacy-offsets.js';
@@ -41,7 +42,7 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
             const out = { partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
             const log = ctx.broker.replicas.log(t.name, p.partitionIndex);
             if (log === undefined) return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-            if (version === 0) return legacyOffsets(ctx, req.replicaId, log, p, out);
+            if (version === 0) return p.timestamp < EARLIEST ? { ...out, errorCode: ErrorCode.UNSUPPORTED_VERSION } : legacyOffsets(ctx, req.replicaId, log, p, out);
             // READ_COMMITTED (v2+) answers "latest" with the last stable offset.
             if (p.timestamp === LATEST) return { ...out, offset: version >= 2 && req.isolationLevel === 1 ? log.lastStableOffset : log.highWatermark, leaderEpoch: 0 };
             if (p.timestamp === EARLIEST) return { ...out, offset: log.logStartOffset, leaderEpoch: 0 };
@@ -49,7 +50,8 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
               const m = log.maxTimestampOffset();
               return m === null ? out : { ...out, offset: m.offset, timestamp: m.timestamp, leaderEpoch: 0 };
             }
-            if (p.timestamp < 0) return { ...out, errorCode: ErrorCode.INVALID_REQUEST };
+            // As Kafka: a negative timestamp that names no lookup at this version is unsupported.
+            if (p.timestamp < 0) return { ...out, errorCode: ErrorCode.UNSUPPORTED_VERSION };
             const found = await log.offsetForTimestamp(p.timestamp);
             return found === null ? out : { ...out, offset: found.offset, timestamp: found.timestamp, leaderEpoch: 0 };
           }),
