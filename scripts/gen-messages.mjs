@@ -47,6 +47,16 @@ const camel = (n) => n[0].toLowerCase() + n.slice(1);
 const PRIMS = new Set(['int8', 'int16', 'uint16', 'int32', 'int64', 'float64', 'bool', 'string', 'bytes', 'records', 'uuid']);
 const TS = { int8: 'number', int16: 'number', uint16: 'number', int32: 'number', int64: 'number', float64: 'number', bool: 'boolean', string: 'string', bytes: 'Buffer', records: 'Buffer', uuid: 'string' };
 
+// INT64 fields carried as bigint (FieldSchema.exact): values a client may set anywhere in the
+// 64-bit range that the broker stores and sends back. Other INT64 fields are numbers.
+const EXACT_INT64 = new Set([
+  'OffsetCommitRequest.CommittedOffset',
+  'OffsetCommitRequest.CommitTimestamp',
+  'OffsetCommitRequest.RetentionTimeMs',
+  'OffsetFetchResponse.CommittedOffset',
+  'TxnOffsetCommitRequest.CommittedOffset',
+]);
+
 function parseDefault(f, type) {
   const d = f.default;
   if (d === undefined) return undefined;
@@ -83,9 +93,10 @@ function gen(apiKey, req, resp) {
       let kind;
       let tsType;
       let sub = '';
+      const exact = elem === 'int64' && EXACT_INT64.has(`${msg.name}.${f.name}`);
       if (PRIMS.has(elem)) {
         kind = isArray ? `[]${elem}` : elem;
-        tsType = TS[elem] + (isArray ? '[]' : '');
+        tsType = (exact ? 'bigint' : TS[elem]) + (isArray ? '[]' : '');
       } else {
         kind = isArray ? '[]struct' : 'struct';
         const subFields = f.fields ?? common.get(elem)?.fields;
@@ -99,6 +110,7 @@ function gen(apiKey, req, resp) {
       const parts = [`name: '${camel(f.name)}'`, `type: '${kind}'`, `versions: ${rangeText(versions)}`];
       if (nullable) parts.push(`nullable: ${rangeText(nullable)}`);
       if (tagged) parts.push(`tagged: ${rangeText(tagged)}`, `tag: ${f.tag}`);
+      if (exact) parts.push('exact: true');
       const d = parseDefault(f, elem);
       if (d !== undefined && !(d === null && !nullable)) parts.push(`default: ${JSON.stringify(d)}`);
       lines.push(`${indent}{ ${parts.join(', ')}${sub} },`);

@@ -220,7 +220,7 @@ export class TransactionManager {
           groupInstanceId: group.groupInstanceId ?? null,
           topics: [...byTopic].map(([name, list]) => ({
             name,
-            partitions: list.map((o) => ({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, committedMetadata: o.metadata ?? '' })),
+            partitions: list.map((o) => ({ partitionIndex: o.partition, committedOffset: BigInt(o.offset), committedLeaderEpoch: -1, committedMetadata: o.metadata ?? '' })),
           })),
         });
         for (const t of resp.topics) {

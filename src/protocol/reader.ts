@@ -70,9 +70,19 @@ export class Reader {
     return at < 0 ? 0 : this.buf.readUInt32BE(at);
   }
 
+  /**
+   * INT64 as a number: exact within ±2^53; beyond, the nearest double (one rounding), so that
+   * comparisons with any value below 2^53 come out as they would for the exact value.
+   */
   int64(): number {
     const at = this.take(8);
     return at < 0 ? 0 : this.buf.readInt32BE(at) * 4294967296 + this.buf.readUInt32BE(at + 4);
+  }
+
+  /** INT64 exactly, as a bigint. */
+  int64n(): bigint {
+    const at = this.take(8);
+    return at < 0 ? 0n : this.buf.readBigInt64BE(at);
   }
 
   float64(): number {

@@ -3,6 +3,7 @@
  * ranges, nullable and tagged versions) and encoders/decoders are compiled from the declaration
  * once per version, on first use.
  */
+import { assert } from '../util/assert.js';
 import { Reader } from './reader.js';
 import { Writer, ZERO_UUID_STRING } from './writer.js';
 
@@ -33,6 +34,13 @@ export interface FieldSchema {
   readonly nullable?: VersionRange;
   readonly tagged?: VersionRange;
   readonly tag?: number;
+  /**
+   * An `int64` carried exactly, as a bigint: for values a client may set anywhere in the 64-bit
+   * range that the broker stores or sends back (committed offsets, commit timestamps, retention).
+   * Other int64 fields are numbers: exact within ±2^53, and beyond it the nearest double, which
+   * compares with every offset, id and timestamp the broker holds as the exact value would.
+   */
+  readonly exact?: boolean;
   /** Value when absent from a version; numbers default to 0, strings to '', arrays to []. */
   readonly default?: unknown;
   readonly fields?: readonly FieldSchema[];
@@ -69,6 +77,10 @@ const ELEMENT_BYTES_MIN: Record<string, number> = {
 };
 
 function defaultValue(f: FieldSchema, version: number): unknown {
+  if (f.exact) {
+    if (f.type.startsWith('[]')) return inRange(f.nullable, version) ? null : [];
+    return BigInt((f.default as number | undefined) ?? 0);
+  }
   if (f.default !== undefined) {
     if (Array.isArray(f.default)) return [...f.default];
     return f.default;
@@ -85,7 +97,8 @@ function defaultValue(f: FieldSchema, version: number): unknown {
     case 'uuid':
       return ZERO_UUID_STRING;
     case 'struct':
-      return null;
+      // Kafka's default struct has every field at its default; only a nullable one defaults to null.
+      return inRange(f.nullable, version) ? null : defaults(f.fields ?? [], version);
     default:
       return 0;
   }
@@ -104,8 +117,12 @@ interface ValueCodec {
   elementBytesMin: number;
 }
 
-function primitiveCodec(type: PrimitiveType, nullable: boolean, flexible: boolean): ValueCodec {
+function primitiveCodec(type: PrimitiveType, nullable: boolean, flexible: boolean, exact = false): ValueCodec {
   const c = (enc: ValueCodec['enc'], dec: ValueCodec['dec'], min = 1): ValueCodec => ({ enc, dec, elementBytesMin: min });
+  if (exact) {
+    assert(type === 'int64', `only int64 fields can be exact, not ${type}`);
+    return c((w, v) => w.int64n(BigInt((v as bigint | number | undefined) ?? 0n)), (r) => r.int64n(), 8);
+  }
   switch (type) {
     case 'int8':
       return c((w, v) => w.int8(Number(v ?? 0)), (r) => r.int8(), 1);
@@ -192,10 +209,10 @@ function fieldCodec(f: FieldSchema, version: number, flexible: boolean): ValueCo
     return arrayCodec({ enc: (w, v) => s.encode(w, v as Obj), dec: (r) => s.decode(r), elementBytesMin: 1 }, nullable, flexible);
   }
   if (f.type.startsWith('[]')) {
-    const elem = primitiveCodec(f.type.slice(2) as PrimitiveType, false, flexible);
+    const elem = primitiveCodec(f.type.slice(2) as PrimitiveType, false, flexible, f.exact);
     return arrayCodec(elem, nullable, flexible);
   }
-  return primitiveCodec(f.type as PrimitiveType, nullable, flexible);
+  return primitiveCodec(f.type as PrimitiveType, nullable, flexible, f.exact);
 }
 
 interface TaggedField {
@@ -205,13 +222,34 @@ interface TaggedField {
   isDefault: (v: unknown) => boolean;
 }
 
+/**
+ * Whether a tagged field's value equals its default, so that it is left out of the message as
+ * Kafka leaves it: compared by value (a struct whose every field is at its default is a default
+ * struct, whatever object holds it), never by identity.
+ */
 function sameAsDefault(f: FieldSchema, version: number): (v: unknown) => boolean {
+  if (f.type === 'struct') {
+    const fields = (f.fields ?? []).filter((sub) => inRange(sub.versions, version));
+    const subDefault = fields.map((sub) => sameAsDefault(sub, version));
+    const nullable = inRange(f.nullable, version);
+    return (v) => {
+      if (v == null) return true;
+      // A nullable struct defaults to null: a present one is written even if all its fields are defaults.
+      if (nullable) return false;
+      return fields.every((sub, i) => subDefault[i]!((v as Obj)[sub.name]));
+    };
+  }
   const d = defaultValue(f, version);
-  return (v) => {
-    if (v === undefined || v === d) return true;
-    if (Array.isArray(v)) return v.length === 0 && (Array.isArray(d) || d === null);
-    return v === null && d === null;
-  };
+  return (v) => v === undefined || equalsDefault(v, d);
+}
+
+function equalsDefault(v: unknown, d: unknown): boolean {
+  if (v === d) return true;
+  if (Array.isArray(v)) return Array.isArray(d) && v.length === 0 && d.length === 0;
+  if (Buffer.isBuffer(v)) return Buffer.isBuffer(d) && v.equals(d);
+  if (typeof v === 'bigint' && typeof d === 'number') return v === BigInt(d);
+  if (typeof v === 'number' && typeof d === 'bigint') return BigInt(v) === d;
+  return false;
 }
 
 /** Compiles one struct (or the message body) for one version. */

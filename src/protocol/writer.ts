@@ -3,11 +3,16 @@
  * byte blobs (record batches read from a segment) are referenced, not copied, so a fetch
  * response is written to the socket straight from the bytes read off disk.
  */
+import { assert } from '../util/assert.js';
 
 /** Blobs at least this large are referenced rather than copied into the scratch buffer. */
 const REFERENCE_BYTES_MIN = 512;
 const SCRATCH_BYTES_DEFAULT = 1024;
 const ZERO_UUID = Buffer.alloc(16);
+/** 2^63 as a double: numbers at or beyond it (in magnitude) are outside the INT64 range. */
+const INT64_LIMIT = 2 ** 63;
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
 
 export class Writer {
   private readonly chunks: Buffer[] = [];
@@ -81,10 +86,22 @@ export class Writer {
     return this;
   }
 
-  /** INT64 carried as a JS number: exact up to 2^53, which covers offsets, timestamps and ids. */
+  /**
+   * INT64 from a number: exact within ±2^53. A larger magnitude (a value decoded from beyond
+   * 2^53 is the nearest double, and the nearest double of 2^63−1 is 2^63) is written as the
+   * nearest INT64, saturating at the ends of the range rather than failing.
+   */
   int64(v: number): this {
     this.ensure(8);
-    this.buf.writeBigInt64BE(BigInt(Math.trunc(v)), this.pos);
+    writeInt64Number(this.buf, this.pos, v);
+    this.pos += 8;
+    return this;
+  }
+
+  /** INT64 exactly, from a bigint within the INT64 range. */
+  int64n(v: bigint): this {
+    this.ensure(8);
+    this.buf.writeBigInt64BE(v, this.pos);
     this.pos += 8;
     return this;
   }
@@ -209,6 +226,21 @@ export class Writer {
   toBuffer(): Buffer {
     const chunks = this.finish();
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.length);
+  }
+}
+
+/**
+ * Writes a number as an INT64 at `at`: exact within ±2^53, beyond it the nearest INT64,
+ * saturating at the ends of the range (the nearest double of 2^63−1 is 2^63).
+ */
+export function writeInt64Number(buf: Buffer, at: number, v: number): void {
+  assert(Number.isFinite(v), `INT64 of ${v}`);
+  if (Number.isSafeInteger(v)) {
+    const hi = Math.floor(v / 4294967296);
+    buf.writeInt32BE(hi, at);
+    buf.writeUInt32BE(v - hi * 4294967296, at + 4);
+  } else {
+    buf.writeBigInt64BE(v >= INT64_LIMIT ? INT64_MAX : v < -INT64_LIMIT ? INT64_MIN : BigInt(Math.trunc(v)), at);
   }
 }
 

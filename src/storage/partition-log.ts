@@ -17,6 +17,7 @@ import { type LogConfig, rollConfig } from './config.js';
 import { ErrorCode, StorageError, offsetOutOfRange, storageFailure } from './errors.js';
 import { openLogFile, syncDir } from './file.js';
 import { FlushScheduler } from './flush-scheduler.js';
+import type { SegmentSummary } from './legacy-offsets.js';
 import { type LoadOptions, loadLog } from './log-loader.js';
 import type { AppendOptions, AppendResult, ControlAppend, LogStats, PartitionLogDeps, ReadOptions, ReadResult } from './log-types.js';
 import { LogWriter, type PendingAppend } from './log-writer.js';
@@ -179,6 +180,11 @@ export class PartitionLog {
   /** Base offsets of the segments, oldest first. */
   get segmentBaseOffsets(): number[] {
     return this.segments.map((s) => s.baseOffset);
+  }
+
+  /** Each segment's base offset, last modification and size, oldest first (ListOffsets v0). */
+  get segmentSummaries(): SegmentSummary[] {
+    return this.segments.map((s) => ({ baseOffset: s.baseOffset, lastModifiedMs: s.lastModifiedMs, size: s.size }));
   }
 
   get isOffline(): boolean {

@@ -15,6 +15,7 @@ import {
   LOG_OVERHEAD,
   TRANSACTIONAL_BIT,
   readBatchHeader,
+  writeInt64,
 } from '../protocol/records/batch-header.js';
 import type { Logger } from '../util/logger.js';
 import { readFully, writeFileAtomic } from './file.js';
@@ -68,10 +69,10 @@ export async function deleteSnapshotsAbove(dir: string, offset: number): Promise
 export function encodeTxnIndexEntry(a: AbortedTxn): Buffer {
   const b = Buffer.alloc(TXN_INDEX_ENTRY_BYTES);
   b.writeInt16BE(TXN_INDEX_VERSION, 0);
-  b.writeBigInt64BE(BigInt(a.producerId), 2);
-  b.writeBigInt64BE(BigInt(a.firstOffset), 10);
-  b.writeBigInt64BE(BigInt(a.lastOffset), 18);
-  b.writeBigInt64BE(BigInt(a.lastStableOffset), 26);
+  writeInt64(b, 2, a.producerId);
+  writeInt64(b, 10, a.firstOffset);
+  writeInt64(b, 18, a.lastOffset);
+  writeInt64(b, 26, a.lastStableOffset);
   return b;
 }
 

@@ -12,6 +12,7 @@
  * as in Kafka; batches after the snapshot are replayed from the log.
  */
 import { ErrorCode } from '../protocol/errors.js';
+import { writeInt64 } from '../protocol/records/batch-header.js';
 import { crc32c } from '../util/crc32c.js';
 import { assert } from '../util/assert.js';
 
@@ -336,14 +337,14 @@ export class ProducerStateManager {
     let at = SNAPSHOT_HEADER_BYTES;
     for (const e of list) {
       const last = e.batches[e.batches.length - 1];
-      buf.writeBigInt64BE(BigInt(e.producerId), at);
+      writeInt64(buf, at, e.producerId);
       buf.writeInt16BE(e.producerEpoch, at + 8);
       buf.writeInt32BE(last?.lastSeq ?? NO_SEQUENCE, at + 10);
-      buf.writeBigInt64BE(BigInt(last?.lastOffset ?? -1), at + 14);
+      writeInt64(buf, at + 14, last?.lastOffset ?? -1);
       buf.writeInt32BE(last === undefined ? 0 : last.lastOffset - last.firstOffset, at + 22);
-      buf.writeBigInt64BE(BigInt(e.lastTimestampMs), at + 26);
+      writeInt64(buf, at + 26, e.lastTimestampMs);
       buf.writeInt32BE(e.coordinatorEpoch, at + 34);
-      buf.writeBigInt64BE(BigInt(e.currentTxnFirstOffset ?? -1), at + 38);
+      writeInt64(buf, at + 38, e.currentTxnFirstOffset ?? -1);
       at += SNAPSHOT_ENTRY_BYTES;
     }
     buf.writeUInt32BE(crc32c(buf.subarray(6)), 2);

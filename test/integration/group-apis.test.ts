@@ -123,12 +123,12 @@ test('OffsetCommit v2/v5/v8, OffsetFetch v1/v2/v8, OffsetDelete and DeleteGroups
       assert.deepEqual((await commit(8, 'a', [1], 'missing')).topics[0].partitions[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
 
       const v1 = await w.request(9, 1, { groupId: 'a', topics: [{ name: 't', partitionIndexes: [0, 2] }] });
-      assert.deepEqual(v1.topics[0].partitions.map((p: any) => [p.partitionIndex, p.committedOffset, p.metadata]), [[0, 1, 'm0'], [2, 1, 'm2']]);
+      assert.deepEqual(v1.topics[0].partitions.map((p: any) => [p.partitionIndex, p.committedOffset, p.metadata]), [[0, 1n, 'm0'], [2, 1n, 'm2']]);
       const all = await w.request(9, 2, { groupId: 'b', topics: null });
-      assert.deepEqual(all.topics[0].partitions.map((p: any) => p.committedOffset), [7]);
+      assert.deepEqual(all.topics[0].partitions.map((p: any) => p.committedOffset), [7n]);
       const multi = await w.request(9, 8, { groups: [{ groupId: 'a', memberId: null, memberEpoch: -1, topics: [{ name: 't', partitionIndexes: [1] }] }, { groupId: 'zzz', memberId: null, memberEpoch: -1, topics: null }], requireStable: true });
       assert.deepEqual(multi.groups.map((g: any) => [g.groupId, g.errorCode, g.topics.length]), [['a', 0, 1], ['zzz', 0, 0]]);
-      assert.equal(multi.groups[0].topics[0].partitions[0].committedOffset, 1);
+      assert.equal(multi.groups[0].topics[0].partitions[0].committedOffset, 1n);
 
       const del = await w.request(47, 0, { groupId: 'a', topics: [{ name: 't', partitions: [{ partitionIndex: 0 }] }, { name: 'missing', partitions: [{ partitionIndex: 0 }] }] });
       assert.deepEqual(del.topics.map((t: any) => t.partitions[0].errorCode), [0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
@@ -174,7 +174,7 @@ async function produce30(broker: Broker, topic: string): Promise<void> {
 
 function committedTotal(broker: Broker, group: string, topic: string): number {
   const r = broker.groups.fetchOffsets(group, [{ name: topic, partitions: [0, 1, 2] }]);
-  return r.topics[0]!.partitions.reduce((sum, p) => sum + Math.max(p.offset, 0), 0);
+  return r.topics[0]!.partitions.reduce((sum, p) => sum + Math.max(Number(p.offset), 0), 0);
 }
 
 test('kafka-python and confluent-kafka consumer groups consume and commit', { skip: !(HAVE_KAFKA_PYTHON && HAVE_CONFLUENT && HAVE_KCAT) && 'kafka-python, confluent-kafka or kcat not installed' }, async () => {

@@ -301,7 +301,7 @@ test('transaction APIs at the wire: coordinator lookup, timeouts, fencing codes 
       assert.equal(commit.topics[0].partitions[0].errorCode, 0);
       const fetch = (requireStable: boolean) => w.request(9, 7, { groupId: 'wire-group', topics: [{ name: 'w', partitionIndexes: [1] }], groups: [], requireStable });
       assert.equal((await fetch(true)).topics[0].partitions[0].errorCode, 88); // UNSTABLE_OFFSET_COMMIT
-      assert.equal((await fetch(false)).topics[0].partitions[0].committedOffset, -1);
+      assert.equal((await fetch(false)).topics[0].partitions[0].committedOffset, -1n);
       const listed = await w.request(66, 1, { stateFilters: ['Ongoing'], producerIdFilters: [], durationFilter: -1 });
       assert.deepEqual(listed.transactionStates, [{ transactionalId: 'wire-txn', producerId: first.producerId, transactionState: 'Ongoing' }]);
       const described = await w.request(65, 0, { transactionalIds: ['wire-txn', 'nobody'] });
@@ -309,7 +309,7 @@ test('transaction APIs at the wire: coordinator lookup, timeouts, fencing codes 
       assert.equal(described.transactionStates[1].errorCode, 105); // TRANSACTIONAL_ID_NOT_FOUND
       assert.equal((await end(3, 1, true)).errorCode, 0);
       const after = await fetch(true);
-      assert.deepEqual([after.topics[0].partitions[0].errorCode, after.topics[0].partitions[0].committedOffset], [0, 42]);
+      assert.deepEqual([after.topics[0].partitions[0].errorCode, after.topics[0].partitions[0].committedOffset], [0, 42n]);
       assert.equal((await w.request(65, 0, { transactionalIds: ['wire-txn'] })).transactionStates[0].transactionState, 'CompleteCommit');
     } finally {
       w.close();

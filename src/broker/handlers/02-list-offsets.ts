@@ -1,18 +1,35 @@
-// ListOffsets (key 2), versions 1–7.
+// ListOffsets (key 2), versions 0–7.
+// v0: up to max_num_offsets offsets, newest first, at segment boundaries before the timestamp
+// (Kafka's legacy answer, see storage/legacy-offsets.ts), as old_style_offsets.
 // v1+: one offset per partition by timestamp: -1 latest, -2 earliest, or the first offset whose
 // timestamp is at or after the given time (via the time index). v2+: isolation level.
 // v4+: leader epoch (0: one broker). v6+: flexible. v7+: -3 = offset of the max timestamp.
+// Any other negative timestamp (or -3 before v7) → UNSUPPORTED_VERSION for that partition.
 import { ErrorCode } from '../../protocol/errors.js';
 import { ListOffsetsRequestSchema, ListOffsetsResponseSchema, type ListOffsetsRequest, type ListOffsetsResponse, type ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/messages/02-list-offsets.js';
-import type { Handler } from '../handler.js';
+import { legacyOffsetsBefore } from '../../storage/legacy-offsets.js';
+import type { PartitionLog } from '../../storage/partition-log.js';
+import type { Handler, RequestContext } from '../handler.js';
 
 const LATEST = -1;
 const EARLIEST = -2;
 const MAX_TIMESTAMP = -3;
+const CONSUMER_REPLICA_ID = -1;
+
+type PartitionResponse = ListOffsetsResponseListOffsetsPartitionResponse;
+
+function legacyOffsets(ctx: RequestContext, replicaId: number, log: PartitionLog, p: { timestamp: number; maxNumOffsets: number }, out: PartitionResponse): PartitionResponse {
+  const offsets = legacyOffsetsBefore({
+    segments: log.segmentSummaries, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, highWatermark: log.highWatermark,
+    nowMs: ctx.broker.clock.now(), timestamp: p.timestamp, maxNumOffsets: p.maxNumOffsets, fromConsumer: replicaId === CONSUMER_REPLICA_ID,
+  });
+  // Kafka fails a negative max_num_offsets with an unexpected error.
+  return offsets === null ? { ...out, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR } : { ...out, oldStyleOffsets: offsets };
+}
 
 export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse> = {
   apiKey: 2,
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 7,
   request: ListOffsetsRequestSchema,
   response: ListOffsetsResponseSchema,
@@ -25,6 +42,7 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
             const out = { partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
             const log = ctx.broker.replicas.log(t.name, p.partitionIndex);
             if (log === undefined) return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+            if (version === 0) return p.timestamp < EARLIEST ? { ...out, errorCode: ErrorCode.UNSUPPORTED_VERSION } : legacyOffsets(ctx, req.replicaId, log, p, out);
             // READ_COMMITTED (v2+) answers "latest" with the last stable offset.
             if (p.timestamp === LATEST) return { ...out, offset: version >= 2 && req.isolationLevel === 1 ? log.lastStableOffset : log.highWatermark, leaderEpoch: 0 };
             if (p.timestamp === EARLIEST) return { ...out, offset: log.logStartOffset, leaderEpoch: 0 };

@@ -1,10 +1,12 @@
-// OffsetCommit (key 8), versions 2–9.
+// OffsetCommit (key 8), versions 0–9.
+// v0: no generation or member: a commit outside group management (stored in __consumer_offsets,
+// as every version; Kafka once kept v0 commits in ZooKeeper). v1: generation and member id, and
+// a commit timestamp per partition (-1 = now) that is stored as given.
 // v2–v4: a retention time for these offsets (-1 = offsets.retention.minutes). v3+: throttle
 // time. v5+: no retention time. v6+: the leader epoch of each offset. v7+: group.instance.id.
 // v8+: flexible. v9 (KIP-848 member epochs) is served for classic groups: the member epoch is
 // read as the generation.
 // Generation -1 with an empty member id commits outside group management (for an empty group).
-// Not served: v0–v1 (ZooKeeper storage and per-partition timestamps).
 import { ErrorCode } from '../../protocol/errors.js';
 import { OffsetCommitRequestSchema, OffsetCommitResponseSchema, type OffsetCommitRequest, type OffsetCommitResponse } from '../../protocol/messages/08-offset-commit.js';
 import type { OffsetToCommit } from '../../coordinator/group/offsets.js';
@@ -17,7 +19,7 @@ function partitionExists(ctx: RequestContext, topic: string, partition: number):
 
 export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitResponse> = {
   apiKey: 8,
-  minVersion: 2,
+  minVersion: 0,
   maxVersion: 9,
   request: OffsetCommitRequestSchema,
   response: OffsetCommitResponseSchema,
@@ -29,7 +31,7 @@ export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitRespo
     req.topics.forEach((t, ti) =>
       t.partitions.forEach((p, pi) => {
         if (errors[ti]![pi] !== ErrorCode.NONE) return;
-        offsets.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: version >= 6 ? p.committedLeaderEpoch : -1, metadata: p.committedMetadata });
+        offsets.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: version >= 6 ? p.committedLeaderEpoch : -1, metadata: p.committedMetadata, commitTimestamp: version === 1 ? p.commitTimestamp : undefined });
         at.push([ti, pi]);
       }),
     );
@@ -39,7 +41,7 @@ export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitRespo
         generationId: req.generationIdOrMemberEpoch,
         memberId: req.memberId,
         groupInstanceId: version >= 7 ? req.groupInstanceId : null,
-        retentionTimeMs: version <= 4 ? req.retentionTimeMs : -1,
+        retentionTimeMs: version <= 4 ? req.retentionTimeMs : -1n,
         offsets,
       });
       codes.forEach((code, i) => (errors[at[i]![0]]![at[i]![1]] = code));

@@ -1,10 +1,10 @@
-// OffsetFetch (key 9), versions 1–9.
-// v1: the offsets of the partitions asked for (-1 where none), errors per partition.
+// OffsetFetch (key 9), versions 0–9.
+// v0–v1: the offsets of the partitions asked for (-1 where none), errors per partition.
 // v2+: null topics = every partition the group has offsets for; a top-level error. v3+:
 // throttle time. v5+: leader epochs. v6+: flexible. v7+: require_stable (a partition with a
 // transactional commit pending answers UNSTABLE_OFFSET_COMMIT; the client retries). v8+: several groups per request. v9: member id
 // and epoch (KIP-848) are not checked for classic groups, as in Kafka.
-// Not served: v0 (offsets in ZooKeeper).
+// v0 reads the same offsets as v1 (Kafka once read v0 offsets from ZooKeeper).
 import { ErrorCode } from '../../protocol/errors.js';
 import { OffsetFetchRequestSchema, OffsetFetchResponseSchema, type OffsetFetchRequest, type OffsetFetchResponse } from '../../protocol/messages/09-offset-fetch.js';
 import type { FetchResult } from '../../coordinator/group/offsets.js';
@@ -21,7 +21,7 @@ function toTopics(r: FetchResult) {
 
 export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse> = {
   apiKey: 9,
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 9,
   request: OffsetFetchRequestSchema,
   response: OffsetFetchResponseSchema,
@@ -36,13 +36,13 @@ export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse
       });
       return { throttleTimeMs: 0, topics: [], errorCode: 0, groups };
     }
-    const topics: Topics = version === 1 ? (req.topics ?? []) : req.topics;
+    const topics: Topics = version <= 1 ? (req.topics ?? []) : req.topics;
     const r = fetch(req.groupId, topics);
-    if (r.errorCode !== ErrorCode.NONE && version === 1) {
-      // v1 has no top-level error: every partition asked for carries it.
+    if (r.errorCode !== ErrorCode.NONE && version <= 1) {
+      // v0–v1 have no top-level error: every partition asked for carries it.
       const failed = (topics ?? []).map((t) => ({
         name: t.name,
-        partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: r.errorCode })),
+        partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: r.errorCode })),
       }));
       return { throttleTimeMs: 0, topics: failed, errorCode: r.errorCode, groups: [] };
     }

@@ -1,5 +1,6 @@
-// CreateTopics (key 19), versions 2–7.
-// v2–v3: create with partitions, replication factor and configs; validate_only.
+// CreateTopics (key 19), versions 0–7.
+// v0: create with partitions, replication factor and configs. v1+: validate_only and error
+// messages. v2+: throttle time. v3: same as v2.
 // v4+: -1 partitions / replication factor take the broker's defaults. v5+: flexible, and the
 // reply carries partitions, replication factor and configs. v7+: the topic id.
 // Assignments (all versions): explicit replicas per partition, checked as Kafka's controller does
@@ -11,7 +12,7 @@ import { describeTopicConfigs } from '../topic-configs.js';
 
 export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsResponse> = {
   apiKey: 19,
-  minVersion: 2,
+  minVersion: 0,
   maxVersion: 7,
   request: CreateTopicsRequestSchema,
   response: CreateTopicsResponseSchema,

@@ -1,5 +1,5 @@
-// DeleteTopics (key 20), versions 1–6.
-// v1–v3: by name. v4+: flexible. v5+: error messages. v6+: topics by name or by id.
+// DeleteTopics (key 20), versions 0–6.
+// v0–v3: by name; v1+ throttle time. v4+: flexible. v5+: error messages. v6+: topics by name or by id.
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { ZERO_UUID_STRING } from '../../protocol/writer.js';
 import { DeleteTopicsRequestSchema, DeleteTopicsResponseSchema, type DeleteTopicsRequest, type DeleteTopicsResponse, type DeleteTopicsResponseDeletableTopicResult } from '../../protocol/messages/20-delete-topics.js';
@@ -7,7 +7,7 @@ import type { Handler } from '../handler.js';
 
 export const deleteTopicsHandler: Handler<DeleteTopicsRequest, DeleteTopicsResponse> = {
   apiKey: 20,
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 6,
   request: DeleteTopicsRequestSchema,
   response: DeleteTopicsResponseSchema,

@@ -1,12 +1,12 @@
-// DescribeConfigs (key 32), versions 1–4.
+// DescribeConfigs (key 32), versions 0–4.
 // Topic resources: every Kafka 4 topic config with its value and source (DYNAMIC_TOPIC_CONFIG for
 // an override, else the broker level that sets it, else DEFAULT_CONFIG), synonyms as Kafka's
 // ConfigHelper lists them. Broker resources: this broker's id (every Kafka broker key and every key
 // given or set dynamically, read-only unless Kafka can change it at runtime) or '' for the
 // cluster-wide dynamic defaults. configuration_keys filters; unknown keys are left out.
-// v1+: config source and synonyms (when include_synonyms). v3+: config type and documentation
+// v0: is_default (the source is DEFAULT_CONFIG) instead of a source. v1+: config source and synonyms (when include_synonyms). v3+: config type and documentation
 // (our own sentences, when include_documentation). v4+: flexible.
-// Not served: v0 (no sources; Java clients need v1+ anyway). Password keys and keys of no known
+// Password keys and keys of no known
 // type (custom ones) are sensitive: their values are null, as in Kafka.
 import { DescribeConfigsRequestSchema, DescribeConfigsResponseSchema, type DescribeConfigsRequest, type DescribeConfigsResponse, type DescribeConfigsResponseDescribeConfigsResult } from '../../protocol/messages/32-describe-configs.js';
 import { ConfigSource, describeBrokerConfigs, describeTopicConfigs } from '../topic-configs.js';
@@ -15,7 +15,7 @@ import type { Handler } from '../handler.js';
 
 export const describeConfigsHandler: Handler<DescribeConfigsRequest, DescribeConfigsResponse> = {
   apiKey: 32,
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 4,
   request: DescribeConfigsRequestSchema,
   response: DescribeConfigsResponseSchema,

@@ -82,14 +82,14 @@ export async function commitOffsets(conn: Connection, ctx: CommitContext, offset
     generationIdOrMemberEpoch: ctx.generationId,
     memberId: ctx.memberId,
     groupInstanceId: ctx.groupInstanceId,
-    retentionTimeMs: -1,
+    retentionTimeMs: -1n,
     topics: [...byTopic].map(([name, list]) => ({
       name,
       partitions: list.map((o) => ({
         partitionIndex: o.partition,
-        committedOffset: o.offset,
+        committedOffset: BigInt(o.offset),
         committedLeaderEpoch: o.leaderEpoch ?? -1,
-        commitTimestamp: -1,
+        commitTimestamp: -1n,
         committedMetadata: o.metadata ?? '',
       })),
     })),
@@ -156,7 +156,7 @@ export async function fetchCommittedOffsets(
       out.set(tpKey(t.name, p.partitionIndex), {
         topic: t.name,
         partition: p.partitionIndex,
-        offset: p.errorCode === ErrorCode.NONE ? p.committedOffset : -1,
+        offset: p.errorCode === ErrorCode.NONE ? Number(p.committedOffset) : -1,
         leaderEpoch: p.committedLeaderEpoch,
         metadata: p.metadata,
       });

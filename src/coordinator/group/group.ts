@@ -28,12 +28,12 @@ const VALID_PREVIOUS: Record<GroupState, readonly GroupState[]> = {
 };
 
 export interface CommittedOffset {
-  offset: number;
+  offset: bigint;
   leaderEpoch: number;
   metadata: string;
-  commitTimestamp: number;
+  commitTimestamp: bigint;
   /** -1 unless the commit asked for its own retention. */
-  expireTimestamp: number;
+  expireTimestamp: bigint;
 }
 
 export class ClassicGroup {

@@ -8,7 +8,7 @@ import type { GroupCoordinator } from './coordinator.js';
 import type { ClassicGroup } from './group.js';
 import { CONSUMER_PROTOCOL_TYPE } from './consumer-protocol.js';
 import { scheduleHeartbeat, groupRecord } from './rebalance.js';
-import type { CoordinatorRecord } from './records.js';
+import { NO_EXPIRE_TIMESTAMP, type CoordinatorRecord } from './records.js';
 import { hasPendingOffset } from './txn-offsets.js';
 
 export interface TopicPartition {
@@ -16,10 +16,13 @@ export interface TopicPartition {
   partition: number;
 }
 
+/** Offsets and timestamps are bigints: a client may commit any INT64 and gets it back exactly. */
 export interface OffsetToCommit extends TopicPartition {
-  offset: number;
+  offset: bigint;
   leaderEpoch: number;
   metadata: string | null;
+  /** OffsetCommit v1: the commit's own timestamp; -1 (and every other version): now. */
+  commitTimestamp?: bigint;
 }
 
 export interface CommitArgs {
@@ -28,7 +31,7 @@ export interface CommitArgs {
   memberId: string;
   groupInstanceId: string | null;
   /** OffsetCommit v2–v4: a retention for these offsets; -1 for the broker's. */
-  retentionTimeMs: number;
+  retentionTimeMs: bigint;
   offsets: OffsetToCommit[];
 }
 
@@ -39,7 +42,7 @@ export interface FetchTopic {
 
 export interface FetchedPartition {
   partition: number;
-  offset: number;
+  offset: bigint;
   leaderEpoch: number;
   metadata: string;
   errorCode: number;
@@ -51,7 +54,13 @@ export interface FetchResult {
 }
 
 /** What OffsetFetch answers for a partition without a committed offset. */
-const NO_OFFSET = -1;
+const NO_OFFSET = -1n;
+/** OffsetCommit's "no retention of its own" and "no timestamp of its own". */
+const DEFAULT_RETENTION_TIME = -1n;
+const DEFAULT_TIMESTAMP = -1n;
+
+/** Kafka computes with Java longs: a sum past the INT64 range wraps around. */
+const int64 = (v: bigint): bigint => BigInt.asIntN(64, v);
 
 /** One error per offset, in the order given. */
 export async function commitOffsets(c: GroupCoordinator, a: CommitArgs): Promise<number[]> {
@@ -70,7 +79,10 @@ export async function commitOffsets(c: GroupCoordinator, a: CommitArgs): Promise
     if (invalid !== null) return all(invalid);
     // A commit is a sign of life: it counts as a heartbeat.
     if (g.has(a.memberId) && (g.is('Stable') || g.is('PreparingRebalance'))) scheduleHeartbeat(c, g, g.get(a.memberId));
-    const now = c.clock.now();
+    const now = BigInt(c.clock.now());
+    // As Kafka: now + retention in a long, so a retention near 2^63 wraps to a timestamp in the
+    // past and the offset expires at the next retention check.
+    const expireTimestamp = a.retentionTimeMs === DEFAULT_RETENTION_TIME ? NO_EXPIRE_TIMESTAMP : int64(now + a.retentionTimeMs);
     const codes = a.offsets.map((o) => ((o.metadata?.length ?? 0) > c.config.offsetMetadataMaxBytes ? ErrorCode.OFFSET_METADATA_TOO_LARGE : ErrorCode.NONE));
     const records: CoordinatorRecord[] = [];
     a.offsets.forEach((o, i) => {
@@ -82,8 +94,8 @@ export async function commitOffsets(c: GroupCoordinator, a: CommitArgs): Promise
           offset: o.offset,
           leaderEpoch: o.leaderEpoch,
           metadata: o.metadata ?? '',
-          commitTimestamp: now,
-          expireTimestamp: a.retentionTimeMs === -1 ? -1 : now + a.retentionTimeMs,
+          commitTimestamp: o.commitTimestamp === undefined || o.commitTimestamp === DEFAULT_TIMESTAMP ? now : o.commitTimestamp,
+          expireTimestamp,
         },
       });
     });
@@ -192,12 +204,12 @@ export async function expireOffsets(c: GroupCoordinator): Promise<void> {
 
 /** Kafka's GroupMetadata.removeExpiredOffsets rules, returning what is due. */
 export function expiredOffsets(g: ClassicGroup, nowMs: number, retentionMs: number): TopicPartition[] {
-  let base: ((commitTimestamp: number) => number) | null = null;
+  let base: ((commitTimestamp: bigint) => bigint) | null = null;
   let exempt: Set<string> | null = null;
   if (g.protocolType !== null && g.is('Empty')) {
     // Nobody is in the group: offsets live on for the retention after it became empty.
     const since = g.currentStateTimestampMs;
-    base = (commit) => since ?? commit;
+    base = (commit) => (since === null ? commit : BigInt(since));
   } else if (g.protocolType === CONSUMER_PROTOCOL_TYPE && g.subscribedTopics !== null && g.is('Stable')) {
     // A stable consumer group keeps the topics it reads; offsets of others age from their commit.
     base = (commit) => commit;
@@ -208,10 +220,12 @@ export function expiredOffsets(g: ClassicGroup, nowMs: number, retentionMs: numb
   }
   const out: TopicPartition[] = [];
   if (base === null) return out;
+  const now = BigInt(nowMs);
+  const retention = BigInt(retentionMs);
   for (const [topic, byPartition] of g.offsets) {
     if (exempt?.has(topic)) continue;
     for (const [partition, o] of byPartition) {
-      const due = o.expireTimestamp >= 0 ? nowMs >= o.expireTimestamp : nowMs - base(o.commitTimestamp) >= retentionMs;
+      const due = o.expireTimestamp !== NO_EXPIRE_TIMESTAMP ? now >= o.expireTimestamp : int64(now - base(o.commitTimestamp)) >= retention;
       if (due) out.push({ topic, partition });
     }
   }

@@ -22,6 +22,8 @@ export const GROUP_METADATA_KEY_VERSION = 2;
 export const OFFSET_COMMIT_VALUE_VERSION = 3;
 export const OFFSET_COMMIT_VALUE_VERSION_WITH_EXPIRY = 1;
 export const GROUP_METADATA_VALUE_VERSION = 3;
+/** The expire timestamp of a commit without a retention of its own. */
+export const NO_EXPIRE_TIMESTAMP = -1n;
 /** Highest value version whose layout is known; newer ones are read with it (KIP-915). */
 const VALUE_VERSION_KNOWN_MAX = 4;
 
@@ -31,14 +33,15 @@ export interface OffsetCommitKey {
   partition: number;
 }
 
+/** Offsets and timestamps are bigints: a client may commit any INT64 and gets it back exactly. */
 export interface OffsetCommitValue {
-  offset: number;
+  offset: bigint;
   /** -1 when unknown. */
   leaderEpoch: number;
   metadata: string;
-  commitTimestamp: number;
+  commitTimestamp: bigint;
   /** -1 unless the commit asked for its own retention (OffsetCommit v2–v4). */
-  expireTimestamp: number;
+  expireTimestamp: bigint;
 }
 
 export interface GroupMetadataKey {
@@ -107,11 +110,11 @@ const OffsetCommitValueSchema: MessageSchema = {
   validVersions: [0, VALUE_VERSION_KNOWN_MAX],
   flexible: [4, VERSION_MAX],
   fields: [
-    { name: 'offset', type: 'int64', versions: [0, VERSION_MAX] },
+    { name: 'offset', type: 'int64', versions: [0, VERSION_MAX], exact: true },
     { name: 'leaderEpoch', type: 'int32', versions: [3, VERSION_MAX], default: -1 },
     { name: 'metadata', type: 'string', versions: [0, VERSION_MAX] },
-    { name: 'commitTimestamp', type: 'int64', versions: [0, VERSION_MAX] },
-    { name: 'expireTimestamp', type: 'int64', versions: [1, 1], default: -1 },
+    { name: 'commitTimestamp', type: 'int64', versions: [0, VERSION_MAX], exact: true },
+    { name: 'expireTimestamp', type: 'int64', versions: [1, 1], exact: true, default: -1 },
   ],
 };
 
@@ -161,9 +164,12 @@ export function encodeGroupMetadataKey(key: GroupMetadataKey): Buffer {
   return encode(GroupMetadataKeySchema, GROUP_METADATA_KEY_VERSION, key);
 }
 
-/** Encodes at v3, or at v1 when the commit has an expire timestamp (v3 has no field for it). */
+/**
+ * Encodes at v3, or at v1 when the commit has an expire timestamp (v3 has no field for it): any
+ * value but -1, as Kafka reads it (a retention that overflowed the commit time is negative).
+ */
 export function encodeOffsetCommitValue(value: OffsetCommitValue, version?: number): Buffer {
-  const v = version ?? (value.expireTimestamp >= 0 ? OFFSET_COMMIT_VALUE_VERSION_WITH_EXPIRY : OFFSET_COMMIT_VALUE_VERSION);
+  const v = version ?? (value.expireTimestamp !== NO_EXPIRE_TIMESTAMP ? OFFSET_COMMIT_VALUE_VERSION_WITH_EXPIRY : OFFSET_COMMIT_VALUE_VERSION);
   return encode(OffsetCommitValueSchema, v, value);
 }
 

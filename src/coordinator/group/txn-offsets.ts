@@ -11,7 +11,7 @@ import { encodeRecordBatch } from '../../protocol/records/record-batch.js';
 import type { GroupCoordinator } from './coordinator.js';
 import { appendErrorCode } from './coordinator.js';
 import type { ClassicGroup } from './group.js';
-import { encodeRecord, type CoordinatorRecord, type OffsetCommitValue } from './records.js';
+import { encodeRecord, NO_EXPIRE_TIMESTAMP, type CoordinatorRecord, type OffsetCommitValue } from './records.js';
 import type { OffsetToCommit } from './offsets.js';
 
 
@@ -91,7 +91,7 @@ export async function commitTxnOffsets(c: GroupCoordinator, a: TxnCommitArgs): P
       records.push({
         type: 'offset',
         key: { group: g.groupId, topic: o.topic, partition: o.partition },
-        value: { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata ?? '', commitTimestamp: now, expireTimestamp: -1 },
+        value: { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata ?? '', commitTimestamp: BigInt(now), expireTimestamp: NO_EXPIRE_TIMESTAMP },
       });
     });
     if (records.length === 0) return codes;

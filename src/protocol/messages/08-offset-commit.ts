@@ -24,7 +24,7 @@ export interface OffsetCommitRequest {
   generationIdOrMemberEpoch: number;
   memberId: string;
   groupInstanceId: string | null;
-  retentionTimeMs: number;
+  retentionTimeMs: bigint;
   topics: OffsetCommitRequestTopic[];
 }
 
@@ -35,9 +35,9 @@ export interface OffsetCommitRequestTopic {
 
 export interface OffsetCommitRequestPartition {
   partitionIndex: number;
-  committedOffset: number;
+  committedOffset: bigint;
   committedLeaderEpoch: number;
-  commitTimestamp: number;
+  commitTimestamp: bigint;
   committedMetadata: string | null;
 }
 
@@ -51,14 +51,14 @@ export const OffsetCommitRequestSchema: MessageSchema = {
     { name: 'generationIdOrMemberEpoch', type: 'int32', versions: [1, VERSION_MAX], default: -1 },
     { name: 'memberId', type: 'string', versions: [1, VERSION_MAX] },
     { name: 'groupInstanceId', type: 'string', versions: [7, VERSION_MAX], nullable: [7, VERSION_MAX], default: null },
-    { name: 'retentionTimeMs', type: 'int64', versions: [2, 4], default: -1 },
+    { name: 'retentionTimeMs', type: 'int64', versions: [2, 4], exact: true, default: -1 },
     { name: 'topics', type: '[]struct', versions: [0, VERSION_MAX], fields: [
       { name: 'name', type: 'string', versions: [0, VERSION_MAX] },
       { name: 'partitions', type: '[]struct', versions: [0, VERSION_MAX], fields: [
         { name: 'partitionIndex', type: 'int32', versions: [0, VERSION_MAX] },
-        { name: 'committedOffset', type: 'int64', versions: [0, VERSION_MAX] },
+        { name: 'committedOffset', type: 'int64', versions: [0, VERSION_MAX], exact: true },
         { name: 'committedLeaderEpoch', type: 'int32', versions: [6, VERSION_MAX], default: -1 },
-        { name: 'commitTimestamp', type: 'int64', versions: [1, 1], default: -1 },
+        { name: 'commitTimestamp', type: 'int64', versions: [1, 1], exact: true, default: -1 },
         { name: 'committedMetadata', type: 'string', versions: [0, VERSION_MAX], nullable: [0, VERSION_MAX] },
       ] },
     ] },

@@ -24,7 +24,7 @@ export interface OffsetFetchResponseTopics {
 
 export interface OffsetFetchResponsePartitions {
   partitionIndex: number;
-  committedOffset: number;
+  committedOffset: bigint;
   committedLeaderEpoch: number;
   metadata: string | null;
   errorCode: number;
@@ -37,7 +37,7 @@ export interface OffsetFetchResponseTopic {
 
 export interface OffsetFetchResponsePartition {
   partitionIndex: number;
-  committedOffset: number;
+  committedOffset: bigint;
   committedLeaderEpoch: number;
   metadata: string | null;
   errorCode: number;
@@ -102,7 +102,7 @@ export const OffsetFetchResponseSchema: MessageSchema = {
       { name: 'name', type: 'string', versions: [0, 7] },
       { name: 'partitions', type: '[]struct', versions: [0, 7], fields: [
         { name: 'partitionIndex', type: 'int32', versions: [0, 7] },
-        { name: 'committedOffset', type: 'int64', versions: [0, 7] },
+        { name: 'committedOffset', type: 'int64', versions: [0, 7], exact: true },
         { name: 'committedLeaderEpoch', type: 'int32', versions: [5, 7], default: -1 },
         { name: 'metadata', type: 'string', versions: [0, 7], nullable: [0, 7] },
         { name: 'errorCode', type: 'int16', versions: [0, 7] },
@@ -115,7 +115,7 @@ export const OffsetFetchResponseSchema: MessageSchema = {
         { name: 'name', type: 'string', versions: [8, VERSION_MAX] },
         { name: 'partitions', type: '[]struct', versions: [8, VERSION_MAX], fields: [
           { name: 'partitionIndex', type: 'int32', versions: [8, VERSION_MAX] },
-          { name: 'committedOffset', type: 'int64', versions: [8, VERSION_MAX] },
+          { name: 'committedOffset', type: 'int64', versions: [8, VERSION_MAX], exact: true },
           { name: 'committedLeaderEpoch', type: 'int32', versions: [8, VERSION_MAX], default: -1 },
           { name: 'metadata', type: 'string', versions: [8, VERSION_MAX], nullable: [8, VERSION_MAX] },
           { name: 'errorCode', type: 'int16', versions: [8, VERSION_MAX] },

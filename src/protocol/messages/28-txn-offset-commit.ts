@@ -37,7 +37,7 @@ export interface TxnOffsetCommitRequestTopic {
 
 export interface TxnOffsetCommitRequestPartition {
   partitionIndex: number;
-  committedOffset: number;
+  committedOffset: bigint;
   committedLeaderEpoch: number;
   committedMetadata: string | null;
 }
@@ -59,7 +59,7 @@ export const TxnOffsetCommitRequestSchema: MessageSchema = {
       { name: 'name', type: 'string', versions: [0, VERSION_MAX] },
       { name: 'partitions', type: '[]struct', versions: [0, VERSION_MAX], fields: [
         { name: 'partitionIndex', type: 'int32', versions: [0, VERSION_MAX] },
-        { name: 'committedOffset', type: 'int64', versions: [0, VERSION_MAX] },
+        { name: 'committedOffset', type: 'int64', versions: [0, VERSION_MAX], exact: true },
         { name: 'committedLeaderEpoch', type: 'int32', versions: [2, VERSION_MAX], default: -1 },
         { name: 'committedMetadata', type: 'string', versions: [0, VERSION_MAX], nullable: [0, VERSION_MAX] },
       ] },

@@ -2,6 +2,8 @@
  * Byte positions inside a record batch v2 header (61 bytes), as Kafka lays it out. The broker
  * reads and patches these fields in place and never decodes the records on the hot path.
  */
+import { writeInt64Number } from '../writer.js';
+
 export const BASE_OFFSET = 0; // int64
 export const BATCH_LENGTH = 8; // int32: bytes after this field
 export const PARTITION_LEADER_EPOCH = 12; // int32
@@ -33,13 +35,13 @@ export const enum Compression {
   Zstd = 4,
 }
 
+/** An INT64 as a number: exact within ±2^53, beyond it the nearest double (as `Reader.int64`). */
 export function readInt64(buf: Buffer, at: number): number {
   return buf.readInt32BE(at) * 4294967296 + buf.readUInt32BE(at + 4);
 }
 
-export function writeInt64(buf: Buffer, at: number, v: number): void {
-  buf.writeBigInt64BE(BigInt(v), at);
-}
+/** The inverse of `readInt64`: a timestamp of 2^63−1 read as 2^63 is written back as 2^63−1. */
+export const writeInt64 = writeInt64Number;
 
 export interface BatchHeader {
   baseOffset: number;

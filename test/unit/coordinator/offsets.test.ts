@@ -18,8 +18,8 @@ function commit(over: Partial<CommitArgs> & { offsets?: CommitArgs['offsets'] } 
     generationId: -1,
     memberId: '',
     groupInstanceId: null,
-    retentionTimeMs: -1,
-    offsets: [{ topic: 't', partition: 0, offset: 10, leaderEpoch: 3, metadata: 'meta' }],
+    retentionTimeMs: -1n,
+    offsets: [{ topic: 't', partition: 0, offset: 10n, leaderEpoch: 3, metadata: 'meta' }],
     ...over,
   };
 }
@@ -28,10 +28,10 @@ test('standalone commits (generation -1, no member) create the group; fetch retu
   const h = await harness();
   assert.deepEqual(await h.c.commitOffsets(commit()), [0]);
   const all = h.c.fetchOffsets('g', null);
-  assert.deepEqual(all, { errorCode: 0, topics: [{ name: 't', partitions: [{ partition: 0, offset: 10, leaderEpoch: 3, metadata: 'meta', errorCode: 0 }] }] });
+  assert.deepEqual(all, { errorCode: 0, topics: [{ name: 't', partitions: [{ partition: 0, offset: 10n, leaderEpoch: 3, metadata: 'meta', errorCode: 0 }] }] });
   const some = h.c.fetchOffsets('g', [{ name: 't', partitions: [0, 1] }, { name: 'other', partitions: [0] }]);
-  assert.deepEqual(some.topics.map((t) => t.partitions.map((p) => p.offset)), [[10, -1], [-1]]);
-  assert.deepEqual(h.c.fetchOffsets('nobody', [{ name: 't', partitions: [0] }]).topics[0]!.partitions[0], { partition: 0, offset: -1, leaderEpoch: -1, metadata: '', errorCode: 0 });
+  assert.deepEqual(some.topics.map((t) => t.partitions.map((p) => p.offset)), [[10n, -1n], [-1n]]);
+  assert.deepEqual(h.c.fetchOffsets('nobody', [{ name: 't', partitions: [0] }]).topics[0]!.partitions[0], { partition: 0, offset: -1n, leaderEpoch: -1, metadata: '', errorCode: 0 });
   assert.deepEqual(h.c.fetchOffsets('nobody', null).topics, []);
   assert.deepEqual(h.c.listGroups([], []).groups, [{ groupId: 'g', protocolType: '', state: 'Empty', type: 'classic' }]);
   // The empty group id is allowed for offsets, as in Kafka.
@@ -52,15 +52,15 @@ test('commits into a managed group: generation and member are checked, as is the
   assert.deepEqual(await h.c.commitOffsets(commit({ ...base, memberId: 'stranger' })), [ErrorCode.UNKNOWN_MEMBER_ID]);
   assert.deepEqual(await h.c.commitOffsets(commit()), [ErrorCode.UNKNOWN_MEMBER_ID], 'standalone commit into a group with members');
   const two = commit({ ...base, offsets: [
-    { topic: 't', partition: 1, offset: 5, leaderEpoch: -1, metadata: 'x'.repeat(9) },
-    { topic: 't', partition: 2, offset: 6, leaderEpoch: -1, metadata: null },
+    { topic: 't', partition: 1, offset: 5n, leaderEpoch: -1, metadata: 'x'.repeat(9) },
+    { topic: 't', partition: 2, offset: 6n, leaderEpoch: -1, metadata: null },
   ] });
   assert.deepEqual(await h.c.commitOffsets(two), [ErrorCode.OFFSET_METADATA_TOO_LARGE, 0]);
   assert.equal(h.c.fetchOffsets('g', [{ name: 't', partitions: [2] }]).topics[0]!.partitions[0]!.metadata, '');
   // A failed append changes nothing and says so.
   h.topic.failAppends = true;
-  assert.deepEqual(await h.c.commitOffsets(commit({ ...base, offsets: [{ topic: 't', partition: 0, offset: 99, leaderEpoch: -1, metadata: null }] })), [ErrorCode.COORDINATOR_NOT_AVAILABLE]);
-  assert.equal(h.c.fetchOffsets('g', [{ name: 't', partitions: [0] }]).topics[0]!.partitions[0]!.offset, 10);
+  assert.deepEqual(await h.c.commitOffsets(commit({ ...base, offsets: [{ topic: 't', partition: 0, offset: 99n, leaderEpoch: -1, metadata: null }] })), [ErrorCode.COORDINATOR_NOT_AVAILABLE]);
+  assert.equal(h.c.fetchOffsets('g', [{ name: 't', partitions: [0] }]).topics[0]!.partitions[0]!.offset, 10n);
   await h.c.stop();
 });
 
@@ -69,7 +69,7 @@ test('a coordinator loading the same log has the same offsets and group; silent 
   const a = await joinAlone(h);
   await sync(h, 'g', a, [{ memberId: a.memberId, assignment: Buffer.from('assigned') }]);
   await h.c.commitOffsets(commit({ generationId: 1, memberId: a.memberId }));
-  await h.c.commitOffsets(commit({ groupId: 'other', offsets: [{ topic: 'u', partition: 3, offset: 77, leaderEpoch: -1, metadata: null }] }));
+  await h.c.commitOffsets(commit({ groupId: 'other', offsets: [{ topic: 'u', partition: 3, offset: 77n, leaderEpoch: -1, metadata: null }] }));
   await h.c.deleteOffsets('other', [{ topic: 'u', partition: 3 }]);
   await h.c.stop();
 
@@ -77,13 +77,13 @@ test('a coordinator loading the same log has the same offsets and group; silent 
   const d = h2.c.describeGroup('g');
   assert.equal(d.state, 'Stable');
   assert.deepEqual(d.members.map((m) => [m.memberId, m.assignment.toString()]), [[a.memberId, 'assigned']]);
-  assert.equal(h2.c.fetchOffsets('g', null).topics[0]!.partitions[0]!.offset, 10);
+  assert.equal(h2.c.fetchOffsets('g', null).topics[0]!.partitions[0]!.offset, 10n);
   // All of 'other' was deleted: it is not back.
   assert.deepEqual(h2.c.listGroups([], []).groups.map((g) => g.groupId), ['g']);
   assert.equal(await h2.c.heartbeat({ groupId: 'g', generationId: 1, memberId: a.memberId, groupInstanceId: null }), 0);
   await settle(h2, 10_001);
   assert.equal(h2.c.describeGroup('g').state, 'Empty');
-  assert.equal(h2.c.fetchOffsets('g', null).topics[0]!.partitions[0]!.offset, 10);
+  assert.equal(h2.c.fetchOffsets('g', null).topics[0]!.partitions[0]!.offset, 10n);
   await h2.c.stop();
 });
 
@@ -105,7 +105,7 @@ test('COORDINATOR_LOAD_IN_PROGRESS while a partition loads; heartbeats are answe
   assert.equal(c.findCoordinatorError('g'), null);
   open();
   await c.loaded();
-  assert.equal(c.fetchOffsets('g', null).topics[0]!.partitions[0]!.offset, 10);
+  assert.equal(c.fetchOffsets('g', null).topics[0]!.partitions[0]!.offset, 10n);
   await c.stop();
 });
 
@@ -125,8 +125,8 @@ test('offsets of a group that has been Empty for offsets.retention.minutes expir
   const a = await joinAlone(h);
   await sync(h, 'g', a);
   await h.c.commitOffsets(commit({ generationId: 1, memberId: a.memberId, offsets: [
-    { topic: 't', partition: 0, offset: 1, leaderEpoch: -1, metadata: null },
-    { topic: 'unsubscribed', partition: 0, offset: 2, leaderEpoch: -1, metadata: null },
+    { topic: 't', partition: 0, offset: 1n, leaderEpoch: -1, metadata: null },
+    { topic: 'unsubscribed', partition: 0, offset: 2n, leaderEpoch: -1, metadata: null },
   ] }));
   // While the group is Stable, offsets of its subscribed topic stay; others age from their commit.
   for (let t = 0; t < 90_000; t += 5_000) {
@@ -150,7 +150,7 @@ test('offsets of a group that has been Empty for offsets.retention.minutes expir
 test('standalone offsets age from their commit; an explicit retention (OffsetCommit v2–v4) overrides', async () => {
   const h = await harness({ config: { 'offsets.retention.check.interval.ms': '60000' } });
   await h.c.commitOffsets(commit());
-  await h.c.commitOffsets(commit({ groupId: 'short', retentionTimeMs: 120_000 }));
+  await h.c.commitOffsets(commit({ groupId: 'short', retentionTimeMs: 120_000n }));
   await settle(h, 180_000);
   assert.deepEqual(h.c.fetchOffsets('short', null).topics, []);
   assert.equal(h.c.fetchOffsets('g', null).topics.length, 1);
@@ -159,13 +159,38 @@ test('standalone offsets age from their commit; an explicit retention (OffsetCom
   await h.c.stop();
 });
 
+test('a retention near 2^63 wraps past the commit time in a long, as in Kafka: stored, then expired at the next check', async () => {
+  const h = await harness({ config: { 'offsets.retention.check.interval.ms': '60000' } });
+  assert.deepEqual(await h.c.commitOffsets(commit({ groupId: 'wrap', retentionTimeMs: 2n ** 63n - 1n })), [0]);
+  const [record] = await h.topic.records(h.c.partitionFor('wrap')!);
+  assert.ok(record!.type === 'offset' && record!.value !== null);
+  const { commitTimestamp, expireTimestamp } = record!.value;
+  assert.ok(expireTimestamp < 0n);
+  assert.equal(expireTimestamp, BigInt.asIntN(64, commitTimestamp + 2n ** 63n - 1n));
+  assert.equal(h.c.fetchOffsets('wrap', null).topics.length, 1, 'committed until the retention check runs');
+  await settle(h, 60_000);
+  assert.deepEqual(h.c.fetchOffsets('wrap', null).topics, []);
+  await h.c.stop();
+});
+
+test('an OffsetCommit v1 commit timestamp is kept as given, exactly; -1 means now', async () => {
+  const h = await harness();
+  const at = (commitTimestamp: bigint, partition: number) => ({ topic: 't', partition, offset: 2n ** 53n + 1n, leaderEpoch: -1, metadata: null, commitTimestamp });
+  await h.c.commitOffsets(commit({ groupId: 'v1', offsets: [at(2n ** 63n - 1n, 0), at(-1n, 1)] }));
+  const records = await h.topic.records(h.c.partitionFor('v1')!);
+  const values = records.map((r) => (r.type === 'offset' ? [r.value!.offset, r.value!.commitTimestamp] : null));
+  assert.deepEqual(values[0], [2n ** 53n + 1n, 2n ** 63n - 1n]);
+  assert.ok(values[1]![1]! > 0n && values[1]![1]! <= BigInt(h.clock.now()), 'now');
+  await h.c.stop();
+});
+
 test('DeleteGroups and OffsetDelete', async () => {
   const h = await harness();
   const a = await joinAlone(h, { protocols: [{ name: 'range', metadata: subscription(['t']) }] });
   await sync(h, 'g', a);
   await h.c.commitOffsets(commit({ generationId: 1, memberId: a.memberId, offsets: [
-    { topic: 't', partition: 0, offset: 1, leaderEpoch: -1, metadata: null },
-    { topic: 'old', partition: 0, offset: 2, leaderEpoch: -1, metadata: null },
+    { topic: 't', partition: 0, offset: 1n, leaderEpoch: -1, metadata: null },
+    { topic: 'old', partition: 0, offset: 2n, leaderEpoch: -1, metadata: null },
   ] }));
   assert.equal(await h.c.deleteGroup('g'), ErrorCode.NON_EMPTY_GROUP);
   assert.equal(await h.c.deleteGroup('missing'), ErrorCode.GROUP_ID_NOT_FOUND);
@@ -203,7 +228,7 @@ test('ListGroups filters by state and type; DescribeGroups shows metadata only w
 
 test("a deleted topic's offsets are deleted from every group; a group left with none goes too", async () => {
   const h = await harness();
-  const one = (topic: string) => ({ topic, partition: 0, offset: 1, leaderEpoch: -1, metadata: null });
+  const one = (topic: string) => ({ topic, partition: 0, offset: 1n, leaderEpoch: -1, metadata: null });
   await h.c.commitOffsets(commit({ groupId: 'both', offsets: [one('gone'), one('kept')] }));
   await h.c.commitOffsets(commit({ groupId: 'only', offsets: [one('gone')] }));
   await h.c.onTopicDeleted('gone');
@@ -217,7 +242,7 @@ test('loading: transactional offset commits count once their commit marker is re
   const h = await harness({ topic });
   const p = h.c.partitionFor('tx')!;
   const txn = async (producerId: number, partition: number, commitIt: boolean) => {
-    const r = encodeRecord({ type: 'offset', key: { group: 'tx', topic: 't', partition }, value: { offset: 40 + partition, leaderEpoch: -1, metadata: '', commitTimestamp: 1, expireTimestamp: -1 } });
+    const r = encodeRecord({ type: 'offset', key: { group: 'tx', topic: 't', partition }, value: { offset: BigInt(40 + partition), leaderEpoch: -1, metadata: '', commitTimestamp: 1n, expireTimestamp: -1n } });
     await topic.append(p, await encodeRecordBatch([r], { transactional: true, producerId, producerEpoch: 0 }));
     return () => topic.append(p, encodeControlBatch({ producerId, producerEpoch: 0, commit: commitIt, coordinatorEpoch: 0, timestamp: 1 }));
   };
@@ -228,6 +253,6 @@ test('loading: transactional offset commits count once their commit marker is re
   await txn(9, 2, true); // still open at the end of the log: not applied
   await h.c.stop();
   const h2 = await harness({ topic, clock: h.clock });
-  assert.deepEqual(h2.c.fetchOffsets('tx', [{ name: 't', partitions: [0, 1, 2] }]).topics[0]!.partitions.map((x) => x.offset), [40, -1, -1]);
+  assert.deepEqual(h2.c.fetchOffsets('tx', [{ name: 't', partitions: [0, 1, 2] }]).topics[0]!.partitions.map((x) => x.offset), [40n, -1n, -1n]);
   await h2.c.stop();
 });

@@ -37,23 +37,23 @@ test('OffsetCommitKey and GroupMetadataKey are byte-exact', () => {
 });
 
 test('OffsetCommitValue v3 (and v1 with an expire timestamp) is byte-exact', () => {
-  const v3 = encodeOffsetCommitValue({ offset: 42, leaderEpoch: 7, metadata: 'm', commitTimestamp: 1000, expireTimestamp: -1 });
+  const v3 = encodeOffsetCommitValue({ offset: 42n, leaderEpoch: 7, metadata: 'm', commitTimestamp: 1000n, expireTimestamp: -1n });
   assert.deepEqual(v3, cat(i16(3), i64(42), i32(7), str('m'), i64(1000)));
-  const v1 = encodeOffsetCommitValue({ offset: 42, leaderEpoch: 7, metadata: '', commitTimestamp: 1000, expireTimestamp: 2000 });
+  const v1 = encodeOffsetCommitValue({ offset: 42n, leaderEpoch: 7, metadata: '', commitTimestamp: 1000n, expireTimestamp: 2000n });
   assert.deepEqual(v1, cat(i16(1), i64(42), str(''), i64(1000), i64(2000)));
 });
 
 test('OffsetCommitValue decodes every version Kafka has written', () => {
-  assert.deepEqual(decodeOffsetCommitValue(cat(i16(0), i64(5), str('x'), i64(9))), { offset: 5, leaderEpoch: -1, metadata: 'x', commitTimestamp: 9, expireTimestamp: -1 });
-  assert.deepEqual(decodeOffsetCommitValue(cat(i16(1), i64(5), str('x'), i64(9), i64(99))), { offset: 5, leaderEpoch: -1, metadata: 'x', commitTimestamp: 9, expireTimestamp: 99 });
-  assert.deepEqual(decodeOffsetCommitValue(cat(i16(2), i64(5), str('x'), i64(9))), { offset: 5, leaderEpoch: -1, metadata: 'x', commitTimestamp: 9, expireTimestamp: -1 });
-  assert.deepEqual(decodeOffsetCommitValue(cat(i16(3), i64(5), i32(2), str('x'), i64(9))), { offset: 5, leaderEpoch: 2, metadata: 'x', commitTimestamp: 9, expireTimestamp: -1 });
+  assert.deepEqual(decodeOffsetCommitValue(cat(i16(0), i64(5), str('x'), i64(9))), { offset: 5n, leaderEpoch: -1, metadata: 'x', commitTimestamp: 9n, expireTimestamp: -1n });
+  assert.deepEqual(decodeOffsetCommitValue(cat(i16(1), i64(5), str('x'), i64(9), i64(99))), { offset: 5n, leaderEpoch: -1, metadata: 'x', commitTimestamp: 9n, expireTimestamp: 99n });
+  assert.deepEqual(decodeOffsetCommitValue(cat(i16(2), i64(5), str('x'), i64(9))), { offset: 5n, leaderEpoch: -1, metadata: 'x', commitTimestamp: 9n, expireTimestamp: -1n });
+  assert.deepEqual(decodeOffsetCommitValue(cat(i16(3), i64(5), i32(2), str('x'), i64(9))), { offset: 5n, leaderEpoch: 2, metadata: 'x', commitTimestamp: 9n, expireTimestamp: -1n });
   // v4 is flexible: compact string (length + 1) and an empty tagged-field section.
   const v4 = cat(i16(4), i64(5), i32(2), Buffer.from([2]), Buffer.from('x'), i64(9), Buffer.from([0]));
-  assert.deepEqual(decodeOffsetCommitValue(v4), { offset: 5, leaderEpoch: 2, metadata: 'x', commitTimestamp: 9, expireTimestamp: -1 });
+  assert.deepEqual(decodeOffsetCommitValue(v4), { offset: 5n, leaderEpoch: 2, metadata: 'x', commitTimestamp: 9n, expireTimestamp: -1n });
   // A later version is read as v4 (KIP-915), unknown tagged fields skipped.
   const v5 = cat(i16(5), i64(5), i32(2), Buffer.from([2]), Buffer.from('x'), i64(9), Buffer.from([1, 7, 1, 0xff]));
-  assert.equal(decodeOffsetCommitValue(v5).offset, 5);
+  assert.equal(decodeOffsetCommitValue(v5).offset, 5n);
 });
 
 const group: GroupMetadataValue = {
@@ -92,7 +92,7 @@ test('GroupMetadataValue round-trips at v0–v4; v0 reads the rebalance timeout 
 
 test('records and tombstones round-trip through decodeRecord; unknown key versions are skipped', () => {
   const records: CoordinatorRecord[] = [
-    { type: 'offset', key: { group: 'g', topic: 't', partition: 1 }, value: { offset: 10, leaderEpoch: -1, metadata: '', commitTimestamp: 5, expireTimestamp: -1 } },
+    { type: 'offset', key: { group: 'g', topic: 't', partition: 1 }, value: { offset: 10n, leaderEpoch: -1, metadata: '', commitTimestamp: 5n, expireTimestamp: -1n } },
     { type: 'offset', key: { group: 'g', topic: 't', partition: 1 }, value: null },
     { type: 'group', key: { group: 'g' }, value: group },
     { type: 'group', key: { group: 'g' }, value: null },

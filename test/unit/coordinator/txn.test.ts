@@ -265,30 +265,30 @@ test('transactional offsets: pending until the commit marker, dropped by abort, 
   const { groupPartition } = await import('../../../src/coordinator/group/records.js');
   const h = await groupHarness();
   const commit = (producerId: number, offset: number) =>
-    h.c.commitTxnOffsets({ groupId: 'g', producerId, producerEpoch: 0, generationId: -1, memberId: '', groupInstanceId: null, offsets: [{ topic: 't', partition: 0, offset, leaderEpoch: -1, metadata: null }] });
+    h.c.commitTxnOffsets({ groupId: 'g', producerId, producerEpoch: 0, generationId: -1, memberId: '', groupInstanceId: null, offsets: [{ topic: 't', partition: 0, offset: BigInt(offset), leaderEpoch: -1, metadata: null }] });
   const fetch = (requireStable: boolean) => h.c.fetchOffsets('g', [{ name: 't', partitions: [0] }], requireStable).topics[0]!.partitions[0]!;
   assert.deepEqual(await commit(5, 10), [ErrorCode.NONE]);
-  assert.equal(fetch(false).offset, -1);
+  assert.equal(fetch(false).offset, -1n);
   assert.equal(fetch(true).errorCode, ErrorCode.UNSTABLE_OFFSET_COMMIT);
   const p = groupPartition('g', 4);
   // The marker as the transaction coordinator writes it, then the notification.
   await h.topic.append(p, encodeControlBatch({ producerId: 5, producerEpoch: 0, commit: true, coordinatorEpoch: 0, timestamp: 0 }));
   h.c.completeTxn(p, 5, true);
-  assert.equal(fetch(true).offset, 10);
+  assert.equal(fetch(true).offset, 10n);
   assert.equal(fetch(true).errorCode, ErrorCode.NONE);
   // An aborted one leaves the committed offset alone.
   await commit(6, 20);
   await h.topic.append(p, encodeControlBatch({ producerId: 6, producerEpoch: 0, commit: false, coordinatorEpoch: 0, timestamp: 0 }));
   h.c.completeTxn(p, 6, false);
-  assert.equal(fetch(true).offset, 10);
+  assert.equal(fetch(true).offset, 10n);
   // One left open: after a reload it is still pending, and commits with its marker.
   await commit(7, 30);
   await h.c.stop();
   const h2 = await groupHarness({ topic: h.topic, clock: h.clock });
   const fetch2 = (requireStable: boolean) => h2.c.fetchOffsets('g', [{ name: 't', partitions: [0] }], requireStable).topics[0]!.partitions[0]!;
-  assert.equal(fetch2(false).offset, 10);
+  assert.equal(fetch2(false).offset, 10n);
   assert.equal(fetch2(true).errorCode, ErrorCode.UNSTABLE_OFFSET_COMMIT);
   h2.c.completeTxn(p, 7, true);
-  assert.equal(fetch2(true).offset, 30);
+  assert.equal(fetch2(true).offset, 30n);
   await h2.c.stop();
 });

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { API_SCHEMAS } from '../../../src/protocol/apis.js';
-import { type FieldSchema, codecFor } from '../../../src/protocol/schema.js';
+import { type FieldSchema, codecFor, compileStruct, defaults, isFlexible } from '../../../src/protocol/schema.js';
 import { Reader } from '../../../src/protocol/reader.js';
 import { Writer } from '../../../src/protocol/writer.js';
-import { seededRandom, randomInt, randomBytes } from '../../helpers/random.js';
+import { seededRandom, randomInt, randomBytes, randomInt64 } from '../../helpers/random.js';
 
 type Obj = Record<string, unknown>;
 const inRange = (r: readonly [number, number] | null | undefined, v: number) => r != null && v >= r[0] && v <= r[1];
@@ -12,6 +12,7 @@ const inRange = (r: readonly [number, number] | null | undefined, v: number) => 
 function randomValue(f: FieldSchema, version: number, rand: () => number, depth: number): unknown {
   if (inRange(f.nullable, version) && rand() < 0.15) return null;
   const scalar = (type: string): unknown => {
+    if (f.exact) return randomInt64(rand);
     switch (type) {
       case 'int8': return randomInt(rand, -128, 127);
       case 'int16': return randomInt(rand, -32768, 32767);
@@ -102,4 +103,34 @@ test('truncated or random bytes only ever produce a decode error, never a throw 
       codec.decode(new Reader(noise));
     }
   }
+});
+
+/** A fresh value equal to a field's default: a new object for a struct, never the schema's own. */
+function defaultLike(f: FieldSchema, version: number): unknown {
+  if (f.type === 'struct' && !inRange(f.nullable, version)) {
+    const o: Obj = {};
+    for (const sub of f.fields ?? []) if (inRange(sub.versions, version)) o[sub.name] = defaultLike(sub, version);
+    return o;
+  }
+  return defaults([f], version)[f.name];
+}
+
+test('every tagged field of every API, set to a value equal to its default, is left out of the message', () => {
+  let checked = 0;
+  const visit = (fields: readonly FieldSchema[], version: number, name: string, flexible: boolean): void => {
+    for (const f of fields) {
+      if (!inRange(f.versions, version)) continue;
+      if (f.fields) visit(f.fields, version, `${name}.${f.name}`, flexible);
+      if (!flexible || !inRange(f.tagged, version)) continue;
+      const codec = compileStruct([f], version, true);
+      const w = new Writer();
+      codec.encode(w, { [f.name]: defaultLike(f, version) });
+      assert.deepEqual(w.toBuffer(), Buffer.from([0]), `${name}.${f.name} v${version} is written at its default`);
+      checked++;
+    }
+  };
+  for (const [, api] of API_SCHEMAS)
+    for (const schema of [api.request, api.response])
+      for (let v = schema.validVersions[0]; v <= schema.validVersions[1]; v++) visit(schema.fields, v, schema.name, isFlexible(schema, v));
+  assert.ok(checked >= 45, `checked ${checked}`);
 });
