@@ -11,8 +11,8 @@ import { Connection } from './connection.js';
 import { ConnectionError, ClosedError, InvalidArgumentError } from './errors.js';
 
 const METADATA_KEY = 3;
-/** Metadata v10+ carries topic ids, which the broker does not advertise yet (see PROTOCOL-NOTES). */
-const METADATA_VERSION_MAX = 9;
+/** v10+ carries topic ids (v12: topics by id, null names); the tools show them as Kafka's do. */
+const METADATA_VERSION_MAX = 12;
 export const DEFAULT_PORT = 9092;
 export const RETRIES_DEFAULT = 5;
 export const RETRY_BACKOFF_MS_DEFAULT = 100;
