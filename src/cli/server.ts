@@ -1,6 +1,9 @@
 /** `samsa server start [server.properties] [--override key=value]...`: runs a broker in this process. */
 import { relative, isAbsolute } from 'node:path';
 import { startServer } from '../broker/broker.js';
+import { ConfigError } from '../cluster/config.js';
+import { LogDirInUseError } from '../storage/dir-lock.js';
+import { MetaPropertiesError } from '../storage/meta-properties.js';
 import { helpText, keyValues, list, parseFlags, reportError, UsageError, type Io, type ToolSpec } from './common.js';
 
 export const spec: ToolSpec = {
@@ -30,17 +33,32 @@ export async function run(argv: string[], io: Io): Promise<number | null> {
       throw new UsageError(`samsa server start takes one properties file, but also got '${extra[0]}'. Use --override key=value for single settings.`);
     }
     const overrides = Object.fromEntries(keyValues(list(values, 'override'), 'override'));
-    const broker = await startServer(configFile, overrides).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') {
-        throw new UsageError(`The port is already in use (${err.message}); stop the other process or pick a free port with --override listeners=PLAINTEXT://:9093.`);
-      }
-      throw err;
-    });
+    const broker = await startServer(configFile, overrides);
     io.stdout.write(`Samsa broker ${broker.config.nodeId} listening on ${broker.bootstrap} (data in ${displayPath(broker.dataDir)})\n`);
     return null;
   } catch (err) {
-    return reportError(err, io);
+    const sentence = startupFailure(err);
+    if (sentence === null) return reportError(err, io);
+    io.stderr.write(`Error: ${sentence}\n`);
+    return 1;
   }
+}
+
+/** Errors of operation a start can meet, as the sentence to print; null for anything else (a bug). */
+export function startupFailure(err: unknown): string | null {
+  if (err instanceof LogDirInUseError || err instanceof MetaPropertiesError || err instanceof ConfigError) return err.message;
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (!(err instanceof Error) || typeof e.code !== 'string') return null;
+  if (e.syscall === 'listen') {
+    const where = e.port === undefined ? 'the listener' : `${e.address ?? ''}:${e.port}`;
+    if (e.code === 'EADDRINUSE') return `Port ${where} is already in use; stop the other process or set another port with --override listeners=PLAINTEXT://localhost:9093.`;
+    return `Cannot listen on ${where} (${e.code}); check the host and port in listeners.`;
+  }
+  if (e.path !== undefined) {
+    const why = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'ENOTDIR' ? 'a part of the path is not a directory' : e.code;
+    return `Cannot use ${e.path} (${e.syscall ?? 'access'}: ${why}); give the broker's user access to its log.dirs or choose others.`;
+  }
+  return null;
 }
 
 /** A data directory under the working directory reads better as ./data than as an absolute path. */
