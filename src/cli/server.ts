@@ -1,18 +1,23 @@
-/** `samsa server start [server.properties] [--override key=value]...`: runs a broker in this process. */
+/**
+ * `samsa server start [server.properties] [--override key=value]...`: runs a broker in this
+ * process. `samsa server stop [--node-id=N | --process-role=R]` stops running ones (server-stop.ts).
+ */
 import { relative, isAbsolute } from 'node:path';
 import { startServer } from '../broker/broker.js';
 import { ConfigError } from '../cluster/config.js';
 import { LogDirInUseError } from '../storage/dir-lock.js';
 import { MetaPropertiesError } from '../storage/meta-properties.js';
-import { helpText, keyValues, list, parseFlags, reportError, UsageError, type Io, type ToolSpec } from './common.js';
+import { helpText, keyValues, list, parseFlags, reportError, str, UsageError, type Io, type ToolSpec } from './common.js';
 
 export const spec: ToolSpec = {
   name: 'server',
-  summary: 'Run a Samsa broker until SIGINT or SIGTERM.',
-  usage: 'samsa server start [server.properties] [--override key=value]...',
+  summary: 'Run a Samsa broker until SIGINT or SIGTERM; or stop the running ones.',
+  usage: 'samsa server start [server.properties] [--override key=value]... | samsa server stop [--node-id=N | --process-role=R]',
   allowPositionals: true,
   flags: {
     override: { type: 'string', multiple: true, value: 'key=value', help: 'A server.properties setting that wins over the file, e.g. log.dirs=/tmp/data.' },
+    'node-id': { type: 'string', value: 'id', help: 'With stop: only the broker with this node.id.' },
+    'process-role': { type: 'string', value: 'roles', help: 'With stop: only brokers whose process.roles is this, e.g. broker,controller.' },
   },
 };
 
@@ -25,9 +30,17 @@ export async function run(argv: string[], io: Io): Promise<number | null> {
       return 0;
     }
     const [command, configFile, ...extra] = positionals;
+    if (command === 'stop') {
+      if (configFile !== undefined || list(values, 'override').length > 0) throw new UsageError('samsa server stop takes no properties file or --override; it finds the running brokers itself.');
+      const { stopServers } = await import('./server-stop.js');
+      return stopServers({ nodeId: str(values, 'node-id'), processRole: str(values, 'process-role') }, io.stdout);
+    }
     if (command !== 'start') {
       const got = command === undefined ? 'nothing' : `'${command}'`;
-      throw new UsageError(`samsa server expects 'start', got ${got}: run 'samsa server start [server.properties]'.`);
+      throw new UsageError(`samsa server expects 'start' or 'stop', got ${got}: run 'samsa server start [server.properties]'.`);
+    }
+    if (str(values, 'node-id') !== undefined || str(values, 'process-role') !== undefined) {
+      throw new UsageError("--node-id and --process-role choose brokers to stop: use them with 'samsa server stop'; set node.id in server.properties or with --override.");
     }
     if (extra.length > 0) {
       throw new UsageError(`samsa server start takes one properties file, but also got '${extra[0]}'. Use --override key=value for single settings.`);
