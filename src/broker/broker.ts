@@ -21,7 +21,7 @@ import { groupPartition } from '../coordinator/group/records.js';
 import { TxnCoordinator } from '../coordinator/txn/coordinator.js';
 import { txnCoordinatorConfig } from '../coordinator/txn/config.js';
 import { LogTxnStateTopic, ReplicaMarkerWriter } from '../coordinator/txn/state-topic.js';
-import { LogManager, ensureMetaProperties } from '../storage/log-manager.js';
+import { LogManager, ensureMetaProperties, formattedClusterId } from '../storage/log-manager.js';
 import { lockLogDir } from '../storage/dir-lock.js';
 import { logConfigFor } from '../cluster/topic-config.js';
 import { DynamicBrokerConfig } from '../cluster/dynamic-config.js';
@@ -93,7 +93,8 @@ export class Broker<C extends Clock = Clock> {
       config.logDirs = config.logDirs.map((d) => resolve(d));
       for (const d of config.logDirs) await mkdir(d, { recursive: true });
       for (const d of config.logDirs) unlocks.push(await lockLogDir(d));
-      const clusterId = await ensureMetaProperties(config.logDirs[0]!, config.nodeId);
+      // Dirs formatted by kafka-storage.sh name the cluster; unformatted ones join it (or a new one).
+      const clusterId = await ensureMetaProperties(config.logDirs[0]!, config.nodeId, await formattedClusterId(config.logDirs));
       for (const d of config.logDirs.slice(1)) await ensureMetaProperties(d, config.nodeId, clusterId);
       const store = await LocalMetadataStore.open(config.logDirs[0]!, logger);
       // Dynamic broker configs count from the start: logs open with the defaults they set.

@@ -3,6 +3,7 @@
  * The `samsa` command: `samsa <tool> [flags]`. Each tool lives in its own file and is loaded only
  * when asked for, so `samsa topics` never loads the broker.
  */
+import { readFileSync } from 'node:fs';
 // Type only: the server loads no module of the CLI's but the bundle's loader.
 import type { Io } from './common.js';
 
@@ -27,9 +28,14 @@ const TOOLS: Record<string, { summary: string; load: () => Promise<ToolModule> }
   'producer-perf-test': { summary: 'Measure produce throughput and latency (--num-records, --throughput)', load: () => import('./producer-perf-test.js') },
   'consumer-perf-test': { summary: 'Measure consume throughput (--topic, --messages)', load: () => import('./consumer-perf-test.js') },
   'dump-log': { summary: 'Print the batches and records of segment files, offline', load: () => import('./dump-log.js') },
+  storage: { summary: 'Print a new cluster id (random-uuid) or format log.dirs for one (format -t ID -c FILE)', load: () => import('./storage.js') },
 };
 
-const VERSION = '0.1.0';
+/** The package's version and the commit it was published from (npm records it as gitHead), for --version. */
+const PACKAGE = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string; gitHead?: string };
+const VERSION = PACKAGE.version;
+/** Kafka's tools print `<version> (Commit:<id>)`, with "unknown" when the build does not know it. */
+const VERSION_LINE = `${VERSION} (Commit:${PACKAGE.gitHead?.slice(0, 16) ?? 'unknown'})\n`;
 /** After a client tool finishes, anything still holding the event loop gets this long before exit. */
 const EXIT_GRACE_MS = 2000;
 
@@ -54,8 +60,9 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = name === undefined ? 1 : 0;
     return;
   }
-  if (name === '--version') {
-    io.stdout.write(`${VERSION}\n`);
+  // Every tool answers --version as Kafka's do, before looking at its other flags.
+  if (name === '--version' || (TOOLS[name] !== undefined && rest.includes('--version'))) {
+    io.stdout.write(VERSION_LINE);
     return;
   }
   const tool = TOOLS[name];

@@ -1,15 +1,23 @@
-/** `samsa server start [server.properties] [--override key=value]...`: runs a broker in this process. */
+/**
+ * `samsa server start [server.properties] [--override key=value]...`: runs a broker in this
+ * process. `samsa server stop [--node-id=N | --process-role=R]` stops running ones (server-stop.ts).
+ */
 import { relative, isAbsolute } from 'node:path';
 import { startServer } from '../broker/broker.js';
-import { helpText, keyValues, list, parseFlags, reportError, UsageError, type Io, type ToolSpec } from './common.js';
+import { ConfigError } from '../cluster/config.js';
+import { LogDirInUseError } from '../storage/dir-lock.js';
+import { MetaPropertiesError } from '../storage/meta-properties.js';
+import { helpText, keyValues, list, parseFlags, reportError, str, UsageError, type Io, type ToolSpec } from './common.js';
 
 export const spec: ToolSpec = {
   name: 'server',
-  summary: 'Run a Samsa broker until SIGINT or SIGTERM.',
-  usage: 'samsa server start [server.properties] [--override key=value]...',
+  summary: 'Run a Samsa broker until SIGINT or SIGTERM; or stop the running ones.',
+  usage: 'samsa server start [server.properties] [--override key=value]... | samsa server stop [--node-id=N | --process-role=R]',
   allowPositionals: true,
   flags: {
     override: { type: 'string', multiple: true, value: 'key=value', help: 'A server.properties setting that wins over the file, e.g. log.dirs=/tmp/data.' },
+    'node-id': { type: 'string', value: 'id', help: 'With stop: only the broker with this node.id.' },
+    'process-role': { type: 'string', value: 'roles', help: 'With stop: only brokers whose process.roles is this, e.g. broker,controller.' },
   },
 };
 
@@ -22,25 +30,48 @@ export async function run(argv: string[], io: Io): Promise<number | null> {
       return 0;
     }
     const [command, configFile, ...extra] = positionals;
+    if (command === 'stop') {
+      if (configFile !== undefined || list(values, 'override').length > 0) throw new UsageError('samsa server stop takes no properties file or --override; it finds the running brokers itself.');
+      const { stopServers } = await import('./server-stop.js');
+      return stopServers({ nodeId: str(values, 'node-id'), processRole: str(values, 'process-role') }, io.stdout);
+    }
     if (command !== 'start') {
       const got = command === undefined ? 'nothing' : `'${command}'`;
-      throw new UsageError(`samsa server expects 'start', got ${got}: run 'samsa server start [server.properties]'.`);
+      throw new UsageError(`samsa server expects 'start' or 'stop', got ${got}: run 'samsa server start [server.properties]'.`);
+    }
+    if (str(values, 'node-id') !== undefined || str(values, 'process-role') !== undefined) {
+      throw new UsageError("--node-id and --process-role choose brokers to stop: use them with 'samsa server stop'; set node.id in server.properties or with --override.");
     }
     if (extra.length > 0) {
       throw new UsageError(`samsa server start takes one properties file, but also got '${extra[0]}'. Use --override key=value for single settings.`);
     }
     const overrides = Object.fromEntries(keyValues(list(values, 'override'), 'override'));
-    const broker = await startServer(configFile, overrides).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') {
-        throw new UsageError(`The port is already in use (${err.message}); stop the other process or pick a free port with --override listeners=PLAINTEXT://:9093.`);
-      }
-      throw err;
-    });
+    const broker = await startServer(configFile, overrides);
     io.stdout.write(`Samsa broker ${broker.config.nodeId} listening on ${broker.bootstrap} (data in ${displayPath(broker.dataDir)})\n`);
     return null;
   } catch (err) {
-    return reportError(err, io);
+    const sentence = startupFailure(err);
+    if (sentence === null) return reportError(err, io);
+    io.stderr.write(`Error: ${sentence}\n`);
+    return 1;
   }
+}
+
+/** Errors of operation a start can meet, as the sentence to print; null for anything else (a bug). */
+export function startupFailure(err: unknown): string | null {
+  if (err instanceof LogDirInUseError || err instanceof MetaPropertiesError || err instanceof ConfigError) return err.message;
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (!(err instanceof Error) || typeof e.code !== 'string') return null;
+  if (e.syscall === 'listen') {
+    const where = e.port === undefined ? 'the listener' : `${e.address ?? ''}:${e.port}`;
+    if (e.code === 'EADDRINUSE') return `Port ${where} is already in use; stop the other process or set another port with --override listeners=PLAINTEXT://localhost:9093.`;
+    return `Cannot listen on ${where} (${e.code}); check the host and port in listeners.`;
+  }
+  if (e.path !== undefined) {
+    const why = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'ENOTDIR' ? 'a part of the path is not a directory' : e.code;
+    return `Cannot use ${e.path} (${e.syscall ?? 'access'}: ${why}); give the broker's user access to its log.dirs or choose others.`;
+  }
+  return null;
 }
 
 /** A data directory under the working directory reads better as ./data than as an absolute path. */

@@ -1,23 +1,36 @@
 /**
  * What the client knows about the cluster: brokers, topics, partition leaders, and one
- * connection per broker. Requests that fail because that knowledge went stale are retried after
- * a metadata refresh, a bounded number of times with exponential backoff.
+ * connection per broker. Requests that fail because that knowledge went stale or a broker went
+ * away are retried after a metadata refresh, with exponential backoff, until the call's own
+ * timeout (Kafka's default.api.timeout.ms). A broker that cannot be reached is tried again after
+ * a reconnect backoff that grows per failure (reconnect.backoff.ms → reconnect.backoff.max.ms),
+ * with a warning line per failed attempt, as Kafka's NetworkClient does, so a client rides out a
+ * broker restart.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, KafkaError, errorName, isRetriable } from '../protocol/errors.js';
 import { ZERO_UUID_STRING } from '../protocol/writer.js';
 import type { MetadataRequest, MetadataResponse } from '../protocol/messages/03-metadata.js';
 import { Connection } from './connection.js';
-import { ConnectionError, ClosedError, InvalidArgumentError, UnsupportedSecurityError } from './errors.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { ConnectionError, ClosedError, InvalidArgumentError, RequestTimeoutError, UnsupportedSecurityError } from './errors.js';
 
 const METADATA_KEY = 3;
-/** Metadata v10+ carries topic ids, which the broker does not advertise yet (see PROTOCOL-NOTES). */
-const METADATA_VERSION_MAX = 9;
+/** v10+ carries topic ids (v12: topics by id, null names); the tools show them as Kafka's do. */
+const METADATA_VERSION_MAX = 12;
 export const DEFAULT_PORT = 9092;
-export const RETRIES_DEFAULT = 5;
+/** Kafka's `retries`: no limit of its own; the call's timeout ends the retrying. */
+export const RETRIES_DEFAULT = Number.POSITIVE_INFINITY;
+/** Kafka's retry.backoff.ms and retry.backoff.max.ms: the wait before a retry doubles up to the max. */
 export const RETRY_BACKOFF_MS_DEFAULT = 100;
-/** Backoff doubles per attempt up to this, like Kafka's retry.backoff.max.ms. */
-export const RETRY_BACKOFF_MS_MAX = 1000;
+export const RETRY_BACKOFF_MAX_MS_DEFAULT = 1000;
+/** Kafka's reconnect.backoff.ms and reconnect.backoff.max.ms: the wait before reconnecting to a broker. */
+export const RECONNECT_BACKOFF_MS_DEFAULT = 50;
+export const RECONNECT_BACKOFF_MAX_MS_DEFAULT = 1000;
+/** Kafka's default.api.timeout.ms: how long a call that retries may take in all. */
+export const DEFAULT_API_TIMEOUT_MS_DEFAULT = 60_000;
+/** Kafka's clients spread backoffs by ±20% so that many clients do not retry in step. */
+const BACKOFF_JITTER = 0.2;
 
 /** Errors that mean "your metadata is stale": refresh, then try again. */
 const REFRESH_CODES = new Set<number>([
@@ -37,9 +50,22 @@ export interface ClusterOptions {
   clientId?: string;
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
-  /** Attempts after the first for requests that fail on stale metadata or a lost connection. */
+  /** Attempts after the first for requests that fail on stale metadata or a lost connection (Kafka's `retries`; default: no limit but the timeout). */
   retries?: number;
   retryBackoffMs?: number;
+  retryBackoffMaxMs?: number;
+  reconnectBackoffMs?: number;
+  reconnectBackoffMaxMs?: number;
+  /** How long a retried call may take in all (Kafka's default.api.timeout.ms, 60000). */
+  defaultApiTimeoutMs?: number;
+  /** Where warnings go (a broker that cannot be reached); JSON lines on stderr by default. */
+  logger?: Logger;
+}
+
+/** Failed connection attempts to one address in a row, and when the next may start. */
+interface ReconnectState {
+  failures: number;
+  nextAttemptAt: number;
 }
 
 export interface BrokerAddress {
@@ -117,10 +143,19 @@ export class Cluster {
   private controllerIdValue = -1;
   private clusterIdValue: string | null = null;
   private closed = false;
+  private readonly reconnects = new Map<string, ReconnectState>();
+  /** Ends the backoff sleeps at close(). */
+  private readonly closing = new AbortController();
+  readonly logger: Logger;
 
   constructor(opts: ClusterOptions) {
     this.opts = opts;
     this.bootstrap = parseBootstrapServers(opts.bootstrapServers);
+    this.logger = opts.logger ?? createLogger();
+  }
+
+  get defaultApiTimeoutMs(): number {
+    return this.opts.defaultApiTimeoutMs ?? DEFAULT_API_TIMEOUT_MS_DEFAULT;
   }
 
   get retries(): number {
@@ -231,7 +266,7 @@ export class Cluster {
     if (broker === undefined) {
       throw new KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, `Broker ${nodeId} is not in the cluster metadata.`);
     }
-    const pending = Connection.connect({ ...this.connectionOptions(), host: broker.host, port: broker.port });
+    const pending = this.connect({ host: broker.host, port: broker.port }, `node ${nodeId}`);
     this.connections.set(nodeId, pending);
     pending.catch(() => {
       if (this.connections.get(nodeId) === pending) this.connections.delete(nodeId);
@@ -269,13 +304,43 @@ export class Cluster {
     const failures: string[] = [];
     for (const addr of this.bootstrap) {
       try {
-        return await Connection.connect({ ...this.connectionOptions(), ...addr });
+        return await this.connect(addr, 'bootstrap broker');
       } catch (err) {
         failures.push((err as Error).message);
       }
     }
     const list = this.bootstrap.map((a) => `${a.host}:${a.port}`).join(', ');
     throw new ConnectionError(`Could not reach any bootstrap server (${failures.join('; ')}). Check that a broker is running at ${list}.`);
+  }
+
+  /**
+   * Connects to an address once its reconnect backoff has passed. A failure lengthens the
+   * backoff (doubling from reconnect.backoff.ms to reconnect.backoff.max.ms) and logs Kafka's
+   * warning; a success resets it.
+   */
+  async connect(addr: BrokerAddress, label: string): Promise<Connection> {
+    const key = `${addr.host}:${addr.port}`;
+    const state = this.reconnects.get(key);
+    if (state !== undefined) {
+      const waitMs = state.nextAttemptAt - Date.now();
+      if (waitMs > 0) await sleep(waitMs, undefined, { signal: this.closing.signal }).catch(() => undefined);
+      this.assertOpen();
+    }
+    try {
+      const conn = await Connection.connect({ ...this.connectionOptions(), ...addr });
+      if (state !== undefined) {
+        this.reconnects.delete(key);
+        this.logger.info(`Reconnected to ${label} (${key}).`);
+      }
+      return conn;
+    } catch (err) {
+      const failures = (state?.failures ?? 0) + 1;
+      const base = this.opts.reconnectBackoffMs ?? RECONNECT_BACKOFF_MS_DEFAULT;
+      const max = this.opts.reconnectBackoffMaxMs ?? RECONNECT_BACKOFF_MAX_MS_DEFAULT;
+      this.reconnects.set(key, { failures, nextAttemptAt: Date.now() + jittered(Math.min(base * 2 ** (failures - 1), max)) });
+      if (!this.closed) this.logger.warn(`Connection to ${label} (${key}) could not be established. Node may not be available.`, { error: err });
+      throw err;
+    }
   }
 
   private connectionOptions(): { clientId?: string; requestTimeoutMs?: number; connectTimeoutMs?: number } {
@@ -290,17 +355,21 @@ export class Cluster {
   }
 
   /**
-   * Runs `fn`, and when it fails on stale metadata or a lost connection, refreshes metadata for
-   * `topics`, waits with exponential backoff and tries again, at most `retries` more times.
+   * Runs `fn`, and when it fails on stale metadata, a lost connection or a request timeout,
+   * refreshes metadata for `topics`, waits with exponential backoff and tries again: at most
+   * `retries` more times, and not past `deadline` (default: default.api.timeout.ms from now).
    */
-  async withRetry<T>(fn: (attempt: number) => Promise<T>, opts: { topics?: string[]; retries?: number } = {}): Promise<T> {
+  async withRetry<T>(fn: (attempt: number) => Promise<T>, opts: { topics?: string[]; retries?: number; deadline?: number } = {}): Promise<T> {
     const retries = opts.retries ?? this.retries;
+    const deadline = opts.deadline ?? Date.now() + this.defaultApiTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
         return await fn(attempt);
       } catch (err) {
-        if (attempt >= retries || !isWorthRetrying(err) || this.closed) throw err;
-        await sleep(this.backoffMs(attempt));
+        const waitMs = this.backoffMs(attempt);
+        if (attempt >= retries || !isWorthRetrying(err) || this.closed || Date.now() + waitMs >= deadline) throw err;
+        await sleep(waitMs, undefined, { signal: this.closing.signal }).catch(() => undefined);
+        if (this.closed) throw err;
         if (needsRefresh(err)) {
           for (const t of opts.topics ?? []) this.invalidate(t);
           await this.refresh(opts.topics ?? []).catch(() => undefined);
@@ -309,13 +378,17 @@ export class Cluster {
     }
   }
 
+  /** The wait before retry number `attempt + 1`: retry.backoff.ms doubled per attempt up to retry.backoff.max.ms, ±20%. */
   backoffMs(attempt: number): number {
-    return Math.min((this.opts.retryBackoffMs ?? RETRY_BACKOFF_MS_DEFAULT) * 2 ** attempt, RETRY_BACKOFF_MS_MAX);
+    const base = this.opts.retryBackoffMs ?? RETRY_BACKOFF_MS_DEFAULT;
+    const max = this.opts.retryBackoffMaxMs ?? RETRY_BACKOFF_MAX_MS_DEFAULT;
+    return jittered(Math.min(base * 2 ** Math.min(attempt, 30), max));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     const all = [...this.connections.values()];
     if (this.bootstrapConnection !== null) all.push(this.bootstrapConnection);
     this.connections.clear();
@@ -330,7 +403,16 @@ export class Cluster {
 
 function isWorthRetrying(err: unknown): boolean {
   if (err instanceof KafkaError) return REFRESH_CODES.has(err.code) || isRetriable(err.code);
-  return err instanceof ConnectionError;
+  return err instanceof ConnectionError || err instanceof RequestTimeoutError;
+}
+
+/** True for failures that pass: a broker away or restarting, stale metadata, a timeout. */
+export function isTransient(err: unknown): boolean {
+  return isWorthRetrying(err);
+}
+
+function jittered(ms: number): number {
+  return Math.round(ms * (1 - BACKOFF_JITTER + Math.random() * 2 * BACKOFF_JITTER));
 }
 
 function needsRefresh(err: unknown): boolean {

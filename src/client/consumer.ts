@@ -17,7 +17,7 @@ import { CONTROL_BIT } from '../protocol/records/batch-header.js';
 import type { Record, RecordHeader } from '../protocol/records/record-batch.js';
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../protocol/messages/01-fetch.js';
 import { createLogger, type Logger } from '../util/logger.js';
-import { Cluster, type ClusterOptions } from './cluster.js';
+import { Cluster, isTransient, type ClusterOptions } from './cluster.js';
 import { REQUEST_TIMEOUT_MS_DEFAULT } from './connection.js';
 import { ClosedError, ConnectionError, InvalidArgumentError } from './errors.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, READ_COMMITTED, READ_UNCOMMITTED, listOffset } from './offsets.js';
@@ -176,6 +176,8 @@ export class Consumer {
   private autoCommitInFlight: Promise<void> | null = null;
   private readonly lastCommitted = new Map<string, number>();
   private nextMetadataCheckAt = 0;
+  /** Fetch rounds in a row that failed on a broker away or stale metadata, for the backoff. */
+  private transientFailures = 0;
   /** Set while leaving the group (unsubscribe, close): no poll may start a new join meanwhile. */
   private leavingGroup = false;
 
@@ -407,14 +409,26 @@ export class Consumer {
       if (!(await this.ensureGroup(deadline))) break;
       const left = deadline - Date.now();
       try {
-        await this.fetchRound(Math.max(0, Math.min(this.opts.maxWaitMs, left)));
+        await this.fetchRound(Math.max(0, Math.min(this.opts.maxWaitMs, left)), deadline);
+        this.transientFailures = 0;
       } catch (err) {
         if (this.closed) break;
-        throw err;
+        if (!isTransient(err)) throw err;
+        await this.backOff(err, deadline);
       }
       if (this.buffered.length > 0 || Date.now() >= deadline) break;
     }
     return this.takeBuffered();
+  }
+
+  /**
+   * A broker away (restarting) or stale metadata: as Kafka's consumer, poll keeps trying until
+   * its own timeout. Waits retry.backoff.ms, doubling per failure in a row up to the max.
+   */
+  private async backOff(err: unknown, deadline: number): Promise<void> {
+    if (this.transientFailures === 0) this.logger.warn('fetching paused: the broker cannot be reached or its metadata changed; retrying', { error: err });
+    const waitMs = Math.min(this.cluster.backoffMs(this.transientFailures++), Math.max(0, deadline - Date.now()));
+    await sleep(waitMs, undefined, { signal: this.closing.signal }).catch(() => undefined);
   }
 
   /** Messages one by one until `close()`; breaking out keeps unread messages for the next poll. */
@@ -433,9 +447,11 @@ export class Consumer {
       try {
         await this.ensureGroup(Infinity);
         await this.fetchRound(this.opts.maxWaitMs);
+        this.transientFailures = 0;
       } catch (err) {
         if (this.closed) return;
-        throw err;
+        if (!isTransient(err)) throw err;
+        await this.backOff(err, Infinity);
       }
     }
   }
@@ -640,7 +656,7 @@ export class Consumer {
    * Fetch per leader in parallel for the partitions those did not cover (all of them when they
    * brought nothing), without waiting on the broker when there is data already.
    */
-  private async fetchRound(maxWaitMs: number): Promise<void> {
+  private async fetchRound(maxWaitMs: number, deadline?: number): Promise<void> {
     const covered = new Set<PartitionState>();
     if (this.prefetches.length > 0) {
       const ahead = this.prefetches;
@@ -660,8 +676,8 @@ export class Consumer {
       return;
     }
     const fromCommitted = active.filter((s) => s.position === null && s.fromCommitted);
-    if (fromCommitted.length > 0) await this.loadCommitted(fromCommitted);
-    await Promise.all(active.filter((s) => s.position === null && !s.fromCommitted).map((s) => this.resolvePosition(s)));
+    if (fromCommitted.length > 0) await this.loadCommitted(fromCommitted, deadline);
+    await Promise.all(active.filter((s) => s.position === null && !s.fromCommitted).map((s) => this.resolvePosition(s, deadline)));
     const byLeader = new Map<number, FetchTarget[]>();
     for (const state of active) {
       if (state.position === null || this.partitions.get(tpKey(state.topic, state.partition)) !== state) continue;
@@ -669,7 +685,7 @@ export class Consumer {
       try {
         leader = await this.cluster.leaderFor(state.topic, state.partition);
       } catch (err) {
-        if (!(err instanceof KafkaError) || !err.retriable) throw err;
+        if (!isTransient(err)) throw err;
         this.cluster.invalidate(state.topic);
         continue; // asked again next round, after the metadata refresh
       }
@@ -687,8 +703,8 @@ export class Consumer {
   }
 
   /** Starts partitions at the group's committed offsets; those without one fall back to `reset`. */
-  private async loadCommitted(states: PartitionState[]): Promise<void> {
-    const committed = await this.membership!.committed(states.map(({ topic, partition }) => ({ topic, partition })));
+  private async loadCommitted(states: PartitionState[], deadline?: number): Promise<void> {
+    const committed = await this.membership!.committed(states.map(({ topic, partition }) => ({ topic, partition })), deadline);
     for (const s of states) {
       const key = tpKey(s.topic, s.partition);
       if (this.partitions.get(key) !== s || s.position !== null) continue;
@@ -701,7 +717,7 @@ export class Consumer {
     }
   }
 
-  private async resolvePosition(state: PartitionState): Promise<void> {
+  private async resolvePosition(state: PartitionState, deadline?: number): Promise<void> {
     if (state.reset === 'none') {
       throw new KafkaError(
         ErrorCode.OFFSET_OUT_OF_RANGE,
@@ -709,7 +725,7 @@ export class Consumer {
       );
     }
     const timestamp = state.reset === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP;
-    const { offset } = await listOffset(this.cluster, { topic: state.topic, partition: state.partition, timestamp, isolationLevel: this.isolation() });
+    const { offset } = await listOffset(this.cluster, { topic: state.topic, partition: state.partition, timestamp, isolationLevel: this.isolation() }, deadline);
     // Only apply if nobody seeked meanwhile.
     if (this.partitions.get(tpKey(state.topic, state.partition)) === state && state.position === null) state.position = offset;
   }
@@ -723,7 +739,7 @@ export class Consumer {
       resp = answer;
     } catch (err) {
       if (err instanceof ClosedError && this.closed) return;
-      if (!(err instanceof ConnectionError) && !(err instanceof KafkaError && err.retriable)) throw err;
+      if (!isTransient(err)) throw err;
       for (const t of targets) this.cluster.invalidate(t.state.topic);
       await sleep(this.cluster.backoffMs(0), undefined, { signal: this.closing.signal }).catch(() => undefined);
       return;

@@ -22,9 +22,16 @@ export interface ClientOptions {
   /** Per request; default 30 s. */
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
-  /** Retries after stale metadata or a lost connection; default 5. */
+  /** Retries after stale metadata or a lost connection; default: no limit but defaultApiTimeoutMs. */
   retries?: number;
+  /** Kafka's retry.backoff.ms (100) and retry.backoff.max.ms (1000). */
   retryBackoffMs?: number;
+  retryBackoffMaxMs?: number;
+  /** Kafka's reconnect.backoff.ms (50) and reconnect.backoff.max.ms (1000). */
+  reconnectBackoffMs?: number;
+  reconnectBackoffMaxMs?: number;
+  /** Kafka's default.api.timeout.ms (60000): how long a retried call may take. */
+  defaultApiTimeoutMs?: number;
 }
 
 interface Closable {

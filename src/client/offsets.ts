@@ -29,6 +29,7 @@ export const READ_COMMITTED = 1;
 export async function listOffset(
   cluster: Cluster,
   req: { topic: string; partition: number; timestamp: number; isolationLevel?: number },
+  deadline?: number,
 ): Promise<OffsetAtTime> {
   return cluster.withRetry(
     async () => {
@@ -54,6 +55,6 @@ export async function listOffset(
       }
       return { offset: p.offset, timestamp: p.timestamp };
     },
-    { topics: [req.topic] },
+    { topics: [req.topic], deadline },
   );
 }

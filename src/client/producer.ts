@@ -14,7 +14,7 @@ import { ErrorCode, KafkaError, errorName, isRetriable } from '../protocol/error
 import { encodeRecordBatch, type NewRecord } from '../protocol/records/record-batch.js';
 import type { ProduceRequest, ProduceResponse } from '../protocol/messages/00-produce.js';
 import { partitionForKey } from '../util/murmur2.js';
-import { Cluster, type ClusterOptions, type TopicInfo } from './cluster.js';
+import { Cluster, isTransient, type ClusterOptions, type TopicInfo } from './cluster.js';
 import type { Connection } from './connection.js';
 import { ConnectionError, InvalidArgumentError } from './errors.js';
 import { ProducerState } from './producer-state.js';
@@ -32,6 +32,8 @@ const PRODUCE_KEY = 0;
 const PRODUCE_VERSION_MIN = 3;
 const PRODUCE_VERSION_MAX = 9;
 export const PRODUCE_TIMEOUT_MS_DEFAULT = 30_000;
+/** Kafka's delivery.timeout.ms: how long a send may go on retrying (a broker restart, a leader move). */
+export const DELIVERY_TIMEOUT_MS_DEFAULT = 120_000;
 /** Null-keyed messages stick to one partition until this many bytes went to it (Kafka's batch.size). */
 export const STICKY_BATCH_BYTES = 16_384;
 
@@ -70,6 +72,8 @@ export interface ProducerOptions extends SendOptions {
   transactionalId?: string;
   /** How long the coordinator lets a transaction stay open before aborting it; Kafka's default 60 s. */
   transactionTimeoutMs?: number;
+  /** How long a send may take in all, retries included (Kafka's delivery.timeout.ms, 120000). */
+  deliveryTimeoutMs?: number;
 }
 
 export interface SendRequest extends SendOptions {
@@ -111,9 +115,11 @@ export class Producer {
   /** Idempotent sends queue here, one at a time, so each partition's batches go out in sequence order. */
   private idempotentQueue: Promise<unknown> = Promise.resolve();
   private readonly transactionTimeoutMs: number;
+  private readonly deliveryTimeoutMs: number;
 
   constructor(opts: ClusterOptions & ProducerOptions) {
     this.cluster = new Cluster(opts);
+    this.deliveryTimeoutMs = opts.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS_DEFAULT;
     this.defaults = { acks: opts.acks, compression: opts.compression, timeoutMs: opts.timeoutMs };
     this.transactionTimeoutMs = opts.transactionTimeoutMs ?? TRANSACTION_TIMEOUT_MS_DEFAULT;
     const weakAcks = opts.acks !== undefined && opts.acks !== -1;
@@ -170,11 +176,12 @@ export class Producer {
     restamp?: (failed: Map<number, Error>) => Promise<void>,
   ): Promise<void> {
     let pending = [...round.batches.keys()];
+    const deadline = Date.now() + this.deliveryTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       const failures = await this.sendRound({ ...round, partitions: pending });
       if (failures.size === 0) return;
       const first = failures.values().next().value as Error;
-      if (attempt >= this.cluster.retries) throw first;
+      if (attempt >= this.cluster.retries || Date.now() + this.cluster.backoffMs(attempt) >= deadline) throw first;
       if (restamp !== undefined && [...failures.values()].some(needsNewEpoch)) {
         await restamp(failures);
       } else {
@@ -429,5 +436,5 @@ function needsNewEpoch(err: unknown): boolean {
 }
 
 function isRetry(err: unknown): boolean {
-  return err instanceof ConnectionError || (err instanceof KafkaError && isRetriable(err.code));
+  return isTransient(err);
 }

@@ -125,9 +125,12 @@ export function errorName(code: number): string {
   return NAMES.get(code) ?? `UNKNOWN_ERROR_CODE_${code}`;
 }
 
-/** Errors a client may retry after refreshing metadata or waiting. */
+/**
+ * Errors a client may retry after refreshing metadata or waiting. Not OFFSET_OUT_OF_RANGE (1):
+ * Kafka marks it not retriable, as a position to reset; retrying it only waits out the timeout.
+ */
 const RETRIABLE = new Set<number>([
-  1, 3, 5, 6, 7, 8, 9, 13, 14, 15, 16, 19, 20, 56, 74, 75, 78, 89,
+  3, 5, 6, 7, 8, 9, 13, 14, 15, 16, 19, 20, 56, 74, 75, 78, 89,
 ]);
 
 export function isRetriable(code: number): boolean {

@@ -24,7 +24,7 @@ import { LOG_CLEANER_BACKOFF_MS_DEFAULT, LogCleaner } from './log-cleaner.js';
 import { PartitionLog } from './partition-log.js';
 import { startupReads } from './small-files.js';
 
-export { ensureMetaProperties } from './meta-properties.js';
+export { ensureMetaProperties, formattedClusterId } from './meta-properties.js';
 
 /** Kafka's default log.retention.check.interval.ms. */
 export const RETENTION_CHECK_INTERVAL_MS_DEFAULT = 300000;

@@ -32,43 +32,65 @@ export function parseProperties(text: string): Record<string, string> {
   return out;
 }
 
+/** A log dir's identity that does not fit this broker: another cluster, another node, a broken file. */
+export class MetaPropertiesError extends Error {
+  override name = 'MetaPropertiesError';
+  readonly code = 'SAMSA_META_PROPERTIES';
+}
+
+/** The fields of a log dir's meta.properties, or null when the directory is not formatted. */
+export async function readMetaProperties(logDir: string): Promise<Record<string, string> | null> {
+  try {
+    return parseProperties(await readFile(join(logDir, META_PROPERTIES), 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** The cluster id of the first formatted dir among a broker's log dirs; undefined when none is. */
+export async function formattedClusterId(logDirs: string[]): Promise<string | undefined> {
+  for (const dir of logDirs) {
+    const id = (await readMetaProperties(dir))?.['cluster.id'];
+    if (id !== undefined && id !== '') return id;
+  }
+  return undefined;
+}
+
+/** Writes a fresh meta.properties (Kafka 4's fields, version=1) into a directory; returns its directory.id. */
+export async function writeMetaProperties(logDir: string, clusterId: string, nodeId: number): Promise<string> {
+  await mkdir(logDir, { recursive: true });
+  const directoryId = randomKafkaUuid();
+  const body = ['#', '# Written by Samsa', `cluster.id=${clusterId}`, `directory.id=${directoryId}`, `node.id=${nodeId}`, `version=${META_VERSION}`, ''].join('\n');
+  await writeFileAtomic(join(logDir, META_PROPERTIES), body);
+  return directoryId;
+}
+
 /**
  * Checks the log dir's meta.properties against this broker, or writes one. Returns the cluster
- * id: the file's, else `clusterId`, else a new random one. Throws when the directory belongs to
- * another node or cluster.
+ * id: the file's, else `clusterId`, else a new random one. Throws MetaPropertiesError when the
+ * directory belongs to another node or cluster, as Kafka refuses such a directory.
  */
 export async function ensureMetaProperties(logDir: string, nodeId: number, clusterId?: string): Promise<string> {
-  await mkdir(logDir, { recursive: true });
   const path = join(logDir, META_PROPERTIES);
-  let text: string | null = null;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  const props = await readMetaProperties(logDir);
+  if (props === null) {
+    const id = clusterId ?? randomKafkaUuid();
+    await writeMetaProperties(logDir, id, nodeId);
+    return id;
   }
-  if (text !== null) {
-    const props = parseProperties(text);
-    const found = props['node.id'] ?? props['broker.id'];
-    if (found !== String(nodeId)) {
-      throw new Error(`${path} belongs to node.id ${found ?? '(none)'}, but this broker is node.id ${nodeId}; use another log dir or fix node.id`);
-    }
-    const existing = props['cluster.id'];
-    if (existing === undefined || existing === '') throw new Error(`${path} has no cluster.id; remove the file to start the directory afresh`);
-    if (clusterId !== undefined && clusterId !== existing) {
-      throw new Error(`${path} belongs to cluster ${existing}, not ${clusterId}; log dirs of one broker must share a cluster`);
-    }
-    return existing;
+  const found = props['node.id'] ?? props['broker.id'];
+  if (found !== String(nodeId)) {
+    throw new MetaPropertiesError(
+      `Stored node id ${found ?? '(none)'} in ${path} doesn't match this broker's node.id ${nodeId}. If you moved your data, set node.id=${found ?? 'N'}; for a new node, use an empty log dir.`,
+    );
   }
-  const id = clusterId ?? randomKafkaUuid();
-  const body = [
-    '#',
-    '# Written by Samsa',
-    `cluster.id=${id}`,
-    `directory.id=${randomKafkaUuid()}`,
-    `node.id=${nodeId}`,
-    `version=${META_VERSION}`,
-    '',
-  ].join('\n');
-  await writeFileAtomic(path, body);
-  return id;
+  const existing = props['cluster.id'];
+  if (existing === undefined || existing === '') throw new MetaPropertiesError(`cluster.id was not specified in ${path}; format the directory again with kafka-storage.sh format, or remove the file.`);
+  if (clusterId !== undefined && clusterId !== existing) {
+    throw new MetaPropertiesError(
+      `Invalid cluster.id in: ${path}. Expected ${clusterId}, but read ${existing}. The log dirs of one broker must be formatted for one cluster; choose other log.dirs or format this one again.`,
+    );
+  }
+  return existing;
 }

@@ -62,7 +62,9 @@ test('topics: create, list, describe, delete, with Kafka output and exit codes',
   const described = await samsa(['topics', '--describe', '--topic', 'orders', ...bs]);
   assert.equal(described.code, 0, described.stderr);
   const lines = described.stdout.trimEnd().split('\n');
-  assert.match(lines[0]!, /^Topic: orders\t(TopicId: \S+\t)?PartitionCount: 3\tReplicationFactor: 1\tConfigs: /);
+  // Kafka's line, with the id the broker gave the topic (the client asks Metadata v10+ for it).
+  const topicId = broker.topics.get('orders')!.topicId;
+  assert.match(lines[0]!, new RegExp(`^Topic: orders\tTopicId: ${topicId}\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: `));
   assert.deepEqual(lines.slice(1), [0, 1, 2].map((p) => `\tTopic: orders\tPartition: ${p}\tLeader: 1\tReplicas: 1\tIsr: 1`));
 
   const missing = await samsa(['topics', '--describe', '--topic', 'nope', ...bs]);
@@ -88,8 +90,9 @@ test('topics --json gives machine-readable list and describe', async () => {
 
   const desc = await samsa(['topics', '--describe', '--topic', 'jsonic', '--json', ...bs]);
   assert.equal(desc.code, 0, desc.stderr);
-  const [t] = JSON.parse(desc.stdout) as Array<{ name: string; partitionCount: number; replicationFactor: number; partitions: Array<{ partition: number; leader: number }> }>;
+  const [t] = JSON.parse(desc.stdout) as Array<{ name: string; topicId: string | null; partitionCount: number; replicationFactor: number; partitions: Array<{ partition: number; leader: number }> }>;
   assert.equal(t!.name, 'jsonic');
+  assert.equal(t!.topicId, broker.topics.get('jsonic')!.topicId);
   assert.equal(t!.partitionCount, 2);
   assert.equal(t!.replicationFactor, 1);
   assert.deepEqual(t!.partitions.map((p) => [p.partition, p.leader]), [[0, 1], [1, 1]]);

@@ -48,11 +48,6 @@ const LEAVE_GROUP_VERSION_MAX = 5;
 export const CONSUMER_PROTOCOL_TYPE = 'consumer';
 /** JoinGroup and SyncGroup may wait out a whole rebalance; their timeout gets this much on top (as Java). */
 const REBALANCE_REQUEST_PADDING_MS = 5000;
-/** Backoff between failed attempts to join, doubling up to the maximum. */
-const RETRY_BACKOFF_MS = 100;
-const RETRY_BACKOFF_MS_MAX = 1000;
-/** Commits retried this many times when the coordinator moves or a connection drops. */
-const COMMIT_ATTEMPTS_MAX = 3;
 
 export interface TopicPartition {
   topic: string;
@@ -208,7 +203,7 @@ export class GroupMembership {
       } catch (err) {
         if (this.closed || this.leaving) return;
         if (!this.handleRetriable(err)) throw err;
-        await sleep(Math.min(RETRY_BACKOFF_MS * 2 ** attempt, RETRY_BACKOFF_MS_MAX));
+        await sleep(this.cluster.backoffMs(attempt));
         attempt++;
       }
     }
@@ -474,13 +469,8 @@ export class GroupMembership {
 
   private async connectCoordinator(): Promise<Connection> {
     const address = await this.cluster.withRetry(async () => findCoordinator(await this.cluster.anyConnection(), this.opts.groupId));
-    return Connection.connect({
-      host: address.host,
-      port: address.port,
-      clientId: this.opts.clientId,
-      requestTimeoutMs: this.opts.requestTimeoutMs,
-      connectTimeoutMs: this.opts.connectTimeoutMs,
-    });
+    // Through the cluster, for its reconnect backoff and warning while the coordinator is away.
+    return this.cluster.connect({ host: address.host, port: address.port }, `coordinator ${address.nodeId}`);
   }
 
   private markCoordinatorUnknown(): void {
@@ -513,16 +503,19 @@ export class GroupMembership {
     const ctx = opts.asMember
       ? { groupId: this.opts.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.opts.groupInstanceId }
       : { groupId: this.opts.groupId, generationId: STANDALONE_GENERATION, memberId: '', groupInstanceId: null };
-    for (let attempt = 1; ; attempt++) {
+    // As Kafka's commitSync: retried while the coordinator moves or is away, for default.api.timeout.ms.
+    const deadline = Date.now() + this.cluster.defaultApiTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
       try {
         await commitOffsets(await this.coordinatorConnection(), ctx, offsets);
         return;
       } catch (err) {
-        const moved = (err instanceof KafkaError && COORDINATOR_MOVED.has(err.code)) || err instanceof ConnectionError;
+        const moved = (err instanceof KafkaError && COORDINATOR_MOVED.has(err.code)) || err instanceof ConnectionError || err instanceof RequestTimeoutError;
         if (err instanceof KafkaError && opts.asMember) this.onCommitError(err.code);
-        if (!moved || attempt >= COMMIT_ATTEMPTS_MAX || this.closed) throw err;
+        const waitMs = this.cluster.backoffMs(attempt);
+        if (!moved || Date.now() + waitMs >= deadline || this.closed) throw err;
         this.markCoordinatorUnknown();
-        await sleep(Math.min(RETRY_BACKOFF_MS * 2 ** attempt, RETRY_BACKOFF_MS_MAX));
+        await sleep(waitMs);
       }
     }
   }
@@ -536,16 +529,17 @@ export class GroupMembership {
     }
   }
 
-  async committed(partitions: TopicPartition[]): Promise<Map<string, CommittedOffset>> {
+  async committed(partitions: TopicPartition[], deadline = Date.now() + this.cluster.defaultApiTimeoutMs): Promise<Map<string, CommittedOffset>> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await fetchCommittedOffsets(await this.coordinatorConnection(), this.opts.groupId, partitions);
       } catch (err) {
-        const retry =
-          (err instanceof KafkaError && (err.retriable || err.code === ErrorCode.UNSTABLE_OFFSET_COMMIT)) || err instanceof ConnectionError;
-        if (!retry || attempt >= this.cluster.retries || this.closed) throw err;
-        if (err instanceof ConnectionError || (err instanceof KafkaError && COORDINATOR_MOVED.has(err.code))) this.markCoordinatorUnknown();
-        await sleep(this.cluster.backoffMs(attempt));
+        const away = err instanceof ConnectionError || err instanceof RequestTimeoutError;
+        const retry = (err instanceof KafkaError && (err.retriable || err.code === ErrorCode.UNSTABLE_OFFSET_COMMIT)) || away;
+        const waitMs = this.cluster.backoffMs(attempt);
+        if (!retry || Date.now() + waitMs >= deadline || this.closed) throw err;
+        if (away || (err instanceof KafkaError && COORDINATOR_MOVED.has(err.code))) this.markCoordinatorUnknown();
+        await sleep(waitMs);
       }
     }
   }
