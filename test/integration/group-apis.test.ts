@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { withBroker, run, SYSTEM_PYTHON } from '../helpers/broker.js';
+import { installed, withBroker, run, SYSTEM_PYTHON } from '../helpers/broker.js';
 import { WireClient } from '../helpers/broker-process.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import type { Broker } from '../../src/broker/broker.js';
@@ -148,13 +148,7 @@ test('OffsetCommit v2/v5/v8, OffsetFetch v1/v2/v8, OffsetDelete and DeleteGroups
 });
 
 /** True when `cmd args` runs and exits 0 (a client library is installed). */
-async function have(cmd: string, args: string[]): Promise<boolean> {
-  try {
-    return (await run(cmd, args, { timeoutMs: 30_000 })).code === 0;
-  } catch {
-    return false;
-  }
-}
+const have = installed;
 
 const HAVE_KAFKA_PYTHON = await have(SYSTEM_PYTHON, ['-c', 'import kafka']);
 const HAVE_CONFLUENT = await have(SYSTEM_PYTHON, ['-c', 'import confluent_kafka']);

@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { Broker, ManualClock, createClient, KafkaError } from '../../src/index.js';
-import { run } from '../helpers/broker.js';
+import { installed, run } from '../helpers/broker.js';
 import { waitFor as waitUntil } from '../helpers/wait.js';
 
 const require = createRequire(import.meta.url);
@@ -20,14 +20,7 @@ const FILE_DELETE_DELAY_MS = 60_000;
 /** Bound on waiting for the background retention pass the clock advance started. */
 const WAIT_MS_MAX = 10_000;
 
-async function kcatInstalled(): Promise<boolean> {
-  try {
-    return (await run('kcat', ['-V'], { timeoutMs: 30_000 })).code === 0;
-  } catch {
-    return false;
-  }
-}
-const HAVE_KCAT = await kcatInstalled();
+const HAVE_KCAT = await installed('kcat', ['-V']);
 
 async function startBroker(): Promise<Broker<ManualClock>> {
   const broker = await Broker.start({ port: 0, clock: new ManualClock(), config: { 'log.retention.check.interval.ms': String(CHECK_INTERVAL_MS) } });
