@@ -14,6 +14,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { createClient } from '../../src/client/index.js';
 import { withBroker, run, SYSTEM_PYTHON } from '../helpers/broker.js';
 import { startBrokerProcess, WireClient } from '../helpers/broker-process.js';
+import { waitFor } from '../helpers/wait.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/records/record-batch.js';
 import type { FetchResponse } from '../../src/protocol/messages/01-fetch.js';
 import type { ProduceResponse } from '../../src/protocol/messages/00-produce.js';
@@ -207,7 +208,13 @@ test('confluent-kafka idempotent producer through a broker SIGKILL and restart: 
     const producing = run(SYSTEM_PYTHON, ['-c', PRODUCE_THROUGH_RESTART, `127.0.0.1:${port}`, 'killidem', String(N)], { timeoutMs: 100_000 });
     let finished = false;
     void producing.then(() => (finished = true));
-    await new Promise((r) => setTimeout(r, 700));
+    // Killed once a good part of the messages is stored, while the producer is still sending.
+    const watcher = await WireClient.connect(port);
+    try {
+      await waitFor('a thousand messages stored', async () => finished || (await latest(watcher, 'killidem')) >= 1000, 60_000);
+    } finally {
+      watcher.close();
+    }
     await broker.kill('SIGKILL');
     assert.equal(finished, false, 'the broker was killed while the producer was still sending');
     broker = await startBrokerProcess({ dataDir, port });

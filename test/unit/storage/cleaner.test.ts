@@ -15,6 +15,7 @@ import type { PartitionLog } from '../../../src/storage/partition-log.js';
 import { validateProducedBatches } from '../../../src/storage/validate.js';
 import { CHILD_CONFIG, CHILD_KEYS, expectedAt } from './cleaner-crash-child.js';
 import { type BatchOptions, makeBatch, openTestLog, testConfig, withTempDir } from './helpers.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const HOUR = 3_600_000;
 
@@ -460,11 +461,9 @@ describe('log compaction', () => {
       }
       assert.equal((await cleaning).cleaned, true);
       for (const r of await Promise.all(reads)) assert.ok((r as RecordBatch[]).length > 0);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      assert.ok((await readdir(log.dir)).some((n) => n.endsWith('.log.deleted')));
+      await waitFor('the old segments renamed *.deleted', async () => (await readdir(log.dir)).some((n) => n.endsWith('.log.deleted')));
       clock.advance(60_000);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.ok(!(await readdir(log.dir)).some((n) => n.endsWith('.deleted')));
+      await waitFor('the old files removed after file.delete.delay.ms', async () => !(await readdir(log.dir)).some((n) => n.endsWith('.deleted')));
       await log.close();
     }));
 
@@ -604,8 +603,7 @@ describe('the log cleaner in the LogManager', () => {
       assert.ok(dirty > 0);
       mgr.startBackgroundTasks({ logCleanerBackoffMs: 15_000 });
       clock.advance(15_000);
-      for (let i = 0; i < 200 && (await compacted.compactionStatus()).cleanableBytes > 0; i++) await new Promise((r) => setTimeout(r, 5));
-      assert.equal((await compacted.compactionStatus()).cleanableBytes, 0);
+      await waitFor('the background cleaner to clean the log', async () => (await compacted.compactionStatus()).cleanableBytes === 0);
       await mgr.close();
     }));
 });
