@@ -40,11 +40,15 @@ describe('retention', () => {
       assert.equal(r.logStartOffset, log.logStartOffset);
 
       assert.equal(await log.applyRetention(t0 + HOUR / 2 + HOUR), 0, 'the segments holding later batches are exactly retention.ms old');
-      await log.applyRetention(t0 + HOUR * 10);
-      assert.equal(log.segmentCount, 1, 'the active segment is never deleted');
+      // As Kafka: once every segment has expired, the active one too, a new one starts at the log end.
+      assert.equal(await log.applyRetention(t0 + HOUR * 10), bases.length - old);
+      assert.deepEqual(log.segmentBaseOffsets, [20]);
+      assert.equal(log.logStartOffset, 20);
       assert.equal(log.logEndOffset, 20);
-      const files = (await readdir(log.dir)).filter((f) => f.endsWith('.log'));
-      assert.equal(files.length, 1);
+      assert.equal(await log.applyRetention(t0 + HOUR * 20), 0, 'an empty active segment is never deleted');
+      // The new segment's file appears with its first write; the old ones go.
+      await waitFor('the old segment files to go', async () => (await readdir(log.dir)).filter((f) => f.includes('.log')).length === 0);
+      assert.equal((await log.append(await stamp(t0 + HOUR * 20), { leaderEpoch: 0 })).baseOffset, 20);
       await log.close();
     }));
 
@@ -82,7 +86,8 @@ describe('retention', () => {
       { retentionBytes: layout.total - firstTwo + 1, deleted: 1, why: 'a byte less over: the second segment stays' },
       { retentionBytes: layout.total - firstTwo - 1, deleted: 2, why: 'a byte more over: the third segment stays, or the log would drop below retention.bytes' },
       { retentionBytes: layout.total, deleted: 0, why: 'at retention.bytes nothing goes' },
-      { retentionBytes: 0, deleted: layout.sizes.length - 1, why: 'retention.bytes 0: every closed segment' },
+      { retentionBytes: layout.sizes.at(-1)!, deleted: layout.sizes.length - 1, why: 'the size of the active segment: every closed segment' },
+      { retentionBytes: 0, deleted: layout.sizes.length, why: 'retention.bytes 0: every segment, the active one too (a new one is rolled)' },
     ];
     for (const c of cases) {
       await withTempDir(async (dir) => {
@@ -90,8 +95,9 @@ describe('retention', () => {
         await fill(log);
         assert.equal(await log.applyRetention(), c.deleted, c.why);
         assert.equal(log.size, layout.total - layout.sizes.slice(0, c.deleted).reduce((a, b) => a + b, 0), c.why);
-        assert.deepEqual(log.segmentBaseOffsets, layout.bases.slice(c.deleted), c.why);
-        assert.equal(log.logStartOffset, layout.bases[c.deleted], c.why);
+        const left = c.deleted === layout.bases.length ? [30] : layout.bases.slice(c.deleted);
+        assert.deepEqual(log.segmentBaseOffsets, left, c.why);
+        assert.equal(log.logStartOffset, left[0], c.why);
         assert.equal(await log.applyRetention(), 0, `${c.why}: a second pass deletes nothing more`);
         await log.close();
       });
