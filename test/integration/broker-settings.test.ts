@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel } from 'kafkajs';
 import { Broker } from '../../src/broker/broker.js';
+import { createClient } from '../../src/client/index.js';
 import { closedWithin, installed, rawSocket, run, withBroker } from '../helpers/broker.js';
 
 const TOPIC_RESOURCE = 2;
@@ -55,10 +56,20 @@ test('max.message.bytes: a batch a byte above it gets MESSAGE_TOO_LARGE, one of 
       await alter(TOPIC_RESOURCE, 'capped', 'max.message.bytes', '1000');
       await rejectsWith(send('capped', 2000), 'MESSAGE_TOO_LARGE', 'after lowering max.message.bytes again');
 
-      // The broker-wide default (message.max.bytes, a dynamic per-broker config) governs topics without their own.
+      // The broker's message.max.bytes governs topics without their own: set at runtime as the
+      // cluster-wide default (Samsa's admin: KafkaJS cannot name it), then for this broker, which wins.
+      await send('default-capped', 2000);
+      const samsa = createClient({ bootstrapServers: broker.bootstrap });
+      try {
+        await samsa.admin().incrementalAlterConfigs({ type: 'broker', name: '' }, [{ name: 'message.max.bytes', op: 'set', value: '1000' }]);
+      } finally {
+        await samsa.close();
+      }
+      await rejectsWith(send('default-capped', 2000), 'MESSAGE_TOO_LARGE', 'after a cluster-wide message.max.bytes=1000');
+      await alter(BROKER_RESOURCE, String(broker.config.nodeId), 'message.max.bytes', '3000');
       await send('default-capped', 2000);
       await alter(BROKER_RESOURCE, String(broker.config.nodeId), 'message.max.bytes', '1000');
-      await rejectsWith(send('default-capped', 2000), 'MESSAGE_TOO_LARGE', 'after message.max.bytes=1000 at runtime');
+      await rejectsWith(send('default-capped', 2000), 'MESSAGE_TOO_LARGE', "after this broker's message.max.bytes=1000");
       await send('capped', 800);
       const offsets = await admin.fetchTopicOffsets('capped');
       assert.equal(offsets[0]!.high, '3', 'only the accepted batches were stored');
