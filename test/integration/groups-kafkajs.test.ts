@@ -103,6 +103,8 @@ test('three KafkaJS consumers share a 6-partition topic; one leaves and the othe
         const first = Array.from({ length: 300 }, (_, i) => `first-${i}`);
         await produce(broker.bootstrap, 'shared', first, 6);
         await until('the first batch', () => new Set(seen.map((s) => s.value)).size >= first.length);
+        // The group was stable all along: nothing was delivered twice.
+        assert.equal(seen.length, first.length, 'each message of the first batch once');
         const before = new Map<number, string>();
         for (const s of seen) before.set(s.partition, s.consumer);
         assert.equal(new Set(before.values()).size, 3, 'each consumer owns some partitions');
