@@ -195,6 +195,10 @@ export class PartitionLog {
   async append(batches: Buffer, opts: AppendOptions): Promise<AppendResult> {
     this.checkWritable();
     assert(!this.truncating, 'append while the log is being truncated');
+    // As Kafka's UnifiedLog.append: one append must fit in a segment.
+    if (batches.length > this.cfg.segmentBytes) {
+      throw new StorageError(ErrorCode.RECORD_LIST_TOO_LARGE, `The record batches are ${batches.length} bytes, more than segment.bytes (${this.cfg.segmentBytes}).`);
+    }
     const now = this.deps.clock.now();
     if (now - this.lastExpiryMs >= PRODUCER_EXPIRY_CHECK_MS) {
       this.lastExpiryMs = now;

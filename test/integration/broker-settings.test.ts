@@ -80,6 +80,26 @@ test('max.message.bytes: a batch a byte above it gets MESSAGE_TOO_LARGE, one of 
   });
 });
 
+test('an append larger than segment.bytes gets RECORD_LIST_TOO_LARGE, as in Kafka; one that fits is stored', async () => {
+  await withBroker(async (broker) => {
+    const kafka = kafkaFor(broker);
+    const admin = kafka.admin();
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await admin.connect();
+    await producer.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'small-segments', configEntries: [{ name: 'segment.bytes', value: '1024' }] }] });
+      await rejectsWith(producer.send({ topic: 'small-segments', acks: -1, messages: [{ value: Buffer.alloc(2000, 1) }] }), 'RECORD_LIST_TOO_LARGE', 'a 2070-byte batch with segment.bytes=1024');
+      const [r] = await producer.send({ topic: 'small-segments', acks: -1, messages: [{ value: Buffer.alloc(1024 - 70, 1) }] });
+      assert.equal(r!.baseOffset, '0', 'a batch of exactly segment.bytes is stored');
+      assert.equal((await admin.fetchTopicOffsets('small-segments'))[0]!.high, '1');
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  });
+});
+
 test('auto.create.topics.enable=false: metadata and produce for an unknown topic get UNKNOWN_TOPIC_OR_PARTITION and create nothing', async () => {
   await withBroker(
     async (broker) => {

@@ -202,7 +202,7 @@ describe('log compaction', () => {
       for (let i = 0; i < 5; i++) await produce(log, [{ key: 'gone', value: `v${i}` }, { key: 'kept', value: `v${i}` }], clock.now());
       const [tombstone] = await produce(log, [{ key: 'gone', value: null }], clock.now());
       await produce(log, [{ key: 'kept', value: 'last' }], clock.now());
-      await produce(log, [{ key: 'other', value: 'x'.repeat(300) }], clock.now()); // rolls: the rest is closed
+      await produce(log, [{ key: 'other', value: 'x'.repeat(200) }], clock.now()); // rolls: the rest is closed
 
       // Explicit times: the manual clock also moves with real time.
       const cleanedAt = clock.now();
@@ -218,13 +218,13 @@ describe('log compaction', () => {
       assert.equal(marked.baseTimestamp, cleanedAt + HOUR);
 
       clock.advance(HOUR - 1);
-      await produce(log, [{ key: 'other', value: 'y'.repeat(300) }], clock.now());
+      await produce(log, [{ key: 'other', value: 'y'.repeat(200) }], clock.now());
       assert.equal((await log.compactNow(cleanedAt + HOUR - 1, { force: true })).cleaned, true);
       records = (await readAll(log)).records;
       assert.ok(records.some((r) => r.key === 'gone' && r.value === null), 'still there just before the horizon');
 
       clock.advance(1);
-      await produce(log, [{ key: 'other', value: 'z'.repeat(300) }], clock.now());
+      await produce(log, [{ key: 'other', value: 'z'.repeat(200) }], clock.now());
       assert.equal((await log.compactNow(cleanedAt + HOUR, { force: true })).cleaned, true);
       records = (await readAll(log)).records;
       assert.ok(!records.some((r) => r.key === 'gone'), 'gone at the horizon');
@@ -250,7 +250,7 @@ describe('log compaction', () => {
       for (const r of recent) assert.ok(records.some((s) => s.offset === r.offset), `recent record ${r.offset} kept`);
 
       clock.advance(HOUR);
-      await produce(log, [{ key: 'roll', value: 'x'.repeat(1100) }], clock.now());
+      await produce(log, [{ key: 'roll', value: 'x'.repeat(900) }], clock.now());
       await produce(log, [{ key: 'roll', value: 'y' }], clock.now());
       assert.equal((await log.compactNow()).cleaned, true, 'once old enough, the recent segments are cleaned');
       assert.equal((await readAll(log)).records.filter((r) => r.key === 'key-0').length, 1);
@@ -339,7 +339,7 @@ describe('log compaction', () => {
       const before = log.segmentBaseOffsets.filter((b) => b < cleanedEnd).length;
       assert.equal((await log.compactNow()).cleaned, true);
       assert.equal(log.segmentBaseOffsets.filter((b) => b < cleanedEnd).length, before, 'full segments are cleaned one by one');
-      await produce(log, [{ key: 'x', value: 'x'.repeat(1000) }], clock.now());
+      await produce(log, [{ key: 'x', value: 'x'.repeat(900) }], clock.now());
       await produce(log, [{ key: 'y', value: 'y' }], clock.now());
       assert.equal((await log.compactNow(clock.now(), { force: true })).cleaned, true);
       const after = log.segmentBaseOffsets.filter((b) => b < cleanedEnd).length;
@@ -361,7 +361,7 @@ describe('log compaction', () => {
       await log.append(encodeControlBatch({ producerId: 9, producerEpoch: 0, commit: true, coordinatorEpoch: 0, timestamp: clock.now() }), { leaderEpoch: 0 });
       await produce(log, [{ key: 'b', value: 'plain-2' }], clock.now());
       await produce(log, [{ key: 'b', value: 'plain-3' }], clock.now());
-      await produce(log, [{ key: 'pad', value: 'x'.repeat(300) }], clock.now());
+      await produce(log, [{ key: 'pad', value: 'x'.repeat(200) }], clock.now());
       await produce(log, [{ key: 'pad', value: 'y' }], clock.now());
       const before = (await readAll(log)).batches;
       assert.equal((await log.compactNow()).cleaned, true);
