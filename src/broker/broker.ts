@@ -23,6 +23,7 @@ import { txnCoordinatorConfig } from '../coordinator/txn/config.js';
 import { LogTxnStateTopic, ReplicaMarkerWriter } from '../coordinator/txn/state-topic.js';
 import { LogManager, ensureMetaProperties, formattedClusterId } from '../storage/log-manager.js';
 import { lockLogDir } from '../storage/dir-lock.js';
+import type { OpenLogFile } from '../storage/file.js';
 import { logConfigFor } from '../cluster/topic-config.js';
 import { DynamicBrokerConfig } from '../cluster/dynamic-config.js';
 import { Connection } from './connection.js';
@@ -42,6 +43,11 @@ export interface BrokerOptions<C extends Clock = Clock> {
   /** A clock to drive time-based behaviour in tests: with a `ManualClock`, `broker.clock.advance(ms)` moves time. */
   clock?: C;
   logger?: Logger;
+  /**
+   * The disk seam: how the logs open their segment files. Tests pass a wrapper that counts or
+   * fails writes and syncs; the default is Node's file handles.
+   */
+  disk?: OpenLogFile;
 }
 
 /** `C` is the clock's type, so that a broker started with a `ManualClock` offers `broker.clock.advance(ms)`. */
@@ -103,7 +109,7 @@ export class Broker<C extends Clock = Clock> {
       if (dynamicProblem !== null) logger.warn('stored dynamic broker configs are not valid with this server.properties; using the static values', { error: dynamicProblem });
       const producerIdExpirationMs = Number(config.raw['producer.id.expiration.ms'] ?? 86_400_000);
       const logs = await LogManager.open({
-        logDirs: config.logDirs, clock, logger, defaultConfig: logConfigFor(config, {}),
+        logDirs: config.logDirs, clock, logger, defaultConfig: logConfigFor(config, {}), openFile: opts.disk,
         producerIdExpirationMs: Number.isFinite(producerIdExpirationMs) && producerIdExpirationMs > 0 ? producerIdExpirationMs : undefined,
       });
       const replicas = new ReplicaManager(logs, clock, logger);

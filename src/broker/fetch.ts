@@ -99,10 +99,11 @@ export async function fetchPartitions(broker: BrokerContext, spec: FetchSpec): P
       const left = deadline - broker.clock.now();
       if (bytes >= spec.minBytes || errors || left <= 0 || keys.length === 0) return results;
       // The append listener, the deadline and the broker stopping all settle the same promise.
-      const timer = setTimeout(wake, left);
+      // The broker's clock, so that a test moving it ends the wait as max_wait_ms would.
+      const timer = broker.clock.setTimeout(wake, left);
       const unlisten = broker.onStopping(wake);
       await appended;
-      clearTimeout(timer);
+      broker.clock.clearTimeout(timer);
       unlisten();
       if (broker.clock.now() >= deadline) return (await readOnce(broker, spec)).results;
     } finally {

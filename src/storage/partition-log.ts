@@ -21,7 +21,7 @@ import type { SegmentSummary } from './legacy-offsets.js';
 import { type LoadOptions, loadLog } from './log-loader.js';
 import type { AppendOptions, AppendResult, ControlAppend, LogStats, PartitionLogDeps, ReadOptions, ReadResult } from './log-types.js';
 import { LogWriter, type PendingAppend } from './log-writer.js';
-import { SegmentDeleter, deletablePrefix } from './retention.js';
+import { type RetentionRule, SegmentDeleter, deletablePrefix } from './retention.js';
 import { LogSegment, type SegmentDeps, floorSegment } from './segment.js';
 import { encodeControlBatch } from '../protocol/records/record-batch.js';
 import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, readBatchHeader, CONTROL_BIT, TRANSACTIONAL_BIT, readInt64, BASE_OFFSET } from '../protocol/records/batch-header.js';
@@ -202,6 +202,10 @@ export class PartitionLog {
   async append(batches: Buffer, opts: AppendOptions): Promise<AppendResult> {
     this.checkWritable();
     assert(!this.truncating, 'append while the log is being truncated');
+    // As Kafka's UnifiedLog.append: one append must fit in a segment.
+    if (batches.length > this.cfg.segmentBytes) {
+      throw new StorageError(ErrorCode.RECORD_LIST_TOO_LARGE, `The record batches are ${batches.length} bytes, more than segment.bytes (${this.cfg.segmentBytes}).`);
+    }
     const now = this.deps.clock.now();
     if (now - this.lastExpiryMs >= PRODUCER_EXPIRY_CHECK_MS) {
       this.lastExpiryMs = now;
@@ -340,9 +344,10 @@ export class PartitionLog {
   }
 
   /**
-   * Deletes whole closed segments past retention.ms (by their newest timestamp) or beyond
-   * retention.bytes, and those wholly below the log start; never the active segment, never data
-   * above the high watermark. Returns how many segments were deleted.
+   * Deletes whole segments past retention.ms (by their newest timestamp) or beyond
+   * retention.bytes, and those wholly below the log start; never data at or above the high
+   * watermark. As in Kafka the active segment goes too when the rule dooms it, after a new one is
+   * rolled at the log end. Returns how many segments were deleted.
    */
   async applyRetention(nowMs = this.deps.clock.now()): Promise<number> {
     if (this.state !== 'open' || this.offlineReason !== null) return 0;
@@ -351,10 +356,10 @@ export class PartitionLog {
       if (this.state !== 'open' || this.offlineReason !== null) return 0;
       let deleted = 0;
       if (this.cfg.cleanupPolicy.includes('delete')) {
-        deleted += this.deleteSegments(deletablePrefix(this.segments, this.hwm, { kind: 'time', nowMs, retentionMs: this.cfg.retentionMs }), 'retention.ms');
-        deleted += this.deleteSegments(deletablePrefix(this.segments, this.hwm, { kind: 'size', retentionBytes: this.cfg.retentionBytes }), 'retention.bytes');
+        deleted += await this.deleteByRule({ kind: 'time', nowMs, retentionMs: this.cfg.retentionMs }, 'retention.ms');
+        deleted += await this.deleteByRule({ kind: 'size', retentionBytes: this.cfg.retentionBytes }, 'retention.bytes');
       }
-      deleted += this.deleteSegments(deletablePrefix(this.segments, this.hwm, { kind: 'start', logStartOffset: this.startOffset }), 'log start offset');
+      deleted += await this.deleteByRule({ kind: 'start', logStartOffset: this.startOffset }, 'log start offset');
       await this.checkpointChain;
       return deleted;
     });
@@ -385,7 +390,7 @@ export class PartitionLog {
       this.startOffset = offset;
       this.checkpointStart();
     }
-    this.deleteSegments(deletablePrefix(this.segments, this.hwm, { kind: 'start', logStartOffset: this.startOffset }), 'log start offset');
+    await this.deleteByRule({ kind: 'start', logStartOffset: this.startOffset }, 'log start offset');
     await this.checkpointChain;
     return this.startOffset;
   }
@@ -622,6 +627,22 @@ export class PartitionLog {
       },
       fail: (reason, err) => this.goOffline(reason, err),
     };
+  }
+
+  /**
+   * Deletes the oldest segments `rule` dooms. When that is every segment, a new active segment is
+   * rolled at the log end first and the old one sealed (synced, index files written) before it is
+   * renamed away; appends meanwhile go to the new one.
+   */
+  private async deleteByRule(rule: RetentionRule, reason: string): Promise<number> {
+    const count = deletablePrefix(this.segments, this.hwm, this.endOffset, rule);
+    if (count === 0) return 0;
+    if (count === this.segments.length) {
+      this.roll(this.deps.clock.now());
+      await Promise.all([...this.seals]);
+      if (this.state !== 'open' || this.offlineReason !== null) return 0;
+    }
+    return this.deleteSegments(count, reason);
   }
 
   private deleteSegments(count: number, reason: string): number {

@@ -13,19 +13,21 @@ export type RetentionRule =
   | { kind: 'start'; logStartOffset: number };
 
 /**
- * How many segments from the oldest one the rule deletes. Kafka stops at the first segment the
- * rule keeps; the active segment and any segment holding data above the high watermark are
- * always kept.
+ * How many segments from the oldest one the rule deletes (Kafka's UnifiedLog.deletableSegments).
+ * Kafka stops at the first segment the rule keeps, and never deletes a segment holding data at
+ * or above the high watermark. The active segment counts too, unless it is empty: when every
+ * segment goes, the log rolls a new one at its end first (`logEndOffset`).
  */
-export function deletablePrefix(segments: readonly LogSegment[], highWatermark: number, rule: RetentionRule): number {
+export function deletablePrefix(segments: readonly LogSegment[], highWatermark: number, logEndOffset: number, rule: RetentionRule): number {
   let excessBytes = rule.kind === 'size' ? segments.reduce((n, s) => n + s.size, 0) - rule.retentionBytes : 0;
   if (rule.kind === 'size' && rule.retentionBytes < 0) return 0;
   if (rule.kind === 'time' && rule.retentionMs < 0) return 0;
   let count = 0;
-  for (let i = 0; i < segments.length - 1; i++) {
+  for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
-    const next = segments[i + 1]!;
-    if (next.baseOffset > highWatermark) break;
+    const next = segments[i + 1];
+    if ((next?.baseOffset ?? logEndOffset) > highWatermark) break;
+    if (next === undefined && seg.size === 0) break;
     let doomed: boolean;
     switch (rule.kind) {
       case 'time':
@@ -36,7 +38,7 @@ export function deletablePrefix(segments: readonly LogSegment[], highWatermark: 
         if (doomed) excessBytes -= seg.size;
         break;
       case 'start':
-        doomed = next.baseOffset <= rule.logStartOffset;
+        doomed = next !== undefined && next.baseOffset <= rule.logStartOffset;
         break;
     }
     if (!doomed) break;

@@ -85,3 +85,12 @@ export function run(cmd: string, args: string[], opts: { input?: string | Buffer
 
 /** Debian's Python, whose path holds the python3-kafka and python3-confluent-kafka modules. */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+/** Whether `cmd args` runs and exits 0 (a client tool or module is installed). */
+export async function installed(cmd: string, args: string[]): Promise<boolean> {
+  try {
+    return (await run(cmd, args, { timeoutMs: 30_000 })).code === 0;
+  } catch {
+    return false;
+  }
+}

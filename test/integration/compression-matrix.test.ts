@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { createClient, KafkaError } from '../../src/index.js';
 import { decodeRecordBatches } from '../../src/protocol/records/record-batch.js';
 import { decompress } from '../../src/protocol/records/compression.js';
-import { withBroker, run, SYSTEM_PYTHON } from '../helpers/broker.js';
+import { installed, withBroker, run, SYSTEM_PYTHON } from '../helpers/broker.js';
 
 const require = createRequire(import.meta.url);
 const { CompressionCodecs, CompressionTypes } = require('kafkajs');
@@ -24,13 +24,6 @@ const TOPIC_TYPES = ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'
 const PER_BATCH = 3;
 const TS = 1_700_000_000_000;
 
-async function installed(cmd: string, args: string[]): Promise<boolean> {
-  try {
-    return (await run(cmd, args, { timeoutMs: 30_000 })).code === 0;
-  } catch {
-    return false;
-  }
-}
 const HAVE_KCAT = await installed('kcat', ['-V']);
 const HAVE_KAFKA_PYTHON = await installed(SYSTEM_PYTHON, ['-c', 'import kafka, snappy, lz4, zstandard']);
 

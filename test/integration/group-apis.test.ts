@@ -2,22 +2,20 @@
 // Java), and consumer groups of kafka-python, confluent-kafka and kcat where installed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { withBroker, run, SYSTEM_PYTHON } from '../helpers/broker.js';
+import { installed, withBroker, run, SYSTEM_PYTHON } from '../helpers/broker.js';
 import { WireClient } from '../helpers/broker-process.js';
+import { waitFor } from '../helpers/wait.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import type { Broker } from '../../src/broker/broker.js';
 
 const CONFIG = { 'group.initial.rebalance.delay.ms': '0', 'num.partitions': '3' };
 
 async function coordinatorReady(w: WireClient): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  await waitFor('the group coordinator', async () => {
     const r = await w.request(10, 1, { key: 'any', keyType: 0 });
-    if (r.errorCode === 0) return;
-    assert.equal(r.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    await sleep(20);
-  }
-  throw new Error('no coordinator');
+    if (r.errorCode !== 0) assert.equal(r.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    return r.errorCode === 0;
+  });
 }
 
 const SUBSCRIPTION = Buffer.from([0, 0, 0, 0, 0, 1, 0, 1, 0x74, 0xff, 0xff, 0xff, 0xff]); // v0, topics ["t"], null user data
@@ -69,8 +67,12 @@ test('JoinGroup v0 / SyncGroup v0 / Heartbeat v0 / LeaveGroup v0 and v3 / Descri
       assert.equal(required.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
       assert.equal(required.protocolName, '');
       const parked = other.request(11, 7, join(required.memberId));
-      await sleep(50);
-      assert.equal((await w.request(12, 2, { groupId: 'g', generationId: 1, memberId: j.memberId })).errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
+      // Once the join has arrived the first member's heartbeats say the group is rebalancing.
+      await waitFor('a heartbeat answered REBALANCE_IN_PROGRESS', async () => {
+        const code = (await w.request(12, 2, { groupId: 'g', generationId: 1, memberId: j.memberId })).errorCode;
+        if (code !== ErrorCode.REBALANCE_IN_PROGRESS) assert.equal(code, 0, 'before the join arrives the heartbeat succeeds');
+        return code === ErrorCode.REBALANCE_IN_PROGRESS;
+      });
       const j2 = await w.request(11, 9, join(j.memberId));
       const o2 = await parked;
       assert.equal(j2.generationId, 2);
@@ -138,9 +140,8 @@ test('OffsetCommit v2/v5/v8, OffsetFetch v1/v2/v8, OffsetDelete and DeleteGroups
       assert.deepEqual((await w.request(9, 2, { groupId: 'a', topics: null })).topics, []);
       // Deleting a topic deletes its committed offsets (and 'b', left with none, goes too).
       assert.equal((await w.request(20, 4, { topicNames: ['t'], timeoutMs: 5000 })).responses[0].errorCode, 0);
-      await sleep(50);
-      assert.deepEqual((await w.request(9, 2, { groupId: 'b', topics: null })).topics, []);
-      assert.deepEqual((await w.request(16, 0, {})).groups, []);
+      await waitFor("group b's offsets to go with the topic", async () => (await w.request(9, 2, { groupId: 'b', topics: null })).topics.length === 0);
+      await waitFor('the groups left without offsets to go', async () => (await w.request(16, 0, {})).groups.length === 0);
     } finally {
       w.close();
     }
@@ -148,13 +149,7 @@ test('OffsetCommit v2/v5/v8, OffsetFetch v1/v2/v8, OffsetDelete and DeleteGroups
 });
 
 /** True when `cmd args` runs and exits 0 (a client library is installed). */
-async function have(cmd: string, args: string[]): Promise<boolean> {
-  try {
-    return (await run(cmd, args, { timeoutMs: 30_000 })).code === 0;
-  } catch {
-    return false;
-  }
-}
+const have = installed;
 
 const HAVE_KAFKA_PYTHON = await have(SYSTEM_PYTHON, ['-c', 'import kafka']);
 const HAVE_CONFLUENT = await have(SYSTEM_PYTHON, ['-c', 'import confluent_kafka']);
@@ -164,7 +159,7 @@ async function produce30(broker: Broker, topic: string): Promise<void> {
   const w = await WireClient.connect(broker.port);
   try {
     await w.request(3, 4, { topics: [{ name: topic }], allowAutoTopicCreation: true });
-    for (let i = 0; i < 100 && broker.topics.isCreating(topic); i++) await sleep(20);
+    await waitFor(`topic ${topic} to be created`, () => !broker.topics.isCreating(topic));
   } finally {
     w.close();
   }

@@ -63,9 +63,9 @@ function pollLoop(consumer: Consumer, sink: ConsumerMessage[]): { stop: () => Pr
   };
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await sleep(20);
   }
@@ -73,6 +73,19 @@ async function until(what: string, cond: () => boolean, timeoutMs = 20_000): Pro
 
 const names = (tps: TopicPartition[]): string[] => tps.map((tp) => `${tp.topic}-${tp.partition}`).sort();
 const values = (ms: ConsumerMessage[]): string[] => ms.map((m) => m.value!.toString());
+
+/**
+ * Sends one last message to each partition and waits until they are all consumed: a message
+ * delivered twice before them has been delivered by then. Returns their values.
+ */
+async function drain(topic: string, partitions: number, sinks: ConsumerMessage[][]): Promise<string[]> {
+  const last = await produce(topic, partitions, partitions, 'last');
+  await until('the last message of every partition', () => {
+    const seen = new Set(values(sinks.flat()));
+    return last.every((v) => seen.has(v));
+  });
+  return last;
+}
 
 function assertExactlyOnce(got: string[], expected: string[]): void {
   const dupes = got.filter((v, i) => got.indexOf(v) !== i);
@@ -108,8 +121,8 @@ test('two consumers share a 4-partition topic; when one closes the other takes o
     await until('the remaining member holds all four partitions', () => b.assignment().length === 4);
     const second = await produce('shared', 4, 100, 'second');
     await until('the rest consumed', () => gotA.length + gotB.length >= 300);
-    await sleep(300);
-    assertExactlyOnce(values([...gotA, ...gotB]), [...first, ...second]);
+    const last = await drain('shared', 4, [gotA, gotB]);
+    assertExactlyOnce(values([...gotA, ...gotB]), [...first, ...second, ...last]);
   } finally {
     await loopA.stop();
     await loopB.stop();
@@ -201,8 +214,8 @@ test('cooperative-sticky: a joining member takes half without the first member g
 
     const second = await produce('coop', 4, 100, 'c2');
     await until('all 200 consumed', () => gotA.length + gotB.length >= 200);
-    await sleep(300);
-    assertExactlyOnce(values([...gotA, ...gotB]), [...first, ...second]);
+    const last = await drain('coop', 4, [gotA, gotB]);
+    assertExactlyOnce(values([...gotA, ...gotB]), [...first, ...second, ...last]);
   } finally {
     await loopA.stop();
     await loopB?.stop();
@@ -220,9 +233,14 @@ test('pause and resume: a paused partition yields nothing until resumed', { time
     c.pause([{ topic: 'pausing', partition: 0 }]);
     await produce('pausing', 2, 20, 'p');
     const got: ConsumerMessage[] = [];
-    const deadline = Date.now() + 1500;
-    while (Date.now() < deadline) got.push(...(await c.poll({ timeoutMs: 200 })));
-    assert.equal(got.length, 10);
+    // Partition 0 held data all along: had it been fetched, its records would have come with
+    // partition 1's, before the one sent to partition 1 last.
+    await until('partition 1 consumed', async () => (got.push(...(await c.poll({ timeoutMs: 200 }))), got.length >= 10));
+    const producer = client.producer();
+    await producer.send({ topic: 'pausing', messages: [{ value: 'last', partition: 1 }] });
+    await producer.close();
+    await until('the last message of partition 1', async () => (got.push(...(await c.poll({ timeoutMs: 200 }))), got.some((m) => m.value?.toString() === 'last')));
+    assert.equal(got.length, 11);
     assert.ok(got.every((m) => m.partition === 1));
     assert.deepEqual(c.pausedPartitions(), [{ topic: 'pausing', partition: 0 }]);
     c.resume([{ topic: 'pausing', partition: 0 }]);
@@ -314,8 +332,16 @@ test('a static member (groupInstanceId) that restarts gets its partitions back w
     const revokedBefore = bRevoked.length;
     await loopA.stop();
     await a.close(); // a static member does not send LeaveGroup: its seat waits for it
-    await sleep(500);
-    assert.equal(b.assignment().length, 2, 'no rebalance while the static member is away');
+    // Had it left, the group would be rebalancing, without it, as soon as close returned.
+    const admin = client.admin();
+    try {
+      const [group] = await admin.describeGroups(['statics']);
+      assert.equal(group!.state, 'Stable', 'no rebalance while the static member is away');
+      assert.equal(group!.members.length, 2, 'the static member keeps its seat');
+    } finally {
+      await admin.close();
+    }
+    assert.equal(b.assignment().length, 2);
     restarted = client.consumer({ ...opts, groupInstanceId: 'instance-a' });
     restarted.subscribe(['static']);
     while (restarted.assignment().length < 2) await restarted.poll({ timeoutMs: 200 });

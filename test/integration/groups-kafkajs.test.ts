@@ -54,15 +54,18 @@ test('the KafkaJS consumer example from the issue receives exactly what was sent
 
       try {
         await until('all messages', () => received.length >= sent.length);
-        await sleep(300);
-        assert.deepEqual(received, sent);
+        // A last message, sent once the others arrived: when it arrives too, anything delivered
+        // twice before it has arrived as well.
+        await produce(broker.bootstrap, 'topic-test', ['last']);
+        await until('the last message', () => received.includes('last'));
+        assert.deepEqual(received, [...sent, 'last']);
       } finally {
         await consumer.disconnect();
       }
       const admin = kafka.admin();
       await admin.connect();
       const [offsets] = await admin.fetchOffsets({ groupId: 'group1', topics: ['topic-test'] });
-      assert.deepEqual(offsets!.partitions, [{ partition: 0, offset: '20', metadata: null }]);
+      assert.deepEqual(offsets!.partitions, [{ partition: 0, offset: '21', metadata: null }]);
       await admin.disconnect();
     },
     { config: FAST_GROUPS },
@@ -100,6 +103,8 @@ test('three KafkaJS consumers share a 6-partition topic; one leaves and the othe
         const first = Array.from({ length: 300 }, (_, i) => `first-${i}`);
         await produce(broker.bootstrap, 'shared', first, 6);
         await until('the first batch', () => new Set(seen.map((s) => s.value)).size >= first.length);
+        // The group was stable all along: nothing was delivered twice.
+        assert.equal(seen.length, first.length, 'each message of the first batch once');
         const before = new Map<number, string>();
         for (const s of seen) before.set(s.partition, s.consumer);
         assert.equal(new Set(before.values()).size, 3, 'each consumer owns some partitions');
@@ -116,7 +121,7 @@ test('three KafkaJS consumers share a 6-partition topic; one leaves and the othe
             await sleep(25);
           }
         })();
-        await sleep(100);
+        await until('some of the second batch to be sent', () => second.length >= 4 * 15);
         await consumers.get('c3')!.disconnect();
         consumers.delete('c3');
         const mark = seen.length;
@@ -190,8 +195,8 @@ test('committed offsets survive a broker restart on the same data dir', async ()
       assert.deepEqual(await committed(broker.bootstrap, 'keeper', 'durable'), ['10', '10', '10']);
       // The group resumes where it left off: only what was produced since.
       await produce(broker.bootstrap, 'durable', ['new-0', 'new-1', 'new-2'], 3);
+      // A group that resumed anywhere before the committed offsets would read old-* first.
       const got = await consumeAndCommit(broker.bootstrap, 'keeper', 'durable', 3);
-      await sleep(300);
       assert.deepEqual(got.sort(), ['new-0', 'new-1', 'new-2']);
     } finally {
       await broker.stop();

@@ -11,8 +11,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { createClient } from '../../src/client/index.js';
 import { withBroker, run, SYSTEM_PYTHON } from '../helpers/broker.js';
 import { startBrokerProcess, WireClient } from '../helpers/broker-process.js';
+import { waitFor } from '../helpers/wait.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/records/record-batch.js';
 import type { FetchResponse } from '../../src/protocol/messages/01-fetch.js';
 import type { ProduceResponse } from '../../src/protocol/messages/00-produce.js';
@@ -111,6 +113,19 @@ test('KafkaJS idempotent producer (InitProducerId, sequences) with dropped respo
       const offsets = await admin.fetchTopicOffsets('kidem');
       assert.equal(offsets[0]!.high, '150', 'every message once although some responses were lost');
       await admin.disconnect();
+      // Each message at the offset of its place in the sequence sent: none twice, none reordered.
+      const client = createClient({ bootstrapServers: broker.bootstrap });
+      try {
+        const consumer = client.consumer({ autoOffsetReset: 'earliest' });
+        consumer.assign([{ topic: 'kidem', partition: 0, offset: 0 }]);
+        const got: Array<{ offset: number; value: string }> = [];
+        const deadline = Date.now() + 10_000;
+        while (got.length < 150 && Date.now() < deadline) for (const m of await consumer.poll({ timeoutMs: 500 })) got.push({ offset: m.offset, value: m.value!.toString() });
+        await consumer.close();
+        assert.deepEqual(got, Array.from({ length: 150 }, (_, i) => ({ offset: i, value: `m${i}` })));
+      } finally {
+        await client.close();
+      }
     },
     { config: { 'samsa.test.drop.produce.responses.every': '4' } },
   );
@@ -193,7 +208,13 @@ test('confluent-kafka idempotent producer through a broker SIGKILL and restart: 
     const producing = run(SYSTEM_PYTHON, ['-c', PRODUCE_THROUGH_RESTART, `127.0.0.1:${port}`, 'killidem', String(N)], { timeoutMs: 100_000 });
     let finished = false;
     void producing.then(() => (finished = true));
-    await new Promise((r) => setTimeout(r, 700));
+    // Killed once a good part of the messages is stored, while the producer is still sending.
+    const watcher = await WireClient.connect(port);
+    try {
+      await waitFor('a thousand messages stored', async () => finished || (await latest(watcher, 'killidem')) >= 1000, 60_000);
+    } finally {
+      watcher.close();
+    }
     await broker.kill('SIGKILL');
     assert.equal(finished, false, 'the broker was killed while the producer was still sending');
     broker = await startBrokerProcess({ dataDir, port });

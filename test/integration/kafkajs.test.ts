@@ -2,9 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { Kafka, logLevel, CompressionTypes } from 'kafkajs';
+import { ManualClock } from '../../src/platform/clock.js';
 import { withBroker } from '../helpers/broker.js';
+import { waitFor } from '../helpers/wait.js';
 
 const require = createRequire(import.meta.url);
+
+/** Below KafkaJS's 30 s request timeout, far above how long a fetch takes to answer. */
+const LONG_POLL_MS = 20_000;
 
 function kafkaFor(bootstrap: string) {
   return new Kafka({ clientId: 'samsa-test', brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 50 } });
@@ -37,7 +42,9 @@ test('KafkaJS admin creates, lists and deletes topics', async () => {
   });
 });
 
-test('KafkaJS producer: headers, null keys and values, timestamps, compression; offsets read back through its raw fetch', async () => {
+test('KafkaJS producer: headers, null keys and values, timestamps, compression; offsets read back through its raw fetch, which long-polls', async () => {
+  // The broker's clock: the long poll's max_wait_ms passes when the test moves it.
+  const clock = new ManualClock();
   await withBroker(async (broker) => {
     const kafka = kafkaFor(broker.bootstrap);
     const admin = kafka.admin();
@@ -99,18 +106,30 @@ test('KafkaJS producer: headers, null keys and values, timestamps, compression; 
       assert.equal(msgs[2].value, null);
       assert.equal(msgs[3].value, 'zipped');
 
-      // A long poll on an up-to-date offset waits and then answers empty, never hangs.
-      const started = Date.now();
-      const idle = await leader.fetch({
-        replicaId: -1, isolationLevel: 1, maxWaitTime: 300, minBytes: 1,
-        topics: [{ topic: 'events', partitions: [{ partition: 0, fetchOffset: '4', maxBytes: 1 << 20 }] }],
+      // A long poll on an up-to-date offset waits: an append wakes it with the new record...
+      const longPoll = (fetchOffset: string) => leader.fetch({
+        replicaId: -1, isolationLevel: 1, maxWaitTime: LONG_POLL_MS, minBytes: 1,
+        topics: [{ topic: 'events', partitions: [{ partition: 0, fetchOffset, maxBytes: 1 << 20 }] }],
       });
-      assert.equal(idle.responses[0].partitions[0].messages.length, 0);
-      assert.ok(Date.now() - started >= 250, 'waited for max_wait_ms');
+      const woken = longPoll('4');
+      const late = kafka.producer();
+      await late.connect();
+      await late.send({ topic: 'events', acks: -1, messages: [{ value: 'late' }] });
+      await late.disconnect();
+      const wake = (await woken).responses[0].partitions[0];
+      assert.deepEqual(wake.messages.map((m: any) => [m.offset, m.value.toString()]), [['4', 'late']], 'the waiting fetch answered with the append');
+      // ...and without one it answers empty once max_wait_ms has passed on the broker's clock.
+      let answered = false;
+      const idle = longPoll('5').finally(() => (answered = true));
+      await waitFor('the long poll to end at max_wait_ms', () => {
+        clock.advance(LONG_POLL_MS);
+        return answered;
+      });
+      assert.equal((await idle).responses[0].partitions[0].messages.length, 0);
     } finally {
       await cluster.disconnect();
     }
-  });
+  }, { clock });
 });
 
 test('KafkaJS auto-creates a topic on first produce (auto.create.topics.enable)', async () => {

@@ -7,19 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { withBroker, run, type RunResult } from '../helpers/broker.js';
+import { installed, withBroker, run, type RunResult } from '../helpers/broker.js';
 import { buildHandlers } from '../../src/broker/handlers/index.js';
 import type { Broker } from '../../src/broker/broker.js';
 
-async function kcatInstalled(): Promise<boolean> {
-  try {
-    return (await run('kcat', ['-V'], { timeoutMs: 30_000 })).code === 0;
-  } catch {
-    return false; // ENOENT: not on PATH
-  }
-}
-
-const SKIP = (await kcatInstalled()) ? false : 'kcat not installed (Debian package kcat)';
+const SKIP = (await installed('kcat', ['-V'])) ? false : 'kcat not installed (Debian package kcat)';
 
 /** See confluent-kafka.test.ts: librdkafka's LZ4 feature depends on FindCoordinator v0 being advertised. */
 const LZ4_TODO = buildHandlers().has(10)

@@ -9,7 +9,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { Broker, ManualClock, createClient, KafkaError } from '../../src/index.js';
-import { run } from '../helpers/broker.js';
+import { installed, run } from '../helpers/broker.js';
+import { waitFor as waitUntil } from '../helpers/wait.js';
 
 const require = createRequire(import.meta.url);
 const DAY = 86_400_000;
@@ -19,14 +20,7 @@ const FILE_DELETE_DELAY_MS = 60_000;
 /** Bound on waiting for the background retention pass the clock advance started. */
 const WAIT_MS_MAX = 10_000;
 
-async function kcatInstalled(): Promise<boolean> {
-  try {
-    return (await run('kcat', ['-V'], { timeoutMs: 30_000 })).code === 0;
-  } catch {
-    return false;
-  }
-}
-const HAVE_KCAT = await kcatInstalled();
+const HAVE_KCAT = await installed('kcat', ['-V']);
 
 async function startBroker(): Promise<Broker<ManualClock>> {
   const broker = await Broker.start({ port: 0, clock: new ManualClock(), config: { 'log.retention.check.interval.ms': String(CHECK_INTERVAL_MS) } });
@@ -40,18 +34,14 @@ function segmentFiles(broker: Broker, topic: string): string[] {
   return readdirSync(join(broker.dataDir, `${topic}-0`)).filter((f) => f.includes('.log')).sort();
 }
 
-async function waitFor(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + WAIT_MS_MAX;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+function waitFor(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
+  return waitUntil(what, check, WAIT_MS_MAX);
 }
 
-async function produce(kafka: ReturnType<typeof createClient>, topic: string, from: number, count: number): Promise<void> {
+async function produce(kafka: ReturnType<typeof createClient>, topic: string, from: number, count: number, timestamp?: number): Promise<void> {
   const producer = kafka.producer();
   // One request per message, so that the small segments roll often.
-  for (let i = from; i < from + count; i++) await producer.send({ topic, messages: [{ key: `k${i}`, value: `value-${i}-${'x'.repeat(100)}` }] });
+  for (let i = from; i < from + count; i++) await producer.send({ topic, messages: [{ key: `k${i}`, value: `value-${i}-${'x'.repeat(100)}`, timestamp }] });
 }
 
 test('retention.ms of 7 days: advancing the clock 8 days moves the log start and removes old segments; consumers at an expired offset reset', { timeout: 120_000 }, async () => {
@@ -60,33 +50,39 @@ test('retention.ms of 7 days: advancing the clock 8 days moves the log start and
   try {
     const admin = kafka.admin();
     await admin.createTopics([{ topic: 'weekly', numPartitions: 1, configs: { 'retention.ms': '604800000', 'segment.bytes': '1024' } }]);
+    // A five-day topic created after it: a retention pass checks the logs in creation order, so
+    // once this one's log start moved, the pass has looked at 'weekly' too.
+    await admin.createTopics([{ topic: 'five-days', numPartitions: 1, configs: { 'retention.ms': String(5 * DAY), 'segment.bytes': '1024' } }]);
     await produce(kafka, 'weekly', 0, 20);
+    await produce(kafka, 'five-days', 0, 20);
     const before = segmentFiles(broker, 'weekly');
     assert.ok(before.length >= 3, `several segments: ${before.join(' ')}`);
     assert.equal((await admin.listOffsets('weekly', 0, -2)).offset, 0);
 
-    // A day short of the retention nothing goes.
-    broker.clock.advance(6 * DAY);
-    await new Promise((r) => setTimeout(r, 50));
+    // A day short of the retention nothing goes (the first check runs once the clock passes it).
+    broker.clock.advance(6 * DAY + CHECK_INTERVAL_MS);
+    await waitFor('the retention pass to reach the five-day topic', async () => (await admin.listOffsets('five-days', 0, -2)).offset > 0);
     assert.equal((await admin.listOffsets('weekly', 0, -2)).offset, 0);
+    // Records stamped six days on: two days old when the first ones are eight.
+    await produce(kafka, 'weekly', 20, 10, broker.clock.now());
 
-    broker.clock.advance(2 * DAY + CHECK_INTERVAL_MS);
+    broker.clock.advance(2 * DAY);
     let logStart = 0;
     // The periodic check re-arms itself after each pass: keep it due while waiting under load.
     await waitFor('the log start offset to move', async () => {
       broker.clock.advance(CHECK_INTERVAL_MS);
       return (logStart = (await admin.listOffsets('weekly', 0, -2)).offset) > 0;
     });
-    assert.equal((await admin.listOffsets('weekly', 0, -1)).offset, 20, 'the high watermark stays');
-    // Only the active segment is left in the log; the deleted files go after file.delete.delay.ms.
-    // The deletion timer is set once the segments are renamed, which may happen after the log
-    // start moved: keep moving the clock until the files are gone.
+    assert.equal((await admin.listOffsets('weekly', 0, -1)).offset, 30, 'the high watermark stays');
+    assert.ok(logStart <= 20, `the segments of the later records stay (log start ${logStart})`);
+    // The deleted files go after file.delete.delay.ms. The deletion timer is set once the
+    // segments are renamed, which may happen after the log start moved: keep moving the clock
+    // until the files are gone.
     await waitFor('old segment files to be removed', () => {
       broker.clock.advance(FILE_DELETE_DELAY_MS);
-      return segmentFiles(broker, 'weekly').length === 1;
+      return !segmentFiles(broker, 'weekly').some((f) => f.endsWith('.deleted'));
     });
-    const [left] = segmentFiles(broker, 'weekly');
-    assert.equal(left, `${String(logStart).padStart(20, '0')}.log`);
+    assert.equal(segmentFiles(broker, 'weekly')[0], `${String(logStart).padStart(20, '0')}.log`);
 
     // Samsa's consumer at an expired offset: 'earliest' resets to the new log start...
     const earliest = kafka.consumer({ autoOffsetReset: 'earliest' });
@@ -130,7 +126,7 @@ test('retention.ms of 7 days: advancing the clock 8 days moves the log start and
       assert.equal(r.code, 0, r.stderr);
       const offsets = r.stdout.trim().split('\n').map(Number);
       assert.equal(offsets[0], logStart, r.stdout);
-      assert.equal(offsets.at(-1), 19);
+      assert.equal(offsets.at(-1), 29);
     }
   } finally {
     await kafka.close();
@@ -162,12 +158,43 @@ test('retention.bytes: the next retention check deletes the oldest segments past
     const after = segmentFiles(broker, 'sized');
     assert.ok(after.length < before.length, `${after.length} segments left of ${before.length}`);
     assert.equal(after[0], `${String(logStart).padStart(20, '0')}.log`);
-    // What is kept is within retention.bytes plus the active segment (Kafka never deletes that one).
+    // What is kept is at least retention.bytes: the active segment and the one before it.
     const consumer = kafka.consumer({ autoOffsetReset: 'earliest' });
     consumer.assign([{ topic: 'sized', partition: 0, offset: 0 }]);
     const got = await consumer.poll({ timeoutMs: 5000 });
     assert.equal(got[0]?.offset, logStart);
   } finally {
+    await kafka.close();
+    await broker.stop();
+  }
+});
+
+test('retention.ms expires the active segment too, as in Kafka: KafkaJS sees the log start reach the log end, and writes go on from there', { timeout: 60_000 }, async () => {
+  const broker = await startBroker();
+  const kafka = createClient({ bootstrapServers: broker.bootstrap });
+  const { Kafka, logLevel } = require('kafkajs');
+  const kjs = new Kafka({ clientId: 'retention', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+  const kjsAdmin = kjs.admin();
+  await kjsAdmin.connect();
+  try {
+    await kafka.admin().createTopics([{ topic: 'daily', numPartitions: 1, configs: { 'retention.ms': String(DAY) } }]);
+    await produce(kafka, 'daily', 0, 5);
+    assert.equal(segmentFiles(broker, 'daily').length, 1, 'everything is in the active segment');
+    broker.clock.advance(DAY + CHECK_INTERVAL_MS);
+    await waitFor('the log start to reach the log end', async () => {
+      broker.clock.advance(CHECK_INTERVAL_MS);
+      const [p] = await kjsAdmin.fetchTopicOffsets('daily');
+      return p.low === '5';
+    });
+    const [p] = await kjsAdmin.fetchTopicOffsets('daily');
+    assert.deepEqual([p.low, p.high], ['5', '5']);
+    const producer = kjs.producer();
+    await producer.connect();
+    const [r] = await producer.send({ topic: 'daily', acks: -1, messages: [{ value: 'after' }] });
+    await producer.disconnect();
+    assert.equal(r.baseOffset, '5');
+  } finally {
+    await kjsAdmin.disconnect();
     await kafka.close();
     await broker.stop();
   }

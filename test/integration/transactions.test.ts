@@ -14,6 +14,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { withBroker, run, SYSTEM_PYTHON } from '../helpers/broker.js';
 import { startBrokerProcess } from '../helpers/broker-process.js';
 import { seededRandom, randomInt } from '../helpers/random.js';
+import { waitFor } from '../helpers/wait.js';
 
 async function pythonHas(mod: string): Promise<boolean> {
   try {
@@ -107,23 +108,45 @@ test('confluent-kafka: committed and aborted transactions, read_committed and re
   }, { config: FAST_GROUPS });
 });
 
-/** Reads a topic from the start with a KafkaJS consumer; stops `settleMs` after `expected` values arrived (or at the deadline). */
-async function readTopic(brokers: string[], topic: string, o: { readUncommitted: boolean; expected: number; settleMs?: number; deadlineMs?: number; partitions?: number[] }): Promise<string[]> {
+/** Values that mark the end of what a readTopic call waits for; never returned. */
+const END_MARK = 'end-of-read-';
+let reads = 0;
+
+/**
+ * Reads a topic from the start with a KafkaJS consumer. First it appends a plain message to each
+ * partition; once the consumer has them all, everything stored before them that its isolation
+ * level shows has been delivered (read_committed reads up to the last stable offset).
+ */
+async function readTopic(brokers: string[], topic: string, o: { readUncommitted: boolean; deadlineMs?: number; partitions?: number[] }): Promise<string[]> {
   const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100 } });
-  const consumer = kafka.consumer({ groupId: `reader-${topic}-${o.readUncommitted}-${Math.random()}`, readUncommitted: o.readUncommitted, maxWaitTimeInMs: 200 });
+  const admin = kafka.admin();
+  await admin.connect();
+  const count = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.length;
+  await admin.disconnect();
+  const read = reads++;
+  const marks = Array.from({ length: count }, (_, partition) => ({ value: `${END_MARK}${read}-${partition}`, partition }));
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic, acks: -1, messages: marks });
+  await producer.disconnect();
+  const consumer = kafka.consumer({ groupId: `reader-${topic}-${read}`, readUncommitted: o.readUncommitted, maxWaitTimeInMs: 200 });
   const values: string[] = [];
+  const seenMarks = new Set<string>();
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
-        values.push(message.value!.toString());
+        const value = message.value!.toString();
+        if (value.startsWith(END_MARK)) {
+          seenMarks.add(value);
+          return;
+        }
+        values.push(value);
         o.partitions?.push(partition);
       },
     });
-    const deadline = Date.now() + (o.deadlineMs ?? 30_000);
-    while (values.length < o.expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    await new Promise((r) => setTimeout(r, o.settleMs ?? 1_000));
+    await waitFor(`the end marks of ${topic}`, () => marks.every((m) => seenMarks.has(m.value)), o.deadlineMs ?? 30_000);
   } finally {
     await consumer.disconnect();
   }
@@ -159,8 +182,8 @@ test('KafkaJS: transaction() commit and abort; sendOffsets commits with the tran
     const offsets = await admin.fetchOffsets({ groupId: 'kjs-group', topics: ['kjs-in'] });
     assert.deepEqual(offsets[0]!.partitions.map((p) => p.offset), ['7']);
     await admin.disconnect();
-    assert.deepEqual(await readTopic(brokers, 'kjs', { readUncommitted: false, expected: 3 }), ['k1', 'k2', 'k3']);
-    assert.deepEqual(await readTopic(brokers, 'kjs', { readUncommitted: true, expected: 4 }), ['k1', 'k2', 'x1', 'k3']);
+    assert.deepEqual(await readTopic(brokers, 'kjs', { readUncommitted: false }), ['k1', 'k2', 'k3']);
+    assert.deepEqual(await readTopic(brokers, 'kjs', { readUncommitted: true }), ['k1', 'k2', 'x1', 'k3']);
   }, { config: FAST_GROUPS });
 });
 
@@ -192,11 +215,11 @@ test('SIGKILL mid-transaction: after restart the open transaction is aborted; re
     const w = await WireClient.connect(proc.port, proc.host);
     try {
       let state = '';
-      for (let i = 0; i < 200 && state !== 'CompleteAbort'; i++) {
+      await waitFor('the open transaction to be aborted', async () => {
         const r = await w.request(65, 0, { transactionalIds: ['kill-txn'] });
         state = r.transactionStates[0].transactionState;
-        if (state !== 'CompleteAbort') await new Promise((res) => setTimeout(res, 100));
-      }
+        return state === 'CompleteAbort';
+      }, 20_000).catch(() => undefined);
       assert.equal(state, 'CompleteAbort');
     } finally {
       w.close();
@@ -209,9 +232,9 @@ test('SIGKILL mid-transaction: after restart the open transaction is aborted; re
     await after.send({ topic: 'killed', messages: [{ value: 'ok3', partition: 0 }] });
     await after.commit();
     await p2.disconnect();
-    const seen = await readTopic(brokers, 'killed', { readUncommitted: false, expected: 3 });
+    const seen = await readTopic(brokers, 'killed', { readUncommitted: false });
     assert.deepEqual([...seen].sort(), ['ok1', 'ok2', 'ok3']);
-    const all = await readTopic(brokers, 'killed', { readUncommitted: true, expected: 5 });
+    const all = await readTopic(brokers, 'killed', { readUncommitted: true });
     assert.deepEqual([...all].sort(), ['ok1', 'ok2', 'ok3', 'partial1', 'partial2']);
   } finally {
     await proc.kill('SIGKILL');
@@ -268,12 +291,11 @@ test('transaction APIs at the wire: coordinator lookup, timeouts, fencing codes 
     try {
       // The first lookup creates __transaction_state (and __consumer_offsets for the group).
       let found: any;
-      for (let i = 0; i < 100; i++) {
+      await waitFor('both coordinators', async () => {
         found = await w.request(10, 1, { key: 'wire-txn', keyType: 1 });
         const g = await w.request(10, 1, { key: 'wire-group', keyType: 0 });
-        if (found.errorCode === 0 && g.errorCode === 0) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
+        return found.errorCode === 0 && g.errorCode === 0;
+      }).catch(() => undefined);
       assert.deepEqual([found.errorCode, found.nodeId, found.port], [0, 1, broker.port]);
       assert.equal(broker.topics.get('__transaction_state')!.partitions, 50);
       assert.equal(broker.topics.get('__transaction_state')!.configs['cleanup.policy'], 'compact');
@@ -351,11 +373,11 @@ async function killDuringCommit(t: { diagnostic(msg: string): void }, killAfterM
     const w = await WireClient.connect(proc.port, proc.host);
     let state = '';
     try {
-      for (let i = 0; i < 200 && state !== 'CompleteCommit' && state !== 'CompleteAbort'; i++) {
+      await waitFor('the transaction to complete', async () => {
         const r = await w.request(65, 0, { transactionalIds: ['atomic-txn'] });
         state = r.transactionStates[0].transactionState;
-        if (state !== 'CompleteCommit' && state !== 'CompleteAbort') await new Promise((res) => setTimeout(res, 100));
-      }
+        return state === 'CompleteCommit' || state === 'CompleteAbort';
+      }, 20_000).catch(() => undefined);
     } finally {
       w.close();
     }
@@ -363,7 +385,7 @@ async function killDuringCommit(t: { diagnostic(msg: string): void }, killAfterM
     assert.ok(state === 'CompleteCommit' || state === 'CompleteAbort', `state after restart: ${state}`);
     // A commit the client saw acknowledged is never lost.
     if (outcome === 'acknowledged') assert.equal(state, 'CompleteCommit');
-    const seen = await readTopic([proc.bootstrap], 'atomic', { readUncommitted: false, expected: PARTITIONS, settleMs: 1_500, deadlineMs: state === 'CompleteCommit' ? 30_000 : 3_000 });
+    const seen = await readTopic([proc.bootstrap], 'atomic', { readUncommitted: false });
     assert.equal(seen.length, state === 'CompleteCommit' ? PARTITIONS : 0, `read_committed saw ${seen.length} of ${PARTITIONS} after ${state}`);
   } finally {
     await proc.kill('SIGKILL');
@@ -405,7 +427,7 @@ test('checker: three KafkaJS transactional producers, random commits and aborts;
       }),
     );
     const partitions: number[] = [];
-    const seen = await readTopic(brokers, 'checked', { readUncommitted: false, expected: committed.length, partitions });
+    const seen = await readTopic(brokers, 'checked', { readUncommitted: false, partitions });
     assert.equal(new Set(seen).size, seen.length, 'no duplicates');
     assert.deepEqual(seen.filter((v) => aborted.has(v)), [], 'no aborted reads');
     assert.deepEqual([...seen].sort(), [...committed].sort(), 'no lost committed writes');

@@ -13,6 +13,7 @@ import { Writer } from '../../../src/protocol/writer.js';
 import { encodeMessage, isFlexible } from '../../../src/protocol/schema.js';
 import type { MetadataRequest, MetadataResponse } from '../../../src/protocol/messages/03-metadata.js';
 import type { ApiVersionsResponse } from '../../../src/protocol/messages/18-api-versions.js';
+import { waitFor } from '../../helpers/wait.js';
 
 function frame(payload: Buffer): Buffer {
   const size = Buffer.alloc(4);
@@ -59,8 +60,8 @@ interface FakeBrokerOptions {
   writeMode?: WriteMode;
   /** Do not answer this api key at all. */
   silentApiKey?: number;
-  /** After the ApiVersions exchange, stop reading for this long. */
-  pauseMs?: number;
+  /** After the ApiVersions exchange, stop reading until `resumeReads()`. */
+  holdReads?: boolean;
 }
 
 const BROKER_APIS = [
@@ -100,7 +101,7 @@ function answer(h: RequestHeader, opts: FakeBrokerOptions): Buffer | null {
   throw new Error(`fake broker cannot answer api key ${h.apiKey}`);
 }
 
-async function startFakeBroker(opts: FakeBrokerOptions = {}): Promise<{ port: number; requests: RequestHeader[]; close: () => Promise<void>; sockets: net.Socket[] }> {
+async function startFakeBroker(opts: FakeBrokerOptions = {}): Promise<{ port: number; requests: RequestHeader[]; close: () => Promise<void>; sockets: net.Socket[]; resumeReads: () => void }> {
   const requests: RequestHeader[] = [];
   const sockets: net.Socket[] = [];
   const server = net.createServer((socket) => {
@@ -116,10 +117,7 @@ async function startFakeBroker(opts: FakeBrokerOptions = {}): Promise<{ port: nu
         requests.push(h);
         const out = answer(h, opts);
         if (out === null) continue;
-        if (h.apiKey === 18 && opts.pauseMs !== undefined) {
-          socket.pause();
-          setTimeout(() => socket.resume(), opts.pauseMs);
-        }
+        if (h.apiKey === 18 && opts.holdReads === true) socket.pause();
         const mode = h.apiKey === 18 ? 'whole' : (opts.writeMode ?? 'whole');
         if (mode === 'whole') socket.write(out);
         else if (mode === 'coalesce3') {
@@ -147,6 +145,9 @@ async function startFakeBroker(opts: FakeBrokerOptions = {}): Promise<{ port: nu
     port,
     requests,
     sockets,
+    resumeReads: () => {
+      for (const s of sockets) s.resume();
+    },
     close: async () => {
       for (const s of sockets) s.destroy();
       server.close();
@@ -258,15 +259,15 @@ test('acks=0 produce is sent without waiting for a response', async () => {
 });
 
 test('Writes are parked while the socket is full and all complete once the broker reads again', async () => {
-  const broker = await startFakeBroker({ pauseMs: 300 });
+  const broker = await startFakeBroker({ holdReads: true });
   const conn = await Connection.connect({ host: '127.0.0.1', port: broker.port });
   try {
     const big = Buffer.alloc(1 << 20, 7);
     const produce = { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: 0, records: big }] }] };
     const pending = Array.from({ length: 40 }, () => conn.request(0, 9, produce));
-    await sleep(100);
-    const parked = (conn as unknown as { parked: unknown[] }).parked.length;
-    assert.ok(parked > 0, 'some frames should wait for drain while the peer is not reading');
+    const parked = (): number => (conn as unknown as { parked: unknown[] }).parked.length;
+    await waitFor('frames parked until the socket drains, while the peer is not reading', () => parked() > 0);
+    broker.resumeReads();
     await Promise.all(pending);
     assert.equal((conn as unknown as { parked: unknown[] }).parked.length, 0);
     assert.equal(broker.requests.filter((r) => r.apiKey === 0).length, 40);
@@ -281,7 +282,7 @@ test('A connection the broker drops rejects in-flight requests with ConnectionEr
   const conn = await Connection.connect({ host: '127.0.0.1', port: broker.port });
   try {
     const pending = conn.request(0, 9, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [] });
-    await sleep(50);
+    await waitFor('the produce request to reach the broker', () => broker.requests.some((r) => r.apiKey === 0));
     for (const s of broker.sockets) s.destroy();
     await assert.rejects(pending, ConnectionError);
     assert.equal(conn.isClosed, true);

@@ -15,6 +15,7 @@ import type { PartitionLog } from '../../../src/storage/partition-log.js';
 import { validateProducedBatches } from '../../../src/storage/validate.js';
 import { CHILD_CONFIG, CHILD_KEYS, expectedAt } from './cleaner-crash-child.js';
 import { type BatchOptions, makeBatch, openTestLog, testConfig, withTempDir } from './helpers.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const HOUR = 3_600_000;
 
@@ -201,7 +202,7 @@ describe('log compaction', () => {
       for (let i = 0; i < 5; i++) await produce(log, [{ key: 'gone', value: `v${i}` }, { key: 'kept', value: `v${i}` }], clock.now());
       const [tombstone] = await produce(log, [{ key: 'gone', value: null }], clock.now());
       await produce(log, [{ key: 'kept', value: 'last' }], clock.now());
-      await produce(log, [{ key: 'other', value: 'x'.repeat(300) }], clock.now()); // rolls: the rest is closed
+      await produce(log, [{ key: 'other', value: 'x'.repeat(200) }], clock.now()); // rolls: the rest is closed
 
       // Explicit times: the manual clock also moves with real time.
       const cleanedAt = clock.now();
@@ -217,13 +218,13 @@ describe('log compaction', () => {
       assert.equal(marked.baseTimestamp, cleanedAt + HOUR);
 
       clock.advance(HOUR - 1);
-      await produce(log, [{ key: 'other', value: 'y'.repeat(300) }], clock.now());
+      await produce(log, [{ key: 'other', value: 'y'.repeat(200) }], clock.now());
       assert.equal((await log.compactNow(cleanedAt + HOUR - 1, { force: true })).cleaned, true);
       records = (await readAll(log)).records;
       assert.ok(records.some((r) => r.key === 'gone' && r.value === null), 'still there just before the horizon');
 
       clock.advance(1);
-      await produce(log, [{ key: 'other', value: 'z'.repeat(300) }], clock.now());
+      await produce(log, [{ key: 'other', value: 'z'.repeat(200) }], clock.now());
       assert.equal((await log.compactNow(cleanedAt + HOUR, { force: true })).cleaned, true);
       records = (await readAll(log)).records;
       assert.ok(!records.some((r) => r.key === 'gone'), 'gone at the horizon');
@@ -249,7 +250,7 @@ describe('log compaction', () => {
       for (const r of recent) assert.ok(records.some((s) => s.offset === r.offset), `recent record ${r.offset} kept`);
 
       clock.advance(HOUR);
-      await produce(log, [{ key: 'roll', value: 'x'.repeat(1100) }], clock.now());
+      await produce(log, [{ key: 'roll', value: 'x'.repeat(900) }], clock.now());
       await produce(log, [{ key: 'roll', value: 'y' }], clock.now());
       assert.equal((await log.compactNow()).cleaned, true, 'once old enough, the recent segments are cleaned');
       assert.equal((await readAll(log)).records.filter((r) => r.key === 'key-0').length, 1);
@@ -338,7 +339,7 @@ describe('log compaction', () => {
       const before = log.segmentBaseOffsets.filter((b) => b < cleanedEnd).length;
       assert.equal((await log.compactNow()).cleaned, true);
       assert.equal(log.segmentBaseOffsets.filter((b) => b < cleanedEnd).length, before, 'full segments are cleaned one by one');
-      await produce(log, [{ key: 'x', value: 'x'.repeat(1000) }], clock.now());
+      await produce(log, [{ key: 'x', value: 'x'.repeat(900) }], clock.now());
       await produce(log, [{ key: 'y', value: 'y' }], clock.now());
       assert.equal((await log.compactNow(clock.now(), { force: true })).cleaned, true);
       const after = log.segmentBaseOffsets.filter((b) => b < cleanedEnd).length;
@@ -360,7 +361,7 @@ describe('log compaction', () => {
       await log.append(encodeControlBatch({ producerId: 9, producerEpoch: 0, commit: true, coordinatorEpoch: 0, timestamp: clock.now() }), { leaderEpoch: 0 });
       await produce(log, [{ key: 'b', value: 'plain-2' }], clock.now());
       await produce(log, [{ key: 'b', value: 'plain-3' }], clock.now());
-      await produce(log, [{ key: 'pad', value: 'x'.repeat(300) }], clock.now());
+      await produce(log, [{ key: 'pad', value: 'x'.repeat(200) }], clock.now());
       await produce(log, [{ key: 'pad', value: 'y' }], clock.now());
       const before = (await readAll(log)).batches;
       assert.equal((await log.compactNow()).cleaned, true);
@@ -460,11 +461,9 @@ describe('log compaction', () => {
       }
       assert.equal((await cleaning).cleaned, true);
       for (const r of await Promise.all(reads)) assert.ok((r as RecordBatch[]).length > 0);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      assert.ok((await readdir(log.dir)).some((n) => n.endsWith('.log.deleted')));
+      await waitFor('the old segments renamed *.deleted', async () => (await readdir(log.dir)).some((n) => n.endsWith('.log.deleted')));
       clock.advance(60_000);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.ok(!(await readdir(log.dir)).some((n) => n.endsWith('.deleted')));
+      await waitFor('the old files removed after file.delete.delay.ms', async () => !(await readdir(log.dir)).some((n) => n.endsWith('.deleted')));
       await log.close();
     }));
 
@@ -604,8 +603,7 @@ describe('the log cleaner in the LogManager', () => {
       assert.ok(dirty > 0);
       mgr.startBackgroundTasks({ logCleanerBackoffMs: 15_000 });
       clock.advance(15_000);
-      for (let i = 0; i < 200 && (await compacted.compactionStatus()).cleanableBytes > 0; i++) await new Promise((r) => setTimeout(r, 5));
-      assert.equal((await compacted.compactionStatus()).cleanableBytes, 0);
+      await waitFor('the background cleaner to clean the log', async () => (await compacted.compactionStatus()).cleanableBytes === 0);
       await mgr.close();
     }));
 });

@@ -9,6 +9,7 @@ import { silentLogger } from '../../../src/util/logger.js';
 import { DEFAULT_LOG_CONFIG, type LogConfig } from '../../../src/storage/config.js';
 import { type LogFile, type OpenLogFile, openLogFile } from '../../../src/storage/file.js';
 import { PartitionLog, type PartitionLogDeps } from '../../../src/storage/partition-log.js';
+import { forwarding } from '../../helpers/disk.js';
 
 export interface TestRecord {
   key?: Buffer | null;
@@ -155,10 +156,7 @@ export class FaultyDisk {
     const file = await openLogFile(path, flags);
     const disk = this;
     const wrapped: LogFile = {
-      read: (b, o, l, p) => file.read(b, o, l, p),
-      truncate: (n) => file.truncate(n),
-      stat: () => file.stat(),
-      close: () => file.close(),
+      ...forwarding(file),
       async writev(buffers, position) {
         if (disk.failWrites > 0) {
           disk.failWrites--;

@@ -41,10 +41,20 @@ describe('producer state: idempotent appends', () => {
       assert.equal(retry.lastOffset, 2);
       assert.equal(retry.duplicate, true);
       assert.equal(log.logEndOffset, 6);
-      // Any of the last five batches is recognised; an older one is not.
-      for (let s = 6; s < 6 + 3 * 5; s += 3) await log.append(await idem(s), { leaderEpoch: 0 });
-      assert.equal((await log.append(await idem(18), { leaderEpoch: 0 })).baseOffset, 18);
-      await rejects(log.append(await idem(3), { leaderEpoch: 0 }), ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+      await log.close();
+    }));
+
+  it('a retry of each of the last five batches gets its original offsets; the sixth from last is out of order', () =>
+    withTempDir(async (dir) => {
+      const log = await openTestLog(dir);
+      // Ten batches of three records: sequence s sits at offset s.
+      for (let s = 0; s < 30; s += 3) assert.equal((await log.append(await idem(s), { leaderEpoch: 0 })).baseOffset, s);
+      for (const s of [27, 24, 21, 18, 15]) {
+        const retry = await log.append(await idem(s), { leaderEpoch: 0 });
+        assert.deepEqual({ baseOffset: retry.baseOffset, lastOffset: retry.lastOffset, duplicate: retry.duplicate }, { baseOffset: s, lastOffset: s + 2, duplicate: true }, `the batch at sequence ${s}`);
+      }
+      await rejects(log.append(await idem(12), { leaderEpoch: 0 }), ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+      assert.equal(log.logEndOffset, 30, 'no retry was stored again');
       await log.close();
     }));
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../../src/platform/clock.js';
@@ -7,6 +7,7 @@ import { StorageError } from '../../../src/storage/errors.js';
 import { openLogFile, readFully } from '../../../src/storage/file.js';
 import { LogSegment } from '../../../src/storage/segment.js';
 import { createLogger } from '../../../src/util/logger.js';
+import { waitFor } from '../../helpers/wait.js';
 import { batchOf, batchesIn, makeBatch, openTestLog, withTempDir } from './helpers.js';
 
 const HOUR = 3_600_000;
@@ -16,30 +17,38 @@ describe('retention', () => {
     withTempDir(async (dir) => {
       const clock = new ManualClock();
       const log = await openTestLog(dir, { segmentBytes: 500, retentionMs: HOUR }, { clock });
-      const stamp = (): Promise<Buffer> => makeBatch([{ value: Buffer.alloc(100), timestamp: clock.now() }]);
-      for (let i = 0; i < 10; i++) await log.append(await stamp(), { leaderEpoch: 0 });
-      const oldSegments = log.segmentCount;
-      assert.ok(oldSegments >= 3);
-      clock.advance(HOUR / 2);
-      for (let i = 0; i < 10; i++) await log.append(await stamp(), { leaderEpoch: 0 });
-      assert.equal(await log.applyRetention(), 0, 'nothing is old enough yet');
+      // Batch timestamps fixed, and the retention passes given their time: the boundary is exact.
+      const t0 = clock.now();
+      const stamp = (timestamp: number): Promise<Buffer> => makeBatch([{ value: Buffer.alloc(100), timestamp }]);
+      for (let i = 0; i < 10; i++) await log.append(await stamp(t0), { leaderEpoch: 0 });
+      for (let i = 0; i < 10; i++) await log.append(await stamp(t0 + HOUR / 2), { leaderEpoch: 0 });
+      const bases = log.segmentBaseOffsets;
+      // The segments wholly made of the first ten batches have t0 as their newest timestamp.
+      const old = bases.filter((b, i) => i + 1 < bases.length && bases[i + 1]! <= 10).length;
+      assert.ok(old >= 3, `${old} segments hold only the first batches (${bases.join(' ')})`);
 
-      clock.advance(HOUR / 2 + 1);
-      const deleted = await log.applyRetention();
-      assert.ok(deleted >= oldSegments - 1, `deleted ${deleted} of ${oldSegments} old segments`);
-      assert.equal(log.logStartOffset, log.segmentBaseOffsets[0]);
-      assert.ok(log.logStartOffset > 0 && log.logStartOffset <= 10);
+      // Kafka deletes a segment when now - its largest timestamp > retention.ms: not at equality.
+      assert.equal(await log.applyRetention(t0 + HOUR / 2), 0, 'nothing is old enough yet');
+      assert.equal(await log.applyRetention(t0 + HOUR), 0, 'a segment exactly retention.ms old is kept');
+      assert.equal(log.logStartOffset, 0);
+      assert.equal(await log.applyRetention(t0 + HOUR + 1), old, 'one millisecond later every segment of the first batches goes');
+      assert.deepEqual(log.segmentBaseOffsets, bases.slice(old));
+      assert.equal(log.logStartOffset, bases[old]);
       await assert.rejects(log.read(0, 100), (e: unknown) => e instanceof StorageError && e.code === 1);
       const r = await log.read(log.logStartOffset, 1 << 20);
       assert.equal(batchesIn(r.records)[0]!.baseOffset, log.logStartOffset);
       assert.equal(r.logStartOffset, log.logStartOffset);
 
-      clock.advance(HOUR * 10);
-      await log.applyRetention();
-      assert.equal(log.segmentCount, 1, 'the active segment is never deleted');
+      assert.equal(await log.applyRetention(t0 + HOUR / 2 + HOUR), 0, 'the segments holding later batches are exactly retention.ms old');
+      // As Kafka: once every segment has expired, the active one too, a new one starts at the log end.
+      assert.equal(await log.applyRetention(t0 + HOUR * 10), bases.length - old);
+      assert.deepEqual(log.segmentBaseOffsets, [20]);
+      assert.equal(log.logStartOffset, 20);
       assert.equal(log.logEndOffset, 20);
-      const files = (await readdir(log.dir)).filter((f) => f.endsWith('.log'));
-      assert.equal(files.length, 1);
+      assert.equal(await log.applyRetention(t0 + HOUR * 20), 0, 'an empty active segment is never deleted');
+      // The new segment's file appears with its first write; the old ones go.
+      await waitFor('the old segment files to go', async () => (await readdir(log.dir)).filter((f) => f.includes('.log')).length === 0);
+      assert.equal((await log.append(await stamp(t0 + HOUR * 20), { leaderEpoch: 0 })).baseOffset, 20);
       await log.close();
     }));
 
@@ -53,20 +62,47 @@ describe('retention', () => {
       await log.close();
     }));
 
-  it('deletes the oldest segments beyond retention.bytes', () =>
-    withTempDir(async (dir) => {
-      const clock = new ManualClock();
-      const log = await openTestLog(dir, { segmentBytes: 1000, retentionBytes: 2500, retentionMs: -1 }, { clock });
-      for (let i = 0; i < 30; i++) await log.append(await batchOf(1, 200, clock.now()), { leaderEpoch: 0 });
-      const before = log.size;
-      assert.ok(before > 5000);
-      const deleted = await log.applyRetention();
-      assert.ok(deleted > 0);
-      assert.ok(log.size <= 2500 + 1000, `size ${log.size}`);
-      assert.ok(log.size > 2500 - 1000, 'no more than needed is deleted');
-      assert.equal(log.logStartOffset, log.segmentBaseOffsets[0]);
+  it('retention.bytes deletes the oldest segments while the log stays at least retention.bytes without them', async () => {
+    // Kafka: segments go oldest first while (size - segment size) >= retention.bytes.
+    const sizedLog = async (dir: string, retentionBytes: number) =>
+      openTestLog(dir, { segmentBytes: 1000, retentionBytes, retentionMs: -1 }, { clock: new ManualClock() });
+    const fill = async (log: Awaited<ReturnType<typeof sizedLog>>) => {
+      for (let i = 0; i < 30; i++) await log.append(await batchOf(1, 200, 1_700_000_000_000), { leaderEpoch: 0 });
+    };
+    // The layout every such log gets: the same batches roll at the same places.
+    const layout = await withTempDir(async (dir) => {
+      const log = await sizedLog(dir, -1);
+      await fill(log);
+      const sizes = await Promise.all(log.segmentBaseOffsets.map((b) => stat(join(log.dir, `${String(b).padStart(20, '0')}.log`)).then((s) => s.size)));
+      const out = { total: log.size, sizes, bases: log.segmentBaseOffsets };
       await log.close();
-    }));
+      return out;
+    });
+    assert.ok(layout.sizes.length >= 6, `segments ${layout.sizes.join(' ')}`);
+    assert.equal(layout.sizes.reduce((a, b) => a + b, 0), layout.total);
+    const firstTwo = layout.sizes[0]! + layout.sizes[1]!;
+    const cases = [
+      { retentionBytes: layout.total - firstTwo, deleted: 2, why: 'exactly the first two segments over: both go, leaving retention.bytes' },
+      { retentionBytes: layout.total - firstTwo + 1, deleted: 1, why: 'a byte less over: the second segment stays' },
+      { retentionBytes: layout.total - firstTwo - 1, deleted: 2, why: 'a byte more over: the third segment stays, or the log would drop below retention.bytes' },
+      { retentionBytes: layout.total, deleted: 0, why: 'at retention.bytes nothing goes' },
+      { retentionBytes: layout.sizes.at(-1)!, deleted: layout.sizes.length - 1, why: 'the size of the active segment: every closed segment' },
+      { retentionBytes: 0, deleted: layout.sizes.length, why: 'retention.bytes 0: every segment, the active one too (a new one is rolled)' },
+    ];
+    for (const c of cases) {
+      await withTempDir(async (dir) => {
+        const log = await sizedLog(dir, c.retentionBytes);
+        await fill(log);
+        assert.equal(await log.applyRetention(), c.deleted, c.why);
+        assert.equal(log.size, layout.total - layout.sizes.slice(0, c.deleted).reduce((a, b) => a + b, 0), c.why);
+        const left = c.deleted === layout.bases.length ? [30] : layout.bases.slice(c.deleted);
+        assert.deepEqual(log.segmentBaseOffsets, left, c.why);
+        assert.equal(log.logStartOffset, left[0], c.why);
+        assert.equal(await log.applyRetention(), 0, `${c.why}: a second pass deletes nothing more`);
+        await log.close();
+      });
+    }
+  });
 
   it('renames deleted segments and removes them after file.delete.delay.ms', () =>
     withTempDir(async (dir) => {
@@ -76,13 +112,11 @@ describe('retention', () => {
       clock.advance(2 * HOUR);
       const deleted = await log.applyRetention();
       assert.ok(deleted > 0);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      let names = await readdir(log.dir);
-      assert.ok(names.some((n) => n.endsWith('.log.deleted')), names.join(','));
+      const names = (): Promise<string[]> => readdir(log.dir);
+      await waitFor('the deleted segments to be renamed', async () => (await names()).some((n) => n.endsWith('.log.deleted')));
+      assert.ok(!(await names()).some((n) => /^\d{20}\.log$/.test(n) && Number(n.slice(0, 20)) < log.logStartOffset), 'no deleted segment keeps its name');
       clock.advance(60_000);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      names = await readdir(log.dir);
-      assert.ok(!names.some((n) => n.endsWith('.deleted')), names.join(','));
+      await waitFor('the renamed files to be removed after file.delete.delay.ms', async () => !(await names()).some((n) => n.endsWith('.deleted')));
       await log.close();
     }));
 
