@@ -3,6 +3,7 @@
  * `log.dirs`, `./data`, and `listeners`, localhost, so a first start is private and local).
  */
 import { readFileSync } from 'node:fs';
+import { parseProperties } from '../util/properties.js';
 
 export interface Listener {
   name: string;
@@ -107,20 +108,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses Java-properties text: `key=value` or `key: value`, `#`/`!` comments, `\` continuations. */
-export function parseProperties(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!.trim();
-    while (line.endsWith('\\') && i + 1 < lines.length) line = line.slice(0, -1) + lines[++i]!.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
-    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
-    if (m) out[m[1]!] = m[2]!;
-    else out[line] = '';
-  }
-  return out;
-}
+export { parseProperties };
 
 export function readPropertiesFile(path: string): Record<string, string> {
   try {

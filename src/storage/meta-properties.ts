@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './file.js';
+import { parseProperties } from '../util/properties.js';
 
 export const META_PROPERTIES = 'meta.properties';
 const META_VERSION = '1';
@@ -18,18 +19,6 @@ export function randomKafkaUuid(): string {
     // Kafka never hands out ids starting with '-': command-line tools would read them as flags.
     if (!id.startsWith('-') && id !== 'AAAAAAAAAAAAAAAAAAAAAA' && id !== 'AAAAAAAAAAAAAAAAAAAAAQ') return id;
   }
-}
-
-/** Java properties text: `key=value` lines, `#`/`!` comments. */
-export function parseProperties(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
-    const m = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(line);
-    if (m !== null) out[m[1]!] = m[2]!;
-  }
-  return out;
 }
 
 /** A log dir's identity that does not fit this broker: another cluster, another node, a broken file. */
