@@ -26,6 +26,9 @@ import { lockLogDir } from '../storage/dir-lock.js';
 import type { OpenLogFile } from '../storage/file.js';
 import { logConfigFor } from '../cluster/topic-config.js';
 import { DynamicBrokerConfig } from '../cluster/dynamic-config.js';
+import type { MetadataStore } from '../cluster/store/types.js';
+import { ClusterMember } from './cluster-member.js';
+import { singleBrokerView, storeView, type ClusterView } from './cluster-view.js';
 import { Connection } from './connection.js';
 import { logConfigNotes } from './config-report.js';
 import { buildHandlers } from './handlers/index.js';
@@ -48,6 +51,25 @@ export interface BrokerOptions<C extends Clock = Clock> {
    * fails writes and syncs; the default is Node's file handles.
    */
   disk?: OpenLogFile;
+  /**
+   * Cluster metadata to join instead of keeping a single broker's own (the in-process cluster
+   * passes a memory store view; a server joins etcd through `metadata.etcd.endpoints`).
+   */
+  metadata?: { store: MetadataStore; clusterId: string };
+}
+
+/** Opens the etcd store named by `metadata.etcd.endpoints` (loaded only for a cluster). */
+async function openEtcdStore(config: BrokerConfig, localClusterId: string | undefined, logger: Logger): Promise<{ store: MetadataStore; clusterId: string }> {
+  const { EtcdMetadataStore } = await import('../cluster/store/etcd-store.js');
+  const endpoints = config.raw['metadata.etcd.endpoints']!.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const store = await EtcdMetadataStore.open({
+    endpoints,
+    prefix: config.raw['metadata.etcd.prefix'] ?? '/samsa',
+    sessionTimeoutMs: Number(config.raw['broker.session.timeout.ms'] ?? 9000),
+    clusterId: localClusterId,
+    logger: logger.child({ component: 'etcd' }),
+  });
+  return { store, clusterId: store.clusterId };
 }
 
 /** `C` is the clock's type, so that a broker started with a `ManualClock` offers `broker.clock.advance(ms)`. */
@@ -61,6 +83,9 @@ export class Broker<C extends Clock = Clock> {
   private signalStop!: () => void;
   private context!: BrokerContext;
   private handlers!: Map<number, Handler>;
+  /** Set when the broker is part of a cluster. */
+  private member: ClusterMember | null = null;
+  private producerIdStore!: { allocateProducerIdBlock(size: number): Promise<number> };
 
   private constructor(
     readonly config: BrokerConfig,
@@ -68,7 +93,7 @@ export class Broker<C extends Clock = Clock> {
     readonly logger: Logger,
     private readonly tempDir: string | null,
     private readonly logs: LogManager,
-    private readonly store: LocalMetadataStore,
+    private readonly store: { close(): Promise<void> },
     readonly topics: TopicManager,
     readonly clusterId: string,
     readonly groups: GroupCoordinator,
@@ -95,14 +120,20 @@ export class Broker<C extends Clock = Clock> {
     const unlocks: Array<() => Promise<void>> = [];
     let groups: GroupCoordinator | undefined;
     let txn: TxnCoordinator | undefined;
+    let clusterStore: MetadataStore | null = null;
     try {
       config.logDirs = config.logDirs.map((d) => resolve(d));
       for (const d of config.logDirs) await mkdir(d, { recursive: true });
       for (const d of config.logDirs) unlocks.push(await lockLogDir(d));
       // Dirs formatted by kafka-storage.sh name the cluster; unformatted ones join it (or a new one).
-      const clusterId = await ensureMetaProperties(config.logDirs[0]!, config.nodeId, await formattedClusterId(config.logDirs));
+      // A cluster's id is the one its metadata store agreed; a lone broker's is its log dirs'.
+      const formatted = await formattedClusterId(config.logDirs);
+      const joined = opts.metadata ?? (config.raw['metadata.etcd.endpoints'] ? await openEtcdStore(config, formatted, logger) : null);
+      clusterStore = joined?.store ?? null;
+      const clusterId = await ensureMetaProperties(config.logDirs[0]!, config.nodeId, joined?.clusterId ?? formatted);
       for (const d of config.logDirs.slice(1)) await ensureMetaProperties(d, config.nodeId, clusterId);
-      const store = await LocalMetadataStore.open(config.logDirs[0]!, logger);
+      const store = joined === null ? await LocalMetadataStore.open(config.logDirs[0]!, logger) : joined.store;
+      const topicStore = joined === null ? (store as LocalMetadataStore) : readOnlyTopics(joined.store);
       // Dynamic broker configs count from the start: logs open with the defaults they set.
       const dynamicConfig = new DynamicBrokerConfig(config, store);
       const dynamicProblem = dynamicConfig.apply();
@@ -113,10 +144,12 @@ export class Broker<C extends Clock = Clock> {
         producerIdExpirationMs: Number.isFinite(producerIdExpirationMs) && producerIdExpirationMs > 0 ? producerIdExpirationMs : undefined,
       });
       const replicas = new ReplicaManager(logs, clock, logger);
-      const topics = new TopicManager(store, replicas, config, logger);
+      const topics = new TopicManager(topicStore, replicas, config, logger);
+      const member = clusterStore === null ? null : new ClusterMember({ store: clusterStore, config, replicas, topics, clock, logger });
       await topics.openAll();
       // Groups load from __consumer_offsets in the background; their requests wait (LOAD_IN_PROGRESS) meanwhile.
-      groups = new GroupCoordinator({ config: groupCoordinatorConfig(config.raw), clock, logger, topic: new LogOffsetsTopic(topics, replicas) });
+      const internalRf = (key: string): number => Number(config.raw[key] ?? 3);
+      groups = new GroupCoordinator({ config: groupCoordinatorConfig(config.raw), clock, logger, topic: new LogOffsetsTopic(topics, replicas, internalRf('offsets.topic.replication.factor')) });
       groups.start();
       const coordinator = groups;
       topics.onDeleted((name) => void coordinator.onTopicDeleted(name));
@@ -126,7 +159,7 @@ export class Broker<C extends Clock = Clock> {
         config: txnCoordinatorConfig(config.raw),
         clock,
         logger,
-        log: new LogTxnStateTopic(topics, replicas),
+        log: new LogTxnStateTopic(topics, replicas, internalRf('transaction.state.log.replication.factor')),
         markers: new ReplicaMarkerWriter(replicas, clock, (topic, partition, m) => {
           if (topic === OFFSETS_TOPIC) coordinator.completeTxn(partition, m.producerId, m.commit);
         }),
@@ -138,7 +171,10 @@ export class Broker<C extends Clock = Clock> {
       topics.onDeleted((name) => txnCoordinator.onTopicDeleted(name));
       const broker = new Broker(config, clock, logger, tempDir, logs, store, topics, clusterId, groups, txn);
       broker.unlocks = unlocks;
+      broker.member = member;
+      broker.producerIdStore = store;
       await broker.listen(replicas, dynamicConfig);
+      if (member !== null) await member.start(config.advertisedListeners.map((l) => broker.context.advertised(l.name)));
       logs.startBackgroundTasks({
         retentionCheckIntervalMs: config.retentionCheckIntervalMs,
         logCleanerEnable: (config.raw['log.cleaner.enable'] ?? 'true') !== 'false',
@@ -146,6 +182,7 @@ export class Broker<C extends Clock = Clock> {
       });
       return broker;
     } catch (err) {
+      await clusterStore?.close().catch(() => undefined);
       await txn?.stop();
       await groups?.stop();
       for (const unlock of unlocks) await unlock();
@@ -176,7 +213,9 @@ export class Broker<C extends Clock = Clock> {
       dynamicConfig,
       groups: this.groups,
       txn: this.txn,
-      producerIds: new ProducerIdManager(this.store),
+      producerIds: new ProducerIdManager(this.producerIdStore),
+      replication: this.member?.replication ?? null,
+      view: null as unknown as ClusterView,
       dropProduceResponse: dropEvery(this.config.raw['samsa.test.drop.produce.responses.every']),
       onStopping(listener: () => void): () => void {
         if (stopped) {
@@ -194,6 +233,9 @@ export class Broker<C extends Clock = Clock> {
         return { name: l.name, host, port };
       },
     };
+    const store = this.member === null ? null : this.clusterStoreOf();
+    (this.context as { view: ClusterView }).view =
+      store === null ? singleBrokerView(this.config.nodeId, (name) => this.context.advertised(name), this.config.raw['broker.rack'] ?? null) : storeView(store);
     for (const l of this.config.listeners) {
       const server = createServer((socket) => this.accept(socket, l.name));
       await new Promise<void>((resolveListen, reject) => {
@@ -224,6 +266,15 @@ export class Broker<C extends Clock = Clock> {
     this.connections.add(conn);
   }
 
+  private clusterStoreOf(): MetadataStore {
+    return this.store as unknown as MetadataStore;
+  }
+
+  /** The broker's node id. */
+  get nodeId(): number {
+    return this.config.nodeId;
+  }
+
   /** The port the first listener is bound to. */
   get port(): number {
     return this.boundPorts.get(this.config.listeners[0]!.name) ?? 0;
@@ -239,9 +290,15 @@ export class Broker<C extends Clock = Clock> {
     return this.config.logDirs[0]!;
   }
 
-  /** Stops listening, ends every connection, flushes and closes the logs. */
-  async stop(): Promise<void> {
+  /**
+   * Stops listening, ends every connection, flushes and closes the logs. In a cluster this is a
+   * controlled shutdown (leaderships move first) unless `{ controlled: false }`.
+   */
+  async stop(opts: { controlled?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
+    // In a cluster, leaderships move to other in-sync replicas while this broker still serves.
+    const timeout = opts.controlled === false ? 0 : Number(this.config.raw['samsa.controlled.shutdown.timeout.ms'] ?? 30_000);
+    if (this.member !== null) await this.member.stop(timeout);
     this.stopped = true;
     this.signalStop();
     const listenersClosed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
@@ -253,10 +310,16 @@ export class Broker<C extends Clock = Clock> {
     await this.txn.stop();
     await this.groups.stop();
     await this.logs.close();
-    await this.store.close();
+    if (this.member === null) await this.store.close();
     for (const unlock of this.unlocks) await unlock();
     if (this.tempDir !== null) await rm(this.tempDir, { recursive: true, force: true });
   }
+}
+
+/** The topic reads of a cluster's store, for the TopicManager (its writes go through `topics.cluster`). */
+function readOnlyTopics(store: MetadataStore): ConstructorParameters<typeof TopicManager>[0] {
+  const refuse = (): Promise<void> => Promise.reject(new Error('in a cluster, topics change through the metadata store'));
+  return { topic: (n) => store.topic(n), topics: () => store.topics(), topicById: (id) => store.topicById(id), putTopic: refuse, deleteTopic: refuse };
 }
 
 /** Starts a broker from a `server.properties` file and overrides, stopping cleanly on SIGTERM/SIGINT. */

@@ -19,6 +19,11 @@ export const SAMSA_BROKER_KEYS: ReadonlySet<string> = new Set([
   'log.message.timestamp.after.max.ms', 'compression.type', 'log.cleanup.policy', 'min.insync.replicas', 'log.segment.delete.delay.ms',
   'log.cleaner.enable', 'log.cleaner.backoff.ms', 'log.cleaner.delete.retention.ms', 'log.cleaner.min.compaction.lag.ms',
   'log.cleaner.max.compaction.lag.ms', 'log.cleaner.min.cleanable.ratio', 'producer.id.expiration.ms',
+  // A cluster (metadata.etcd.endpoints): Samsa's keys for etcd, and Kafka's replication keys.
+  'metadata.etcd.endpoints', 'metadata.etcd.prefix', 'broker.session.timeout.ms', 'broker.rack', 'inter.broker.listener.name',
+  'replica.lag.time.max.ms', 'replica.fetch.wait.max.ms', 'replica.fetch.min.bytes', 'replica.fetch.max.bytes', 'replica.fetch.response.max.bytes',
+  'replica.fetch.backoff.ms', 'replica.high.watermark.checkpoint.interval.ms', 'unclean.leader.election.enable', 'controlled.shutdown.enable',
+  'auto.leader.rebalance.enable', 'leader.imbalance.check.interval.seconds', 'leader.imbalance.per.broker.percentage',
   ...Object.keys(GROUP_COORDINATOR_DEFAULTS), ...Object.keys(TXN_COORDINATOR_DEFAULTS),
 ]);
 

@@ -15,6 +15,8 @@ export interface PartitionFetch {
   partition: number;
   fetchOffset: number;
   partitionMaxBytes: number;
+  /** The leader epoch the fetcher knows (-1: none given). */
+  currentLeaderEpoch?: number;
 }
 
 export interface PartitionFetchResult {
@@ -27,6 +29,8 @@ export interface PartitionFetchResult {
   records: Buffer | null;
   /** read_committed: aborted transactions overlapping the records (null for read_uncommitted). */
   abortedTransactions: Array<{ producerId: number; firstOffset: number }> | null;
+  /** Fetch v12+ (KIP-951): the leader this broker knows, when it cannot serve the partition. */
+  currentLeader?: { leaderId: number; leaderEpoch: number };
 }
 
 export interface FetchSpec {
@@ -35,6 +39,8 @@ export interface FetchSpec {
   minBytes: number;
   maxBytes: number;
   isolationLevel: number;
+  /** A follower's broker id (replica fetch: reads up to the log end and reports its progress), else -1. */
+  replicaId?: number;
 }
 
 /** One partition's result as a plain literal (one shape for every result; no spread copies). */
@@ -59,7 +65,21 @@ async function readOnce(broker: BrokerContext, spec: FetchSpec): Promise<{ resul
   // read_committed stops at the last stable offset (the first open transaction's first offset).
   const committed = spec.isolationLevel === ISOLATION_READ_COMMITTED;
   const isolation = committed ? 'read_committed' : 'read_uncommitted';
+  const replicaId = spec.replicaId ?? -1;
+  const replication = broker.replication;
   for (const p of spec.partitions) {
+    if (replication !== null) {
+      // Only the leader serves a partition; a follower's fetch also tells the leader how far it got.
+      const notLeader =
+        replicaId >= 0 ? replication.followerFetched(p.topic, p.partition, replicaId, p.fetchOffset) : replication.notLeader(p.topic, p.partition, p.currentLeaderEpoch ?? -1);
+      if (notLeader !== null) {
+        const r = partitionResult(p, notLeader.errorCode, -1, -1, -1, null, null);
+        r.currentLeader = { leaderId: notLeader.leaderId, leaderEpoch: notLeader.leaderEpoch };
+        results.push(r);
+        errors = true;
+        continue;
+      }
+    }
     const log = broker.replicas.log(p.topic, p.partition);
     if (log === undefined) {
       results.push(partitionResult(p, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1, -1, -1, null, null));
@@ -71,7 +91,9 @@ async function readOnce(broker: BrokerContext, spec: FetchSpec): Promise<{ resul
     const budget = Math.min(p.partitionMaxBytes, Math.max(0, spec.maxBytes - bytes));
     try {
       if (p.fetchOffset < log.logStartOffset || p.fetchOffset > log.logEndOffset) throw new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, 'offset out of range');
-      const read = budget === 0 && bytes > 0 ? null : await log.read(p.fetchOffset, budget, { maxOffset: hw, minOneBatch: bytes === 0, isolation });
+      // A follower copies everything written; consumers see only what the ISR holds.
+      const maxOffset = replicaId >= 0 ? log.logEndOffset : hw;
+      const read = budget === 0 && bytes > 0 ? null : await log.read(p.fetchOffset, budget, { maxOffset, minOneBatch: bytes === 0, isolation: replicaId >= 0 ? 'read_uncommitted' : isolation });
       const records = read?.records ?? NO_RECORDS;
       bytes += records.length;
       const abortedTransactions = committed ? (read?.abortedTransactions ?? []) : null;

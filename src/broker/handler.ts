@@ -10,6 +10,8 @@ import type { DynamicBrokerConfig } from '../cluster/dynamic-config.js';
 import type { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import type { TxnCoordinator } from '../coordinator/txn/coordinator.js';
 import type { ProducerIdSource } from '../cluster/producer-ids.js';
+import type { Replication } from '../cluster/replication.js';
+import type { ClusterView } from './cluster-view.js';
 
 /** The broker's state that handlers work on. */
 export interface BrokerContext {
@@ -26,6 +28,10 @@ export interface BrokerContext {
   readonly groups: GroupCoordinator;
   /** Transactions (`__transaction_state`); absent only in contexts built without one. */
   readonly txn?: TxnCoordinator;
+  /** Brokers, the controller and partitions' leaders/replicas/ISR as Metadata reports them. */
+  readonly view: ClusterView;
+  /** In a cluster: leadership, the ISR and acks=all waits (null for a single broker, which leads everything). */
+  readonly replication: Replication | null;
   /** Producer ids for InitProducerId, reserved durably in blocks (cluster/producer-ids.ts). */
   readonly producerIds: ProducerIdSource;
   /**

@@ -22,6 +22,8 @@ export interface AppendOutcome {
   logStartOffset: number;
   /** Produce v8+ (KIP-467): the records, by index in their batch, that made the batch fail. */
   recordErrors: RecordError[];
+  /** Produce v10+ (KIP-951): the leader this broker knows, when it is not this one. */
+  currentLeader?: { leaderId: number; leaderEpoch: number };
 }
 
 /** Batches that passed every check and may be placed in the log. */
@@ -38,8 +40,17 @@ export function appendFailed(errorCode: number, errorMessage: string | null = nu
 }
 
 /** Checks one partition's batches; an outcome is an error to answer with. */
-export async function prepareAppend(ctx: RequestContext, topic: string, partition: number, records: Buffer | null): Promise<PreparedAppend | AppendOutcome> {
-  const { replicas, clock } = ctx.broker;
+export async function prepareAppend(ctx: RequestContext, topic: string, partition: number, records: Buffer | null, acks = 1): Promise<PreparedAppend | AppendOutcome> {
+  const { replicas, clock, replication } = ctx.broker;
+  if (replication !== null) {
+    const notLeader = replication.notLeader(topic, partition);
+    if (notLeader !== null) return { ...appendFailed(notLeader.errorCode), currentLeader: { leaderId: notLeader.leaderId, leaderEpoch: notLeader.leaderEpoch } };
+    // acks=all needs min.insync.replicas in sync before anything is appended (Kafka's NotEnoughReplicasException).
+    const minIsr = minInsyncReplicas(ctx, topic);
+    const isr = replication.isrSize(topic, partition);
+    if (acks === -1 && isr < minIsr)
+      return appendFailed(ErrorCode.NOT_ENOUGH_REPLICAS, `The size of the current ISR ${isr} is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${topic}-${partition}`);
+  }
   const log = replicas.log(topic, partition);
   if (log === undefined) return appendFailed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   if (records === null || records.length === 0) return appendFailed(ErrorCode.CORRUPT_MESSAGE, 'Produce request carried no record batches.');
@@ -75,11 +86,22 @@ function recordRules(log: PartitionLog, topic: string, partition: number, nowMs:
  * Places prepared batches: offsets are assigned before this returns (in the caller's turn),
  * the promise settles once they are written.
  */
-export function placeAppend(ctx: RequestContext, p: PreparedAppend): Promise<AppendOutcome> {
-  const { replicas, logger, clock } = ctx.broker;
+export function placeAppend(ctx: RequestContext, p: PreparedAppend, acks = 1, timeoutMs = 30_000): Promise<AppendOutcome> {
+  const { replicas, logger, clock, replication } = ctx.broker;
   const appendTimeMs = p.log.config.messageTimestampType === 'LogAppendTime' ? clock.now() : undefined;
   return replicas.append(p.log, p.topic, p.partition, p.records, appendTimeMs).then(
-    (r): AppendOutcome => ({ errorCode: 0, errorMessage: null, baseOffset: r.baseOffset, logAppendTimeMs: appendTimeMs ?? -1, logStartOffset: r.logStartOffset, recordErrors: [] }),
+    async (r): Promise<AppendOutcome> => {
+      const done: AppendOutcome = { errorCode: 0, errorMessage: null, baseOffset: r.baseOffset, logAppendTimeMs: appendTimeMs ?? -1, logStartOffset: r.logStartOffset, recordErrors: [] };
+      if (replication === null || acks !== -1) return done;
+      // acks=all: answered once the ISR holds the records (the high watermark passed them).
+      const code = await replication.waitForIsr(p.topic, p.partition, r.lastOffset + 1, timeoutMs);
+      if (code !== ErrorCode.NONE) return appendFailed(code);
+      const minIsr = minInsyncReplicas(ctx, p.topic);
+      const isr = replication.isrSize(p.topic, p.partition);
+      if (isr < minIsr)
+        return appendFailed(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, `The size of the current ISR ${isr} is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${p.topic}-${p.partition}`);
+      return done;
+    },
     (err: unknown): AppendOutcome => {
       if (err instanceof StorageError) {
         if (err.code === ErrorCode.KAFKA_STORAGE_ERROR) logger.error('append failed', { topic: p.topic, partition: p.partition, err });
@@ -88,4 +110,11 @@ export function placeAppend(ctx: RequestContext, p: PreparedAppend): Promise<App
       throw err;
     },
   );
+}
+
+/** min.insync.replicas in force for a topic: its override, else the broker's (dynamic) value. */
+function minInsyncReplicas(ctx: RequestContext, topic: string): number {
+  const override = ctx.broker.topics.get(topic)?.configs['min.insync.replicas'];
+  const n = Number(override ?? ctx.broker.config.minInsyncReplicas);
+  return Number.isInteger(n) && n > 0 ? n : 1;
 }

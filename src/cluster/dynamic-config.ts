@@ -53,7 +53,7 @@ export class DynamicBrokerConfig {
   constructor(
     /** The broker's live config: dynamic changes are written into it, so every reader sees them. */
     readonly config: BrokerConfig,
-    private readonly store: LocalMetadataStore,
+    private readonly store: Pick<LocalMetadataStore, 'brokerConfigs' | 'putBrokerConfigs'>,
   ) {
     this.staticRaw = { ...config.raw };
     this.staticGiven = { ...config.given };

@@ -16,8 +16,16 @@ export function partitionKey(topic: string, partition: number): string {
   return `${topic}-${partition}`;
 }
 
+/** What a cluster adds to appends (cluster/replication.ts): the leader epoch, and word of each completed append. */
+export interface AppendHooks {
+  leaderEpoch(topic: string, partition: number): number;
+  appended(topic: string, partition: number, endOffset: number): void;
+}
+
 export class ReplicaManager {
   private readonly listeners = new Map<string, Set<AppendListener>>();
+  /** Set in a cluster: appends carry the partition's leader epoch, and the replication hears of them. */
+  hooks: AppendHooks | null = null;
 
   constructor(
     readonly logs: LogManager,
@@ -44,7 +52,11 @@ export class ReplicaManager {
   async append(log: PartitionLog, topic: string, partition: number, batches: Buffer, appendTimeMs?: number) {
     // The log moves its high watermark itself once the write is done (one broker: the leader
     // is the whole ISR), never past what is written.
-    const result = await log.append(batches, { leaderEpoch: 0, appendTimeMs });
+    const leaderEpoch = this.hooks === null ? 0 : this.hooks.leaderEpoch(topic, partition);
+    // In a cluster only the leader appends (a coordinator on a follower is told so).
+    if (leaderEpoch < 0) throw new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `this broker does not lead ${topic}-${partition}`);
+    const result = await log.append(batches, { leaderEpoch, appendTimeMs });
+    this.hooks?.appended(topic, partition, result.lastOffset + 1);
     this.wake(partitionKey(topic, partition));
     return result;
   }
@@ -58,7 +70,10 @@ export class ReplicaManager {
   async writeTxnMarker(topic: string, partition: number, marker: ControlAppend): Promise<{ offset: number }> {
     const log = this.log(topic, partition);
     if (log === undefined) throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition} is not hosted here`);
+    if (this.hooks !== null && this.hooks.leaderEpoch(topic, partition) < 0)
+      throw new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `this broker does not lead ${topic}-${partition}`);
     const result = await log.appendControl(marker);
+    this.hooks?.appended(topic, partition, result.offset + 1);
     this.wake(partitionKey(topic, partition));
     return result;
   }
@@ -77,6 +92,11 @@ export class ReplicaManager {
         if (set?.size === 0) this.listeners.delete(k);
       }
     };
+  }
+
+  /** Wakes whoever waits on a partition (its high watermark or log end moved, or its leadership changed). */
+  notify(key: string): void {
+    this.wake(key);
   }
 
   private wake(key: string): void {

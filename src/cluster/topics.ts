@@ -6,6 +6,7 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { BrokerConfig } from './config.js';
 import { LocalMetadataStore, newTopicId, type TopicMetadata } from './metadata-store.js';
+import type { MetadataStore, PartitionChange } from './store/types.js';
 import { ReplicaManager } from './replica-manager.js';
 import { collisionKey, isInternalTopic, topicNameError } from './topic-names.js';
 import { logConfigFor, topicConfigError } from './topic-config.js';
@@ -45,13 +46,26 @@ export function validateManualAssignment(brokerIds: readonly number[], replicati
     );
 }
 
+/**
+ * In a cluster: topic changes go to the metadata store (with replicas placed over the live
+ * brokers), and each broker's replication creates, opens and deletes the logs it holds as the
+ * store's events arrive.
+ */
+export interface ClusterTopicBackend {
+  store: MetadataStore;
+  /** Replicas for `count` new partitions starting at `first`, over the live brokers (Kafka's placement). */
+  place(count: number, replicationFactor: number, first: number, existing: readonly number[][]): number[][];
+}
+
 export class TopicManager {
+  /** Set when the broker is part of a cluster. */
+  cluster: ClusterTopicBackend | null = null;
   /** Topics being created right now, so a second create answers TOPIC_ALREADY_EXISTS. */
   private readonly creating = new Map<string, Promise<TopicMetadata>>();
   private readonly deletedListeners: Array<(name: string) => void> = [];
 
   constructor(
-    readonly store: LocalMetadataStore,
+    readonly store: Pick<LocalMetadataStore, 'topic' | 'topics' | 'topicById' | 'putTopic' | 'deleteTopic'>,
     readonly replicas: ReplicaManager,
     readonly config: BrokerConfig,
     private readonly logger: Logger,
@@ -88,8 +102,9 @@ export class TopicManager {
     return { partitions, replicationFactor: rf };
   }
 
-  /** The brokers a replica may be placed on: this one. */
+  /** The brokers a replica may be placed on: the live ones (alone: this one). */
   registeredBrokers(): ReadonlySet<number> {
+    if (this.cluster !== null) return new Set(this.cluster.store.brokers().map((b) => b.nodeId));
     return new Set([this.config.nodeId]);
   }
 
@@ -138,10 +153,19 @@ export class TopicManager {
 
   /** Validates and creates a topic; resolves when its metadata and partitions are on disk. */
   create(spec: CreateTopicSpec): Promise<TopicMetadata> {
-    const { partitions } = this.validate(spec);
+    const { partitions, replicationFactor } = this.validate(spec);
     const topic: TopicMetadata = { name: spec.name, topicId: newTopicId(), partitions, configs: { ...spec.configs } };
     const done = (async () => {
       try {
+        if (this.cluster !== null) {
+          const replicas =
+            spec.assignments !== undefined && spec.assignments.length > 0
+              ? [...spec.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex).map((a) => [...a.brokerIds])
+              : this.cluster.place(partitions, replicationFactor, 0, []);
+          await this.cluster.store.createTopic(topic, replicas.map((r) => initialState(r, this.registeredBrokers())));
+          this.logger.info('created topic', { topic: topic.name, partitions, replicationFactor });
+          return topic;
+        }
         await this.store.putTopic(topic);
         const logConfig = logConfigFor(this.config, topic.configs);
         for (let p = 0; p < partitions; p++) await this.replicas.createPartition(topic.name, p, logConfig);
@@ -197,6 +221,11 @@ export class TopicManager {
     const topic = this.require(name);
     this.validateConfigs(configs);
     const updated: TopicMetadata = { ...topic, configs: { ...configs } };
+    if (this.cluster !== null) {
+      // Every broker's replication applies the new settings to its logs from the store's event.
+      await this.cluster.store.updateTopicConfigs(name, configs);
+      return updated;
+    }
     await this.store.putTopic(updated);
     this.applyLogConfig(updated);
     return updated;
@@ -214,9 +243,19 @@ export class TopicManager {
   }
 
   /** Grows a topic to `count` partitions: the metadata record first, then the new partition logs. */
-  async createPartitions(name: string, count: number): Promise<TopicMetadata> {
+  async createPartitions(name: string, count: number, assignments?: number[][]): Promise<TopicMetadata> {
     const topic = this.validatePartitionCount(name, count);
     const updated: TopicMetadata = { ...topic, partitions: count };
+    if (this.cluster !== null) {
+      const store = this.cluster.store;
+      const existing: number[][] = [];
+      for (let p = 0; p < topic.partitions; p++) existing.push(store.partition(name, p)?.replicas ?? []);
+      const rf = existing[0]?.length ?? 1;
+      const replicas = assignments ?? this.cluster.place(count - topic.partitions, rf, topic.partitions, existing);
+      await store.addPartitions(name, replicas.map((r) => initialState(r, this.registeredBrokers())));
+      this.logger.info('added partitions', { topic: name, from: topic.partitions, to: count });
+      return updated;
+    }
     await this.store.putTopic(updated);
     const logConfig = logConfigFor(this.config, updated.configs);
     for (let p = topic.partitions; p < count; p++) await this.replicas.createPartition(name, p, logConfig);
@@ -239,8 +278,11 @@ export class TopicManager {
       throw new KafkaError(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled (delete.topic.enable=false).');
     const topic = this.store.topic(name);
     if (topic === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic: ${name}`);
-    await this.store.deleteTopic(name);
-    for (let p = 0; p < topic.partitions; p++) await this.replicas.deletePartition(name, p);
+    if (this.cluster !== null) await this.cluster.store.deleteTopic(name);
+    else {
+      await this.store.deleteTopic(name);
+      for (let p = 0; p < topic.partitions; p++) await this.replicas.deletePartition(name, p);
+    }
     this.logger.info('deleted topic', { topic: name });
     for (const listener of this.deletedListeners) listener(name);
   }
@@ -252,6 +294,8 @@ export class TopicManager {
 
   /** Opens every known topic's partitions at start-up (creating directories lost on disk). */
   async openAll(): Promise<void> {
+    // In a cluster the replication opens the logs this broker holds.
+    if (this.cluster !== null) return;
     for (const t of [...this.store.topics()]) {
       const logConfig = logConfigFor(this.config, t.configs);
       for (let p = 0; p < t.partitions; p++) {
@@ -260,4 +304,10 @@ export class TopicManager {
       }
     }
   }
+}
+
+/** A new partition's first state: the first live replica leads, every replica is in sync. */
+function initialState(replicas: number[], live: ReadonlySet<number>): PartitionChange {
+  const leader = replicas.find((r) => live.has(r)) ?? -1;
+  return { replicas, isr: [...replicas], leader, leaderEpoch: 0 };
 }

@@ -41,6 +41,8 @@ export class InternalTopicLog implements CoordinatorLog {
     private readonly compressionType: string,
     private readonly topics: TopicManager,
     private readonly replicas: ReplicaManager,
+    /** The topic's replication factor in a cluster (offsets.topic.replication.factor, …); alone, 1. */
+    private readonly replicationFactor = 1,
   ) {}
 
   partitionCount(): number | null {
@@ -52,8 +54,7 @@ export class InternalTopicLog implements CoordinatorLog {
     await this.topics.ensureInternalTopic({
       name: this.name,
       numPartitions: spec.partitions,
-      // One broker: the internal topics' replication factor settings cannot be met above 1.
-      replicationFactor: 1,
+      replicationFactor: this.topics.cluster === null ? 1 : this.replicationFactor,
       configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(spec.segmentBytes), 'compression.type': this.compressionType },
     });
   }

@@ -4,7 +4,10 @@
 // v3+: record batch v2 and transactional id. v5+: log start offset. v8+: record errors (KIP-467):
 // a batch refused for its records (a key-less record on a compacted topic, a timestamp out of
 // bounds) names each bad record by its index, with Kafka's messages.
-// v9+: flexible. v10–v11: current-leader tags (left at their defaults: this broker leads all).
+// v9+: flexible. v10–v11: current-leader tags (KIP-951): a partition this broker does not lead
+// names the leader it knows and its epoch, and node_endpoints says how to reach it.
+// acks=all waits for the ISR and checks min.insync.replicas (NOT_ENOUGH_REPLICAS before the
+// append, NOT_ENOUGH_REPLICAS_AFTER_APPEND after).
 // Idempotent producers: a retry of one of a producer's last five batches is answered with its
 // original offsets; sequence gaps, old epochs and transactional misuse get Kafka's error codes.
 import { ErrorCode } from '../../protocol/errors.js';
@@ -35,13 +38,13 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = {
             if (version < 3) return appendFailed(ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-v2 (message format v0/v1) is not supported; use v3 or newer.');
             if (!VALID_ACKS.has(req.acks)) return appendFailed(ErrorCode.INVALID_REQUIRED_ACKS);
             if (isInternalTopic(t.name)) return appendFailed(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${t.name}`);
-            return prepareAppend(ctx, t.name, p.index, p.records);
+            return prepareAppend(ctx, t.name, p.index, p.records, req.acks);
           }),
         ),
       ),
     );
     await ctx.placeTurn;
-    const placing = prepared.map((ps) => ps.map((p) => ('log' in p ? placeAppend(ctx, p) : p)));
+    const placing = prepared.map((ps) => ps.map((p) => ('log' in p ? placeAppend(ctx, p, req.acks, req.timeoutMs) : p)));
     ctx.placed?.();
     const responses = await Promise.all(
       req.topicData.map(async (t, i) => ({
@@ -49,14 +52,22 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = {
         partitionResponses: (await Promise.all(placing[i]!)).map((r, j): ProduceResponsePartitionProduceResponse => ({
           index: t.partitionData[j]!.index, errorCode: r.errorCode, baseOffset: r.baseOffset, logAppendTimeMs: r.logAppendTimeMs,
           logStartOffset: r.logStartOffset, errorMessage: r.errorMessage,
-          recordErrors: r.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })), currentLeader: NO_LEADER_CHANGE,
+          recordErrors: r.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })), currentLeader: r.currentLeader ?? NO_LEADER_CHANGE,
         })),
       })),
     );
     // acks=0: the producer expects no response at all.
     if (req.acks === 0) return null;
-    return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+    return { responses, throttleTimeMs: 0, nodeEndpoints: version >= 10 ? leaderEndpoints(ctx, responses) : [] };
   },
 };
+
+/** The endpoints of the leaders named in current-leader tags (KIP-951). */
+function leaderEndpoints(ctx: RequestContext, responses: Array<{ partitionResponses: ProduceResponsePartitionProduceResponse[] }>) {
+  const ids = new Set<number>();
+  for (const t of responses) for (const p of t.partitionResponses) if (p.currentLeader.leaderId >= 0) ids.add(p.currentLeader.leaderId);
+  if (ids.size === 0) return [];
+  return ctx.broker.view.brokers(ctx.listenerName).filter((b) => ids.has(b.nodeId)).map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack }));
+}
 
 export type { RequestContext };

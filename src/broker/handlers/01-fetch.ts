@@ -25,7 +25,7 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
     // From v13 topics come by id: resolve each to its name; an unknown id reads nothing.
     const names = req.topics.map((t) => (version >= 13 ? (ctx.broker.topics.getById(t.topicId)?.name ?? null) : t.topic));
     const partitions = req.topics.flatMap((t, i) =>
-      names[i] === null ? [] : t.partitions.map((p) => ({ topic: names[i]!, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes })),
+      names[i] === null ? [] : t.partitions.map((p) => ({ topic: names[i]!, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, currentLeaderEpoch: p.currentLeaderEpoch })),
     );
     const results = await fetchPartitions(ctx.broker, {
       partitions,
@@ -33,6 +33,7 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
       minBytes: req.minBytes,
       maxBytes: req.maxBytes,
       isolationLevel: req.isolationLevel,
+      replicaId: version >= 15 ? req.replicaState.replicaId : req.replicaId,
     });
     const committed = req.isolationLevel === ISOLATION_READ_COMMITTED;
     const responses: FetchResponseFetchableTopicResponse[] = [];
@@ -48,14 +49,19 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
           return {
             partitionIndex: r.partition, errorCode: r.errorCode, highWatermark: r.highWatermark,
             lastStableOffset: r.lastStableOffset, logStartOffset: r.logStartOffset,
-            divergingEpoch: { epoch: -1, endOffset: -1 }, currentLeader: { leaderId: -1, leaderEpoch: -1 },
+            divergingEpoch: { epoch: -1, endOffset: -1 }, currentLeader: r.currentLeader ?? { leaderId: -1, leaderEpoch: -1 },
             snapshotId: { endOffset: -1, epoch: -1 }, abortedTransactions: committed ? (r.abortedTransactions ?? []) : null,
             preferredReadReplica: -1, records: r.records ?? Buffer.alloc(0),
           };
         }),
       });
     });
-    return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses, nodeEndpoints: [] };
+    // v16 (KIP-951): how to reach the leaders named in current-leader tags.
+    const leaderIds = new Set(results.filter((r) => r.currentLeader !== undefined && r.currentLeader.leaderId >= 0).map((r) => r.currentLeader!.leaderId));
+    const nodeEndpoints = version >= 16 && leaderIds.size > 0
+      ? ctx.broker.view.brokers(ctx.listenerName).filter((b) => leaderIds.has(b.nodeId)).map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack }))
+      : [];
+    return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses, nodeEndpoints };
   },
 };
 

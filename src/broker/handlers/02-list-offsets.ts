@@ -40,20 +40,25 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
         partitions: await Promise.all(
           t.partitions.map(async (p): Promise<ListOffsetsResponseListOffsetsPartitionResponse> => {
             const out = { partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
+            // In a cluster only the leader answers (a follower's log may be behind or diverged).
+            const { replication } = ctx.broker;
+            const notLeader = replication?.notLeader(t.name, p.partitionIndex, version >= 4 ? p.currentLeaderEpoch : -1) ?? null;
+            if (notLeader !== null) return { ...out, errorCode: notLeader.errorCode };
+            const epoch = replication === null ? 0 : replication.leaderEpoch(t.name, p.partitionIndex);
             const log = ctx.broker.replicas.log(t.name, p.partitionIndex);
             if (log === undefined) return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
             if (version === 0) return p.timestamp < EARLIEST ? { ...out, errorCode: ErrorCode.UNSUPPORTED_VERSION } : legacyOffsets(ctx, req.replicaId, log, p, out);
             // READ_COMMITTED (v2+) answers "latest" with the last stable offset.
-            if (p.timestamp === LATEST) return { ...out, offset: version >= 2 && req.isolationLevel === 1 ? log.lastStableOffset : log.highWatermark, leaderEpoch: 0 };
-            if (p.timestamp === EARLIEST) return { ...out, offset: log.logStartOffset, leaderEpoch: 0 };
+            if (p.timestamp === LATEST) return { ...out, offset: version >= 2 && req.isolationLevel === 1 ? log.lastStableOffset : log.highWatermark, leaderEpoch: epoch };
+            if (p.timestamp === EARLIEST) return { ...out, offset: log.logStartOffset, leaderEpoch: epoch };
             if (p.timestamp === MAX_TIMESTAMP && version >= 7) {
               const m = await log.maxTimestampOffset();
-              return m === null ? out : { ...out, offset: m.offset, timestamp: m.timestamp, leaderEpoch: 0 };
+              return m === null ? out : { ...out, offset: m.offset, timestamp: m.timestamp, leaderEpoch: epoch };
             }
             // As Kafka: a special timestamp unknown at this version (-3 below v7, -4, -5, ...).
             if (p.timestamp < 0) return { ...out, errorCode: ErrorCode.UNSUPPORTED_VERSION };
             const found = await log.offsetForTimestamp(p.timestamp);
-            return found === null ? out : { ...out, offset: found.offset, timestamp: found.timestamp, leaderEpoch: 0 };
+            return found === null ? out : { ...out, offset: found.offset, timestamp: found.timestamp, leaderEpoch: epoch };
           }),
         ),
       })),

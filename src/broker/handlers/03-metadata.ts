@@ -16,21 +16,19 @@ import { AUTHORIZED_OPERATIONS_NOT_REQUESTED, CLUSTER_OPERATIONS, TOPIC_OPERATIO
 import type { Handler, RequestContext } from '../handler.js';
 
 function describe(ctx: RequestContext, t: TopicMetadata): MetadataResponseTopic {
-  const node = ctx.broker.nodeId;
+  const { view } = ctx.broker;
   return {
     errorCode: 0,
     name: t.name,
     topicId: t.topicId,
     isInternal: isInternalTopic(t.name),
-    partitions: Array.from({ length: t.partitions }, (_, p) => ({
-      errorCode: 0,
-      partitionIndex: p,
-      leaderId: node,
-      leaderEpoch: 0,
-      replicaNodes: [node],
-      isrNodes: [node],
-      offlineReplicas: [],
-    })),
+    partitions: Array.from({ length: t.partitions }, (_, p) => {
+      const s = view.partition(t.name, p);
+      if (s === undefined) return { errorCode: ErrorCode.LEADER_NOT_AVAILABLE, partitionIndex: p, leaderId: -1, leaderEpoch: -1, replicaNodes: [], isrNodes: [], offlineReplicas: [] };
+      // As Kafka: a partition without a live leader says LEADER_NOT_AVAILABLE, with its replicas.
+      const errorCode = s.leader < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : 0;
+      return { errorCode, partitionIndex: p, leaderId: s.leader, leaderEpoch: s.leaderEpoch, replicaNodes: s.replicas, isrNodes: s.isr, offlineReplicas: s.offline };
+    }),
     topicAuthorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED,
   };
 }
@@ -54,7 +52,6 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
   response: MetadataResponseSchema,
   async handle(ctx, req, version) {
     const { broker } = ctx;
-    const listener = broker.advertised(ctx.listenerName);
     const all = req.topics === null || (version === 0 && req.topics.length === 0);
     const topics: MetadataResponseTopic[] = [];
     if (all) {
@@ -78,9 +75,9 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
     }
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId: broker.nodeId, host: listener.host, port: listener.port, rack: null }],
+      brokers: broker.view.brokers(ctx.listenerName),
       clusterId: broker.clusterId,
-      controllerId: broker.nodeId,
+      controllerId: broker.view.controllerId(),
       topics,
       clusterAuthorizedOperations: authorizedOperations(version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations, CLUSTER_OPERATIONS),
     };

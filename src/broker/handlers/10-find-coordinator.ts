@@ -6,6 +6,8 @@
 import { ErrorCode, errorName } from '../../protocol/errors.js';
 import { FindCoordinatorRequestSchema, FindCoordinatorResponseSchema, type FindCoordinatorRequest, type FindCoordinatorResponse } from '../../protocol/messages/10-find-coordinator.js';
 import type { Handler, RequestContext } from '../handler.js';
+import { OFFSETS_TOPIC } from '../../coordinator/group/offsets-topic.js';
+import { TXN_STATE_TOPIC } from '../../coordinator/txn/state-topic.js';
 
 const GROUP_KEY = 0;
 const TRANSACTION_KEY = 1;
@@ -35,6 +37,15 @@ function find(ctx: RequestContext, key: string, keyType: number): Found {
     errorMessage = `Unknown coordinator key type ${keyType}; 0 is a group, 1 a transactional id.`;
   }
   if (errorCode !== ErrorCode.NONE) return { errorCode, errorMessage, nodeId: -1, host: '', port: -1 };
+  // In a cluster the coordinator is the leader of the key's partition of the internal topic.
+  if (ctx.broker.replication !== null) {
+    const topic = keyType === GROUP_KEY ? OFFSETS_TOPIC : TXN_STATE_TOPIC;
+    const p = keyType === GROUP_KEY ? ctx.broker.groups.partitionFor(key) : (ctx.broker.txn?.partitionFor(key) ?? null);
+    const leader = p === null ? -1 : (ctx.broker.view.partition(topic, p)?.leader ?? -1);
+    const b = ctx.broker.view.brokers(ctx.listenerName).find((x) => x.nodeId === leader);
+    if (b === undefined) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'The coordinator is not available: its partition has no leader right now; retry shortly.', nodeId: -1, host: '', port: -1 };
+    return { errorCode, errorMessage, nodeId: b.nodeId, host: b.host, port: b.port };
+  }
   const l = ctx.broker.advertised(ctx.listenerName);
   return { errorCode, errorMessage, nodeId: ctx.broker.nodeId, host: l.host, port: l.port };
 }

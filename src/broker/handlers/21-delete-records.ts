@@ -30,6 +30,9 @@ export const deleteRecordsHandler: Handler<DeleteRecordsRequest, DeleteRecordsRe
             if (isInternalTopic(t.name)) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION);
             const log = ctx.broker.topics.isCreating(t.name) ? undefined : ctx.broker.replicas.log(t.name, p.partitionIndex);
             if (log === undefined) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+            // In a cluster the leader moves the log start; followers follow it through their fetches.
+            const notLeader = ctx.broker.replication?.notLeader(t.name, p.partitionIndex) ?? null;
+            if (notLeader !== null) return fail(notLeader.errorCode);
             const offset = p.offset === HIGH_WATERMARK ? log.highWatermark : p.offset;
             if (offset < 0 || offset > log.highWatermark) return fail(ErrorCode.OFFSET_OUT_OF_RANGE);
             try {

@@ -20,10 +20,10 @@ export const describeClusterHandler: Handler<DescribeClusterRequest, DescribeClu
   response: DescribeClusterResponseSchema,
   async handle(ctx, req, version) {
     const { broker } = ctx;
-    const base = { throttleTimeMs: 0, endpointType: ENDPOINT_TYPE_BROKERS, clusterId: broker.clusterId, controllerId: broker.nodeId, clusterAuthorizedOperations: authorizedOperations(req.includeClusterAuthorizedOperations, CLUSTER_OPERATIONS) };
+    const base = { throttleTimeMs: 0, endpointType: ENDPOINT_TYPE_BROKERS, clusterId: broker.clusterId, controllerId: broker.view.controllerId(), clusterAuthorizedOperations: authorizedOperations(req.includeClusterAuthorizedOperations, CLUSTER_OPERATIONS) };
     if (version >= 1 && req.endpointType !== ENDPOINT_TYPE_BROKERS)
       return { ...base, endpointType: req.endpointType, errorCode: UNSUPPORTED_ENDPOINT_TYPE, errorMessage: 'The request was sent to a broker, which only describes broker endpoints (endpoint type 1).', controllerId: -1, brokers: [] };
-    const l = broker.advertised(ctx.listenerName);
-    return { ...base, errorCode: 0, errorMessage: null, brokers: [{ brokerId: broker.nodeId, host: l.host, port: l.port, rack: null }] };
+    const brokers = broker.view.brokers(ctx.listenerName).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack }));
+    return { ...base, errorCode: 0, errorMessage: null, brokers };
   },
 };

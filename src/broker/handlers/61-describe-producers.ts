@@ -20,6 +20,9 @@ export const describeProducersHandler: Handler<DescribeProducersRequest, Describ
       topics: req.topics.map((t) => ({
         name: t.name,
         partitions: t.partitionIndexes.map((partitionIndex) => {
+          const notLeader = ctx.broker.replication?.notLeader(t.name, partitionIndex) ?? null;
+          if (notLeader !== null && notLeader.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+            return { partitionIndex, errorCode: notLeader.errorCode, errorMessage: null, activeProducers: [] };
           const log = ctx.broker.replicas.log(t.name, partitionIndex);
           if (log === undefined)
             return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `${t.name}-${partitionIndex} is not hosted on this broker.`, activeProducers: [] };

@@ -220,6 +220,11 @@ export class TxnCoordinator {
     return this.parts.findCoordinatorError(transactionalId);
   }
 
+  /** The partition of __transaction_state that holds an id (null until the topic exists). */
+  partitionFor(transactionalId: string): number | null {
+    return this.parts.partitionFor(transactionalId);
+  }
+
   get isLoading(): boolean {
     return this.parts.isLoading;
   }

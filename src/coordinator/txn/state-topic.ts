@@ -32,8 +32,8 @@ export interface MarkerWriter {
 
 /** `__transaction_state` as partition logs of this broker. */
 export class LogTxnStateTopic extends InternalTopicLog {
-  constructor(topics: TopicManager, replicas: ReplicaManager) {
-    super(TXN_STATE_TOPIC, 'uncompressed', topics, replicas);
+  constructor(topics: TopicManager, replicas: ReplicaManager, replicationFactor = 1) {
+    super(TXN_STATE_TOPIC, 'uncompressed', topics, replicas, replicationFactor);
   }
 }
 

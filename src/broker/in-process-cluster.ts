@@ -1,0 +1,141 @@
+/**
+ * A cluster of brokers inside one Node process, for tests: `await Cluster.start({ brokers: 3 })`
+ * gives three real brokers on loopback ports, each with its own data directory, sharing cluster
+ * metadata through an in-memory store (as they would share etcd). `kill(id)` ends a broker
+ * abruptly (its session ends, no controlled shutdown), `restart(id)` brings it back on the same
+ * port and data, and `isolate(id)` / `heal(id)` cut it off the metadata store and heal it.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Broker } from './broker.js';
+import { MemoryMetadataBackend, type MemoryMetadataStore } from '../cluster/store/memory-store.js';
+import type { Logger } from '../util/logger.js';
+
+export interface ClusterOptions {
+  brokers?: number;
+  /** server.properties keys for every broker. */
+  config?: Record<string, string>;
+  /** Per broker id, keys laid over `config` (e.g. broker.rack). */
+  brokerConfig?: Record<number, Record<string, string>>;
+  logger?: Logger;
+}
+
+interface Member {
+  id: number;
+  port: number;
+  dataDir: string;
+  broker: Broker | null;
+  store: MemoryMetadataStore | null;
+}
+
+export class Cluster {
+  private constructor(
+    private readonly opts: ClusterOptions,
+    private readonly backend: MemoryMetadataBackend,
+    private readonly clusterId: string,
+    private readonly dir: string,
+    private readonly members: Map<number, Member>,
+  ) {}
+
+  static async start(opts: ClusterOptions = {}): Promise<Cluster> {
+    const n = opts.brokers ?? 3;
+    const dir = await mkdtemp(join(tmpdir(), 'samsa-cluster-'));
+    const clusterId = randomBytes(16).toString('base64url').slice(0, 22);
+    const members = new Map<number, Member>();
+    for (let id = 1; id <= n; id++) members.set(id, { id, port: 0, dataDir: join(dir, `broker-${id}`), broker: null, store: null });
+    const cluster = new Cluster(opts, new MemoryMetadataBackend(), clusterId, dir, members);
+    try {
+      for (const id of members.keys()) await cluster.startBroker(id);
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+    return cluster;
+  }
+
+  private async startBroker(id: number): Promise<void> {
+    const m = this.members.get(id)!;
+    const store = this.backend.store();
+    m.store = store;
+    const broker = await Broker.start({
+      port: m.port,
+      dataDir: m.dataDir,
+      config: { 'node.id': String(id), ...(this.opts.config ?? {}), ...(this.opts.brokerConfig?.[id] ?? {}) },
+      logger: this.opts.logger,
+      metadata: { store, clusterId: this.clusterId },
+    });
+    m.broker = broker;
+    m.port = broker.port;
+  }
+
+  /** The broker with this id (throws if it is not running). */
+  broker(id: number): Broker {
+    const b = this.members.get(id)?.broker;
+    if (b == null) throw new Error(`broker ${id} is not running`);
+    return b;
+  }
+
+  get brokerIds(): number[] {
+    return [...this.members.keys()];
+  }
+
+  /** The running brokers' `host:port`, comma-separated, for a client's bootstrap servers. */
+  get bootstrap(): string {
+    return [...this.members.values()].filter((m) => m.broker !== null).map((m) => m.broker!.bootstrap).join(',');
+  }
+
+  /** Ends a broker abruptly: its session ends at once and it stops without moving its leaderships. */
+  async kill(id: number): Promise<void> {
+    const m = this.members.get(id);
+    if (m?.broker == null) return;
+    this.backend.expire(id);
+    m.store?.disconnect();
+    const b = m.broker;
+    m.broker = null;
+    await b.stop({ controlled: false });
+  }
+
+  /** A controlled shutdown, as SIGTERM gives a server. */
+  async stopBroker(id: number): Promise<void> {
+    const m = this.members.get(id);
+    if (m?.broker == null) return;
+    const b = m.broker;
+    m.broker = null;
+    await b.stop();
+  }
+
+  /** Starts a stopped or killed broker again, on its port and data directory. */
+  async restart(id: number): Promise<void> {
+    const m = this.members.get(id);
+    if (m === undefined) throw new Error(`no broker ${id}`);
+    if (m.broker !== null) await this.kill(id);
+    await this.startBroker(id);
+  }
+
+  /** Cuts a broker off the metadata store: its session ends (others take its leaderships) and its metadata writes fail. */
+  isolate(id: number): void {
+    this.members.get(id)?.store?.disconnect();
+  }
+
+  heal(id: number): void {
+    this.members.get(id)?.store?.reconnect();
+  }
+
+  private view: MemoryMetadataStore | null = null;
+
+  /** The metadata as the cluster's store holds it (for assertions). */
+  get metadata(): MemoryMetadataStore {
+    return (this.view ??= this.backend.store());
+  }
+
+  async stop(): Promise<void> {
+    for (const m of this.members.values()) {
+      const b = m.broker;
+      m.broker = null;
+      if (b !== null) await b.stop({ controlled: false }).catch(() => undefined);
+    }
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * What a partition's leader knows about its followers (Kafka's Partition + Replica state): each
+ * follower's log end offset as its fetches report it, when it was last caught up, and from those
+ * the high watermark (the least log end offset among the in-sync replicas) and which followers
+ * may join or must leave the ISR. Pure bookkeeping: the caller writes ISR changes to the store.
+ */
+
+export interface FollowerProgress {
+  logEndOffset: number;
+  /** When the follower last fetched from at or past the leader's log end (Kafka's lastCaughtUpTimeMs). */
+  lastCaughtUpMs: number;
+  /** The leader's log end at the follower's previous fetch, and when that fetch came. */
+  lastFetchLeaderLogEnd: number;
+  lastFetchMs: number;
+}
+
+export class LeaderState {
+  readonly followers = new Map<number, FollowerProgress>();
+  /** An ISR change written but not yet seen back from the store: no other change meanwhile. */
+  pendingIsr: number[] | null = null;
+
+  constructor(
+    readonly nodeId: number,
+    public leaderEpoch: number,
+    public partitionEpoch: number,
+    public replicas: number[],
+    public isr: number[],
+    nowMs: number,
+  ) {
+    for (const r of replicas) if (r !== nodeId) this.followers.set(r, { logEndOffset: -1, lastCaughtUpMs: isr.includes(r) ? nowMs : 0, lastFetchLeaderLogEnd: -1, lastFetchMs: 0 });
+  }
+
+  /** Applies a newer state of the same leadership (ISR or replicas changed). */
+  update(partitionEpoch: number, replicas: number[], isr: number[], nowMs: number): void {
+    this.partitionEpoch = partitionEpoch;
+    this.replicas = replicas;
+    this.isr = isr;
+    this.pendingIsr = null;
+    for (const r of replicas)
+      if (r !== this.nodeId && !this.followers.has(r)) this.followers.set(r, { logEndOffset: -1, lastCaughtUpMs: isr.includes(r) ? nowMs : 0, lastFetchLeaderLogEnd: -1, lastFetchMs: 0 });
+    for (const r of [...this.followers.keys()]) if (!replicas.includes(r)) this.followers.delete(r);
+  }
+
+  /** Records a follower's fetch at `fetchOffset` (its log end) while the leader's log end is `leaderLogEnd`. */
+  recordFetch(replicaId: number, fetchOffset: number, leaderLogEnd: number, nowMs: number): boolean {
+    const f = this.followers.get(replicaId);
+    if (f === undefined) return false;
+    if (fetchOffset >= leaderLogEnd) f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, nowMs);
+    else if (fetchOffset >= f.lastFetchLeaderLogEnd && f.lastFetchLeaderLogEnd >= 0) f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, f.lastFetchMs);
+    f.logEndOffset = fetchOffset;
+    f.lastFetchLeaderLogEnd = leaderLogEnd;
+    f.lastFetchMs = nowMs;
+    return true;
+  }
+
+  /** The least log end offset among the in-sync replicas (the leader's own is `leaderLogEnd`). */
+  highWatermark(leaderLogEnd: number): number {
+    let hw = leaderLogEnd;
+    for (const r of this.isr) {
+      if (r === this.nodeId) continue;
+      const f = this.followers.get(r);
+      hw = Math.min(hw, f === undefined || f.logEndOffset < 0 ? -1 : f.logEndOffset);
+    }
+    return hw;
+  }
+
+  /** In-sync followers that have not caught up for longer than `lagMaxMs` (Kafka's getOutOfSyncReplicas). */
+  outOfSync(nowMs: number, lagMaxMs: number): number[] {
+    return this.isr.filter((r) => r !== this.nodeId && nowMs - (this.followers.get(r)?.lastCaughtUpMs ?? 0) > lagMaxMs);
+  }
+
+  /** Followers out of the ISR whose log end reached the high watermark (and the current epoch's start): they may join. */
+  caughtUp(highWatermark: number, epochStart: number, nowMs: number, lagMaxMs: number): number[] {
+    const out: number[] = [];
+    for (const [r, f] of this.followers) {
+      if (this.isr.includes(r)) continue;
+      if (f.logEndOffset >= highWatermark && f.logEndOffset >= epochStart && nowMs - f.lastCaughtUpMs <= lagMaxMs) out.push(r);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Three brokers in this process over the in-memory metadata store, driven by KafkaJS: replicated
+ * topics, acks=all and min.insync.replicas, a leader killed under load, a broker restarted that
+ * catches up and rejoins the ISR, a controlled shutdown that moves leaderships first.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Kafka, logLevel } from 'kafkajs';
+import { Cluster } from '../../src/broker/in-process-cluster.js';
+import { waitFor } from '../helpers/wait.js';
+
+function kafkaFor(bootstrap: string) {
+  return new Kafka({ clientId: 'cluster-test', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 50, maxRetryTime: 500 } });
+}
+
+async function withCluster(fn: (c: Cluster) => Promise<void>, config: Record<string, string> = {}): Promise<void> {
+  const c = await Cluster.start({ brokers: 3, config: { 'replica.lag.time.max.ms': '2000', 'samsa.controlled.shutdown.timeout.ms': '10000', ...config } });
+  try {
+    await fn(c);
+  } finally {
+    await c.stop();
+  }
+}
+
+function isrFull(c: Cluster, topic: string, partitions: number): boolean {
+  for (let p = 0; p < partitions; p++) if ((c.metadata.partition(topic, p)?.isr.length ?? 0) < 3) return false;
+  return true;
+}
+
+test('a replication-factor-3 topic: leaders spread over the brokers, every replica holds the same log, Metadata reports replicas and ISR', async () => {
+  await withCluster(async (c) => {
+    const kafka = kafkaFor(c.bootstrap);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      assert.equal(await admin.createTopics({ topics: [{ topic: 'r3', numPartitions: 6, replicationFactor: 3 }], waitForLeaders: true }), true);
+      const cluster = await admin.describeCluster();
+      assert.equal(cluster.brokers.length, 3);
+      const meta = await admin.fetchTopicMetadata({ topics: ['r3'] });
+      const parts = meta.topics[0]!.partitions;
+      assert.equal(parts.length, 6);
+      const leaders = new Map<number, number>();
+      for (const p of parts) {
+        assert.equal(new Set(p.replicas).size, 3, 'three distinct replicas');
+        leaders.set(p.leader, (leaders.get(p.leader) ?? 0) + 1);
+      }
+      assert.deepEqual([...leaders.values()].sort(), [2, 2, 2], 'each broker leads two of the six partitions');
+      // More replicas than brokers: Kafka's error.
+      await assert.rejects(admin.createTopics({ topics: [{ topic: 'r4', replicationFactor: 4 }] }), (err: any) => err.errors?.[0]?.type === 'INVALID_REPLICATION_FACTOR');
+
+      const producer = kafka.producer({ idempotent: true });
+      await producer.connect();
+      for (let i = 0; i < 20; i++) await producer.send({ topic: 'r3', acks: -1, messages: Array.from({ length: 50 }, (_, j) => ({ key: `k${j}`, value: `v${i}-${j}` })) });
+      await producer.disconnect();
+      // Every replica's log ends where its leader's does, byte for byte the same size.
+      await waitFor('followers to catch up', () =>
+        [0, 1, 2, 3, 4, 5].every((p) => {
+          const ends = c.brokerIds.map((id) => c.broker(id).topics.replicas.log('r3', p)?.logEndOffset ?? -1);
+          return ends.every((e) => e === ends[0] && e > 0);
+        }),
+      );
+      for (let p = 0; p < 6; p++) {
+        const sizes = c.brokerIds.map((id) => c.broker(id).topics.replicas.log('r3', p)!.size);
+        assert.ok(sizes.every((s) => s === sizes[0]), `partition ${p}: replicas hold the same bytes (${sizes})`);
+      }
+      const offsets = await admin.fetchTopicOffsets('r3');
+      assert.equal(offsets.reduce((n, o) => n + Number(o.high), 0), 1000);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
+
+test('kill the leader under acks=all load: a new leader from the ISR, the producer carries on, every acknowledged record is there exactly once; the old leader rejoins', async () => {
+  await withCluster(async (c) => {
+    const kafka = kafkaFor(c.bootstrap);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'fo', numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    await waitFor('full ISR', () => isrFull(c, 'fo', 1));
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const acked: string[] = [];
+    let stop = false;
+    let sendError: unknown = null;
+    const load = (async () => {
+      for (let i = 0; !stop; i++) {
+        const value = `m${i}`;
+        try {
+          await producer.send({ topic: 'fo', acks: -1, messages: [{ value }] });
+          acked.push(value);
+        } catch (err) {
+          sendError = err;
+          return;
+        }
+      }
+    })();
+    await waitFor('some acknowledged records', () => acked.length >= 200, 20_000);
+    const oldLeader = c.metadata.partition('fo', 0)!.leader;
+    const killedAt = Date.now();
+    await c.kill(oldLeader);
+    await waitFor('a new leader', () => {
+      const s = c.metadata.partition('fo', 0)!;
+      return s.leader >= 0 && s.leader !== oldLeader;
+    });
+    const electedMs = Date.now() - killedAt;
+    const before = acked.length;
+    await waitFor('records acknowledged by the new leader', () => acked.length >= before + 200, 30_000);
+    stop = true;
+    await load;
+    assert.equal(sendError, null, `the producer carried on: ${String(sendError)}`);
+    await producer.disconnect();
+
+    await c.restart(oldLeader);
+    await waitFor('the old leader back in the ISR', () => c.metadata.partition('fo', 0)!.isr.includes(oldLeader), 30_000);
+
+    const consumer = kafka.consumer({ groupId: 'fo-check' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'fo', fromBeginning: true });
+    const seen: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+    await waitFor('every acknowledged record consumed', () => seen.length >= acked.length, 30_000);
+    await consumer.disconnect();
+    await admin.disconnect();
+    const ackedSet = new Set(acked);
+    assert.equal(new Set(seen).size, seen.length, 'no record twice');
+    for (const v of acked) assert.ok(seen.includes(v), `acknowledged ${v} is there`);
+    // In order: the acknowledged records appear in the order they were sent.
+    const order = seen.filter((v) => ackedSet.has(v));
+    assert.deepEqual(order, acked);
+    console.log(`# failover: new leader elected ${electedMs} ms after the kill; ${acked.length} records acknowledged`);
+  });
+});
+
+test('acks=all with min.insync.replicas=3 and a broker down: NOT_ENOUGH_REPLICAS; acks=1 still appends', async () => {
+  await withCluster(async (c) => {
+    const kafka = kafkaFor(c.bootstrap);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'mi', numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '3' }] }], waitForLeaders: true });
+    await waitFor('full ISR', () => isrFull(c, 'mi', 1));
+    const s = c.metadata.partition('mi', 0)!;
+    const follower = s.replicas.find((r) => r !== s.leader)!;
+    await c.kill(follower);
+    await waitFor('the ISR to shrink', () => !c.metadata.partition('mi', 0)!.isr.includes(follower), 20_000);
+    const producer = kafka.producer({ retry: { retries: 0 } });
+    await producer.connect();
+    await assert.rejects(producer.send({ topic: 'mi', acks: -1, messages: [{ value: 'x' }] }), (err: any) => /NOT_ENOUGH_REPLICAS|replicas/i.test(`${err.type ?? ''} ${err.message}`));
+    const r = await producer.send({ topic: 'mi', acks: 1, messages: [{ value: 'y' }] });
+    assert.equal(r[0]!.errorCode, 0);
+    await producer.disconnect();
+    await admin.disconnect();
+  });
+});
+
+test('a controlled shutdown moves leaderships to other in-sync replicas before the broker stops', async () => {
+  await withCluster(async (c) => {
+    const kafka = kafkaFor(c.bootstrap);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'cs', numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
+    await waitFor('full ISR', () => isrFull(c, 'cs', 3));
+    await admin.disconnect();
+    const victim = c.metadata.partition('cs', 0)!.leader;
+    await c.stopBroker(victim);
+    for (let p = 0; p < 3; p++) {
+      const s = c.metadata.partition('cs', p)!;
+      assert.notEqual(s.leader, victim, `partition ${p} led by another broker`);
+      assert.ok(s.leader >= 0);
+    }
+  });
+});
