@@ -19,7 +19,6 @@ import type { ReplicaManager } from '../cluster/replica-manager.js';
 import { Replication } from '../cluster/replication.js';
 import { ReplicaFetchers } from '../cluster/replica-fetcher.js';
 import { Controller } from '../cluster/controller.js';
-import { assignReplicas } from '../cluster/placement.js';
 import type { TopicManager } from '../cluster/topics.js';
 import type { BrokerRegistration, MetadataStore } from '../cluster/store/types.js';
 
@@ -59,13 +58,7 @@ export class ClusterMember {
       uncleanLeaderElection: (topic) => (d.store.topic(topic)?.configs['unclean.leader.election.enable'] ?? raw['unclean.leader.election.enable'] ?? 'false') === 'true',
     });
     d.replicas.hooks = this.replication;
-    d.topics.cluster = {
-      store: d.store,
-      place: (count, rf, first, existing) => {
-        const live = d.store.brokers().filter((b) => !b.shuttingDown);
-        return assignReplicas({ brokers: live.map((b) => ({ id: b.nodeId, rack: b.rack })), partitions: count, replicationFactor: rf, firstPartition: first, existing });
-      },
-    };
+    d.topics.cluster = { store: d.store, random: Math.random };
   }
 
   /** Applies the store's state, registers with `endpoints`, and campaigns for controller. */
@@ -103,7 +96,7 @@ export class ClusterMember {
       }
     }
     await store.resign(config.nodeId).catch(() => undefined);
-    this.controller.stop();
+    await this.controller.stop();
     await this.replication.stop();
     if (store.connected) await store.unregisterBroker(config.nodeId).catch(() => undefined);
     await store.close();

@@ -20,7 +20,8 @@ import type { PartitionLog } from '../storage/partition-log.js';
 import { LeaderState } from './leader-state.js';
 import { partitionKey, type ReplicaManager } from './replica-manager.js';
 import type { FetcherHost, ReplicaFetchers } from './replica-fetcher.js';
-import { MetadataUnavailableError, type BrokerEndpoint, type MetadataEvent, type MetadataStore, type PartitionState, type TopicMetadata } from './store/types.js';
+import { alterIsr } from './partition-changes.js';
+import { type BrokerEndpoint, type MetadataEvent, type MetadataStore, type PartitionState, type TopicMetadata } from './store/types.js';
 
 export interface ReplicationSettings {
   /** replica.lag.time.max.ms (Kafka default 30000). */
@@ -333,18 +334,11 @@ export class Replication implements FetcherHost {
   private async writeIsr(role: Extract<Role, { kind: 'leader' }>, isr: number[], why: 'shrink' | 'expand'): Promise<void> {
     const { state, topic, partition } = role;
     state.pendingIsr = isr;
-    try {
-      const ok = await this.d.store.compareAndSetPartition(topic, partition, state.partitionEpoch, {
-        replicas: state.replicas, isr, leader: this.d.nodeId, leaderEpoch: state.leaderEpoch,
-      });
-      if (ok) this.d.logger.info(why === 'shrink' ? 'shrinking ISR' : 'expanding ISR', { topic, partition, from: state.isr, to: isr });
-      // Either way the store's event brings the state that stands (and clears pendingIsr).
-      if (!ok) state.pendingIsr = null;
-    } catch (err) {
-      state.pendingIsr = null;
-      if (!(err instanceof MetadataUnavailableError)) throw err;
-      this.d.logger.debug('ISR change not written: the metadata store cannot be reached', { topic, partition });
-    }
+    const result = await alterIsr(this.d.store, { topic, partition, leaderId: this.d.nodeId, leaderEpoch: state.leaderEpoch, isr });
+    if (result === 'ok') this.d.logger.info(why === 'shrink' ? 'shrinking ISR' : 'expanding ISR', { topic, partition, from: state.isr, to: isr });
+    else this.d.logger.debug('ISR change not made', { topic, partition, result });
+    // The store's event brings the state that stands (and clears pendingIsr); without a change, clear it here.
+    if (result !== 'ok' || state.pendingIsr === isr) state.pendingIsr = null;
   }
 
   // --- the follower side (FetcherHost) ---

@@ -6,7 +6,8 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { BrokerConfig } from './config.js';
 import { LocalMetadataStore, newTopicId, type TopicMetadata } from './metadata-store.js';
-import type { MetadataStore, PartitionChange } from './store/types.js';
+import type { MetadataStore } from './store/types.js';
+import { manualPartitionStates, placeNewPartitions, placePartitions, type RandomSource } from './placement.js';
 import { ReplicaManager } from './replica-manager.js';
 import { collisionKey, isInternalTopic, topicNameError } from './topic-names.js';
 import { logConfigFor, topicConfigError } from './topic-config.js';
@@ -53,8 +54,8 @@ export function validateManualAssignment(brokerIds: readonly number[], replicati
  */
 export interface ClusterTopicBackend {
   store: MetadataStore;
-  /** Replicas for `count` new partitions starting at `first`, over the live brokers (Kafka's placement). */
-  place(count: number, replicationFactor: number, first: number, existing: readonly number[][]): number[][];
+  /** Randomness for placement's start index and shift (Kafka's round robin). */
+  random: RandomSource;
 }
 
 export class TopicManager {
@@ -155,14 +156,18 @@ export class TopicManager {
   create(spec: CreateTopicSpec): Promise<TopicMetadata> {
     const { partitions, replicationFactor } = this.validate(spec);
     const topic: TopicMetadata = { name: spec.name, topicId: newTopicId(), partitions, configs: { ...spec.configs } };
+    // In a cluster the replicas are placed now, so that a placement error is the request's error.
+    const cluster = this.cluster;
+    const states =
+      cluster === null
+        ? null
+        : spec.assignments !== undefined && spec.assignments.length > 0
+          ? manualPartitionStates(cluster.store, [...spec.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex).map((a) => a.brokerIds))
+          : placePartitions(cluster.store, partitions, replicationFactor, cluster.random);
     const done = (async () => {
       try {
-        if (this.cluster !== null) {
-          const replicas =
-            spec.assignments !== undefined && spec.assignments.length > 0
-              ? [...spec.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex).map((a) => [...a.brokerIds])
-              : this.cluster.place(partitions, replicationFactor, 0, []);
-          await this.cluster.store.createTopic(topic, replicas.map((r) => initialState(r, this.registeredBrokers())));
+        if (cluster !== null) {
+          await cluster.store.createTopic(topic, states!);
           this.logger.info('created topic', { topic: topic.name, partitions, replicationFactor });
           return topic;
         }
@@ -248,11 +253,7 @@ export class TopicManager {
     const updated: TopicMetadata = { ...topic, partitions: count };
     if (this.cluster !== null) {
       const store = this.cluster.store;
-      const existing: number[][] = [];
-      for (let p = 0; p < topic.partitions; p++) existing.push(store.partition(name, p)?.replicas ?? []);
-      const rf = existing[0]?.length ?? 1;
-      const replicas = assignments ?? this.cluster.place(count - topic.partitions, rf, topic.partitions, existing);
-      await store.addPartitions(name, replicas.map((r) => initialState(r, this.registeredBrokers())));
+      await store.addPartitions(name, placeNewPartitions(store, name, count, this.cluster.random, assignments));
       this.logger.info('added partitions', { topic: name, from: topic.partitions, to: count });
       return updated;
     }
@@ -306,8 +307,3 @@ export class TopicManager {
   }
 }
 
-/** A new partition's first state: the first live replica leads, every replica is in sync. */
-function initialState(replicas: number[], live: ReadonlySet<number>): PartitionChange {
-  const leader = replicas.find((r) => live.has(r)) ?? -1;
-  return { replicas, isr: [...replicas], leader, leaderEpoch: 0 };
-}

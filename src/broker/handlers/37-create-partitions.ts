@@ -33,10 +33,11 @@ export const createPartitionsHandler: Handler<CreatePartitionsRequest, CreatePar
               ErrorCode.INVALID_REPLICA_ASSIGNMENT,
               `Attempted to add ${added} additional partition(s), but only ${t.assignments.length} assignment(s) were specified.`,
             );
-          // Every partition of a topic on this broker has one replica.
-          for (const a of t.assignments) validateManualAssignment(a.brokerIds, 1, topics.registeredBrokers());
+          // As many replicas as the topic's partitions have (alone: one).
+          const rf = ctx.broker.view.partition(t.name, 0)?.replicas.length ?? 1;
+          for (const a of t.assignments) validateManualAssignment(a.brokerIds, rf, topics.registeredBrokers());
         }
-        if (!req.validateOnly) await topics.createPartitions(t.name, t.count);
+        if (!req.validateOnly) await topics.createPartitions(t.name, t.count, t.assignments?.map((a) => a.brokerIds));
         results.push({ name: t.name, errorCode: 0, errorMessage: null });
       } catch (err) {
         if (!(err instanceof KafkaError)) throw err;
