@@ -11,7 +11,10 @@
  */
 import { join } from 'node:path';
 import { assert } from '../util/assert.js';
+import type { Logger } from '../util/logger.js';
 import { syncDir, writeFileAtomic } from './file.js';
+import type { LogSegment } from './segment.js';
+import { scanHeaders } from './segment-scan.js';
 import { type SmallFileReads, asyncReads } from './small-files.js';
 
 export const LEADER_EPOCH_CHECKPOINT = 'leader-epoch-checkpoint';
@@ -72,10 +75,11 @@ export class LeaderEpochCache {
   private writes: Promise<void> = Promise.resolve();
   private failure: unknown = null;
 
-  /** `dir` null: memory only (nothing is written). */
+  /** `dir` null: memory only (nothing is written). `onWriteError` hears of each failed write. */
   constructor(
     private readonly dir: string | null,
     initial: readonly EpochEntry[] = [],
+    private readonly onWriteError: (err: unknown) => void = () => undefined,
   ) {
     this.entries = [];
     for (const e of initial) this.put(e);
@@ -150,13 +154,21 @@ export class LeaderEpochCache {
     return true;
   }
 
+  /** Forgets every entry (a log emptied and started afresh). */
+  clear(): void {
+    if (this.entries.length === 0) return;
+    this.entries = [];
+    this.persist();
+  }
+
   /** Resolves once every write queued so far is on disk; rejects if one failed. */
   async flushed(): Promise<void> {
     await this.writes;
     if (this.failure !== null) throw this.failure;
   }
 
-  private put(e: EpochEntry): boolean {
+  /** Adds an entry by the assign rules without writing (see assign); whether it changed the cache. */
+  put(e: EpochEntry): boolean {
     const latest = this.entries[this.entries.length - 1];
     if (latest !== undefined && latest.epoch === e.epoch && latest.startOffset <= e.startOffset) return false;
     // Lists are replaced, never mutated: a caller holding `all` keeps what it read.
@@ -170,7 +182,8 @@ export class LeaderEpochCache {
     return true;
   }
 
-  private persist(): void {
+  /** Queues a write of the entries as they are when it runs. */
+  persist(): void {
     const dir = this.dir;
     if (dir === null) return;
     this.writes = this.writes.then(async () => {
@@ -181,7 +194,58 @@ export class LeaderEpochCache {
       } catch (err) {
         // The next change writes every entry again; until one succeeds, flushed() reports this.
         this.failure = err;
+        this.onWriteError(err);
       }
     });
   }
+}
+
+/**
+ * A log's cache as it opens: the checkpoint (none: empty, as Kafka leaves it), the epochs that
+ * recovery saw start added where newer than the latest (Kafka's LogSegment.recover), then
+ * trimmed to the log's range. A checkpoint that cannot be parsed is rebuilt from the batches'
+ * own partition leader epochs, read from every segment's headers.
+ */
+export async function openLeaderEpochCache(o: {
+  dir: string;
+  segments: readonly LogSegment[];
+  logStartOffset: number;
+  logEndOffset: number;
+  recoveredEpochs: readonly EpochEntry[];
+  logger: Logger;
+  reads?: SmallFileReads;
+}): Promise<LeaderEpochCache> {
+  const onWriteError = (err: unknown): void => o.logger.error('could not write the leader epoch checkpoint', { dir: o.dir, error: err });
+  let initial: EpochEntry[] | null;
+  let rebuilt = false;
+  try {
+    initial = await readLeaderEpochCheckpoint(o.dir, o.reads);
+  } catch (err) {
+    o.logger.warn('the leader epoch checkpoint cannot be read; rebuilding it from the batches', { dir: o.dir, error: err });
+    initial = await epochsInSegments(o.segments);
+    rebuilt = true;
+  }
+  const cache = new LeaderEpochCache(o.dir, [], onWriteError);
+  for (const e of initial ?? []) cache.put(e);
+  let changed = rebuilt;
+  for (const e of o.recoveredEpochs) {
+    const latest = cache.latestEpoch;
+    if (latest === null || e.epoch > latest) changed = cache.put(e) || changed;
+  }
+  if (changed) cache.persist();
+  cache.truncateFromEnd(o.logEndOffset);
+  cache.truncateFromStart(o.logStartOffset);
+  return cache;
+}
+
+/** Where each partition leader epoch starts in the segments (negative epochs left out). */
+async function epochsInSegments(segments: readonly LogSegment[]): Promise<EpochEntry[]> {
+  const out: EpochEntry[] = [];
+  for (const seg of segments) {
+    for await (const b of scanHeaders(seg, 0, seg.writtenBytes)) {
+      const latest = out[out.length - 1];
+      if (b.partitionLeaderEpoch >= 0 && (latest === undefined || b.partitionLeaderEpoch > latest.epoch)) out.push({ epoch: b.partitionLeaderEpoch, startOffset: b.baseOffset });
+    }
+  }
+  return out;
 }
