@@ -1,20 +1,40 @@
 /**
  * Reading a fetch's partitions and waiting for data (long poll). A fetch waits until at least
- * `minBytes` are available or `maxWaitMs` passes, woken early by any append to a partition it
- * asked for; it always ends, with whatever it has.
+ * `minBytes` are available or `maxWaitMs` passes, woken early by any append to (or high
+ * watermark rise of) a partition it asked for; it always ends, with whatever it has.
+ *
+ * Leader epochs, as Kafka's Partition.fetchRecords: a current_leader_epoch other than the
+ * partition's gets FENCED_LEADER_EPOCH (older) or UNKNOWN_LEADER_EPOCH (newer); a
+ * last_fetched_epoch whose end here is before the fetch offset (or an epoch this log never had)
+ * gets no records but the diverging epoch, at once, for the fetcher to truncate to.
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { StorageError } from '../storage/errors.js';
-import { partitionKey } from '../cluster/replica-manager.js';
+import { partitionKey, type ReplicaManager } from '../cluster/replica-manager.js';
 import type { BrokerContext } from './handler.js';
 
 export const ISOLATION_READ_COMMITTED = 1;
+/** What a request's current_leader_epoch or last_fetched_epoch says when it is absent. */
+export const NO_LEADER_EPOCH = -1;
 
 export interface PartitionFetch {
   topic: string;
   partition: number;
   fetchOffset: number;
   partitionMaxBytes: number;
+  /** Fetch v9+ (-1: not checked). */
+  currentLeaderEpoch?: number;
+  /** Fetch v12+: the epoch of the last batch the fetcher holds (-1: none). */
+  lastFetchedEpoch?: number;
+}
+
+/** Kafka's checkCurrentLeaderEpoch: 0, FENCED_LEADER_EPOCH or UNKNOWN_LEADER_EPOCH. */
+export function checkCurrentLeaderEpoch(replicas: ReplicaManager, topic: string, partition: number, currentLeaderEpoch: number): number {
+  if (currentLeaderEpoch === NO_LEADER_EPOCH) return 0;
+  const local = replicas.leaderEpoch(topic, partition);
+  if (local > currentLeaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
+  if (local < currentLeaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
+  return 0;
 }
 
 export interface PartitionFetchResult {
@@ -27,6 +47,8 @@ export interface PartitionFetchResult {
   records: Buffer | null;
   /** read_committed: aborted transactions overlapping the records (null for read_uncommitted). */
   abortedTransactions: Array<{ producerId: number; firstOffset: number }> | null;
+  /** Fetch v12+: where the fetcher's log diverged from this one (null: it did not). */
+  divergingEpoch: { epoch: number; endOffset: number } | null;
 }
 
 export interface FetchSpec {
@@ -46,8 +68,9 @@ function partitionResult(
   logStartOffset: number,
   records: Buffer | null,
   abortedTransactions: Array<{ producerId: number; firstOffset: number }> | null,
+  divergingEpoch: { epoch: number; endOffset: number } | null = null,
 ): PartitionFetchResult {
-  return { topic: p.topic, partition: p.partition, errorCode, highWatermark, lastStableOffset, logStartOffset, records, abortedTransactions };
+  return { topic: p.topic, partition: p.partition, errorCode, highWatermark, lastStableOffset, logStartOffset, records, abortedTransactions, divergingEpoch };
 }
 
 const NO_RECORDS = Buffer.alloc(0);
@@ -66,10 +89,25 @@ async function readOnce(broker: BrokerContext, spec: FetchSpec): Promise<{ resul
       errors = true;
       continue;
     }
+    const fenced = checkCurrentLeaderEpoch(broker.replicas, p.topic, p.partition, p.currentLeaderEpoch ?? NO_LEADER_EPOCH);
+    if (fenced !== 0) {
+      results.push(partitionResult(p, fenced, -1, -1, -1, null, null));
+      errors = true;
+      continue;
+    }
     const hw = log.highWatermark;
     const lso = log.lastStableOffset;
     const budget = Math.min(p.partitionMaxBytes, Math.max(0, spec.maxBytes - bytes));
     try {
+      // Before the range check: a diverged fetcher may be past this log's end.
+      const lastFetchedEpoch = p.lastFetchedEpoch ?? NO_LEADER_EPOCH;
+      const diverging = lastFetchedEpoch === NO_LEADER_EPOCH ? null : log.divergingEpoch(lastFetchedEpoch, p.fetchOffset);
+      if (diverging !== null) {
+        // Answered at once, as Kafka does, with no records.
+        results.push(partitionResult(p, 0, hw, lso, log.logStartOffset, NO_RECORDS, committed ? [] : null, diverging));
+        errors = true;
+        continue;
+      }
       if (p.fetchOffset < log.logStartOffset || p.fetchOffset > log.logEndOffset) throw new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, 'offset out of range');
       const read = budget === 0 && bytes > 0 ? null : await log.read(p.fetchOffset, budget, { maxOffset: hw, minOneBatch: bytes === 0, isolation });
       const records = read?.records ?? NO_RECORDS;

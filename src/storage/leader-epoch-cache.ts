@@ -74,6 +74,8 @@ export class LeaderEpochCache {
   private entries: EpochEntry[];
   private writes: Promise<void> = Promise.resolve();
   private failure: unknown = null;
+  /** The file's text as last read or written: a write of the same text is skipped. */
+  onDisk: string | null = null;
 
   /** `dir` null: memory only (nothing is written). `onWriteError` hears of each failed write. */
   constructor(
@@ -187,9 +189,12 @@ export class LeaderEpochCache {
     const dir = this.dir;
     if (dir === null) return;
     this.writes = this.writes.then(async () => {
+      const text = encodeLeaderEpochCheckpoint(this.entries);
+      if (text === this.onDisk && this.failure === null) return;
       try {
-        await writeFileAtomic(join(dir, LEADER_EPOCH_CHECKPOINT), encodeLeaderEpochCheckpoint(this.entries));
+        await writeFileAtomic(join(dir, LEADER_EPOCH_CHECKPOINT), text);
         await syncDir(dir);
+        this.onDisk = text;
         this.failure = null;
       } catch (err) {
         // The next change writes every entry again; until one succeeds, flushed() reports this.
@@ -227,6 +232,7 @@ export async function openLeaderEpochCache(o: {
   }
   const cache = new LeaderEpochCache(o.dir, [], onWriteError);
   for (const e of initial ?? []) cache.put(e);
+  if (initial !== null && !rebuilt) cache.onDisk = encodeLeaderEpochCheckpoint(initial);
   let changed = rebuilt;
   for (const e of o.recoveredEpochs) {
     const latest = cache.latestEpoch;
