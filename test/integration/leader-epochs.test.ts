@@ -18,6 +18,9 @@ import { API_SCHEMAS } from '../../src/protocol/apis.js';
 import type { FetchResponse } from '../../src/protocol/messages/01-fetch.js';
 import type { OffsetForLeaderEpochResponse } from '../../src/protocol/messages/23-offset-for-leader-epoch.js';
 import type { Socket } from 'node:net';
+import { ManualClock, type TimerHandle } from '../../src/platform/clock.js';
+import { encodeRecordBatch } from '../../src/protocol/records/record-batch.js';
+import { waitFor } from '../helpers/wait.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 
 const TOPIC = 'epochs';
@@ -120,4 +123,48 @@ test('OffsetForLeaderEpoch and Fetch check the leader epoch and place epochs as 
       s.destroy();
     }
   });
+});
+
+/** A manual clock that tells when a fetch parks (its long-poll timer has a recognisable length). */
+class ParkingClock extends ManualClock {
+  parked = 0;
+  constructor(private readonly waitMs: number) {
+    super();
+  }
+
+  override setTimeout(fn: () => void, ms: number): TimerHandle {
+    if (ms === this.waitMs) this.parked++;
+    return super.setTimeout(fn, ms);
+  }
+}
+
+test('a fetch waiting for data wakes when a replica manager moves the high watermark', async () => {
+  const waitMs = 54_321;
+  const clock = new ParkingClock(waitMs);
+  await withBroker(async (broker) => {
+    await broker.topics.create({ name: TOPIC, numPartitions: 1, replicationFactor: -1, configs: {} });
+    const log = broker.topics.replicas.log(TOPIC, 0)!;
+    log.setHighWatermarkFollowsLogEnd(false);
+    await broker.topics.replicas.append(log, TOPIC, 0, await encodeRecordBatch([{ key: 'k', value: 'v' }, { key: 'k', value: 'w' }]));
+    assert.equal(log.highWatermark, 0, 'written, not yet replicated');
+    const s = await rawSocket(broker);
+    try {
+      let answered: FetchResponse | null = null;
+      const pending = rawExchange<FetchResponse>(s, 1, 12, true, {
+        replicaId: -1, maxWaitMs: waitMs, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, rackId: '', forgottenTopicsData: [],
+        topics: [{ topic: TOPIC, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
+      }).then((r) => (answered = r));
+      // The manual clock never reaches max_wait_ms: only a wake-up can end this fetch.
+      await waitFor('the fetch to park', () => clock.parked === 1);
+      assert.equal(answered, null);
+      log.updateHighWatermark(2);
+      await waitFor('the fetch to be answered', () => answered !== null);
+      await pending;
+      const p = answered!.responses[0]!.partitions[0]!;
+      assert.equal(p.highWatermark, 2);
+      assert.ok((p.records?.length ?? 0) > 0, 'the records below the new high watermark');
+    } finally {
+      s.destroy();
+    }
+  }, { clock });
 });
