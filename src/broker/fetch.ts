@@ -1,22 +1,40 @@
 /**
  * Reading a fetch's partitions and waiting for data (long poll). A fetch waits until at least
- * `minBytes` are available or `maxWaitMs` passes, woken early by any append to a partition it
- * asked for; it always ends, with whatever it has.
+ * `minBytes` are available or `maxWaitMs` passes, woken early by any append to (or high
+ * watermark rise of) a partition it asked for; it always ends, with whatever it has.
+ *
+ * Leader epochs, as Kafka's Partition.fetchRecords: a current_leader_epoch other than the
+ * partition's gets FENCED_LEADER_EPOCH (older) or UNKNOWN_LEADER_EPOCH (newer); a
+ * last_fetched_epoch whose end here is before the fetch offset (or an epoch this log never had)
+ * gets no records but the diverging epoch, at once, for the fetcher to truncate to.
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { StorageError } from '../storage/errors.js';
-import { partitionKey } from '../cluster/replica-manager.js';
+import { partitionKey, type ReplicaManager } from '../cluster/replica-manager.js';
 import type { BrokerContext } from './handler.js';
 
 export const ISOLATION_READ_COMMITTED = 1;
+/** What a request's current_leader_epoch or last_fetched_epoch says when it is absent. */
+export const NO_LEADER_EPOCH = -1;
 
 export interface PartitionFetch {
   topic: string;
   partition: number;
   fetchOffset: number;
   partitionMaxBytes: number;
-  /** The leader epoch the fetcher knows (-1: none given). */
+  /** Fetch v9+ (-1: not checked). */
   currentLeaderEpoch?: number;
+  /** Fetch v12+: the epoch of the last batch the fetcher holds (-1: none). */
+  lastFetchedEpoch?: number;
+}
+
+/** Kafka's checkCurrentLeaderEpoch: 0, FENCED_LEADER_EPOCH or UNKNOWN_LEADER_EPOCH. */
+export function checkCurrentLeaderEpoch(replicas: ReplicaManager, topic: string, partition: number, currentLeaderEpoch: number): number {
+  if (currentLeaderEpoch === NO_LEADER_EPOCH) return 0;
+  const local = replicas.leaderEpoch(topic, partition);
+  if (local > currentLeaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
+  if (local < currentLeaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
+  return 0;
 }
 
 export interface PartitionFetchResult {
@@ -31,6 +49,8 @@ export interface PartitionFetchResult {
   abortedTransactions: Array<{ producerId: number; firstOffset: number }> | null;
   /** Fetch v12+ (KIP-951): the leader this broker knows, when it cannot serve the partition. */
   currentLeader?: { leaderId: number; leaderEpoch: number };
+  /** Fetch v12+: where the fetcher's log diverged from this one (null: it did not). */
+  divergingEpoch: { epoch: number; endOffset: number } | null;
 }
 
 export interface FetchSpec {
@@ -52,8 +72,9 @@ function partitionResult(
   logStartOffset: number,
   records: Buffer | null,
   abortedTransactions: Array<{ producerId: number; firstOffset: number }> | null,
+  divergingEpoch: { epoch: number; endOffset: number } | null = null,
 ): PartitionFetchResult {
-  return { topic: p.topic, partition: p.partition, errorCode, highWatermark, lastStableOffset, logStartOffset, records, abortedTransactions };
+  return { topic: p.topic, partition: p.partition, errorCode, highWatermark, lastStableOffset, logStartOffset, records, abortedTransactions, divergingEpoch };
 }
 
 const NO_RECORDS = Buffer.alloc(0);
@@ -69,9 +90,8 @@ async function readOnce(broker: BrokerContext, spec: FetchSpec): Promise<{ resul
   const replication = broker.replication;
   for (const p of spec.partitions) {
     if (replication !== null) {
-      // Only the leader serves a partition; a follower's fetch also tells the leader how far it got.
-      const notLeader =
-        replicaId >= 0 ? replication.followerFetched(p.topic, p.partition, replicaId, p.fetchOffset) : replication.notLeader(p.topic, p.partition, p.currentLeaderEpoch ?? -1);
+      // Only the leader serves a partition, to consumers and followers alike.
+      const notLeader = replication.notLeader(p.topic, p.partition, p.currentLeaderEpoch ?? -1);
       if (notLeader !== null) {
         const r = partitionResult(p, notLeader.errorCode, -1, -1, -1, null, null);
         r.currentLeader = { leaderId: notLeader.leaderId, leaderEpoch: notLeader.leaderEpoch };
@@ -86,11 +106,34 @@ async function readOnce(broker: BrokerContext, spec: FetchSpec): Promise<{ resul
       errors = true;
       continue;
     }
-    const hw = log.highWatermark;
-    const lso = log.lastStableOffset;
+    const fenced = checkCurrentLeaderEpoch(broker.replicas, p.topic, p.partition, p.currentLeaderEpoch ?? NO_LEADER_EPOCH);
+    if (fenced !== 0) {
+      results.push(partitionResult(p, fenced, -1, -1, -1, null, null));
+      errors = true;
+      continue;
+    }
+    let hw = log.highWatermark;
+    let lso = log.lastStableOffset;
     const budget = Math.min(p.partitionMaxBytes, Math.max(0, spec.maxBytes - bytes));
     try {
+      // Before the range check: a diverged fetcher may be past this log's end.
+      const lastFetchedEpoch = p.lastFetchedEpoch ?? NO_LEADER_EPOCH;
+      const diverging = lastFetchedEpoch === NO_LEADER_EPOCH ? null : log.divergingEpoch(lastFetchedEpoch, p.fetchOffset);
+      if (diverging !== null) {
+        // Answered at once, as Kafka does, with no records.
+        results.push(partitionResult(p, 0, hw, lso, log.logStartOffset, NO_RECORDS, committed ? [] : null, diverging));
+        errors = true;
+        continue;
+      }
       if (p.fetchOffset < log.logStartOffset || p.fetchOffset > log.logEndOffset) throw new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, 'offset out of range');
+      if (replication !== null && replicaId >= 0) {
+        // A follower's fetch offset is its log end, now known to be a prefix of this log: it
+        // counts for the ISR and the high watermark (Kafka's updateFollowerFetchState).
+        const refused = replication.followerFetched(p.topic, p.partition, replicaId, p.fetchOffset);
+        if (refused !== null) throw new StorageError(refused.errorCode, `broker ${replicaId} is not a replica of ${p.topic}-${p.partition}`);
+        hw = log.highWatermark;
+        lso = log.lastStableOffset;
+      }
       // A follower copies everything written; consumers see only what the ISR holds.
       const maxOffset = replicaId >= 0 ? log.logEndOffset : hw;
       const read = budget === 0 && bytes > 0 ? null : await log.read(p.fetchOffset, budget, { maxOffset, minOneBatch: bytes === 0, isolation: replicaId >= 0 ? 'read_uncommitted' : isolation });

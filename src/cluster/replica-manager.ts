@@ -31,7 +31,20 @@ export class ReplicaManager {
     readonly logs: LogManager,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // A rise of a high watermark (moved by the log, or by replication) wakes the fetches waiting on it.
+    logs.onHighWatermark((topic, partition) => this.wake(partitionKey(topic, partition)));
+    for (const { log } of logs.all()) becomeLeader(log);
+  }
+
+  /**
+   * The partition's current leader epoch, which requests' current_leader_epoch is checked
+   * against. One broker leads every partition at the epoch in its log (0 for a new one).
+   */
+  leaderEpoch(topic: string, partition: number): number {
+    if (this.hooks !== null) return this.hooks.leaderEpoch(topic, partition);
+    return this.log(topic, partition)?.latestEpoch ?? 0;
+  }
 
   log(topic: string, partition: number): PartitionLog | undefined {
     // Requests name partitions from the wire: anything that cannot be a partition is simply unknown.
@@ -40,7 +53,9 @@ export class ReplicaManager {
   }
 
   async createPartition(topic: string, partition: number, config: LogConfig): Promise<PartitionLog> {
-    return this.logs.getOrCreate(topic, partition, config);
+    const log = await this.logs.getOrCreate(topic, partition, config);
+    becomeLeader(log);
+    return log;
   }
 
   async deletePartition(topic: string, partition: number): Promise<void> {
@@ -52,7 +67,7 @@ export class ReplicaManager {
   async append(log: PartitionLog, topic: string, partition: number, batches: Buffer, appendTimeMs?: number) {
     // The log moves its high watermark itself once the write is done (one broker: the leader
     // is the whole ISR), never past what is written.
-    const leaderEpoch = this.hooks === null ? 0 : this.hooks.leaderEpoch(topic, partition);
+    const leaderEpoch = this.leaderEpoch(topic, partition);
     // In a cluster only the leader appends (a coordinator on a follower is told so).
     if (leaderEpoch < 0) throw new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `this broker does not lead ${topic}-${partition}`);
     const result = await log.append(batches, { leaderEpoch, appendTimeMs });
@@ -115,4 +130,13 @@ export class ReplicaManager {
   now(): number {
     return this.clock.now();
   }
+}
+
+/**
+ * As Kafka's Partition.makeLeader, the leader's epoch starts at the log end when the log has
+ * none yet (a new partition, or one written before leader epochs were kept), so that
+ * OffsetForLeaderEpoch can place the data already there.
+ */
+function becomeLeader(log: PartitionLog): void {
+  if (log.latestEpoch === null) log.maybeAssignEpochStartOffset(0, log.logEndOffset);
 }

@@ -176,7 +176,7 @@ export class Replication implements FetcherHost {
     if (role?.kind === 'follower') this.fetchers.removePartitions([{ topic, partition }]);
     const leader: Role = { kind: 'leader', topic, partition, log, state: new LeaderState(this.d.nodeId, s.leaderEpoch, s.partitionEpoch, s.replicas, s.isr, now), leaderEnd: log.logEndOffset };
     // The new epoch starts at this log's end: followers that diverge truncate to it.
-    log.assignLeaderEpoch(s.leaderEpoch, log.logEndOffset);
+    log.maybeAssignEpochStartOffset(s.leaderEpoch, log.logEndOffset);
     this.roles.set(key, leader);
     this.d.logger.info('leading partition', { topic, partition, leaderEpoch: s.leaderEpoch, isr: s.isr });
     this.advanceHighWatermark(key, leader);
@@ -303,7 +303,7 @@ export class Replication implements FetcherHost {
 
   private maybeExpandIsr(role: Extract<Role, { kind: 'leader' }>): void {
     if (role.state.pendingIsr !== null) return;
-    const epochStart = role.log.epochStartOffset(role.state.leaderEpoch);
+    const epochStart = role.log.leaderEpochEntries.find((e) => e.epoch === role.state.leaderEpoch)?.startOffset ?? 0;
     const joining = role.state.caughtUp(role.log.highWatermark, epochStart, this.d.clock.now(), this.d.settings.replicaLagTimeMaxMs);
     const live = new Set(this.d.store.brokers().filter((b) => !b.shuttingDown).map((b) => b.nodeId));
     const add = joining.filter((r) => live.has(r));
@@ -346,7 +346,7 @@ export class Replication implements FetcherHost {
   fetchState(topic: string, partition: number): { fetchOffset: number; lastFetchedEpoch: number; logStartOffset: number; leaderEpoch: number } | null {
     const role = this.roles.get(partitionKey(topic, partition));
     if (role?.kind !== 'follower' || role.paused) return null;
-    return { fetchOffset: role.log.logEndOffset, lastFetchedEpoch: role.log.latestEpoch, logStartOffset: role.log.logStartOffset, leaderEpoch: role.leaderEpoch };
+    return { fetchOffset: role.log.logEndOffset, lastFetchedEpoch: role.log.latestEpoch ?? -1, logStartOffset: role.log.logStartOffset, leaderEpoch: role.leaderEpoch };
   }
 
   async onRecords(topic: string, partition: number, records: Buffer, highWatermark: number, leaderLogStartOffset: number): Promise<void> {
@@ -363,7 +363,7 @@ export class Replication implements FetcherHost {
     const role = this.roles.get(partitionKey(topic, partition));
     if (role?.kind !== 'follower') return;
     const local = role.log.endOffsetForEpoch(epoch);
-    const to = Math.min(endOffset, local.endOffset < 0 ? endOffset : local.endOffset, role.log.logEndOffset);
+    const to = Math.min(endOffset, local === null ? endOffset : local.endOffset, role.log.logEndOffset);
     this.d.logger.info('truncating a diverged replica', { topic, partition, from: role.log.logEndOffset, to, epoch });
     await role.log.truncateTo(Math.max(to, role.log.logStartOffset));
   }

@@ -29,11 +29,37 @@ export function parsePartitionDirName(name: string): { topic: string; partition:
   return Number.isSafeInteger(partition) && partition <= 0x7fffffff ? { topic: m[1]!, partition } : null;
 }
 
-/** Kafka's checkpoint text: version, entry count, then `topic partition offset`. */
+/** One line of an offset checkpoint file. */
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** Kafka's offset checkpoint text (OffsetCheckpointFile): version, entry count, then `topic partition offset` lines. */
+export function encodeOffsetCheckpoint(entries: readonly PartitionOffset[]): string {
+  return `${CHECKPOINT_VERSION}\n${entries.length}\n${entries.map((e) => `${e.topic} ${e.partition} ${e.offset}\n`).join('')}`;
+}
+
+/** Parses an offset checkpoint; throws with the reason when it is malformed. */
+export function decodeOffsetCheckpoint(text: string): PartitionOffset[] {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  if (lines.length < 2 || lines[0]!.trim() !== String(CHECKPOINT_VERSION)) throw new Error(`not a version ${CHECKPOINT_VERSION} offset checkpoint`);
+  const count = Number(lines[1]!.trim());
+  if (!Number.isSafeInteger(count) || lines.length - 2 !== count) throw new Error(`expected ${lines[1]} entries but found ${lines.length - 2}`);
+  return lines.slice(2).map((line) => {
+    const parts = line.trim().split(/\s+/);
+    const partition = Number(parts[1]);
+    const offset = Number(parts[2]);
+    if (parts.length !== 3 || !Number.isSafeInteger(partition) || partition < 0 || !Number.isSafeInteger(offset) || offset < 0) throw new Error(`malformed entry ${JSON.stringify(line)}`);
+    return { topic: parts[0]!, partition, offset };
+  });
+}
+
 export async function writeLogStartOffset(dir: string, offset: number): Promise<void> {
   const tp = parsePartitionDirName(basename(dir)) ?? { topic: basename(dir), partition: 0 };
-  const text = `${CHECKPOINT_VERSION}\n1\n${tp.topic} ${tp.partition} ${offset}\n`;
-  await writeFileAtomic(join(dir, LOG_START_OFFSET_CHECKPOINT), text);
+  await writeFileAtomic(join(dir, LOG_START_OFFSET_CHECKPOINT), encodeOffsetCheckpoint([{ ...tp, offset }]));
 }
 
 /** The checkpointed log start offset, or null when there is none or it cannot be read. */
@@ -67,4 +93,25 @@ export async function takeCleanShutdownMarker(dir: string, name = CLEAN_SHUTDOWN
 export async function writeCleanShutdownMarker(dir: string, name = CLEAN_SHUTDOWN_MARKER): Promise<void> {
   await writeFile(join(dir, name), '', { flush: true });
   await syncDir(dir);
+}
+
+/** Kafka's per-log-dir file of each partition's high watermark. */
+export const REPLICATION_OFFSET_CHECKPOINT = 'replication-offset-checkpoint';
+
+/** Writes a log dir's high watermarks (synced temporary file, rename, directory sync). */
+export async function writeReplicationCheckpoint(logDir: string, entries: readonly PartitionOffset[]): Promise<void> {
+  await writeFileAtomic(join(logDir, REPLICATION_OFFSET_CHECKPOINT), encodeOffsetCheckpoint(entries));
+  await syncDir(logDir);
+}
+
+/** A log dir's high watermarks by `topic-partition`; empty when there is no file; throws when it is malformed. */
+export async function readReplicationCheckpoint(logDir: string): Promise<Map<string, number>> {
+  let text: string;
+  try {
+    text = (await asyncReads.read(join(logDir, REPLICATION_OFFSET_CHECKPOINT))).toString('utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw err;
+  }
+  return new Map(decodeOffsetCheckpoint(text).map((e) => [`${e.topic}-${e.partition}`, e.offset]));
 }

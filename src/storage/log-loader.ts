@@ -38,6 +38,11 @@ export interface LoadOptions {
   logDirClean?: boolean;
   /** How the directory's small files are read (default: without blocking the event loop). */
   reads?: SmallFileReads;
+  /**
+   * The high watermark a log manager restored from its log dir's replication-offset-checkpoint;
+   * used only when the high watermark does not follow the log end (clamped to the log's range).
+   */
+  highWatermark?: number;
 }
 
 export interface LoadedLog {
@@ -58,6 +63,8 @@ export interface LoadedLog {
    * (segment.ms counts from it); null when the segment is empty or the open did not read it.
    */
   firstBatchTimestamp: number | null;
+  /** The leader epochs that recovery saw start, in log order (the leader epoch cache adds the new ones). */
+  recoveredEpochs: Array<{ epoch: number; startOffset: number }>;
 }
 
 export async function loadLog(dir: string, config: LogConfig, deps: SegmentDeps, nowMs: number, opts: LoadOptions = {}): Promise<LoadedLog> {
@@ -77,6 +84,7 @@ export async function loadLog(dir: string, config: LogConfig, deps: SegmentDeps,
   names = tidied.names;
   let segments = await mapBounded(tidied.bases, LOG_OPEN_CONCURRENCY, (base) => LogSegment.open(dir, base, deps, reads));
   let truncatedBytes = 0;
+  const recoveredEpochs: Array<{ epoch: number; startOffset: number }> = [];
 
   // Earlier segments: trust sane index files, recover the rest.
   for (let i = 0; i < segments.length - 1; i++) {
@@ -84,6 +92,7 @@ export async function loadLog(dir: string, config: LogConfig, deps: SegmentDeps,
     if (clean || (await seg.indexFilesLookSane())) continue;
     const before = seg.writtenBytes;
     const result = await recoverSegment(seg, config, { truncate: true });
+    recoveredEpochs.push(...result.epochStarts);
     await seg.writeIndexFiles();
     if (result.problem === null) continue;
     truncatedBytes += before - result.validBytes;
@@ -116,6 +125,7 @@ export async function loadLog(dir: string, config: LogConfig, deps: SegmentDeps,
     } else {
       const before = last.writtenBytes;
       const result = await recoverSegment(last, config, { truncate: true });
+      recoveredEpochs.push(...result.epochStarts);
       firstBatchTimestamp = result.firstBatchTimestamp;
       truncatedBytes += before - result.validBytes;
       if (result.problem !== null) {
@@ -131,7 +141,7 @@ export async function loadLog(dir: string, config: LogConfig, deps: SegmentDeps,
 
   const checkpoint = await checkpointRead;
   const logEndOffset = last?.nextOffset ?? 0;
-  const loaded = { clean, truncatedBytes, names, checkpoint };
+  const loaded = { clean, truncatedBytes, names, checkpoint, recoveredEpochs };
   if (segments.length === 0 || (checkpoint !== null && checkpoint > logEndOffset)) {
     // Nothing to keep (or everything below the checkpointed start is gone): start afresh there.
     await Promise.all(segments.map((s) => s.destroy()));

@@ -7,25 +7,39 @@
  * `close` once every log of the dir has closed cleanly, taken (removed, durably) by `open`
  * before any log of the dir opens. With it, no log of the dir runs recovery; without it (a
  * crash), every log recovers its last segment.
+ *
+ * Each log dir also has Kafka's `replication-offset-checkpoint`: every partition's high
+ * watermark, written every replica.high.watermark.checkpoint.interval.ms and at close, read at
+ * open to restore the high watermark of logs that do not follow their log end.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Clock, TimerHandle } from '../platform/clock.js';
 import { assert } from '../util/assert.js';
 import type { Logger } from '../util/logger.js';
-import { LOG_DIR_CLEAN_SHUTDOWN_MARKER, parsePartitionDirName, takeCleanShutdownMarker, writeCleanShutdownMarker } from './checkpoint.js';
+import {
+  LOG_DIR_CLEAN_SHUTDOWN_MARKER,
+  encodeOffsetCheckpoint,
+  parsePartitionDirName,
+  readReplicationCheckpoint,
+  takeCleanShutdownMarker,
+  writeCleanShutdownMarker,
+  writeReplicationCheckpoint,
+} from './checkpoint.js';
 import { mapBounded } from './concurrency.js';
 import type { LogConfig } from './config.js';
 import type { OpenLogFile } from './file.js';
 import { LOG_OPEN_CONCURRENCY, TIMER_DELAY_MS_MAX } from './limits.js';
 import type { CompactionResult } from './cleaner.js';
 import { LOG_CLEANER_BACKOFF_MS_DEFAULT, LogCleaner } from './log-cleaner.js';
-import { PartitionLog } from './partition-log.js';
+import { PartitionLog, type PartitionLogDeps } from './partition-log.js';
 import { startupReads } from './small-files.js';
 
 export { ensureMetaProperties, formattedClusterId } from './meta-properties.js';
 
+/** Kafka's default replica.high.watermark.checkpoint.interval.ms. */
+export const REPLICA_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS_DEFAULT = 5000;
 /** Kafka's default log.retention.check.interval.ms. */
 export const RETENTION_CHECK_INTERVAL_MS_DEFAULT = 300000;
 /** A deleted partition's directory is renamed with this suffix before removal, as in Kafka. */
@@ -41,13 +55,28 @@ export interface LogManagerOptions {
   openFile?: OpenLogFile;
   /** producer.id.expiration.ms for every log (default: Kafka's, a day). */
   producerIdExpirationMs?: number;
+  /**
+   * Whether logs move their high watermark to their log end themselves (default true: one
+   * broker). Off, a replica manager moves it, and it is restored from the checkpoint at open.
+   */
+  highWatermarkFollowsLogEnd?: boolean;
 }
+
+/** Hears every rise of a log's high watermark. */
+export type HighWatermarkListener = (topic: string, partition: number, log: PartitionLog) => void;
 
 export class LogManager {
   private readonly logs = new Map<string, { log: PartitionLog; logDir: string }>();
   private readonly creating = new Map<string, Promise<PartitionLog>>();
   private retentionTimer: TimerHandle | null = null;
   private retentionRun: Promise<void> | null = null;
+  private hwCheckpointTimer: TimerHandle | null = null;
+  private hwCheckpointRun: Promise<void> | null = null;
+  /** Per log dir, the checkpoint text last written (a pass that would write the same skips it). */
+  private readonly hwCheckpointWritten = new Map<string, string>();
+  /** High watermarks read from the checkpoints at open, for logs opened later. */
+  private readonly restoredHighWatermarks = new Map<string, number>();
+  private readonly hwListeners = new Set<HighWatermarkListener>();
   private closed = false;
   /** Log compaction for cleanup.policy=compact (log-cleaner.ts). */
   private readonly cleaner: LogCleaner;
@@ -80,11 +109,19 @@ export class LogManager {
       assert(!names.has(f.name), `partition ${f.name} is in more than one log dir`);
       names.add(f.name);
     }
+    for (const logDir of opts.logDirs) {
+      try {
+        for (const [name, hw] of await readReplicationCheckpoint(logDir)) mgr.restoredHighWatermarks.set(name, hw);
+      } catch (err) {
+        // Kafka takes the log dir offline; here its logs start from their log start instead.
+        opts.logger.warn('the replication offset checkpoint cannot be read; high watermarks start at the log start', { logDir, error: err });
+      }
+    }
     const started = opts.clock.now();
     const reads = startupReads();
     try {
       await mapBounded(found, LOG_OPEN_CONCURRENCY, async ({ logDir, name }) => {
-        const log = await PartitionLog.open(join(logDir, name), opts.defaultConfig, mgr.logDeps(), { logDirClean: cleanDirs.has(logDir), reads });
+        const log = await PartitionLog.open(join(logDir, name), opts.defaultConfig, mgr.logDeps(), { logDirClean: cleanDirs.has(logDir), reads, ...mgr.restored(name) });
         mgr.logs.set(name, { log, logDir });
       });
     } finally {
@@ -116,7 +153,7 @@ export class LogManager {
     let pending = this.creating.get(name);
     if (pending === undefined) {
       const logDir = this.leastLoadedDir();
-      pending = PartitionLog.open(join(logDir, name), config ?? this.opts.defaultConfig, this.logDeps(), { logDirClean: false })
+      pending = PartitionLog.open(join(logDir, name), config ?? this.opts.defaultConfig, this.logDeps(), { logDirClean: false, ...this.restored(name) })
         .then((log) => {
           this.logs.set(name, { log, logDir });
           return log;
@@ -161,6 +198,44 @@ export class LogManager {
     this.retentionTimer = this.opts.clock.setTimeout(tick, intervalMs);
   }
 
+  /**
+   * Writes each log dir's replication-offset-checkpoint every `intervalMs`
+   * (replica.high.watermark.checkpoint.interval.ms) on the injected clock, and at close.
+   */
+  startHighWatermarkCheckpoints(intervalMs = REPLICA_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS_DEFAULT): void {
+    if (this.closed || this.hwCheckpointTimer !== null || intervalMs > TIMER_DELAY_MS_MAX) return;
+    const tick = (): void => {
+      this.hwCheckpointTimer = null;
+      this.hwCheckpointRun = this.checkpointHighWatermarks()
+        .catch((err: unknown) => this.opts.logger.error('could not write the replication offset checkpoint', { error: err }))
+        .finally(() => {
+          this.hwCheckpointRun = null;
+          if (!this.closed) this.hwCheckpointTimer = this.opts.clock.setTimeout(tick, intervalMs);
+        });
+    };
+    this.hwCheckpointTimer = this.opts.clock.setTimeout(tick, intervalMs);
+  }
+
+  /** Writes every log dir's replication-offset-checkpoint now (skipped where nothing changed). */
+  async checkpointHighWatermarks(): Promise<void> {
+    for (const logDir of this.opts.logDirs) {
+      const entries = [...this.logs.entries()]
+        .filter(([, e]) => e.logDir === logDir)
+        .map(([name, e]) => ({ ...parsePartitionDirName(name)!, offset: e.log.highWatermark }))
+        .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+      const text = encodeOffsetCheckpoint(entries);
+      if (this.hwCheckpointWritten.get(logDir) === text) continue;
+      await writeReplicationCheckpoint(logDir, entries);
+      this.hwCheckpointWritten.set(logDir, text);
+    }
+  }
+
+  /** Calls `listener` after every rise of any log's high watermark; returns an unsubscribe. */
+  onHighWatermark(listener: HighWatermarkListener): () => void {
+    this.hwListeners.add(listener);
+    return () => this.hwListeners.delete(listener);
+  }
+
   /** One retention pass over every log, one log at a time; returns segments deleted. */
   async runRetention(nowMs = this.opts.clock.now()): Promise<number> {
     let deleted = 0;
@@ -188,6 +263,9 @@ export class LogManager {
     this.closed = true;
     if (this.retentionTimer !== null) this.opts.clock.clearTimeout(this.retentionTimer);
     this.retentionTimer = null;
+    if (this.hwCheckpointTimer !== null) this.opts.clock.clearTimeout(this.hwCheckpointTimer);
+    this.hwCheckpointTimer = null;
+    await this.hwCheckpointRun;
     // Closing a log stops its compaction pass at the next batch, so the round ends soon after.
     const cleanerStopped = this.cleaner.stop();
     await this.retentionRun;
@@ -195,6 +273,11 @@ export class LogManager {
     const entries = [...this.logs.values()];
     await mapBounded(entries, LOG_OPEN_CONCURRENCY, ({ log }) => log.close());
     await cleanerStopped;
+    try {
+      await this.checkpointHighWatermarks();
+    } catch (err) {
+      this.opts.logger.error('could not write the replication offset checkpoint at close', { error: err });
+    }
     this.logs.clear();
     for (const logDir of this.opts.logDirs) {
       const dirty = entries.filter((e) => e.logDir === logDir && !e.log.closedCleanly).length;
@@ -210,11 +293,35 @@ export class LogManager {
     }
   }
 
-  private logDeps(): { clock: Clock; logger: Logger; openFile?: OpenLogFile; producerIdExpirationMs?: number } {
-    const deps: { clock: Clock; logger: Logger; openFile?: OpenLogFile; producerIdExpirationMs?: number } = { clock: this.opts.clock, logger: this.opts.logger };
+  private logDeps(): PartitionLogDeps {
+    const deps: PartitionLogDeps = {
+      clock: this.opts.clock,
+      logger: this.opts.logger,
+      highWatermarkFollowsLogEnd: this.opts.highWatermarkFollowsLogEnd ?? true,
+      onHighWatermark: (log) => this.highWatermarkRose(log),
+    };
     if (this.opts.openFile !== undefined) deps.openFile = this.opts.openFile;
     if (this.opts.producerIdExpirationMs !== undefined) deps.producerIdExpirationMs = this.opts.producerIdExpirationMs;
     return deps;
+  }
+
+  private highWatermarkRose(log: PartitionLog): void {
+    if (this.hwListeners.size === 0) return;
+    const tp = parsePartitionDirName(basename(log.dir));
+    if (tp === null) return;
+    for (const l of this.hwListeners) {
+      try {
+        l(tp.topic, tp.partition, log);
+      } catch (err) {
+        this.opts.logger.error('high watermark listener failed', { error: err });
+      }
+    }
+  }
+
+  /** The high watermark the checkpoint held for a partition, as LoadOptions. */
+  private restored(name: string): { highWatermark?: number } {
+    const hw = this.restoredHighWatermarks.get(name);
+    return hw === undefined ? {} : { highWatermark: hw };
   }
 
   /** Kafka puts a new partition in the log dir holding the fewest partitions. */

@@ -2,6 +2,7 @@
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { OpenLogFile } from './file.js';
+import type { PartitionLog } from './partition-log.js';
 
 export interface PartitionLogDeps {
   clock: Clock;
@@ -10,9 +11,12 @@ export interface PartitionLogDeps {
   openFile?: OpenLogFile;
   /**
    * Alone, a broker's high watermark is its log end after each append (the default).
-   * Replication turns this off and sets `highWatermark` itself.
+   * Replication turns this off and moves it with `updateHighWatermark` (switchable per log with
+   * `setHighWatermarkFollowsLogEnd`).
    */
   highWatermarkFollowsLogEnd?: boolean;
+  /** Called after every rise of the high watermark (waiting fetches may now read more). */
+  onHighWatermark?: (log: PartitionLog) => void;
   /** producer.id.expiration.ms: idle producers' state is dropped after this (default a day). */
   producerIdExpirationMs?: number;
 }
@@ -40,6 +44,8 @@ export interface ControlAppend {
   commit: boolean;
   coordinatorEpoch: number;
   timestampMs: number;
+  /** The leader epoch to stamp on the marker (default: the latest in the leader epoch cache, or 0). */
+  leaderEpoch?: number;
 }
 
 export interface ReadOptions {

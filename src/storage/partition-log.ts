@@ -17,6 +17,8 @@ import { type LogConfig, rollConfig } from './config.js';
 import { ErrorCode, StorageError, offsetOutOfRange, storageFailure } from './errors.js';
 import { openLogFile, syncDir } from './file.js';
 import { FlushScheduler } from './flush-scheduler.js';
+import { checkReplicatedBatches, placeReplicatedBatches, replayReplicated } from './follower-append.js';
+import { type EpochEndOffset, type EpochEntry, type LeaderEpochCache, UNDEFINED_EPOCH_OFFSET, openLeaderEpochCache } from './leader-epoch-cache.js';
 import type { SegmentSummary } from './legacy-offsets.js';
 import { type LoadOptions, loadLog } from './log-loader.js';
 import type { AppendOptions, AppendResult, ControlAppend, LogStats, PartitionLogDeps, ReadOptions, ReadResult } from './log-types.js';
@@ -53,7 +55,10 @@ export class PartitionLog {
   private checkpointChain: Promise<void> = Promise.resolve();
   private readonly writer: LogWriter;
   private readonly deleter: SegmentDeleter;
-  private readonly followLogEnd: boolean;
+  private followLogEnd: boolean;
+  // The leader epoch cache (leader-epoch-cache.ts): changed in the turn of the append, truncation
+  // or start move that changes the log; its checkpoint is written behind.
+  private readonly epochs: LeaderEpochCache;
   // Log compaction (cleaner.ts): its per-log state; the lock that keeps retention, DeleteRecords
   // and truncation away from a segment swap; the seals of rolled segments a pass waits for; and
   // the roll settings, in which max.compaction.lag.ms also bounds segment.ms.
@@ -77,15 +82,20 @@ export class PartitionLog {
     private readonly segDeps: SegmentDeps,
     loaded: { segments: LogSegment[]; logStartOffset: number; truncatedBytes: number },
     producers: ProducerStateManager,
+    epochs: LeaderEpochCache,
+    restoredHighWatermark: number | undefined,
   ) {
     this.producers = producers;
+    this.epochs = epochs;
     this.lastExpiryMs = deps.clock.now();
     this.segments = loaded.segments;
     this.startOffset = loaded.logStartOffset;
     this.endOffset = this.active.nextOffset;
     this.writtenEnd = this.endOffset;
-    this.hwm = this.endOffset;
     this.followLogEnd = deps.highWatermarkFollowsLogEnd ?? true;
+    // Under a replica manager, the high watermark starts where the log dir's checkpoint left it
+    // (Kafka: 0 without one), within the log's range.
+    this.hwm = this.followLogEnd ? this.endOffset : Math.min(Math.max(restoredHighWatermark ?? 0, this.startOffset), this.endOffset);
     this.compaction = new CompactionState(this.cleanerHost());
     this.rollCfg = rollConfig(cfg);
     this.deleter = new SegmentDeleter(deps.clock, deps.logger);
@@ -98,7 +108,7 @@ export class PartitionLog {
       wantsFlush: () => this.flusher.wantsFlush(this.cfg),
       syncAll: () => this.syncAll(),
       committed: (g) => {
-        if (this.followLogEnd) this.hwm = Math.max(this.hwm, g[g.length - 1]!.endOffset);
+        if (this.followLogEnd) this.raiseHighWatermark(g[g.length - 1]!.endOffset);
       },
       undo: (g, rest, err, during) => this.undoFailedWrite(g, rest, err, during),
       repair: (g) => this.repairFailedWrite(g),
@@ -120,7 +130,11 @@ export class PartitionLog {
       dir, segments: loaded.segments, logStartOffset: loaded.logStartOffset, logEndOffset: last.nextOffset,
       expirationMs: deps.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS_DEFAULT, logger: deps.logger, names: loaded.names, reads: opts.reads,
     });
-    const log = new PartitionLog(dir, config, deps, segDeps, loaded, ps.state);
+    const epochs = await openLeaderEpochCache({
+      dir, segments: loaded.segments, logStartOffset: loaded.logStartOffset, logEndOffset: last.nextOffset,
+      recoveredEpochs: loaded.recoveredEpochs, logger: deps.logger, reads: opts.reads,
+    });
+    const log = new PartitionLog(dir, config, deps, segDeps, loaded, ps.state, epochs, opts.highWatermark);
     const active = log.active;
     log.opened = {
       active, endOffset: active.nextOffset, indexesOnDisk: loaded.indexesOnDisk, snapshotOffset: ps.snapshotOffset,
@@ -150,6 +164,80 @@ export class PartitionLog {
 
   get highWatermark(): number {
     return this.hwm;
+  }
+
+  /** Whether the log moves its high watermark to its log end after each write (else a replica manager does). */
+  get highWatermarkFollowsLogEnd(): boolean {
+    return this.followLogEnd;
+  }
+
+  /**
+   * Switches who moves the high watermark: on, the log moves it to what is written now and after
+   * every write; off, only `updateHighWatermark` moves it (one broker may lead partitions of
+   * replication factor 1 and replicate others).
+   */
+  setHighWatermarkFollowsLogEnd(follow: boolean): void {
+    this.followLogEnd = follow;
+    if (follow) this.raiseHighWatermark(this.writtenEnd);
+  }
+
+  /**
+   * A replica manager moves the high watermark: clamped to [log start, log end] and never
+   * backwards (only a truncation lowers it). Returns the high watermark now.
+   */
+  updateHighWatermark(offset: number): number {
+    assert(Number.isSafeInteger(offset), `bad high watermark ${offset}`);
+    this.raiseHighWatermark(Math.min(Math.max(offset, this.startOffset), this.endOffset));
+    return this.hwm;
+  }
+
+  /** The newest leader epoch that wrote to this log (or became its leader), null when none is known. */
+  get latestEpoch(): number | null {
+    return this.epochs.latestEpoch;
+  }
+
+  /** The leader epoch cache's entries, oldest first. */
+  get leaderEpochEntries(): readonly EpochEntry[] {
+    return this.epochs.all;
+  }
+
+  /**
+   * Records that `epoch` starts at `startOffset` (default: the log end), as Kafka's leader does
+   * when it takes over; nothing changes if the cache already has it.
+   */
+  maybeAssignEpochStartOffset(epoch: number, startOffset = this.endOffset): void {
+    this.epochs.assign(epoch, startOffset);
+  }
+
+  /** Resolves once the leader epoch checkpoint holds every change made so far. */
+  leaderEpochsFlushed(): Promise<void> {
+    return this.epochs.flushed();
+  }
+
+  /**
+   * Where `leaderEpoch` ended in this log (Kafka's UnifiedLog.endOffsetForEpoch): the largest
+   * cached epoch at most it and the start of the next one, or the log end for the latest epoch;
+   * null when the cache cannot place it.
+   */
+  endOffsetForEpoch(leaderEpoch: number): EpochEndOffset | null {
+    const found = this.epochs.endOffsetFor(leaderEpoch, this.endOffset);
+    return found.endOffset === UNDEFINED_EPOCH_OFFSET ? null : found;
+  }
+
+  /**
+   * Kafka's Partition.fetchRecords check (KIP-320/595) for a fetch at `fetchOffset` whose last
+   * fetched batch had `lastFetchedEpoch`: null when the fetcher's log is a prefix of this one,
+   * else the epoch and end offset it must truncate to. OFFSET_OUT_OF_RANGE when the epoch cannot
+   * be placed or the offset is below the log start.
+   */
+  divergingEpoch(lastFetchedEpoch: number, fetchOffset: number): { epoch: number; endOffset: number } | null {
+    const found = this.endOffsetForEpoch(lastFetchedEpoch);
+    if (found === null || found.leaderEpoch < 0) {
+      throw new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, `the end offset of the last fetched epoch ${lastFetchedEpoch} is not known in ${this.dir}`);
+    }
+    if (fetchOffset < this.startOffset) throw offsetOutOfRange(fetchOffset, this.startOffset, this.endOffset);
+    if (found.leaderEpoch < lastFetchedEpoch || found.endOffset < fetchOffset) return { epoch: found.leaderEpoch, endOffset: found.endOffset };
+    return null;
   }
 
   /** The first offset of the earliest transaction not yet decided and stable, else the high watermark. */
@@ -247,6 +335,49 @@ export class PartitionLog {
   }
 
   /**
+   * Appends batches copied from the leader (Kafka's appendAsFollower), byte for byte: the
+   * offsets, leader epochs and timestamps the leader gave them are kept, the epoch cache learns
+   * each batch's epoch, and the producer state replays them without the checks that could refuse
+   * the leader's data; markers end their transactions (aborts reach the `.txnindex`). The first
+   * batch may not start below the log end (UnexpectedAppendOffsetError: truncate first); it may
+   * start above it, where compaction on the leader removed whole batches. Never moves the high
+   * watermark (unless the log follows its end). Offsets are placed before the first await.
+   */
+  async appendAsFollower(batches: Buffer): Promise<{ firstOffset: number; lastOffset: number }> {
+    this.checkWritable();
+    assert(!this.truncating, 'append while the log is being truncated');
+    const infos = checkReplicatedBatches(batches, this.endOffset);
+    if (batches.length > this.cfg.segmentBytes) {
+      throw new StorageError(ErrorCode.RECORD_LIST_TOO_LARGE, `The replicated batches are ${batches.length} bytes, more than segment.bytes (${this.cfg.segmentBytes}).`);
+    }
+    const now = this.deps.clock.now();
+    const priorEnd = this.endOffset;
+    const firstOffset = infos[0]!.baseOffset;
+    const lastOffset = infos[infos.length - 1]!.lastOffset;
+    let seg = this.active;
+    if (seg.shouldRoll(batches.length, lastOffset, now, this.rollCfg)) seg = this.roll(now);
+    const mark = seg.mark();
+    seg.rollStartMs ??= now;
+    const records = placeReplicatedBatches(infos, seg, this.cfg.indexIntervalBytes);
+    this.endOffset = lastOffset + 1;
+    this.stats.appends++;
+    let newEpoch = false;
+    for (const b of infos) if (b.partitionLeaderEpoch >= 0) newEpoch = this.epochs.assign(b.partitionLeaderEpoch, b.baseOffset) || newEpoch;
+    const aborts = replayReplicated(this.producers, batches, infos, this.lastStableOffset);
+    const segmentBase = seg.baseOffset;
+    // baseOffset is where an undone write puts the log end back: the end before this append.
+    const appended = { segment: seg, buffers: [batches], bytes: batches.length, records, baseOffset: priorEnd, endOffset: this.endOffset, mark };
+    await this.withEpochsFlushed(this.writer.enqueueAppend(appended), newEpoch);
+    for (const aborted of aborts) {
+      this.txnIndexChain = this.txnIndexChain
+        .then(() => appendTxnIndexEntry(this.dir, segmentBase, aborted))
+        .catch((err: unknown) => this.deps.logger.warn('could not append to the transaction index; recovery rebuilds it', { dir: this.dir, error: err }));
+    }
+    if (aborts.length > 0) await this.txnIndexChain;
+    return { firstOffset, lastOffset };
+  }
+
+  /**
    * Writes a transaction marker (COMMIT or ABORT control batch) for the coordinator and ends the
    * producer's transaction on this partition; an abort is recorded in the segment's `.txnindex`.
    */
@@ -260,9 +391,9 @@ export class PartitionLog {
       throw err;
     }
     const batch = encodeControlBatch({ producerId: m.producerId, producerEpoch: m.producerEpoch, commit: m.commit, coordinatorEpoch: m.coordinatorEpoch, timestamp: m.timestampMs });
-    const lso = this.lastStableOffset;
-    const placed = this.place(batch, { leaderEpoch: 0 }, this.deps.clock.now());
+    const placed = this.place(batch, { leaderEpoch: m.leaderEpoch ?? this.epochs.latestEpoch ?? 0 }, this.deps.clock.now());
     const offset = placed.result.baseOffset;
+    const lso = this.producers.lastStableOffsetAfterMarker(m.producerId, offset);
     const aborted = this.producers.completeTxn({ ...m, markerOffset: offset, lastStableOffset: lso });
     const segmentBase = this.segments[floorSegment(this.segments, offset)]!.baseOffset;
     await placed.written;
@@ -288,8 +419,10 @@ export class PartitionLog {
     const { records, nextOffset: next } = placeBatches(batches, seg, baseOffset, placing);
     this.endOffset = next;
     this.stats.appends++;
+    // A new epoch's first offset is in the checkpoint before the append is answered, as in Kafka.
+    const newEpoch = opts.leaderEpoch >= 0 && this.epochs.assign(opts.leaderEpoch, baseOffset);
     const appended = { segment: seg, buffers: [batches], bytes: batches.length, records, baseOffset, endOffset: next, mark };
-    const written = this.writer.enqueueAppend(appended);
+    const written = this.withEpochsFlushed(this.writer.enqueueAppend(appended), newEpoch);
     return { written, result: { baseOffset, lastOffset: next - 1, logAppendTimeMs: appendTimeMs, logStartOffset: this.startOffset } };
   }
 
@@ -414,6 +547,8 @@ export class PartitionLog {
         const old = this.segments;
         this.segments = [LogSegment.create(this.dir, offset, this.cfg, this.segDeps, this.deps.clock.now())];
         this.startOffset = offset;
+        // As Kafka's truncateFullyAndStartAt: the log starts afresh, and so does its epoch cache.
+        this.epochs.clear();
         this.checkpointStart();
         await Promise.all(old.map((s) => s.destroy()));
       } else {
@@ -425,7 +560,8 @@ export class PartitionLog {
         await truncateSegmentTo(this.active, offset);
       }
       this.endOffset = this.writtenEnd = this.active.nextOffset;
-      this.hwm = Math.min(this.hwm, this.endOffset);
+      this.hwm = Math.max(Math.min(this.hwm, this.endOffset), this.startOffset);
+      this.epochs.truncateFromEnd(this.endOffset);
       this.compaction.truncated(this.endOffset);
       // As Kafka: producer state is reloaded from the newest snapshot below the new end and the
       // batches after it, so transactions whose markers were cut are open again, and no
@@ -438,6 +574,7 @@ export class PartitionLog {
       })).state;
       await rewriteTxnIndexes(this.dir, this.segments, this.producers.allAborted());
       await this.checkpointChain;
+      await this.epochs.flushed();
     } catch (err) {
       this.goOffline('truncation failed', err);
       throw storageFailure(`truncating ${this.dir} failed`, err);
@@ -535,6 +672,7 @@ export class PartitionLog {
       wrote = true;
     }
     await this.txnIndexChain;
+    await this.epochs.flushed();
     if (this.endOffset > 0 && !(untouched && o.snapshotOffset === this.endOffset)) {
       // Producer state as of the log end: the next open needs no replay.
       await writeSnapshot(this.dir, this.endOffset, this.producers.encodeSnapshot());
@@ -660,6 +798,8 @@ export class PartitionLog {
 
   private checkpointStart(): void {
     const offset = this.startOffset;
+    // Every move of the log start goes through here: the epoch cache's first entry moves with it.
+    this.epochs.truncateFromStart(offset);
     this.checkpointChain = this.checkpointChain
       .then(() => writeLogStartOffset(this.dir, offset))
       .catch((err: unknown) => this.deps.logger.warn('could not write the log start offset checkpoint', { dir: this.dir, error: err }));
@@ -695,6 +835,7 @@ export class PartitionLog {
     first.segment.resetTo(first.mark);
     this.endOffset = this.writtenEnd = first.baseOffset;
     this.hwm = Math.min(this.hwm, this.endOffset);
+    this.epochs.truncateFromEnd(this.endOffset);
     this.producers.truncateTo(this.endOffset);
     this.flusher.forget(recordsIn(group));
     const error = err instanceof StorageError ? err : storageFailure(`${during} of ${first.segment.logPath} failed`, err);
@@ -718,6 +859,23 @@ export class PartitionLog {
     } catch (err) {
       this.goOffline('could not remove a failed write from the log', err);
     }
+  }
+
+  /** Raises the high watermark (never lowers it) and tells the listener. */
+  private raiseHighWatermark(offset: number): void {
+    if (offset <= this.hwm) return;
+    this.hwm = offset;
+    this.deps.onHighWatermark?.(this);
+  }
+
+  /** `written`, and with `epochChanged` also the leader epoch checkpoint; a failed checkpoint takes the log offline. */
+  private withEpochsFlushed(written: Promise<void>, epochChanged: boolean): Promise<void> {
+    if (!epochChanged) return written;
+    const flushed = this.epochs.flushed().catch((err: unknown) => {
+      this.goOffline('writing the leader epoch checkpoint failed', err);
+      throw storageFailure(`writing the leader epoch checkpoint of ${this.dir} failed`, err);
+    });
+    return Promise.all([written, flushed]).then(() => undefined);
   }
 
   private goOffline(reason: string, err: unknown): void {

@@ -238,6 +238,19 @@ export class ProducerStateManager {
     return out;
   }
 
+  /**
+   * Kafka's lastStableOffset(completedTxn), what a `.txnindex` entry records for a marker of
+   * `producerId` at `markerOffset`: the first offset of another producer's open transaction,
+   * else the offset after the marker.
+   */
+  lastStableOffsetAfterMarker(producerId: number, markerOffset: number): number {
+    let first = markerOffset + 1;
+    for (const e of this.producers.values()) {
+      if (e.producerId !== producerId && e.currentTxnFirstOffset !== null && e.currentTxnFirstOffset < first) first = e.currentTxnFirstOffset;
+    }
+    return first;
+  }
+
   addAborted(a: AbortedTxn): void {
     const last = this.aborted[this.aborted.length - 1];
     if (last !== undefined && last.lastOffset >= a.lastOffset) {

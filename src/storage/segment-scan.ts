@@ -13,6 +13,7 @@ import {
   LAST_OFFSET_DELTA,
   LOG_OVERHEAD,
   MAX_TIMESTAMP,
+  PARTITION_LEADER_EPOCH,
   RECORDS_COUNT,
   TIMESTAMP_TYPE_BIT,
   readInt64,
@@ -38,6 +39,7 @@ export interface BatchInfo {
   lastOffset: number;
   maxTimestamp: number;
   attributes: number;
+  partitionLeaderEpoch: number;
 }
 
 function corrupt(seg: LogSegment, position: number, what: string): StorageError {
@@ -86,6 +88,7 @@ function headerAt(seg: LogSegment, block: Buffer, at: number, pos: number, limit
     lastOffset: baseOffset + block.readInt32BE(at + LAST_OFFSET_DELTA),
     maxTimestamp: readInt64(block, at + MAX_TIMESTAMP),
     attributes: block.readInt16BE(at + ATTRIBUTES),
+    partitionLeaderEpoch: block.readInt32BE(at + PARTITION_LEADER_EPOCH),
   };
 }
 
@@ -96,6 +99,8 @@ export interface RecoveryResult {
   problem: string | null;
   /** The largest timestamp of the first valid batch, null when there is none. */
   firstBatchTimestamp: number | null;
+  /** Where each run of batches of one partition leader epoch starts (epochs below 0 left out). */
+  epochStarts: Array<{ epoch: number; startOffset: number }>;
 }
 
 /**
@@ -128,6 +133,7 @@ async function scanForRecovery(seg: LogSegment, config: LogConfig, reader: Segme
   let pos = 0;
   let problem: string | null = null;
   let firstBatchTimestamp: number | null = null;
+  const epochStarts: Array<{ epoch: number; startOffset: number }> = [];
   while (pos < fileBytes) {
     let at = pos - blockStart;
     const inBlock = block.length - at;
@@ -154,11 +160,13 @@ async function scanForRecovery(seg: LogSegment, config: LogConfig, reader: Segme
     }
     const maxTimestamp = readInt64(block, at + MAX_TIMESTAMP);
     if (pos === 0) firstBatchTimestamp = maxTimestamp;
+    const epoch = block.readInt32BE(at + PARTITION_LEADER_EPOCH);
+    if (epoch >= 0 && epoch !== epochStarts[epochStarts.length - 1]?.epoch) epochStarts.push({ epoch, startOffset: baseOffset });
     seg.addBatch(pos, size, lastOffset, maxTimestamp, config.indexIntervalBytes);
     pos += size;
   }
   seg.writtenBytes = pos;
-  return { validBytes: pos, problem, firstBatchTimestamp };
+  return { validBytes: pos, problem, firstBatchTimestamp, epochStarts };
 }
 
 /**

@@ -3,8 +3,9 @@
 // transactions overlapping the records returned. v5+: log start offset.
 // v7+: fetch sessions — not kept: session id 0 is always answered, which tells clients to send
 // full fetches; an incremental fetch on a session gets FETCH_SESSION_ID_NOT_FOUND.
-// v9+: current leader epoch (not checked: one broker, epoch 0). v11+: rack id, preferred read
-// replica -1. v12+: flexible. v13+: topics by id instead of name (ids from Metadata 10+); an
+// v9+: current leader epoch, checked against the partition's (FENCED_LEADER_EPOCH /
+// UNKNOWN_LEADER_EPOCH). v11+: rack id, preferred read replica -1. v12+: flexible; last fetched
+// epoch → diverging epoch when the fetcher's log is not a prefix of this one (KIP-595). v13+: topics by id instead of name (ids from Metadata 10+); an
 // unknown id → UNKNOWN_TOPIC_ID on each of its partitions. v14: same as v13. v15: the replica
 // id moves into the replica_state tag (consumers send none). v16: node endpoints tag (empty:
 // this broker leads every partition, so there is never another leader to point at).
@@ -25,7 +26,10 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
     // From v13 topics come by id: resolve each to its name; an unknown id reads nothing.
     const names = req.topics.map((t) => (version >= 13 ? (ctx.broker.topics.getById(t.topicId)?.name ?? null) : t.topic));
     const partitions = req.topics.flatMap((t, i) =>
-      names[i] === null ? [] : t.partitions.map((p) => ({ topic: names[i]!, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, currentLeaderEpoch: p.currentLeaderEpoch })),
+      names[i] === null ? [] : t.partitions.map((p) => ({
+        topic: names[i]!, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes,
+        currentLeaderEpoch: p.currentLeaderEpoch, lastFetchedEpoch: p.lastFetchedEpoch,
+      })),
     );
     const results = await fetchPartitions(ctx.broker, {
       partitions,
@@ -49,7 +53,7 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
           return {
             partitionIndex: r.partition, errorCode: r.errorCode, highWatermark: r.highWatermark,
             lastStableOffset: r.lastStableOffset, logStartOffset: r.logStartOffset,
-            divergingEpoch: { epoch: -1, endOffset: -1 }, currentLeader: r.currentLeader ?? { leaderId: -1, leaderEpoch: -1 },
+            divergingEpoch: r.divergingEpoch ?? { epoch: -1, endOffset: -1 }, currentLeader: r.currentLeader ?? { leaderId: -1, leaderEpoch: -1 },
             snapshotId: { endOffset: -1, epoch: -1 }, abortedTransactions: committed ? (r.abortedTransactions ?? []) : null,
             preferredReadReplica: -1, records: r.records ?? Buffer.alloc(0),
           };

@@ -34,6 +34,7 @@ import { listTransactionsHandler } from './66-list-transactions.js';
 import { describeProducersHandler } from './61-describe-producers.js';
 import { writeTxnMarkersHandler } from './27-write-txn-markers.js';
 import { initProducerIdHandler } from './22-init-producer-id.js';
+import { offsetForLeaderEpochHandler } from './23-offset-for-leader-epoch.js';
 import { describeAclsHandler } from './29-describe-acls.js';
 import { createAclsHandler } from './30-create-acls.js';
 import { deleteAclsHandler } from './31-delete-acls.js';
@@ -78,6 +79,7 @@ export function buildHandlers(): Map<number, Handler> {
   add(describeProducersHandler);
   add(writeTxnMarkersHandler);
   add(initProducerIdHandler);
+  add(offsetForLeaderEpochHandler);
   add(describeAclsHandler);
   add(createAclsHandler);
   add(deleteAclsHandler);

@@ -82,3 +82,41 @@ describe('meta.properties', () => {
       assert.equal(await ensureMetaProperties(other, 3, id), id, 'a second dir joins the given cluster');
     }));
 });
+
+describe('LogManager high watermarks (replication-offset-checkpoint)', () => {
+  it('writes every log dir\'s high watermarks in Kafka\'s format on the interval and at close, and restores them at open', () =>
+    withTempDir(async (root) => {
+      const logDir = join(root, 'a');
+      const clock = new ManualClock();
+      const opts = { logDirs: [logDir], clock, logger: silentLogger, defaultConfig: testConfig(), highWatermarkFollowsLogEnd: false };
+      let mgr = await LogManager.open(opts);
+      const rises: string[] = [];
+      mgr.onHighWatermark((topic, partition, log) => rises.push(`${topic}-${partition}@${log.highWatermark}`));
+      const a = await mgr.getOrCreate('orders', 0, testConfig());
+      const b = await mgr.getOrCreate('orders', 1, testConfig());
+      await a.appendAsFollower(await batchOf(5));
+      await b.append(await batchOf(4), { leaderEpoch: 0 });
+      assert.equal(a.highWatermark, 0);
+      assert.equal(b.highWatermark, 0, 'a replica manager moves it, not the append');
+      a.updateHighWatermark(3);
+      b.updateHighWatermark(4);
+      assert.deepEqual(rises, ['orders-0@3', 'orders-1@4']);
+      mgr.startHighWatermarkCheckpoints(5000);
+      const file = join(logDir, 'replication-offset-checkpoint');
+      clock.advance(5000);
+      await waitFor('the checkpoint', async () => (await readFile(file, 'utf8').catch(() => '')) === '0\n2\norders 0 3\norders 1 4\n');
+      a.updateHighWatermark(5);
+      await mgr.close();
+      assert.equal(await readFile(file, 'utf8'), '0\n2\norders 0 5\norders 1 4\n', 'written at close');
+
+      mgr = await LogManager.open(opts);
+      assert.equal(mgr.get('orders', 0)?.highWatermark, 5);
+      assert.equal(mgr.get('orders', 1)?.highWatermark, 4);
+      await mgr.close();
+      await writeFile(file, '0\n1\norders 0 99\n');
+      mgr = await LogManager.open(opts);
+      assert.equal(mgr.get('orders', 0)?.highWatermark, 5, 'clamped to the log end');
+      assert.equal(mgr.get('orders', 1)?.highWatermark, 0, 'no entry: the log start');
+      await mgr.close();
+    }));
+});
