@@ -536,14 +536,22 @@ export class PartitionLog {
     return this.exclusive(() => this.truncateToNow(offset));
   }
 
-  private async truncateToNow(offset: number): Promise<void> {
+  /**
+   * Kafka's truncateFullyAndStartAt: every segment goes and the log starts empty at `offset`
+   * (a follower whose leader's log now starts past this log's end).
+   */
+  async truncateFullyAndStartAt(offset: number): Promise<void> {
+    return this.exclusive(() => this.truncateToNow(offset, true));
+  }
+
+  private async truncateToNow(offset: number, full = false): Promise<void> {
     this.checkWritable();
     assert(Number.isSafeInteger(offset) && offset >= 0, `bad truncation offset ${offset}`);
     this.truncating = true;
     try {
       await this.writer.idle();
-      if (offset >= this.endOffset) return;
-      if (offset <= this.startOffset) {
+      if (!full && offset >= this.endOffset) return;
+      if (full || offset <= this.startOffset) {
         const old = this.segments;
         this.segments = [LogSegment.create(this.dir, offset, this.cfg, this.segDeps, this.deps.clock.now())];
         this.startOffset = offset;
