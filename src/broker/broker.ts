@@ -175,6 +175,7 @@ export class Broker<C extends Clock = Clock> {
       broker.producerIdStore = store;
       await broker.listen(replicas, dynamicConfig);
       if (member !== null) await member.start(config.advertisedListeners.map((l) => broker.context.advertised(l.name)));
+      logs.startHighWatermarkCheckpoints(Number(config.raw['replica.high.watermark.checkpoint.interval.ms'] ?? 5000));
       logs.startBackgroundTasks({
         retentionCheckIntervalMs: config.retentionCheckIntervalMs,
         logCleanerEnable: (config.raw['log.cleaner.enable'] ?? 'true') !== 'false',

@@ -132,6 +132,16 @@ export class LeaderEpochCache {
     return { leaderEpoch: floor.epoch, endOffset: this.entries[higher]!.startOffset };
   }
 
+  /** The epoch whose range holds `offset` (Kafka's epochForOffset), null when it is before every entry. */
+  epochForOffset(offset: number): number | null {
+    let found: number | null = null;
+    for (const e of this.entries) {
+      if (e.startOffset > offset) break;
+      found = e.epoch;
+    }
+    return found;
+  }
+
   /** Removes the entries starting at or after `endOffset` (a truncation of the log to it). */
   truncateFromEnd(endOffset: number): boolean {
     const last = this.entries[this.entries.length - 1];

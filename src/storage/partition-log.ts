@@ -209,6 +209,11 @@ export class PartitionLog {
     this.epochs.assign(epoch, startOffset);
   }
 
+  /** The leader epoch that wrote `offset` as the cache knows it (ListOffsets), null when unknown. */
+  epochForOffset(offset: number): number | null {
+    return this.epochs.epochForOffset(offset);
+  }
+
   /** Resolves once the leader epoch checkpoint holds every change made so far. */
   leaderEpochsFlushed(): Promise<void> {
     return this.epochs.flushed();

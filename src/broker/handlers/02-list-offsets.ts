@@ -3,12 +3,15 @@
 // (Kafka's legacy answer, see storage/legacy-offsets.ts), as old_style_offsets.
 // v1+: one offset per partition by timestamp: -1 latest, -2 earliest, or the first offset whose
 // timestamp is at or after the given time (via the time index). v2+: isolation level.
-// v4+: leader epoch (0: one broker). v6+: flexible. v7+: -3 = offset of the max timestamp.
+// v4+: current_leader_epoch checked (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH), and the leader
+// epoch of the offset returned (from the log's leader epoch cache; for latest,
+// the newest epoch). v6+: flexible. v7+: -3 = offset of the max timestamp.
 // Any other negative timestamp (or -3 before v7) → UNSUPPORTED_VERSION for that partition.
 import { ErrorCode } from '../../protocol/errors.js';
 import { ListOffsetsRequestSchema, ListOffsetsResponseSchema, type ListOffsetsRequest, type ListOffsetsResponse, type ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/messages/02-list-offsets.js';
 import { legacyOffsetsBefore } from '../../storage/legacy-offsets.js';
 import type { PartitionLog } from '../../storage/partition-log.js';
+import { checkCurrentLeaderEpoch } from '../fetch.js';
 import type { Handler, RequestContext } from '../handler.js';
 
 const LATEST = -1;
@@ -44,21 +47,22 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
             const { replication } = ctx.broker;
             const notLeader = replication?.notLeader(t.name, p.partitionIndex, version >= 4 ? p.currentLeaderEpoch : -1) ?? null;
             if (notLeader !== null) return { ...out, errorCode: notLeader.errorCode };
-            const epoch = replication === null ? 0 : replication.leaderEpoch(t.name, p.partitionIndex);
             const log = ctx.broker.replicas.log(t.name, p.partitionIndex);
             if (log === undefined) return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+            const fenced = version >= 4 ? checkCurrentLeaderEpoch(ctx.broker.replicas, t.name, p.partitionIndex, p.currentLeaderEpoch) : 0;
+            if (fenced !== 0) return { ...out, errorCode: fenced };
             if (version === 0) return p.timestamp < EARLIEST ? { ...out, errorCode: ErrorCode.UNSUPPORTED_VERSION } : legacyOffsets(ctx, req.replicaId, log, p, out);
             // READ_COMMITTED (v2+) answers "latest" with the last stable offset.
-            if (p.timestamp === LATEST) return { ...out, offset: version >= 2 && req.isolationLevel === 1 ? log.lastStableOffset : log.highWatermark, leaderEpoch: epoch };
-            if (p.timestamp === EARLIEST) return { ...out, offset: log.logStartOffset, leaderEpoch: epoch };
+            if (p.timestamp === LATEST) return { ...out, offset: version >= 2 && req.isolationLevel === 1 ? log.lastStableOffset : log.highWatermark, leaderEpoch: log.latestEpoch ?? -1 };
+            if (p.timestamp === EARLIEST) return { ...out, offset: log.logStartOffset, leaderEpoch: log.epochForOffset(log.logStartOffset) ?? -1 };
             if (p.timestamp === MAX_TIMESTAMP && version >= 7) {
               const m = await log.maxTimestampOffset();
-              return m === null ? out : { ...out, offset: m.offset, timestamp: m.timestamp, leaderEpoch: epoch };
+              return m === null ? out : { ...out, offset: m.offset, timestamp: m.timestamp, leaderEpoch: m.offset < 0 ? -1 : (log.epochForOffset(m.offset) ?? -1) };
             }
             // As Kafka: a special timestamp unknown at this version (-3 below v7, -4, -5, ...).
             if (p.timestamp < 0) return { ...out, errorCode: ErrorCode.UNSUPPORTED_VERSION };
             const found = await log.offsetForTimestamp(p.timestamp);
-            return found === null ? out : { ...out, offset: found.offset, timestamp: found.timestamp, leaderEpoch: epoch };
+            return found === null ? out : { ...out, offset: found.offset, timestamp: found.timestamp, leaderEpoch: log.epochForOffset(found.offset) ?? -1 };
           }),
         ),
       })),

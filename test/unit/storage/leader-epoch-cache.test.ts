@@ -73,6 +73,15 @@ describe('leader epoch cache (Kafka LeaderEpochFileCache rules)', () => {
     assert.deepEqual(cacheOf([5, 11], [6, 12], [7, 13], [7, 12]).endOffsetFor(6, 0), { leaderEpoch: 5, endOffset: 12 });
   });
 
+  it('epochForOffset finds the epoch whose range holds an offset', () => {
+    const c = cacheOf([2, 6], [3, 8], [4, 11]);
+    assert.equal(c.epochForOffset(5), null);
+    assert.equal(c.epochForOffset(6), 2);
+    assert.equal(c.epochForOffset(10), 3);
+    assert.equal(c.epochForOffset(11), 4);
+    assert.equal(c.epochForOffset(99), 4);
+  });
+
   it('truncateFromEnd removes entries starting at or after the offset', () => {
     const c = cacheOf([2, 6], [3, 8], [4, 11]);
     assert.equal(c.truncateFromEnd(12), false);
