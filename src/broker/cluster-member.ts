@@ -83,7 +83,7 @@ export class ClusterMember {
   async stop(timeoutMs: number): Promise<void> {
     const { store, config, clock, logger } = this.d;
     const controlled = (config.raw['controlled.shutdown.enable'] ?? 'true') !== 'false';
-    if (controlled && this.registration !== null && store.connected) {
+    if (controlled && timeoutMs > 0 && this.registration !== null && store.connected) {
       try {
         await store.updateRegistration({ ...this.registration, shuttingDown: true });
         const deadline = clock.now() + timeoutMs;

@@ -4,15 +4,12 @@
  * versions the broker speaks.
  */
 import net from 'node:net';
-import { Reader } from '../protocol/reader.js';
-import { Writer } from '../protocol/writer.js';
-import { decodeMessage, encodeMessage, isFlexible } from '../protocol/schema.js';
-import { API_SCHEMAS, apiName } from '../protocol/apis.js';
-import { API_VERSIONS_KEY, decodeResponseHeader, encodeRequestHeader } from '../protocol/headers.js';
+import { apiName } from '../protocol/apis.js';
+import { API_VERSIONS_KEY } from '../protocol/headers.js';
 import { ErrorCode, KafkaError, errorName } from '../protocol/errors.js';
 import type { ApiVersionsRequest, ApiVersionsResponse } from '../protocol/messages/18-api-versions.js';
 import { assert } from '../util/assert.js';
-import { FrameDecoder } from './framing.js';
+import { FrameDecoder, ResponseDecodeError, decodeResponseFrame, encodeRequestFrame } from '../protocol/framing.js';
 import { ClosedError, ConnectionError, ProtocolError, RequestTimeoutError, UnsupportedVersionError } from './errors.js';
 
 export const REQUEST_TIMEOUT_MS_DEFAULT = 30_000;
@@ -143,7 +140,7 @@ export class Connection {
       assert(!this.inFlight.has(correlationId), 'correlation id still in flight after wrapping');
       let chunks: Buffer[];
       try {
-        chunks = encodeFrame({ apiKey, version, correlationId, clientId: this.clientId, body });
+        chunks = encodeRequestFrame({ apiKey, version, correlationId, clientId: this.clientId, body });
       } catch (err) {
         return reject(err as Error);
       }
@@ -163,7 +160,7 @@ export class Connection {
       if (this.failure !== null) return reject(this.failure);
       let chunks: Buffer[];
       try {
-        chunks = encodeFrame({ apiKey, version, correlationId: this.takeCorrelationId(), clientId: this.clientId, body });
+        chunks = encodeRequestFrame({ apiKey, version, correlationId: this.takeCorrelationId(), clientId: this.clientId, body });
       } catch (err) {
         return reject(err as Error);
       }
@@ -277,40 +274,12 @@ function openSocket(host: string, port: number, timeoutMs: number): Promise<net.
   });
 }
 
-interface FrameParts {
-  apiKey: number;
-  version: number;
-  correlationId: number;
-  clientId: string | null;
-  body: unknown;
-}
-
-/** Size prefix, request header and body, as a list of chunks (large record batches are not copied). */
-function encodeFrame(p: FrameParts): Buffer[] {
-  const schemas = API_SCHEMAS.get(p.apiKey);
-  assert(schemas !== undefined, `no schema for api key ${p.apiKey}`);
-  const w = new Writer();
-  const flexible = isFlexible(schemas.request, p.version);
-  encodeRequestHeader(w, { apiKey: p.apiKey, apiVersion: p.version, correlationId: p.correlationId, clientId: p.clientId }, flexible);
-  encodeMessage(schemas.request, p.version, p.body, w);
-  const size = Buffer.allocUnsafe(4);
-  size.writeInt32BE(w.length, 0);
-  return [size, ...w.finish()];
-}
-
 function decodeResponse(apiKey: number, requestedVersion: number, frame: Buffer): unknown {
-  const schemas = API_SCHEMAS.get(apiKey)!;
-  const r = new Reader(frame);
-  decodeResponseHeader(r, apiKey, isFlexible(schemas.response, requestedVersion));
-  let version = requestedVersion;
-  // A broker that does not speak the requested ApiVersions version answers with a v0 body
-  // carrying UNSUPPORTED_VERSION; both layouts start with the error code.
-  if (apiKey === API_VERSIONS_KEY && r.remaining >= 2 && frame.readInt16BE(r.pos) === ErrorCode.UNSUPPORTED_VERSION) version = 0;
-  const body = decodeMessage<unknown>(schemas.response, version, r);
-  if (r.error !== null) {
-    throw new ProtocolError(`Could not decode ${apiName(apiKey)} v${requestedVersion} response: ${r.error}`);
+  try {
+    return decodeResponseFrame(apiKey, requestedVersion, frame);
+  } catch (err) {
+    throw err instanceof ResponseDecodeError ? new ProtocolError(err.message) : err;
   }
-  return body;
 }
 
 async function negotiateApiVersions(c: Connection): Promise<Map<number, VersionRange>> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FrameDecoder } from '../../../src/client/framing.js';
+import { FrameDecoder } from '../../../src/protocol/framing.js';
 import { Connection } from '../../../src/client/connection.js';
 import { ConnectionError, RequestTimeoutError, UnsupportedVersionError } from '../../../src/client/errors.js';
 import { API_SCHEMAS } from '../../../src/protocol/apis.js';
