@@ -17,6 +17,7 @@ async function loadServer(): Promise<ToolModule> {
 
 const TOOLS: Record<string, { summary: string; load: () => Promise<ToolModule> }> = {
   server: { summary: 'Run a broker: samsa server start [server.properties] [--override key=value]', load: loadServer },
+  cluster: { summary: 'Run a local cluster, etcd and N brokers: samsa cluster start --brokers 3', load: () => import('./cluster.js') },
   topics: { summary: 'Create, list, describe and delete topics', load: () => import('./topics.js') },
   'console-producer': { summary: 'Send lines from stdin as messages', load: () => import('./console-producer.js') },
   'console-consumer': { summary: 'Print messages from a topic to stdout', load: () => import('./console-consumer.js') },

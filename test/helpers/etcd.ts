@@ -1,10 +1,11 @@
 /** A real etcd for cluster tests: started from PATH on free loopback ports, data in a temp dir. */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from './wait.js';
+import { EtcdProcess as Etcd, ETCD_INSTALL_HINT, findEtcd } from '../../src/cli/etcd-process.js';
+import { freePort } from '../../src/cli/local-cluster.js';
+
+export { freePort };
 
 export interface EtcdProcess {
   endpoints: string[];
@@ -19,75 +20,19 @@ export interface EtcdProcess {
   destroy(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function etcdBinary(): string {
-  const found = spawnSync('sh', ['-c', 'command -v etcd'], { encoding: 'utf8' }).stdout.trim();
-  if (found === '') throw new Error('etcd is not installed: apt-get install etcd-server (Debian/Ubuntu), or put etcd on PATH');
-  return found;
-}
-
-async function healthy(endpoint: string): Promise<boolean> {
-  try {
-    const r = await fetch(`${endpoint}/health`);
-    return r.ok && ((await r.json()) as { health?: string }).health === 'true';
-  } catch {
-    return false;
-  }
-}
-
 export async function startEtcd(): Promise<EtcdProcess> {
-  const bin = etcdBinary();
+  const bin = findEtcd();
+  if (bin === null) throw new Error(`etcd is not installed: ${ETCD_INSTALL_HINT}`);
   const dataDir = await mkdtemp(join(tmpdir(), 'samsa-etcd-'));
-  const clientPort = await freePort();
-  const peerPort = await freePort();
-  const endpoint = `http://127.0.0.1:${clientPort}`;
-  let child: ChildProcess | null = null;
-  const launch = async (): Promise<void> => {
-    const c = spawn(bin, [
-      '--name', 'samsa-test', '--data-dir', join(dataDir, 'etcd'),
-      '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
-      '--listen-peer-urls', `http://127.0.0.1:${peerPort}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
-      '--initial-cluster', `samsa-test=http://127.0.0.1:${peerPort}`, '--log-level', 'error',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    c.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-    child = c;
-    await waitFor(`etcd to answer on ${endpoint} (${stderr})`, async () => {
-      if (c.exitCode !== null) throw new Error(`etcd exited with ${c.exitCode}: ${stderr}`);
-      return healthy(endpoint);
-    }, 20_000);
-  };
-  const end = async (signal: NodeJS.Signals): Promise<void> => {
-    const c = child;
-    child = null;
-    if (c === null || c.exitCode !== null) return;
-    const exited = new Promise<void>((r) => c.once('exit', () => r()));
-    c.kill(signal);
-    await exited;
-  };
-  await launch();
+  const etcd = await Etcd.start({ bin, dataDir: join(dataDir, 'etcd'), clientPort: await freePort(), peerPort: await freePort() });
   return {
-    endpoints: [endpoint],
+    endpoints: [etcd.endpoint],
     dataDir,
-    stop: () => end('SIGTERM'),
-    kill: () => end('SIGKILL'),
-    restart: async () => {
-      await end('SIGTERM');
-      await launch();
-    },
+    stop: () => etcd.stop('SIGTERM'),
+    kill: () => etcd.stop('SIGKILL'),
+    restart: () => etcd.restart(),
     destroy: async () => {
-      await end('SIGKILL');
+      await etcd.stop('SIGKILL');
       await rm(dataDir, { recursive: true, force: true });
     },
   };
