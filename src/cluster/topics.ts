@@ -6,7 +6,7 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { BrokerConfig } from './config.js';
 import { LocalMetadataStore, newTopicId, type TopicMetadata } from './metadata-store.js';
-import type { MetadataStore } from './store/types.js';
+import { MetadataUnavailableError, type MetadataStore } from './store/types.js';
 import { manualPartitionStates, placeNewPartitions, placePartitions, type RandomSource } from './placement.js';
 import { ReplicaManager } from './replica-manager.js';
 import { collisionKey, isInternalTopic, topicNameError } from './topic-names.js';
@@ -167,7 +167,7 @@ export class TopicManager {
     const done = (async () => {
       try {
         if (cluster !== null) {
-          await cluster.store.createTopic(topic, states!);
+          await metadataWrite(cluster.store.createTopic(topic, states!));
           this.logger.info('created topic', { topic: topic.name, partitions, replicationFactor });
           return topic;
         }
@@ -228,7 +228,7 @@ export class TopicManager {
     const updated: TopicMetadata = { ...topic, configs: { ...configs } };
     if (this.cluster !== null) {
       // Every broker's replication applies the new settings to its logs from the store's event.
-      await this.cluster.store.updateTopicConfigs(name, configs);
+      await metadataWrite(this.cluster.store.updateTopicConfigs(name, configs));
       return updated;
     }
     await this.store.putTopic(updated);
@@ -253,7 +253,7 @@ export class TopicManager {
     const updated: TopicMetadata = { ...topic, partitions: count };
     if (this.cluster !== null) {
       const store = this.cluster.store;
-      await store.addPartitions(name, placeNewPartitions(store, name, count, this.cluster.random, assignments));
+      await metadataWrite(store.addPartitions(name, placeNewPartitions(store, name, count, this.cluster.random, assignments)));
       this.logger.info('added partitions', { topic: name, from: topic.partitions, to: count });
       return updated;
     }
@@ -279,7 +279,7 @@ export class TopicManager {
       throw new KafkaError(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled (delete.topic.enable=false).');
     const topic = this.store.topic(name);
     if (topic === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic: ${name}`);
-    if (this.cluster !== null) await this.cluster.store.deleteTopic(name);
+    if (this.cluster !== null) await metadataWrite(this.cluster.store.deleteTopic(name));
     else {
       await this.store.deleteTopic(name);
       for (let p = 0; p < topic.partitions; p++) await this.replicas.deletePartition(name, p);
@@ -307,3 +307,16 @@ export class TopicManager {
   }
 }
 
+
+/**
+ * A metadata write in a cluster: an unreachable store (etcd down or cut off) is the request's
+ * REQUEST_TIMED_OUT, as Kafka answers when its controller cannot be reached; nothing is changed.
+ */
+async function metadataWrite<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (err) {
+    if (err instanceof MetadataUnavailableError) throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `The cluster metadata could not be changed: ${err.message}`);
+    throw err;
+  }
+}
