@@ -1,5 +1,6 @@
 /** Samsa's library entry point: the embeddable broker and the protocol layer. */
 export { Broker, startServer, type BrokerOptions } from './broker/broker.js';
+export { Cluster, type ClusterOptions } from './broker/in-process-cluster.js';
 export { ManualClock, SystemClock, type Clock } from './platform/clock.js';
 export { ErrorCode, KafkaError, errorName } from './protocol/errors.js';
 export { createClient, Client, Admin, Producer, Consumer, type ClientOptions } from './client/index.js';

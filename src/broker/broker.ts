@@ -216,6 +216,7 @@ export class Broker<C extends Clock = Clock> {
       txn: this.txn,
       producerIds: new ProducerIdManager(this.producerIdStore),
       replication: this.member?.replication ?? null,
+      metadataStore: this.member === null ? null : this.clusterStoreOf(),
       view: null as unknown as ClusterView,
       dropProduceResponse: dropEvery(this.config.raw['samsa.test.drop.produce.responses.every']),
       onStopping(listener: () => void): () => void {

@@ -11,6 +11,7 @@ import type { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import type { TxnCoordinator } from '../coordinator/txn/coordinator.js';
 import type { ProducerIdSource } from '../cluster/producer-ids.js';
 import type { Replication } from '../cluster/replication.js';
+import type { MetadataStore } from '../cluster/store/types.js';
 import type { ClusterView } from './cluster-view.js';
 
 /** The broker's state that handlers work on. */
@@ -32,6 +33,8 @@ export interface BrokerContext {
   readonly view: ClusterView;
   /** In a cluster: leadership, the ISR and acks=all waits (null for a single broker, which leads everything). */
   readonly replication: Replication | null;
+  /** The cluster's metadata store (etcd, or memory in tests); null for a single broker. */
+  readonly metadataStore: MetadataStore | null;
   /** Producer ids for InitProducerId, reserved durably in blocks (cluster/producer-ids.ts). */
   readonly producerIds: ProducerIdSource;
   /**

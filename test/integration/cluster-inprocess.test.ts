@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Kafka, logLevel } from 'kafkajs';
 import { Cluster } from '../../src/broker/in-process-cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { WireClient } from '../helpers/broker-process.js';
 
 function kafkaFor(bootstrap: string) {
   return new Kafka({ clientId: 'cluster-test', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 50, maxRetryTime: 500 } });
@@ -167,6 +168,71 @@ test('a controlled shutdown moves leaderships to other in-sync replicas before t
       const s = c.metadata.partition('cs', p)!;
       assert.notEqual(s.leader, victim, `partition ${p} led by another broker`);
       assert.ok(s.leader >= 0);
+    }
+  });
+});
+
+test('unclean.leader.election.enable: with every in-sync replica down, true elects a live out-of-sync replica; false (the default) keeps the partition offline until an in-sync one returns', async () => {
+  await withCluster(async (c) => {
+    const admin = kafkaFor(c.bootstrap).admin();
+    await admin.connect();
+    try {
+      const assignment = [{ partition: 0, replicas: [1, 2, 3] }];
+      await admin.createTopics({
+        topics: [
+          { topic: 'unclean', replicaAssignment: assignment, configEntries: [{ name: 'unclean.leader.election.enable', value: 'true' }] },
+          { topic: 'clean', replicaAssignment: assignment },
+        ],
+        waitForLeaders: true,
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    await waitFor('both ISRs full', () => isrFull(c, 'unclean', 1) && isrFull(c, 'clean', 1));
+    await c.kill(2);
+    await c.kill(3);
+    await waitFor('the ISRs to shrink to the leader', () => c.metadata.partition('unclean', 0)?.isr.length === 1 && c.metadata.partition('clean', 0)?.isr.length === 1);
+    const epoch = c.metadata.partition('unclean', 0)!.leaderEpoch;
+    // No broker is left to be controller: broker 2, back, becomes it and finds the leader gone.
+    await c.kill(1);
+    await c.restart(2);
+    await waitFor('an unclean election on the topic that allows it', () => c.metadata.partition('unclean', 0)?.leader === 2);
+    const u = c.metadata.partition('unclean', 0)!;
+    assert.deepEqual(u.isr, [2]);
+    assert.ok(u.leaderEpoch > epoch, 'a new leader epoch');
+    await waitFor('the clean topic offline', () => c.metadata.partition('clean', 0)?.leader === -1);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(c.metadata.partition('clean', 0)!.leader, -1, 'no out-of-sync replica leads a topic without unclean election');
+    assert.deepEqual(c.metadata.partition('clean', 0)!.isr, [1], 'the ISR keeps the last in-sync replica');
+    await c.restart(1);
+    await waitFor('the last in-sync replica leading again', () => c.metadata.partition('clean', 0)?.leader === 1);
+  });
+});
+
+test('ElectLeaders (preferred) over the cluster moves leadership back to the first replica once it is in sync', async () => {
+  await withCluster(async (c) => {
+    const admin = kafkaFor(c.bootstrap).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'pref', replicaAssignment: [{ partition: 0, replicas: [1, 2, 3] }] }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+    await waitFor('ISR full', () => isrFull(c, 'pref', 1));
+    await c.kill(1);
+    await waitFor('a new leader', () => [2, 3].includes(c.metadata.partition('pref', 0)?.leader ?? -1));
+    await c.restart(1);
+    await waitFor('broker 1 back in the ISR', () => isrFull(c, 'pref', 1));
+    const wire = await WireClient.connect(c.broker(2).port);
+    try {
+      const resp = await wire.request<any>(43, 2, { timeoutMs: 5000, electionType: 0, topicPartitions: [{ topic: 'pref', partitions: [0] }] });
+      assert.equal(resp.errorCode, 0);
+      assert.equal(resp.replicaElectionResults[0].partitionResult[0].errorCode, 0);
+      await waitFor('broker 1 leading again', () => c.metadata.partition('pref', 0)?.leader === 1);
+      const again = await wire.request<any>(43, 2, { timeoutMs: 5000, electionType: 0, topicPartitions: [{ topic: 'pref', partitions: [0] }] });
+      assert.equal(again.replicaElectionResults[0].partitionResult[0].errorCode, 84, 'ELECTION_NOT_NEEDED');
+    } finally {
+      wire.close();
     }
   });
 });
