@@ -18,7 +18,7 @@ import { logConfigFor } from '../cluster/topic-config.js';
 import type { ReplicaManager } from '../cluster/replica-manager.js';
 import { Replication } from '../cluster/replication.js';
 import { ReplicaFetchers } from '../cluster/replica-fetcher.js';
-import { Controller } from '../cluster/controller.js';
+import { Controller, leaderRebalanceSettings } from '../cluster/controller.js';
 import type { TopicManager } from '../cluster/topics.js';
 import type { BrokerRegistration, MetadataStore } from '../cluster/store/types.js';
 
@@ -55,6 +55,7 @@ export class ClusterMember {
       nodeId: d.config.nodeId,
       clock: d.clock,
       logger: d.logger.child({ component: 'controller' }),
+      rebalance: leaderRebalanceSettings(raw),
       uncleanLeaderElection: (topic) => (d.store.topic(topic)?.configs['unclean.leader.election.enable'] ?? raw['unclean.leader.election.enable'] ?? 'false') === 'true',
     });
     d.replicas.hooks = this.replication;
