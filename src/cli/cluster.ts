@@ -54,6 +54,12 @@ export async function run(argv: string[], io: Io): Promise<number | null> {
     for (let i = 0; i < brokers; i++) await ensureFree(host, basePort + i, `broker ${i + 1}'s port`, '--base-port');
     await ensureFree('127.0.0.1', etcdPort, "etcd's client port", '--etcd-port');
     await ensureFree('127.0.0.1', etcdPort + 1, "etcd's peer port", '--etcd-port');
+    // Kafka's internal topics want 3 replicas; a smaller local cluster gets as many as it has
+    // brokers (as Kafka's single-node quick starts set them), unless given.
+    if (brokers < 3) {
+      for (const key of ['offsets.topic.replication.factor', 'transaction.state.log.replication.factor']) overrides[key] ??= String(brokers);
+      overrides['transaction.state.log.min.isr'] ??= String(Math.min(2, brokers));
+    }
     const json = bool(values, 'json');
     const started = await LocalCluster.start({
       brokers,
