@@ -32,6 +32,8 @@ export interface EtcdOptions {
   dataDir: string;
   clientPort: number;
   peerPort: number;
+  /** The address etcd listens on for clients and its peer; 127.0.0.1 unless given. */
+  host?: string;
   /** Each line etcd writes to stderr (its log). */
   onLog?(line: string): void;
 }
@@ -49,7 +51,7 @@ export class EtcdProcess {
   }
 
   get endpoint(): string {
-    return `http://127.0.0.1:${this.o.clientPort}`;
+    return `http://${this.o.host ?? '127.0.0.1'}:${this.o.clientPort}`;
   }
 
   get pid(): number | null {
@@ -61,7 +63,7 @@ export class EtcdProcess {
   }
 
   private async launch(): Promise<void> {
-    const peer = `http://127.0.0.1:${this.o.peerPort}`;
+    const peer = `http://${this.o.host ?? '127.0.0.1'}:${this.o.peerPort}`;
     const c = spawn(this.o.bin, [
       '--name', 'samsa', '--data-dir', this.o.dataDir,
       '--listen-client-urls', this.endpoint, '--advertise-client-urls', this.endpoint,

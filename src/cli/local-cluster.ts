@@ -26,6 +26,12 @@ export interface LocalClusterOptions {
   etcdPort: number;
   /** The host brokers listen on and advertise. */
   host?: string;
+  /** A broker's own host, in place of `host` (e.g. an address inside a network namespace). */
+  brokerHosts?: Record<number, string>;
+  /** The address etcd listens on; 127.0.0.1 unless given. */
+  etcdHost?: string;
+  /** A command that runs a broker's process, before node's (e.g. `ip netns exec <ns>`). */
+  brokerPrefix?: Record<number, string[]>;
   /** server.properties keys for every broker. */
   overrides?: Record<string, string>;
   /** Keys for one broker, laid over `overrides`. */
@@ -62,7 +68,7 @@ export class LocalCluster {
     const clientPort = o.etcdPort === 0 ? await freePort() : o.etcdPort;
     const peerPort = o.etcdPort === 0 ? await freePort() : o.etcdPort + 1;
     await mkdir(o.dir, { recursive: true });
-    const etcd = await EtcdProcess.start({ bin, dataDir: join(o.dir, 'etcd'), clientPort, peerPort, onLog: (l) => o.onOutput?.('etcd', l) });
+    const etcd = await EtcdProcess.start({ bin, host: o.etcdHost, dataDir: join(o.dir, 'etcd'), clientPort, peerPort, onLog: (l) => o.onOutput?.('etcd', l) });
     const c = new LocalCluster(o, etcd);
     try {
       for (let id = 1; id <= o.brokers; id++) {
@@ -87,7 +93,16 @@ export class LocalCluster {
 
   /** Every broker's host:port, comma-separated: a client's bootstrap servers. */
   get bootstrap(): string {
-    return [...this.slots.values()].map((s) => `${this.host}:${s.port}`).join(',');
+    return [...this.slots.values()].map((s) => this.address(s.id)).join(',');
+  }
+
+  /** Broker `id`'s host:port. */
+  address(id: number): string {
+    return `${this.brokerHost(id)}:${this.slot(id).port}`;
+  }
+
+  private brokerHost(id: number): string {
+    return this.o.brokerHosts?.[id] ?? this.host;
   }
 
   port(id: number): number {
@@ -119,14 +134,15 @@ export class LocalCluster {
     if (this.running(id)) return;
     const keys: Record<string, string> = {
       'node.id': String(id),
-      listeners: `PLAINTEXT://${this.host}:${s.port}`,
+      listeners: `PLAINTEXT://${this.brokerHost(id)}:${s.port}`,
       'log.dirs': this.dataDir(id),
       'metadata.etcd.endpoints': this.etcd.endpoint,
       ...(this.o.overrides ?? {}),
       ...(this.o.brokerOverrides?.[id] ?? {}),
     };
     const args = [MAIN, 'server', 'start', ...Object.entries(keys).flatMap(([k, v]) => ['--override', `${k}=${v}`])];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(this.o.env ?? {}) } });
+    const [command, ...prefixArgs] = [...(this.o.brokerPrefix?.[id] ?? []), process.execPath];
+    const child = spawn(command!, [...prefixArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(this.o.env ?? {}) } });
     s.child = child;
     s.exited = new Promise((r) => child.once('exit', () => r()));
     const source = `broker-${id}`;

@@ -5,7 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { run } from './broker.js';
+import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+/** `samsa topics --create` with replication factor 3, then waits until every ISR is full. */
+export async function createReplicatedTopic(bootstrap: string, topic: string, partitionCount: number, configs: Record<string, string> = {}): Promise<void> {
+  const args = ['topics', '--bootstrap-server', bootstrap, '--create', '--topic', topic, '--partitions', String(partitionCount), '--replication-factor', '3'];
+  for (const [k, v] of Object.entries(configs)) args.push('--config', `${k}=${v}`);
+  const r = await run(process.execPath, [CLI, ...args], { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  await waitForIsr(bootstrap, topic, 3);
+}
 
 export interface PartitionView {
   partition: number;

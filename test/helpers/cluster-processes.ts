@@ -47,3 +47,16 @@ export async function startClusterProcesses(opts: Partial<LocalClusterOptions> =
     },
   });
 }
+
+/** Runs `fn` on a fresh cluster, adds the processes' last lines to a failure, and destroys it. */
+export async function withClusterProcesses(fn: (c: ClusterProcesses) => Promise<void>, opts: Partial<LocalClusterOptions> = {}): Promise<void> {
+  const c = await startClusterProcesses(opts);
+  try {
+    await fn(c);
+  } catch (err) {
+    (err as Error).message += `\n--- cluster output (last lines):\n${c.output().split('\n').filter((l) => !l.startsWith('[etcd]')).slice(-60).join('\n')}`;
+    throw err;
+  } finally {
+    await c.destroy();
+  }
+}

@@ -12,36 +12,16 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { installed, run } from '../helpers/broker.js';
-import { startClusterProcesses, type ClusterProcesses } from '../helpers/cluster-processes.js';
-import { consumePartition, kcatMetadata, partitions, waitForIsr } from '../helpers/cluster-checks.js';
+import { withClusterProcesses, type ClusterProcesses } from '../helpers/cluster-processes.js';
+import { consumePartition, createReplicatedTopic, kcatMetadata, partitions, waitForIsr } from '../helpers/cluster-checks.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SKIP = (await installed('kcat', ['-V'])) ? false : 'kcat is not installed (Debian package kcat)';
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const KAFKA_TOPICS = fileURLToPath(new URL('../../../bin/kafka-topics.sh', import.meta.url));
 
-async function withCluster(fn: (c: ClusterProcesses) => Promise<void>, overrides: Record<string, string> = {}): Promise<void> {
-  const c = await startClusterProcesses({ overrides });
-  try {
-    await fn(c);
-  } catch (err) {
-    (err as Error).message += `\n--- cluster output (last lines):\n${c.output().split('\n').filter((l) => !l.startsWith('[etcd]')).slice(-50).join('\n')}`;
-    throw err;
-  } finally {
-    await c.destroy();
-  }
-}
-
 async function samsa(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return run(process.execPath, [CLI, ...args], { timeoutMs: 60_000 });
-}
-
-async function createTopic(c: ClusterProcesses, topic: string, partitionCount: number, configs: Record<string, string> = {}): Promise<void> {
-  const args = ['topics', '--bootstrap-server', c.bootstrap, '--create', '--topic', topic, '--partitions', String(partitionCount), '--replication-factor', '3'];
-  for (const [k, v] of Object.entries(configs)) args.push('--config', `${k}=${v}`);
-  const r = await samsa(args);
-  assert.equal(r.code, 0, r.stderr);
-  await waitForIsr(c.bootstrap, topic, 3);
 }
 
 /** kcat -P of `lines` to one partition with the given acks; resolves with kcat's exit code and stderr. */
@@ -70,8 +50,8 @@ function addressOf(c: ClusterProcesses, ...ids: number[]): string {
 }
 
 test('an old leader that wrote records nobody replicated truncates them when it rejoins under the new leader (leader epochs), and all replicas end byte-identical', { skip: SKIP, timeout: 120_000 }, async () => {
-  await withCluster(async (c) => {
-    await createTopic(c, 'epochs', 1, { 'min.insync.replicas': '2' });
+  await withClusterProcesses(async (c) => {
+    await createReplicatedTopic(c.bootstrap, 'epochs', 1, { 'min.insync.replicas': '2' });
     assert.equal((await produce(c.bootstrap, 'epochs', names('a', 100), 'all')).code, 0);
     assert.ok(await replicasIdentical(c, 'epochs', 0));
     const oldLeader = (await partitions(c.bootstrap, 'epochs'))[0]!.leader;
@@ -95,12 +75,12 @@ test('an old leader that wrote records nobody replicated truncates them when it 
     const checkpoints = c.brokerIds.map((id) => readFileSync(join(c.dataDir(id), 'epochs-0', 'leader-epoch-checkpoint'), 'utf8'));
     assert.equal(new Set(checkpoints).size, 1, `every replica has the same leader-epoch-checkpoint: ${JSON.stringify(checkpoints)}`);
     assert.match(checkpoints[0]!, /^0\n2\n0 0\n1 100\n$/, 'epoch 0 from offset 0, epoch 1 from offset 100');
-  }, { 'broker.session.timeout.ms': '6000', 'replica.lag.time.max.ms': '30000' });
+  }, { overrides: { 'broker.session.timeout.ms': '6000', 'replica.lag.time.max.ms': '30000' } });
 });
 
 test('a follower that falls behind leaves the ISR after replica.lag.time.max.ms (acks=all carries on with the others) and rejoins once it catches up', { skip: SKIP, timeout: 120_000 }, async () => {
-  await withCluster(async (c) => {
-    await createTopic(c, 'lag', 1, { 'min.insync.replicas': '2' });
+  await withClusterProcesses(async (c) => {
+    await createReplicatedTopic(c.bootstrap, 'lag', 1, { 'min.insync.replicas': '2' });
     const leader = (await partitions(c.bootstrap, 'lag'))[0]!.leader;
     const slow = c.brokerIds.find((id) => id !== leader)!;
     process.kill(c.pid(slow)!, 'SIGSTOP');
@@ -119,12 +99,12 @@ test('a follower that falls behind leaves the ISR after replica.lag.time.max.ms 
     assert.ok(p[0]!.isrs.includes(slow));
     assert.ok(await replicasIdentical(c, 'lag', 0), 'the follower caught up byte for byte');
     assert.equal((await consumePartition(c.bootstrap, 'lag', 0)).length, 400);
-  }, { 'broker.session.timeout.ms': '10000', 'replica.lag.time.max.ms': '1500' });
+  }, { overrides: { 'broker.session.timeout.ms': '10000', 'replica.lag.time.max.ms': '1500' } });
 });
 
 test('etcd stopped under a serving cluster: leaders keep serving acks=all, no metadata change is accepted; etcd back: everything recovers', { skip: SKIP, timeout: 120_000 }, async () => {
-  await withCluster(async (c) => {
-    await createTopic(c, 'steady', 3, { 'min.insync.replicas': '2' });
+  await withClusterProcesses(async (c) => {
+    await createReplicatedTopic(c.bootstrap, 'steady', 3, { 'min.insync.replicas': '2' });
     const before = await partitions(c.bootstrap, 'steady');
     await c.etcd.stop();
     for (let p = 0; p < 3; p++) assert.equal((await produce(c.bootstrap, 'steady', names(`p${p}`, 100), 'all', p)).code, 0, 'acks=all served without etcd');
@@ -154,7 +134,7 @@ test('etcd stopped under a serving cluster: leaders keep serving acks=all, no me
 });
 
 test('Metadata, DescribeCluster and kafka-topics --describe show the brokers, the controller, leaders, replicas, ISR and offline replicas', { skip: SKIP, timeout: 120_000 }, async () => {
-  await withCluster(async (c) => {
+  await withClusterProcesses(async (c) => {
     const r = await run('bash', [KAFKA_TOPICS, '--bootstrap-server', c.bootstrap, '--create', '--topic', 'shown', '--partitions', '6', '--replication-factor', '3'], { timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);
     await waitForIsr(c.bootstrap, 'shown', 3);
