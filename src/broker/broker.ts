@@ -27,6 +27,7 @@ import type { OpenLogFile } from '../storage/file.js';
 import { logConfigFor } from '../cluster/topic-config.js';
 import { DynamicBrokerConfig } from '../cluster/dynamic-config.js';
 import type { MetadataStore } from '../cluster/store/types.js';
+import type { PeerReachability } from '../cluster/peer-connection.js';
 import { ClusterMember } from './cluster-member.js';
 import { singleBrokerView, storeView, type ClusterView } from './cluster-view.js';
 import { Connection } from './connection.js';
@@ -56,6 +57,12 @@ export interface BrokerOptions<C extends Clock = Clock> {
    * passes a memory store view; a server joins etcd through `metadata.etcd.endpoints`).
    */
   metadata?: { store: MetadataStore; clusterId: string };
+  /**
+   * In a cluster, which other brokers this one can reach (default: all): its replica fetchers
+   * connect only to peers it allows, and end their connections to a peer it stops allowing. The
+   * in-process cluster cuts the network between brokers with it.
+   */
+  peers?: PeerReachability;
 }
 
 /** Opens the etcd store named by `metadata.etcd.endpoints` (loaded only for a cluster). */
@@ -145,7 +152,7 @@ export class Broker<C extends Clock = Clock> {
       });
       const replicas = new ReplicaManager(logs, clock, logger);
       const topics = new TopicManager(topicStore, replicas, config, logger);
-      const member = clusterStore === null ? null : new ClusterMember({ store: clusterStore, config, replicas, topics, clock, logger });
+      const member = clusterStore === null ? null : new ClusterMember({ store: clusterStore, config, replicas, topics, clock, logger, peers: opts.peers });
       await topics.openAll();
       // Groups load from __consumer_offsets in the background; their requests wait (LOAD_IN_PROGRESS) meanwhile.
       const internalRf = (key: string): number => Number(config.raw[key] ?? 3);

@@ -20,6 +20,7 @@ import { Replication } from '../cluster/replication.js';
 import { ReplicaFetchers } from '../cluster/replica-fetcher.js';
 import { Controller, leaderRebalanceSettings } from '../cluster/controller.js';
 import type { TopicManager } from '../cluster/topics.js';
+import type { PeerReachability } from '../cluster/peer-connection.js';
 import type { BrokerRegistration, MetadataStore } from '../cluster/store/types.js';
 
 export interface ClusterMemberDeps {
@@ -29,6 +30,8 @@ export interface ClusterMemberDeps {
   topics: TopicManager;
   clock: Clock;
   logger: Logger;
+  /** Which other brokers can be reached (default: all). */
+  peers?: PeerReachability;
 }
 
 export class ClusterMember {
@@ -47,7 +50,7 @@ export class ClusterMember {
       settings: { replicaLagTimeMaxMs: positive(raw['replica.lag.time.max.ms'], 30_000), raw },
       logConfigFor: (t) => logConfigFor(d.config, t.configs),
       makeFetchers: (host, endpointOf) =>
-        new ReplicaFetchers({ nodeId: d.config.nodeId, host, endpointOf, clock: d.clock, logger: d.logger.child({ component: 'replica-fetcher' }), config: raw }),
+        new ReplicaFetchers({ nodeId: d.config.nodeId, host, endpointOf, clock: d.clock, logger: d.logger.child({ component: 'replica-fetcher' }), config: raw, reach: d.peers }),
       interBrokerListener: raw['inter.broker.listener.name'] ?? d.config.listeners[0]!.name,
     });
     this.controller = new Controller({

@@ -4,6 +4,14 @@
  * metadata through an in-memory store (as they would share etcd). `kill(id)` ends a broker
  * abruptly (its session ends, no controlled shutdown), `restart(id)` brings it back on the same
  * port and data, and `isolate(id)` / `heal(id)` cut it off the metadata store and heal it.
+ *
+ * `partition(a, b)` cuts the network between brokers, both ways, while each still reaches the
+ * metadata store: every broker of `a` loses every broker of `b` (each side a broker id or a list,
+ * e.g. `partition(1, [2, 3])` cuts broker 1 off the other two). Replica fetchers across the cut
+ * cannot connect and their live connections end, so followers fall behind and leave the ISR after
+ * replica.lag.time.max.ms, as in a real network partition. `healPartition(a, b)` restores those
+ * links (`healPartition()` all of them); `reachable(a, b)` tells whether a link is up. Cuts hold
+ * across `kill` and `restart`. Clients still reach every broker.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { Broker } from './broker.js';
 import { MemoryMetadataBackend, type MemoryMetadataStore } from '../cluster/store/memory-store.js';
 import type { Logger } from '../util/logger.js';
+import type { PeerReachability } from '../cluster/peer-connection.js';
 
 export interface ClusterOptions {
   brokers?: number;
@@ -65,6 +74,7 @@ export class Cluster {
       config: { 'node.id': String(id), ...(this.opts.config ?? {}), ...(this.opts.brokerConfig?.[id] ?? {}) },
       logger: this.opts.logger,
       metadata: { store, clusterId: this.clusterId },
+      peers: this.peersOf(id),
     });
     m.broker = broker;
     m.port = broker.port;
@@ -123,6 +133,50 @@ export class Cluster {
     this.members.get(id)?.store?.reconnect();
   }
 
+  /** Links cut between brokers, as `low-high` id pairs. */
+  private readonly cuts = new Set<string>();
+  private readonly cutListeners = new Set<() => void>();
+
+  private peersOf(id: number): PeerReachability {
+    return {
+      canReach: (peer) => this.reachable(id, peer),
+      subscribe: (changed) => {
+        this.cutListeners.add(changed);
+        return () => void this.cutListeners.delete(changed);
+      },
+    };
+  }
+
+  /**
+   * Cuts the network between the brokers of `a` and those of `b`, both ways; each keeps reaching
+   * the metadata store and the clients.
+   */
+  partition(a: number | number[], b: number | number[]): void {
+    for (const [x, y] of this.links(a, b)) this.cuts.add(linkKey(x, y));
+    for (const changed of [...this.cutListeners]) changed();
+  }
+
+  /** Restores the links between `a` and `b` that `partition` cut; without arguments, every link. */
+  healPartition(a?: number | number[], b?: number | number[]): void {
+    if (a === undefined || b === undefined) this.cuts.clear();
+    else for (const [x, y] of this.links(a, b)) this.cuts.delete(linkKey(x, y));
+    for (const changed of [...this.cutListeners]) changed();
+  }
+
+  /** Whether broker `a` can reach broker `b` (false only across a cut). */
+  reachable(a: number, b: number): boolean {
+    return a === b || !this.cuts.has(linkKey(a, b));
+  }
+
+  private links(a: number | number[], b: number | number[]): Array<[number, number]> {
+    const as = Array.isArray(a) ? a : [a];
+    const bs = Array.isArray(b) ? b : [b];
+    for (const id of [...as, ...bs]) if (!this.members.has(id)) throw new Error(`no broker ${id}`);
+    const out: Array<[number, number]> = [];
+    for (const x of as) for (const y of bs) if (x !== y) out.push([x, y]);
+    return out;
+  }
+
   private view: MemoryMetadataStore | null = null;
 
   /** The metadata as the cluster's store holds it (for assertions). */
@@ -138,4 +192,8 @@ export class Cluster {
     }
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+function linkKey(a: number, b: number): string {
+  return a < b ? `${a}-${b}` : `${b}-${a}`;
 }

@@ -8,6 +8,18 @@ import net from 'node:net';
 import { FrameDecoder, decodeResponseFrame, encodeRequestFrame } from '../protocol/framing.js';
 import { apiName } from '../protocol/apis.js';
 
+/**
+ * Which other brokers this one can reach: consulted before every connect to a peer (a `false`
+ * fails it like a refused connection), and, through `subscribe`, told when that may have changed
+ * so that live connections to a peer now out of reach are ended. All peers are reachable without
+ * one; the in-process test cluster uses it to cut the network between brokers.
+ */
+export interface PeerReachability {
+  canReach(peerId: number): boolean;
+  /** Calls `changed` whenever `canReach` may answer differently; returns the unsubscribe. */
+  subscribe(changed: () => void): () => void;
+}
+
 /** Why a request to a peer failed: unreachable, closed, timed out or answered with garbage. */
 export class PeerConnectionError extends Error {
   override name = 'PeerConnectionError';

@@ -10,13 +10,14 @@
  * FENCED_LEADER_EPOCH → the host pauses the partition until the metadata moves on; the transient
  * errors (NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH, …: a leader that has not applied the new
  * state yet) delay that partition by replica.fetch.backoff.ms. An unreachable leader is retried
- * after replica.fetch.backoff.ms until the partitions move elsewhere.
+ * after replica.fetch.backoff.ms until the partitions move elsewhere; so is a leader that the
+ * `reach` option says is out of reach (its live connection is ended when that changes).
  */
 import type { Clock, TimerHandle } from '../platform/clock.js';
 import type { Logger } from '../util/logger.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../protocol/messages/01-fetch.js';
-import { PeerConnection } from './peer-connection.js';
+import { PeerConnection, PeerConnectionError, type PeerReachability } from './peer-connection.js';
 import { partitionKey } from './replica-manager.js';
 
 const FETCH_KEY = 1;
@@ -47,6 +48,8 @@ export interface ReplicaFetchersOptions {
   logger: Logger;
   /** The broker's keys in force; replica.fetch.* and replica.socket.timeout.ms are read. */
   config: Record<string, string>;
+  /** Which leaders can be reached (default: all). */
+  reach?: PeerReachability;
 }
 
 export interface FetchedPartition {
@@ -80,8 +83,10 @@ export class ReplicaFetchers {
   private readonly leaderOf = new Map<string, number>();
   private readonly settings: Settings;
   private closed = false;
+  private readonly unsubscribe: () => void;
 
   constructor(private readonly o: ReplicaFetchersOptions) {
+    this.unsubscribe = o.reach?.subscribe(() => this.reachChanged()) ?? (() => undefined);
     const c = o.config;
     this.settings = {
       waitMaxMs: int(c['replica.fetch.wait.max.ms'], 500),
@@ -124,8 +129,14 @@ export class ReplicaFetchers {
     }
   }
 
+  /** Ends the connections to leaders now out of reach; the fetchers retry as for any lost leader. */
+  private reachChanged(): void {
+    for (const [leaderId, f] of this.byLeader) if (!this.o.reach!.canReach(leaderId)) f.disconnect();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.unsubscribe();
     const all = [...this.byLeader.values()];
     this.byLeader.clear();
     this.leaderOf.clear();
@@ -166,6 +177,11 @@ class LeaderFetcher {
   remove(key: string): void {
     this.parts.delete(key);
     this.delayedUntil.delete(key);
+  }
+
+  /** Ends the live connection (an outstanding fetch fails); the loop reconnects after its backoff. */
+  disconnect(): void {
+    this.conn?.close();
   }
 
   async close(): Promise<void> {
@@ -219,8 +235,15 @@ class LeaderFetcher {
     if (this.conn !== null && !this.conn.closed) return this.conn;
     const at = this.o.endpointOf(this.leaderId);
     if (at === null) throw new Error(`broker ${this.leaderId} is not registered`);
-    this.conn = await PeerConnection.connect(at.host, at.port, `samsa-replica-fetcher-${this.o.nodeId}`, this.s.socketTimeoutMs);
-    return this.conn;
+    if (this.o.reach !== undefined && !this.o.reach.canReach(this.leaderId)) throw new PeerConnectionError(`broker ${this.leaderId} at ${at.host}:${at.port} is out of reach`);
+    const conn = await PeerConnection.connect(at.host, at.port, `samsa-replica-fetcher-${this.o.nodeId}`, this.s.socketTimeoutMs);
+    // Cut off while connecting (or closed meanwhile): this connection is not to be used.
+    if (this.closed || (this.o.reach !== undefined && !this.o.reach.canReach(this.leaderId))) {
+      conn.close();
+      throw new PeerConnectionError(`broker ${this.leaderId} at ${at.host}:${at.port} is out of reach`);
+    }
+    this.conn = conn;
+    return conn;
   }
 
   /** One Fetch round; false when there was nothing to fetch. */
