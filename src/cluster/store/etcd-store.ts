@@ -100,13 +100,50 @@ export class EtcdMetadataStore implements MetadataStore {
     const all = await this.client.getAll().prefix(this.p).exec();
     for (const kv of all.kvs as KV[]) this.apply('put', kv, false);
     this.revision = Number(all.header.revision);
-    const w = await this.client.watch().prefix(this.p).startRevision(String(this.revision + 1)).create();
+    await this.watchFrom(this.revision + 1);
+  }
+
+  private async watchFrom(rev: number): Promise<void> {
+    const w = await this.client.watch().prefix(this.p).startRevision(String(rev)).create();
     this.watcher = w;
     w.on('put', (kv) => this.apply('put', kv as KV, true));
     w.on('delete', (kv) => this.apply('delete', kv as KV, true));
     w.on('data', (res) => this.advance(Number(res.header.revision)));
     w.on('disconnected', () => this.setConnected(false));
     w.on('connected', () => this.setConnected(true));
+  }
+
+  /** The image's keys (relative to the prefix), as etcd would name them. */
+  private imageKeys(): Set<string> {
+    const keys = new Set<string>();
+    for (const id of this.brokerRegs.keys()) keys.add(`brokers/${id}`);
+    if (this.controller !== null) keys.add('controller');
+    for (const name of this.topicsByName.keys()) keys.add(`topics/${name}`);
+    for (const [topic, m] of this.partitionStates) for (const p of m.keys()) keys.add(`partitions/${topic}/${p}`);
+    for (const scope of this.brokerConfigsByScope.keys()) keys.add(`configs/brokers/${scope}`);
+    return keys;
+  }
+
+  /**
+   * After a lost session the watch may have been down for a while (or be stuck in its
+   * reconnect backoff): read the whole prefix again, apply what changed since the image's
+   * revision (puts, and deletes of keys no longer there) and watch again from the read's revision,
+   * so the broker does not go on from a stale image once etcd answers. The old watch is cancelled
+   * first: nothing older than the read can arrive after it.
+   */
+  private async resync(): Promise<void> {
+    await this.watcher?.cancel().catch(() => undefined);
+    this.watcher = null;
+    const all = await this.client.getAll().prefix(this.p).exec();
+    const rev = Number(all.header.revision);
+    const gone = this.imageKeys();
+    for (const kv of all.kvs as KV[]) {
+      gone.delete(kv.key.toString().slice(this.p.length));
+      if (Number(kv.mod_revision) > this.revision) this.apply('put', kv, true);
+    }
+    for (const key of gone) this.apply('delete', { key: Buffer.from(this.p + key), value: Buffer.alloc(0), mod_revision: String(rev) }, true);
+    this.advance(rev);
+    await this.watchFrom(rev + 1);
   }
 
   private setConnected(c: boolean): void {
@@ -256,6 +293,7 @@ export class EtcdMetadataStore implements MetadataStore {
         try {
           const lease = await this.sessionLease();
           if (this.registration !== null) await lease.put(this.p + `brokers/${this.registration.nodeId}`).value(JSON.stringify(this.registration));
+          await this.resync();
           this.setConnected(true);
           if (this.candidate !== null) await this.tryElect();
           return;
