@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalCluster } from '../src/cli/local-cluster.js';
 import { WireClient } from '../test/helpers/broker-process.js';
+import { ErrorCode, errorName } from '../src/protocol/errors.js';
 import { encodeRecordBatch } from '../src/protocol/records/record-batch.js';
 import type { CreateTopicsResponse } from '../src/protocol/messages/19-create-topics.js';
 import type { DeleteTopicsResponse } from '../src/protocol/messages/20-delete-topics.js';
@@ -214,6 +215,31 @@ async function deleteTopic(io: ClusterBenchIo, conns: Connections, c: LocalClust
   }
 }
 
+/**
+ * Produces one record with acks=all to every partition of a new topic, retrying NOT_LEADER_OR_FOLLOWER
+ * every millisecond; the ms from the call until the last partition acknowledged. A new topic is
+ * not ready for acks=all when Metadata says so: a leader names itself before it has applied the
+ * leadership, and a follower first fetches the new partition only after its fetcher's Fetch in
+ * flight returns (up to replica.fetch.wait.max.ms) or after replica.fetch.backoff.ms when it
+ * asked the leader too early. The throughput runs start after this, so they measure replication,
+ * not that start.
+ */
+async function readyForAcksAll(conns: Connections, view: TopicView, topic: string): Promise<{ ms: number; notLeader: number }> {
+  const records = await encodeRecordBatch([{ value: Buffer.alloc(100, 'w') }]);
+  const t0 = performance.now();
+  let notLeader = 0;
+  await Promise.all(view.partitions.map(async (p) => {
+    for (;;) {
+      const e = await produce(conns, p.leaderId, topic, p.partitionIndex, -1, records);
+      if (e === 0) return;
+      if (e !== ErrorCode.NOT_LEADER_OR_FOLLOWER) throw new Error(`${topic}-${p.partitionIndex}: the first acks=all produce answered ${errorName(e)}`);
+      notLeader++;
+      await sleep(1);
+    }
+  }));
+  return { ms: performance.now() - t0, notLeader };
+}
+
 /** Sum of the high watermarks of `topic`, each partition asked of its leader. */
 async function messagesIn(conns: Connections, view: TopicView, topic: string): Promise<number> {
   let sum = 0;
@@ -258,12 +284,17 @@ async function benchReplicatedThroughput(io: ClusterBenchIo, c: LocalCluster, s:
   const cpu = new Map<number, number[]>([[1, []], [3, []]]);
   const clientCpu = new Map<number, number[]>([[1, []], [3, []]]);
   const notes = new Map<number, string[]>([[1, []], [3, []]]);
+  const readyMs = new Map<number, number[]>([[1, []], [3, []]]);
+  const notLeaders = new Map<number, number>([[1, 0], [3, 0]]);
   try {
     for (let round = 0; round < s.rounds; round++) {
       for (const rf of [1, 3]) {
         const topic = `cluster-rf${rf}-${round}`;
         const view = await createTopic(conns, c, topic, PARTITIONS, rf);
         if (round === 0) notes.get(rf)!.push(`leaders: ${leaderSpread(view)}`);
+        const ready = await readyForAcksAll(conns, view, topic);
+        readyMs.get(rf)!.push(ready.ms);
+        notLeaders.set(rf, notLeaders.get(rf)! + ready.notLeader);
         const before = brokerCpu(io, c);
         const r = await io.timedRun('kcat', ['-P', '-b', c.bootstrap, '-t', topic, '-X', 'acks=all', ...KCAT_PRODUCE, '-l', file]);
         cpu.get(rf)!.push(brokerCpu(io, c) - before);
@@ -271,7 +302,8 @@ async function benchReplicatedThroughput(io: ClusterBenchIo, c: LocalCluster, s:
         secs.get(rf)!.push(r.seconds);
         const stored = await messagesIn(conns, view, topic);
         if (r.code !== 0) notes.get(rf)!.push(`kcat exited ${r.code}: ${r.stderr.trim().slice(0, 160)}`);
-        if (stored !== s.messages) notes.get(rf)!.push(`round ${round}: the leaders' high watermarks add up to ${stored} of ${s.messages}`);
+        // One record per partition came from readyForAcksAll.
+        if (stored !== s.messages + PARTITIONS) notes.get(rf)!.push(`round ${round}: the leaders' high watermarks add up to ${stored} of ${s.messages + PARTITIONS}`);
         io.progress(`cluster produce RF${rf} round ${round}: ${r.seconds.toFixed(3)} s`);
         // Dropped so that each run writes into page cache the last one freed (see Target.dropTopic in run.ts).
         await deleteTopic(io, conns, c, topic);
@@ -291,6 +323,10 @@ async function benchReplicatedThroughput(io: ClusterBenchIo, c: LocalCluster, s:
       brokerCpuSeconds: round(median(cpu.get(rf)!), 2), clientCpuSeconds: clientCpu.get(rf)!.length > 0 ? round(median(clientCpu.get(rf)!), 2) : undefined,
       note: [`median of ${s.rounds}, alternating RF1 RF3; ${secs.get(rf)!.map((v) => v.toFixed(2)).join(', ')} s; broker CPU is the sum of the three`, cpuFloor(median(cpu.get(rf)!), clientCpu.get(rf)!), ...notes.get(rf)!].filter((x) => x !== undefined).join('; '),
     });
+  }
+  for (const rf of [1, 3]) {
+    const ms = readyMs.get(rf)!;
+    io.record({ section: 'cluster', client: 'wire', what: `new ${PARTITIONS}-partition topic, replication factor ${rf}: from every broker's Metadata showing each partition's leader and full ISR to an acks=all record acknowledged on every partition`, value: Math.round(median(ms)), unit: 'ms (median)', note: `${ms.map((x) => Math.round(x)).join(', ')} ms over ${ms.length} topics (the throughput runs start after it); ${notLeaders.get(rf)} answers NOT_LEADER_OR_FOLLOWER from the leader Metadata named` });
   }
   const ratio = rate.get(3)! / rate.get(1)!;
   io.targetRow({
@@ -324,19 +360,20 @@ async function benchRoundTrips(io: ClusterBenchIo, c: LocalCluster, s: Settings)
       const topic = `cluster-roundtrip-rf${rf}-acks${acks}`;
       const view = await createTopic(conns, c, topic, 1, rf);
       const leader = view.partitions[0]!.leaderId;
+      await readyForAcksAll(conns, view, topic);
       // A few untimed writes first: connections, JIT.
       for (let i = 0; i < 20; i++) await produce(conns, leader, topic, 0, acks, records);
       const times: number[] = [];
-      let errors = 0;
+      const errors = new Map<number, number>();
       for (let i = 0; i < s.roundTrips; i++) {
         const t0 = performance.now();
         const e = await produce(conns, leader, topic, 0, acks, records);
         times.push(performance.now() - t0);
-        if (e !== 0) errors++;
+        if (e !== 0) errors.set(e, (errors.get(e) ?? 0) + 1);
       }
       const q = quantiles(times);
       const what = `acks=${acks === -1 ? 'all' : acks} produce round trip, RF ${rf}, one 100 B record per request, one at a time`;
-      io.record({ section: 'cluster', client: 'wire', what, value: q.p50, unit: 'ms (p50)', note: `p99 ${q.p99} / max ${q.max} ms over ${s.roundTrips}${errors > 0 ? `; ${errors} answered with an error` : ''}` });
+      io.record({ section: 'cluster', client: 'wire', what, value: q.p50, unit: 'ms (p50)', note: `p99 ${q.p99} / max ${q.max} ms over ${s.roundTrips}${errors.size > 0 ? `; answered with errors: ${[...errors].map(([e, n]) => `${n} × ${errorName(e)}`).join(', ')}` : ''}` });
       await deleteTopic(io, conns, c, topic);
     }
   } finally {
