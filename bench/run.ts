@@ -10,12 +10,14 @@
  *  - produce→consume latency at 1,000 msg/s (bench/latency.py, confluent_kafka), Samsa and mock;
  *  - produce with log.flush.interval.messages=1 against fio's fdatasync'd sequential writes;
  *  - 10,000 partitions: Metadata latency, RSS, restart;
- *  - throughput with Samsa's own client and with KafkaJS as a reference.
+ *  - throughput with Samsa's own client and with KafkaJS as a reference;
+ *  - a cluster (etcd + 3 broker processes): acks=all throughput with replication factor 3 against 1,
+ *    and failover times (bench/cluster.ts).
  * The first table printed has each figure against the target of issue 6.
  *
  * MB means 10^6 bytes of message payload (keys, headers and batch framing not counted).
  * Progress goes to stderr; the table (and with --json, one JSON line after it) to stdout.
- * Flags: --quick (smaller counts), --json, --only=startup,embedded,compare,latency,fsync,many,samsa,kafkajs(,kcat), --cpu-prof.
+ * Flags: --quick (smaller counts), --json, --only=startup,embedded,compare,latency,fsync,many,samsa,kafkajs,cluster(,kcat), --cpu-prof.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -32,6 +34,7 @@ import type { CreateTopicsResponse } from '../src/protocol/messages/19-create-to
 import type { DeleteTopicsResponse } from '../src/protocol/messages/20-delete-topics.js';
 import type { ListOffsetsResponse } from '../src/protocol/messages/02-list-offsets.js';
 import type { ProduceResponse } from '../src/protocol/messages/00-produce.js';
+import { benchCluster } from './cluster.js';
 
 const require = createRequire(import.meta.url);
 
@@ -40,8 +43,8 @@ const QUICK = args.has('--quick');
 const JSON_OUT = args.has('--json');
 /** `--cpu-prof` has the throughput broker write a V8 CPU profile (open it in Chrome DevTools). */
 const CPU_PROF = args.has('--cpu-prof');
-/** `--only=startup,embedded,compare,latency,fsync,many,kcat,samsa,kafkajs` runs a subset (kcat, the older kcat-only rows, only when named). */
-const ONLY = new Set([...args].find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['startup', 'embedded', 'compare', 'latency', 'fsync', 'many', 'samsa', 'kafkajs']);
+/** `--only=startup,embedded,compare,latency,fsync,many,kcat,samsa,kafkajs,cluster` runs a subset (kcat, the older kcat-only rows, only when named). */
+const ONLY = new Set([...args].find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['startup', 'embedded', 'compare', 'latency', 'fsync', 'many', 'samsa', 'kafkajs', 'cluster']);
 
 /** Message counts per run: full figures, or --quick ones that finish in well under a minute. */
 const KCAT_RUNS: ReadonlyArray<{ messages: number; bytes: number }> = QUICK
@@ -68,10 +71,12 @@ const PARTITION_COUNTS = [1, 8];
 /** KafkaJS's default (1 s) has been seen to expire on this 2-core machine right after heavy runs. */
 const KAFKAJS_CONNECTION_TIMEOUT_MS = 10_000;
 const ACKS = ['1', 'all'] as const;
+/** The parts that run against the one broker process main starts (the others start their own). */
+const SINGLE_BROKER_PARTS = ['compare', 'latency', 'kcat', 'samsa', 'kafkajs'];
 const MB = 1e6;
 
-interface Figure {
-  section: 'startup' | 'memory' | 'produce' | 'consume';
+export interface Figure {
+  section: 'startup' | 'memory' | 'produce' | 'consume' | 'cluster';
   client: string;
   what: string;
   messages?: number;
@@ -269,7 +274,7 @@ async function messageFile(dir: string, messages: number, bytes: number): Promis
   return path;
 }
 
-interface Timed {
+export interface Timed {
   seconds: number;
   code: number | null;
   stderr: string;
@@ -541,7 +546,7 @@ const MANY_PARTITIONS_EACH = 100;
 const MANY_RESTARTS = 3;
 
 /** One row of the targets table: a figure of Samsa's, its reference, their ratio and the issue's target. */
-interface TargetRow {
+export interface TargetRow {
   measure: string;
   samsa: string;
   reference: string;
@@ -1041,7 +1046,7 @@ function machine(): Record<string, string | number> {
 function table(): string {
   const lines: string[] = [];
   lines.push('| measure | value | note |', '|---|---:|---|');
-  for (const f of figures.filter((x) => x.section === 'startup' || x.section === 'memory')) {
+  for (const f of figures.filter((x) => x.section === 'startup' || x.section === 'memory' || x.section === 'cluster')) {
     lines.push(`| ${f.what} | ${f.value} ${f.unit} | ${f.note ?? ''} |`);
   }
   lines.push('');
@@ -1056,28 +1061,17 @@ function table(): string {
   return lines.join('\n');
 }
 
-async function main(): Promise<void> {
-  // KafkaJS can leave a connect timer running past disconnect(); its rejection must not end the run.
-  process.on('unhandledRejection', (err) => {
-    if (err instanceof Error && err.name.startsWith('KafkaJS')) progress(`ignored a stray KafkaJS rejection: ${err.message}`);
-    else throw err;
+/** The parts measured on one broker process started here; returns it, stopped, for the finally of main. */
+async function benchSingleBroker(workDir: string): Promise<BrokerProcess> {
+  const profileDir = CPU_PROF ? await mkdtemp(join(tmpdir(), 'samsa-bench-profile-')) : null;
+  const broker = await startBrokerProcess({
+    dataDir: join(workDir, 'data'),
+    env: { SAMSA_LOG_LEVEL: 'warn' },
+    nodeArgs: profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
   });
-  const info = machine();
-  progress(`machine: ${JSON.stringify(info)}`);
-  if (ONLY.has('startup')) await benchStartup();
-  if (ONLY.has('embedded')) await benchEmbedded();
-
-  const workDir = await mkdtemp(join(tmpdir(), 'samsa-bench-'));
-  let broker: BrokerProcess | null = null;
+  if (profileDir !== null) progress(`the broker's CPU profile will be written to ${profileDir} when it stops`);
+  progress(`broker pid ${broker.pid} on ${broker.bootstrap}, data in ${broker.dataDir}`);
   try {
-    const profileDir = CPU_PROF ? await mkdtemp(join(tmpdir(), 'samsa-bench-profile-')) : null;
-    broker = await startBrokerProcess({
-      dataDir: join(workDir, 'data'),
-      env: { SAMSA_LOG_LEVEL: 'warn' },
-      nodeArgs: profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
-    });
-    if (profileDir !== null) progress(`the broker's CPU profile will be written to ${profileDir} when it stops`);
-    progress(`broker pid ${broker.pid} on ${broker.bootstrap}, data in ${broker.dataDir}`);
     const samsa = samsaTarget(broker);
     const hasMock = ONLY.has('compare') || ONLY.has('latency');
     const built = hasMock ? buildMock() : { path: null };
@@ -1102,8 +1096,31 @@ async function main(): Promise<void> {
     record({ section: 'memory', client: '-', what: 'peak RSS over the throughput runs', value: procStatusMb(broker.pid, 'VmHWM'), unit: 'MB' });
     const exit = await broker.kill('SIGTERM');
     if (exit.code !== 0) progress(`broker exited with ${JSON.stringify(exit)}; stderr:\n${broker.stderr().slice(-2000)}`);
+  } catch (err) {
+    await broker.kill('SIGKILL');
+    throw err;
+  }
+  return broker;
+}
+
+async function main(): Promise<void> {
+  // KafkaJS can leave a connect timer running past disconnect(); its rejection must not end the run.
+  process.on('unhandledRejection', (err) => {
+    if (err instanceof Error && err.name.startsWith('KafkaJS')) progress(`ignored a stray KafkaJS rejection: ${err.message}`);
+    else throw err;
+  });
+  const info = machine();
+  progress(`machine: ${JSON.stringify(info)}`);
+  if (ONLY.has('startup')) await benchStartup();
+  if (ONLY.has('embedded')) await benchEmbedded();
+
+  const workDir = await mkdtemp(join(tmpdir(), 'samsa-bench-'));
+  let broker: BrokerProcess | null = null;
+  try {
+    if (SINGLE_BROKER_PARTS.some((p) => ONLY.has(p))) broker = await benchSingleBroker(workDir);
     if (ONLY.has('fsync')) await benchFsync(workDir);
     if (ONLY.has('many')) await benchManyPartitions(workDir);
+    if (ONLY.has('cluster')) await benchCluster({ quick: QUICK, progress, record, targetRow, messageFile, timedRun, cpuSeconds, hasKcat }, workDir);
   } finally {
     await broker?.kill('SIGKILL');
     await rm(workDir, { recursive: true, force: true });
