@@ -37,7 +37,8 @@ print(json.dumps({'acked': acked, 'errors': errors[:10], 'errorCount': len(error
 
 export interface ProducerRun {
   progress: Promise<void>;
-  result: Promise<{ acked: number[]; errors: string[]; errorCount: number; unflushed: number }>;
+  /** `log`: the last of librdkafka's log lines (its stderr), for a failure's message. */
+  result: Promise<{ acked: number[]; errors: string[]; errorCount: number; unflushed: number; log: string }>;
 }
 
 export function librdkafkaProducer(bootstrap: string, topic: string, n: number, progressAt: number, config: Record<string, string | number> = {}): ProducerRun {
@@ -57,7 +58,7 @@ export function librdkafkaProducer(bootstrap: string, topic: string, n: number, 
       clearTimeout(timer);
       const last = out.trim().split('\n').pop() ?? '';
       if (code !== 0 || !last.startsWith('{"acked"')) reject(new Error(`the librdkafka producer exited with ${code}\n${err}`));
-      else resolve(JSON.parse(last));
+      else resolve({ ...JSON.parse(last), log: err });
     });
   });
   return { progress, result };

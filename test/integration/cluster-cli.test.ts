@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installed, run } from '../helpers/broker.js';
-import { freePort } from '../helpers/etcd.js';
+import { freePortRun } from '../helpers/etcd.js';
 import { kcatMetadata } from '../helpers/cluster-checks.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -29,8 +29,8 @@ function alive(pid: number): boolean {
 
 test('samsa cluster start --brokers 3: etcd and three brokers, the bootstrap list printed, kcat sees them; SIGINT stops every process', { skip: SKIP, timeout: 120_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'samsa-cluster-cli-'));
-  const base = await freePort();
-  const etcdPort = await freePort();
+  const base = await freePortRun(3);
+  const etcdPort = await freePortRun(2);
   const child = spawn(process.execPath, [CLI, 'cluster', 'start', '--brokers', '3', '--dir', dir, '--base-port', String(base), '--etcd-port', String(etcdPort), '--host', '127.0.0.1', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
