@@ -15,7 +15,7 @@
  */
 import type { Clock, TimerHandle } from '../platform/clock.js';
 import type { Logger } from '../util/logger.js';
-import { type Election, partitionChange, runBounded, writePartition } from './partition-changes.js';
+import { type Election, partitionChange, runBounded, writePartition, writePartitionsTogether } from './partition-changes.js';
 import { brokerMap, isActive } from './placement.js';
 import { type BrokerRegistration, type MetadataEvent, type MetadataStore, MetadataUnavailableError } from './store/types.js';
 
@@ -242,7 +242,28 @@ export class Controller {
         stopped = true;
       }
     };
-    await runBounded(work, CONTROLLER_WRITES_IN_FLIGHT_MAX, one);
+    // First every change together (others see a failed broker's partitions move at once), then
+    // one by one those whose batch lost a compare-and-swap to another writer.
+    if (!this.active || this.store.controllerId() !== this.opts.nodeId) return false;
+    let rest: Key[];
+    try {
+      const lost = await writePartitionsTogether(
+        this.store,
+        work.map(parseKey),
+        (topic, s) => partitionChange(s, brokerMap(this.store), this.opts.uncleanLeaderElection(topic) ? 'unclean' : 'online', restarted),
+        this.logger,
+      );
+      rest = lost.map(({ topic, partition }) => keyOf(topic, partition));
+    } catch (err) {
+      if (err instanceof MetadataUnavailableError) {
+        this.logger.warn('metadata store unreachable; the controller waits for it', { err });
+        this.waitingForStore = true;
+        return false;
+      }
+      this.logger.warn('writing partition changes together failed; writing them one by one', { err });
+      rest = work;
+    }
+    await runBounded(rest, CONTROLLER_WRITES_IN_FLIGHT_MAX, one);
     return !stopped;
   }
 

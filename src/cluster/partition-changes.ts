@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../util/logger.js';
 import { isActive } from './placement.js';
-import { type BrokerRegistration, type MetadataStore, type PartitionChange, type PartitionState, MetadataUnavailableError } from './store/types.js';
+import { type BrokerRegistration, type MetadataStore, type PartitionChange, type PartitionState, type PartitionSwap, MetadataUnavailableError } from './store/types.js';
 
 /**
  * ONLINE: keep a valid leader, else the first valid replica; UNCLEAN: as ONLINE, then any active
@@ -93,6 +93,40 @@ export async function writePartition(
   }
   logger.warn('partition write gave up after repeated compare-and-swap conflicts', { topic, partition, attempts: CAS_ATTEMPTS_MAX });
   return 'contended';
+}
+
+/** At most this many partitions in one store write (etcd allows 128 operations in a transaction by default; each swap is a compare and a put). */
+export const PARTITIONS_PER_WRITE_MAX = 50;
+
+/**
+ * Decides every partition's change against one read of the image and writes the changes
+ * together, `PARTITIONS_PER_WRITE_MAX` at a time, so that other brokers see them at once (as
+ * Kafka's brokers apply a controller's batch of records together) rather than one partition after
+ * another. Returns the partitions of the batches that lost a compare-and-swap, for the caller to
+ * write one by one with `writePartition`.
+ */
+export async function writePartitionsTogether(
+  store: MetadataStore,
+  keys: ReadonlyArray<{ topic: string; partition: number }>,
+  decide: (topic: string, state: PartitionState) => PartitionChange | null,
+  logger: Logger,
+): Promise<Array<{ topic: string; partition: number }>> {
+  const swaps: Array<PartitionSwap & { was: PartitionState }> = [];
+  for (const { topic, partition } of keys) {
+    const state = store.partition(topic, partition);
+    if (state === undefined) continue;
+    const next = decide(topic, state);
+    if (next !== null) swaps.push({ topic, partition, expectedPartitionEpoch: state.partitionEpoch, next, was: state });
+  }
+  const lost: Array<{ topic: string; partition: number }> = [];
+  for (let i = 0; i < swaps.length; i += PARTITIONS_PER_WRITE_MAX) {
+    const batch = swaps.slice(i, i + PARTITIONS_PER_WRITE_MAX);
+    if (await store.compareAndSetPartitions(batch)) {
+      for (const { topic, partition, next, was } of batch)
+        logger.info('partition changed', { topic, partition, leader: next.leader, leaderEpoch: next.leaderEpoch, isr: next.isr, was: { leader: was.leader, isr: was.isr } });
+    } else lost.push(...batch.map(({ topic, partition }) => ({ topic, partition })));
+  }
+  return lost;
 }
 
 /** A leader's request to change its partition's ISR (Kafka's AlterPartition). */

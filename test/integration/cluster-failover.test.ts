@@ -37,10 +37,10 @@ async function killLeader(c: ClusterProcesses, topic: string): Promise<{ killed:
 
 test('librdkafka, idempotent acks=all: the leader SIGKILLed under load; a new leader from the ISR, every acknowledged record exactly once and in order; the broker rejoins', { skip: SKIP_KCAT || (HAVE_CONFLUENT ? false : 'Debian python3-confluent-kafka is not installed'), timeout: 240_000 }, async () => {
   await withClusterProcesses(async (c) => {
-    // One partition: the controller writes each partition's change on its own, so with several a
-    // client can read one broker's Metadata between two of them after another's with both.
-    // librdkafka 2.0.2 (Metadata v4, no leader epochs to spot an older answer) can then move a
-    // partition back to the dead leader and stall there; one partition changes in one write.
+    // One partition: brokers apply the controller's write a few milliseconds apart, and with
+    // several partitions librdkafka 2.0.2 (Metadata v4, no leader epochs to spot an older answer)
+    // has been seen to take a late answer from one broker after a newer one from another, move a
+    // partition back to the dead leader and stall there.
     await createReplicatedTopic(c.bootstrap, 'orders', 1, { 'min.insync.replicas': '2' });
     const producer = librdkafkaProducer(c.bootstrap, 'orders', 12_000, 2000);
     await producer.progress;

@@ -73,6 +73,35 @@ for (const [name, make] of Object.entries(backends)) {
     }
   });
 
+  test(`${name}: several partitions swapped as one write: all change, or with one stale epoch none does`, async () => {
+    const be = make();
+    const a = await be.open();
+    const b = await be.open();
+    try {
+      await a.createTopic(topic('m', 2), [state([1, 2, 3]), state([2, 3, 1])]);
+      await waitFor('b sees it', () => b.partition('m', 1) !== undefined);
+      const stale = await a.compareAndSetPartitions([
+        { topic: 'm', partition: 0, expectedPartitionEpoch: 0, next: { replicas: [1, 2, 3], isr: [2, 3], leader: 2, leaderEpoch: 1 } },
+        { topic: 'm', partition: 1, expectedPartitionEpoch: 7, next: { replicas: [2, 3, 1], isr: [2, 3], leader: 2, leaderEpoch: 0 } },
+      ]);
+      assert.equal(stale, false);
+      assert.equal(a.partition('m', 0)!.partitionEpoch, 0, 'nothing changed');
+      assert.equal(
+        await a.compareAndSetPartitions([
+          { topic: 'm', partition: 0, expectedPartitionEpoch: 0, next: { replicas: [1, 2, 3], isr: [2, 3], leader: 2, leaderEpoch: 1 } },
+          { topic: 'm', partition: 1, expectedPartitionEpoch: 0, next: { replicas: [2, 3, 1], isr: [2, 3], leader: 2, leaderEpoch: 0 } },
+        ]),
+        true,
+      );
+      await waitFor('b sees both', () => b.partition('m', 0)?.partitionEpoch === 1 && b.partition('m', 1)?.partitionEpoch === 1);
+      assert.deepEqual(b.partition('m', 0)?.isr, [2, 3]);
+      assert.equal(b.partition('m', 0)?.leader, 2);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   test(`${name}: compare-and-swap on the partition epoch: one of two racing writers wins, a stale epoch never overwrites`, async () => {
     const be = make();
     const a = await be.open();
@@ -111,6 +140,8 @@ for (const [name, make] of Object.entries(backends)) {
       await winner.resign(first);
       await winner.unregisterBroker(first);
       await waitFor('the other broker to take over', () => other.controllerId() === (first === 1 ? 2 : 1));
+      // The resignation and the unregistration are two writes: the other sees them one after the other.
+      await waitFor('the unregistration', () => other.brokers().length === 1);
       assert.deepEqual(other.brokers().map((x) => x.nodeId), [first === 1 ? 2 : 1]);
       const blocks = await Promise.all([a.allocateProducerIdBlock(1000), b.allocateProducerIdBlock(1000), a.allocateProducerIdBlock(1000)]);
       assert.equal(new Set(blocks).size, 3);

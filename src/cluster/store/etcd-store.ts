@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { Etcd3, type Lease, type Watcher } from 'etcd3';
 import type { Logger } from '../../util/logger.js';
 import {
-  type BrokerRegistration, type MetadataEvent, type MetadataStore, type PartitionChange, type PartitionState, type TopicMetadata,
+  type BrokerRegistration, type MetadataEvent, type PartitionSwap, type MetadataStore, type PartitionChange, type PartitionState, type TopicMetadata,
   MetadataConflictError, MetadataUnavailableError,
 } from './types.js';
 
@@ -445,6 +445,22 @@ export class EtcdMetadataStore implements MetadataStore {
     const r = await this.commitTxn('change the partition state', () =>
       this.client.if(key, 'Mod', '==', e.rev).then(this.client.put(key).value(JSON.stringify({ ...next, partitionEpoch: expected + 1 }))),
     );
+    return r.succeeded;
+  }
+
+  async compareAndSetPartitions(changes: readonly PartitionSwap[]): Promise<boolean> {
+    if (changes.length === 0) return true;
+    const entries: Array<{ key: string; rev: string; value: string }> = [];
+    for (const c of changes) {
+      const e = this.partitionStates.get(c.topic)?.get(c.partition);
+      if (e === undefined || e.state.partitionEpoch !== c.expectedPartitionEpoch) return false;
+      entries.push({ key: this.partitionKey(c.topic, c.partition), rev: e.rev, value: JSON.stringify({ ...c.next, partitionEpoch: c.expectedPartitionEpoch + 1 }) });
+    }
+    const r = await this.commitTxn('change partition states', () => {
+      let txn = this.client.if(entries[0]!.key, 'Mod', '==', entries[0]!.rev);
+      for (const e of entries.slice(1)) txn = txn.and(e.key, 'Mod', '==', e.rev);
+      return txn.then(...entries.map((e) => this.client.put(e.key).value(e.value)));
+    });
     return r.succeeded;
   }
 

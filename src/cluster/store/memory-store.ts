@@ -6,7 +6,7 @@
  * view off the backend (`disconnect`/`reconnect`), and every rule of `types.ts` holds.
  */
 import {
-  type BrokerRegistration, type MetadataEvent, type MetadataStore, type PartitionChange, type PartitionState, type TopicMetadata,
+  type BrokerRegistration, type MetadataEvent, type MetadataStore, type PartitionChange, type PartitionState, type PartitionSwap, type TopicMetadata,
   MetadataConflictError, MetadataUnavailableError,
 } from './types.js';
 
@@ -226,6 +226,14 @@ export class MemoryMetadataStore implements MetadataStore {
     if (states === undefined || cur === undefined || cur.partitionEpoch !== expected) return false;
     states[partition] = copyState({ ...next, partitionEpoch: expected + 1 });
     this.b.emit({ type: 'partition', topic, partition });
+    return true;
+  }
+
+  async compareAndSetPartitions(changes: readonly PartitionSwap[]): Promise<boolean> {
+    this.writable();
+    for (const c of changes) if (this.b.partitionStates.get(c.topic)?.[c.partition]?.partitionEpoch !== c.expectedPartitionEpoch) return false;
+    for (const c of changes) this.b.partitionStates.get(c.topic)![c.partition] = copyState({ ...c.next, partitionEpoch: c.expectedPartitionEpoch + 1 });
+    for (const c of changes) this.b.emit({ type: 'partition', topic: c.topic, partition: c.partition });
     return true;
   }
 

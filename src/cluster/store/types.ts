@@ -21,6 +21,14 @@
  */
 
 /** One endpoint a broker advertises (from advertised.listeners). */
+/** One partition's compare-and-swap in `compareAndSetPartitions`. */
+export interface PartitionSwap {
+  topic: string;
+  partition: number;
+  expectedPartitionEpoch: number;
+  next: PartitionChange;
+}
+
 export interface BrokerEndpoint {
   name: string;
   host: string;
@@ -121,6 +129,12 @@ export interface MetadataStore {
   partition(topic: string, partition: number): PartitionState | undefined;
   /** Compare-and-swap on partitionEpoch (see the rules above). */
   compareAndSetPartition(topic: string, partition: number, expectedPartitionEpoch: number, next: PartitionChange): Promise<boolean>;
+  /**
+   * Several compare-and-swaps as one write: every partition changes, or (one expected epoch
+   * stale, one partition gone) none does. Others see the changes together (one etcd revision),
+   * as Kafka's brokers apply a controller's batch of records together.
+   */
+  compareAndSetPartitions(changes: readonly PartitionSwap[]): Promise<boolean>;
 
   // --- configs and producer ids ---
   /** The dynamic broker configs of a scope ('' = cluster-wide default, else a broker id). */

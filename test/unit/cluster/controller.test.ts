@@ -174,3 +174,30 @@ test('auto.leader.rebalance.enable=false: leaders stay where they are', async ()
     await stopAll(ctls);
   }
 });
+
+test('a dead broker\'s partitions change in one store write, so other brokers see them move together', async () => {
+  const c = await testCluster([1, 2, 3]);
+  const s = c.view(3);
+  await createTopic(s, 'w', [state([3, 1, 2]), state([1, 3, 2]), state([2, 3, 1]), state([3, 2, 1])]);
+  const writes: number[] = [];
+  // The controller is broker 1's; count how many partitions each of its writes carries.
+  const v1 = c.view(1);
+  const together = v1.compareAndSetPartitions.bind(v1);
+  v1.compareAndSetPartitions = async (changes) => {
+    writes.push(changes.length);
+    return together(changes);
+  };
+  const ctls = controllers(c);
+  try {
+    await ctls[0]!.idle();
+    writes.length = 0;
+    c.backend.expire(3);
+    await waitFor('3 to leave every ISR', () => [0, 1, 2, 3].every((p) => !s.partition('w', p)!.isr.includes(3)));
+    await ctls[0]!.idle();
+    assert.deepEqual(writes, [4], 'one write for the four partitions');
+    assert.equal(s.partition('w', 0)!.leader, 1);
+    assert.equal(s.partition('w', 3)!.leader, 2);
+  } finally {
+    await stopAll(ctls);
+  }
+});
