@@ -27,6 +27,7 @@ import type { ListOffsetsResponse } from '../src/protocol/messages/02-list-offse
 import type { MetadataResponse, MetadataResponsePartition } from '../src/protocol/messages/03-metadata.js';
 import type { ProduceResponse } from '../src/protocol/messages/00-produce.js';
 import type { Figure, TargetRow, Timed } from './run.js';
+import { MB, fmtRate, median, round, throughput } from './stats.js';
 
 /** What the cluster bench borrows from bench/run.ts (passed in: run.ts runs its main on import). */
 export interface ClusterBenchIo {
@@ -45,7 +46,6 @@ const PARTITIONS = 6;
 /** Kafka's 2014 benchmark (Jay Kreps, "Benchmarking Apache Kafka"): one producer, 100 B records, 6 partitions. */
 const KAFKA_2014 = { unreplicated: 821_557, replicated: 421_823 };
 const KAFKA_2014_RATIO = KAFKA_2014.replicated / KAFKA_2014.unreplicated;
-const MB = 1e6;
 
 /** How long one failover may take before the bench gives up on it (and on the rest). */
 const FAILOVER_TIMEOUT_MS = 60_000;
@@ -319,7 +319,7 @@ async function benchReplicatedThroughput(io: ClusterBenchIo, c: LocalCluster, s:
     rate.set(rf, s.messages / sec);
     io.record({
       section: 'produce', client: 'kcat→cluster', what: `${s.messages} × ${s.bytes} B, replication factor ${rf}, ${BROKERS} brokers`, messages: s.messages, messageBytes: s.bytes,
-      partitions: PARTITIONS, acks: 'all', seconds: round(sec, 3), msgPerSec: Math.round(s.messages / sec), mbPerSec: round((s.messages * s.bytes) / MB / sec, 1),
+      partitions: PARTITIONS, acks: 'all', ...throughput(sec, s.messages, s.bytes),
       brokerCpuSeconds: round(median(cpu.get(rf)!), 2), clientCpuSeconds: clientCpu.get(rf)!.length > 0 ? round(median(clientCpu.get(rf)!), 2) : undefined,
       note: [`median of ${s.rounds}, alternating RF1 RF3; ${secs.get(rf)!.map((v) => v.toFixed(2)).join(', ')} s; broker CPU is the sum of the three`, cpuFloor(median(cpu.get(rf)!), clientCpu.get(rf)!), ...notes.get(rf)!].filter((x) => x !== undefined).join('; '),
     });
@@ -331,8 +331,8 @@ async function benchReplicatedThroughput(io: ClusterBenchIo, c: LocalCluster, s:
   const ratio = rate.get(3)! / rate.get(1)!;
   io.targetRow({
     measure: `produce ${s.bytes} B, ${PARTITIONS} partitions, acks=all, ${BROKERS} brokers: replication factor 3 vs 1`,
-    samsa: `RF3 ${fmtRate(rate.get(3)!, s.bytes)}`,
-    reference: `RF1 ${fmtRate(rate.get(1)!, s.bytes)}; Kafka 2014: ${KAFKA_2014.replicated.toLocaleString('en-US')} vs ${KAFKA_2014.unreplicated.toLocaleString('en-US')} records/s = ${KAFKA_2014_RATIO.toFixed(2)}`,
+    samsa: `RF3 ${fmtRate(rate.get(3)!, (rate.get(3)! * s.bytes) / MB)}`,
+    reference: `RF1 ${fmtRate(rate.get(1)!, (rate.get(1)! * s.bytes) / MB)}; Kafka 2014: ${KAFKA_2014.replicated.toLocaleString('en-US')} vs ${KAFKA_2014.unreplicated.toLocaleString('en-US')} records/s = ${KAFKA_2014_RATIO.toFixed(2)}`,
     ratio: ratio.toFixed(2),
     target: `> ${KAFKA_2014_RATIO.toFixed(2)} (Kafka 2014)`,
     met: ratio > KAFKA_2014_RATIO ? 'met' : 'NOT met',
@@ -346,9 +346,6 @@ function cpuFloor(brokerCpu: number, clientCpu: number[]): string | undefined {
   return `CPU floor (brokers + kcat) / ${cores} cores = ${((brokerCpu + median(clientCpu)) / cores).toFixed(2)} s`;
 }
 
-function fmtRate(msgPerSec: number, bytes: number): string {
-  return `${Math.round(msgPerSec).toLocaleString('en-US')} msg/s (${((msgPerSec * bytes) / MB).toFixed(0)} MB/s)`;
-}
 
 // ---- one write at a time: what acks=all adds --------------------------------------------------------
 
@@ -495,12 +492,4 @@ function quantiles(xs: number[]): Quantiles {
   return { min: r(s[0]!), p50: r(at(0.5)), p99: r(at(0.99)), max: r(s[s.length - 1]!) };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}

@@ -34,6 +34,7 @@ import type { CreateTopicsResponse } from '../src/protocol/messages/19-create-to
 import type { DeleteTopicsResponse } from '../src/protocol/messages/20-delete-topics.js';
 import type { ListOffsetsResponse } from '../src/protocol/messages/02-list-offsets.js';
 import type { ProduceResponse } from '../src/protocol/messages/00-produce.js';
+import { MB, fmtRate, median, round, throughput } from './stats.js';
 import { benchCluster } from './cluster.js';
 
 const require = createRequire(import.meta.url);
@@ -73,7 +74,6 @@ const KAFKAJS_CONNECTION_TIMEOUT_MS = 10_000;
 const ACKS = ['1', 'all'] as const;
 /** The parts that run against the one broker process main starts (the others start their own). */
 const SINGLE_BROKER_PARTS = ['compare', 'latency', 'kcat', 'samsa', 'kafkajs'];
-const MB = 1e6;
 
 export interface Figure {
   section: 'startup' | 'memory' | 'produce' | 'consume' | 'cluster';
@@ -108,14 +108,6 @@ function record(f: Figure): void {
   progress(`${f.section} ${f.client} ${f.what}:${rate}${value}${f.note ? ` (${f.note})` : ''}`);
 }
 
-function throughput(seconds: number, messages: number, bytes: number): Pick<Figure, 'seconds' | 'msgPerSec' | 'mbPerSec'> {
-  return { seconds: round(seconds, 3), msgPerSec: Math.round(messages / seconds), mbPerSec: round((messages * bytes) / MB / seconds, 1) };
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
 
 // ---- the broker process ------------------------------------------------------------------------
 
@@ -561,10 +553,6 @@ function targetRow(r: TargetRow): void {
   progress(`target ${r.measure}: samsa ${r.samsa}, reference ${r.reference}, ratio ${r.ratio}, target ${r.target}: ${r.met}`);
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 /** Compiles bench/mock/mock-cluster.c with the system C compiler; null (and why) when it cannot. */
 function buildMock(): { path: string | null; why?: string } {
@@ -665,9 +653,6 @@ function kcatConsume(t: Target, topic: string): string[] {
   return ['-C', '-b', t.bootstrap, '-t', topic, '-e', '-o', 'beginning', '-q'];
 }
 
-function fmtRate(msgPerSec: number, mbPerSec: number): string {
-  return `${Math.round(msgPerSec).toLocaleString('en-US')} msg/s (${mbPerSec.toFixed(0)} MB/s)`;
-}
 
 function met(ok: boolean): string {
   return ok ? 'met' : 'NOT met';
