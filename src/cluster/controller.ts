@@ -15,9 +15,9 @@
  */
 import type { Clock, TimerHandle } from '../platform/clock.js';
 import type { Logger } from '../util/logger.js';
-import { type Election, partitionChange, runBounded, writePartition, writePartitionsTogether } from './partition-changes.js';
+import { partitionChange, runBounded, writePartition, writePartitionsTogether } from './partition-changes.js';
 import { brokerMap, isActive } from './placement.js';
-import { type BrokerRegistration, type MetadataEvent, type MetadataStore, MetadataUnavailableError } from './store/types.js';
+import { type BrokerRegistration, type MetadataEvent, type MetadataStore, type PartitionChange, type PartitionState, MetadataUnavailableError } from './store/types.js';
 
 export { leadershipsOf } from './partition-changes.js';
 
@@ -221,49 +221,44 @@ export class Controller {
     return restarted;
   }
 
-  /** Reconciles these partitions; false when it had to stop (role lost, store unreachable, a fault). */
+  /**
+   * Reconciles these partitions; false when it had to stop (role lost, store unreachable, a
+   * fault). Every change is written together first (others see a failed broker's partitions move
+   * at once); those whose batch lost a compare-and-swap to another writer are then written one by
+   * one, each re-read and decided again.
+   */
   private async reconcile(work: Key[], restarted: ReadonlySet<number>): Promise<boolean> {
     let stopped = false;
-    const one = async (k: Key): Promise<void> => {
-      if (stopped || !this.active || this.store.controllerId() !== this.opts.nodeId) {
-        stopped = true;
-        return;
-      }
-      const { topic, partition } = parseKey(k);
-      const election: Election = this.opts.uncleanLeaderElection(topic) ? 'unclean' : 'online';
-      try {
-        await writePartition(this.store, topic, partition, (s) => partitionChange(s, brokerMap(this.store), election, restarted), this.logger);
-      } catch (err) {
-        if (!stopped && err instanceof MetadataUnavailableError) {
-          // Everything is looked at again once the store is back (a 'connection' event).
-          this.logger.warn('metadata store unreachable; the controller waits for it', { err });
-          this.waitingForStore = true;
-        } else if (!stopped) this.logger.error('partition reconcile failed; it resumes at the next metadata change', { topic, partition, err });
-        stopped = true;
-      }
+    const stillController = (): boolean => {
+      if (!stopped && (!this.active || this.store.controllerId() !== this.opts.nodeId)) stopped = true;
+      return !stopped;
     };
-    // First every change together (others see a failed broker's partitions move at once), then
-    // one by one those whose batch lost a compare-and-swap to another writer.
-    if (!this.active || this.store.controllerId() !== this.opts.nodeId) return false;
-    let rest: Key[];
-    try {
-      const lost = await writePartitionsTogether(
-        this.store,
-        work.map(parseKey),
-        (topic, s) => partitionChange(s, brokerMap(this.store), this.opts.uncleanLeaderElection(topic) ? 'unclean' : 'online', restarted),
-        this.logger,
-      );
-      rest = lost.map(({ topic, partition }) => keyOf(topic, partition));
-    } catch (err) {
-      if (err instanceof MetadataUnavailableError) {
+    const decide = (topic: string, s: PartitionState): PartitionChange | null =>
+      partitionChange(s, brokerMap(this.store), this.opts.uncleanLeaderElection(topic) ? 'unclean' : 'online', restarted);
+    /** A failed write: the store unreachable waits for its 'connection' event, anything else for the next change. */
+    const failed = (err: unknown, what: Record<string, unknown>): void => {
+      if (!stopped && err instanceof MetadataUnavailableError) {
         this.logger.warn('metadata store unreachable; the controller waits for it', { err });
         this.waitingForStore = true;
-        return false;
-      }
-      this.logger.warn('writing partition changes together failed; writing them one by one', { err });
-      rest = work;
+      } else if (!stopped) this.logger.error('partition reconcile failed; it resumes at the next metadata change', { ...what, err });
+      stopped = true;
+    };
+    if (!stillController()) return false;
+    let rest: Array<{ topic: string; partition: number }>;
+    try {
+      rest = await writePartitionsTogether(this.store, work.map(parseKey), decide, this.logger);
+    } catch (err) {
+      failed(err, { partitions: work.length });
+      return false;
     }
-    await runBounded(rest, CONTROLLER_WRITES_IN_FLIGHT_MAX, one);
+    await runBounded(rest, CONTROLLER_WRITES_IN_FLIGHT_MAX, async ({ topic, partition }) => {
+      if (!stillController()) return;
+      try {
+        await writePartition(this.store, topic, partition, (s) => decide(topic, s), this.logger);
+      } catch (err) {
+        failed(err, { topic, partition });
+      }
+    });
     return !stopped;
   }
 

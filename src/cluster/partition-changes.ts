@@ -73,6 +73,10 @@ export type WriteOutcome = 'changed' | 'unchanged' | 'gone' | 'contended';
  * on a lost swap, re-reads and decides again, up to CAS_ATTEMPTS_MAX times. Rejects with
  * MetadataUnavailableError while the store cannot be reached.
  */
+function logChange(logger: Logger, topic: string, partition: number, next: PartitionChange, was: PartitionState): void {
+  logger.info('partition changed', { topic, partition, leader: next.leader, leaderEpoch: next.leaderEpoch, isr: next.isr, was: { leader: was.leader, isr: was.isr } });
+}
+
 export async function writePartition(
   store: MetadataStore,
   topic: string,
@@ -86,7 +90,7 @@ export async function writePartition(
     const next = decide(state);
     if (next === null) return 'unchanged';
     if (await store.compareAndSetPartition(topic, partition, state.partitionEpoch, next)) {
-      logger.info('partition changed', { topic, partition, leader: next.leader, leaderEpoch: next.leaderEpoch, isr: next.isr, was: { leader: state.leader, isr: state.isr } });
+      logChange(logger, topic, partition, next, state);
       return 'changed';
     }
     logger.debug('partition write lost its compare-and-swap; re-reading', { topic, partition, attempt });
@@ -122,8 +126,7 @@ export async function writePartitionsTogether(
   for (let i = 0; i < swaps.length; i += PARTITIONS_PER_WRITE_MAX) {
     const batch = swaps.slice(i, i + PARTITIONS_PER_WRITE_MAX);
     if (await store.compareAndSetPartitions(batch)) {
-      for (const { topic, partition, next, was } of batch)
-        logger.info('partition changed', { topic, partition, leader: next.leader, leaderEpoch: next.leaderEpoch, isr: next.isr, was: { leader: was.leader, isr: was.isr } });
+      for (const { topic, partition, next, was } of batch) logChange(logger, topic, partition, next, was);
     } else lost.push(...batch.map(({ topic, partition }) => ({ topic, partition })));
   }
   return lost;

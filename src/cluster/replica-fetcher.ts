@@ -235,12 +235,14 @@ class LeaderFetcher {
     if (this.conn !== null && !this.conn.closed) return this.conn;
     const at = this.o.endpointOf(this.leaderId);
     if (at === null) throw new Error(`broker ${this.leaderId} is not registered`);
-    if (this.o.reach !== undefined && !this.o.reach.canReach(this.leaderId)) throw new PeerConnectionError(`broker ${this.leaderId} at ${at.host}:${at.port} is out of reach`);
+    const outOfReach = (): boolean => this.o.reach?.canReach(this.leaderId) === false;
+    const cutOff = (): PeerConnectionError => new PeerConnectionError(`broker ${this.leaderId} at ${at.host}:${at.port} is out of reach`);
+    if (outOfReach()) throw cutOff();
     const conn = await PeerConnection.connect(at.host, at.port, `samsa-replica-fetcher-${this.o.nodeId}`, this.s.socketTimeoutMs);
     // Cut off while connecting (or closed meanwhile): this connection is not to be used.
-    if (this.closed || (this.o.reach !== undefined && !this.o.reach.canReach(this.leaderId))) {
+    if (this.closed || outOfReach()) {
       conn.close();
-      throw new PeerConnectionError(`broker ${this.leaderId} at ${at.host}:${at.port} is out of reach`);
+      throw cutOff();
     }
     this.conn = conn;
     return conn;

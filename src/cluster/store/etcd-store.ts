@@ -438,14 +438,8 @@ export class EtcdMetadataStore implements MetadataStore {
     return e === undefined ? undefined : { ...e.state, replicas: [...e.state.replicas], isr: [...e.state.isr] };
   }
 
-  async compareAndSetPartition(topic: string, partition: number, expected: number, next: PartitionChange): Promise<boolean> {
-    const e = this.partitionStates.get(topic)?.get(partition);
-    if (e === undefined || e.state.partitionEpoch !== expected) return false;
-    const key = this.partitionKey(topic, partition);
-    const r = await this.commitTxn('change the partition state', () =>
-      this.client.if(key, 'Mod', '==', e.rev).then(this.client.put(key).value(JSON.stringify({ ...next, partitionEpoch: expected + 1 }))),
-    );
-    return r.succeeded;
+  compareAndSetPartition(topic: string, partition: number, expected: number, next: PartitionChange): Promise<boolean> {
+    return this.compareAndSetPartitions([{ topic, partition, expectedPartitionEpoch: expected, next }]);
   }
 
   async compareAndSetPartitions(changes: readonly PartitionSwap[]): Promise<boolean> {
@@ -456,7 +450,7 @@ export class EtcdMetadataStore implements MetadataStore {
       if (e === undefined || e.state.partitionEpoch !== c.expectedPartitionEpoch) return false;
       entries.push({ key: this.partitionKey(c.topic, c.partition), rev: e.rev, value: JSON.stringify({ ...c.next, partitionEpoch: c.expectedPartitionEpoch + 1 }) });
     }
-    const r = await this.commitTxn('change partition states', () => {
+    const r = await this.commitTxn(entries.length === 1 ? 'change the partition state' : 'change partition states', () => {
       let txn = this.client.if(entries[0]!.key, 'Mod', '==', entries[0]!.rev);
       for (const e of entries.slice(1)) txn = txn.and(e.key, 'Mod', '==', e.rev);
       return txn.then(...entries.map((e) => this.client.put(e.key).value(e.value)));

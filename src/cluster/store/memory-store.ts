@@ -219,14 +219,8 @@ export class MemoryMetadataStore implements MetadataStore {
     return s === undefined ? undefined : copyState(s);
   }
 
-  async compareAndSetPartition(topic: string, partition: number, expected: number, next: PartitionChange): Promise<boolean> {
-    this.writable();
-    const states = this.b.partitionStates.get(topic);
-    const cur = states?.[partition];
-    if (states === undefined || cur === undefined || cur.partitionEpoch !== expected) return false;
-    states[partition] = copyState({ ...next, partitionEpoch: expected + 1 });
-    this.b.emit({ type: 'partition', topic, partition });
-    return true;
+  compareAndSetPartition(topic: string, partition: number, expected: number, next: PartitionChange): Promise<boolean> {
+    return this.compareAndSetPartitions([{ topic, partition, expectedPartitionEpoch: expected, next }]);
   }
 
   async compareAndSetPartitions(changes: readonly PartitionSwap[]): Promise<boolean> {

@@ -21,14 +21,6 @@
  */
 
 /** One endpoint a broker advertises (from advertised.listeners). */
-/** One partition's compare-and-swap in `compareAndSetPartitions`. */
-export interface PartitionSwap {
-  topic: string;
-  partition: number;
-  expectedPartitionEpoch: number;
-  next: PartitionChange;
-}
-
 export interface BrokerEndpoint {
   name: string;
   host: string;
@@ -72,6 +64,14 @@ export interface PartitionState {
 
 /** The parts of a PartitionState that a writer chooses; the store sets partitionEpoch. */
 export type PartitionChange = Omit<PartitionState, 'partitionEpoch'>;
+
+/** One partition's compare-and-swap in `compareAndSetPartitions`. */
+export interface PartitionSwap {
+  topic: string;
+  partition: number;
+  expectedPartitionEpoch: number;
+  next: PartitionChange;
+}
 
 export type MetadataEvent =
   | { type: 'brokers' }
