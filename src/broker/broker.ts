@@ -20,7 +20,8 @@ import { LogOffsetsTopic, OFFSETS_TOPIC } from '../coordinator/group/offsets-top
 import { groupPartition } from '../coordinator/group/records.js';
 import { TxnCoordinator } from '../coordinator/txn/coordinator.js';
 import { txnCoordinatorConfig } from '../coordinator/txn/config.js';
-import { LogTxnStateTopic, ReplicaMarkerWriter } from '../coordinator/txn/state-topic.js';
+import { LogTxnStateTopic, ReplicaMarkerWriter, TXN_STATE_TOPIC } from '../coordinator/txn/state-topic.js';
+import { TxnMarkerChannels } from '../cluster/txn-marker-channel.js';
 import { LogManager, ensureMetaProperties, formattedClusterId } from '../storage/log-manager.js';
 import { lockLogDir } from '../storage/dir-lock.js';
 import type { OpenLogFile } from '../storage/file.js';
@@ -93,6 +94,7 @@ export class Broker<C extends Clock = Clock> {
   /** Set when the broker is part of a cluster. */
   private member: ClusterMember | null = null;
   private producerIdStore!: { allocateProducerIdBlock(size: number): Promise<number> };
+  private markerChannels: TxnMarkerChannels | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -156,30 +158,53 @@ export class Broker<C extends Clock = Clock> {
       await topics.openAll();
       // Groups load from __consumer_offsets in the background; their requests wait (LOAD_IN_PROGRESS) meanwhile.
       const internalRf = (key: string): number => Number(config.raw[key] ?? 3);
-      groups = new GroupCoordinator({ config: groupCoordinatorConfig(config.raw), clock, logger, topic: new LogOffsetsTopic(topics, replicas, internalRf('offsets.topic.replication.factor')) });
+      // In a cluster each coordinator serves the partitions of its internal topic this broker leads.
+      const clustered = member !== null;
+      const groupConfig = groupCoordinatorConfig(config.raw);
+      groups = new GroupCoordinator({
+        config: groupConfig, clock, logger, followsLeadership: clustered,
+        topic: new LogOffsetsTopic(topics, replicas, internalRf('offsets.topic.replication.factor'), groupConfig.offsetsCommitTimeoutMs),
+      });
       groups.start();
       const coordinator = groups;
       topics.onDeleted((name) => void coordinator.onTopicDeleted(name));
       // Transactions load from __transaction_state likewise; markers on __consumer_offsets complete transactional offsets.
-      const groupConfig = coordinator.config;
+      const markerChannels = member === null ? null : new TxnMarkerChannels({
+        nodeId: config.nodeId, endpointOf: (id) => member.replication.endpointOf(id), logger: logger.child({ component: 'txn-markers' }), reach: opts.peers,
+        timeoutMs: Number(config.raw['request.timeout.ms'] ?? 30_000),
+      });
+      const remoteMarkers = markerChannels === null || clusterStore === null ? null : {
+        nodeId: config.nodeId, channels: markerChannels,
+        leaderOf: (t: string, p: number) => clusterStore!.partition(t, p)?.leader ?? -1,
+        known: (t: string, p: number) => clusterStore!.partition(t, p) !== undefined,
+      };
       txn = new TxnCoordinator({
+        followsLeadership: clustered,
         config: txnCoordinatorConfig(config.raw),
         clock,
         logger,
         log: new LogTxnStateTopic(topics, replicas, internalRf('transaction.state.log.replication.factor')),
         markers: new ReplicaMarkerWriter(replicas, clock, (topic, partition, m) => {
           if (topic === OFFSETS_TOPIC) coordinator.completeTxn(partition, m.producerId, m.commit);
-        }),
+        }, remoteMarkers),
         producerIds: new ProducerIdManager(store),
         offsetsPartitionFor: (groupId) => coordinator.partitionFor(groupId) ?? groupPartition(groupId, groupConfig.offsetsTopicPartitions),
       });
       txn.start();
       const txnCoordinator = txn;
       topics.onDeleted((name) => txnCoordinator.onTopicDeleted(name));
+      // Leaderships of the internal topics' partitions move the coordinators (before replication starts).
+      member?.replication.onLeadership((topic, partition, leaderEpoch) => {
+        const c = topic === OFFSETS_TOPIC ? coordinator : topic === TXN_STATE_TOPIC ? txnCoordinator : null;
+        if (c === null) return;
+        if (leaderEpoch >= 0) c.onElection(partition, leaderEpoch);
+        else c.onResignation(partition);
+      });
       const broker = new Broker(config, clock, logger, tempDir, logs, store, topics, clusterId, groups, txn);
       broker.unlocks = unlocks;
       broker.member = member;
       broker.producerIdStore = store;
+      broker.markerChannels = markerChannels;
       await broker.listen(replicas, dynamicConfig);
       if (member !== null) await member.start(config.advertisedListeners.map((l) => broker.context.advertised(l.name)));
       logs.startHighWatermarkCheckpoints(Number(config.raw['replica.high.watermark.checkpoint.interval.ms'] ?? 5000));
@@ -316,7 +341,10 @@ export class Broker<C extends Clock = Clock> {
     await listenersClosed;
     // Parked joins and syncs are answered and writes in flight finish before the logs close.
     // Markers in flight may write to __consumer_offsets: transactions stop before groups.
-    await this.txn.stop();
+    const txnStopped = this.txn.stop();
+    // Markers waiting on other brokers fail now rather than at their timeout (the next coordinator retries them).
+    this.markerChannels?.close();
+    await txnStopped;
     await this.groups.stop();
     await this.logs.close();
     if (this.member === null) await this.store.close();

@@ -16,10 +16,17 @@ export function partitionKey(topic: string, partition: number): string {
   return `${topic}-${partition}`;
 }
 
-/** What a cluster adds to appends (cluster/replication.ts): the leader epoch, and word of each completed append. */
+/**
+ * What a cluster adds to appends (cluster/replication.ts): the leader epoch, word of each
+ * completed append, and the wait for the ISR that acks=all writes make.
+ */
 export interface AppendHooks {
   leaderEpoch(topic: string, partition: number): number;
   appended(topic: string, partition: number, endOffset: number): void;
+  /** NONE once the ISR holds every offset below `endOffset`, else the error that ended the wait. */
+  waitForIsr(topic: string, partition: number, endOffset: number, timeoutMs: number): Promise<number>;
+  /** The ISR's size while this broker leads the partition, else 0. */
+  isrSize(topic: string, partition: number): number;
 }
 
 export class ReplicaManager {
@@ -77,12 +84,27 @@ export class ReplicaManager {
   }
 
   /**
-   * Writes a transaction marker (COMMIT/ABORT control batch) to a partition for the transaction
-   * coordinator and wakes fetches waiting on it (the last stable offset may have moved).
-   * Throws StorageError: UNKNOWN_TOPIC_OR_PARTITION, INVALID_PRODUCER_EPOCH,
-   * TRANSACTION_COORDINATOR_FENCED, KAFKA_STORAGE_ERROR.
+   * The acks=all wait of the brokers' own writes (coordinator records, transaction markers), as
+   * Kafka's coordinators append with required acks -1: resolves once the ISR holds every offset
+   * below `endOffset`; throws a StorageError (NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT,
+   * NOT_ENOUGH_REPLICAS_AFTER_APPEND) when it does not. Alone, the write itself was enough.
    */
-  async writeTxnMarker(topic: string, partition: number, marker: ControlAppend): Promise<{ offset: number }> {
+  async awaitReplicated(topic: string, partition: number, endOffset: number, timeoutMs: number, minIsr = 1): Promise<void> {
+    if (this.hooks === null) return;
+    const code = await this.hooks.waitForIsr(topic, partition, endOffset, timeoutMs);
+    if (code !== ErrorCode.NONE) throw new StorageError(code, `${topic}-${partition} was not replicated to the ISR up to offset ${endOffset}`);
+    const isr = this.hooks.isrSize(topic, partition);
+    if (isr < minIsr) throw new StorageError(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, `the ISR of ${topic}-${partition} has ${isr} replicas, fewer than min.insync.replicas ${minIsr}`);
+  }
+
+  /**
+   * Writes a transaction marker (COMMIT/ABORT control batch) to a partition for the transaction
+   * coordinator and wakes fetches waiting on it (the last stable offset may have moved); in a
+   * cluster, resolves once the ISR holds it. Throws StorageError: UNKNOWN_TOPIC_OR_PARTITION,
+   * NOT_LEADER_OR_FOLLOWER, INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED,
+   * KAFKA_STORAGE_ERROR, and those of `awaitReplicated`.
+   */
+  async writeTxnMarker(topic: string, partition: number, marker: ControlAppend, replicationTimeoutMs = 30_000): Promise<{ offset: number }> {
     const log = this.log(topic, partition);
     if (log === undefined) throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition} is not hosted here`);
     if (this.hooks !== null && this.hooks.leaderEpoch(topic, partition) < 0)
@@ -90,6 +112,8 @@ export class ReplicaManager {
     const result = await log.appendControl(marker);
     this.hooks?.appended(topic, partition, result.offset + 1);
     this.wake(partitionKey(topic, partition));
+    // In a cluster the marker counts once the ISR holds it (Kafka writes markers with acks=all).
+    await this.awaitReplicated(topic, partition, result.offset + 1, replicationTimeoutMs);
     return result;
   }
 

@@ -50,6 +50,13 @@ type Role =
   | { kind: 'follower'; topic: string; partition: number; log: PartitionLog; leaderId: number; leaderEpoch: number; paused: boolean }
   | { kind: 'offline'; topic: string; partition: number; log: PartitionLog; leaderEpoch: number };
 
+/**
+ * Word that this broker took or lost a partition's leadership (Kafka's onLeadershipChange, which
+ * the coordinators follow for their internal topics): `leaderEpoch` is the epoch it leads with,
+ * or -1 when it no longer leads.
+ */
+export type LeadershipListener = (topic: string, partition: number, leaderEpoch: number) => void;
+
 /** Why this broker cannot take a request for a partition, with the leader it knows (KIP-951). */
 export interface NotLeader {
   errorCode: number;
@@ -72,6 +79,7 @@ export class Replication implements FetcherHost {
   private unsubscribe: (() => void) | null = null;
   private isrTimer: TimerHandle | null = null;
   private stopped = false;
+  private readonly leadershipListeners = new Set<LeadershipListener>();
 
   constructor(private readonly d: ReplicationDeps) {
     this.fetchers = d.makeFetchers(this, (id) => this.endpointOf(id));
@@ -99,7 +107,24 @@ export class Replication implements FetcherHost {
     await this.fetchers.close();
   }
 
-  private endpointOf(brokerId: number): { host: string; port: number } | null {
+  /** Calls `listener` whenever this broker takes or loses a leadership; returns the unsubscribe. */
+  onLeadership(listener: LeadershipListener): () => void {
+    this.leadershipListeners.add(listener);
+    return () => this.leadershipListeners.delete(listener);
+  }
+
+  private tellLeadership(topic: string, partition: number, leaderEpoch: number): void {
+    for (const l of this.leadershipListeners) {
+      try {
+        l(topic, partition, leaderEpoch);
+      } catch (err) {
+        this.d.logger.error('a leadership listener failed', { topic, partition, err });
+      }
+    }
+  }
+
+  /** A broker's endpoint on the inter-broker listener, or null when it is not registered. */
+  endpointOf(brokerId: number): { host: string; port: number } | null {
     const b = this.d.store.brokers().find((r) => r.nodeId === brokerId);
     if (b === undefined) return null;
     const e: BrokerEndpoint | undefined = b.endpoints.find((x) => x.name === this.d.interBrokerListener) ?? b.endpoints[0];
@@ -157,6 +182,7 @@ export class Replication implements FetcherHost {
       if (role?.kind === 'leader') this.failWaiters(key, ErrorCode.NOT_LEADER_OR_FOLLOWER);
       if (role?.kind === 'follower') this.fetchers.removePartitions([{ topic, partition }]);
       this.roles.set(key, { kind: 'offline', topic, partition, log, leaderEpoch: state.leaderEpoch });
+      if (role?.kind === 'leader') this.tellLeadership(topic, partition, -1);
     }
   }
 
@@ -164,6 +190,7 @@ export class Replication implements FetcherHost {
     if (role.kind === 'follower') this.fetchers.removePartitions([{ topic: role.topic, partition: role.partition }]);
     this.failWaiters(key, ErrorCode.NOT_LEADER_OR_FOLLOWER);
     this.roles.delete(key);
+    if (role.kind === 'leader') this.tellLeadership(role.topic, role.partition, -1);
   }
 
   private becomeLeader(key: string, topic: string, partition: number, log: PartitionLog, s: PartitionState, role: Role | undefined): void {
@@ -174,6 +201,11 @@ export class Replication implements FetcherHost {
       return;
     }
     if (role?.kind === 'follower') this.fetchers.removePartitions([{ topic, partition }]);
+    // A new epoch of a leadership this broker already held: the old one ends first.
+    if (role?.kind === 'leader') {
+      this.failWaiters(key, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      this.tellLeadership(topic, partition, -1);
+    }
     const leader: Role = { kind: 'leader', topic, partition, log, state: new LeaderState(this.d.nodeId, s.leaderEpoch, s.partitionEpoch, s.replicas, s.isr, now), leaderEnd: log.logEndOffset };
     // The new epoch starts at this log's end: followers that diverge truncate to it.
     log.maybeAssignEpochStartOffset(s.leaderEpoch, log.logEndOffset);
@@ -181,10 +213,14 @@ export class Replication implements FetcherHost {
     this.d.logger.info('leading partition', { topic, partition, leaderEpoch: s.leaderEpoch, isr: s.isr });
     this.advanceHighWatermark(key, leader);
     this.d.replicas.notify(key);
+    this.tellLeadership(topic, partition, s.leaderEpoch);
   }
 
   private becomeFollower(key: string, topic: string, partition: number, log: PartitionLog, s: PartitionState, role: Role | undefined): void {
-    if (role?.kind === 'leader') this.failWaiters(key, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    if (role?.kind === 'leader') {
+      this.failWaiters(key, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      this.tellLeadership(topic, partition, -1);
+    }
     if (role?.kind === 'follower' && role.leaderId === s.leader && role.leaderEpoch === s.leaderEpoch && !role.paused) return;
     if (role?.kind === 'follower') this.fetchers.removePartitions([{ topic, partition }]);
     this.roles.set(key, { kind: 'follower', topic, partition, log, leaderId: s.leader, leaderEpoch: s.leaderEpoch, paused: false });
@@ -237,7 +273,7 @@ export class Replication implements FetcherHost {
   waitForIsr(topic: string, partition: number, endOffset: number, timeoutMs: number): Promise<number> {
     const key = partitionKey(topic, partition);
     const role = this.roles.get(key);
-    if (role?.kind !== 'leader') return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    if (role?.kind !== 'leader' || this.stopped) return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     if (role.log.highWatermark >= endOffset) return Promise.resolve(ErrorCode.NONE);
     return new Promise<number>((resolve) => {
       const list = this.waiters.get(key) ?? [];

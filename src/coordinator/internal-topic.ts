@@ -12,6 +12,8 @@ import { nextSequence } from '../storage/producer-state.js';
 export interface InternalTopicSpec {
   partitions: number;
   segmentBytes: number;
+  /** Topic configs beyond compaction, segment size and compression (min.insync.replicas for __transaction_state). */
+  configs?: Record<string, string>;
 }
 
 export interface CoordinatorLog {
@@ -22,7 +24,11 @@ export interface CoordinatorLog {
   /** Appends one record batch; resolves once it is written (and flushed, per the log's policy). */
   append(partition: number, batch: Buffer): Promise<void>;
   logStartOffset(partition: number): number;
-  /** The offset after the last record to replay (the high watermark). */
+  /**
+   * The offset after the last record to replay: alone, the high watermark; in a cluster, the
+   * leader's log end (a new leader's high watermark may trail what its log holds, all of which
+   * is the partition's now).
+   */
   endOffset(partition: number): number;
   /** Whole batches from the one holding `offset`, below `maxOffset`, at least one if any. */
   read(partition: number, offset: number, maxBytes: number, maxOffset: number): Promise<Buffer>;
@@ -43,6 +49,8 @@ export class InternalTopicLog implements CoordinatorLog {
     private readonly replicas: ReplicaManager,
     /** The topic's replication factor in a cluster (offsets.topic.replication.factor, …); alone, 1. */
     private readonly replicationFactor = 1,
+    /** How long a write waits for the ISR in a cluster (Kafka's coordinators append with acks=all). */
+    private readonly appendTimeoutMs = 30_000,
   ) {}
 
   partitionCount(): number | null {
@@ -55,7 +63,7 @@ export class InternalTopicLog implements CoordinatorLog {
       name: this.name,
       numPartitions: spec.partitions,
       replicationFactor: this.topics.cluster === null ? 1 : this.replicationFactor,
-      configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(spec.segmentBytes), 'compression.type': this.compressionType },
+      configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(spec.segmentBytes), 'compression.type': this.compressionType, ...(spec.configs ?? {}) },
     });
   }
 
@@ -66,7 +74,14 @@ export class InternalTopicLog implements CoordinatorLog {
   }
 
   async append(partition: number, batch: Buffer): Promise<void> {
-    await this.replicas.append(this.log(partition), this.name, partition, batch);
+    const r = await this.replicas.append(this.log(partition), this.name, partition, batch);
+    if (this.topics.cluster !== null) await this.replicas.awaitReplicated(this.name, partition, r.lastOffset + 1, this.appendTimeoutMs, this.minInsyncReplicas());
+  }
+
+  /** min.insync.replicas for this topic: its override, else the broker's. */
+  private minInsyncReplicas(): number {
+    const n = Number(this.topics.get(this.name)?.configs['min.insync.replicas'] ?? this.topics.config.minInsyncReplicas);
+    return Number.isInteger(n) && n > 0 ? n : 1;
   }
 
   logStartOffset(partition: number): number {
@@ -74,7 +89,8 @@ export class InternalTopicLog implements CoordinatorLog {
   }
 
   endOffset(partition: number): number {
-    return this.log(partition).highWatermark;
+    const log = this.log(partition);
+    return this.topics.cluster === null ? log.highWatermark : log.logEndOffset;
   }
 
   async read(partition: number, offset: number, maxBytes: number, maxOffset: number): Promise<Buffer> {

@@ -1,9 +1,11 @@
 // WriteTxnMarkers (key 27), versions 0–1.
-// Writes COMMIT or ABORT markers to the partitions named. In Kafka the transaction coordinator
-// sends it to partition leaders; here the coordinator writes its markers directly, and this API
-// serves admin tools (`kafka-transactions.sh abort`, Admin.abortTransaction) that end a hanging
-// transaction. v1: flexible. A marker on __consumer_offsets also completes the producer's
-// pending transactional offsets.
+// Writes COMMIT or ABORT markers to the partitions named, which this broker must lead
+// (NOT_LEADER_OR_FOLLOWER otherwise); in a cluster each answers once the ISR holds it. The
+// transaction coordinator sends it to the leaders of partitions on other brokers
+// (cluster/txn-marker-channel.ts) and writes its own directly; admin tools
+// (`kafka-transactions.sh abort`, Admin.abortTransaction) send it to end a hanging transaction.
+// v1: flexible. A marker on __consumer_offsets also completes the producer's pending
+// transactional offsets.
 import { ErrorCode } from '../../protocol/errors.js';
 import { WriteTxnMarkersRequestSchema, WriteTxnMarkersResponseSchema, type WriteTxnMarkersRequest, type WriteTxnMarkersResponse } from '../../protocol/messages/27-write-txn-markers.js';
 import type { Handler } from '../handler.js';

@@ -24,6 +24,8 @@ export interface GroupCoordinatorConfig {
   offsetMetadataMaxBytes: number;
   /** offsets.load.buffer.size: bytes read at a time when loading a partition at start-up. */
   offsetsLoadBufferBytes: number;
+  /** offsets.commit.timeout.ms: how long a write to __consumer_offsets waits for the ISR in a cluster. */
+  offsetsCommitTimeoutMs: number;
 }
 
 export const GROUP_COORDINATOR_DEFAULTS: Record<string, string> = {
@@ -37,6 +39,7 @@ export const GROUP_COORDINATOR_DEFAULTS: Record<string, string> = {
   'offsets.retention.check.interval.ms': '600000',
   'offset.metadata.max.bytes': '4096',
   'offsets.load.buffer.size': '5242880',
+  'offsets.commit.timeout.ms': '5000',
 };
 
 /** Parses the coordinator's keys over Kafka's defaults; throws ConfigError on a bad value. */
@@ -54,6 +57,7 @@ export function groupCoordinatorConfig(raw: Record<string, string>): GroupCoordi
     offsetsRetentionCheckIntervalMs: int('offsets.retention.check.interval.ms', 1),
     offsetMetadataMaxBytes: int('offset.metadata.max.bytes', 0),
     offsetsLoadBufferBytes: int('offsets.load.buffer.size', 1),
+    offsetsCommitTimeoutMs: int('offsets.commit.timeout.ms', 1),
   };
   if (cfg.maxSessionTimeoutMs < cfg.minSessionTimeoutMs)
     throw new ConfigError('group.max.session.timeout.ms: must not be less than group.min.session.timeout.ms');

@@ -40,6 +40,8 @@ export interface GroupCoordinatorOptions {
   topic: OffsetsTopic;
   /** Source of the UUIDs in generated member ids (tests may fix it). */
   newUuid?: () => string;
+  /** In a cluster: serve only the partitions this broker leads (`onElection` / `onResignation`). */
+  followsLeadership?: boolean;
 }
 
 export class GroupCoordinator {
@@ -51,7 +53,6 @@ export class GroupCoordinator {
   readonly groups = new Map<string, ClassicGroup>();
   /** Which partitions of __consumer_offsets are served; none while the topic does not exist. */
   private readonly parts: CoordinatorPartitions;
-  private loading: Promise<void> = Promise.resolve();
   private stopped = false;
   private retentionTimer: TimerHandle | null = null;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -68,22 +69,28 @@ export class GroupCoordinator {
       partitionOf: groupPartition,
       topicName: OFFSETS_TOPIC,
       logger: this.logger,
+      followsLeadership: opts.followsLeadership,
     });
   }
 
-  /** Starts loading the partitions of an existing __consumer_offsets and the retention timer. */
+  /**
+   * Starts the retention timer and, alone, loading every partition of an existing
+   * __consumer_offsets; in a cluster partitions load as this broker is elected their leader.
+   */
   start(): void {
-    const count = this.topic.partitionCount();
+    const count = this.parts.followsLeadership ? null : this.topic.partitionCount();
     if (count !== null) {
-      this.parts.startLoading(count);
-      this.loading = this.loadAll(count);
+      const terms = this.parts.startLoading(count);
+      void this.parts.queueLoad(async () => {
+        for (let p = 0; p < count && !this.stopped; p++) await this.loadOne(p, terms[p]!);
+      });
     }
     this.scheduleRetentionCheck();
   }
 
-  /** Resolves when the partitions found at start are loaded (tests and tools wait on it). */
+  /** Resolves when the partitions found at start (and those elected so far) are loaded. */
   loaded(): Promise<void> {
-    return this.loading;
+    return this.parts.loaded();
   }
 
   /** Stops timers, answers parked requests (NOT_COORDINATOR) and waits for writes in flight. */
@@ -92,37 +99,64 @@ export class GroupCoordinator {
     this.stopped = true;
     const partsStopped = this.parts.stop();
     if (this.retentionTimer !== null) this.clock.clearTimeout(this.retentionTimer);
-    await this.loading;
+    await this.parts.loaded();
     await partsStopped;
     for (const g of this.groups.values()) this.unload(g, ErrorCode.NOT_COORDINATOR);
     this.groups.clear();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  private async loadAll(count: number): Promise<void> {
-    for (let p = 0; p < count && !this.stopped; p++) {
-      const started = this.clock.now();
-      try {
-        const stats = await loadPartition({
-          topic: this.topic,
-          partition: p,
-          bufferBytes: this.config.offsetsLoadBufferBytes,
-          replay: (r) => this.replay(p, r),
-          replayPending: (producerId, r) => txnOffsets.replayPending(this, producerId, r),
-          isCancelled: () => this.stopped,
-          logger: this.logger,
-        });
-        this.onPartitionLoaded(p);
-        if (stats.records > 0)
-          this.logger.info('loaded group metadata', { partition: p, records: stats.records, skipped: stats.skipped, ms: this.clock.now() - started });
-      } catch (err) {
-        this.parts.set(p, 'failed');
-        this.logger.error('loading __consumer_offsets failed; its groups are not served', { partition: p, err });
-      }
+  /**
+   * In a cluster, this broker now leads a partition of __consumer_offsets (Kafka's onElection):
+   * its groups load from the log (COORDINATOR_LOAD_IN_PROGRESS until then). Loads run one at a time.
+   */
+  onElection(partition: number, leaderEpoch: number): void {
+    if (this.stopped) return;
+    this.parts.electAndLoad(partition, leaderEpoch, (p) => this.dropPartition(p), (p, term) => this.loadOne(p, term));
+  }
+
+  /** In a cluster, this broker no longer leads a partition (Kafka's onResignation): its groups go. */
+  onResignation(partition: number): void {
+    this.parts.resign(partition);
+    this.dropPartition(partition);
+  }
+
+  /** Forgets the groups of a partition, answering their parked requests with NOT_COORDINATOR. */
+  private dropPartition(partition: number): void {
+    for (const g of [...this.groups.values()]) {
+      if (g.partition !== partition) continue;
+      this.unload(g, ErrorCode.NOT_COORDINATOR);
+      this.groups.delete(g.groupId);
     }
   }
 
-  private onPartitionLoaded(p: number): void {
+  private async loadOne(p: number, term: number): Promise<void> {
+    const started = this.clock.now();
+    const stale = () => this.stopped || this.parts.termOf(p) !== term;
+    try {
+      const stats = await loadPartition({
+        topic: this.topic,
+        partition: p,
+        bufferBytes: this.config.offsetsLoadBufferBytes,
+        replay: (r) => this.replay(p, r),
+        replayPending: (producerId, r) => txnOffsets.replayPending(this, producerId, r),
+        isCancelled: stale,
+        logger: this.logger,
+      });
+      if (stale()) {
+        // Leadership moved on while loading: what was replayed is not this broker's to serve.
+        if (!this.stopped && this.parts.termOf(p) === null) this.dropPartition(p);
+        return;
+      }
+      this.onPartitionLoaded(p, term);
+      if (stats.records > 0)
+        this.logger.info('loaded group metadata', { partition: p, records: stats.records, skipped: stats.skipped, ms: this.clock.now() - started });
+    } catch (err) {
+      if (this.parts.set(p, 'failed', term)) this.logger.error('loading __consumer_offsets failed; its groups are not served', { partition: p, err });
+    }
+  }
+
+  private onPartitionLoaded(p: number, term: number): void {
     for (const g of this.groups.values()) {
       if (g.partition !== p) continue;
       // Offsets that were all deleted leave nothing behind (Kafka builds groups only from what remains).
@@ -132,7 +166,7 @@ export class GroupCoordinator {
       }
       for (const m of g.members.values()) scheduleHeartbeat(this, g, m);
     }
-    this.parts.set(p, 'ready');
+    this.parts.set(p, 'ready', term);
   }
 
   /** The partition of __consumer_offsets for a group, or null while the topic does not exist. */
@@ -210,6 +244,7 @@ export class GroupCoordinator {
     assert(records.length > 0, 'a write needs records');
     if (this.stopped) return ErrorCode.NOT_COORDINATOR;
     const encoded = records.map(encodeRecord);
+    const term = this.parts.termOf(partition);
     try {
       const batch = await encodeRecordBatch(encoded, { timestamp: this.clock.now() });
       await this.topic.append(partition, batch);
@@ -218,6 +253,8 @@ export class GroupCoordinator {
       this.logger.warn('writing to __consumer_offsets failed', { partition, kind, code, err });
       return code;
     }
+    // Leadership of the partition moved while the write waited: the new leader replays it.
+    if (this.parts.termOf(partition) !== term) return ErrorCode.NOT_COORDINATOR;
     for (const e of encoded) this.replay(partition, decodeRecord(e.key, e.value)!);
     return ErrorCode.NONE;
   }

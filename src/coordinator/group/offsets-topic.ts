@@ -14,7 +14,7 @@ export type OffsetsTopic = CoordinatorLog;
 
 /** `__consumer_offsets` as partition logs of this broker. */
 export class LogOffsetsTopic extends InternalTopicLog {
-  constructor(topics: TopicManager, replicas: ReplicaManager, replicationFactor = 1) {
-    super(OFFSETS_TOPIC, 'producer', topics, replicas, replicationFactor);
+  constructor(topics: TopicManager, replicas: ReplicaManager, replicationFactor = 1, appendTimeoutMs?: number) {
+    super(OFFSETS_TOPIC, 'producer', topics, replicas, replicationFactor, appendTimeoutMs);
   }
 }

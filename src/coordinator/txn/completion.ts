@@ -23,7 +23,8 @@ export function startCompletion(c: TxnCoordinator, m: TxnMetadata): Promise<numb
     for (let attemptNo = 0; ; attemptNo++) {
       const code = await attempt(c, m);
       if (attemptNo === 0) first(code);
-      if (code === ErrorCode.NONE || c.isStopped) return;
+      // A coordinator that lost the id's partition leaves the transaction to the next one.
+      if (code === ErrorCode.NONE || !c.owns(m)) return;
       c.logger.warn('completing a transaction failed; retrying', { transactionalId: m.transactionalId, error: errorName(code), backoffMs });
       await sleep(c, backoffMs);
       backoffMs = Math.min(backoffMs * 2, MARKER_RETRY_BACKOFF_MAX_MS);
@@ -34,10 +35,10 @@ export function startCompletion(c: TxnCoordinator, m: TxnMetadata): Promise<numb
 }
 
 async function attempt(c: TxnCoordinator, m: TxnMetadata): Promise<number> {
-  if (c.isStopped) return ErrorCode.NOT_COORDINATOR;
+  if (!c.owns(m)) return ErrorCode.NOT_COORDINATOR;
   if (m.state !== 'PrepareCommit' && m.state !== 'PrepareAbort') return ErrorCode.NONE;
   const commit = m.state === 'PrepareCommit';
-  const marker = { producerId: m.producerId, producerEpoch: m.producerEpoch, commit, coordinatorEpoch: c.coordinatorEpoch };
+  const marker = { producerId: m.producerId, producerEpoch: m.producerEpoch, commit, coordinatorEpoch: c.coordinatorEpochOf(m.partition) };
   const writes: Promise<number>[] = [];
   for (const [topic, partitions] of m.partitions)
     for (const p of partitions)

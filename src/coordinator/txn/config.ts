@@ -14,6 +14,8 @@ export interface TxnCoordinatorConfig {
   idExpirationMs: number;
   /** transaction.remove.expired.transaction.cleanup.interval.ms: how often idle ids are looked for. */
   removeExpiredIntervalMs: number;
+  /** transaction.state.log.min.isr: min.insync.replicas of __transaction_state (Kafka default 2). */
+  stateLogMinIsr: number;
   /** Bytes read at a time when loading a partition at start-up (Kafka's transaction.state.log.load.buffer.size). */
   loadBufferBytes: number;
 }
@@ -26,6 +28,7 @@ export const TXN_COORDINATOR_DEFAULTS: Record<string, string> = {
   'transactional.id.expiration.ms': '604800000',
   'transaction.remove.expired.transaction.cleanup.interval.ms': '3600000',
   'transaction.state.log.load.buffer.size': '5242880',
+  'transaction.state.log.min.isr': '2',
 };
 
 export function txnCoordinatorConfig(raw: Record<string, string>): TxnCoordinatorConfig {
@@ -39,5 +42,6 @@ export function txnCoordinatorConfig(raw: Record<string, string>): TxnCoordinato
     idExpirationMs: int('transactional.id.expiration.ms', 1),
     removeExpiredIntervalMs: int('transaction.remove.expired.transaction.cleanup.interval.ms', 1),
     loadBufferBytes: int('transaction.state.log.load.buffer.size', 1),
+    stateLogMinIsr: int('transaction.state.log.min.isr', 1),
   };
 }

@@ -36,6 +36,8 @@ export interface TxnCoordinatorOptions {
   producerIds: ProducerIdSource;
   /** The __consumer_offsets partition of a group (AddOffsetsToTxn). */
   offsetsPartitionFor: (groupId: string) => number;
+  /** In a cluster: serve only the partitions this broker leads (`onElection` / `onResignation`). */
+  followsLeadership?: boolean;
 }
 
 export class TxnCoordinator {
@@ -47,11 +49,8 @@ export class TxnCoordinator {
   readonly producerIds: ProducerIdSource;
   readonly offsetsPartitionFor: (groupId: string) => number;
   readonly txns = new Map<string, TxnMetadata>();
-  /** Single broker: the coordinator epoch written in markers never changes. */
-  readonly coordinatorEpoch = 0;
   /** Which partitions of __transaction_state are served; none while the topic does not exist. */
   private readonly parts: CoordinatorPartitions;
-  private loading: Promise<void> = Promise.resolve();
   private stopped = false;
   private onStop!: () => void;
   /** Resolves when stop() begins, so that waits (marker retries) end early. */
@@ -69,26 +68,79 @@ export class TxnCoordinator {
     this.offsetsPartitionFor = o.offsetsPartitionFor;
     this.parts = new CoordinatorPartitions({
       log: this.log,
-      spec: () => ({ partitions: this.config.stateLogPartitions, segmentBytes: this.config.stateLogSegmentBytes }),
+      spec: () => ({ partitions: this.config.stateLogPartitions, segmentBytes: this.config.stateLogSegmentBytes, configs: { 'min.insync.replicas': String(this.config.stateLogMinIsr) } }),
       partitionOf: txnPartition,
       topicName: TXN_STATE_TOPIC,
       logger: this.logger,
+      followsLeadership: o.followsLeadership,
     });
   }
 
-  /** Starts loading an existing __transaction_state and the expiry timers. */
+  /**
+   * Starts the expiry timers and, alone, loading an existing __transaction_state; in a cluster
+   * partitions load as this broker is elected their leader.
+   */
   start(): void {
-    const count = this.log.partitionCount();
+    const count = this.parts.followsLeadership ? null : this.log.partitionCount();
     if (count !== null) {
-      this.parts.startLoading(count);
-      this.loading = this.loadAll(count);
+      const terms = this.parts.startLoading(count);
+      void this.parts.queueLoad(async () => {
+        for (let p = 0; p < count && !this.stopped; p++) await this.loadOne(p, terms[p]!);
+      });
     }
     this.every(this.config.abortTimedOutIntervalMs, () => completion.abortTimedOut(this));
     this.every(this.config.removeExpiredIntervalMs, () => completion.removeExpiredIds(this));
   }
 
+  /**
+   * In a cluster, this broker now leads a partition of __transaction_state (Kafka's onElection):
+   * its transactional ids load from the log, and transactions it finds half-ended are completed
+   * by this coordinator, whose epoch is the partition's leader epoch. Loads run one at a time.
+   */
+  onElection(partition: number, leaderEpoch: number): void {
+    if (this.stopped) return;
+    this.parts.electAndLoad(partition, leaderEpoch, (p) => this.dropPartition(p), (p, term) => this.loadOne(p, term));
+  }
+
+  /** In a cluster, this broker no longer leads a partition (Kafka's onResignation): its ids go. */
+  onResignation(partition: number): void {
+    this.parts.resign(partition);
+    this.dropPartition(partition);
+  }
+
+  /** The epoch this coordinator writes in markers for ids of `partition` (its leader epoch; 0 alone). */
+  coordinatorEpochOf(partition: number): number {
+    return Math.max(0, this.parts.leaderEpochOf(partition));
+  }
+
+  /** Whether `m` is still this coordinator's to complete (its partition is still led in the same term). */
+  owns(m: TxnMetadata): boolean {
+    return !this.stopped && this.txns.get(m.transactionalId) === m && this.parts.termOf(m.partition) !== null;
+  }
+
+  private dropPartition(partition: number): void {
+    for (const m of [...this.txns.values()]) if (m.partition === partition) this.txns.delete(m.transactionalId);
+  }
+
+  private async loadOne(p: number, term: number): Promise<void> {
+    const stale = () => this.stopped || this.parts.termOf(p) !== term;
+    try {
+      const records = await this.loadPartition(p, stale);
+      if (stale()) {
+        if (!this.stopped && this.parts.termOf(p) === null) this.dropPartition(p);
+        return;
+      }
+      this.parts.set(p, 'ready', term);
+      if (records > 0) this.logger.info('loaded transaction state', { partition: p, records, coordinatorEpoch: this.coordinatorEpochOf(p) });
+      for (const m of this.txns.values())
+        if (m.partition === p && (m.state === 'PrepareCommit' || m.state === 'PrepareAbort')) completion.startCompletion(this, m);
+    } catch (err) {
+      if (this.parts.set(p, 'failed', term)) this.logger.error('loading __transaction_state failed; its transactional ids are not served', { partition: p, err });
+    }
+  }
+
   loaded(): Promise<void> {
-    return this.loading;
+    return this.parts.loaded();
   }
 
   get isStopped(): boolean {
@@ -102,7 +154,7 @@ export class TxnCoordinator {
     this.onStop();
     for (const t of this.timers) this.clock.clearTimeout(t);
     this.timers = [];
-    await this.loading;
+    await this.parts.loaded();
     await partsStopped;
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
@@ -136,26 +188,11 @@ export class TxnCoordinator {
     return p;
   }
 
-  private async loadAll(count: number): Promise<void> {
-    for (let p = 0; p < count && !this.stopped; p++) {
-      try {
-        const records = await this.loadPartition(p);
-        this.parts.set(p, 'ready');
-        if (records > 0) this.logger.info('loaded transaction state', { partition: p, records });
-        for (const m of this.txns.values())
-          if (m.partition === p && (m.state === 'PrepareCommit' || m.state === 'PrepareAbort')) completion.startCompletion(this, m);
-      } catch (err) {
-        this.parts.set(p, 'failed');
-        this.logger.error('loading __transaction_state failed; its transactional ids are not served', { partition: p, err });
-      }
-    }
-  }
-
-  private async loadPartition(p: number): Promise<number> {
+  private async loadPartition(p: number, cancelled: () => boolean): Promise<number> {
     const end = this.log.endOffset(p);
     let offset = this.log.logStartOffset(p);
     let records = 0;
-    while (offset < end && !this.stopped) {
+    while (offset < end && !cancelled()) {
       const batches = await decodeRecordBatches(await this.log.read(p, offset, this.config.loadBufferBytes, end));
       if (batches.length === 0) break;
       for (const batch of batches) {
@@ -197,6 +234,7 @@ export class TxnCoordinator {
   async write(m: TxnMetadata, value: TxnLogValue | null): Promise<number> {
     if (this.stopped) return ErrorCode.NOT_COORDINATOR;
     const rec: TxnLogRecord = { transactionalId: m.transactionalId, value };
+    const term = this.parts.termOf(m.partition);
     try {
       const batch = await encodeRecordBatch([encodeTxnRecord(rec)], { timestamp: this.clock.now() });
       await this.log.append(m.partition, batch);
@@ -205,6 +243,8 @@ export class TxnCoordinator {
       this.logger.warn('writing to __transaction_state failed', { transactionalId: m.transactionalId, code, err });
       return code;
     }
+    // Leadership of the partition moved while the write waited: the new coordinator replays it.
+    if (this.parts.termOf(m.partition) !== term) return ErrorCode.NOT_COORDINATOR;
     this.replay(m.partition, rec);
     return ErrorCode.NONE;
   }
