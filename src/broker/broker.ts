@@ -169,14 +169,14 @@ export class Broker<C extends Clock = Clock> {
       const coordinator = groups;
       topics.onDeleted((name) => void coordinator.onTopicDeleted(name));
       // Transactions load from __transaction_state likewise; markers on __consumer_offsets complete transactional offsets.
+      // In a cluster, markers for partitions led elsewhere go to their leaders over WriteTxnMarkers.
       const markerChannels = member === null ? null : new TxnMarkerChannels({
         nodeId: config.nodeId, endpointOf: (id) => member.replication.endpointOf(id), logger: logger.child({ component: 'txn-markers' }), reach: opts.peers,
         timeoutMs: Number(config.raw['request.timeout.ms'] ?? 30_000),
       });
-      const remoteMarkers = markerChannels === null || clusterStore === null ? null : {
+      const remoteMarkers = markerChannels === null ? null : {
         nodeId: config.nodeId, channels: markerChannels,
-        leaderOf: (t: string, p: number) => clusterStore!.partition(t, p)?.leader ?? -1,
-        known: (t: string, p: number) => clusterStore!.partition(t, p) !== undefined,
+        leaderOf: (t: string, p: number) => clusterStore?.partition(t, p)?.leader ?? null,
       };
       txn = new TxnCoordinator({
         followsLeadership: clustered,

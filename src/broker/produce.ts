@@ -10,6 +10,7 @@ import { validateProducedBatches } from '../storage/validate.js';
 import { boundsTimestamps, validateForLog } from '../storage/log-validator.js';
 import type { RecordError, RecordRules } from '../storage/record-rules.js';
 import { StorageError } from '../storage/errors.js';
+import { notEnoughReplicas } from '../cluster/replica-manager.js';
 import { isCompacted } from '../storage/config.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { RequestContext } from './handler.js';
@@ -46,10 +47,9 @@ export async function prepareAppend(ctx: RequestContext, topic: string, partitio
     const notLeader = replication.notLeader(topic, partition);
     if (notLeader !== null) return { ...appendFailed(notLeader.errorCode), currentLeader: { leaderId: notLeader.leaderId, leaderEpoch: notLeader.leaderEpoch } };
     // acks=all needs min.insync.replicas in sync before anything is appended (Kafka's NotEnoughReplicasException).
-    const minIsr = minInsyncReplicas(ctx, topic);
+    const minIsr = ctx.broker.topics.minInsyncReplicas(topic);
     const isr = replication.isrSize(topic, partition);
-    if (acks === -1 && isr < minIsr)
-      return appendFailed(ErrorCode.NOT_ENOUGH_REPLICAS, `The size of the current ISR ${isr} is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${topic}-${partition}`);
+    if (acks === -1 && isr < minIsr) return appendFailed(ErrorCode.NOT_ENOUGH_REPLICAS, notEnoughReplicas(isr, minIsr, topic, partition));
   }
   const log = replicas.log(topic, partition);
   if (log === undefined) return appendFailed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
@@ -94,12 +94,12 @@ export function placeAppend(ctx: RequestContext, p: PreparedAppend, acks = 1, ti
       const done: AppendOutcome = { errorCode: 0, errorMessage: null, baseOffset: r.baseOffset, logAppendTimeMs: appendTimeMs ?? -1, logStartOffset: r.logStartOffset, recordErrors: [] };
       if (replication === null || acks !== -1) return done;
       // acks=all: answered once the ISR holds the records (the high watermark passed them).
-      const code = await replication.waitForIsr(p.topic, p.partition, r.lastOffset + 1, timeoutMs);
-      if (code !== ErrorCode.NONE) return appendFailed(code);
-      const minIsr = minInsyncReplicas(ctx, p.topic);
-      const isr = replication.isrSize(p.topic, p.partition);
-      if (isr < minIsr)
-        return appendFailed(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, `The size of the current ISR ${isr} is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${p.topic}-${p.partition}`);
+      try {
+        await replicas.awaitReplicated(p.topic, p.partition, r.lastOffset + 1, timeoutMs, ctx.broker.topics.minInsyncReplicas(p.topic));
+      } catch (err) {
+        if (err instanceof StorageError) return appendFailed(err.code, err.code === ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND ? err.message : null);
+        throw err;
+      }
       return done;
     },
     (err: unknown): AppendOutcome => {
@@ -110,11 +110,4 @@ export function placeAppend(ctx: RequestContext, p: PreparedAppend, acks = 1, ti
       throw err;
     },
   );
-}
-
-/** min.insync.replicas in force for a topic: its override, else the broker's (dynamic) value. */
-function minInsyncReplicas(ctx: RequestContext, topic: string): number {
-  const override = ctx.broker.topics.get(topic)?.configs['min.insync.replicas'];
-  const n = Number(override ?? ctx.broker.config.minInsyncReplicas);
-  return Number.isInteger(n) && n > 0 ? n : 1;
 }

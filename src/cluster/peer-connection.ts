@@ -25,6 +25,42 @@ export class PeerConnectionError extends Error {
   override name = 'PeerConnectionError';
 }
 
+/** How a broker finds its peers: their inter-broker endpoints, and which it may reach. */
+export interface PeerAddressing {
+  /** A broker's endpoint on the inter-broker listener, or null when it is not registered. */
+  endpointOf(brokerId: number): { host: string; port: number } | null;
+  reach?: PeerReachability;
+}
+
+/**
+ * Connects to broker `peerId` at its registered endpoint. Fails (PeerConnectionError) when it is
+ * not registered, out of reach, or cut off (or `abandoned`) while the connection was being made.
+ */
+export async function connectToPeer(peerId: number, a: PeerAddressing, clientId: string, timeoutMs: number, abandoned: () => boolean = () => false): Promise<PeerConnection> {
+  const at = a.endpointOf(peerId);
+  if (at === null) throw new PeerConnectionError(`broker ${peerId} is not registered`);
+  const outOfReach = (): boolean => a.reach?.canReach(peerId) === false;
+  const cutOff = (): PeerConnectionError => new PeerConnectionError(`broker ${peerId} at ${at.host}:${at.port} is out of reach`);
+  if (outOfReach()) throw cutOff();
+  const conn = await PeerConnection.connect(at.host, at.port, clientId, timeoutMs);
+  if (abandoned() || outOfReach()) {
+    conn.close();
+    throw cutOff();
+  }
+  return conn;
+}
+
+/**
+ * Ends the connections to peers that go out of reach (each value of `byPeer`, by broker id), so
+ * that what waits on them fails now; returns the unsubscribe.
+ */
+export function disconnectUnreachable(reach: PeerReachability | undefined, byPeer: ReadonlyMap<number, { disconnect(): void }>): () => void {
+  if (reach === undefined) return () => undefined;
+  return reach.subscribe(() => {
+    for (const [id, peer] of byPeer) if (!reach.canReach(id)) peer.disconnect();
+  });
+}
+
 interface Pending {
   correlationId: number;
   apiKey: number;

@@ -17,7 +17,7 @@ import type { Clock, TimerHandle } from '../platform/clock.js';
 import type { Logger } from '../util/logger.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../protocol/messages/01-fetch.js';
-import { PeerConnection, PeerConnectionError, type PeerReachability } from './peer-connection.js';
+import { connectToPeer, disconnectUnreachable, type PeerConnection, type PeerReachability } from './peer-connection.js';
 import { partitionKey } from './replica-manager.js';
 
 const FETCH_KEY = 1;
@@ -86,7 +86,8 @@ export class ReplicaFetchers {
   private readonly unsubscribe: () => void;
 
   constructor(private readonly o: ReplicaFetchersOptions) {
-    this.unsubscribe = o.reach?.subscribe(() => this.reachChanged()) ?? (() => undefined);
+    // The fetchers retry a leader whose connection ended as for any lost leader.
+    this.unsubscribe = disconnectUnreachable(o.reach, this.byLeader);
     const c = o.config;
     this.settings = {
       waitMaxMs: int(c['replica.fetch.wait.max.ms'], 500),
@@ -127,11 +128,6 @@ export class ReplicaFetchers {
         void f.close();
       }
     }
-  }
-
-  /** Ends the connections to leaders now out of reach; the fetchers retry as for any lost leader. */
-  private reachChanged(): void {
-    for (const [leaderId, f] of this.byLeader) if (!this.o.reach!.canReach(leaderId)) f.disconnect();
   }
 
   async close(): Promise<void> {
@@ -233,19 +229,9 @@ class LeaderFetcher {
 
   private async connection(): Promise<PeerConnection> {
     if (this.conn !== null && !this.conn.closed) return this.conn;
-    const at = this.o.endpointOf(this.leaderId);
-    if (at === null) throw new Error(`broker ${this.leaderId} is not registered`);
-    const outOfReach = (): boolean => this.o.reach?.canReach(this.leaderId) === false;
-    const cutOff = (): PeerConnectionError => new PeerConnectionError(`broker ${this.leaderId} at ${at.host}:${at.port} is out of reach`);
-    if (outOfReach()) throw cutOff();
-    const conn = await PeerConnection.connect(at.host, at.port, `samsa-replica-fetcher-${this.o.nodeId}`, this.s.socketTimeoutMs);
-    // Cut off while connecting (or closed meanwhile): this connection is not to be used.
-    if (this.closed || outOfReach()) {
-      conn.close();
-      throw cutOff();
-    }
-    this.conn = conn;
-    return conn;
+    // Cut off while connecting (or closed meanwhile): that connection is not to be used.
+    this.conn = await connectToPeer(this.leaderId, this.o, `samsa-replica-fetcher-${this.o.nodeId}`, this.s.socketTimeoutMs, () => this.closed);
+    return this.conn;
   }
 
   /** One Fetch round; false when there was nothing to fetch. */

@@ -84,8 +84,8 @@ export class ReplicaManager {
   }
 
   /**
-   * The acks=all wait of the brokers' own writes (coordinator records, transaction markers), as
-   * Kafka's coordinators append with required acks -1: resolves once the ISR holds every offset
+   * The acks=all wait, of produces and of the brokers' own writes (coordinator records,
+   * transaction markers, which Kafka appends with required acks -1): resolves once the ISR holds every offset
    * below `endOffset`; throws a StorageError (NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT,
    * NOT_ENOUGH_REPLICAS_AFTER_APPEND) when it does not. Alone, the write itself was enough.
    */
@@ -94,7 +94,7 @@ export class ReplicaManager {
     const code = await this.hooks.waitForIsr(topic, partition, endOffset, timeoutMs);
     if (code !== ErrorCode.NONE) throw new StorageError(code, `${topic}-${partition} was not replicated to the ISR up to offset ${endOffset}`);
     const isr = this.hooks.isrSize(topic, partition);
-    if (isr < minIsr) throw new StorageError(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, `the ISR of ${topic}-${partition} has ${isr} replicas, fewer than min.insync.replicas ${minIsr}`);
+    if (isr < minIsr) throw new StorageError(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, notEnoughReplicas(isr, minIsr, topic, partition));
   }
 
   /**
@@ -154,6 +154,11 @@ export class ReplicaManager {
   now(): number {
     return this.clock.now();
   }
+}
+
+/** Kafka's sentence for an ISR smaller than min.insync.replicas (NotEnoughReplicasException). */
+export function notEnoughReplicas(isr: number, minIsr: number, topic: string, partition: number): string {
+  return `The size of the current ISR ${isr} is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${topic}-${partition}`;
 }
 
 /**

@@ -179,18 +179,22 @@ export class Replication implements FetcherHost {
     if (state.leader === this.d.nodeId) this.becomeLeader(key, topic, partition, log, state, role);
     else if (state.leader >= 0) this.becomeFollower(key, topic, partition, log, state, role);
     else {
-      if (role?.kind === 'leader') this.failWaiters(key, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      if (role?.kind === 'leader') this.endLeadership(key, topic, partition);
       if (role?.kind === 'follower') this.fetchers.removePartitions([{ topic, partition }]);
       this.roles.set(key, { kind: 'offline', topic, partition, log, leaderEpoch: state.leaderEpoch });
-      if (role?.kind === 'leader') this.tellLeadership(topic, partition, -1);
     }
   }
 
   private leave(key: string, role: Role): void {
     if (role.kind === 'follower') this.fetchers.removePartitions([{ topic: role.topic, partition: role.partition }]);
-    this.failWaiters(key, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    if (role.kind === 'leader') this.endLeadership(key, role.topic, role.partition);
     this.roles.delete(key);
-    if (role.kind === 'leader') this.tellLeadership(role.topic, role.partition, -1);
+  }
+
+  /** A leadership ends: acks=all produces waiting on it fail, and the listeners hear of it. */
+  private endLeadership(key: string, topic: string, partition: number): void {
+    this.failWaiters(key, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    this.tellLeadership(topic, partition, -1);
   }
 
   private becomeLeader(key: string, topic: string, partition: number, log: PartitionLog, s: PartitionState, role: Role | undefined): void {
@@ -202,10 +206,7 @@ export class Replication implements FetcherHost {
     }
     if (role?.kind === 'follower') this.fetchers.removePartitions([{ topic, partition }]);
     // A new epoch of a leadership this broker already held: the old one ends first.
-    if (role?.kind === 'leader') {
-      this.failWaiters(key, ErrorCode.NOT_LEADER_OR_FOLLOWER);
-      this.tellLeadership(topic, partition, -1);
-    }
+    if (role?.kind === 'leader') this.endLeadership(key, topic, partition);
     const leader: Role = { kind: 'leader', topic, partition, log, state: new LeaderState(this.d.nodeId, s.leaderEpoch, s.partitionEpoch, s.replicas, s.isr, now), leaderEnd: log.logEndOffset };
     // The new epoch starts at this log's end: followers that diverge truncate to it.
     log.maybeAssignEpochStartOffset(s.leaderEpoch, log.logEndOffset);
@@ -217,10 +218,7 @@ export class Replication implements FetcherHost {
   }
 
   private becomeFollower(key: string, topic: string, partition: number, log: PartitionLog, s: PartitionState, role: Role | undefined): void {
-    if (role?.kind === 'leader') {
-      this.failWaiters(key, ErrorCode.NOT_LEADER_OR_FOLLOWER);
-      this.tellLeadership(topic, partition, -1);
-    }
+    if (role?.kind === 'leader') this.endLeadership(key, topic, partition);
     if (role?.kind === 'follower' && role.leaderId === s.leader && role.leaderEpoch === s.leaderEpoch && !role.paused) return;
     if (role?.kind === 'follower') this.fetchers.removePartitions([{ topic, partition }]);
     this.roles.set(key, { kind: 'follower', topic, partition, log, leaderId: s.leader, leaderEpoch: s.leaderEpoch, paused: false });

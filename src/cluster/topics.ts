@@ -72,6 +72,12 @@ export class TopicManager {
     private readonly logger: Logger,
   ) {}
 
+  /** min.insync.replicas in force for a topic: its override, else the broker's (dynamic) value. */
+  minInsyncReplicas(name: string): number {
+    const n = Number(this.get(name)?.configs['min.insync.replicas'] ?? this.config.minInsyncReplicas);
+    return Number.isInteger(n) && n > 0 ? n : 1;
+  }
+
   get(name: string): TopicMetadata | undefined {
     return this.store.topic(name);
   }

@@ -10,7 +10,7 @@ import type { Logger } from '../util/logger.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from '../protocol/messages/27-write-txn-markers.js';
 import { StorageError } from '../storage/errors.js';
-import { PeerConnection, type PeerReachability } from './peer-connection.js';
+import { connectToPeer, disconnectUnreachable, type PeerAddressing, type PeerConnection } from './peer-connection.js';
 
 export interface RemoteMarker {
   producerId: number;
@@ -19,12 +19,9 @@ export interface RemoteMarker {
   coordinatorEpoch: number;
 }
 
-export interface MarkerChannelOptions {
+export interface MarkerChannelOptions extends PeerAddressing {
   nodeId: number;
-  /** The endpoint of a broker on the inter-broker listener, or null when it is not registered. */
-  endpointOf(brokerId: number): { host: string; port: number } | null;
   logger: Logger;
-  reach?: PeerReachability;
   /** Connect and request timeout (request.timeout.ms). */
   timeoutMs?: number;
 }
@@ -47,9 +44,7 @@ export class TxnMarkerChannels {
 
   constructor(private readonly o: MarkerChannelOptions) {
     // A connection to a peer now out of reach ends, failing what waits on it (retried by the coordinator).
-    this.unsubscribe = o.reach?.subscribe(() => {
-      for (const [id, ch] of this.channels) if (!o.reach!.canReach(id)) ch.disconnect();
-    }) ?? (() => undefined);
+    this.unsubscribe = disconnectUnreachable(o.reach, this.channels);
   }
 
   /** Sends a marker to `leaderId` for `topic-partition`; resolves once the leader's ISR holds it. */
@@ -135,10 +130,7 @@ class Channel {
 
   private async connection(timeoutMs: number): Promise<PeerConnection> {
     if (this.conn !== null && !this.conn.closed) return this.conn;
-    if (this.o.reach?.canReach(this.leaderId) === false) throw new Error(`broker ${this.leaderId} is out of reach`);
-    const at = this.o.endpointOf(this.leaderId);
-    if (at === null) throw new Error(`broker ${this.leaderId} is not registered`);
-    this.conn = await PeerConnection.connect(at.host, at.port, `samsa-txn-markers-${this.o.nodeId}`, timeoutMs);
+    this.conn = await connectToPeer(this.leaderId, this.o, `samsa-txn-markers-${this.o.nodeId}`, timeoutMs, () => this.closed);
     return this.conn;
   }
 }

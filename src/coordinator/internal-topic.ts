@@ -75,13 +75,7 @@ export class InternalTopicLog implements CoordinatorLog {
 
   async append(partition: number, batch: Buffer): Promise<void> {
     const r = await this.replicas.append(this.log(partition), this.name, partition, batch);
-    if (this.topics.cluster !== null) await this.replicas.awaitReplicated(this.name, partition, r.lastOffset + 1, this.appendTimeoutMs, this.minInsyncReplicas());
-  }
-
-  /** min.insync.replicas for this topic: its override, else the broker's. */
-  private minInsyncReplicas(): number {
-    const n = Number(this.topics.get(this.name)?.configs['min.insync.replicas'] ?? this.topics.config.minInsyncReplicas);
-    return Number.isInteger(n) && n > 0 ? n : 1;
+    if (this.topics.cluster !== null) await this.replicas.awaitReplicated(this.name, partition, r.lastOffset + 1, this.appendTimeoutMs, this.topics.minInsyncReplicas(this.name));
   }
 
   logStartOffset(partition: number): number {

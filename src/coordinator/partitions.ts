@@ -14,6 +14,16 @@ import type { CoordinatorLog, InternalTopicSpec } from './internal-topic.js';
 
 export type PartitionState = 'loading' | 'ready' | 'failed';
 
+/** What a coordinator does with a partition's state in memory as it is loaded and let go. */
+export interface PartitionLoader {
+  /** Replays the partition from its log into memory, stopping early once `cancelled()` says so. */
+  load(partition: number, cancelled: () => boolean): Promise<void>;
+  /** The partition was replayed whole: make its state live (timers, unfinished work); it is served next. */
+  loaded(partition: number): void;
+  /** Forgets whatever the partition has in memory, answering what waits on it with NOT_COORDINATOR. */
+  drop(partition: number): void;
+}
+
 export interface CoordinatorPartitionsOptions {
   log: CoordinatorLog;
   /** Partition count and segment size to create the topic with. */
@@ -22,6 +32,7 @@ export interface CoordinatorPartitionsOptions {
   partitionOf: (key: string, count: number) => number;
   topicName: string;
   logger: Logger;
+  loader: PartitionLoader;
   /**
    * In a cluster: partitions are served only while this broker leads them, as `elect` and
    * `resign` say. Alone (false), every partition of the topic is served.
@@ -65,19 +76,30 @@ export class CoordinatorPartitions {
     return false;
   }
 
-  /** Alone: marks every partition of an existing topic as loading; returns their terms. */
-  startLoading(count: number): number[] {
+  /** Alone: loads every partition of the topic found at start-up, one after the other. */
+  loadAll(count: number): void {
     this.knownCount = count;
-    const terms: number[] = [];
-    for (let p = 0; p < count; p++) terms.push(this.elect(p, 0));
-    return terms;
+    const terms = Array.from({ length: count }, (_, p) => this.elect(p, 0));
+    void this.queueLoad(async () => {
+      for (let p = 0; p < count && !this.stopped; p++) await this.loadTerm(p, terms[p]!);
+    });
   }
 
-  /** This broker now serves `partition` (it leads it with `leaderEpoch`): loading, under a new term. */
-  elect(partition: number, leaderEpoch: number): number {
-    const term = ++this.terms;
-    this.served.set(partition, { state: 'loading', term, leaderEpoch });
-    return term;
+  /**
+   * An election (Kafka's onElection): the partition is served from now on, loading, under a new
+   * term; once the loads queued before it ended, what an older term left is dropped and the
+   * partition replayed (unless another election or a resignation came first).
+   */
+  electAndLoad(partition: number, leaderEpoch: number): void {
+    if (this.stopped) return;
+    const term = this.elect(partition, leaderEpoch);
+    void this.queueLoad(() => this.loadTerm(partition, term));
+  }
+
+  /** A resignation (Kafka's onResignation): the partition is no longer served, its state goes. */
+  resign(partition: number): void {
+    this.served.delete(partition);
+    this.opts.loader.drop(partition);
   }
 
   /** Resolves once every load queued so far has ended. */
@@ -85,33 +107,41 @@ export class CoordinatorPartitions {
     return this.loads;
   }
 
-  /** Queues a load after the ones before it; a failure is logged, never thrown. */
-  queueLoad(fn: () => Promise<void>): Promise<void> {
+  /** This broker serves `partition` (leading it with `leaderEpoch`): loading, under a new term. */
+  private elect(partition: number, leaderEpoch: number): number {
+    const term = ++this.terms;
+    this.served.set(partition, { state: 'loading', term, leaderEpoch });
+    return term;
+  }
+
+  /** Loads run one at a time, in the order queued (as Kafka's single loading thread). */
+  private queueLoad(fn: () => Promise<void>): Promise<void> {
     this.loads = this.loads.then(fn).catch((err: unknown) => this.opts.logger.error(`loading ${this.opts.topicName} failed`, { err }));
     return this.loads;
   }
 
-  /**
-   * An election (Kafka's onElection): the partition is served from now on, loading, under a new
-   * term; once the loads before it ended, `drop` forgets what an older term left and `load` replays
-   * the partition (unless another election or a resignation came first).
-   */
-  electAndLoad(partition: number, leaderEpoch: number, drop: (p: number) => void, load: (p: number, term: number) => Promise<void>): void {
-    const term = this.elect(partition, leaderEpoch);
-    void this.queueLoad(async () => {
-      if (this.termOf(partition) !== term) return;
-      drop(partition);
-      await load(partition, term);
-    });
-  }
-
-  /** This broker no longer serves `partition`. */
-  resign(partition: number): void {
-    this.served.delete(partition);
+  private async loadTerm(partition: number, term: number): Promise<void> {
+    if (this.termOf(partition) !== term) return;
+    const { loader, logger, topicName } = this.opts;
+    const stale = () => this.stopped || this.termOf(partition) !== term;
+    loader.drop(partition);
+    try {
+      await loader.load(partition, stale);
+    } catch (err) {
+      if (this.set(partition, 'failed', term)) logger.error(`loading ${topicName} failed; the partition is not served`, { partition, err });
+      return;
+    }
+    if (stale()) {
+      // Leadership moved on while loading: what was replayed is not this broker's to serve.
+      if (!this.stopped && this.termOf(partition) === null) loader.drop(partition);
+      return;
+    }
+    loader.loaded(partition);
+    this.set(partition, 'ready', term);
   }
 
   /** Sets a partition's state, if `term` is still its current one; false when it is stale. */
-  set(partition: number, state: PartitionState, term: number): boolean {
+  private set(partition: number, state: PartitionState, term: number): boolean {
     const s = this.served.get(partition);
     if (s === undefined || s.term !== term) return false;
     s.state = state;

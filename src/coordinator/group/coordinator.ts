@@ -70,6 +70,11 @@ export class GroupCoordinator {
       topicName: OFFSETS_TOPIC,
       logger: this.logger,
       followsLeadership: opts.followsLeadership,
+      loader: {
+        load: (p, cancelled) => this.loadGroups(p, cancelled),
+        loaded: (p) => this.onPartitionLoaded(p),
+        drop: (p) => this.dropPartition(p),
+      },
     });
   }
 
@@ -79,12 +84,7 @@ export class GroupCoordinator {
    */
   start(): void {
     const count = this.parts.followsLeadership ? null : this.topic.partitionCount();
-    if (count !== null) {
-      const terms = this.parts.startLoading(count);
-      void this.parts.queueLoad(async () => {
-        for (let p = 0; p < count && !this.stopped; p++) await this.loadOne(p, terms[p]!);
-      });
-    }
+    if (count !== null) this.parts.loadAll(count);
     this.scheduleRetentionCheck();
   }
 
@@ -108,17 +108,15 @@ export class GroupCoordinator {
 
   /**
    * In a cluster, this broker now leads a partition of __consumer_offsets (Kafka's onElection):
-   * its groups load from the log (COORDINATOR_LOAD_IN_PROGRESS until then). Loads run one at a time.
+   * its groups load from the log (COORDINATOR_LOAD_IN_PROGRESS until then).
    */
   onElection(partition: number, leaderEpoch: number): void {
-    if (this.stopped) return;
-    this.parts.electAndLoad(partition, leaderEpoch, (p) => this.dropPartition(p), (p, term) => this.loadOne(p, term));
+    this.parts.electAndLoad(partition, leaderEpoch);
   }
 
   /** In a cluster, this broker no longer leads a partition (Kafka's onResignation): its groups go. */
   onResignation(partition: number): void {
     this.parts.resign(partition);
-    this.dropPartition(partition);
   }
 
   /** Forgets the groups of a partition, answering their parked requests with NOT_COORDINATOR. */
@@ -130,33 +128,24 @@ export class GroupCoordinator {
     }
   }
 
-  private async loadOne(p: number, term: number): Promise<void> {
+  /** Replays one partition's records into memory. */
+  private async loadGroups(p: number, cancelled: () => boolean): Promise<void> {
     const started = this.clock.now();
-    const stale = () => this.stopped || this.parts.termOf(p) !== term;
-    try {
-      const stats = await loadPartition({
-        topic: this.topic,
-        partition: p,
-        bufferBytes: this.config.offsetsLoadBufferBytes,
-        replay: (r) => this.replay(p, r),
-        replayPending: (producerId, r) => txnOffsets.replayPending(this, producerId, r),
-        isCancelled: stale,
-        logger: this.logger,
-      });
-      if (stale()) {
-        // Leadership moved on while loading: what was replayed is not this broker's to serve.
-        if (!this.stopped && this.parts.termOf(p) === null) this.dropPartition(p);
-        return;
-      }
-      this.onPartitionLoaded(p, term);
-      if (stats.records > 0)
-        this.logger.info('loaded group metadata', { partition: p, records: stats.records, skipped: stats.skipped, ms: this.clock.now() - started });
-    } catch (err) {
-      if (this.parts.set(p, 'failed', term)) this.logger.error('loading __consumer_offsets failed; its groups are not served', { partition: p, err });
-    }
+    const stats = await loadPartition({
+      topic: this.topic,
+      partition: p,
+      bufferBytes: this.config.offsetsLoadBufferBytes,
+      replay: (r) => this.replay(p, r),
+      replayPending: (producerId, r) => txnOffsets.replayPending(this, producerId, r),
+      isCancelled: cancelled,
+      logger: this.logger,
+    });
+    if (stats.records > 0 && !cancelled())
+      this.logger.info('loaded group metadata', { partition: p, records: stats.records, skipped: stats.skipped, ms: this.clock.now() - started });
   }
 
-  private onPartitionLoaded(p: number, term: number): void {
+  /** A partition's groups are loaded: empty leftovers go, members' heartbeats start. */
+  private onPartitionLoaded(p: number): void {
     for (const g of this.groups.values()) {
       if (g.partition !== p) continue;
       // Offsets that were all deleted leave nothing behind (Kafka builds groups only from what remains).
@@ -166,7 +155,6 @@ export class GroupCoordinator {
       }
       for (const m of g.members.values()) scheduleHeartbeat(this, g, m);
     }
-    this.parts.set(p, 'ready', term);
   }
 
   /** The partition of __consumer_offsets for a group, or null while the topic does not exist. */

@@ -73,6 +73,11 @@ export class TxnCoordinator {
       topicName: TXN_STATE_TOPIC,
       logger: this.logger,
       followsLeadership: o.followsLeadership,
+      loader: {
+        load: (p, cancelled) => this.loadPartition(p, cancelled),
+        loaded: (p) => this.onPartitionLoaded(p),
+        drop: (p) => this.dropPartition(p),
+      },
     });
   }
 
@@ -82,12 +87,7 @@ export class TxnCoordinator {
    */
   start(): void {
     const count = this.parts.followsLeadership ? null : this.log.partitionCount();
-    if (count !== null) {
-      const terms = this.parts.startLoading(count);
-      void this.parts.queueLoad(async () => {
-        for (let p = 0; p < count && !this.stopped; p++) await this.loadOne(p, terms[p]!);
-      });
-    }
+    if (count !== null) this.parts.loadAll(count);
     this.every(this.config.abortTimedOutIntervalMs, () => completion.abortTimedOut(this));
     this.every(this.config.removeExpiredIntervalMs, () => completion.removeExpiredIds(this));
   }
@@ -95,17 +95,15 @@ export class TxnCoordinator {
   /**
    * In a cluster, this broker now leads a partition of __transaction_state (Kafka's onElection):
    * its transactional ids load from the log, and transactions it finds half-ended are completed
-   * by this coordinator, whose epoch is the partition's leader epoch. Loads run one at a time.
+   * by this coordinator, whose epoch is the partition's leader epoch.
    */
   onElection(partition: number, leaderEpoch: number): void {
-    if (this.stopped) return;
-    this.parts.electAndLoad(partition, leaderEpoch, (p) => this.dropPartition(p), (p, term) => this.loadOne(p, term));
+    this.parts.electAndLoad(partition, leaderEpoch);
   }
 
   /** In a cluster, this broker no longer leads a partition (Kafka's onResignation): its ids go. */
   onResignation(partition: number): void {
     this.parts.resign(partition);
-    this.dropPartition(partition);
   }
 
   /** The epoch this coordinator writes in markers for ids of `partition` (its leader epoch; 0 alone). */
@@ -122,21 +120,10 @@ export class TxnCoordinator {
     for (const m of [...this.txns.values()]) if (m.partition === partition) this.txns.delete(m.transactionalId);
   }
 
-  private async loadOne(p: number, term: number): Promise<void> {
-    const stale = () => this.stopped || this.parts.termOf(p) !== term;
-    try {
-      const records = await this.loadPartition(p, stale);
-      if (stale()) {
-        if (!this.stopped && this.parts.termOf(p) === null) this.dropPartition(p);
-        return;
-      }
-      this.parts.set(p, 'ready', term);
-      if (records > 0) this.logger.info('loaded transaction state', { partition: p, records, coordinatorEpoch: this.coordinatorEpochOf(p) });
-      for (const m of this.txns.values())
-        if (m.partition === p && (m.state === 'PrepareCommit' || m.state === 'PrepareAbort')) completion.startCompletion(this, m);
-    } catch (err) {
-      if (this.parts.set(p, 'failed', term)) this.logger.error('loading __transaction_state failed; its transactional ids are not served', { partition: p, err });
-    }
+  /** A partition's ids are loaded: the transactions found decided but not completed are completed. */
+  private onPartitionLoaded(p: number): void {
+    for (const m of this.txns.values())
+      if (m.partition === p && (m.state === 'PrepareCommit' || m.state === 'PrepareAbort')) completion.startCompletion(this, m);
   }
 
   loaded(): Promise<void> {
@@ -188,7 +175,8 @@ export class TxnCoordinator {
     return p;
   }
 
-  private async loadPartition(p: number, cancelled: () => boolean): Promise<number> {
+  /** Replays one partition's records into memory. */
+  private async loadPartition(p: number, cancelled: () => boolean): Promise<void> {
     const end = this.log.endOffset(p);
     let offset = this.log.logStartOffset(p);
     let records = 0;
@@ -214,7 +202,7 @@ export class TxnCoordinator {
         }
       }
     }
-    return records;
+    if (records > 0 && !cancelled()) this.logger.info('loaded transaction state', { partition: p, records, coordinatorEpoch: this.coordinatorEpochOf(p) });
   }
 
   /** Applies one record to memory: the only way durable transaction state changes. */

@@ -41,10 +41,8 @@ export class LogTxnStateTopic extends InternalTopicLog {
 /** In a cluster: who leads a partition, and the channels to send markers to other leaders. */
 export interface RemoteMarkers {
   nodeId: number;
-  /** The partition's leader as the metadata says, or -1 (none, or the partition is unknown). */
-  leaderOf(topic: string, partition: number): number;
-  /** Whether the partition exists in the cluster's metadata. */
-  known(topic: string, partition: number): boolean;
+  /** The partition's leader as the cluster's metadata says (-1: none), or null when there is no such partition. */
+  leaderOf(topic: string, partition: number): number | null;
   channels: TxnMarkerChannels;
 }
 
@@ -66,8 +64,7 @@ export class ReplicaMarkerWriter implements MarkerWriter {
   async write(topic: string, partition: number, marker: TxnMarker): Promise<void> {
     if (this.remote !== null) {
       const leader = this.remote.leaderOf(topic, partition);
-      if (!this.remote.known(topic, partition))
-        throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition} does not exist`);
+      if (leader === null) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition} does not exist`);
       if (leader < 0) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `${topic}-${partition} has no leader`);
       if (leader !== this.remote.nodeId) return this.remote.channels.send(leader, topic, partition, marker);
     }
