@@ -26,7 +26,7 @@ import { LogManager, ensureMetaProperties, formattedClusterId } from '../storage
 import { lockLogDir } from '../storage/dir-lock.js';
 import type { OpenLogFile } from '../storage/file.js';
 import { logConfigFor } from '../cluster/topic-config.js';
-import { DynamicBrokerConfig } from '../cluster/dynamic-config.js';
+import { DEFAULT_SCOPE, DynamicBrokerConfig } from '../cluster/dynamic-config.js';
 import type { MetadataStore } from '../cluster/store/types.js';
 import type { PeerReachability } from '../cluster/peer-connection.js';
 import { ClusterMember } from './cluster-member.js';
@@ -154,6 +154,13 @@ export class Broker<C extends Clock = Clock> {
       });
       const replicas = new ReplicaManager(logs, clock, logger);
       const topics = new TopicManager(topicStore, replicas, config, logger);
+      // In a cluster, dynamic values set through any broker (the cluster default, or this broker's) apply here too.
+      clusterStore?.onChange((e) => {
+        if (e.type !== 'broker-config' || (e.scope !== DEFAULT_SCOPE && e.scope !== dynamicConfig.nodeScope)) return;
+        const problem = dynamicConfig.apply();
+        if (problem !== null) logger.warn('dynamic broker configs from the cluster are not valid with this server.properties; using the static values', { error: problem });
+        topics.reapplyLogConfigs();
+      });
       const member = clusterStore === null ? null : new ClusterMember({ store: clusterStore, config, replicas, topics, clock, logger, peers: opts.peers });
       await topics.openAll();
       // Groups load from __consumer_offsets in the background; their requests wait (LOAD_IN_PROGRESS) meanwhile.

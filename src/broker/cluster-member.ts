@@ -52,6 +52,7 @@ export class ClusterMember {
       makeFetchers: (host, endpointOf) =>
         new ReplicaFetchers({ nodeId: d.config.nodeId, host, endpointOf, clock: d.clock, logger: d.logger.child({ component: 'replica-fetcher' }), config: raw, reach: d.peers }),
       interBrokerListener: raw['inter.broker.listener.name'] ?? d.config.listeners[0]!.name,
+      keys: () => d.config.raw,
     });
     this.controller = new Controller({
       store: d.store,

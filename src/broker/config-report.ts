@@ -24,6 +24,7 @@ export const SAMSA_BROKER_KEYS: ReadonlySet<string> = new Set([
   'replica.lag.time.max.ms', 'replica.fetch.wait.max.ms', 'replica.fetch.min.bytes', 'replica.fetch.max.bytes', 'replica.fetch.response.max.bytes',
   'replica.fetch.backoff.ms', 'replica.high.watermark.checkpoint.interval.ms', 'unclean.leader.election.enable', 'controlled.shutdown.enable',
   'auto.leader.rebalance.enable', 'leader.imbalance.check.interval.seconds', 'leader.imbalance.per.broker.percentage',
+  'leader.replication.throttled.rate', 'follower.replication.throttled.rate', 'replication.quota.window.num', 'replication.quota.window.size.seconds',
   ...Object.keys(GROUP_COORDINATOR_DEFAULTS), ...Object.keys(TXN_COORDINATOR_DEFAULTS),
 ]);
 

@@ -51,6 +51,8 @@ export interface PartitionFetchResult {
   currentLeader?: { leaderId: number; leaderEpoch: number };
   /** Fetch v12+: where the fetcher's log diverged from this one (null: it did not). */
   divergingEpoch: { epoch: number; endOffset: number } | null;
+  /** Fetch v11+ (KIP-392): the replica the consumer should fetch this partition from instead. */
+  preferredReadReplica?: number;
 }
 
 export interface FetchSpec {
@@ -61,6 +63,11 @@ export interface FetchSpec {
   isolationLevel: number;
   /** A follower's broker id (replica fetch: reads up to the log end and reports its progress), else -1. */
   replicaId?: number;
+  /**
+   * A consumer's rack (Fetch v11+, '' when it gives none): such a fetch may be served by a
+   * follower, and a leader may name a closer replica (KIP-392). Absent before v11: leaders only.
+   */
+  clientRack?: string;
 }
 
 /** One partition's result as a plain literal (one shape for every result; no spread copies). */
@@ -88,10 +95,17 @@ async function readOnce(broker: BrokerContext, spec: FetchSpec): Promise<{ resul
   const isolation = committed ? 'read_committed' : 'read_uncommitted';
   const replicaId = spec.replicaId ?? -1;
   const replication = broker.replication;
+  // KIP-392: a consumer that sent a rack (v11+) may read from a follower's copy.
+  const fromFollowers = replicaId < 0 && spec.clientRack !== undefined;
   for (const p of spec.partitions) {
+    let asFollower = false;
     if (replication !== null) {
-      // Only the leader serves a partition, to consumers and followers alike.
-      const notLeader = replication.notLeader(p.topic, p.partition, p.currentLeaderEpoch ?? -1);
+      // The leader serves a partition to followers and consumers; a follower, to consumers that allow it.
+      let notLeader = replication.notLeader(p.topic, p.partition, p.currentLeaderEpoch ?? -1);
+      if (notLeader !== null && fromFollowers) {
+        notLeader = replication.notFollower(p.topic, p.partition, p.currentLeaderEpoch ?? -1);
+        asFollower = notLeader === null;
+      }
       if (notLeader !== null) {
         const r = partitionResult(p, notLeader.errorCode, -1, -1, -1, null, null);
         r.currentLeader = { leaderId: notLeader.leaderId, leaderEpoch: notLeader.leaderEpoch };
@@ -106,7 +120,7 @@ async function readOnce(broker: BrokerContext, spec: FetchSpec): Promise<{ resul
       errors = true;
       continue;
     }
-    const fenced = checkCurrentLeaderEpoch(broker.replicas, p.topic, p.partition, p.currentLeaderEpoch ?? NO_LEADER_EPOCH);
+    const fenced = asFollower ? 0 : checkCurrentLeaderEpoch(broker.replicas, p.topic, p.partition, p.currentLeaderEpoch ?? NO_LEADER_EPOCH);
     if (fenced !== 0) {
       results.push(partitionResult(p, fenced, -1, -1, -1, null, null));
       errors = true;
@@ -134,11 +148,26 @@ async function readOnce(broker: BrokerContext, spec: FetchSpec): Promise<{ resul
         hw = log.highWatermark;
         lso = log.lastStableOffset;
       }
+      const preferred = replication !== null && fromFollowers && !asFollower ? replication.preferredReadReplica(p.topic, p.partition, spec.clientRack!, p.fetchOffset) : -1;
+      if (preferred >= 0) {
+        // Answered at once, with no records: the consumer fetches from the replica named.
+        const r = partitionResult(p, 0, hw, lso, log.logStartOffset, NO_RECORDS, committed ? [] : null);
+        r.preferredReadReplica = preferred;
+        results.push(r);
+        errors = true;
+        continue;
+      }
+      if (replication !== null && replicaId >= 0 && replication.leaderThrottled(p.topic, p.partition, replicaId)) {
+        // A throttled replica outside the ISR, with the leader's replication rate used up: no data this time.
+        results.push(partitionResult(p, 0, hw, lso, log.logStartOffset, NO_RECORDS, null));
+        continue;
+      }
       // A follower copies everything written; consumers see only what the ISR holds.
       const maxOffset = replicaId >= 0 ? log.logEndOffset : hw;
       const read = budget === 0 && bytes > 0 ? null : await log.read(p.fetchOffset, budget, { maxOffset, minOneBatch: bytes === 0, isolation: replicaId >= 0 ? 'read_uncommitted' : isolation });
       const records = read?.records ?? NO_RECORDS;
       bytes += records.length;
+      if (replication !== null && replicaId >= 0) replication.sentToFollower(p.topic, p.partition, records.length);
       const abortedTransactions = committed ? (read?.abortedTransactions ?? []) : null;
       results.push(partitionResult(p, 0, hw, read?.lastStableOffset ?? lso, log.logStartOffset, records, abortedTransactions));
     } catch (err) {

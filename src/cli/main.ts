@@ -25,6 +25,7 @@ const TOOLS: Record<string, { summary: string; load: () => Promise<ToolModule> }
   configs: { summary: 'Describe and change topic and broker configs', load: () => import('./configs.js') },
   'delete-records': { summary: 'Delete records before given offsets (--offset-json-file)', load: () => import('./delete-records.js') },
   'get-offsets': { summary: 'Print topic:partition:offset for a time (latest, earliest, ms)', load: () => import('./get-offsets.js') },
+  'reassign-partitions': { summary: 'Move partition replicas between brokers: --generate, --execute, --verify, --cancel, --list', load: () => import('./reassign-partitions.js') },
   transactions: { summary: 'List, describe and abort transactions; describe producers', load: () => import('./transactions.js') },
   'producer-perf-test': { summary: 'Measure produce throughput and latency (--num-records, --throughput)', load: () => import('./producer-perf-test.js') },
   'consumer-perf-test': { summary: 'Measure consume throughput (--topic, --messages)', load: () => import('./consumer-perf-test.js') },

@@ -13,6 +13,7 @@ import { InvalidArgumentError } from './errors.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, listOffset, type OffsetAtTime } from './offsets.js';
 import * as configs from './admin-configs.js';
 import * as transactions from './admin-transactions.js';
+import * as reassignments from './admin-reassignments.js';
 import type { AlterConfigOp, ClusterDescription, ConfigDescription, ConfigResource, DeleteRecordsResult, DescribeConfigsOptions } from './admin-configs.js';
 import { flatten, tpKey } from './group/assignor.js';
 import { decodeAssignment, decodeSubscription } from './group/consumer-protocol.js';
@@ -257,6 +258,18 @@ export class Admin {
   /** Ends a hanging transaction on one partition with an ABORT marker (kafka-transactions.sh abort). */
   abortTransaction(spec: transactions.AbortSpec): Promise<void> {
     return transactions.abortTransaction(this.cluster, spec);
+  }
+
+  // ---- partition reassignments (admin-reassignments.ts) ----
+
+  /** Moves partitions to new replica lists (KIP-455), or cancels their reassignment (replicas null). */
+  alterPartitionReassignments(specs: reassignments.PartitionReassignmentSpec[]): Promise<reassignments.ReassignmentOutcome[]> {
+    return reassignments.alterPartitionReassignments(this.cluster, specs);
+  }
+
+  /** The reassignments in progress, of these partitions or of all. */
+  listPartitionReassignments(partitions?: Array<{ topic: string; partition: number }>): Promise<reassignments.PartitionReassignment[]> {
+    return reassignments.listPartitionReassignments(this.cluster, partitions);
   }
 
   // ---- configs and topic lifecycle (admin-configs.ts) ----

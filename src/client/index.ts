@@ -121,6 +121,7 @@ export {
   type TopicPartitions,
 } from './group/consumer-protocol.js';
 export type { TopicInfo, PartitionInfo, BrokerInfo } from './cluster.js';
+export type { PartitionReassignmentSpec, ReassignmentOutcome, PartitionReassignment } from './admin-reassignments.js';
 export { ConfigSourceName, type ConfigResource, type ConfigDescription, type DescribeConfigsOptions, type AlterConfigOp, type DeleteRecordsResult, type ClusterDescription } from './admin-configs.js';
 export type { OffsetAtTime } from './offsets.js';
 export { clientProperties, assertPlaintext, type ClientProperties, type ClientRole } from './properties.js';

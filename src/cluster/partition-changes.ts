@@ -1,6 +1,7 @@
 /**
  * How a partition's leader and ISR change, as Kafka's controller changes them
- * (PartitionChangeBuilder, without reassignments or eligible leader replicas), and the
+ * (PartitionChangeBuilder, with KIP-455 reassignments completing once their new replicas are in
+ * sync; no eligible leader replicas), and the
  * compare-and-swap writes that carry the changes to the metadata store. The decisions are pure
  * functions of a partition's state and the live brokers, so any broker can compute them and a
  * write computed from a stale image simply loses its compare-and-swap.
@@ -47,23 +48,51 @@ export function partitionChange(
 ): PartitionChange | null {
   const active = (id: number): boolean => !inactive.has(id) && isActive(brokers, id);
   let isr = targetIsr(state, active);
-  const valid = (id: number): boolean => isr.includes(id) && active(id);
+  let { replicas, addingReplicas: adding = [], removingReplicas: removing = [] } = state;
+  if (adding.length + removing.length > 0) {
+    // KIP-455: once every adding replica is in sync, and an in-sync replica stays, the removed ones go.
+    const kept = isr.filter((r) => !removing.includes(r));
+    if (kept.length > 0 && adding.every((r) => kept.includes(r))) {
+      replicas = replicas.filter((r) => !removing.includes(r));
+      isr = kept;
+      adding = [];
+      removing = [];
+    }
+  }
+  const valid = (id: number): boolean => replicas.includes(id) && isr.includes(id) && active(id);
   let leader = -1;
-  if (election === 'preferred' && state.replicas.length > 0 && valid(state.replicas[0]!)) leader = state.replicas[0]!;
+  if (election === 'preferred' && replicas.length > 0 && valid(replicas[0]!)) leader = replicas[0]!;
   else if (valid(state.leader)) leader = state.leader;
-  else leader = state.replicas.find(valid) ?? -1;
+  else leader = replicas.find(valid) ?? -1;
   if (leader === -1 && election === 'unclean') {
     // Data loss accepted by the operator (unclean.leader.election.enable): the new leader's log is the truth.
-    leader = state.replicas.find(active) ?? -1;
+    leader = replicas.find(active) ?? -1;
     if (leader !== -1) isr = [leader];
   }
-  if (leader === state.leader && sameMembers(isr, state.isr)) return null;
-  return {
-    replicas: [...state.replicas],
-    isr,
-    leader,
-    leaderEpoch: leader === state.leader ? state.leaderEpoch : state.leaderEpoch + 1,
-  };
+  const sameReassignment = sameMembers(adding, state.addingReplicas ?? []) && sameMembers(removing, state.removingReplicas ?? []);
+  if (leader === state.leader && sameMembers(isr, state.isr) && sameMembers(replicas, state.replicas) && sameReassignment) return null;
+  return withReassignment({ replicas: [...replicas], isr, leader, leaderEpoch: leader === state.leader ? state.leaderEpoch : state.leaderEpoch + 1 }, adding, removing);
+}
+
+/** A change with its reassignment fields, left out when none is in progress (as stored states have them). */
+export function withReassignment(change: PartitionChange, adding: readonly number[], removing: readonly number[]): PartitionChange {
+  if (adding.length + removing.length === 0) return change;
+  return { ...change, addingReplicas: [...adding], removingReplicas: [...removing] };
+}
+
+/**
+ * The change that takes `nodeId` out of a partition's ISR because its log is gone (a broker back
+ * with an empty disk): the leadership moves to another in-sync replica that is active, and with
+ * none left the partition goes offline (an empty ISR), since nothing in sync holds its records.
+ * Null when `nodeId` is not in the ISR.
+ */
+export function leaveIsr(state: PartitionState, nodeId: number, brokers: ReadonlyMap<number, BrokerRegistration>): PartitionChange | null {
+  if (!state.isr.includes(nodeId)) return null;
+  const isr = state.isr.filter((r) => r !== nodeId);
+  const next = partitionChange({ ...state, isr }, brokers, 'online', new Set([nodeId]));
+  if (next !== null) return next;
+  const { partitionEpoch: _, ...rest } = state;
+  return { ...rest, isr };
 }
 
 export type WriteOutcome = 'changed' | 'unchanged' | 'gone' | 'contended';
@@ -170,7 +199,8 @@ export async function alterIsr(store: MetadataStore, req: AlterIsrRequest): Prom
       const refused = checkAlterIsr(state, req, new Map(store.brokers().map((b) => [b.nodeId, b])));
       if (refused !== null) return refused;
       if (sameMembers(state!.isr, req.isr)) return 'ok';
-      const next: PartitionChange = { replicas: state!.replicas, isr: [...req.isr], leader: state!.leader, leaderEpoch: state!.leaderEpoch };
+      const { partitionEpoch, ...rest } = state!;
+      const next: PartitionChange = { ...rest, isr: [...req.isr] };
       if (await store.compareAndSetPartition(req.topic, req.partition, state!.partitionEpoch, next)) return 'ok';
     }
     return 'retry';

@@ -21,9 +21,9 @@ export interface PartitionOutcome {
 /** ElectLeaders election types (KIP-460). */
 export const ElectionType = { PREFERRED: 0, UNCLEAN: 1 } as const;
 
-const DONE: PartitionOutcome = { errorCode: ErrorCode.NONE, errorMessage: null };
+export const DONE: PartitionOutcome = { errorCode: ErrorCode.NONE, errorMessage: null };
 
-function hasPartition(topics: TopicManager, topic: string, partition: number): boolean | 'no-topic' {
+export function hasPartition(topics: TopicManager, topic: string, partition: number): boolean | 'no-topic' {
   const t = topics.get(topic);
   if (t === undefined) return 'no-topic';
   return partition >= 0 && partition < t.partitions;
@@ -51,15 +51,23 @@ export function reassignPartition(topics: TopicManager, nodeId: number, topic: s
   if (!found) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Unable to find partition ${topic}:${partition}.` };
   // Kafka leaves out a message that only repeats the error's own.
   if (replicas === null) return { errorCode: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, errorMessage: null };
+  return checkManualAssignment(replicas, new Set([nodeId])) ?? DONE;
+}
+
+/**
+ * Kafka's checks of a manual replica assignment, in its order (the broker ids sorted): not empty,
+ * every broker registered, none twice. Null when it passes.
+ */
+export function checkManualAssignment(replicas: readonly number[], registered: ReadonlySet<number>): PartitionOutcome | null {
   const invalid = (why: string): PartitionOutcome => ({ errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: `The manual partition assignment ${why}` });
   if (replicas.length === 0) return invalid('includes an empty replica list.');
   const sorted = [...replicas].sort((a, b) => a - b);
   for (let i = 0; i < sorted.length; i++) {
     const brokerId = sorted[i]!;
-    if (brokerId !== nodeId) return invalid(`includes broker ${brokerId}, but no such broker is registered.`);
+    if (!registered.has(brokerId)) return invalid(`includes broker ${brokerId}, but no such broker is registered.`);
     if (i > 0 && sorted[i - 1] === brokerId) return invalid(`includes the broker ${brokerId} more than once.`);
   }
-  return DONE;
+  return null;
 }
 
 /** One topic's partitions named in an ElectLeaders request. */

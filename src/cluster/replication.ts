@@ -20,7 +20,9 @@ import type { PartitionLog } from '../storage/partition-log.js';
 import { LeaderState } from './leader-state.js';
 import { partitionKey, type ReplicaManager } from './replica-manager.js';
 import type { FetcherHost, ReplicaFetchers } from './replica-fetcher.js';
-import { alterIsr } from './partition-changes.js';
+import { alterIsr, leaveIsr, writePartition } from './partition-changes.js';
+import { brokerMap } from './placement.js';
+import { ReplicationThrottles, listsReplica } from './replication-throttle.js';
 import { type BrokerEndpoint, type MetadataEvent, type MetadataStore, type PartitionState, type TopicMetadata } from './store/types.js';
 
 export interface ReplicationSettings {
@@ -42,6 +44,8 @@ export interface ReplicationDeps {
   makeFetchers(host: FetcherHost, endpointOf: (brokerId: number) => { host: string; port: number } | null): ReplicaFetchers;
   /** The listener whose endpoint followers use to reach leaders (inter.broker.listener.name). */
   interBrokerListener: string;
+  /** The broker's keys in force now (dynamic ones included): the replication throttle rates. */
+  keys(): Readonly<Record<string, string>>;
 }
 
 /** Where a partition stands for this broker. */
@@ -80,9 +84,13 @@ export class Replication implements FetcherHost {
   private isrTimer: TimerHandle | null = null;
   private stopped = false;
   private readonly leadershipListeners = new Set<LeadershipListener>();
+  private readonly throttles: ReplicationThrottles;
+  /** Partitions whose log this broker lost while in their ISR (an empty disk): they leave the ISR before anything else. */
+  private readonly lostLogs = new Map<string, { topic: string; partition: number }>();
 
   constructor(private readonly d: ReplicationDeps) {
     this.fetchers = d.makeFetchers(this, (id) => this.endpointOf(id));
+    this.throttles = new ReplicationThrottles(d.clock, d.keys);
   }
 
   get nodeId(): number {
@@ -145,6 +153,7 @@ export class Replication implements FetcherHost {
     } else if (e.type === 'brokers' || e.type === 'connection') {
       // A leader that came back may be fetched from again.
       for (const r of this.roles.values()) if (r.kind === 'follower' && r.paused) void this.schedule(r.topic, r.partition);
+      for (const p of this.lostLogs.values()) void this.schedule(p.topic, p.partition);
     }
   }
 
@@ -174,8 +183,23 @@ export class Replication implements FetcherHost {
       await this.d.replicas.deletePartition(topic, partition);
       return;
     }
+    if (role === undefined && this.d.replicas.log(topic, partition) === undefined && state.partitionEpoch > 0 && state.isr.includes(this.d.nodeId)) this.lostLogs.set(key, { topic, partition });
     const log = role?.log ?? (await this.d.replicas.createPartition(topic, partition, this.d.logConfigFor(meta)));
     log.setHighWatermarkFollowsLogEnd(false);
+    if (this.lostLogs.has(key)) {
+      if (state.isr.includes(this.d.nodeId)) {
+        // In the ISR of a partition past its creation, yet no log here: this broker came back with
+        // an empty disk. It must not lead or count as in sync on records it no longer has: it leaves
+        // the ISR, and follows (copying the log again) once the store says it is out.
+        this.d.logger.warn('in the ISR without a local log (an empty disk?): leaving the ISR to copy the log again', { topic, partition, isr: state.isr });
+        if (role !== undefined) this.leave(key, role);
+        await writePartition(this.d.store, topic, partition, (s) => leaveIsr(s, this.d.nodeId, brokerMap(this.d.store)), this.d.logger).catch((err: unknown) =>
+          this.d.logger.warn('could not leave the ISR yet; trying again at the next change', { topic, partition, err: (err as Error).message }),
+        );
+        return;
+      }
+      this.lostLogs.delete(key);
+    }
     if (state.leader === this.d.nodeId) this.becomeLeader(key, topic, partition, log, state, role);
     else if (state.leader >= 0) this.becomeFollower(key, topic, partition, log, state, role);
     else {
@@ -241,6 +265,43 @@ export class Replication implements FetcherHost {
     if (state === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, leaderId: -1, leaderEpoch: -1 };
     if (state.leader < 0) return { errorCode: ErrorCode.LEADER_NOT_AVAILABLE, leaderId: -1, leaderEpoch: state.leaderEpoch };
     return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, leaderId: state.leader, leaderEpoch: state.leaderEpoch };
+  }
+
+  // --- consumers fetching from followers (KIP-392) ---
+
+  /**
+   * Null when this broker follows the partition and may serve a consumer's fetch from its copy
+   * (up to its high watermark); else why not, as notLeader says it. `currentLeaderEpoch` is
+   * checked against the leader epoch this follower knows.
+   */
+  notFollower(topic: string, partition: number, currentLeaderEpoch = -1): NotLeader | null {
+    const role = this.roles.get(partitionKey(topic, partition));
+    if (role?.kind !== 'follower') return this.notLeader(topic, partition, currentLeaderEpoch);
+    if (currentLeaderEpoch >= 0 && currentLeaderEpoch < role.leaderEpoch) return { errorCode: ErrorCode.FENCED_LEADER_EPOCH, leaderId: role.leaderId, leaderEpoch: role.leaderEpoch };
+    if (currentLeaderEpoch > role.leaderEpoch) return { errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH, leaderId: role.leaderId, leaderEpoch: role.leaderEpoch };
+    return null;
+  }
+
+  /**
+   * The replica a consumer in `clientRack` should fetch from, as Kafka's RackAwareReplicaSelector
+   * picks it when `replica.selector.class` names it: among this leader and the in-sync followers
+   * whose log reaches `fetchOffset`, those in the client's rack; this leader when it is one of
+   * them, else the one furthest ahead. -1 means this leader (no selector, no rack, or no match).
+   */
+  preferredReadReplica(topic: string, partition: number, clientRack: string, fetchOffset: number): number {
+    const selector = (this.d.keys()['replica.selector.class'] ?? '').trim();
+    if (!selector.endsWith('RackAwareReplicaSelector') || clientRack === '') return -1;
+    const role = this.roles.get(partitionKey(topic, partition));
+    if (role?.kind !== 'leader') return -1;
+    const racks = new Map(this.d.store.brokers().map((b) => [b.nodeId, b.rack]));
+    if (racks.get(this.d.nodeId) === clientRack) return -1;
+    let best = -1;
+    let bestEnd = -1;
+    for (const [id, f] of role.state.followers) {
+      if (racks.get(id) !== clientRack || !role.state.isr.includes(id) || f.logEndOffset < fetchOffset) continue;
+      if (f.logEndOffset > bestEnd) [best, bestEnd] = [id, f.logEndOffset];
+    }
+    return best;
   }
 
   /** The epoch this broker leads a partition with (for appends), or -1. */
@@ -313,6 +374,24 @@ export class Replication implements FetcherHost {
     return null;
   }
 
+  // --- replication throttles (replication-throttle.ts) ---
+
+  private throttledHere(topic: string, partition: number, side: 'leader' | 'follower'): boolean {
+    return listsReplica(this.d.store.topic(topic)?.configs[`${side}.replication.throttled.replicas`], partition, this.d.nodeId);
+  }
+
+  /** A follower's fetch of a partition this broker leads gets no data now: it is throttled, out of the ISR, and the leader's rate is used up. */
+  leaderThrottled(topic: string, partition: number, replicaId: number): boolean {
+    const role = this.roles.get(partitionKey(topic, partition));
+    if (role?.kind !== 'leader' || role.state.isr.includes(replicaId) || !this.throttledHere(topic, partition, 'leader')) return false;
+    return this.throttles.leader.exceeded();
+  }
+
+  /** Bytes sent to a follower: they count against the leader's throttle when the partition is throttled here. */
+  sentToFollower(topic: string, partition: number, bytes: number): void {
+    if (bytes > 0 && this.throttledHere(topic, partition, 'leader')) this.throttles.leader.record(bytes);
+  }
+
   private advanceHighWatermark(key: string, role: Extract<Role, { kind: 'leader' }>): void {
     const hw = role.state.highWatermark(role.leaderEnd);
     if (hw > role.log.highWatermark) {
@@ -380,6 +459,8 @@ export class Replication implements FetcherHost {
   fetchState(topic: string, partition: number): { fetchOffset: number; lastFetchedEpoch: number; logStartOffset: number; leaderEpoch: number } | null {
     const role = this.roles.get(partitionKey(topic, partition));
     if (role?.kind !== 'follower' || role.paused) return null;
+    // Throttled out of the ISR with the follower's rate used up: asked again after the fetch backoff.
+    if (this.throttledHere(topic, partition, 'follower') && !this.d.store.partition(topic, partition)?.isr.includes(this.d.nodeId) && this.throttles.follower.exceeded()) return null;
     return { fetchOffset: role.log.logEndOffset, lastFetchedEpoch: role.log.latestEpoch ?? -1, logStartOffset: role.log.logStartOffset, leaderEpoch: role.leaderEpoch };
   }
 
@@ -387,6 +468,7 @@ export class Replication implements FetcherHost {
     const key = partitionKey(topic, partition);
     const role = this.roles.get(key);
     if (role?.kind !== 'follower') return;
+    if (records.length > 0 && this.throttledHere(topic, partition, 'follower')) this.throttles.follower.record(records.length);
     if (records.length > 0) await role.log.appendAsFollower(records);
     if (leaderLogStartOffset > role.log.logStartOffset && leaderLogStartOffset <= role.log.logEndOffset) await role.log.deleteRecordsBefore(leaderLogStartOffset);
     role.log.updateHighWatermark(Math.min(highWatermark, role.log.logEndOffset));

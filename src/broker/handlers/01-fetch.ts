@@ -4,7 +4,9 @@
 // v7+: fetch sessions — not kept: session id 0 is always answered, which tells clients to send
 // full fetches; an incremental fetch on a session gets FETCH_SESSION_ID_NOT_FOUND.
 // v9+: current leader epoch, checked against the partition's (FENCED_LEADER_EPOCH /
-// UNKNOWN_LEADER_EPOCH). v11+: rack id, preferred read replica -1. v12+: flexible; last fetched
+// UNKNOWN_LEADER_EPOCH). v11+: rack id (KIP-392): in a cluster a follower serves such a consumer
+// from its copy, and a leader with replica.selector.class=…RackAwareReplicaSelector names an
+// in-sync follower in the consumer's rack as preferred read replica (no records then). v12+: flexible; last fetched
 // epoch → diverging epoch when the fetcher's log is not a prefix of this one (KIP-595). v13+: topics by id instead of name (ids from Metadata 10+); an
 // unknown id → UNKNOWN_TOPIC_ID on each of its partitions. v14: same as v13. v15: the replica
 // id moves into the replica_state tag (consumers send none). v16: node endpoints tag (empty:
@@ -38,6 +40,7 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
       maxBytes: req.maxBytes,
       isolationLevel: req.isolationLevel,
       replicaId: version >= 15 ? req.replicaState.replicaId : req.replicaId,
+      ...(version >= 11 ? { clientRack: req.rackId } : {}),
     });
     const committed = req.isolationLevel === ISOLATION_READ_COMMITTED;
     const responses: FetchResponseFetchableTopicResponse[] = [];
@@ -55,7 +58,7 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
             lastStableOffset: r.lastStableOffset, logStartOffset: r.logStartOffset,
             divergingEpoch: r.divergingEpoch ?? { epoch: -1, endOffset: -1 }, currentLeader: r.currentLeader ?? { leaderId: -1, leaderEpoch: -1 },
             snapshotId: { endOffset: -1, epoch: -1 }, abortedTransactions: committed ? (r.abortedTransactions ?? []) : null,
-            preferredReadReplica: -1, records: r.records ?? Buffer.alloc(0),
+            preferredReadReplica: r.preferredReadReplica ?? -1, records: r.records ?? Buffer.alloc(0),
           };
         }),
       });

@@ -1,9 +1,15 @@
-// AlterPartitionReassignments (key 45), version 0 (flexible). One broker holds every replica:
-// reassigning a partition to [this broker] is a success that changes nothing; another broker id,
-// an empty list or a repeated id → INVALID_REPLICA_ASSIGNMENT; cancelling (null replicas) →
-// NO_REASSIGNMENT_IN_PROGRESS; an unknown topic or partition → UNKNOWN_TOPIC_OR_PARTITION.
+// AlterPartitionReassignments (key 45), version 0 (flexible). In a cluster (KIP-455) each
+// partition's target goes to the metadata store (cluster/reassignment.ts): new replicas copy the
+// log by replication, the old ones go once the new are in sync; null replicas cancel a
+// reassignment in progress (NO_REASSIGNMENT_IN_PROGRESS when none is). Kafka's checks: an empty
+// list, an unregistered broker or one named twice → INVALID_REPLICA_ASSIGNMENT; an unknown topic
+// or partition → UNKNOWN_TOPIC_OR_PARTITION; the store unreachable → REQUEST_TIMED_OUT. One broker
+// holds every replica: reassigning a partition to [this broker] is a success that changes nothing.
+import { ErrorCode } from '../../protocol/errors.js';
 import { AlterPartitionReassignmentsRequestSchema, AlterPartitionReassignmentsResponseSchema, type AlterPartitionReassignmentsRequest, type AlterPartitionReassignmentsResponse } from '../../protocol/messages/45-alter-partition-reassignments.js';
 import { reassignPartition } from '../../cluster/replica-placement.js';
+import { alterPartitionReassignments } from '../../cluster/reassignment.js';
+import { MetadataUnavailableError } from '../../cluster/store/types.js';
 import type { Handler } from '../handler.js';
 
 export const alterPartitionReassignmentsHandler: Handler<AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse> = {
@@ -13,7 +19,16 @@ export const alterPartitionReassignmentsHandler: Handler<AlterPartitionReassignm
   request: AlterPartitionReassignmentsRequestSchema,
   response: AlterPartitionReassignmentsResponseSchema,
   async handle(ctx, req) {
-    const { topics, nodeId } = ctx.broker;
+    const { topics, nodeId, metadataStore: store } = ctx.broker;
+    if (store !== null) {
+      try {
+        const targets = req.topics.map((t) => ({ topic: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, replicas: p.replicas })) }));
+        return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, responses: await alterPartitionReassignments(store, targets) };
+      } catch (err) {
+        if (!(err instanceof MetadataUnavailableError)) throw err;
+        return { throttleTimeMs: 0, errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: 'The cluster metadata store cannot be reached; try again.', responses: [] };
+      }
+    }
     const responses = req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, ...reassignPartition(topics, nodeId, t.name, p.partitionIndex, p.replicas) })),

@@ -60,6 +60,13 @@ export interface PartitionState {
   leaderEpoch: number;
   /** Bumped at every change of any field: the compare-and-swap version. */
   partitionEpoch: number;
+  /**
+   * A reassignment in progress (KIP-455): the replicas it adds, which copy the log by replication
+   * and count in `replicas` meanwhile. Absent or empty when none is in progress.
+   */
+  addingReplicas?: number[];
+  /** The replicas a reassignment in progress removes once every adding replica is in sync. */
+  removingReplicas?: number[];
 }
 
 /** The parts of a PartitionState that a writer chooses; the store sets partitionEpoch. */
