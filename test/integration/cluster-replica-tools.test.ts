@@ -1,9 +1,9 @@
 /**
  * `samsa log-dirs` and `samsa leader-election` against etcd and three broker processes: every
  * broker lists its replicas, leader or follower, with their sizes; a broker stopped and brought
- * back gets its preferred leaderships back from a preferred election (the controller's own
- * rebalancing is off, so only the tool moves them), and a second run, or an unclean election
- * where a leader is live, is not needed. Metadata is read with kcat.
+ * back gets its preferred leaderships back from a preferred election (which fails while it is
+ * away; the controller's own rebalancing is off, so only the tool moves them), and a second run,
+ * or an unclean election where a leader is live, is not needed. Metadata is read with kcat.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -102,6 +102,11 @@ test('log-dirs and leader-election on three broker processes: replicas on every 
         const p = (await partitions(alive, 'spread').catch(() => []))[0];
         return p !== undefined && p.leader >= 0 && p.leader !== away;
       }, 30_000);
+      // Its preferred replica away, the partition cannot be moved back yet: Kafka's error line, exit 1.
+      const early = await samsa(['leader-election', '--bootstrap-server', alive, '--election-type', 'preferred', '--topic', 'spread', '--partition', '0']);
+      assert.equal(early.code, 1, early.stderr);
+      assert.equal(early.stdout, 'Error completing leader election (PREFERRED) for partition: spread-0: org.apache.kafka.common.errors.PreferredLeaderNotAvailableException: The preferred leader was not available.\n');
+      assert.equal(early.stderr, '1 replica(s) could not be elected\n');
       await c.startBroker(away);
       await waitForIsr(c.bootstrap, 'spread', 3);
       await waitForIsr(c.bootstrap, 'aside', 3);
