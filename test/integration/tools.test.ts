@@ -192,6 +192,7 @@ test('leader-election refuses bad arguments with Kafka’s sentence and what to 
   refused(await samsa(['leader-election', ...nowhere, '--election-type', 'preferred', '--all-topic-partitions', '--partition', '0']), /^Option partition is only allowed if topic is used\./);
   refused(await samsa(['leader-election', ...nowhere, '--election-type', 'preferred', '--topic', 't', '--partition', 'x']), /^--partition must be a whole number of at least 0, not 'x'\./);
   refused(await samsa(['leader-election', ...nowhere, '--election-type', 'preferred', '--all-topic-partitions', '--bogus']), /does not know the option '--bogus'/);
+  refused(await samsa(['leader-election', ...nowhere, '--election-type', 'preferred', '--all-topic-partitions', '--admin.config', 'a', '--command-config', 'b']), /^Give --command-config or --admin.config \(its old name\), not both\./);
   const noField = join(scratch, 'no-field.json');
   await writeFile(noField, '{"version":1}');
   refused(await samsa(['leader-election', ...nowhere, '--election-type', 'preferred', '--path-to-json-file', noField]), /^Replica election data is missing "partitions" field; write .* as in \{"partitions"/);
@@ -204,7 +205,10 @@ test('leader-election refuses bad arguments with Kafka’s sentence and what to 
 });
 
 test('leader-election on one broker: its only replica already leads; an unknown partition fails with Kafka’s error line and exit 1', async () => {
-  const named = await samsa(['leader-election', ...bs, '--election-type', 'PREFERRED', '--topic', 'alone', '--partition', '1']);
+  const props = join(scratch, 'admin.properties');
+  await writeFile(props, 'client.id=elections\n');
+  // --admin.config: Kafka's older name for --command-config.
+  const named = await samsa(['leader-election', ...bs, '--admin.config', props, '--election-type', 'PREFERRED', '--topic', 'alone', '--partition', '1']);
   assert.equal(named.code, 0, named.stderr);
   assert.equal(named.stdout, 'Valid replica already elected for partitions alone-1\n');
   // All partitions: Kafka's broker leaves out those whose election is not needed, so nothing is said.
