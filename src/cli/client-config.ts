@@ -8,7 +8,7 @@
  */
 import { readPropertiesFile } from '../cluster/config.js';
 import { clientProperties, createClient, type Admin, type ClientProperties, type ClientRole } from '../client/index.js';
-import { bootstrapServer, keyValues, str, type FlagSpec, type Io, type ParsedFlags } from './common.js';
+import { bool, bootstrapServer, helpText, keyValues, parseFlags, reportError, str, type FlagSpec, type Io, type ParsedFlags, type ToolSpec } from './common.js';
 
 export const COMMAND_CONFIG_FLAG: Record<string, FlagSpec> = {
   'command-config': {
@@ -49,4 +49,30 @@ export function adminFromFlags(values: ParsedFlags, io: Io, clientId: string): A
   const servers = bootstrapServer(values);
   const config = loadClientConfig({ role: 'admin', file: str(values, 'command-config'), overrides: { 'bootstrap.servers': servers } }, io);
   return createClient({ clientId, ...config.client, bootstrapServers: servers }).admin();
+}
+
+/**
+ * An admin tool's frame: flags parsed, --help answered, every failure turned into a sentence and
+ * an exit code, and the admin client, made by `connect` once the tool has checked its flags
+ * (as client `samsa-<tool>`), closed at the end.
+ */
+export async function runAdminTool(
+  spec: ToolSpec,
+  argv: string[],
+  io: Io,
+  body: (flags: { values: ParsedFlags; positionals: string[] }, connect: () => Admin) => Promise<number>,
+): Promise<number> {
+  let admin: Admin | undefined;
+  try {
+    const flags = parseFlags(spec, argv);
+    if (bool(flags.values, 'help')) {
+      io.stdout.write(helpText(spec));
+      return 0;
+    }
+    return await body(flags, () => (admin ??= adminFromFlags(flags.values, io, `samsa-${spec.name}`)));
+  } catch (err) {
+    return reportError(err, io);
+  } finally {
+    await admin?.close();
+  }
 }

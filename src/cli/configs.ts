@@ -1,7 +1,7 @@
 /** `samsa configs`: Kafka's kafka-configs.sh for topic and broker configs (describe, alter). */
 import { ConfigSourceName, KafkaError, ErrorCode, type Admin, type ConfigDescription, type ConfigResource } from '../client/index.js';
-import { bool, helpText, list, parseFlags, reportError, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
-import { adminFromFlags, COMMAND_CONFIG_FLAG } from './client-config.js';
+import { bool, list, parseFlags, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
+import { COMMAND_CONFIG_FLAG, runAdminTool } from './client-config.js';
 
 export const spec: ToolSpec = {
   name: 'configs',
@@ -26,18 +26,12 @@ export const spec: ToolSpec = {
 type EntityType = 'topics' | 'brokers';
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  let admin: Admin | undefined;
-  try {
-    const { values } = parseFlags(spec, argv);
-    if (bool(values, 'help')) {
-      io.stdout.write(helpText(spec));
-      return 0;
-    }
+  return runAdminTool(spec, argv, io, async ({ values }, connect) => {
     const describe = bool(values, 'describe');
     const alter = bool(values, 'alter');
     if (describe === alter) throw new UsageError(`Give exactly one of --describe or --alter. Run 'samsa configs --help' for details.`);
     const { type, name } = entity(values);
-    admin = adminFromFlags(values, io, 'samsa-configs');
+    const admin = connect();
     if (describe) {
       await describeEntities(admin, io, type, name, bool(values, 'all'));
     } else {
@@ -48,11 +42,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       await alterEntity(admin, io, type, name, adds, deletes);
     }
     return 0;
-  } catch (err) {
-    return reportError(err, io);
-  } finally {
-    await admin?.close();
-  }
+  });
 }
 
 function entity(values: ReturnType<typeof parseFlags>['values']): { type: EntityType; name: string | undefined } {

@@ -4,8 +4,8 @@
  * widths; `--json` prints the same facts for scripts.
  */
 import { ErrorCode, type Admin, type GroupDescription, type GroupOffset, type OffsetResetSpec } from '../client/index.js';
-import { bool, helpText, int, list, parseFlags, reportError, str, UsageError, writeOut, type Io, type ParsedFlags, type ToolSpec } from './common.js';
-import { adminFromFlags, COMMAND_CONFIG_FLAG } from './client-config.js';
+import { bool, int, list, str, UsageError, writeOut, type Io, type ParsedFlags, type ToolSpec } from './common.js';
+import { COMMAND_CONFIG_FLAG, runAdminTool } from './client-config.js';
 
 /** Kafka's placeholder for a column with no value. */
 const MISSING = '-';
@@ -49,16 +49,10 @@ type Action = (typeof ACTIONS)[number];
 const SCENARIOS = ['to-earliest', 'to-latest', 'to-offset', 'to-datetime', 'shift-by'] as const;
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  let admin: Admin | undefined;
-  try {
-    const { values } = parseFlags(spec, argv);
-    if (bool(values, 'help')) {
-      io.stdout.write(helpText(spec));
-      return 0;
-    }
+  return runAdminTool(spec, argv, io, async ({ values }, connect) => {
     const action = chooseAction(values);
     checkFlags(action, values);
-    admin = adminFromFlags(values, io, 'samsa-consumer-groups');
+    const admin = connect();
     const json = bool(values, 'json');
     if (action === 'list') return await listGroups(admin, io, { withState: bool(values, 'state'), json });
     const groups = bool(values, 'all-groups') ? (await consumerGroups(admin)).map((g) => g.groupId) : list(values, 'group');
@@ -73,11 +67,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         return await resetOffsets(admin, io, groups, values, json);
     }
     return 0;
-  } catch (err) {
-    return reportError(err, io);
-  } finally {
-    await admin?.close();
-  }
+  });
 }
 
 function chooseAction(values: ParsedFlags): Action {

@@ -1,8 +1,8 @@
 /** `samsa delete-records`: Kafka's kafka-delete-records.sh, driven by an offset JSON file. */
 import { readFile } from 'node:fs/promises';
-import { KafkaError, type Admin } from '../client/index.js';
-import { bool, helpText, parseFlags, reportError, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
-import { adminFromFlags, COMMAND_CONFIG_FLAG } from './client-config.js';
+import { KafkaError } from '../client/index.js';
+import { str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
+import { COMMAND_CONFIG_FLAG, runAdminTool } from './client-config.js';
 
 export const spec: ToolSpec = {
   name: 'delete-records',
@@ -47,22 +47,16 @@ export function parseOffsetJson(text: string, file: string): Target[] {
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  let admin: Admin | undefined;
-  try {
-    const { values } = parseFlags(spec, argv);
-    if (bool(values, 'help')) {
-      io.stdout.write(helpText(spec));
-      return 0;
-    }
+  return runAdminTool(spec, argv, io, async ({ values }, connect) => {
     const file = str(values, 'offset-json-file');
     if (file === undefined) throw new UsageError(`--offset-json-file is required: a file like {"partitions":[{"topic":"t","partition":0,"offset":3}],"version":1}.`);
     const targets = parseOffsetJson(await readFile(file, 'utf8'), file);
-    admin = adminFromFlags(values, io, 'samsa-delete-records');
+    const admin = connect();
     io.stdout.write('Executing records delete operation\n');
     const lines = await Promise.all(
       targets.map(async (t) => {
         try {
-          const [r] = await admin!.deleteRecords([t]);
+          const [r] = await admin.deleteRecords([t]);
           return { line: `partition: ${t.topic}-${t.partition}\tlow_watermark: ${r!.lowWatermark}\n`, failed: false };
         } catch (err) {
           if (!(err instanceof KafkaError)) throw err;
@@ -72,9 +66,5 @@ export async function run(argv: string[], io: Io): Promise<number> {
     );
     await writeOut(io.stdout, `Records delete operation completed:\n${lines.map((l) => l.line).join('')}`);
     return lines.some((l) => l.failed) ? 1 : 0;
-  } catch (err) {
-    return reportError(err, io);
-  } finally {
-    await admin?.close();
-  }
+  });
 }

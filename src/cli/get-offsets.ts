@@ -1,7 +1,6 @@
 /** `samsa get-offsets`: Kafka's kafka-get-offsets.sh — one `topic:partition:offset` line per partition. */
-import type { Admin } from '../client/index.js';
-import { bool, helpText, parseFlags, reportError, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
-import { adminFromFlags, COMMAND_CONFIG_FLAG } from './client-config.js';
+import { bool, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
+import { COMMAND_CONFIG_FLAG, runAdminTool } from './client-config.js';
 
 export const spec: ToolSpec = {
   name: 'get-offsets',
@@ -41,13 +40,7 @@ function parsePartitions(text: string | undefined): Set<number> | null {
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  let admin: Admin | undefined;
-  try {
-    const { values } = parseFlags(spec, argv);
-    if (bool(values, 'help')) {
-      io.stdout.write(helpText(spec));
-      return 0;
-    }
+  return runAdminTool(spec, argv, io, async ({ values }, connect) => {
     const time = parseTime(str(values, 'time'));
     const partitionIds = parsePartitions(str(values, 'partitions'));
     const topicText = str(values, 'topic');
@@ -57,7 +50,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     } catch {
       throw new UsageError(`--topic must be a topic name or a regular expression, not '${topicText}'.`);
     }
-    admin = adminFromFlags(values, io, 'samsa-get-offsets');
+    const admin = connect();
     const topics = (await admin.describeTopics())
       .filter((t) => pattern === null || pattern.test(t.name))
       .filter((t) => !(bool(values, 'exclude-internal-topics') && t.isInternal));
@@ -65,16 +58,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
     wanted.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
     const lines = await Promise.all(
       wanted.map(async ({ topic, partition }) => {
-        const { offset } = await admin!.listOffsets(topic, partition, time);
+        const { offset } = await admin.listOffsets(topic, partition, time);
         // Kafka leaves the offset empty when no record is at or after the time.
         return `${topic}:${partition}:${offset < 0 ? '' : offset}\n`;
       }),
     );
     await writeOut(io.stdout, lines.join(''));
     return 0;
-  } catch (err) {
-    return reportError(err, io);
-  } finally {
-    await admin?.close();
-  }
+  });
 }

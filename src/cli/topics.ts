@@ -2,8 +2,8 @@
 import type { Admin, TopicInfo } from '../client/index.js';
 import { ErrorCode, KafkaError } from '../client/index.js';
 import { CONFIG_SOURCE_DEFAULT } from '../client/admin.js';
-import { bool, helpText, int, keyValues, list, parseFlags, reportError, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
-import { adminFromFlags, COMMAND_CONFIG_FLAG } from './client-config.js';
+import { bool, int, keyValues, list, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
+import { COMMAND_CONFIG_FLAG, runAdminTool } from './client-config.js';
 
 /** Kafka prints an all-zero topic id as no id at all. */
 const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -36,13 +36,7 @@ const ACTIONS = ['create', 'list', 'describe', 'alter', 'delete'] as const;
 type Action = (typeof ACTIONS)[number];
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  let admin: Admin | undefined;
-  try {
-    const { values } = parseFlags(spec, argv);
-    if (bool(values, 'help')) {
-      io.stdout.write(helpText(spec));
-      return 0;
-    }
+  return runAdminTool(spec, argv, io, async ({ values }, connect) => {
     const chosen = ACTIONS.filter((a) => bool(values, a));
     if (chosen.length !== 1) {
       throw new UsageError(`Give exactly one of --create, --list, --describe, --alter or --delete. Run 'samsa topics --help' for details.`);
@@ -58,7 +52,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const replicaAssignment = parseReplicaAssignment(str(values, 'replica-assignment'));
     if (replicaAssignment !== undefined && (partitions !== undefined || replicationFactor !== undefined))
       throw new UsageError('--replica-assignment gives the partitions and their replicas: leave out --partitions and --replication-factor.');
-    admin = adminFromFlags(values, io, 'samsa-topics');
+    const admin = connect();
     switch (action) {
       case 'create':
         await create(admin, io, { topic: topic!, partitions, replicationFactor, replicaAssignment, configs, ifNotExists: bool(values, 'if-not-exists') });
@@ -80,11 +74,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         break;
     }
     return 0;
-  } catch (err) {
-    return reportError(err, io);
-  } finally {
-    await admin?.close();
-  }
+  });
 }
 
 async function create(

@@ -4,8 +4,8 @@
  * Kafka's: a table of tab-separated columns under a header row.
  */
 import type { Admin } from '../client/index.js';
-import { bool, helpText, int, parseFlags, reportError, str, UsageError, writeOut, type Io, type ParsedFlags, type ToolSpec } from './common.js';
-import { adminFromFlags, COMMAND_CONFIG_FLAG } from './client-config.js';
+import { int, str, UsageError, writeOut, type Io, type ParsedFlags, type ToolSpec } from './common.js';
+import { COMMAND_CONFIG_FLAG, runAdminTool } from './client-config.js';
 
 export const spec: ToolSpec = {
   name: 'transactions',
@@ -88,22 +88,12 @@ async function execute(admin: Admin, command: Command, values: ParsedFlags, nowM
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  let admin: Admin | undefined;
-  try {
-    const { values, positionals } = parseFlags(spec, argv);
-    if (bool(values, 'help')) {
-      io.stdout.write(helpText(spec));
-      return 0;
-    }
+  return runAdminTool(spec, argv, io, async ({ values, positionals }, connect) => {
     const command = positionals[0];
     if (positionals.length !== 1 || !COMMANDS.includes(command as Command))
       throw new UsageError(`samsa transactions needs one command: ${COMMANDS.join(', ')}${command === undefined ? '' : `; not '${positionals.join(' ')}'`}.`);
-    admin = adminFromFlags(values, io, 'samsa-transactions');
+    const admin = connect();
     await writeOut(io.stdout, await execute(admin, command as Command, values, Date.now()));
     return 0;
-  } catch (err) {
-    return reportError(err, io);
-  } finally {
-    await admin?.close();
-  }
+  });
 }

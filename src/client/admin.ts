@@ -14,6 +14,8 @@ import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, listOffset, type OffsetAtTime } f
 import * as configs from './admin-configs.js';
 import * as transactions from './admin-transactions.js';
 import * as reassignments from './admin-reassignments.js';
+import * as elections from './admin-elections.js';
+import * as logDirs from './admin-log-dirs.js';
 import type { AlterConfigOp, ClusterDescription, ConfigDescription, ConfigResource, DeleteRecordsResult, DescribeConfigsOptions } from './admin-configs.js';
 import { flatten, tpKey } from './group/assignor.js';
 import { decodeAssignment, decodeSubscription } from './group/consumer-protocol.js';
@@ -239,6 +241,18 @@ export class Admin {
   /** The offset at `timestamp` in one partition: -1 latest, -2 earliest, else a time in ms. */
   async listOffsets(topic: string, partition: number, timestamp: number): Promise<OffsetAtTime> {
     return listOffset(this.cluster, { topic, partition, timestamp });
+  }
+
+  // ---- leaders and log dirs (admin-elections.ts, admin-log-dirs.ts) ----
+
+  /** Elects leaders of the partitions, or of every partition that needs it when null (kafka-leader-election.sh). */
+  electLeaders(type: elections.ElectionType, partitions: Array<{ topic: string; partition: number }> | null, opts: { timeoutMs?: number } = {}): Promise<elections.PartitionElection[]> {
+    return elections.electLeaders(this.cluster, type, partitions, opts);
+  }
+
+  /** Each broker's log dirs and the replicas in them (kafka-log-dirs.sh). */
+  describeLogDirs(brokerIds: number[]): Promise<Map<number, logDirs.LogDirDescription[]>> {
+    return logDirs.describeLogDirs(this.cluster, brokerIds);
   }
 
   // ---- transactions (admin-transactions.ts) ----

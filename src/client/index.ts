@@ -124,6 +124,8 @@ export type { TopicInfo, PartitionInfo, BrokerInfo } from './cluster.js';
 export type { PartitionReassignmentSpec, ReassignmentOutcome, PartitionReassignment } from './admin-reassignments.js';
 export { ConfigSourceName, type ConfigResource, type ConfigDescription, type DescribeConfigsOptions, type AlterConfigOp, type DeleteRecordsResult, type ClusterDescription } from './admin-configs.js';
 export type { OffsetAtTime } from './offsets.js';
+export type { ElectionType, PartitionElection } from './admin-elections.js';
+export type { LogDirDescription, ReplicaInfo } from './admin-log-dirs.js';
 export { clientProperties, assertPlaintext, type ClientProperties, type ClientRole } from './properties.js';
 export { ErrorCode, errorName } from '../protocol/errors.js';
 export { LATEST_TIMESTAMP, EARLIEST_TIMESTAMP } from './offsets.js';

@@ -1,6 +1,8 @@
 // DescribeLogDirs (key 35), versions 0–4.
 // Per log dir: its absolute path and, for the partitions asked for (all when topics is null),
-// each one's size in bytes and offset lag 0 (a leader never lags itself). No future replicas.
+// every local replica's size in bytes, leader or follower, and Kafka's offset lag for a current
+// replica: max(high watermark - log end offset, 0) (ReplicaManager.getLogEndOffsetLag), which is
+// 0 as long as a log's high watermark never passes its end. No future replicas.
 // v1: same as v0. v2+: flexible. v3+: a top-level error code. v4+: the dir's total and usable
 // bytes (from statfs; -1 if the file system cannot say).
 import { statfs } from 'node:fs/promises';
@@ -24,7 +26,7 @@ export const describeLogDirsHandler: Handler<DescribeLogDirsRequest, DescribeLog
       if (topicsInDir === undefined) continue;
       let t = topicsInDir.get(topic);
       if (t === undefined) topicsInDir.set(topic, (t = { name: topic, partitions: [] }));
-      t.partitions.push({ partitionIndex: partition, partitionSize: log.size, offsetLag: 0, isFutureKey: false });
+      t.partitions.push({ partitionIndex: partition, partitionSize: log.size, offsetLag: Math.max(log.highWatermark - log.logEndOffset, 0), isFutureKey: false });
     }
     const results = await Promise.all(
       [...byDir].map(async ([logDir, topics]) => {
