@@ -29,8 +29,16 @@ export const spec: ToolSpec = {
     'if-exists': { type: 'boolean', help: 'With --delete or --describe: do nothing if the topic does not exist.' },
     'exclude-internal': { type: 'boolean', help: 'With --list or --describe: leave out internal topics.' },
     json: { type: 'boolean', help: 'With --list or --describe: print JSON instead of text.' },
+    'under-replicated-partitions': { type: 'boolean', help: 'With --describe: only partitions whose ISR is smaller than their replica set.' },
+    'under-min-isr-partitions': { type: 'boolean', help: 'With --describe: only partitions whose ISR is below min.insync.replicas.' },
+    'at-min-isr-partitions': { type: 'boolean', help: 'With --describe: only partitions whose ISR is exactly min.insync.replicas.' },
+    'unavailable-partitions': { type: 'boolean', help: 'With --describe: only partitions without a live leader.' },
   },
 };
+
+/** kafka-topics.sh --describe's partition filters: with one, only matching partition lines are printed. */
+const PARTITION_FILTERS = ['under-replicated-partitions', 'under-min-isr-partitions', 'at-min-isr-partitions', 'unavailable-partitions'] as const;
+type PartitionFilter = (typeof PARTITION_FILTERS)[number];
 
 const ACTIONS = ['create', 'list', 'describe', 'alter', 'delete'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -52,6 +60,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const replicaAssignment = parseReplicaAssignment(str(values, 'replica-assignment'));
     if (replicaAssignment !== undefined && (partitions !== undefined || replicationFactor !== undefined))
       throw new UsageError('--replica-assignment gives the partitions and their replicas: leave out --partitions and --replication-factor.');
+    const filter = PARTITION_FILTERS.find((f) => bool(values, f));
+    if (filter !== undefined && action !== 'describe') throw new UsageError(`--${filter} works only with --describe.`);
     const admin = connect();
     switch (action) {
       case 'create':
@@ -63,7 +73,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
         break;
       }
       case 'describe':
-        await describe(admin, io, { topic, json: bool(values, 'json'), ifExists: bool(values, 'if-exists'), excludeInternal: bool(values, 'exclude-internal') });
+        await describe(admin, io, {
+          topic, json: bool(values, 'json'), ifExists: bool(values, 'if-exists'), excludeInternal: bool(values, 'exclude-internal'),
+          filters: PARTITION_FILTERS.filter((f) => bool(values, f)),
+        });
         break;
       case 'delete':
         await remove(admin, { topic: topic!, ifExists: bool(values, 'if-exists') });
@@ -125,7 +138,21 @@ interface TopicDescription {
   partitions: Array<{ partition: number; leader: number; replicas: number[]; isr: number[] }>;
 }
 
-async function describe(admin: Admin, io: Io, o: { topic?: string; json: boolean; ifExists: boolean; excludeInternal: boolean }): Promise<void> {
+/** Kafka's TopicCommand rules for the partition filters. */
+function partitionMatches(f: PartitionFilter, p: { leader: number; replicas: number[]; isr: number[] }, minIsr: number, live: ReadonlySet<number>): boolean {
+  switch (f) {
+    case 'under-replicated-partitions':
+      return p.isr.length < p.replicas.length;
+    case 'under-min-isr-partitions':
+      return p.isr.length < minIsr;
+    case 'at-min-isr-partitions':
+      return p.isr.length === minIsr;
+    case 'unavailable-partitions':
+      return p.leader < 0 || !live.has(p.leader);
+  }
+}
+
+async function describe(admin: Admin, io: Io, o: { topic?: string; json: boolean; ifExists: boolean; excludeInternal: boolean; filters: PartitionFilter[] }): Promise<void> {
   let topics: TopicInfo[];
   try {
     topics = await admin.describeTopics(o.topic === undefined ? undefined : [o.topic]);
@@ -148,6 +175,16 @@ async function describe(admin: Admin, io: Io, o: { topic?: string; json: boolean
     configs: Object.fromEntries((configs.get(t.name) ?? []).filter((c) => c.source !== CONFIG_SOURCE_DEFAULT).map((c) => [c.name, c.value])),
     partitions: t.partitions.map((p) => ({ partition: p.partition, leader: p.leader, replicas: p.replicas, isr: p.isr })),
   }));
+  if (o.filters.length > 0) {
+    const live = new Set((await admin.describeCluster()).brokers.map((b) => b.nodeId));
+    for (const t of described) {
+      const minIsr = Number((configs.get(t.name) ?? []).find((c) => c.name === 'min.insync.replicas')?.value ?? 1);
+      t.partitions = t.partitions.filter((p) => o.filters.some((f) => partitionMatches(f, p, minIsr, live)));
+    }
+    const matching = described.filter((t) => t.partitions.length > 0);
+    await writeOut(io.stdout, o.json ? `${JSON.stringify(matching, null, 2)}\n` : matching.map((t) => formatDescription(t).split('\n').slice(1).join('\n')).join(''));
+    return;
+  }
   await writeOut(io.stdout, o.json ? `${JSON.stringify(described, null, 2)}\n` : described.map(formatDescription).join(''));
 }
 

@@ -157,6 +157,11 @@ test('kafka-reassign-partitions moves a topic to other brokers (generate, thrott
         const read = await consumePartition(alive, 'moving', p);
         assert.deepEqual(read.map((r) => r.value), written[p], `broker 4, refilled from an empty disk, serves every record of moving-${p}`);
       }
+      // What an operator checks before the next step of a rolling restart.
+      await waitFor('broker 3 out of the ISRs', async () => (await partitions(alive, 'moving')).every((p) => p.isrs.join(',') === '4'), 30_000);
+      const under = await samsa(['topics', '--bootstrap-server', alive, '--describe', '--topic', 'moving', '--under-replicated-partitions']);
+      assert.equal(under.stdout, '\tTopic: moving\tPartition: 0\tLeader: 4\tReplicas: 3,4\tIsr: 4\n\tTopic: moving\tPartition: 1\tLeader: 4\tReplicas: 4,3\tIsr: 4\n');
+      assert.equal((await samsa(['topics', '--bootstrap-server', alive, '--describe', '--unavailable-partitions'])).stdout, '');
     },
     { brokers: 4, overrides: { 'replica.fetch.max.bytes': '10000', 'auto.leader.rebalance.enable': 'false' } },
   );
