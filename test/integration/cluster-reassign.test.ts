@@ -4,7 +4,8 @@
  * sees it done and clears the throttles, the old replicas' logs are deleted and kcat reads every
  * record from the new ones. A throttle of 1 KB/s holds a move in progress (KafkaJS's admin and
  * --list see it), --cancel reverts it and the copy is deleted. A broker that comes back with an
- * empty disk gets its replicas back by replication and can lead them alone.
+ * empty disk gets its replicas back by replication and can lead them alone. After a rolling
+ * restart, auto.leader.rebalance.enable gives leaderships back to the preferred replicas.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -202,4 +203,21 @@ test('kafka-reassign-partitions refuses bad input with Kafka\'s sentences and ex
     assert.equal(cn.code, 0, cn.stderr);
     assert.match(cn.stdout, /^None of the specified partition reassignments are active\.\n/);
   });
+});
+
+test('auto.leader.rebalance.enable: after a rolling restart moved leaderships away, the controller gives them back to the preferred replicas', { skip: SKIP, timeout: 120_000 }, async () => {
+  await withClusterProcesses(
+    async (c) => {
+      const created = await samsa(['topics', '--bootstrap-server', c.bootstrap, '--create', '--topic', 'pref', '--replica-assignment', '1:2:3,2:3:1,3:1:2']);
+      assert.equal(created.code, 0, created.stderr);
+      await waitForIsr(c.bootstrap, 'pref', 3);
+      const others = [2, 3].map((id) => c.address(id)).join(',');
+      await c.stopBroker(1);
+      await waitFor('partition 0 led by another broker while broker 1 is down', async () => (await partitions(others, 'pref'))[0]?.leader !== 1, 30_000);
+      await c.startBroker(1);
+      await waitForIsr(c.bootstrap, 'pref', 3, 60_000);
+      await waitFor('every partition led by its preferred replica again', async () => (await partitions(c.bootstrap, 'pref')).every((p) => p.leader === p.replicas[0]), 30_000);
+    },
+    { overrides: { 'leader.imbalance.check.interval.seconds': '1', 'leader.imbalance.per.broker.percentage': '0' } },
+  );
 });
