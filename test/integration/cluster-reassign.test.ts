@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { installed, run } from '../helpers/broker.js';
 import { withClusterProcesses, type ClusterProcesses } from '../helpers/cluster-processes.js';
-import { consumePartition, partitions, waitForIsr } from '../helpers/cluster-checks.js';
+import { assertExactlyOnceInOrder, consumePartition, partitions, waitForIsr } from '../helpers/cluster-checks.js';
+import { kafkajsProduceLoop } from '../helpers/kafkajs-producer.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SKIP = (await installed('kcat', ['-V'])) ? false : 'kcat is not installed (Debian package kcat)';
@@ -219,5 +220,46 @@ test('auto.leader.rebalance.enable: after a rolling restart moved leaderships aw
       await waitFor('every partition led by its preferred replica again', async () => (await partitions(c.bootstrap, 'pref')).every((p) => p.leader === p.replicas[0]), 30_000);
     },
     { overrides: { 'leader.imbalance.check.interval.seconds': '1', 'leader.imbalance.per.broker.percentage': '0' } },
+  );
+});
+
+test('a reassignment under idempotent acks=all load, moving every partition\'s leader off its broker: nothing acknowledged lost or duplicated', { skip: SKIP, timeout: 180_000 }, async () => {
+  await withClusterProcesses(
+    async (c) => {
+      const dir = c.dataDir(1) + '-files';
+      await mkdir(dir, { recursive: true });
+      const created = await samsa(['topics', '--bootstrap-server', c.bootstrap, '--create', '--topic', 'busy', '--replica-assignment', '1:2:3,2:3:1,3:1:2', '--config', 'min.insync.replicas=2']);
+      assert.equal(created.code, 0, created.stderr);
+      await waitForIsr(c.bootstrap, 'busy', 3);
+      // Every partition moves to a set without its leader: leadership changes while records flow.
+      const plan = await jsonFile(dir, 'busy.json', {
+        version: 1,
+        partitions: [
+          { topic: 'busy', partition: 0, replicas: [4, 2, 3] },
+          { topic: 'busy', partition: 1, replicas: [4, 3, 1] },
+          { topic: 'busy', partition: 2, replicas: [4, 1, 2] },
+        ],
+      });
+      type Ran = { code: number | null; stdout: string; stderr: string };
+      const started: { run: Promise<Ran> | null } = { run: null };
+      const acked = await kafkajsProduceLoop(c.bootstrap, 'busy', {
+        records: 9000,
+        partitions: 3,
+        requestTimeoutMs: 5000,
+        metadataMaxAgeMs: 1000,
+        onAcked: (n) => {
+          if (n === 1500) started.run = run(REASSIGN, ['--bootstrap-server', c.bootstrap, '--execute', '--reassignment-json-file', plan], { timeoutMs: 60_000 });
+        },
+      });
+      assert.ok(started.run !== null);
+      const exec = await started.run;
+      assert.equal(exec.code, 0, exec.stderr);
+      assert.equal(acked.length, 9000, 'every record was acknowledged');
+      await waitFor('the reassignment to complete', async () => (await run(REASSIGN, ['--bootstrap-server', c.bootstrap, '--list'], { timeoutMs: 30_000 })).stdout === 'No partition reassignments found.\n', 60_000);
+      const moved = await waitForIsr(c.bootstrap, 'busy', 3);
+      assert.deepEqual(moved.map((p) => p.leader), [4, 4, 4], 'broker 4, first in every new set, leads them');
+      assert.equal(await assertExactlyOnceInOrder(c.bootstrap, 'busy', 3, acked), 9000);
+    },
+    { brokers: 4, overrides: { 'leader.imbalance.check.interval.seconds': '1' } },
   );
 });
