@@ -555,7 +555,12 @@ export class PartitionLog {
     this.truncating = true;
     try {
       await this.writer.idle();
-      if (!full && offset >= this.endOffset) return;
+      if (!full && offset >= this.endOffset) {
+        // Nothing to cut, but an epoch this broker started as leader and wrote nothing in may sit
+        // at the log end; the new leader never had it, so it goes (as Kafka's truncateTo trims it).
+        if (this.epochs.truncateFromEnd(this.endOffset)) await this.epochs.flushed();
+        return;
+      }
       if (full || offset <= this.startOffset) {
         const old = this.segments;
         this.segments = [LogSegment.create(this.dir, offset, this.cfg, this.segDeps, this.deps.clock.now())];
