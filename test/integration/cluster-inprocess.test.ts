@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel } from 'kafkajs';
 import { Cluster } from '../../src/broker/in-process-cluster.js';
+import { createClient } from '../../src/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { WireClient } from '../helpers/broker-process.js';
 
@@ -233,6 +234,23 @@ test('ElectLeaders (preferred) over the cluster moves leadership back to the fir
       assert.equal(again.replicaElectionResults[0].partitionResult[0].errorCode, 84, 'ELECTION_NOT_NEEDED');
     } finally {
       wire.close();
+    }
+  });
+});
+
+test('a cluster-wide dynamic broker config set through one broker is in force on every broker; one broker\'s own stays its own', async () => {
+  await withCluster(async (c) => {
+    const client = createClient({ bootstrapServers: c.broker(1).bootstrap });
+    try {
+      const admin = client.admin();
+      await admin.incrementalAlterConfigs({ type: 'broker', name: '' }, [{ name: 'follower.replication.throttled.rate', op: 'set', value: '12345' }]);
+      await waitFor('every broker to apply the cluster default', () => c.brokerIds.every((id) => c.broker(id).config.raw['follower.replication.throttled.rate'] === '12345'));
+      await admin.incrementalAlterConfigs({ type: 'broker', name: '2' }, [{ name: 'follower.replication.throttled.rate', op: 'set', value: '999' }]);
+      await waitFor('broker 2 to apply its own value', () => c.broker(2).config.raw['follower.replication.throttled.rate'] === '999');
+      assert.equal(c.broker(1).config.raw['follower.replication.throttled.rate'], '12345');
+      assert.equal(c.broker(3).config.raw['follower.replication.throttled.rate'], '12345');
+    } finally {
+      await client.close();
     }
   });
 });
