@@ -6,6 +6,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Etcd3 } from 'etcd3';
 import { MemoryMetadataBackend } from '../../src/cluster/store/memory-store.js';
 import { EtcdMetadataStore } from '../../src/cluster/store/etcd-store.js';
 import { MetadataConflictError, MetadataUnavailableError, type MetadataEvent, type MetadataStore, type PartitionChange } from '../../src/cluster/store/types.js';
@@ -225,6 +226,25 @@ test('etcd: while etcd is down the image stays and writes fail with MetadataUnav
     await waitFor('registered again', () => a.brokers().some((x) => x.nodeId === 1), 30_000);
     assert.equal(a.connected, true);
   } finally {
+    await a.close();
+  }
+});
+
+test('etcd: a registration that etcd deleted (its lease expired while the keep-alive stayed silent) is made again from the watch', async () => {
+  const prefix = `/contract-gone-${++prefixes}`;
+  const a = await EtcdMetadataStore.open({ endpoints: etcd.endpoints, prefix, sessionTimeoutMs: 2000, logger });
+  const raw = new Etcd3({ hosts: etcd.endpoints });
+  try {
+    await a.registerBroker(reg(1));
+    a.campaign(1);
+    await waitFor('broker 1 the controller', () => a.controllerId() === 1);
+    // As etcd does when a lease expires: the keys go, and this broker's keep-alive says nothing.
+    await raw.delete().key(`${prefix}/brokers/1`).exec();
+    await waitFor('registered again in etcd', async () => (await raw.get(`${prefix}/brokers/1`).string()) !== null, 15_000);
+    await waitFor('and in its own image, connected', () => a.brokers().some((x) => x.nodeId === 1) && a.connected, 15_000);
+    await waitFor('the controller again', () => a.controllerId() === 1, 15_000);
+  } finally {
+    raw.close();
     await a.close();
   }
 });

@@ -199,6 +199,7 @@ export class EtcdMetadataStore implements MetadataStore {
       if (op === 'put') this.brokerRegs.set(id, JSON.parse(value) as BrokerRegistration);
       else this.brokerRegs.delete(id);
       events.push({ type: 'brokers' });
+      if (op === 'delete' && notify && id === this.registration?.nodeId) this.registrationGone();
     } else if (key === 'controller') {
       this.controller = op === 'put' ? Number(value) : null;
       events.push({ type: 'controller', controllerId: this.controller });
@@ -283,6 +284,21 @@ export class EtcdMetadataStore implements MetadataStore {
   }
 
   private renewing = false;
+
+  /**
+   * Our registration was deleted while we still mean to be registered: etcd expired the lease
+   * while this broker could not reach it. After a cut that dropped packets without a reset the
+   * lease's keep-alive may never report it lost, so the watch's delete is what says so.
+   */
+  private registrationGone(): void {
+    if (this.closed || this.renewing) return;
+    this.o.logger.warn('this broker\'s registration is gone from etcd (its session expired); registering again');
+    const old = this.lease;
+    this.lease = null;
+    old?.release();
+    this.setConnected(false);
+    void this.renewSession();
+  }
 
   /** A new lease, then the registration and candidacy again; retried until etcd answers or the store closes. */
   private async renewSession(): Promise<void> {
