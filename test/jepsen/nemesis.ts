@@ -1,0 +1,122 @@
+/**
+ * Applies one fault of a schedule to a cluster of broker processes and heals it: waits until the
+ * other brokers have noticed (the broker is out of every ISR of the topic), holds it, heals it,
+ * and waits until every partition of every topic has its full ISR again.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClusterProcesses } from '../helpers/cluster-processes.js';
+import { kcatMetadata } from '../helpers/cluster-checks.js';
+import type { Netns } from '../helpers/netns.js';
+import { waitFor } from '../helpers/wait.js';
+import type { Fault } from './schedule.js';
+
+/** How long the others may take to notice a fault (broker.session.timeout.ms is 3 s in tests). */
+const NOTICE_TIMEOUT_MS = 30_000;
+/** How long a healed cluster may take to fill every ISR again. */
+const HEAL_TIMEOUT_MS = 120_000;
+
+export interface FaultTiming {
+  fault: Fault;
+  /** From applying the fault to the broker being out of every ISR; null if that was not seen. */
+  noticedMs: number | null;
+  /** From healing to every ISR full. */
+  healedMs: number;
+}
+
+export class Nemesis {
+  constructor(
+    private readonly c: ClusterProcesses,
+    private readonly topic: string,
+    /** The namespaces of the brokers that can be cut off, by broker id. */
+    private readonly netns: ReadonlyMap<number, Netns>,
+  ) {}
+
+  async apply(f: Fault): Promise<FaultTiming> {
+    const start = Date.now();
+    await this.inject(f);
+    let noticedMs: number | null = null;
+    try {
+      await waitFor(`broker ${f.broker} to drop out of the ISRs of ${this.topic}`, () => this.outOfIsrs(f.broker), NOTICE_TIMEOUT_MS);
+      noticedMs = Date.now() - start;
+    } catch {
+      // Held anyway: a fault the others never noticed is still a fault the clients met.
+    }
+    await sleep(f.holdMs);
+    await this.heal(f);
+    const healStart = Date.now();
+    await this.waitFullIsrs(HEAL_TIMEOUT_MS);
+    return { fault: f, noticedMs, healedMs: Date.now() - healStart };
+  }
+
+  private async inject(f: Fault): Promise<void> {
+    if (f.kind === 'kill') await this.c.kill(f.broker);
+    else if (f.kind === 'pause') this.signal(f.broker, 'SIGSTOP');
+    else await this.ns(f.broker).cut();
+  }
+
+  private async heal(f: Fault): Promise<void> {
+    if (f.kind === 'kill') await this.c.startBroker(f.broker);
+    else if (f.kind === 'pause') this.signal(f.broker, 'SIGCONT');
+    else await this.ns(f.broker).heal();
+  }
+
+  /** Undoes whatever may still be in force (a run that failed half-way): every broker running and reachable. */
+  async healAll(): Promise<void> {
+    for (const ns of this.netns.values()) await ns.heal().catch(() => undefined);
+    for (const id of this.c.brokerIds) {
+      const pid = this.c.pid(id);
+      if (pid !== null) {
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          // Gone already.
+        }
+      }
+      if (!this.c.running(id)) await this.c.startBroker(id);
+    }
+  }
+
+  private signal(id: number, sig: 'SIGSTOP' | 'SIGCONT'): void {
+    const pid = this.c.pid(id);
+    if (pid === null) throw new Error(`broker ${id} has no process to ${sig}`);
+    process.kill(pid, sig);
+  }
+
+  private ns(id: number): Netns {
+    const ns = this.netns.get(id);
+    if (ns === undefined) throw new Error(`broker ${id} is not in a network namespace of its own and cannot be cut off`);
+    return ns;
+  }
+
+  /** The other brokers' addresses: a paused or cut-off broker would hold a metadata request up. */
+  private others(id: number): string {
+    return this.c.brokerIds.filter((b) => b !== id).map((b) => this.c.address(b)).join(',');
+  }
+
+  private async outOfIsrs(id: number): Promise<boolean> {
+    try {
+      const m = await kcatMetadata(this.others(id), this.topic);
+      const t = m.topics.find((x) => x.topic === this.topic);
+      return t !== undefined && t.partitions.every((p) => p.leader !== id && p.leader >= 0 && !p.isrs.some((r) => r.id === id));
+    } catch {
+      return false;
+    }
+  }
+
+  /** Every partition of every topic (the internal ones too) led, with all its replicas in sync. */
+  async waitFullIsrs(timeoutMs: number): Promise<void> {
+    let last = '';
+    await waitFor('every ISR to be full again', async () => {
+      try {
+        const m = await kcatMetadata(this.c.bootstrap);
+        const short = m.topics.flatMap((t) => t.partitions.filter((p) => p.leader < 0 || p.isrs.length < p.replicas.length).map((p) => `${t.topic}-${p.partition} isr [${p.isrs.map((r) => r.id).join(',')}]`));
+        last = short.slice(0, 5).join('; ');
+        return m.topics.some((t) => t.topic === this.topic) && short.length === 0;
+      } catch {
+        return false;
+      }
+    }, timeoutMs).catch((err: Error) => {
+      throw new Error(`${err.message} (short when last asked: ${last || 'no answer'})`);
+    });
+  }
+}
