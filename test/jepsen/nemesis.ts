@@ -1,11 +1,12 @@
 /**
  * Applies one fault of a schedule to a cluster of broker processes and heals it: waits until the
  * other brokers have noticed (the broker is out of every ISR of the topic), holds it, heals it,
- * and waits until every partition of every topic has its full ISR again.
+ * and waits until every broker says every partition of every topic has its full ISR again.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterProcesses } from '../helpers/cluster-processes.js';
-import { kcatMetadata } from '../helpers/cluster-checks.js';
+import { Connection } from '../../src/client/connection.js';
+import type { MetadataRequest, MetadataResponse } from '../../src/protocol/messages/03-metadata.js';
 import type { Netns } from '../helpers/netns.js';
 import { waitFor } from '../helpers/wait.js';
 import type { Fault } from './schedule.js';
@@ -88,35 +89,56 @@ export class Nemesis {
     return ns;
   }
 
-  /** The other brokers' addresses: a paused or cut-off broker would hold a metadata request up. */
-  private others(id: number): string {
-    return this.c.brokerIds.filter((b) => b !== id).map((b) => this.c.address(b)).join(',');
-  }
-
+  /** Whether every other broker sees `id` out of every ISR of the topic and leading none of it. */
   private async outOfIsrs(id: number): Promise<boolean> {
     try {
-      const m = await kcatMetadata(this.others(id), this.topic);
-      const t = m.topics.find((x) => x.topic === this.topic);
-      return t !== undefined && t.partitions.every((p) => p.leader !== id && p.leader >= 0 && !p.isrs.some((r) => r.id === id));
+      for (const other of this.c.brokerIds.filter((b) => b !== id)) {
+        const t = (await brokerView(this.c.address(other))).topics.find((x) => x.name === this.topic);
+        if (t === undefined || !t.partitions.every((p) => p.leaderId !== id && p.leaderId >= 0 && !p.isrNodes.includes(id))) return false;
+      }
+      return true;
     } catch {
       return false;
     }
   }
 
-  /** Every partition of every topic (the internal ones too) led, with all its replicas in sync. */
+  /**
+   * Every partition of every topic (the internal ones too) led, with all its replicas in sync, as
+   * every broker sees it: a broker just resumed or reconnected answers from the image it had
+   * before until its watch catches up, as a Kafka broker's metadata cache lags.
+   */
   async waitFullIsrs(timeoutMs: number): Promise<void> {
     let last = '';
+    const full = async (address: string): Promise<boolean> => {
+      const m = await brokerView(address);
+      const short = m.topics.flatMap((t) => t.partitions.filter((p) => p.leaderId < 0 || p.isrNodes.length < p.replicaNodes.length).map((p) => `${t.name}-${p.partitionIndex} isr [${p.isrNodes.join(',')}]`));
+      last = `${address}: ${short.slice(0, 5).join('; ') || 'none'}`;
+      return m.topics.some((t) => t.name === this.topic) && short.length === 0;
+    };
     await waitFor('every ISR to be full again', async () => {
       try {
-        const m = await kcatMetadata(this.c.bootstrap);
-        const short = m.topics.flatMap((t) => t.partitions.filter((p) => p.leader < 0 || p.isrs.length < p.replicas.length).map((p) => `${t.topic}-${p.partition} isr [${p.isrs.map((r) => r.id).join(',')}]`));
-        last = short.slice(0, 5).join('; ');
-        return m.topics.some((t) => t.topic === this.topic) && short.length === 0;
+        for (const id of this.c.brokerIds) if (!(await full(this.c.address(id)))) return false;
+        return true;
       } catch {
         return false;
       }
     }, timeoutMs).catch((err: Error) => {
       throw new Error(`${err.message} (short when last asked: ${last || 'no answer'})`);
     });
+  }
+}
+
+/** How long one broker may take to answer a Metadata request before it counts as not answering. */
+const VIEW_TIMEOUT_MS = 5000;
+
+/** Broker `address`'s own view of the cluster (every topic), asked of it alone, not of whichever broker a client picks. */
+async function brokerView(address: string): Promise<MetadataResponse> {
+  const colon = address.lastIndexOf(':');
+  const conn = await Connection.connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)), clientId: 'jepsen-nemesis', requestTimeoutMs: VIEW_TIMEOUT_MS, connectTimeoutMs: VIEW_TIMEOUT_MS });
+  try {
+    const request: MetadataRequest = { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false };
+    return await conn.request<MetadataRequest, MetadataResponse>(3, conn.versionFor(3, 9), request);
+  } finally {
+    await conn.close();
   }
 }

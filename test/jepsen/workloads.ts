@@ -15,6 +15,7 @@
  * moved to a broker that already answered for the same send() (tulios/kafkajs PR #1798).
  */
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { SYSTEM_PYTHON } from '../helpers/broker.js';
 import { randomInt, seededRandom } from '../helpers/random.js';
@@ -47,6 +48,9 @@ function kafka(bootstrap: string, clientId: string): Kafka {
     retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 },
   });
 }
+
+/** A producer replaced after an error waits this long first, so a broker that is down is not asked in a tight loop. */
+const RETRY_BACKOFF_MS = 500;
 
 /** Errors are kept up to this many, with how many there were in all. */
 const ERRORS_KEPT_MAX = 10;
@@ -92,7 +96,10 @@ export function idempotentProducer(o: WorkloadOptions, writes: IdempotentWrite[]
           }
         }
       } catch (err) {
-        if (!stopped) errors.add(err);
+        if (!stopped) {
+          errors.add(err);
+          await sleep(RETRY_BACKOFF_MS);
+        }
       } finally {
         await disconnect(producer);
       }
@@ -111,15 +118,23 @@ export function transactionalProducer(o: WorkloadOptions, txns: Txn[], abortShar
   const loop = (async () => {
     let producer: Producer | null = null;
     while (!stopped) {
-      const t: Txn = { id: txns.length, records: [], outcome: 'unknown' };
-      for (let k = randomInt(rand, 2, 6), j = 0; j < k; j++) t.records.push({ partition: randomInt(rand, 0, o.partitions - 1), value: `t${t.id}-${j}` });
-      const abort = rand() < abortShare;
-      txns.push(t);
       try {
         if (producer === null) {
           producer = make();
           await producer.connect();
         }
+      } catch (err) {
+        errors.add(err);
+        await disconnect(producer);
+        producer = null;
+        await sleep(RETRY_BACKOFF_MS);
+        continue;
+      }
+      const t: Txn = { id: txns.length, records: [], outcome: 'unknown' };
+      for (let k = randomInt(rand, 2, 6), j = 0; j < k; j++) t.records.push({ partition: randomInt(rand, 0, o.partitions - 1), value: `t${t.id}-${j}` });
+      const abort = rand() < abortShare;
+      txns.push(t);
+      try {
         const tx = await producer.transaction();
         for (const partition of new Set(t.records.map((r) => r.partition))) {
           await tx.send({ topic: o.topic, acks: -1, messages: t.records.filter((r) => r.partition === partition).map((r) => ({ partition, value: r.value })) });
@@ -131,6 +146,7 @@ export function transactionalProducer(o: WorkloadOptions, txns: Txn[], abortShar
         if (!stopped) errors.add(err);
         await disconnect(producer);
         producer = null;
+        await sleep(RETRY_BACKOFF_MS);
       }
     }
     await disconnect(producer);
@@ -143,6 +159,7 @@ export function transactionalProducer(o: WorkloadOptions, txns: Txn[], abortShar
       } catch (err) {
         errors.add(err);
         if (attempt > 10) break;
+        await sleep(RETRY_BACKOFF_MS);
       } finally {
         await disconnect(fresh);
       }
