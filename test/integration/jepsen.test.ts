@@ -28,5 +28,6 @@ test('Jepsen-style: a seeded kill, pause and partition under idempotent and tran
   const c = report.result.counts;
   assert.equal(report.faults.length, 3, 'every fault of the schedule was injected');
   assert.ok(c.ackedWrites > 0 && c.txnsCommitted > 0 && c.txnsAborted > 0 && c.recordsRead > 0, `operations were checked: ${JSON.stringify(c)}`);
+  assert.deepEqual(report.unhealed, [], 'every ISR was full again after every fault');
   assert.deepEqual(report.result.anomalies, []);
 });

@@ -13,15 +13,17 @@ import type { Fault } from './schedule.js';
 
 /** How long the others may take to notice a fault (broker.session.timeout.ms is 3 s in tests). */
 const NOTICE_TIMEOUT_MS = 30_000;
-/** How long a healed cluster may take to fill every ISR again. */
-const HEAL_TIMEOUT_MS = 120_000;
+/** How long a healed cluster may take to fill every ISR again; longer is a finding, reported, and the run goes on. */
+const HEAL_TIMEOUT_MS = 60_000;
 
 export interface FaultTiming {
   fault: Fault;
   /** From applying the fault to the broker being out of every ISR; null if that was not seen. */
   noticedMs: number | null;
-  /** From healing to every ISR full. */
-  healedMs: number;
+  /** From healing to every ISR full; null if they were not all full within the heal timeout. */
+  healedMs: number | null;
+  /** What was still short when the heal timeout ran out: a finding (a replica that never catches up). */
+  unhealed: string | null;
 }
 
 export class Nemesis {
@@ -45,8 +47,8 @@ export class Nemesis {
     await sleep(f.holdMs);
     await this.heal(f);
     const healStart = Date.now();
-    await this.waitFullIsrs(HEAL_TIMEOUT_MS);
-    return { fault: f, noticedMs, healedMs: Date.now() - healStart };
+    const unhealed = await this.waitFullIsrs(HEAL_TIMEOUT_MS);
+    return { fault: f, noticedMs, healedMs: unhealed === null ? Date.now() - healStart : null, unhealed };
   }
 
   private async inject(f: Fault): Promise<void> {
@@ -103,28 +105,32 @@ export class Nemesis {
   }
 
   /**
-   * Every partition of every topic (the internal ones too) led, with all its replicas in sync, as
-   * every broker sees it: a broker just resumed or reconnected answers from the image it had
-   * before until its watch catches up, as a Kafka broker's metadata cache lags.
+   * Waits until every partition of every topic (the internal ones too) is led, with all its
+   * replicas in sync, as every broker sees it: a broker just resumed or reconnected answers from
+   * the image it had before until its watch catches up, as a Kafka broker's metadata cache lags.
+   * Null once they are; what is still short when `timeoutMs` runs out otherwise.
    */
-  async waitFullIsrs(timeoutMs: number): Promise<void> {
-    let last = '';
+  async waitFullIsrs(timeoutMs: number): Promise<string | null> {
+    let last = 'no broker answered';
     const full = async (address: string): Promise<boolean> => {
       const m = await brokerView(address);
-      const short = m.topics.flatMap((t) => t.partitions.filter((p) => p.leaderId < 0 || p.isrNodes.length < p.replicaNodes.length).map((p) => `${t.name}-${p.partitionIndex} isr [${p.isrNodes.join(',')}]`));
-      last = `${address}: ${short.slice(0, 5).join('; ') || 'none'}`;
+      const short = m.topics.flatMap((t) => t.partitions.filter((p) => p.leaderId < 0 || p.isrNodes.length < p.replicaNodes.length).map((p) => `${t.name}-${p.partitionIndex} leader ${p.leaderId} isr [${p.isrNodes.join(',')}] of replicas [${p.replicaNodes.join(',')}]`));
+      last = `as broker ${address} sees it: ${short.slice(0, 5).join('; ') || `no ${this.topic} yet`}`;
       return m.topics.some((t) => t.name === this.topic) && short.length === 0;
     };
-    await waitFor('every ISR to be full again', async () => {
-      try {
-        for (const id of this.c.brokerIds) if (!(await full(this.c.address(id)))) return false;
-        return true;
-      } catch {
-        return false;
-      }
-    }, timeoutMs).catch((err: Error) => {
-      throw new Error(`${err.message} (short when last asked: ${last || 'no answer'})`);
-    });
+    try {
+      await waitFor('every ISR to be full again', async () => {
+        try {
+          for (const id of this.c.brokerIds) if (!(await full(this.c.address(id)))) return false;
+          return true;
+        } catch {
+          return false;
+        }
+      }, timeoutMs);
+      return null;
+    } catch {
+      return `not every ISR full ${timeoutMs / 1000} s after healing, ${last}`;
+    }
   }
 }
 

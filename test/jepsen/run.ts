@@ -44,6 +44,8 @@ export interface JepsenReport {
   noPartitions: string | null;
   faults: FaultTiming[];
   faultsByKind: Record<FaultKind, number>;
+  /** Steps after which the cluster did not get every ISR full again (a replica that never caught up). */
+  unhealed: string[];
   result: CheckResult;
   workloadErrors: Record<string, string[]>;
   durationMs: number;
@@ -73,27 +75,43 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
       const nemesis = new Nemesis(c, TOPIC, netns);
       const progress = setInterval(() => o.log(`progress at ${seconds(Date.now() - started)}: ${summary(workloads)}`), PROGRESS_EVERY_MS);
       const faults: FaultTiming[] = [];
+      const unhealed: string[] = [];
       try {
-        await waitFor('every workload to make progress before the first fault', () => workloads.every((w) => w.progress() > 0), 60_000);
-        for (const f of schedule) {
-          if (o.minutes !== undefined && Date.now() - started >= o.minutes * 60_000) break;
-          o.log(`fault ${describeFault(f)}`);
-          const t = await nemesis.apply(f);
-          faults.push(t);
-          o.log(`  healed: noticed after ${t.noticedMs === null ? 'never (held anyway)' : `${t.noticedMs} ms`}, every ISR full ${t.healedMs} ms after healing; ${summary(workloads)}`);
-          // Fault-free load between faults: load, not a wait for a condition.
-          await sleep(f.quietMs);
+        try {
+          await waitFor('every workload to make progress before the first fault', () => workloads.every((w) => w.progress() > 0), 60_000);
+          for (const f of schedule) {
+            if (o.minutes !== undefined && Date.now() - started >= o.minutes * 60_000) break;
+            o.log(`fault ${describeFault(f)}`);
+            const t = await nemesis.apply(f);
+            faults.push(t);
+            const noticed = t.noticedMs === null ? 'never (held anyway)' : `${t.noticedMs} ms`;
+            if (t.unhealed === null) o.log(`  healed: noticed after ${noticed}, every ISR full ${t.healedMs} ms after healing; ${summary(workloads)}`);
+            else {
+              o.log(`  NOT HEALED: noticed after ${noticed}; ${t.unhealed}; going on`);
+              unhealed.push(`step ${f.step} (${f.kind} broker ${f.broker}): ${t.unhealed}`);
+            }
+            // Fault-free load between faults: load, not a wait for a condition.
+            await sleep(f.quietMs);
+          }
+        } finally {
+          clearInterval(progress);
+          try {
+            await nemesis.healAll();
+          } finally {
+            for (const w of producers) await w.stop();
+          }
         }
+        const end = await nemesis.waitFullIsrs(60_000);
+        if (end !== null) {
+          o.log(`NOT HEALED before the final read: ${end}`);
+          unhealed.push(`before the final read: ${end}`);
+        }
+        history.final = await finalRead(c.bootstrap);
+        o.log(`final read: ${history.final.length} records; waiting for the consumers to read up to the end`);
+        await catchUp(history.final, [group, assigned]).catch((err: Error) => o.log(`  ${err.message}`));
       } finally {
-        clearInterval(progress);
-        await nemesis.healAll();
-        for (const w of producers) await w.stop();
+        for (const w of consumers) await w.stop();
       }
-      await nemesis.waitFullIsrs(120_000);
-      history.final = await finalRead(c.bootstrap);
-      o.log(`final read: ${history.final.length} records; waiting for the consumers to read up to the end`);
-      await catchUp(history.final, [group, assigned]).catch((err: Error) => o.log(`  ${err.message}`));
-      for (const w of consumers) await w.stop();
       const result = check(history);
       const faultsByKind = Object.fromEntries(FAULT_KINDS.map((k) => [k, faults.filter((t) => t.fault.kind === k).length])) as Record<FaultKind, number>;
       report = {
@@ -101,6 +119,7 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
         noPartitions: typeof ns === 'string' ? ns : null,
         faults,
         faultsByKind,
+        unhealed,
         result,
         workloadErrors: Object.fromEntries(workloads.map((w) => [w.name, w.errors()])),
         durationMs: Date.now() - started,
@@ -170,6 +189,8 @@ export function formatReport(r: JepsenReport): string[] {
   const n = countByKind(r.result.anomalies);
   lines.push(kinds.size === 0 ? 'anomalies: none' : `anomalies: ${[...kinds.keys()].map((k) => `${k} ${n[k as keyof typeof n]}`).join(', ')}`);
   for (const [k, ds] of kinds) for (const d of ds.slice(0, 5)) lines.push(`  ${k}: ${d}`);
+  lines.push(r.unhealed.length === 0 ? 'cluster healed after every fault' : `cluster NOT healed ${r.unhealed.length} times:`);
+  for (const u of r.unhealed.slice(0, 5)) lines.push(`  ${u}`);
   for (const [name, errors] of Object.entries(r.workloadErrors)) if (errors.length > 0) lines.push(`errors met by the ${name.replace(/^the /, '')}: ${errors.slice(0, 3).join(' | ')}`);
   return lines;
 }

@@ -150,11 +150,13 @@ export function transactionalProducer(o: WorkloadOptions, txns: Txn[], abortShar
       }
     }
     await disconnect(producer);
-    // A transaction left open would hold every read_committed reader at its first offset.
+    // A transaction left open would hold every read_committed reader at its first offset: a new
+    // producer's first transaction() sends InitProducerId with the transactional id, which ends it.
     for (let attempt = 0; producer === null; attempt++) {
       const fresh = make();
       try {
         await fresh.connect();
+        await (await fresh.transaction()).abort();
         producer = fresh;
       } catch (err) {
         errors.add(err);
