@@ -43,7 +43,7 @@ function parse(): { minutes: number; seed: number } {
 const { minutes, seed } = parse();
 const t0 = Date.now();
 const log = (line: string): void => {
-  process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
+  process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s ${new Date().toISOString().slice(11, 23)}] ${line}\n`);
 };
 log(`soak: seed ${seed}, ${minutes} minutes of faults (replay: npm run soak -- --minutes ${minutes} --seed ${seed})`);
 try {

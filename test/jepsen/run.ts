@@ -46,6 +46,12 @@ export interface JepsenReport {
   faultsByKind: Record<FaultKind, number>;
   /** Steps after which the cluster did not get every ISR full again (a replica that never caught up). */
   unhealed: string[];
+  /**
+   * The librdkafka consumer's offset resets, each a broker answering OFFSET_OUT_OF_RANGE for an
+   * offset the partition has (librdkafka 2.0.2 then goes back to the beginning): not a broken
+   * guarantee, but a broker that still served as leader after it had lost the leadership.
+   */
+  resets: string[];
   result: CheckResult;
   workloadErrors: Record<string, string[]>;
   durationMs: number;
@@ -69,7 +75,8 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
       const assigned: ConsumerHistory = { name: 'the assigned consumer (librdkafka)', readCommitted: true, events: [] };
       history.consumers.push(group, assigned);
       const wo: WorkloadOptions = { bootstrap: c.bootstrap, topic: TOPIC, partitions: PARTITIONS, seed: o.seed };
-      const consumers = [groupConsumer(wo, group), assignedConsumer(wo, assigned)];
+      const resets: string[] = [];
+      const consumers = [groupConsumer(wo, group), assignedConsumer(wo, assigned, resets)];
       const producers = [idempotentProducer(wo, history.writes), transactionalProducer(wo, history.txns)];
       const workloads = [...producers, ...consumers];
       const nemesis = new Nemesis(c, TOPIC, netns);
@@ -120,6 +127,7 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
         faults,
         faultsByKind,
         unhealed,
+        resets,
         result,
         workloadErrors: Object.fromEntries(workloads.map((w) => [w.name, w.errors()])),
         durationMs: Date.now() - started,
@@ -191,6 +199,12 @@ export function formatReport(r: JepsenReport): string[] {
   for (const [k, ds] of kinds) for (const d of ds.slice(0, 5)) lines.push(`  ${k}: ${d}`);
   lines.push(r.unhealed.length === 0 ? 'cluster healed after every fault' : `cluster NOT healed ${r.unhealed.length} times:`);
   for (const u of r.unhealed.slice(0, 5)) lines.push(`  ${u}`);
-  for (const [name, errors] of Object.entries(r.workloadErrors)) if (errors.length > 0) lines.push(`errors met by the ${name.replace(/^the /, '')}: ${errors.slice(0, 3).join(' | ')}`);
+  lines.push(r.resets.length === 0 ? 'no offset resets' : `offset resets of the assigned consumer (a broker answered OFFSET_OUT_OF_RANGE; it went back to the beginning): ${r.resets.length}`);
+  for (const x of r.resets.slice(0, 5)) lines.push(`  ${x}`);
+  for (const [name, errors] of Object.entries(r.workloadErrors)) {
+    if (errors.length === 0) continue;
+    lines.push(`errors met by the ${name.replace(/^the /, '')}:`);
+    for (const e of errors.slice(0, 8)) lines.push(`  ${e}`);
+  }
   return lines;
 }

@@ -192,27 +192,48 @@ export function groupConsumer(o: WorkloadOptions, h: ConsumerHistory): Workload 
   return { name: h.name, progress: () => reads, errors: () => errors.list(), stop: async () => { await started; await consumer.disconnect().catch(() => undefined); } };
 }
 
+// One message per poll(), so that librdkafka's log lines, which poll() serves in order with the
+// messages (the logger option), come out between the records they fall between: an offset reset
+// is written before the first record read after it.
 const ASSIGNED = `
-import sys, json
+import sys, json, logging, re, time
 from confluent_kafka import Consumer, TopicPartition, OFFSET_BEGINNING
 bootstrap, topic, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+out = []
+class Resets(logging.Handler):
+    def emit(self, record):
+        msg = record.getMessage()
+        m = re.search(r'\\[(\\d+)\\]: offset reset', msg)
+        if m:
+            out.append(json.dumps({'reset': int(m.group(1)), 'at': time.time(), 'log': msg}))
+log = logging.getLogger('rdkafka')
+log.addHandler(Resets())
+log.setLevel(logging.INFO)
+log.propagate = False
 c = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'jepsen-assigned', 'isolation.level': 'read_committed',
               'enable.auto.commit': False, 'auto.offset.reset': 'earliest', 'topic.metadata.refresh.interval.ms': 1000,
-              'socket.timeout.ms': 5000})
+              'socket.timeout.ms': 5000}, logger=log)
 c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(n)])
 while True:
-    lines = []
-    for m in c.consume(500, 0.5):
+    m = c.poll(0.5)
+    if m is not None:
         if m.error() is not None:
-            lines.append(json.dumps({'error': str(m.error())}))
+            out.append(json.dumps({'error': str(m.error())}))
         else:
-            lines.append(json.dumps({'p': m.partition(), 'o': m.offset(), 'v': m.value().decode()}))
-    if lines:
-        sys.stdout.write('\\n'.join(lines) + '\\n')
+            out.append(json.dumps({'p': m.partition(), 'o': m.offset(), 'v': m.value().decode()}))
+    if out and (m is None or len(out) >= 500):
+        sys.stdout.write('\\n'.join(out) + '\\n')
         sys.stdout.flush()
+        out.clear()
 `;
 
-export function assignedConsumer(o: WorkloadOptions, h: ConsumerHistory): Workload {
+/**
+ * The librdkafka consumer, with every partition assigned from its start and no group. An offset
+ * reset (librdkafka 2.0.2 goes back to the beginning, auto.offset.reset=earliest, when a broker
+ * answers OFFSET_OUT_OF_RANGE) is declared as a rewind of its partition and kept as evidence in
+ * `resets`: the order check starts again there, and the report says which broker answered what.
+ */
+export function assignedConsumer(o: WorkloadOptions, h: ConsumerHistory, resets: string[]): Workload {
   const errors = new ErrorLog();
   const child = spawn(SYSTEM_PYTHON, ['-u', '-c', ASSIGNED, o.bootstrap, o.topic, String(o.partitions)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let reads = 0;
@@ -221,22 +242,24 @@ export function assignedConsumer(o: WorkloadOptions, h: ConsumerHistory): Worklo
     const parts = (rest + d.toString()).split('\n');
     rest = parts.pop()!;
     for (const line of parts) {
-      const m = JSON.parse(line) as { p: number; o: number; v: string } | { error: string };
+      const m = JSON.parse(line) as { p: number; o: number; v: string } | { error: string } | { reset: number; at: number; log: string };
       if ('error' in m) errors.add(m.error);
-      else {
+      else if ('reset' in m) {
+        h.events.push({ rewind: true, partition: m.reset });
+        resets.push(`${new Date(m.at * 1000).toISOString()} ${m.log}`);
+      } else {
         h.events.push({ partition: m.p, offset: m.o, value: m.v });
         reads++;
       }
     }
   });
-  // librdkafka logs offset resets and the like to stderr: evidence should the order break.
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {
     name: h.name,
     progress: () => reads,
-    errors: () => [...errors.list(), ...stderr.split('\n').filter((l) => l.trim() !== '').slice(-5)],
+    errors: () => [...errors.list(), ...stderr.split('\n').filter((l) => l.trim() !== '').slice(-3)],
     stop: async () => {
       child.kill('SIGKILL');
       await exited;
