@@ -24,7 +24,12 @@ export interface FaultTiming {
   healedMs: number | null;
   /** What was still short when the heal timeout ran out: a finding (a replica that never catches up). */
   unhealed: string | null;
+  /** When not healed: the faulted broker's last lines of output, as evidence. */
+  evidence: string[];
 }
+
+/** How many of a broker's last lines of output a step that did not heal reports. */
+const EVIDENCE_LINES = 12;
 
 export class Nemesis {
   constructor(
@@ -48,7 +53,8 @@ export class Nemesis {
     await this.heal(f);
     const healStart = Date.now();
     const unhealed = await this.waitFullIsrs(HEAL_TIMEOUT_MS);
-    return { fault: f, noticedMs, healedMs: unhealed === null ? Date.now() - healStart : null, unhealed };
+    const evidence = unhealed === null ? [] : this.c.output().split('\n').filter((l) => l.startsWith(`[broker-${f.broker}]`)).slice(-EVIDENCE_LINES);
+    return { fault: f, noticedMs, healedMs: unhealed === null ? Date.now() - healStart : null, unhealed, evidence };
   }
 
   private async inject(f: Fault): Promise<void> {
@@ -115,7 +121,7 @@ export class Nemesis {
     const full = async (address: string): Promise<boolean> => {
       const m = await brokerView(address);
       const short = m.topics.flatMap((t) => t.partitions.filter((p) => p.leaderId < 0 || p.isrNodes.length < p.replicaNodes.length).map((p) => `${t.name}-${p.partitionIndex} leader ${p.leaderId} isr [${p.isrNodes.join(',')}] of replicas [${p.replicaNodes.join(',')}]`));
-      last = `as broker ${address} sees it: ${short.slice(0, 5).join('; ') || `no ${this.topic} yet`}`;
+      last = `as broker ${address} sees it (live brokers [${m.brokers.map((b) => b.nodeId).sort().join(',')}]): ${short.slice(0, 5).join('; ') || `no ${this.topic} yet`}`;
       return m.topics.some((t) => t.name === this.topic) && short.length === 0;
     };
     try {

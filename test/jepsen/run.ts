@@ -94,7 +94,8 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
             const noticed = t.noticedMs === null ? 'never (held anyway)' : `${t.noticedMs} ms`;
             if (t.unhealed === null) o.log(`  healed: noticed after ${noticed}, every ISR full ${t.healedMs} ms after healing; ${summary(workloads)}`);
             else {
-              o.log(`  NOT HEALED: noticed after ${noticed}; ${t.unhealed}; going on`);
+              o.log(`  NOT HEALED: noticed after ${noticed}; ${t.unhealed}; going on; broker ${f.broker}'s last lines:`);
+              for (const line of t.evidence) o.log(`    ${line}`);
               unhealed.push(`step ${f.step} (${f.kind} broker ${f.broker}): ${t.unhealed}`);
             }
             // Fault-free load between faults: load, not a wait for a condition.
