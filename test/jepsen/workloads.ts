@@ -9,7 +9,8 @@
  *    outcome and the producer is replaced (the new one's InitProducerId fences the old and ends
  *    its transaction);
  *  - a read_committed KafkaJS group consumer, which declares a rewind at every group join;
- *  - a read_committed librdkafka consumer (confluent-kafka) with every partition assigned, no group.
+ *  - a read_committed librdkafka consumer (confluent-kafka) with every partition assigned, no
+ *    group, which declares a rewind of a partition at every offset reset librdkafka logs.
  *
  * One partition per KafkaJS send(): KafkaJS 2.2.4 drops the messages of a partition whose leader
  * moved to a broker that already answered for the same send() (tulios/kafkajs PR #1798).
