@@ -139,7 +139,16 @@ async function readOnce(broker: BrokerContext, spec: FetchSpec): Promise<{ resul
         errors = true;
         continue;
       }
-      if (p.fetchOffset < log.logStartOffset || p.fetchOffset > log.logEndOffset) throw new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, 'offset out of range');
+      if (p.fetchOffset < log.logStartOffset || p.fetchOffset > log.logEndOffset) {
+        if (asFollower && (p.currentLeaderEpoch ?? NO_LEADER_EPOCH) === NO_LEADER_EPOCH) {
+          // A consumer without leader epochs may be here on stale metadata (this broker led the
+          // partition once): Kafka answers it no records rather than OFFSET_OUT_OF_RANGE, which would
+          // reset its position; it retries and finds the leader when its metadata is refreshed.
+          results.push(partitionResult(p, 0, hw, lso, log.logStartOffset, NO_RECORDS, committed ? [] : null));
+          continue;
+        }
+        throw new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, 'offset out of range');
+      }
       if (replication !== null && replicaId >= 0) {
         // A follower's fetch offset is its log end, now known to be a prefix of this log: it
         // counts for the ISR and the high watermark (Kafka's updateFollowerFetchState).

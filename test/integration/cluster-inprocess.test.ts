@@ -254,3 +254,39 @@ test('a cluster-wide dynamic broker config set through one broker is in force on
     }
   });
 });
+
+test('a follower serves a v11+ consumer fetch from its copy (KIP-392); past its log end, a fetch without a leader epoch gets no records rather than OFFSET_OUT_OF_RANGE, one with an epoch gets the error', async () => {
+  await withCluster(async (c) => {
+    const kafka = kafkaFor(c.bootstrap);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'copy', numPartitions: 1, replicationFactor: 3 }] });
+    await admin.disconnect();
+    await waitFor('a full ISR', () => isrFull(c, 'copy', 1));
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'copy', acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })) });
+    await producer.disconnect();
+    const s = c.metadata.partition('copy', 0)!;
+    const follower = s.replicas.find((r) => r !== s.leader)!;
+    await waitFor('the follower to hold every record below the high watermark', () => c.broker(follower).topics.replicas.log('copy', 0)!.highWatermark === 10);
+    const wire = await WireClient.connect(c.broker(follower).port);
+    try {
+      const fetch = (fetchOffset: number, currentLeaderEpoch: number) =>
+        wire.request<any>(1, 12, {
+          replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, rackId: '', forgottenTopicsData: [], clusterId: null,
+          topics: [{ topic: 'copy', partitions: [{ partition: 0, currentLeaderEpoch, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
+        });
+      const served = (await fetch(0, -1)).responses[0].partitions[0];
+      assert.equal(served.errorCode, 0);
+      assert.equal(served.highWatermark, 10);
+      assert.ok(served.records.length > 0, 'the follower served its copy');
+      const ahead = (await fetch(50, -1)).responses[0].partitions[0];
+      assert.deepEqual([ahead.errorCode, ahead.records.length], [0, 0], 'no records, no error: a client on stale metadata retries');
+      const withEpoch = (await fetch(50, s.leaderEpoch)).responses[0].partitions[0];
+      assert.equal(withEpoch.errorCode, 1, 'OFFSET_OUT_OF_RANGE for a client that knows the leader epoch');
+    } finally {
+      wire.close();
+    }
+  });
+});
