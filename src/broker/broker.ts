@@ -4,12 +4,14 @@
  * metadata store → partition logs (recovery) → listeners → background tasks. Stop is the reverse.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { listenerTlsOptions } from './tls.js';
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SystemClock, type Clock } from '../platform/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
-import { BROKER_DEFAULTS, buildBrokerConfig, readPropertiesFile, type BrokerConfig, type Listener } from '../cluster/config.js';
+import { BROKER_DEFAULTS, ConfigError, buildBrokerConfig, readPropertiesFile, type BrokerConfig, type Listener } from '../cluster/config.js';
 import { LocalMetadataStore } from '../cluster/metadata-store.js';
 import { ProducerIdManager } from '../cluster/producer-ids.js';
 import { ReplicaManager } from '../cluster/replica-manager.js';
@@ -126,6 +128,11 @@ export class Broker<C extends Clock = Clock> {
     logConfigNotes(config.given, logger);
     for (const l of config.controllerListeners)
       logger.info(`listener ${l.name} is in controller.listener.names and is not opened: a single Samsa broker runs without a KRaft controller`, { listener: l.name });
+    // SSL listeners' keys are checked before anything opens: a bad one is a sentence, not a half-started broker.
+    for (const l of config.listeners) if (config.securityProtocols[l.name] === 'SSL') listenerTlsOptions(config.raw, l.name);
+    const interBroker = config.raw['inter.broker.listener.name'] ?? config.listeners[0]!.name;
+    if (config.raw['metadata.etcd.endpoints'] && config.securityProtocols[interBroker] === 'SSL')
+      throw new ConfigError(`inter.broker.listener.name: replication between brokers over TLS (listener ${interBroker}) is not supported yet; name a PLAINTEXT listener, e.g. listeners=PLAINTEXT://:9092,SSL://:9093 with inter.broker.listener.name=PLAINTEXT.`);
     const unlocks: Array<() => Promise<void>> = [];
     let groups: GroupCoordinator | undefined;
     let txn: TxnCoordinator | undefined;
@@ -278,7 +285,7 @@ export class Broker<C extends Clock = Clock> {
     (this.context as { view: ClusterView }).view =
       store === null ? singleBrokerView(this.config.nodeId, (name) => this.context.advertised(name), this.config.raw['broker.rack'] ?? null) : storeView(store);
     for (const l of this.config.listeners) {
-      const server = createServer((socket) => this.accept(socket, l.name));
+      const server = this.config.securityProtocols[l.name] === 'SSL' ? this.tlsServer(l.name) : createServer((socket) => this.accept(socket, l.name));
       await new Promise<void>((resolveListen, reject) => {
         server.once('error', reject);
         server.listen({ port: l.port, host: l.host === '' ? undefined : l.host }, () => {
@@ -291,6 +298,20 @@ export class Broker<C extends Clock = Clock> {
       if (addr !== null && typeof addr === 'object') this.boundPorts.set(l.name, addr.port);
       this.servers.push(server);
     }
+  }
+
+  /** An SSL listener: the handshake first; a failed one closes that connection and is logged at most once a minute per listener. */
+  private tlsServer(listenerName: string): Server {
+    const server = createTlsServer(listenerTlsOptions(this.config.raw, listenerName), (socket) => this.accept(socket, listenerName));
+    let lastLogged = -Infinity;
+    server.on('tlsClientError', (err, socket) => {
+      socket.destroy();
+      const now = Date.now();
+      if (now - lastLogged < 60_000) return;
+      lastLogged = now;
+      this.logger.warn('TLS handshake failed; connection closed', { listener: listenerName, remote: socket.remoteAddress, error: err.message });
+    });
+    return server;
   }
 
   private accept(socket: Socket, listenerName: string): void {
@@ -319,6 +340,11 @@ export class Broker<C extends Clock = Clock> {
   /** The port the first listener is bound to. */
   get port(): number {
     return this.boundPorts.get(this.config.listeners[0]!.name) ?? 0;
+  }
+
+  /** The port a listener is bound to, by its name (e.g. 'SSL'); 0 when there is no such listener. */
+  listenerPort(name: string): number {
+    return this.boundPorts.get(name) ?? 0;
   }
 
   /** `host:port` to hand to a client as its bootstrap servers. */

@@ -46,7 +46,13 @@ const IGNORED: ReadonlyArray<[RegExp, string]> = [
 ];
 
 /** Keys that only matter with a TLS or SASL listener, which Samsa cannot open yet. */
-const SECURITY_KEY = /^(ssl\.|sasl\.|security\.|connections\.max\.reauth|listener\.name\.)/;
+const SECURITY_KEY = /^(sasl\.|security\.|connections\.max\.reauth|listener\.name\.)/;
+
+/** The ssl.* keys an SSL listener reads (tls.ts), plain or as listener.name.<name>.ssl.…. */
+const TLS_KEYS = new Set([
+  'ssl.keystore.type', 'ssl.keystore.location', 'ssl.keystore.password', 'ssl.key.password', 'ssl.keystore.key', 'ssl.keystore.certificate.chain',
+  'ssl.truststore.type', 'ssl.truststore.location', 'ssl.truststore.certificates', 'ssl.client.auth', 'ssl.enabled.protocols', 'ssl.cipher.suites',
+]);
 
 /** Edit distance, for suggesting the key a typo meant. */
 function distance(a: string, b: string): number {
@@ -81,8 +87,9 @@ export function configNotes(given: Readonly<Record<string, string>>): ConfigNote
   const notes: ConfigNote[] = [];
   for (const key of Object.keys(given).sort()) {
     if (SAMSA_BROKER_KEYS.has(key) || key.startsWith('samsa.')) continue;
+    if (TLS_KEYS.has(key.replace(/^listener\.name\.[^.]+\./, ''))) continue;
     if (SECURITY_KEY.test(key)) {
-      notes.push({ level: 'warn', key, message: `${key} is ignored: it only matters for a TLS or SASL listener, and Samsa serves PLAINTEXT only for now` });
+      notes.push({ level: 'warn', key, message: `${key} is ignored: it only matters for a SASL listener, and Samsa serves PLAINTEXT and SSL only for now` });
       continue;
     }
     const info = BROKER_CONFIGS[key];

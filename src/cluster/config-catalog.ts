@@ -96,7 +96,7 @@ const BROKER_DOCS: Record<string, [doc: string, extra?: { min?: number; oneOf?: 
   'log.cleaner.max.compaction.lag.ms': ['The longest time a record may stay uncompacted.', { min: 1 }],
   'log.cleaner.min.cleanable.ratio': ['The share of uncleaned log above which a partition is compacted.', { min: 0 }],
   'producer.id.expiration.ms': ['How long a producer id without writes is remembered for idempotence.', { min: 1 }],
-  'listener.security.protocol.map': ['The security protocol of each listener name; Samsa serves PLAINTEXT only.'],
+  'listener.security.protocol.map': ['The security protocol of each listener name; Samsa serves PLAINTEXT and SSL.'],
   'controller.listener.names': ['Listeners for the KRaft controller; Samsa has none and does not open them.'],
 };
 

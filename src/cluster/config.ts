@@ -42,6 +42,8 @@ export interface BrokerConfig {
   given: Record<string, string>;
   /** Listeners named in controller.listener.names: KRaft controller listeners, which Samsa does not open. */
   controllerListeners: Listener[];
+  /** Each listener's security protocol (PLAINTEXT or SSL), by listener name. */
+  securityProtocols: Record<string, string>;
 }
 
 /** Kafka's default listener.security.protocol.map: each security protocol's name maps to itself. */
@@ -61,19 +63,22 @@ export function parseProtocolMap(value: string): Map<string, string> {
 }
 
 /**
- * Refuses a listener whose security protocol is not PLAINTEXT: Samsa has no TLS or SASL yet, and
- * serving plaintext where the operator asked for security would be a silent downgrade.
+ * Each listener's security protocol, refusing a SASL one: Samsa serves PLAINTEXT and SSL (TLS),
+ * and serving plaintext where the operator asked for SASL would be a silent downgrade.
  */
-function checkPlaintext(listeners: Listener[], key: string, protocols: Map<string, string>): void {
+function listenerProtocols(listeners: Listener[], key: string, protocols: Map<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
   for (const l of listeners) {
     const protocol = protocols.get(l.name.toUpperCase());
     if (protocol === undefined)
-      throw new ConfigError(`${key}: no security protocol is defined for listener ${l.name}; add ${l.name}:PLAINTEXT to listener.security.protocol.map.`);
-    if (protocol !== 'PLAINTEXT')
+      throw new ConfigError(`${key}: no security protocol is defined for listener ${l.name}; add ${l.name}:PLAINTEXT or ${l.name}:SSL to listener.security.protocol.map.`);
+    if (protocol !== 'PLAINTEXT' && protocol !== 'SSL')
       throw new ConfigError(
-        `${key}: listener ${l.name} uses security protocol ${protocol}, which Samsa does not support yet (it serves PLAINTEXT only); use a PLAINTEXT listener such as PLAINTEXT://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}.`,
+        `${key}: listener ${l.name} uses security protocol ${protocol}, which Samsa does not support yet (it serves PLAINTEXT and SSL); use a PLAINTEXT or SSL listener such as SSL://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}.`,
       );
+    out[l.name] = protocol;
   }
+  return out;
 }
 
 /** Kafka's value for "no limit" on flush interval keys (Long.MAX_VALUE), as a safe JS number. */
@@ -169,11 +174,11 @@ export function buildBrokerConfig(given: Record<string, string>): BrokerConfig {
   const listeners = allListeners.filter((l) => !controllerNames.has(l.name.toUpperCase()));
   const controllerListeners = allListeners.filter((l) => controllerNames.has(l.name.toUpperCase()));
   if (listeners.length === 0) throw new ConfigError('listeners: at least one listener is needed (besides those in controller.listener.names, which Samsa does not open)');
-  checkPlaintext(listeners, 'listeners', protocols);
+  const securityProtocols = listenerProtocols(listeners, 'listeners', protocols);
   const advertised = props['advertised.listeners']
     ? parseListeners(props['advertised.listeners'], 'advertised.listeners').filter((l) => !controllerNames.has(l.name.toUpperCase()))
     : listeners;
-  checkPlaintext(advertised, 'advertised.listeners', protocols);
+  listenerProtocols(advertised, 'advertised.listeners', protocols);
   const retentionMs = firstMs(props, [['log.retention.ms', 1], ['log.retention.minutes', 60_000], ['log.retention.hours', 3_600_000]]);
   const segmentMs = firstMs(props, [['log.roll.ms', 1], ['log.roll.hours', 3_600_000]]);
   const ts = props['log.message.timestamp.type']!;
@@ -207,6 +212,7 @@ export function buildBrokerConfig(given: Record<string, string>): BrokerConfig {
     raw: props,
     given: givenWithSynonyms,
     controllerListeners,
+    securityProtocols,
   };
   if (cfg.logDirs.length === 0) throw new ConfigError('log.dirs: at least one directory is needed');
   if (cfg.numPartitions < 1) throw new ConfigError('num.partitions: must be at least 1');

@@ -1,0 +1,112 @@
+/**
+ * TLS for SSL listeners, from Kafka's `ssl.*` keys: each key may be given for one listener as
+ * `listener.name.<name>.ssl.…` (the name in lower case, as Kafka writes it), which wins over the
+ * plain `ssl.…`. Keystores: PEM (`ssl.keystore.location`, a file with the private key and the
+ * certificate chain, or `ssl.keystore.key` + `ssl.keystore.certificate.chain` inline; an encrypted
+ * key opened with `ssl.key.password`) and PKCS12 (`ssl.keystore.password`). Truststores: PEM
+ * (`ssl.truststore.location` or `ssl.truststore.certificates`). JKS, Kafka's default type, is
+ * refused with the keytool line that converts it. `ssl.client.auth` none | requested | required;
+ * `ssl.enabled.protocols` among TLSv1.2 and TLSv1.3. Every problem is a ConfigError sentence at
+ * start-up, never a listener that serves without what was asked.
+ */
+import { readFileSync } from 'node:fs';
+import type { TlsOptions } from 'node:tls';
+import { ConfigError } from '../cluster/config.js';
+
+const PROTOCOLS = ['TLSv1.2', 'TLSv1.3'] as const;
+type TlsVersion = (typeof PROTOCOLS)[number];
+
+/** A key's value for this listener: its listener.name.<name>. form first, then the plain key. */
+function keyFor(raw: Readonly<Record<string, string>>, listener: string, key: string): { key: string; value: string | undefined } {
+  const scoped = `listener.name.${listener.toLowerCase()}.${key}`;
+  if (raw[scoped] !== undefined) return { key: scoped, value: raw[scoped] };
+  return { key, value: raw[key] };
+}
+
+function readFile(path: string, key: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+  }
+}
+
+/** Inline PEM from a properties file: Kafka writes the newlines of a multi-line value as `\n` or as real line breaks. */
+function inlinePem(value: string): string {
+  return value.replace(/\\n/g, '\n');
+}
+
+function keystore(raw: Readonly<Record<string, string>>, listener: string): Pick<TlsOptions, 'key' | 'cert' | 'pfx' | 'passphrase'> {
+  const get = (k: string) => keyFor(raw, listener, k);
+  const type = (get('ssl.keystore.type').value ?? 'JKS').trim().toUpperCase();
+  const location = get('ssl.keystore.location');
+  const inlineKey = get('ssl.keystore.key');
+  const inlineChain = get('ssl.keystore.certificate.chain');
+  const keyPassword = get('ssl.key.password').value;
+  const storePassword = get('ssl.keystore.password').value;
+  if (type === 'JKS')
+    throw new ConfigError(
+      `${get('ssl.keystore.type').key}: listener ${listener} needs a PEM or PKCS12 keystore (JKS is Java's own format); set ssl.keystore.type=PEM or PKCS12, converting a JKS file with 'keytool -importkeystore -srckeystore server.jks -destkeystore server.p12 -deststoretype PKCS12'.`,
+    );
+  if (type === 'PKCS12') {
+    if (location.value === undefined) throw new ConfigError(`${location.key}: listener ${listener} has ssl.keystore.type=PKCS12 but no keystore file.`);
+    return { pfx: readFile(location.value, location.key), ...(storePassword !== undefined ? { passphrase: storePassword } : {}) };
+  }
+  if (type !== 'PEM') throw new ConfigError(`${get('ssl.keystore.type').key}: '${type}' is not a keystore type Samsa reads; use PEM or PKCS12.`);
+  let pem: string;
+  if (inlineKey.value !== undefined || inlineChain.value !== undefined) {
+    if (inlineKey.value === undefined || inlineChain.value === undefined)
+      throw new ConfigError(`listener ${listener}: ssl.keystore.key and ssl.keystore.certificate.chain go together; give both, or ssl.keystore.location instead.`);
+    if (location.value !== undefined) throw new ConfigError(`listener ${listener}: give ssl.keystore.location or the inline ssl.keystore.key and ssl.keystore.certificate.chain, not both.`);
+    pem = `${inlinePem(inlineKey.value)}\n${inlinePem(inlineChain.value)}`;
+  } else {
+    if (location.value === undefined) throw new ConfigError(`listener ${listener} is an SSL listener without a keystore: set ssl.keystore.type=PEM and ssl.keystore.location to a file with the private key and the certificate chain.`);
+    pem = readFile(location.value, location.key).toString('utf8');
+  }
+  const key = pem.match(/-----BEGIN (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----/)?.[0];
+  const certs = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (key === undefined) throw new ConfigError(`listener ${listener}: the PEM keystore holds no private key (-----BEGIN PRIVATE KEY-----).`);
+  if (certs === null) throw new ConfigError(`listener ${listener}: the PEM keystore holds no certificate (-----BEGIN CERTIFICATE-----).`);
+  if (key.includes('ENCRYPTED') && keyPassword === undefined) throw new ConfigError(`listener ${listener}: the private key is encrypted; set ssl.key.password.`);
+  return { key, cert: certs.join('\n'), ...(keyPassword !== undefined ? { passphrase: keyPassword } : {}) };
+}
+
+function truststore(raw: Readonly<Record<string, string>>, listener: string): string[] | undefined {
+  const get = (k: string) => keyFor(raw, listener, k);
+  const location = get('ssl.truststore.location');
+  const inline = get('ssl.truststore.certificates');
+  if (location.value === undefined && inline.value === undefined) return undefined;
+  const type = (get('ssl.truststore.type').value ?? 'JKS').trim().toUpperCase();
+  if (type !== 'PEM') throw new ConfigError(`${get('ssl.truststore.type').key}: Samsa reads PEM truststores; set ssl.truststore.type=PEM with the CA certificates in PEM (openssl pkcs12 -in truststore.p12 -nokeys -out ca.pem).`);
+  const text = inline.value !== undefined ? inlinePem(inline.value) : readFile(location.value!, location.key).toString('utf8');
+  const certs = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (certs === null) throw new ConfigError(`listener ${listener}: the truststore holds no certificate (-----BEGIN CERTIFICATE-----).`);
+  return certs;
+}
+
+/** The TLS server options of an SSL listener; ConfigError says what is missing or wrong. */
+export function listenerTlsOptions(raw: Readonly<Record<string, string>>, listener: string): TlsOptions {
+  const get = (k: string) => keyFor(raw, listener, k);
+  const auth = get('ssl.client.auth');
+  const clientAuth = (auth.value ?? 'none').trim().toLowerCase();
+  if (!['none', 'requested', 'required'].includes(clientAuth)) throw new ConfigError(`${auth.key}: '${auth.value}' must be none, requested or required.`);
+  const enabled = get('ssl.enabled.protocols');
+  const versions = (enabled.value ?? 'TLSv1.2,TLSv1.3').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = versions.filter((v) => !(PROTOCOLS as readonly string[]).includes(v));
+  if (unknown.length > 0 || versions.length === 0) throw new ConfigError(`${enabled.key}: '${enabled.value}' must list TLSv1.2 and/or TLSv1.3 (older versions are not offered).`);
+  const ciphers = get('ssl.cipher.suites');
+  if (ciphers.value !== undefined && ciphers.value.trim() !== '')
+    throw new ConfigError(`${ciphers.key}: choosing cipher suites is not supported yet; leave it unset (the TLS 1.2 and 1.3 defaults of OpenSSL apply).`);
+  const ca = truststore(raw, listener);
+  if (clientAuth !== 'none' && ca === undefined)
+    throw new ConfigError(`listener ${listener}: ssl.client.auth=${clientAuth} needs a truststore (ssl.truststore.type=PEM and ssl.truststore.location) to check client certificates against.`);
+  const sorted = [...versions].sort() as TlsVersion[];
+  return {
+    ...keystore(raw, listener),
+    ...(ca !== undefined ? { ca } : {}),
+    requestCert: clientAuth !== 'none',
+    rejectUnauthorized: clientAuth === 'required',
+    minVersion: sorted[0],
+    maxVersion: sorted[sorted.length - 1],
+  };
+}

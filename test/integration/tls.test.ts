@@ -1,0 +1,132 @@
+/**
+ * SSL listeners with Kafka's ssl.* keys, checked with kcat and confluent-kafka (librdkafka): a
+ * PLAINTEXT and an SSL listener side by side (PEM keystore), produce and consume over TLS with the
+ * CA as truststore; mutual TLS with ssl.client.auth=required (a client without a certificate is
+ * refused, one with it served); a PKCS12 keystore for a listener by name; a plaintext client on the
+ * TLS port gets its connection closed and the broker carries on; bad keys are one sentence each.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { Broker } from '../../src/broker/broker.js';
+import { installed, run, SYSTEM_PYTHON } from '../helpers/broker.js';
+import { makeTestCerts, type TestCerts } from '../helpers/certs.js';
+
+const HAVE_KCAT = await installed('kcat', ['-V']);
+const HAVE_OPENSSL = await installed('openssl', ['version']);
+const SKIP = !HAVE_KCAT ? 'kcat is not installed (Debian package kcat)' : !HAVE_OPENSSL ? 'openssl is not installed' : false;
+
+async function withTlsBroker(certs: TestCerts, config: Record<string, string>, fn: (b: Broker) => Promise<void>): Promise<void> {
+  const b = await Broker.start({ config: { listeners: 'PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0', 'log.dirs': `${certs.dir}/data-${Math.random().toString(36).slice(2)}`, ...config } });
+  try {
+    await fn(b);
+  } finally {
+    await b.stop();
+  }
+}
+
+const sslArgs = (certs: TestCerts, client?: 'cert'): string[] => [
+  '-X', 'security.protocol=ssl', '-X', `ssl.ca.location=${certs.caPem}`,
+  ...(client === 'cert' ? ['-X', `ssl.certificate.location=${certs.clientCert}`, '-X', `ssl.key.location=${certs.clientKey}`] : []),
+];
+
+async function kcatRoundTrip(bootstrap: string, topic: string, extra: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const p = await run('kcat', ['-b', bootstrap, ...extra, '-P', '-t', topic, '-X', 'message.timeout.ms=10000'], { input: 'one\ntwo\nthree\n', timeoutMs: 30_000 });
+  if (p.code !== 0) return { code: p.code, out: '', err: p.stderr };
+  const c = await run('kcat', ['-b', bootstrap, ...extra, '-C', '-t', topic, '-o', 'beginning', '-e', '-q'], { timeoutMs: 30_000 });
+  return { code: c.code, out: c.stdout, err: c.stderr };
+}
+
+test('an SSL listener beside a PLAINTEXT one (PEM keystore): kcat produces and consumes over TLS; a plaintext client on the TLS port is closed and the broker carries on', { skip: SKIP, timeout: 120_000 }, async () => {
+  const certs = await makeTestCerts();
+  await withTlsBroker(certs, { 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.brokerPem }, async (b) => {
+    const tls = `127.0.0.1:${b.listenerPort('SSL')}`;
+    const r = await kcatRoundTrip(tls, 'secure', sslArgs(certs));
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, 'one\ntwo\nthree\n');
+    const meta = await run('kcat', ['-b', tls, ...sslArgs(certs), '-L', '-J'], { timeoutMs: 30_000 });
+    assert.deepEqual(JSON.parse(meta.stdout).brokers.map((x: { name: string }) => x.name), [tls], 'Metadata over TLS names the SSL listener');
+    // Kafka's bytes, unencrypted, to the TLS port: the handshake fails and only that connection ends.
+    const closed = await new Promise<boolean>((resolve) => {
+      const s = connect(b.listenerPort('SSL'), '127.0.0.1', () => s.write(Buffer.from([0, 0, 0, 10, 0, 18, 0, 3, 0, 0, 0, 1, 0, 0])));
+      s.on('close', () => resolve(true));
+      s.on('error', () => undefined);
+      setTimeout(() => resolve(false), 10_000).unref();
+    });
+    assert.ok(closed, 'the plaintext connection was closed');
+    const plain = await kcatRoundTrip(`127.0.0.1:${b.port}`, 'plain', []);
+    assert.equal(plain.out, 'one\ntwo\nthree\n', 'the PLAINTEXT listener still serves');
+  });
+});
+
+test('mutual TLS (ssl.client.auth=required with a PEM truststore): kcat with a client certificate is served, without one it is refused', { skip: SKIP, timeout: 120_000 }, async () => {
+  const certs = await makeTestCerts();
+  const config = {
+    'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.brokerPem, 'ssl.client.auth': 'required',
+    'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem,
+  };
+  await withTlsBroker(certs, config, async (b) => {
+    const tls = `127.0.0.1:${b.listenerPort('SSL')}`;
+    const ok = await kcatRoundTrip(tls, 'mutual', sslArgs(certs, 'cert'));
+    assert.equal(ok.code, 0, ok.err);
+    assert.equal(ok.out, 'one\ntwo\nthree\n');
+    const refused = await run('kcat', ['-b', tls, ...sslArgs(certs), '-L', '-m', '5'], { timeoutMs: 30_000 });
+    assert.notEqual(refused.code, 0, 'no client certificate: refused');
+    assert.match(refused.stderr, /SSL|handshake|certificate|Disconnected|transport/i);
+  });
+});
+
+const CONFLUENT = `
+import sys
+from confluent_kafka import Producer, Consumer
+bootstrap, ca = sys.argv[1], sys.argv[2]
+conf = {'bootstrap.servers': bootstrap, 'security.protocol': 'SSL', 'ssl.ca.location': ca}
+p = Producer(conf)
+for i in range(20):
+    p.produce('p12', value=('v%d' % i).encode())
+assert p.flush(20) == 0
+c = Consumer(dict(conf, **{'group.id': 'g', 'auto.offset.reset': 'earliest'}))
+c.subscribe(['p12'])
+got = []
+while len(got) < 20:
+    m = c.poll(15)
+    if m is None:
+        break
+    if not m.error():
+        got.append(m.value().decode())
+c.close()
+print(len(got), got[0], got[-1])
+`;
+
+test('a PKCS12 keystore for one listener by name (listener.name.ssl.ssl.*): confluent-kafka produces and consumes in a group over TLS', { skip: SKIP, timeout: 120_000 }, async (t) => {
+  if ((await run(SYSTEM_PYTHON, ['-c', 'import confluent_kafka'], { timeoutMs: 30_000 })).code !== 0) {
+    t.skip('confluent-kafka not installed (Debian package python3-confluent-kafka)');
+    return;
+  }
+  const certs = await makeTestCerts();
+  const config = { 'listener.name.ssl.ssl.keystore.type': 'PKCS12', 'listener.name.ssl.ssl.keystore.location': certs.brokerP12, 'listener.name.ssl.ssl.keystore.password': 'changeit' };
+  await withTlsBroker(certs, config, async (b) => {
+    const r = await run(SYSTEM_PYTHON, ['-c', CONFLUENT, `127.0.0.1:${b.listenerPort('SSL')}`, certs.caPem], { timeoutMs: 90_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '20 v0 v19');
+  });
+});
+
+test('SSL listener keys that cannot work are refused at start-up with one sentence', { skip: SKIP, timeout: 60_000 }, async () => {
+  const certs = await makeTestCerts();
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{}, /JKS is Java's own format/],
+    [{ 'ssl.keystore.type': 'PEM' }, /SSL listener without a keystore/],
+    [{ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': `${certs.dir}/nope.pem` }, /ssl.keystore.location: cannot read/],
+    [{ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.brokerPem, 'ssl.client.auth': 'required' }, /needs a truststore/],
+    [{ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.brokerPem, 'ssl.enabled.protocols': 'TLSv1.1' }, /must list TLSv1.2 and\/or TLSv1.3/],
+    [{ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.caPem }, /holds no private key/],
+  ];
+  for (const [config, expected] of cases) {
+    await assert.rejects(
+      Broker.start({ config: { listeners: 'SSL://127.0.0.1:0', 'log.dirs': `${certs.dir}/bad-${Math.random().toString(36).slice(2)}`, ...config } }),
+      (err: Error) => err.name === 'ConfigError' && expected.test(err.message),
+      `${JSON.stringify(config)} → ${expected}`,
+    );
+  }
+});
