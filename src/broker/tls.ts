@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import type { TlsOptions } from 'node:tls';
 import { ConfigError } from '../cluster/config.js';
+import { pemParts } from '../util/pem.js';
 
 const PROTOCOLS = ['TLSv1.2', 'TLSv1.3'] as const;
 type TlsVersion = (typeof PROTOCOLS)[number];
@@ -29,11 +30,6 @@ function readFile(path: string, key: string): Buffer {
   } catch (err) {
     throw new ConfigError(`${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
   }
-}
-
-/** Inline PEM from a properties file: Kafka writes the newlines of a multi-line value as `\n` or as real line breaks. */
-function inlinePem(value: string): string {
-  return value.replace(/\\n/g, '\n');
 }
 
 function keystore(raw: Readonly<Record<string, string>>, listener: string): Pick<TlsOptions, 'key' | 'cert' | 'pfx' | 'passphrase'> {
@@ -58,16 +54,15 @@ function keystore(raw: Readonly<Record<string, string>>, listener: string): Pick
     if (inlineKey.value === undefined || inlineChain.value === undefined)
       throw new ConfigError(`listener ${listener}: ssl.keystore.key and ssl.keystore.certificate.chain go together; give both, or ssl.keystore.location instead.`);
     if (location.value !== undefined) throw new ConfigError(`listener ${listener}: give ssl.keystore.location or the inline ssl.keystore.key and ssl.keystore.certificate.chain, not both.`);
-    pem = `${inlinePem(inlineKey.value)}\n${inlinePem(inlineChain.value)}`;
+    pem = `${inlineKey.value}\n${inlineChain.value}`;
   } else {
     if (location.value === undefined) throw new ConfigError(`listener ${listener} is an SSL listener without a keystore: set ssl.keystore.type=PEM and ssl.keystore.location to a file with the private key and the certificate chain.`);
     pem = readFile(location.value, location.key).toString('utf8');
   }
-  const key = pem.match(/-----BEGIN (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----/)?.[0];
-  const certs = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-  if (key === undefined) throw new ConfigError(`listener ${listener}: the PEM keystore holds no private key (-----BEGIN PRIVATE KEY-----).`);
-  if (certs === null) throw new ConfigError(`listener ${listener}: the PEM keystore holds no certificate (-----BEGIN CERTIFICATE-----).`);
-  if (key.includes('ENCRYPTED') && keyPassword === undefined) throw new ConfigError(`listener ${listener}: the private key is encrypted; set ssl.key.password.`);
+  const { key, encrypted, certs } = pemParts(pem);
+  if (key === null) throw new ConfigError(`listener ${listener}: the PEM keystore holds no private key (-----BEGIN PRIVATE KEY-----).`);
+  if (certs.length === 0) throw new ConfigError(`listener ${listener}: the PEM keystore holds no certificate (-----BEGIN CERTIFICATE-----).`);
+  if (encrypted && keyPassword === undefined) throw new ConfigError(`listener ${listener}: the private key is encrypted; set ssl.key.password.`);
   return { key, cert: certs.join('\n'), ...(keyPassword !== undefined ? { passphrase: keyPassword } : {}) };
 }
 
@@ -78,9 +73,9 @@ function truststore(raw: Readonly<Record<string, string>>, listener: string): st
   if (location.value === undefined && inline.value === undefined) return undefined;
   const type = (get('ssl.truststore.type').value ?? 'JKS').trim().toUpperCase();
   if (type !== 'PEM') throw new ConfigError(`${get('ssl.truststore.type').key}: Samsa reads PEM truststores; set ssl.truststore.type=PEM with the CA certificates in PEM (openssl pkcs12 -in truststore.p12 -nokeys -out ca.pem).`);
-  const text = inline.value !== undefined ? inlinePem(inline.value) : readFile(location.value!, location.key).toString('utf8');
-  const certs = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-  if (certs === null) throw new ConfigError(`listener ${listener}: the truststore holds no certificate (-----BEGIN CERTIFICATE-----).`);
+  const text = inline.value !== undefined ? inline.value : readFile(location.value!, location.key).toString('utf8');
+  const { certs } = pemParts(text);
+  if (certs.length === 0) throw new ConfigError(`listener ${listener}: the truststore holds no certificate (-----BEGIN CERTIFICATE-----).`);
   return certs;
 }
 

@@ -7,6 +7,7 @@
  * with a warning line per failed attempt, as Kafka's NetworkClient does, so a client rides out a
  * broker restart.
  */
+import type { ClientTls } from './tls-config.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, KafkaError, errorName, isRetriable } from '../protocol/errors.js';
 import { ZERO_UUID_STRING } from '../protocol/writer.js';
@@ -60,6 +61,8 @@ export interface ClusterOptions {
   defaultApiTimeoutMs?: number;
   /** Where warnings go (a broker that cannot be reached); JSON lines on stderr by default. */
   logger?: Logger;
+  /** Connect with TLS (security.protocol=SSL): CA certificates, and a client certificate for mutual TLS. */
+  tls?: ClientTls;
 }
 
 /** Failed connection attempts to one address in a row, and when the next may start. */
@@ -123,7 +126,8 @@ export function parseBootstrapServers(servers: string | string[]): BrokerAddress
 function parseAddress(text: string): BrokerAddress {
   // A listener name is just a label, but a security protocol's name asks for TLS or SASL.
   const scheme = /^([A-Za-z_]+):\/\//.exec(text)?.[1]?.toUpperCase();
-  if (scheme === 'SSL' || scheme === 'SASL_SSL' || scheme === 'SASL_PLAINTEXT') throw new UnsupportedSecurityError(`bootstrap server ${text}`);
+  if (scheme === 'SASL_SSL' || scheme === 'SASL_PLAINTEXT') throw new UnsupportedSecurityError(`bootstrap server ${text}`);
+  if (scheme === 'SSL') throw new InvalidArgumentError(`bootstrap server ${text}: give it as host:port and set security.protocol=SSL (with ssl.truststore.* for the broker's CA).`);
   const bare = text.replace(/^[A-Za-z_]+:\/\//, '');
   const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(bare);
   const port = m?.[3] === undefined ? DEFAULT_PORT : Number(m[3]);
@@ -343,9 +347,9 @@ export class Cluster {
     }
   }
 
-  private connectionOptions(): { clientId?: string; requestTimeoutMs?: number; connectTimeoutMs?: number } {
-    const { clientId, requestTimeoutMs, connectTimeoutMs } = this.opts;
-    return { clientId, requestTimeoutMs, connectTimeoutMs };
+  private connectionOptions(): { clientId?: string; requestTimeoutMs?: number; connectTimeoutMs?: number; tls?: ClientTls } {
+    const { clientId, requestTimeoutMs, connectTimeoutMs, tls } = this.opts;
+    return { clientId, requestTimeoutMs, connectTimeoutMs, ...(tls !== undefined ? { tls } : {}) };
   }
 
   private dropConnection(nodeId: number): void {

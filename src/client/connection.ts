@@ -4,6 +4,8 @@
  * versions the broker speaks.
  */
 import net from 'node:net';
+import tls from 'node:tls';
+import type { ClientTls } from './tls-config.js';
 import { apiName } from '../protocol/apis.js';
 import { API_VERSIONS_KEY } from '../protocol/headers.js';
 import { ErrorCode, KafkaError, errorName } from '../protocol/errors.js';
@@ -28,6 +30,8 @@ export interface ConnectionOptions {
   clientId?: string | null;
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** security.protocol=SSL: the TLS settings (tls-config.ts); absent for PLAINTEXT. */
+  tls?: ClientTls;
 }
 
 export interface RequestOptions {
@@ -90,7 +94,7 @@ export class Connection {
 
   /** Opens a connection and negotiates API versions; rejects with ConnectionError if unreachable. */
   static async connect(opts: ConnectionOptions): Promise<Connection> {
-    const socket = await openSocket(opts.host, opts.port, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT);
+    const socket = await openSocket(opts.host, opts.port, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT, opts.tls);
     const conn = new Connection(socket, opts);
     try {
       conn.brokerVersions = await negotiateApiVersions(conn);
@@ -255,21 +259,22 @@ export class Connection {
   }
 }
 
-function openSocket(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+function openSocket(host: string, port: number, timeoutMs: number, tlsOptions?: ClientTls): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
+    // TLS: the handshake is part of connecting; the broker's name goes in SNI unless it is an address.
+    const socket = tlsOptions === undefined ? net.connect({ host, port }) : tls.connect({ host, port, ...(net.isIP(host) === 0 ? { servername: host } : {}), ...tlsOptions });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new ConnectionError(`Could not connect to ${host}:${port} within ${timeoutMs} ms`));
     }, timeoutMs);
-    socket.once('connect', () => {
+    socket.once(tlsOptions === undefined ? 'connect' : 'secureConnect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
       resolve(socket);
     });
     socket.once('error', (err) => {
       clearTimeout(timer);
-      reject(new ConnectionError(`Could not connect to ${host}:${port}: ${err.message}`));
+      reject(new ConnectionError(`Could not connect to ${host}:${port}${tlsOptions === undefined ? '' : ' over TLS'}: ${err.message}`));
     });
   });
 }

@@ -126,7 +126,7 @@ export { ConfigSourceName, type ConfigResource, type ConfigDescription, type Des
 export type { OffsetAtTime } from './offsets.js';
 export type { ElectionType, PartitionElection } from './admin-elections.js';
 export type { LogDirDescription, ReplicaInfo } from './admin-log-dirs.js';
-export { clientProperties, assertPlaintext, type ClientProperties, type ClientRole } from './properties.js';
+export { clientProperties, assertNoSasl, type ClientProperties, type ClientRole } from './properties.js';
 export { ErrorCode, errorName } from '../protocol/errors.js';
 export { LATEST_TIMESTAMP, EARLIEST_TIMESTAMP } from './offsets.js';
 export {

@@ -9,6 +9,7 @@
 import type { ClusterOptions } from './cluster.js';
 import type { AssignorName, ConsumerOptions, IsolationLevel, OffsetReset } from './consumer.js';
 import { InvalidArgumentError, UnsupportedSecurityError } from './errors.js';
+import { CLIENT_TLS_KEYS, clientTls } from './tls-config.js';
 import type { Acks, CompressionType, ProducerOptions } from './producer.js';
 
 export type ClientRole = 'admin' | 'producer' | 'consumer';
@@ -42,7 +43,7 @@ const COMMON: Record<string, Setter> = {
   'socket.connection.setup.timeout.ms': (p, v, k) => (p.client.connectTimeoutMs = whole(v, k, 1)),
   retries: (p, v, k) => (p.client.retries = whole(v, k, 0)),
   'retry.backoff.ms': (p, v, k) => (p.client.retryBackoffMs = whole(v, k, 0)),
-  'security.protocol': () => undefined, // checked by assertPlaintext
+  'security.protocol': () => undefined, // PLAINTEXT or SSL (read above); SASL refused by assertNoSasl
 };
 
 const PRODUCER: Record<string, Setter> = {
@@ -80,28 +81,32 @@ const BY_ROLE: Record<ClientRole, Record<string, Setter>> = {
 };
 
 /**
- * Throws UnsupportedSecurityError for any setting that asks for TLS or SASL: a security.protocol
- * other than PLAINTEXT, or any ssl.* or sasl.* key. Call it before connecting.
+ * Throws UnsupportedSecurityError for a setting that asks for SASL: a security.protocol of
+ * SASL_PLAINTEXT or SASL_SSL, or any sasl.* key. (SSL is served: see tls-config.ts.) Call it
+ * before connecting.
  */
-export function assertPlaintext(props: Iterable<[string, string]>): void {
+export function assertNoSasl(props: Iterable<[string, string]>): void {
   const refused: string[] = [];
   for (const [key, value] of props) {
-    if (key === 'security.protocol' && value.trim().toUpperCase() !== 'PLAINTEXT') refused.push(`security.protocol=${value.trim()}`);
-    else if (key.startsWith('ssl.') || key.startsWith('sasl.')) refused.push(key);
+    if (key === 'security.protocol' && !['PLAINTEXT', 'SSL'].includes(value.trim().toUpperCase())) refused.push(`security.protocol=${value.trim()}`);
+    else if (key.startsWith('sasl.')) refused.push(key);
   }
   if (refused.length === 0) return;
   throw new UnsupportedSecurityError(refused.join(', '));
 }
 
-/** Maps Kafka client properties for one role; throws on security settings and on values Kafka would reject. */
+/** Maps Kafka client properties for one role; throws on SASL settings and on values Kafka would reject. */
 export function clientProperties(props: Iterable<[string, string]> | Record<string, string>, role: ClientRole): ClientProperties {
   const entries = Symbol.iterator in props ? [...(props as Iterable<[string, string]>)] : Object.entries(props);
-  assertPlaintext(entries);
+  assertNoSasl(entries);
   const out: ClientProperties = { client: {}, producer: {}, consumer: {}, unsupported: [] };
   const setters = BY_ROLE[role];
+  const protocol = entries.filter(([k]) => k === 'security.protocol').pop()?.[1].trim().toUpperCase() ?? 'PLAINTEXT';
+  if (protocol === 'SSL') out.client.tls = clientTls(new Map(entries));
   for (const [key, value] of entries) {
     const set = setters[key];
     if (set !== undefined) set(out, value, key);
+    else if (protocol === 'SSL' && CLIENT_TLS_KEYS.has(key)) continue;
     else if (!(CODEC_KEYS.has(key) && BYTE_CODECS.has(value.trim()))) out.unsupported.push(key);
   }
   return out;

@@ -3,14 +3,20 @@
  * PLAINTEXT and an SSL listener side by side (PEM keystore), produce and consume over TLS with the
  * CA as truststore; mutual TLS with ssl.client.auth=required (a client without a certificate is
  * refused, one with it served); a PKCS12 keystore for a listener by name; a plaintext client on the
- * TLS port gets its connection closed and the broker carries on; bad keys are one sentence each.
+ * TLS port gets its connection closed and the broker carries on; bad keys are one sentence each;
+ * Samsa's own client and tools over TLS and mutual TLS with Kafka's client keys.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { Broker } from '../../src/broker/broker.js';
 import { installed, run, SYSTEM_PYTHON } from '../helpers/broker.js';
 import { makeTestCerts, type TestCerts } from '../helpers/certs.js';
+import { clientProperties, createClient } from '../../src/client/index.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 const HAVE_KCAT = await installed('kcat', ['-V']);
 const HAVE_OPENSSL = await installed('openssl', ['version']);
@@ -129,4 +135,41 @@ test('SSL listener keys that cannot work are refused at start-up with one senten
       `${JSON.stringify(config)} → ${expected}`,
     );
   }
+});
+
+test("Samsa's client and tools over TLS: createClient with the CA, mutual TLS with a PEM keystore, and kafka-topics.sh --command-config with security.protocol=SSL; an untrusted broker is refused", { skip: SKIP, timeout: 120_000 }, async () => {
+  const certs = await makeTestCerts();
+  const config = {
+    'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.brokerPem, 'ssl.client.auth': 'required',
+    'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem,
+  };
+  await withTlsBroker(certs, config, async (b) => {
+    const bootstrap = `127.0.0.1:${b.listenerPort('SSL')}`;
+    const props = {
+      'bootstrap.servers': bootstrap, 'security.protocol': 'SSL', 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem,
+      'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.clientPem,
+    };
+    const { client } = clientProperties(props, 'admin');
+    const kafka = createClient({ bootstrapServers: bootstrap, ...client });
+    try {
+      await kafka.admin().createTopics([{ topic: 'over-tls', numPartitions: 1 }]);
+      await kafka.producer().send({ topic: 'over-tls', messages: [{ value: 'sealed' }] });
+      const consumer = kafka.consumer();
+      consumer.assign([{ topic: 'over-tls', partition: 0, offset: 'earliest' }]);
+      const [m] = await consumer.poll({ timeoutMs: 10_000 });
+      assert.equal(m?.value?.toString(), 'sealed');
+    } finally {
+      await kafka.close();
+    }
+    const file = `${certs.dir}/client.properties`;
+    await writeFile(file, Object.entries(props).filter(([k]) => k !== 'bootstrap.servers').map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    const listed = await run(process.execPath, [CLI, 'topics', '--bootstrap-server', bootstrap, '--list', '--command-config', file], { timeoutMs: 60_000 });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^over-tls$/m);
+    // Without the CA the broker's certificate is not trusted: a sentence, exit 1.
+    await writeFile(file, 'security.protocol=SSL\nrequest.timeout.ms=3000\n');
+    const untrusted = await run(process.execPath, [CLI, 'topics', '--bootstrap-server', bootstrap, '--list', '--command-config', file], { timeoutMs: 90_000 });
+    assert.equal(untrusted.code, 1);
+    assert.match(untrusted.stderr, /over TLS|certificate/i);
+  });
 });

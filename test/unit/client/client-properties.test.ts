@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertPlaintext, clientProperties, createClient, UnsupportedSecurityError } from '../../../src/client/index.js';
+import { assertNoSasl, clientProperties, createClient, UnsupportedSecurityError } from '../../../src/client/index.js';
 import { parseBootstrapServers } from '../../../src/client/cluster.js';
 
 test("Kafka's client property names map onto the client's options, per role", () => {
@@ -44,20 +44,24 @@ test('values Kafka would reject are refused with a sentence', () => {
   assert.throws(() => clientProperties({ 'compression.type': 'brotli' }, 'producer'), /compression.type must be one of none, gzip, snappy, lz4, zstd/);
 });
 
-test('TLS and SASL settings are refused in every role; PLAINTEXT in any case is accepted', () => {
+test('SASL settings are refused in every role; PLAINTEXT in any case is accepted; SSL reads the ssl.* keys', () => {
   for (const role of ['admin', 'producer', 'consumer'] as const) {
-    assert.throws(() => clientProperties({ 'security.protocol': 'SSL' }, role), UnsupportedSecurityError);
-    assert.throws(() => clientProperties({ 'security.protocol': 'SASL_PLAINTEXT' }, role), /security.protocol=SASL_PLAINTEXT: TLS and SASL are not supported yet/);
-    assert.throws(() => clientProperties({ 'ssl.truststore.location': '/x' }, role), /ssl.truststore.location/);
-    assert.throws(() => clientProperties({ 'security.protocol': 'PLAINTEXT', 'sasl.mechanism': 'PLAIN' }, role), /sasl.mechanism: TLS and SASL/);
+    assert.throws(() => clientProperties({ 'security.protocol': 'SASL_PLAINTEXT' }, role), /security.protocol=SASL_PLAINTEXT: SASL is not supported yet/);
+    assert.throws(() => clientProperties({ 'security.protocol': 'SASL_SSL' }, role), UnsupportedSecurityError);
+    assert.throws(() => clientProperties({ 'security.protocol': 'PLAINTEXT', 'sasl.mechanism': 'PLAIN' }, role), /sasl.mechanism: SASL is not supported yet/);
     assert.deepEqual(clientProperties({ 'security.protocol': ' plaintext ' }, role).unsupported, []);
+    assert.deepEqual(clientProperties({ 'security.protocol': 'SSL' }, role).client.tls, {}, 'SSL with the default CAs');
+    assert.deepEqual(clientProperties({ 'ssl.truststore.location': '/x' }, role).unsupported, ['ssl.truststore.location'], 'ssl.* without SSL is not used');
+    assert.throws(() => clientProperties({ 'security.protocol': 'SSL', 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': '/nonexistent/ca.pem' }, role), /ssl.truststore.location: cannot read \/nonexistent\/ca.pem/);
+    assert.throws(() => clientProperties({ 'security.protocol': 'SSL', 'ssl.truststore.location': '/x' }, role), /Samsa's client reads PEM truststores/);
+    assert.throws(() => clientProperties({ 'security.protocol': 'SSL', 'ssl.endpoint.identification.algorithm': 'ldap' }, role), /must be https or empty/);
   }
-  assert.doesNotThrow(() => assertPlaintext([['client.id', 'x']]));
-  assert.throws(() => assertPlaintext([['security.protocol', 'SSL'], ['ssl.keystore.location', 'k']]), /security.protocol=SSL, ssl.keystore.location: /);
+  assert.doesNotThrow(() => assertNoSasl([['client.id', 'x'], ['security.protocol', 'SSL']]));
+  assert.throws(() => assertNoSasl([['security.protocol', 'SASL_SSL'], ['sasl.mechanism', 'PLAIN']]), /security.protocol=SASL_SSL, sasl.mechanism: /);
 });
 
 test('a bootstrap server written with a security protocol is refused by the client itself; listener names pass', () => {
-  assert.throws(() => parseBootstrapServers('SSL://h:9093'), /bootstrap server SSL:\/\/h:9093: TLS and SASL are not supported yet/);
+  assert.throws(() => parseBootstrapServers('SSL://h:9093'), /bootstrap server SSL:\/\/h:9093: give it as host:port and set security.protocol=SSL/);
   assert.throws(() => parseBootstrapServers(['h:1', 'sasl_ssl://h:2']), UnsupportedSecurityError);
   assert.deepEqual(parseBootstrapServers('PLAINTEXT://h:1,EXTERNAL://h:2'), [{ host: 'h', port: 1 }, { host: 'h', port: 2 }]);
   assert.throws(() => createClient({ bootstrapServers: 'SASL_PLAINTEXT://127.0.0.1:1' }).admin(), UnsupportedSecurityError);
