@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SystemClock, type Clock } from '../platform/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
-import { BROKER_DEFAULTS, ConfigError, buildBrokerConfig, readPropertiesFile, type BrokerConfig, type Listener } from '../cluster/config.js';
+import { BROKER_DEFAULTS, buildBrokerConfig, readPropertiesFile, type BrokerConfig, type Listener } from '../cluster/config.js';
 import { LocalMetadataStore } from '../cluster/metadata-store.js';
 import { ProducerIdManager } from '../cluster/producer-ids.js';
 import { ReplicaManager } from '../cluster/replica-manager.js';
@@ -130,9 +130,6 @@ export class Broker<C extends Clock = Clock> {
       logger.info(`listener ${l.name} is in controller.listener.names and is not opened: a single Samsa broker runs without a KRaft controller`, { listener: l.name });
     // SSL listeners' keys are checked before anything opens: a bad one is a sentence, not a half-started broker.
     for (const l of config.listeners) if (config.securityProtocols[l.name] === 'SSL') listenerTlsOptions(config.raw, l.name);
-    const interBroker = config.raw['inter.broker.listener.name'] ?? config.listeners[0]!.name;
-    if (config.raw['metadata.etcd.endpoints'] && config.securityProtocols[interBroker] === 'SSL')
-      throw new ConfigError(`inter.broker.listener.name: replication between brokers over TLS (listener ${interBroker}) is not supported yet; name a PLAINTEXT listener, e.g. listeners=PLAINTEXT://:9092,SSL://:9093 with inter.broker.listener.name=PLAINTEXT.`);
     const unlocks: Array<() => Promise<void>> = [];
     let groups: GroupCoordinator | undefined;
     let txn: TxnCoordinator | undefined;
@@ -186,6 +183,7 @@ export class Broker<C extends Clock = Clock> {
       // In a cluster, markers for partitions led elsewhere go to their leaders over WriteTxnMarkers.
       const markerChannels = member === null ? null : new TxnMarkerChannels({
         nodeId: config.nodeId, endpointOf: (id) => member.replication.endpointOf(id), logger: logger.child({ component: 'txn-markers' }), reach: opts.peers,
+        ...(member.peerTls !== undefined ? { tls: member.peerTls } : {}),
         timeoutMs: Number(config.raw['request.timeout.ms'] ?? 30_000),
       });
       const remoteMarkers = markerChannels === null ? null : {

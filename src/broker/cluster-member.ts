@@ -18,6 +18,8 @@ import { logConfigFor } from '../cluster/topic-config.js';
 import type { ReplicaManager } from '../cluster/replica-manager.js';
 import { Replication } from '../cluster/replication.js';
 import { ReplicaFetchers } from '../cluster/replica-fetcher.js';
+import type { PeerTls } from '../cluster/peer-connection.js';
+import { interBrokerTls } from './tls.js';
 import { Controller, leaderRebalanceSettings } from '../cluster/controller.js';
 import type { TopicManager } from '../cluster/topics.js';
 import type { PeerReachability } from '../cluster/peer-connection.js';
@@ -39,8 +41,14 @@ export class ClusterMember {
   private readonly controller: Controller;
   private registration: BrokerRegistration | null = null;
 
+  /** TLS to peers when the inter-broker listener is an SSL one. */
+  readonly peerTls: PeerTls | undefined;
+
   constructor(private readonly d: ClusterMemberDeps) {
     const raw = d.config.raw;
+    const interBroker = raw['inter.broker.listener.name'] ?? d.config.listeners[0]!.name;
+    this.peerTls = d.config.securityProtocols[interBroker] === 'SSL' ? interBrokerTls(raw, interBroker) : undefined;
+    const tls = this.peerTls;
     this.replication = new Replication({
       nodeId: d.config.nodeId,
       store: d.store,
@@ -50,8 +58,8 @@ export class ClusterMember {
       settings: { replicaLagTimeMaxMs: positive(raw['replica.lag.time.max.ms'], 30_000), raw },
       logConfigFor: (t) => logConfigFor(d.config, t.configs),
       makeFetchers: (host, endpointOf) =>
-        new ReplicaFetchers({ nodeId: d.config.nodeId, host, endpointOf, clock: d.clock, logger: d.logger.child({ component: 'replica-fetcher' }), config: raw, reach: d.peers }),
-      interBrokerListener: raw['inter.broker.listener.name'] ?? d.config.listeners[0]!.name,
+        new ReplicaFetchers({ nodeId: d.config.nodeId, host, endpointOf, clock: d.clock, logger: d.logger.child({ component: 'replica-fetcher' }), config: raw, reach: d.peers, ...(tls !== undefined ? { tls } : {}) }),
+      interBrokerListener: interBroker,
       keys: () => d.config.raw,
     });
     this.controller = new Controller({
@@ -72,7 +80,7 @@ export class ClusterMember {
     this.registration = {
       nodeId: this.d.config.nodeId,
       rack: this.d.config.raw['broker.rack'] ?? null,
-      endpoints: endpoints.map((l) => ({ name: l.name, host: l.host, port: l.port, securityProtocol: 'PLAINTEXT' })),
+      endpoints: endpoints.map((l) => ({ name: l.name, host: l.host, port: l.port, securityProtocol: this.d.config.securityProtocols[l.name] ?? 'PLAINTEXT' })),
       incarnationId: randomBytes(16).toString('base64url'),
       shuttingDown: false,
     };

@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { TlsOptions } from 'node:tls';
+import type { PeerTls } from '../cluster/peer-connection.js';
 import { ConfigError } from '../cluster/config.js';
 import { pemParts } from '../util/pem.js';
 
@@ -103,5 +104,22 @@ export function listenerTlsOptions(raw: Readonly<Record<string, string>>, listen
     rejectUnauthorized: clientAuth === 'required',
     minVersion: sorted[0],
     maxVersion: sorted[sorted.length - 1],
+  };
+}
+
+/**
+ * How this broker connects to its peers' SSL inter-broker listener: the listener's truststore
+ * as CAs and its keystore as the client certificate (for peers that require one), checking the
+ * peer's name against its certificate unless ssl.endpoint.identification.algorithm is empty.
+ */
+export function interBrokerTls(raw: Readonly<Record<string, string>>, listener: string): PeerTls {
+  const server = listenerTlsOptions(raw, listener);
+  const algorithm = (keyFor(raw, listener, 'ssl.endpoint.identification.algorithm').value ?? 'https').trim().toLowerCase();
+  return {
+    ...(server.ca !== undefined ? { ca: server.ca } : {}),
+    ...(server.key !== undefined ? { key: server.key, cert: server.cert } : {}),
+    ...(server.pfx !== undefined ? { pfx: server.pfx } : {}),
+    ...(server.passphrase !== undefined ? { passphrase: server.passphrase } : {}),
+    ...(algorithm === '' ? { checkServerIdentity: () => undefined } : {}),
   };
 }

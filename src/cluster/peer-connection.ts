@@ -5,6 +5,7 @@
  * caller's.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { FrameDecoder, decodeResponseFrame, encodeRequestFrame } from '../protocol/framing.js';
 import { apiName } from '../protocol/apis.js';
 
@@ -25,11 +26,16 @@ export class PeerConnectionError extends Error {
   override name = 'PeerConnectionError';
 }
 
+/** TLS to peers when the inter-broker listener is an SSL one: the CAs, and this broker's own certificate for mutual TLS. */
+export type PeerTls = Pick<tls.ConnectionOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'checkServerIdentity'>;
+
 /** How a broker finds its peers: their inter-broker endpoints, and which it may reach. */
 export interface PeerAddressing {
   /** A broker's endpoint on the inter-broker listener, or null when it is not registered. */
   endpointOf(brokerId: number): { host: string; port: number } | null;
   reach?: PeerReachability;
+  /** Set when the inter-broker listener speaks TLS. */
+  tls?: PeerTls;
 }
 
 /**
@@ -42,7 +48,7 @@ export async function connectToPeer(peerId: number, a: PeerAddressing, clientId:
   const outOfReach = (): boolean => a.reach?.canReach(peerId) === false;
   const cutOff = (): PeerConnectionError => new PeerConnectionError(`broker ${peerId} at ${at.host}:${at.port} is out of reach`);
   if (outOfReach()) throw cutOff();
-  const conn = await PeerConnection.connect(at.host, at.port, clientId, timeoutMs);
+  const conn = await PeerConnection.connect(at.host, at.port, clientId, timeoutMs, a.tls);
   if (abandoned() || outOfReach()) {
     conn.close();
     throw cutOff();
@@ -87,22 +93,22 @@ export class PeerConnection {
     socket.on('close', () => this.fail(new PeerConnectionError(`connection to ${address} was closed`)));
   }
 
-  static connect(host: string, port: number, clientId: string, timeoutMs: number): Promise<PeerConnection> {
+  static connect(host: string, port: number, clientId: string, timeoutMs: number, tlsOptions?: PeerTls): Promise<PeerConnection> {
     const address = `${host}:${port}`;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port });
+      const socket = tlsOptions === undefined ? net.connect({ host, port }) : tls.connect({ host, port, ...(net.isIP(host) === 0 ? { servername: host } : {}), ...tlsOptions });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new PeerConnectionError(`could not connect to ${address} within ${timeoutMs} ms`));
       }, timeoutMs);
-      socket.once('connect', () => {
+      socket.once(tlsOptions === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve(new PeerConnection(socket, address, clientId));
       });
       socket.once('error', (err) => {
         clearTimeout(timer);
-        reject(new PeerConnectionError(`could not connect to ${address}: ${err.message}`));
+        reject(new PeerConnectionError(`could not connect to ${address}${tlsOptions === undefined ? '' : ' over TLS'}: ${err.message}`));
       });
     });
   }

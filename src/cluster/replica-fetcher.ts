@@ -17,7 +17,7 @@ import type { Clock, TimerHandle } from '../platform/clock.js';
 import type { Logger } from '../util/logger.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../protocol/messages/01-fetch.js';
-import { connectToPeer, disconnectUnreachable, type PeerConnection, type PeerReachability } from './peer-connection.js';
+import { connectToPeer, disconnectUnreachable, type PeerConnection, type PeerReachability, type PeerTls } from './peer-connection.js';
 import { partitionKey } from './replica-manager.js';
 
 const FETCH_KEY = 1;
@@ -50,6 +50,8 @@ export interface ReplicaFetchersOptions {
   config: Record<string, string>;
   /** Which leaders can be reached (default: all). */
   reach?: PeerReachability;
+  /** TLS to the leaders, when the inter-broker listener is an SSL one. */
+  tls?: PeerTls;
 }
 
 export interface FetchedPartition {

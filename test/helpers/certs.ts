@@ -1,6 +1,7 @@
 /**
  * A test CA and certificates made with openssl (the lines README's Security section shows): the
- * CA, a broker certificate for 127.0.0.1 / localhost, and a client certificate, each key with its
+ * CA, a broker certificate for 127.0.0.1 / localhost (server and client use, as brokers connect
+ * to each other with it), and a client certificate, each key with its
  * chain in one PEM file (Kafka's PEM keystore layout), plus a PKCS12 copy of the broker's.
  */
 import { execFile } from 'node:child_process';
@@ -41,7 +42,7 @@ async function signed(dir: string, name: string, subject: string, ext: string): 
 export async function makeTestCerts(): Promise<TestCerts> {
   const dir = await mkdtemp(join(tmpdir(), 'samsa-certs-'));
   await openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Samsa Test CA');
-  await signed(dir, 'broker', '/CN=localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  await signed(dir, 'broker', '/CN=localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
   await signed(dir, 'client', '/CN=alice/O=Samsa Tests', 'extendedKeyUsage=clientAuth\n');
   await openssl(dir, 'pkcs12', '-export', '-in', 'broker.crt', '-inkey', 'broker.key', '-out', 'broker.p12', '-passout', 'pass:changeit');
   const p = (f: string): string => join(dir, f);
