@@ -5,7 +5,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { listenerTlsOptions } from './tls.js';
+import { listenerTlsOptions, watchTlsFiles } from './tls.js';
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -87,6 +87,7 @@ export class Broker<C extends Clock = Clock> {
   private readonly servers: Server[] = [];
   private readonly connections = new Set<Connection>();
   private readonly boundPorts = new Map<string, number>();
+  private readonly tlsUnwatchers: Array<() => void> = [];
   private stopped = false;
   /** Releases the log directories' locks, once everything is closed. */
   private unlocks: Array<() => Promise<void>> = [];
@@ -301,6 +302,17 @@ export class Broker<C extends Clock = Clock> {
   /** An SSL listener: the handshake first; a failed one closes that connection and is logged at most once a minute per listener. */
   private tlsServer(listenerName: string): Server {
     const server = createTlsServer(listenerTlsOptions(this.config.raw, listenerName), (socket) => this.accept(socket, listenerName));
+    this.tlsUnwatchers.push(
+      watchTlsFiles(
+        this.config.raw,
+        listenerName,
+        (o) => {
+          server.setSecureContext(o);
+          this.logger.info('TLS certificates reloaded', { listener: listenerName });
+        },
+        (err) => this.logger.warn('TLS certificate files changed but do not load; the previous ones stay in force', { listener: listenerName, error: err.message }),
+      ),
+    );
     let lastLogged = -Infinity;
     server.on('tlsClientError', (err, socket) => {
       socket.destroy();
@@ -365,6 +377,7 @@ export class Broker<C extends Clock = Clock> {
     const timeout = opts.controlled === false ? 0 : Number(this.config.raw['samsa.controlled.shutdown.timeout.ms'] ?? 30_000);
     if (this.member !== null) await this.member.stop(timeout);
     this.stopped = true;
+    for (const unwatch of this.tlsUnwatchers.splice(0)) unwatch();
     this.signalStop();
     const listenersClosed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     // A server's close callback waits for its open connections, so end them only after it stopped accepting.

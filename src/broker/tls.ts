@@ -9,7 +9,7 @@
  * `ssl.enabled.protocols` among TLSv1.2 and TLSv1.3. Every problem is a ConfigError sentence at
  * start-up, never a listener that serves without what was asked.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { TlsOptions } from 'node:tls';
 import type { PeerTls } from '../cluster/peer-connection.js';
 import { ConfigError } from '../cluster/config.js';
@@ -121,5 +121,30 @@ export function interBrokerTls(raw: Readonly<Record<string, string>>, listener: 
     ...(server.pfx !== undefined ? { pfx: server.pfx } : {}),
     ...(server.passphrase !== undefined ? { passphrase: server.passphrase } : {}),
     ...(algorithm === '' ? { checkServerIdentity: () => undefined } : {}),
+  };
+}
+
+/** How often the keystore and truststore files are checked for changes. */
+const RELOAD_CHECK_MS = 1000;
+
+/**
+ * Reloads an SSL listener's certificates when its keystore or truststore file changes (as Kafka
+ * reloads them on a dynamic listener.name.*.ssl.* update): `apply` gets the new options, which
+ * new connections use; a file that does not load (half written, a key without its certificate)
+ * goes to `failed` and the options in force stay. Returns the unwatch.
+ */
+export function watchTlsFiles(raw: Readonly<Record<string, string>>, listener: string, apply: (o: TlsOptions) => void, failed: (err: Error) => void): () => void {
+  const files = ['ssl.keystore.location', 'ssl.truststore.location'].map((k) => keyFor(raw, listener, k).value).filter((f): f is string => f !== undefined);
+  const changed = (now: { mtimeMs: number; size: number }, before: { mtimeMs: number; size: number }): void => {
+    if (now.mtimeMs === before.mtimeMs && now.size === before.size) return;
+    try {
+      apply(listenerTlsOptions(raw, listener));
+    } catch (err) {
+      failed(err as Error);
+    }
+  };
+  for (const f of files) watchFile(f, { interval: RELOAD_CHECK_MS, persistent: false }, changed);
+  return () => {
+    for (const f of files) unwatchFile(f, changed);
   };
 }

@@ -4,16 +4,19 @@
  * CA as truststore; mutual TLS with ssl.client.auth=required (a client without a certificate is
  * refused, one with it served); a PKCS12 keystore for a listener by name; a plaintext client on the
  * TLS port gets its connection closed and the broker carries on; bad keys are one sentence each;
- * Samsa's own client and tools over TLS and mutual TLS with Kafka's client keys.
+ * Samsa's own client and tools over TLS and mutual TLS with Kafka's client keys; KafkaJS and
+ * kafka-python with client certificates; certificates reloaded when the keystore file changes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { Kafka, logLevel } from 'kafkajs';
 import { fileURLToPath } from 'node:url';
 import { Broker } from '../../src/broker/broker.js';
 import { installed, run, SYSTEM_PYTHON } from '../helpers/broker.js';
 import { makeTestCerts, type TestCerts } from '../helpers/certs.js';
+import { waitFor } from '../helpers/wait.js';
 import { clientProperties, createClient } from '../../src/client/index.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -171,5 +174,69 @@ test("Samsa's client and tools over TLS: createClient with the CA, mutual TLS wi
     const untrusted = await run(process.execPath, [CLI, 'topics', '--bootstrap-server', bootstrap, '--list', '--command-config', file], { timeoutMs: 90_000 });
     assert.equal(untrusted.code, 1);
     assert.match(untrusted.stderr, /over TLS|certificate/i);
+  });
+});
+
+test('the certificates are reloaded when the keystore file changes: new connections get the new certificate, and a file that does not load leaves the old one in force', { skip: SKIP, timeout: 120_000 }, async () => {
+  const first = await makeTestCerts();
+  const second = await makeTestCerts();
+  const keystore = `${first.dir}/live.pem`;
+  await copyFile(first.brokerPem, keystore);
+  await withTlsBroker(first, { 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': keystore }, async (b) => {
+    const tls = `127.0.0.1:${b.listenerPort('SSL')}`;
+    const trusts = async (ca: string): Promise<boolean> => (await run('kcat', ['-b', tls, '-X', 'security.protocol=ssl', '-X', `ssl.ca.location=${ca}`, '-L', '-m', '3'], { timeoutMs: 20_000 })).code === 0;
+    assert.equal(await trusts(first.caPem), true);
+    await writeFile(keystore, 'not a keystore\n');
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(await trusts(first.caPem), true, 'a broken file is not taken: the old certificate stays');
+    await copyFile(second.brokerPem, keystore);
+    await waitFor('the new certificate in force', () => trusts(second.caPem), 20_000);
+    assert.equal(await trusts(first.caPem), false, 'the old CA no longer matches');
+  });
+});
+
+const KAFKA_PYTHON = `
+import sys
+from kafka import KafkaProducer, KafkaConsumer
+bootstrap, ca, cert, key = sys.argv[1:5]
+kw = dict(bootstrap_servers=bootstrap, security_protocol='SSL', ssl_cafile=ca, ssl_certfile=cert, ssl_keyfile=key)
+p = KafkaProducer(acks='all', **kw)
+for i in range(10):
+    p.send('kp', ('v%d' % i).encode())
+p.flush(20)
+c = KafkaConsumer('kp', auto_offset_reset='earliest', consumer_timeout_ms=10000, **kw)
+got = [m.value.decode() for m in c]
+print(len(got), got[0], got[-1])
+`;
+
+test('KafkaJS and kafka-python over mutual TLS: produce and consume with a client certificate', { skip: SKIP, timeout: 120_000 }, async () => {
+  const certs = await makeTestCerts();
+  const config = {
+    'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.brokerPem, 'ssl.client.auth': 'required',
+    'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem,
+  };
+  await withTlsBroker(certs, config, async (b) => {
+    const bootstrap = `127.0.0.1:${b.listenerPort('SSL')}`;
+    const kafka = new Kafka({
+      brokers: [bootstrap], logLevel: logLevel.NOTHING,
+      ssl: { ca: [await readFile(certs.caPem, 'utf8')], cert: await readFile(certs.clientCert, 'utf8'), key: await readFile(certs.clientKey, 'utf8') },
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'kjs', acks: -1, messages: [{ value: 'a' }, { value: 'b' }] });
+    await producer.disconnect();
+    const consumer = kafka.consumer({ groupId: 'kjs-tls' });
+    await consumer.connect();
+    await consumer.subscribe({ topics: ['kjs'], fromBeginning: true });
+    const seen: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+    await waitFor('KafkaJS to read both records', () => seen.length >= 2, 30_000);
+    await consumer.disconnect();
+    assert.deepEqual(seen, ['a', 'b']);
+    if ((await run(SYSTEM_PYTHON, ['-c', 'import kafka'], { timeoutMs: 30_000 })).code === 0) {
+      const r = await run(SYSTEM_PYTHON, ['-c', KAFKA_PYTHON, bootstrap, certs.caPem, certs.clientCert, certs.clientKey], { timeoutMs: 90_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), '10 v0 v9');
+    }
   });
 });
