@@ -34,6 +34,12 @@ async function withTlsBroker(certs: TestCerts, config: Record<string, string>, f
   }
 }
 
+/** A PEM keystore with client certificates required, checked against the test CA. */
+const mutualTls = (certs: TestCerts): Record<string, string> => ({
+  'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.brokerPem, 'ssl.client.auth': 'required',
+  'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem,
+});
+
 const sslArgs = (certs: TestCerts, client?: 'cert'): string[] => [
   '-X', 'security.protocol=ssl', '-X', `ssl.ca.location=${certs.caPem}`,
   ...(client === 'cert' ? ['-X', `ssl.certificate.location=${certs.clientCert}`, '-X', `ssl.key.location=${certs.clientKey}`] : []),
@@ -70,10 +76,7 @@ test('an SSL listener beside a PLAINTEXT one (PEM keystore): kcat produces and c
 
 test('mutual TLS (ssl.client.auth=required with a PEM truststore): kcat with a client certificate is served, without one it is refused', { skip: SKIP, timeout: 120_000 }, async () => {
   const certs = await makeTestCerts();
-  const config = {
-    'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.brokerPem, 'ssl.client.auth': 'required',
-    'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem,
-  };
+  const config = mutualTls(certs);
   await withTlsBroker(certs, config, async (b) => {
     const tls = `127.0.0.1:${b.listenerPort('SSL')}`;
     const ok = await kcatRoundTrip(tls, 'mutual', sslArgs(certs, 'cert'));
@@ -142,10 +145,7 @@ test('SSL listener keys that cannot work are refused at start-up with one senten
 
 test("Samsa's client and tools over TLS: createClient with the CA, mutual TLS with a PEM keystore, and kafka-topics.sh --command-config with security.protocol=SSL; an untrusted broker is refused", { skip: SKIP, timeout: 120_000 }, async () => {
   const certs = await makeTestCerts();
-  const config = {
-    'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.brokerPem, 'ssl.client.auth': 'required',
-    'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem,
-  };
+  const config = mutualTls(certs);
   await withTlsBroker(certs, config, async (b) => {
     const bootstrap = `127.0.0.1:${b.listenerPort('SSL')}`;
     const props = {
@@ -211,10 +211,7 @@ print(len(got), got[0], got[-1])
 
 test('KafkaJS and kafka-python over mutual TLS: produce and consume with a client certificate', { skip: SKIP, timeout: 120_000 }, async () => {
   const certs = await makeTestCerts();
-  const config = {
-    'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.brokerPem, 'ssl.client.auth': 'required',
-    'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem,
-  };
+  const config = mutualTls(certs);
   await withTlsBroker(certs, config, async (b) => {
     const bootstrap = `127.0.0.1:${b.listenerPort('SSL')}`;
     const kafka = new Kafka({
