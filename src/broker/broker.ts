@@ -6,12 +6,13 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { listenerTlsOptions, watchTlsFiles } from './tls.js';
+import { saslConfig, type SaslConfig } from './sasl.js';
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SystemClock, type Clock } from '../platform/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
-import { BROKER_DEFAULTS, buildBrokerConfig, readPropertiesFile, type BrokerConfig, type Listener } from '../cluster/config.js';
+import { BROKER_DEFAULTS, ConfigError, buildBrokerConfig, readPropertiesFile, type BrokerConfig, type Listener } from '../cluster/config.js';
 import { LocalMetadataStore } from '../cluster/metadata-store.js';
 import { ProducerIdManager } from '../cluster/producer-ids.js';
 import { ReplicaManager } from '../cluster/replica-manager.js';
@@ -88,6 +89,8 @@ export class Broker<C extends Clock = Clock> {
   private readonly connections = new Set<Connection>();
   private readonly boundPorts = new Map<string, number>();
   private readonly tlsUnwatchers: Array<() => void> = [];
+  /** SASL listeners' settings, by listener name. */
+  private readonly saslConfigs = new Map<string, SaslConfig>();
   private stopped = false;
   /** Releases the log directories' locks, once everything is closed. */
   private unlocks: Array<() => Promise<void>> = [];
@@ -130,7 +133,14 @@ export class Broker<C extends Clock = Clock> {
     for (const l of config.controllerListeners)
       logger.info(`listener ${l.name} is in controller.listener.names and is not opened: a single Samsa broker runs without a KRaft controller`, { listener: l.name });
     // SSL listeners' keys are checked before anything opens: a bad one is a sentence, not a half-started broker.
-    for (const l of config.listeners) if (config.securityProtocols[l.name] === 'SSL') listenerTlsOptions(config.raw, l.name);
+    for (const l of config.listeners) {
+      const protocol = config.securityProtocols[l.name];
+      if (protocol === 'SSL' || protocol === 'SASL_SSL') listenerTlsOptions(config.raw, l.name);
+      if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') saslConfig(config.raw, l.name);
+    }
+    const interBroker = config.raw['inter.broker.listener.name'] ?? config.listeners[0]!.name;
+    if (config.raw['metadata.etcd.endpoints'] && config.securityProtocols[interBroker]?.startsWith('SASL_'))
+      throw new ConfigError(`inter.broker.listener.name: brokers cannot yet authenticate to each other with SASL (listener ${interBroker}); name a PLAINTEXT or SSL listener for replication, e.g. listeners=SSL://:9093,SASL_SSL://:9094 with inter.broker.listener.name=SSL.`);
     const unlocks: Array<() => Promise<void>> = [];
     let groups: GroupCoordinator | undefined;
     let txn: TxnCoordinator | undefined;
@@ -284,7 +294,9 @@ export class Broker<C extends Clock = Clock> {
     (this.context as { view: ClusterView }).view =
       store === null ? singleBrokerView(this.config.nodeId, (name) => this.context.advertised(name), this.config.raw['broker.rack'] ?? null) : storeView(store);
     for (const l of this.config.listeners) {
-      const server = this.config.securityProtocols[l.name] === 'SSL' ? this.tlsServer(l.name) : createServer((socket) => this.accept(socket, l.name));
+      const protocol = this.config.securityProtocols[l.name];
+      if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') this.saslConfigs.set(l.name, saslConfig(this.config.raw, l.name));
+      const server = protocol === 'SSL' || protocol === 'SASL_SSL' ? this.tlsServer(l.name) : createServer((socket) => this.accept(socket, l.name));
       await new Promise<void>((resolveListen, reject) => {
         server.once('error', reject);
         server.listen({ port: l.port, host: l.host === '' ? undefined : l.host }, () => {
@@ -329,11 +341,13 @@ export class Broker<C extends Clock = Clock> {
       socket.destroy();
       return;
     }
+    const sasl = this.saslConfigs.get(listenerName);
     const conn = new Connection(socket, {
       broker: this.context,
       handlers: this.handlers,
       listenerName,
       onClose: (c) => this.connections.delete(c),
+      ...(sasl !== undefined ? { sasl } : {}),
     });
     this.connections.add(conn);
   }

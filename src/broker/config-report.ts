@@ -48,6 +48,9 @@ const IGNORED: ReadonlyArray<[RegExp, string]> = [
 /** Keys that only matter with a TLS or SASL listener, which Samsa cannot open yet. */
 const SECURITY_KEY = /^(sasl\.|security\.|connections\.max\.reauth|listener\.name\.)/;
 
+/** The keys a SASL listener reads (sasl.ts), plain or as listener.name.<name>.…. */
+const SASL_KEYS = new Set(['sasl.enabled.mechanisms', 'sasl.jaas.config', 'plain.sasl.jaas.config', 'connection.failed.authentication.delay.ms']);
+
 /** The ssl.* keys an SSL listener reads (tls.ts), plain or as listener.name.<name>.ssl.…. */
 const TLS_KEYS = new Set([
   'ssl.keystore.type', 'ssl.keystore.location', 'ssl.keystore.password', 'ssl.key.password', 'ssl.keystore.key', 'ssl.keystore.certificate.chain',
@@ -87,9 +90,9 @@ export function configNotes(given: Readonly<Record<string, string>>): ConfigNote
   const notes: ConfigNote[] = [];
   for (const key of Object.keys(given).sort()) {
     if (SAMSA_BROKER_KEYS.has(key) || key.startsWith('samsa.')) continue;
-    if (TLS_KEYS.has(key.replace(/^listener\.name\.[^.]+\./, ''))) continue;
+    if (TLS_KEYS.has(key.replace(/^listener\.name\.[^.]+\./, '')) || SASL_KEYS.has(key.replace(/^listener\.name\.[^.]+\./, ''))) continue;
     if (SECURITY_KEY.test(key)) {
-      notes.push({ level: 'warn', key, message: `${key} is ignored: it only matters for a SASL listener, and Samsa serves PLAINTEXT and SSL only for now` });
+      notes.push({ level: 'warn', key, message: `${key} is ignored: Samsa serves SASL/PLAIN only for now` });
       continue;
     }
     const info = BROKER_CONFIGS[key];

@@ -14,6 +14,7 @@ import { codecFor, isFlexible } from '../protocol/schema.js';
 import { apiName } from '../protocol/apis.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { UnparsableRequestError, type BrokerContext, type Handler } from './handler.js';
+import { SaslSession, type SaslConfig } from './sasl.js';
 
 /** Frames queued but not yet handled before the connection stops reading (backpressure). */
 const QUEUED_FRAMES_MAX = 64;
@@ -38,7 +39,14 @@ export interface ConnectionOptions {
   handlers: ReadonlyMap<number, Handler>;
   listenerName: string;
   onClose: (c: Connection) => void;
+  /** A SASL listener's settings: the connection must authenticate before anything but ApiVersions. */
+  sasl?: SaslConfig;
 }
+
+const SASL_HANDSHAKE_KEY = 17;
+const SASL_AUTHENTICATE_KEY = 36;
+/** What a connection may ask before it has authenticated on a SASL listener. */
+const BEFORE_AUTHENTICATION = new Set([API_VERSIONS_KEY, SASL_HANDSHAKE_KEY, SASL_AUTHENTICATE_KEY]);
 
 export class Connection {
   /** The size prefix of the next frame while it arrives split across chunks. */
@@ -53,6 +61,8 @@ export class Connection {
   private readonly frames: Buffer[] = [];
   private processing = false;
   private closed = false;
+  /** On a SASL listener: where the connection is in its authentication. */
+  private readonly sasl: SaslSession | null;
   /** Pipelined Produce requests, oldest first: each settles once its response is sent (or dropped). */
   private pipelined: Promise<void>[] = [];
   /** Settles once the newest pipelined Produce request has placed its batches. */
@@ -64,6 +74,7 @@ export class Connection {
     private readonly opts: ConnectionOptions,
   ) {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.sasl = opts.sasl === undefined ? null : new SaslSession(opts.sasl);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
@@ -174,6 +185,10 @@ export class Connection {
         }
         this.frames.shift();
         if (this.frames.length < QUEUED_FRAMES_MAX / 2) this.socket.resume();
+        if (this.sasl !== null && !this.sasl.authenticated) {
+          await this.saslFrame(frame, this.sasl);
+          continue;
+        }
         if (produce) {
           this.pipeline(frame);
         } else {
@@ -188,6 +203,37 @@ export class Connection {
     } finally {
       this.processing = false;
     }
+  }
+
+  /**
+   * A frame before the connection has authenticated: a bare PLAIN token after a v0 handshake, or
+   * one of the requests allowed then. Anything else, a refused login, or a request out of turn
+   * closes the connection (after connection.failed.authentication.delay.ms for a login).
+   */
+  private async saslFrame(frame: Buffer, sasl: SaslSession): Promise<void> {
+    if (sasl.failed) return; // closing: what still arrives is not read
+    let response: Writer | null = null;
+    if (sasl.state === 'token-v0') {
+      if (sasl.authenticate(frame) !== null) sasl.fail();
+      else this.socket.write(Buffer.alloc(4)); // an empty frame: the v0 exchange's success
+    } else {
+      const apiKey = frame.length >= 2 ? frame.readInt16BE(0) : -1;
+      if (!BEFORE_AUTHENTICATION.has(apiKey)) {
+        this.logger.warn('closing connection: a request before SASL authentication', { remote: this.remote, listener: this.opts.listenerName, api: apiName(apiKey) });
+        this.close();
+        return;
+      }
+      response = await this.handleFrame(frame);
+    }
+    if (sasl.failed) {
+      this.logger.info('SASL authentication failed; closing the connection', { remote: this.remote, listener: this.opts.listenerName });
+      await new Promise((r) => setTimeout(r, sasl.config.failedAuthenticationDelayMs));
+      if (response !== null && !this.closed) this.send(response);
+      this.frames.length = 0;
+      this.socket.end(() => this.close());
+      return;
+    }
+    if (response !== null && !this.closed) this.send(response);
   }
 
   /** Starts a Produce request without waiting for the ones before it; its response is sent after theirs. */
@@ -249,7 +295,7 @@ export class Connection {
     let response: unknown;
     try {
       response = await handler.handle(
-        { broker: this.opts.broker, header, listenerName: this.opts.listenerName, clientHost: this.socket.remoteAddress ?? '', ...pipelining },
+        { broker: this.opts.broker, header, listenerName: this.opts.listenerName, clientHost: this.socket.remoteAddress ?? '', sasl: this.sasl, ...pipelining },
         body,
         header.apiVersion,
       );

@@ -11,6 +11,7 @@ import type { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import type { TxnCoordinator } from '../coordinator/txn/coordinator.js';
 import type { ProducerIdSource } from '../cluster/producer-ids.js';
 import type { Replication } from '../cluster/replication.js';
+import type { SaslSession } from './sasl.js';
 import type { MetadataStore } from '../cluster/store/types.js';
 import type { ClusterView } from './cluster-view.js';
 
@@ -63,6 +64,8 @@ export interface RequestContext {
   readonly placeTurn?: Promise<void>;
   /** The Produce handler calls this once its batches are placed; the next request may place its own. */
   readonly placed?: () => void;
+  /** The connection's SASL session on a SASL listener (null elsewhere). */
+  readonly sasl?: SaslSession | null;
 }
 
 export interface Handler<Req = any, Resp = any> {

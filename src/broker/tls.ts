@@ -19,7 +19,7 @@ const PROTOCOLS = ['TLSv1.2', 'TLSv1.3'] as const;
 type TlsVersion = (typeof PROTOCOLS)[number];
 
 /** A key's value for this listener: its listener.name.<name>. form first, then the plain key. */
-function keyFor(raw: Readonly<Record<string, string>>, listener: string, key: string): { key: string; value: string | undefined } {
+export function keyFor(raw: Readonly<Record<string, string>>, listener: string, key: string): { key: string; value: string | undefined } {
   const scoped = `listener.name.${listener.toLowerCase()}.${key}`;
   if (raw[scoped] !== undefined) return { key: scoped, value: raw[scoped] };
   return { key, value: raw[key] };

@@ -42,7 +42,7 @@ export interface BrokerConfig {
   given: Record<string, string>;
   /** Listeners named in controller.listener.names: KRaft controller listeners, which Samsa does not open. */
   controllerListeners: Listener[];
-  /** Each listener's security protocol (PLAINTEXT or SSL), by listener name. */
+  /** Each listener's security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL), by listener name. */
   securityProtocols: Record<string, string>;
 }
 
@@ -62,20 +62,13 @@ export function parseProtocolMap(value: string): Map<string, string> {
   return map;
 }
 
-/**
- * Each listener's security protocol, refusing a SASL one: Samsa serves PLAINTEXT and SSL (TLS),
- * and serving plaintext where the operator asked for SASL would be a silent downgrade.
- */
+/** Each listener's security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL). */
 function listenerProtocols(listeners: Listener[], key: string, protocols: Map<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const l of listeners) {
     const protocol = protocols.get(l.name.toUpperCase());
     if (protocol === undefined)
       throw new ConfigError(`${key}: no security protocol is defined for listener ${l.name}; add ${l.name}:PLAINTEXT or ${l.name}:SSL to listener.security.protocol.map.`);
-    if (protocol !== 'PLAINTEXT' && protocol !== 'SSL')
-      throw new ConfigError(
-        `${key}: listener ${l.name} uses security protocol ${protocol}, which Samsa does not support yet (it serves PLAINTEXT and SSL); use a PLAINTEXT or SSL listener such as SSL://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}.`,
-      );
     out[l.name] = protocol;
   }
   return out;
@@ -179,6 +172,10 @@ export function buildBrokerConfig(given: Record<string, string>): BrokerConfig {
     ? parseListeners(props['advertised.listeners'], 'advertised.listeners').filter((l) => !controllerNames.has(l.name.toUpperCase()))
     : listeners;
   listenerProtocols(advertised, 'advertised.listeners', protocols);
+  const names = new Set(listeners.map((l) => l.name.toUpperCase()));
+  const stray = advertised.find((l) => !names.has(l.name.toUpperCase()));
+  if (stray !== undefined)
+    throw new ConfigError(`advertised.listeners listener names must be equal to or a subset of the ones defined in listeners. Found ${stray.name}. The valid options based on the current configuration are ${listeners.map((l) => l.name).join(',')}`);
   const retentionMs = firstMs(props, [['log.retention.ms', 1], ['log.retention.minutes', 60_000], ['log.retention.hours', 3_600_000]]);
   const segmentMs = firstMs(props, [['log.roll.ms', 1], ['log.roll.hours', 3_600_000]]);
   const ts = props['log.message.timestamp.type']!;

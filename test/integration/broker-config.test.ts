@@ -168,12 +168,12 @@ test('samsa server start warns about a mistyped key (naming the one meant) and s
   });
 });
 
-test('samsa server start refuses a SASL listener, or an SSL one without a usable keystore, with one sentence and a non-zero exit, never serving plaintext instead', async () => {
+test('samsa server start refuses a SASL listener without PLAIN users, an SSL one without a usable keystore, or a stray advertised listener, with one sentence and a non-zero exit, never serving plaintext instead', async () => {
   await scratchDir(async (dir) => {
     for (const [name, props, expected] of [
-      ['sasl', 'listeners=SASL_PLAINTEXT://127.0.0.1:0', /uses security protocol SASL_PLAINTEXT, which Samsa does not support yet \(it serves PLAINTEXT and SSL\)/],
+      ['sasl', 'listeners=SASL_PLAINTEXT://127.0.0.1:0', /enables GSSAPI \(Kafka's default\); Samsa serves PLAIN only for now/],
       ['ssl-map', 'listeners=SECURE://127.0.0.1:0\nlistener.security.protocol.map=SECURE:SSL', /listener SECURE needs a PEM or PKCS12 keystore \(JKS is Java's own format\)/],
-      ['advertised', 'listeners=PLAINTEXT://127.0.0.1:0\nadvertised.listeners=SASL_SSL://127.0.0.1:9093', /uses security protocol SASL_SSL, which Samsa does not support yet/],
+      ['advertised', 'listeners=PLAINTEXT://127.0.0.1:0\nadvertised.listeners=SASL_SSL://127.0.0.1:9093', /advertised.listeners listener names must be equal to or a subset of the ones defined in listeners. Found SASL_SSL/],
     ] as const) {
       const file = join(dir, `${name}.properties`);
       await writeFile(file, `${props}\nlog.dirs=${join(dir, name)}\n`);

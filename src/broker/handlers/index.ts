@@ -5,6 +5,8 @@ import { fetchHandler } from './01-fetch.js';
 import { listOffsetsHandler } from './02-list-offsets.js';
 import { metadataHandler } from './03-metadata.js';
 import { apiVersionsHandler } from './18-api-versions.js';
+import { saslHandshakeHandler } from './17-sasl-handshake.js';
+import { saslAuthenticateHandler } from './36-sasl-authenticate.js';
 import { createTopicsHandler } from './19-create-topics.js';
 import { deleteTopicsHandler } from './20-delete-topics.js';
 import { offsetCommitHandler } from './08-offset-commit.js';
@@ -50,6 +52,8 @@ export function buildHandlers(): Map<number, Handler> {
   add(listOffsetsHandler);
   add(metadataHandler);
   add(apiVersionsHandler(() => handlers.values()));
+  add(saslHandshakeHandler);
+  add(saslAuthenticateHandler);
   add(createTopicsHandler);
   add(deleteTopicsHandler);
   add(offsetCommitHandler);

@@ -1,0 +1,31 @@
+// SaslAuthenticate (key 36), versions 0–2 (v2 flexible). After a v1 SaslHandshake, the client's
+// SASL token; a PLAIN login that fails answers SASL_AUTHENTICATION_FAILED with Kafka's message
+// (after connection.failed.authentication.delay.ms) and the connection closes; one out of turn
+// (no handshake, or already authenticated) is ILLEGAL_SASL_STATE. No re-authentication
+// (connections.max.reauth.ms): the session lifetime is 0.
+import { ErrorCode } from '../../protocol/errors.js';
+import { SaslAuthenticateRequestSchema, SaslAuthenticateResponseSchema, type SaslAuthenticateRequest, type SaslAuthenticateResponse } from '../../protocol/messages/36-sasl-authenticate.js';
+import type { Handler } from '../handler.js';
+
+const NONE = Buffer.alloc(0);
+
+export const saslAuthenticateHandler: Handler<SaslAuthenticateRequest, SaslAuthenticateResponse> = {
+  apiKey: 36,
+  minVersion: 0,
+  maxVersion: 2,
+  request: SaslAuthenticateRequestSchema,
+  response: SaslAuthenticateResponseSchema,
+  async handle(ctx, req) {
+    const sasl = ctx.sasl ?? null;
+    if (sasl === null || sasl.state !== 'authenticate') {
+      sasl?.fail();
+      return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'Unexpected SaslAuthenticate request: no SASL handshake in progress', authBytes: NONE, sessionLifetimeMs: 0 };
+    }
+    const refused = sasl.authenticate(req.authBytes);
+    if (refused !== null) {
+      sasl.fail();
+      return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: refused, authBytes: NONE, sessionLifetimeMs: 0 };
+    }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: NONE, sessionLifetimeMs: 0 };
+  },
+};

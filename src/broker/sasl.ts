@@ -1,0 +1,115 @@
+/**
+ * SASL on SASL_PLAINTEXT and SASL_SSL listeners, as Kafka's SaslServerAuthenticator runs it
+ * (KIP-43, KIP-152): a connection first says which mechanism (SaslHandshake), then sends its
+ * tokens — wrapped in SaslAuthenticate requests after a v1 handshake, or as bare frames after a
+ * v0 one — and nothing but ApiVersions is served before it has authenticated.
+ *
+ * PLAIN only for now: `sasl.enabled.mechanisms=PLAIN` (per listener as
+ * `listener.name.<name>.sasl.enabled.mechanisms`), with the users in the JAAS line Kafka writes,
+ * `listener.name.<name>.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule
+ * required user_alice="alice-secret";` (or the plain `sasl.jaas.config`). Passwords are compared
+ * in constant time and never logged; a failed login is answered after
+ * `connection.failed.authentication.delay.ms` (Kafka's default 100) and the connection closed.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ConfigError } from '../cluster/config.js';
+import { keyFor } from './tls.js';
+
+export interface SaslConfig {
+  mechanisms: string[];
+  /** PLAIN's users: name → password. */
+  users: Map<string, string>;
+  failedAuthenticationDelayMs: number;
+}
+
+const PLAIN_MODULE = 'org.apache.kafka.common.security.plain.PlainLoginModule';
+
+/** The options of a JAAS line `<module> required k="v" k2="v2";` (Kafka's JaasConfig format). */
+export function parseJaas(text: string, key: string): { module: string; options: Map<string, string> } {
+  const m = /^\s*([\w.$]+)\s+(required|requisite|sufficient|optional)\s*([\s\S]*?)\s*;?\s*$/.exec(text);
+  if (m === null) throw new ConfigError(`${key}: not a JAAS line; write it as ${PLAIN_MODULE} required user_alice="alice-secret";`);
+  const options = new Map<string, string>();
+  const rest = m[3]!;
+  const option = /([\w.]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;"]+))\s*/y;
+  let at = 0;
+  while (at < rest.length) {
+    option.lastIndex = at;
+    const o = option.exec(rest);
+    if (o === null) throw new ConfigError(`${key}: cannot read the JAAS options from '${rest.slice(at, at + 20)}…'; write each as name="value".`);
+    options.set(o[1]!, o[2] !== undefined ? o[2].replace(/\\(.)/g, '$1') : o[3]!);
+    at = option.lastIndex;
+  }
+  return { module: m[1]!, options };
+}
+
+/** A SASL listener's settings; ConfigError says what is missing or not supported. */
+export function saslConfig(raw: Readonly<Record<string, string>>, listener: string): SaslConfig {
+  const enabled = keyFor(raw, listener, 'sasl.enabled.mechanisms');
+  const mechanisms = (enabled.value ?? 'GSSAPI').split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== '');
+  const unsupported = mechanisms.filter((m) => m !== 'PLAIN');
+  if (unsupported.length > 0 || mechanisms.length === 0)
+    throw new ConfigError(`${enabled.key}: listener ${listener} enables ${enabled.value ?? 'GSSAPI (Kafka\'s default)'}; Samsa serves PLAIN only for now, so set ${enabled.key}=PLAIN.`);
+  const scopedJaas = `listener.name.${listener.toLowerCase()}.plain.sasl.jaas.config`;
+  const jaasKey = raw[scopedJaas] !== undefined ? scopedJaas : 'sasl.jaas.config';
+  const jaas = raw[jaasKey];
+  if (jaas === undefined) throw new ConfigError(`listener ${listener} uses SASL/PLAIN without users: set ${scopedJaas}=${PLAIN_MODULE} required user_alice="alice-secret";`);
+  const { module, options } = parseJaas(jaas, jaasKey);
+  if (module !== PLAIN_MODULE) throw new ConfigError(`${jaasKey}: SASL/PLAIN takes ${PLAIN_MODULE}, not ${module}.`);
+  const users = new Map<string, string>();
+  for (const [k, v] of options) if (k.startsWith('user_') && k.length > 5) users.set(k.slice(5), v);
+  if (users.size === 0) throw new ConfigError(`${jaasKey}: no users; add user_<name>="<password>" for each, e.g. user_alice="alice-secret".`);
+  const delay = Number(raw['connection.failed.authentication.delay.ms'] ?? 100);
+  return { mechanisms, users, failedAuthenticationDelayMs: Number.isFinite(delay) && delay >= 0 ? delay : 100 };
+}
+
+/** Equal strings, in time that does not depend on where they differ. */
+function sameSecret(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+export type SaslState = 'handshake' | 'token-v0' | 'authenticate' | 'done';
+
+/** One connection's way through SASL. */
+export class SaslSession {
+  state: SaslState = 'handshake';
+  principal: string | null = null;
+  /** Set by a refused login or a request out of turn: the connection closes after its answer. */
+  failed = false;
+
+  constructor(readonly config: SaslConfig) {}
+
+  get authenticated(): boolean {
+    return this.state === 'done';
+  }
+
+  fail(): void {
+    this.failed = true;
+  }
+
+  /** A SaslHandshake: the error code Kafka answers with (0, UNSUPPORTED_SASL_MECHANISM 33, ILLEGAL_SASL_STATE 34). */
+  handshake(mechanism: string, version: number): number {
+    if (this.state !== 'handshake') return 34;
+    if (!this.config.mechanisms.includes(mechanism)) return 33;
+    this.state = version === 0 ? 'token-v0' : 'authenticate';
+    return 0;
+  }
+
+  /** A PLAIN token (authzid NUL authcid NUL password): null on success, else Kafka's message. */
+  authenticate(token: Buffer): string | null {
+    const parts = token.toString('utf8').split('\u0000');
+    if (parts.length !== 3) return 'Authentication failed: Invalid SASL/PLAIN response: expected 3 tokens';
+    const [authzid, user, password] = parts as [string, string, string];
+    if (user === '') return 'Authentication failed: username not specified';
+    if (password === '') return 'Authentication failed: password not specified';
+    if (authzid !== '' && authzid !== user) return 'Authentication failed: Client requested an authorization id that is different from username';
+    const expected = this.config.users.get(user);
+    // Compared even for an unknown user, so the time taken does not say which users exist.
+    const ok = sameSecret(password, expected ?? '\u0000unknown') && expected !== undefined;
+    if (!ok) return 'Authentication failed: Invalid username or password';
+    this.principal = `User:${user}`;
+    this.state = 'done';
+    return null;
+  }
+}
