@@ -5,7 +5,7 @@
  * chain in one PEM file (Kafka's PEM keystore layout), plus a PKCS12 copy of the broker's.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,8 +39,16 @@ async function signed(dir: string, name: string, subject: string, ext: string): 
   await writeFile(join(dir, `${name}.pem`), (await readFile(join(dir, `${name}.key`), 'utf8')) + (await readFile(join(dir, `${name}.crt`), 'utf8')));
 }
 
+const made: string[] = [];
+
+/** Removes every directory makeTestCerts made in this process (and what tests put in them). */
+export async function removeTestCerts(): Promise<void> {
+  for (const d of made.splice(0)) await rm(d, { recursive: true, force: true });
+}
+
 export async function makeTestCerts(): Promise<TestCerts> {
   const dir = await mkdtemp(join(tmpdir(), 'samsa-certs-'));
+  made.push(dir);
   await openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Samsa Test CA');
   await signed(dir, 'broker', '/CN=localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
   await signed(dir, 'client', '/CN=alice/O=Samsa Tests', 'extendedKeyUsage=clientAuth\n');

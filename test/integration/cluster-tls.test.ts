@@ -5,14 +5,16 @@
  * Samsa's tool creates a replication-factor-3 topic over TLS, kcat writes with acks=all, every ISR
  * fills, and after the leader is killed the new leader serves every record.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { installed, run } from '../helpers/broker.js';
-import { makeTestCerts } from '../helpers/certs.js';
+import { makeTestCerts, removeTestCerts } from '../helpers/certs.js';
 import { withClusterProcesses } from '../helpers/cluster-processes.js';
 import { waitFor } from '../helpers/wait.js';
+
+after(removeTestCerts);
 
 const SKIP = !(await installed('kcat', ['-V'])) ? 'kcat is not installed (Debian package kcat)' : !(await installed('openssl', ['version'])) ? 'openssl is not installed' : false;
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));

@@ -5,7 +5,7 @@
  * sentence; a request before authentication closes the connection; a SASL listener without PLAIN
  * users, or with another mechanism, stops the broker with a sentence.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -14,7 +14,9 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Broker } from '../../src/broker/broker.js';
 import { installed, run, SYSTEM_PYTHON } from '../helpers/broker.js';
-import { makeTestCerts } from '../helpers/certs.js';
+import { makeTestCerts, removeTestCerts } from '../helpers/certs.js';
+
+after(removeTestCerts);
 
 const SKIP = (await installed('kcat', ['-V'])) ? false : 'kcat is not installed (Debian package kcat)';
 const JAAS = 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret" user_bob="b0b";';

@@ -7,7 +7,7 @@
  * Samsa's own client and tools over TLS and mutual TLS with Kafka's client keys; KafkaJS and
  * kafka-python with client certificates; certificates reloaded when the keystore file changes.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
@@ -15,9 +15,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import { fileURLToPath } from 'node:url';
 import { Broker } from '../../src/broker/broker.js';
 import { installed, run, SYSTEM_PYTHON } from '../helpers/broker.js';
-import { makeTestCerts, type TestCerts } from '../helpers/certs.js';
+import { makeTestCerts, removeTestCerts, type TestCerts } from '../helpers/certs.js';
 import { waitFor } from '../helpers/wait.js';
 import { clientProperties, createClient } from '../../src/client/index.js';
+
+after(removeTestCerts);
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
