@@ -14,6 +14,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../cluster/config.js';
 import { keyFor } from './tls.js';
+import { PLAIN_LOGIN_MODULE, parseJaasLine } from '../util/jaas.js';
 
 export interface SaslConfig {
   mechanisms: string[];
@@ -22,24 +23,13 @@ export interface SaslConfig {
   failedAuthenticationDelayMs: number;
 }
 
-const PLAIN_MODULE = 'org.apache.kafka.common.security.plain.PlainLoginModule';
+const PLAIN_MODULE = PLAIN_LOGIN_MODULE;
 
 /** The options of a JAAS line `<module> required k="v" k2="v2";` (Kafka's JaasConfig format). */
 export function parseJaas(text: string, key: string): { module: string; options: Map<string, string> } {
-  const m = /^\s*([\w.$]+)\s+(required|requisite|sufficient|optional)\s*([\s\S]*?)\s*;?\s*$/.exec(text);
-  if (m === null) throw new ConfigError(`${key}: not a JAAS line; write it as ${PLAIN_MODULE} required user_alice="alice-secret";`);
-  const options = new Map<string, string>();
-  const rest = m[3]!;
-  const option = /([\w.]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;"]+))\s*/y;
-  let at = 0;
-  while (at < rest.length) {
-    option.lastIndex = at;
-    const o = option.exec(rest);
-    if (o === null) throw new ConfigError(`${key}: cannot read the JAAS options from '${rest.slice(at, at + 20)}…'; write each as name="value".`);
-    options.set(o[1]!, o[2] !== undefined ? o[2].replace(/\\(.)/g, '$1') : o[3]!);
-    at = option.lastIndex;
-  }
-  return { module: m[1]!, options };
+  const parsed = parseJaasLine(text);
+  if (typeof parsed === 'string') throw new ConfigError(`${key}: ${parsed}`);
+  return parsed;
 }
 
 /** A SASL listener's settings; ConfigError says what is missing or not supported. */

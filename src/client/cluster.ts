@@ -8,6 +8,7 @@
  * broker restart.
  */
 import type { ClientTls } from './tls-config.js';
+import type { ClientSasl } from './sasl-config.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, KafkaError, errorName, isRetriable } from '../protocol/errors.js';
 import { ZERO_UUID_STRING } from '../protocol/writer.js';
@@ -63,6 +64,8 @@ export interface ClusterOptions {
   logger?: Logger;
   /** Connect with TLS (security.protocol=SSL): CA certificates, and a client certificate for mutual TLS. */
   tls?: ClientTls;
+  /** Log in with SASL/PLAIN on every connection (security.protocol=SASL_PLAINTEXT or SASL_SSL). */
+  sasl?: ClientSasl;
 }
 
 /** Failed connection attempts to one address in a row, and when the next may start. */
@@ -126,8 +129,8 @@ export function parseBootstrapServers(servers: string | string[]): BrokerAddress
 function parseAddress(text: string): BrokerAddress {
   // A listener name is just a label, but a security protocol's name asks for TLS or SASL.
   const scheme = /^([A-Za-z_]+):\/\//.exec(text)?.[1]?.toUpperCase();
-  if (scheme === 'SASL_SSL' || scheme === 'SASL_PLAINTEXT') throw new UnsupportedSecurityError(`bootstrap server ${text}`);
-  if (scheme === 'SSL') throw new InvalidArgumentError(`bootstrap server ${text}: give it as host:port and set security.protocol=SSL (with ssl.truststore.* for the broker's CA).`);
+  if (scheme === 'SSL' || scheme === 'SASL_SSL' || scheme === 'SASL_PLAINTEXT')
+    throw new InvalidArgumentError(`bootstrap server ${text}: give it as host:port and set security.protocol=${scheme} (with its ssl.* or sasl.* keys).`);
   const bare = text.replace(/^[A-Za-z_]+:\/\//, '');
   const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(bare);
   const port = m?.[3] === undefined ? DEFAULT_PORT : Number(m[3]);
@@ -310,6 +313,8 @@ export class Cluster {
       try {
         return await this.connect(addr, 'bootstrap broker');
       } catch (err) {
+        // A refused login is the answer, not a broker out of reach: no other address or retry changes it.
+        if (err instanceof KafkaError && (err.code === ErrorCode.SASL_AUTHENTICATION_FAILED || err.code === ErrorCode.UNSUPPORTED_SASL_MECHANISM || err.code === ErrorCode.ILLEGAL_SASL_STATE)) throw err;
         failures.push((err as Error).message);
       }
     }
@@ -347,9 +352,9 @@ export class Cluster {
     }
   }
 
-  private connectionOptions(): { clientId?: string; requestTimeoutMs?: number; connectTimeoutMs?: number; tls?: ClientTls } {
-    const { clientId, requestTimeoutMs, connectTimeoutMs, tls } = this.opts;
-    return { clientId, requestTimeoutMs, connectTimeoutMs, ...(tls !== undefined ? { tls } : {}) };
+  private connectionOptions(): { clientId?: string; requestTimeoutMs?: number; connectTimeoutMs?: number; tls?: ClientTls; sasl?: ClientSasl } {
+    const { clientId, requestTimeoutMs, connectTimeoutMs, tls, sasl } = this.opts;
+    return { clientId, requestTimeoutMs, connectTimeoutMs, ...(tls !== undefined ? { tls } : {}), ...(sasl !== undefined ? { sasl } : {}) };
   }
 
   private dropConnection(nodeId: number): void {

@@ -10,6 +10,7 @@ import type { ClusterOptions } from './cluster.js';
 import type { AssignorName, ConsumerOptions, IsolationLevel, OffsetReset } from './consumer.js';
 import { InvalidArgumentError, UnsupportedSecurityError } from './errors.js';
 import { CLIENT_TLS_KEYS, clientTls } from './tls-config.js';
+import { CLIENT_SASL_KEYS, clientSasl } from './sasl-config.js';
 import type { Acks, CompressionType, ProducerOptions } from './producer.js';
 
 export type ClientRole = 'admin' | 'producer' | 'consumer';
@@ -43,7 +44,7 @@ const COMMON: Record<string, Setter> = {
   'socket.connection.setup.timeout.ms': (p, v, k) => (p.client.connectTimeoutMs = whole(v, k, 1)),
   retries: (p, v, k) => (p.client.retries = whole(v, k, 0)),
   'retry.backoff.ms': (p, v, k) => (p.client.retryBackoffMs = whole(v, k, 0)),
-  'security.protocol': () => undefined, // PLAINTEXT or SSL (read above); SASL refused by assertNoSasl
+  'security.protocol': () => undefined, // read above: TLS and SASL settings
 };
 
 const PRODUCER: Record<string, Setter> = {
@@ -81,18 +82,16 @@ const BY_ROLE: Record<ClientRole, Record<string, Setter>> = {
 };
 
 /**
- * Throws UnsupportedSecurityError for a setting that asks for SASL: a security.protocol of
- * SASL_PLAINTEXT or SASL_SSL, or any sasl.* key. (SSL is served: see tls-config.ts.) Call it
- * before connecting.
+ * Throws UnsupportedSecurityError for a security setting the client cannot honour: a SASL
+ * mechanism other than PLAIN (Kafka's default is GSSAPI). Call it before connecting.
  */
 export function assertNoSasl(props: Iterable<[string, string]>): void {
-  const refused: string[] = [];
-  for (const [key, value] of props) {
-    if (key === 'security.protocol' && !['PLAINTEXT', 'SSL'].includes(value.trim().toUpperCase())) refused.push(`security.protocol=${value.trim()}`);
-    else if (key.startsWith('sasl.')) refused.push(key);
-  }
-  if (refused.length === 0) return;
-  throw new UnsupportedSecurityError(refused.join(', '));
+  const entries = [...props];
+  const protocol = entries.filter(([k]) => k === 'security.protocol').pop()?.[1].trim().toUpperCase() ?? 'PLAINTEXT';
+  if (!['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(protocol)) throw new InvalidArgumentError(`security.protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, not '${protocol}'.`);
+  if (!protocol.startsWith('SASL_')) return;
+  const mechanism = (entries.filter(([k]) => k === 'sasl.mechanism').pop()?.[1] ?? 'GSSAPI').trim().toUpperCase();
+  if (mechanism !== 'PLAIN') throw new UnsupportedSecurityError(`security.protocol=${protocol}, sasl.mechanism=${mechanism}`);
 }
 
 /** Maps Kafka client properties for one role; throws on SASL settings and on values Kafka would reject. */
@@ -102,11 +101,14 @@ export function clientProperties(props: Iterable<[string, string]> | Record<stri
   const out: ClientProperties = { client: {}, producer: {}, consumer: {}, unsupported: [] };
   const setters = BY_ROLE[role];
   const protocol = entries.filter(([k]) => k === 'security.protocol').pop()?.[1].trim().toUpperCase() ?? 'PLAINTEXT';
-  if (protocol === 'SSL') out.client.tls = clientTls(new Map(entries));
+  const tlsOn = protocol === 'SSL' || protocol === 'SASL_SSL';
+  const saslOn = protocol.startsWith('SASL_');
+  if (tlsOn) out.client.tls = clientTls(new Map(entries));
+  if (saslOn) out.client.sasl = clientSasl(new Map(entries));
   for (const [key, value] of entries) {
     const set = setters[key];
     if (set !== undefined) set(out, value, key);
-    else if (protocol === 'SSL' && CLIENT_TLS_KEYS.has(key)) continue;
+    else if ((tlsOn && CLIENT_TLS_KEYS.has(key)) || (saslOn && CLIENT_SASL_KEYS.has(key))) continue;
     else if (!(CODEC_KEYS.has(key) && BYTE_CODECS.has(value.trim()))) out.unsupported.push(key);
   }
   return out;

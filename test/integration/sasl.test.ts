@@ -3,22 +3,26 @@
  * with kcat (librdkafka: SaslHandshake v1 + SaslAuthenticate), KafkaJS and kafka-python: the right
  * password is served, a wrong one or an unknown user gets Kafka's SASL_AUTHENTICATION_FAILED
  * sentence; a request before authentication closes the connection; a SASL listener without PLAIN
- * users, or with another mechanism, stops the broker with a sentence.
+ * users, or with another mechanism, stops the broker with a sentence. Samsa's own client and
+ * tools log in with SASL/PLAIN too.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Broker } from '../../src/broker/broker.js';
+import { clientProperties, createClient, KafkaError } from '../../src/client/index.js';
 import { installed, run, SYSTEM_PYTHON } from '../helpers/broker.js';
 import { makeTestCerts, removeTestCerts } from '../helpers/certs.js';
 
 after(removeTestCerts);
 
 const SKIP = (await installed('kcat', ['-V'])) ? false : 'kcat is not installed (Debian package kcat)';
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const JAAS = 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret" user_bob="b0b";';
 
 async function withSaslBroker(config: Record<string, string>, fn: (b: Broker) => Promise<void>): Promise<void> {
@@ -31,6 +35,12 @@ async function withSaslBroker(config: Record<string, string>, fn: (b: Broker) =>
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** A SASL_SSL listener with the test users and a PEM keystore. */
+const saslSsl = (keystore: string): Record<string, string> => ({
+  listeners: 'SASL_SSL://127.0.0.1:0', 'sasl.enabled.mechanisms': 'PLAIN', 'sasl.jaas.config': JAAS,
+  'ssl.keystore.type': 'PEM', 'ssl.keystore.location': keystore,
+});
 
 const plain = (user: string, password: string): string[] => ['-X', 'sasl.mechanisms=PLAIN', '-X', `sasl.username=${user}`, '-X', `sasl.password=${password}`];
 
@@ -61,10 +71,7 @@ test('SASL_PLAINTEXT with PLAIN: kcat with the right password produces and consu
 
 test('SASL_SSL with PLAIN: kcat over TLS and KafkaJS authenticate; KafkaJS with a wrong password gets the error', { skip: SKIP, timeout: 120_000 }, async () => {
   const certs = await makeTestCerts();
-  const config = {
-    listeners: 'SASL_SSL://127.0.0.1:0', 'sasl.enabled.mechanisms': 'PLAIN', 'sasl.jaas.config': JAAS,
-    'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.brokerPem,
-  };
+  const config = saslSsl(certs.brokerPem);
   await withSaslBroker(config, async (b) => {
     const bs = `127.0.0.1:${b.port}`;
     const r = await run('kcat', ['-b', bs, '-X', 'security.protocol=SASL_SSL', '-X', `ssl.ca.location=${certs.caPem}`, ...plain('bob', 'b0b'), '-L', '-J'], { timeoutMs: 30_000 });
@@ -118,4 +125,39 @@ test('SASL listener settings that cannot work are refused at start-up with one s
       `${JSON.stringify(config)} → ${expected}`,
     );
   }
+});
+
+test("Samsa's client and tools log in with SASL/PLAIN (over SASL_SSL): createClient and kafka-topics --command-config; a wrong password is Kafka's error, not a retry loop", { skip: SKIP, timeout: 120_000 }, async () => {
+  const certs = await makeTestCerts();
+  const config = saslSsl(certs.brokerPem);
+  await withSaslBroker(config, async (b) => {
+    const bs = `127.0.0.1:${b.port}`;
+    const props = (password: string): Record<string, string> => ({
+      'security.protocol': 'SASL_SSL', 'sasl.mechanism': 'PLAIN', 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem,
+      'sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="${password}";`,
+    });
+    const kafka = createClient({ bootstrapServers: bs, ...clientProperties(props('alice-secret'), 'admin').client });
+    try {
+      await kafka.admin().createTopics([{ topic: 'logged-in', numPartitions: 1 }]);
+      await kafka.producer().send({ topic: 'logged-in', messages: [{ value: 'hi' }] });
+      const consumer = kafka.consumer();
+      consumer.assign([{ topic: 'logged-in', partition: 0, offset: 'earliest' }]);
+      assert.equal((await consumer.poll({ timeoutMs: 10_000 }))[0]?.value?.toString(), 'hi');
+    } finally {
+      await kafka.close();
+    }
+    const wrong = createClient({ bootstrapServers: bs, ...clientProperties(props('nope'), 'admin').client });
+    try {
+      const started = Date.now();
+      await assert.rejects(wrong.admin().listTopics(), (err: Error) => err instanceof KafkaError && err.code === 58 && /Invalid username or password/.test(err.message));
+      assert.ok(Date.now() - started < 20_000, 'refused at once, not retried until the timeout');
+    } finally {
+      await wrong.close();
+    }
+    const file = join(certs.dir, 'client.properties');
+    await writeFile(file, Object.entries(props('alice-secret')).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    const listed = await run(process.execPath, [CLI, 'topics', '--bootstrap-server', bs, '--list', '--command-config', file], { timeoutMs: 60_000 });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^logged-in$/m);
+  });
 });

@@ -44,25 +44,28 @@ test('values Kafka would reject are refused with a sentence', () => {
   assert.throws(() => clientProperties({ 'compression.type': 'brotli' }, 'producer'), /compression.type must be one of none, gzip, snappy, lz4, zstd/);
 });
 
-test('SASL settings are refused in every role; PLAINTEXT in any case is accepted; SSL reads the ssl.* keys', () => {
+test('SASL mechanisms other than PLAIN are refused in every role; PLAIN and SSL read their keys; PLAINTEXT in any case is accepted', () => {
+  const jaas = 'org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="s3cr=t";';
   for (const role of ['admin', 'producer', 'consumer'] as const) {
-    assert.throws(() => clientProperties({ 'security.protocol': 'SASL_PLAINTEXT' }, role), /security.protocol=SASL_PLAINTEXT: SASL is not supported yet/);
-    assert.throws(() => clientProperties({ 'security.protocol': 'SASL_SSL' }, role), UnsupportedSecurityError);
-    assert.throws(() => clientProperties({ 'security.protocol': 'PLAINTEXT', 'sasl.mechanism': 'PLAIN' }, role), /sasl.mechanism: SASL is not supported yet/);
+    assert.throws(() => clientProperties({ 'security.protocol': 'SASL_PLAINTEXT' }, role), /sasl.mechanism=GSSAPI: this SASL mechanism is not supported yet/);
+    assert.throws(() => clientProperties({ 'security.protocol': 'SASL_SSL', 'sasl.mechanism': 'SCRAM-SHA-256' }, role), UnsupportedSecurityError);
+    assert.throws(() => clientProperties({ 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'PLAIN' }, role), /needs sasl.jaas.config/);
+    assert.deepEqual(clientProperties({ 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'PLAIN', 'sasl.jaas.config': jaas }, role).client.sasl, { mechanism: 'PLAIN', username: 'alice', password: 's3cr=t' });
     assert.deepEqual(clientProperties({ 'security.protocol': ' plaintext ' }, role).unsupported, []);
     assert.deepEqual(clientProperties({ 'security.protocol': 'SSL' }, role).client.tls, {}, 'SSL with the default CAs');
     assert.deepEqual(clientProperties({ 'ssl.truststore.location': '/x' }, role).unsupported, ['ssl.truststore.location'], 'ssl.* without SSL is not used');
     assert.throws(() => clientProperties({ 'security.protocol': 'SSL', 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': '/nonexistent/ca.pem' }, role), /ssl.truststore.location: cannot read \/nonexistent\/ca.pem/);
     assert.throws(() => clientProperties({ 'security.protocol': 'SSL', 'ssl.truststore.location': '/x' }, role), /Samsa's client reads PEM truststores/);
     assert.throws(() => clientProperties({ 'security.protocol': 'SSL', 'ssl.endpoint.identification.algorithm': 'ldap' }, role), /must be https or empty/);
+    assert.throws(() => clientProperties({ 'security.protocol': 'TLS' }, role), /security.protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL/);
   }
   assert.doesNotThrow(() => assertNoSasl([['client.id', 'x'], ['security.protocol', 'SSL']]));
-  assert.throws(() => assertNoSasl([['security.protocol', 'SASL_SSL'], ['sasl.mechanism', 'PLAIN']]), /security.protocol=SASL_SSL, sasl.mechanism: /);
+  assert.throws(() => assertNoSasl([['security.protocol', 'SASL_SSL'], ['sasl.mechanism', 'OAUTHBEARER']]), /security.protocol=SASL_SSL, sasl.mechanism=OAUTHBEARER: /);
 });
 
 test('a bootstrap server written with a security protocol is refused by the client itself; listener names pass', () => {
   assert.throws(() => parseBootstrapServers('SSL://h:9093'), /bootstrap server SSL:\/\/h:9093: give it as host:port and set security.protocol=SSL/);
-  assert.throws(() => parseBootstrapServers(['h:1', 'sasl_ssl://h:2']), UnsupportedSecurityError);
+  assert.throws(() => parseBootstrapServers(['h:1', 'sasl_ssl://h:2']), /give it as host:port and set security.protocol=SASL_SSL/);
   assert.deepEqual(parseBootstrapServers('PLAINTEXT://h:1,EXTERNAL://h:2'), [{ host: 'h', port: 1 }, { host: 'h', port: 2 }]);
-  assert.throws(() => createClient({ bootstrapServers: 'SASL_PLAINTEXT://127.0.0.1:1' }).admin(), UnsupportedSecurityError);
+  assert.throws(() => createClient({ bootstrapServers: 'SASL_PLAINTEXT://127.0.0.1:1' }).admin(), /set security.protocol=SASL_PLAINTEXT/);
 });

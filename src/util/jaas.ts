@@ -1,0 +1,23 @@
+/**
+ * Kafka's JAAS lines, `<LoginModule class> required name="value" name2="value2";`, as brokers
+ * (users) and clients (their own username and password) write them in `sasl.jaas.config`.
+ * Returns the module and its options, or a sentence saying what is wrong.
+ */
+export function parseJaasLine(text: string): { module: string; options: Map<string, string> } | string {
+  const m = /^\s*([\w.$]+)\s+(required|requisite|sufficient|optional)\s*([\s\S]*?)\s*;?\s*$/.exec(text);
+  if (m === null) return 'not a JAAS line; write it as org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="alice-secret";';
+  const options = new Map<string, string>();
+  const rest = m[3]!;
+  const option = /([\w.]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;"]+))\s*/y;
+  let at = 0;
+  while (at < rest.length) {
+    option.lastIndex = at;
+    const o = option.exec(rest);
+    if (o === null) return `cannot read the JAAS options from '${rest.slice(at, at + 20)}…'; write each as name="value"`;
+    options.set(o[1]!, o[2] !== undefined ? o[2].replace(/\\(.)/g, '$1') : o[3]!);
+    at = option.lastIndex;
+  }
+  return { module: m[1]!, options };
+}
+
+export const PLAIN_LOGIN_MODULE = 'org.apache.kafka.common.security.plain.PlainLoginModule';
