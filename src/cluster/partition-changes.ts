@@ -31,7 +31,8 @@ function targetIsr(state: PartitionState, active: (id: number) => boolean): numb
   return state.isr.slice(0, 1);
 }
 
-function sameMembers(a: readonly number[], b: readonly number[]): boolean {
+/** The same ids in the same order. */
+export function sameMembers(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 

@@ -18,7 +18,7 @@
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { silentLogger } from '../util/logger.js';
-import { partitionChange, runBounded, withReassignment, writePartition } from './partition-changes.js';
+import { partitionChange, runBounded, sameMembers, withReassignment, writePartition } from './partition-changes.js';
 import { brokerMap } from './placement.js';
 import { DONE, checkManualAssignment, type PartitionOutcome } from './replica-placement.js';
 import type { MetadataStore, PartitionChange, PartitionState } from './store/types.js';
@@ -54,16 +54,6 @@ export function originalReplicas(s: PartitionState): number[] {
   return s.replicas.filter((r) => !adding.includes(r));
 }
 
-/** The replica set a partition's reassignment in progress moves to (all of them when none is). */
-export function targetReplicas(s: PartitionState): number[] {
-  const removing = s.removingReplicas ?? [];
-  return s.replicas.filter((r) => !removing.includes(r));
-}
-
-function sameList(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
 /**
  * The state a new reassignment to `target` writes: the current replicas (those of a reassignment
  * in progress included) are what it moves from. Null when nothing would change.
@@ -72,7 +62,7 @@ export function startReassignment(s: PartitionState, target: readonly number[]):
   const current = s.replicas;
   const adding = target.filter((r) => !current.includes(r));
   const removing = current.filter((r) => !target.includes(r));
-  if (adding.length + removing.length === 0 && sameList(target, current) && !reassigning(s)) return null;
+  if (adding.length + removing.length === 0 && sameMembers(target, current) && !reassigning(s)) return null;
   const { partitionEpoch: _, addingReplicas: _a, removingReplicas: _r, ...rest } = s;
   return withReassignment({ ...rest, replicas: [...target, ...removing] }, adding, removing);
 }
