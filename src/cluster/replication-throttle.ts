@@ -53,6 +53,11 @@ export class ReplicationQuota {
     else this.samples.push({ start: now, bytes });
   }
 
+  /** True when a rate is set (Kafka's default, LONG_MAX, is none): only then are bytes counted and checked. */
+  limited(): boolean {
+    return this.settings.rate() < LONG_MAX;
+  }
+
   /** True while the measured rate is above the rate set (never when none is set). */
   exceeded(): boolean {
     const rate = this.settings.rate();

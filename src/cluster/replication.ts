@@ -382,6 +382,8 @@ export class Replication implements FetcherHost {
 
   /** A follower's fetch of a partition this broker leads gets no data now: it is throttled, out of the ISR, and the leader's rate is used up. */
   leaderThrottled(topic: string, partition: number, replicaId: number): boolean {
+    // Cheapest first: on the replica fetch path, and with no rate set (the default) nothing else is looked at.
+    if (!this.throttles.leader.limited()) return false;
     const role = this.roles.get(partitionKey(topic, partition));
     if (role?.kind !== 'leader' || role.state.isr.includes(replicaId) || !this.throttledHere(topic, partition, 'leader')) return false;
     return this.throttles.leader.exceeded();
@@ -389,7 +391,7 @@ export class Replication implements FetcherHost {
 
   /** Bytes sent to a follower: they count against the leader's throttle when the partition is throttled here. */
   sentToFollower(topic: string, partition: number, bytes: number): void {
-    if (bytes > 0 && this.throttledHere(topic, partition, 'leader')) this.throttles.leader.record(bytes);
+    if (bytes > 0 && this.throttles.leader.limited() && this.throttledHere(topic, partition, 'leader')) this.throttles.leader.record(bytes);
   }
 
   private advanceHighWatermark(key: string, role: Extract<Role, { kind: 'leader' }>): void {
@@ -460,7 +462,7 @@ export class Replication implements FetcherHost {
     const role = this.roles.get(partitionKey(topic, partition));
     if (role?.kind !== 'follower' || role.paused) return null;
     // Throttled out of the ISR with the follower's rate used up: asked again after the fetch backoff.
-    if (this.throttledHere(topic, partition, 'follower') && !this.d.store.partition(topic, partition)?.isr.includes(this.d.nodeId) && this.throttles.follower.exceeded()) return null;
+    if (this.throttles.follower.limited() && this.throttledHere(topic, partition, 'follower') && !this.d.store.partition(topic, partition)?.isr.includes(this.d.nodeId) && this.throttles.follower.exceeded()) return null;
     return { fetchOffset: role.log.logEndOffset, lastFetchedEpoch: role.log.latestEpoch ?? -1, logStartOffset: role.log.logStartOffset, leaderEpoch: role.leaderEpoch };
   }
 
@@ -468,7 +470,7 @@ export class Replication implements FetcherHost {
     const key = partitionKey(topic, partition);
     const role = this.roles.get(key);
     if (role?.kind !== 'follower') return;
-    if (records.length > 0 && this.throttledHere(topic, partition, 'follower')) this.throttles.follower.record(records.length);
+    if (records.length > 0 && this.throttles.follower.limited() && this.throttledHere(topic, partition, 'follower')) this.throttles.follower.record(records.length);
     if (records.length > 0) await role.log.appendAsFollower(records);
     if (leaderLogStartOffset > role.log.logStartOffset && leaderLogStartOffset <= role.log.logEndOffset) await role.log.deleteRecordsBefore(leaderLogStartOffset);
     role.log.updateHighWatermark(Math.min(highWatermark, role.log.logEndOffset));
