@@ -4,9 +4,15 @@
  * metadata store → partition logs (recovery) → listeners → background tasks. Stop is the reverse.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { listenerTlsOptions, watchTlsFiles } from './tls.js';
 import { saslConfig, type SaslConfig } from './sasl.js';
+
+/** What a listener needs beyond a socket: TLS for SSL and SASL_SSL, the SASL settings for SASL_*. */
+interface ListenerSecurity {
+  tls?: TlsOptions;
+  sasl?: SaslConfig;
+}
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -89,8 +95,8 @@ export class Broker<C extends Clock = Clock> {
   private readonly connections = new Set<Connection>();
   private readonly boundPorts = new Map<string, number>();
   private readonly tlsUnwatchers: Array<() => void> = [];
-  /** SASL listeners' settings, by listener name. */
-  private readonly saslConfigs = new Map<string, SaslConfig>();
+  /** Each listener's TLS options and SASL settings (none for PLAINTEXT), checked at start. */
+  private security = new Map<string, ListenerSecurity>();
   private stopped = false;
   /** Releases the log directories' locks, once everything is closed. */
   private unlocks: Array<() => Promise<void>> = [];
@@ -133,10 +139,14 @@ export class Broker<C extends Clock = Clock> {
     for (const l of config.controllerListeners)
       logger.info(`listener ${l.name} is in controller.listener.names and is not opened: a single Samsa broker runs without a KRaft controller`, { listener: l.name });
     // SSL listeners' keys are checked before anything opens: a bad one is a sentence, not a half-started broker.
+    // Read once: the listeners open with what was checked here.
+    const security = new Map<string, ListenerSecurity>();
     for (const l of config.listeners) {
       const protocol = config.securityProtocols[l.name];
-      if (protocol === 'SSL' || protocol === 'SASL_SSL') listenerTlsOptions(config.raw, l.name);
-      if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') saslConfig(config.raw, l.name);
+      security.set(l.name, {
+        ...(protocol === 'SSL' || protocol === 'SASL_SSL' ? { tls: listenerTlsOptions(config.raw, l.name) } : {}),
+        ...(protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL' ? { sasl: saslConfig(config.raw, l.name) } : {}),
+      });
     }
     const interBroker = config.raw['inter.broker.listener.name'] ?? config.listeners[0]!.name;
     if (config.raw['metadata.etcd.endpoints'] && config.securityProtocols[interBroker]?.startsWith('SASL_'))
@@ -225,6 +235,7 @@ export class Broker<C extends Clock = Clock> {
       });
       const broker = new Broker(config, clock, logger, tempDir, logs, store, topics, clusterId, groups, txn);
       broker.unlocks = unlocks;
+      broker.security = security;
       broker.member = member;
       broker.producerIdStore = store;
       broker.markerChannels = markerChannels;
@@ -294,9 +305,8 @@ export class Broker<C extends Clock = Clock> {
     (this.context as { view: ClusterView }).view =
       store === null ? singleBrokerView(this.config.nodeId, (name) => this.context.advertised(name), this.config.raw['broker.rack'] ?? null) : storeView(store);
     for (const l of this.config.listeners) {
-      const protocol = this.config.securityProtocols[l.name];
-      if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') this.saslConfigs.set(l.name, saslConfig(this.config.raw, l.name));
-      const server = protocol === 'SSL' || protocol === 'SASL_SSL' ? this.tlsServer(l.name) : createServer((socket) => this.accept(socket, l.name));
+      const tls = this.security.get(l.name)?.tls;
+      const server = tls !== undefined ? this.tlsServer(l.name, tls) : createServer((socket) => this.accept(socket, l.name));
       await new Promise<void>((resolveListen, reject) => {
         server.once('error', reject);
         server.listen({ port: l.port, host: l.host === '' ? undefined : l.host }, () => {
@@ -312,8 +322,8 @@ export class Broker<C extends Clock = Clock> {
   }
 
   /** An SSL listener: the handshake first; a failed one closes that connection and is logged at most once a minute per listener. */
-  private tlsServer(listenerName: string): Server {
-    const server = createTlsServer(listenerTlsOptions(this.config.raw, listenerName), (socket) => this.accept(socket, listenerName));
+  private tlsServer(listenerName: string, options: TlsOptions): Server {
+    const server = createTlsServer(options, (socket) => this.accept(socket, listenerName));
     this.tlsUnwatchers.push(
       watchTlsFiles(
         this.config.raw,
@@ -341,7 +351,7 @@ export class Broker<C extends Clock = Clock> {
       socket.destroy();
       return;
     }
-    const sasl = this.saslConfigs.get(listenerName);
+    const sasl = this.security.get(listenerName)?.sasl;
     const conn = new Connection(socket, {
       broker: this.context,
       handlers: this.handlers,
