@@ -9,6 +9,7 @@ import { open, readFile, rename, mkdir, type FileHandle } from 'node:fs/promises
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../util/logger.js';
+import { KeyedRecords, type KeyedChange, type RecordKind } from './store/keyed-records.js';
 
 export interface TopicMetadata {
   name: string;
@@ -24,7 +25,9 @@ type MetadataRecord =
   /** Dynamic broker configs: scope '' is the cluster-wide default, else a broker id. The set replaces the last one. */
   | { type: 'broker-config'; scope: string; configs: Record<string, string> }
   /** Producer ids below `next` have been handed out in blocks (InitProducerId); never reused. */
-  | { type: 'producer-id-block'; next: number };
+  | { type: 'producer-id-block'; next: number }
+  /** A batch of keyed records (SCRAM credentials, ACLs, quotas); a null value deletes. */
+  | { type: 'records'; kind: RecordKind; changes: KeyedChange[] };
 
 const FILE_NAME = 'samsa-metadata.jsonl';
 
@@ -41,6 +44,7 @@ export class LocalMetadataStore {
   private readonly byId = new Map<string, TopicMetadata>();
   private readonly brokerConfigsByScope = new Map<string, Record<string, string>>();
   private nextProducerIdBlock = 0;
+  private readonly keyed = new KeyedRecords();
   private file: FileHandle | null = null;
   private chain: Promise<void> = Promise.resolve();
 
@@ -94,6 +98,8 @@ export class LocalMetadataStore {
       else this.brokerConfigsByScope.set(rec.scope, rec.configs);
     } else if (rec.type === 'producer-id-block') {
       this.nextProducerIdBlock = Math.max(this.nextProducerIdBlock, rec.next);
+    } else if (rec.type === 'records') {
+      this.keyed.apply(rec.kind, rec.changes);
     }
   }
 
@@ -104,6 +110,7 @@ export class LocalMetadataStore {
       const records: MetadataRecord[] = [
         ...[...this.byName.values()].map((topic): MetadataRecord => ({ type: 'topic', topic })),
         ...[...this.brokerConfigsByScope].map(([scope, configs]): MetadataRecord => ({ type: 'broker-config', scope, configs })),
+        ...[...this.keyed.entries()].map((e): MetadataRecord => ({ type: 'records', kind: e.kind, changes: [{ key: e.key, value: e.value }] })),
         ...(this.nextProducerIdBlock > 0 ? [{ type: 'producer-id-block', next: this.nextProducerIdBlock } as MetadataRecord] : []),
       ];
       const text = records.map((r) => JSON.stringify(r) + '\n').join('');
@@ -146,6 +153,21 @@ export class LocalMetadataStore {
   /** Replaces a scope's dynamic broker configs; resolves once the change is on disk. */
   putBrokerConfigs(scope: string, configs: Record<string, string>): Promise<void> {
     const rec: MetadataRecord = { type: 'broker-config', scope, configs: { ...configs } };
+    this.replay(rec);
+    return this.persist(rec);
+  }
+
+  records(kind: RecordKind): ReadonlyMap<string, unknown> {
+    return this.keyed.get(kind);
+  }
+
+  recordsVersion(kind: RecordKind): number {
+    return this.keyed.version(kind);
+  }
+
+  /** Puts and deletes (null) a batch of a kind's records together; resolves once on disk. */
+  putRecords(kind: RecordKind, changes: readonly KeyedChange[]): Promise<void> {
+    const rec: MetadataRecord = { type: 'records', kind, changes: structuredClone([...changes]) };
     this.replay(rec);
     return this.persist(rec);
   }

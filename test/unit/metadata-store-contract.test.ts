@@ -149,6 +149,13 @@ for (const [name, make] of Object.entries(backends)) {
       for (const x of blocks) assert.equal(x % 1000, 0);
       await a.putBrokerConfigs('', { 'log.retention.ms': '5' });
       await waitFor('the broker configs', () => b.brokerConfigs('')['log.retention.ms'] === '5');
+      const v = b.recordsVersion('acl');
+      await a.putRecords('acl', [{ key: 'Topic/a b/c', value: { op: 3 } }, { key: 'k2', value: { op: 4 } }]);
+      await waitFor('the records', () => b.records('acl').size === 2 && b.recordsVersion('acl') > v);
+      assert.deepEqual(b.records('acl').get('Topic/a b/c'), { op: 3 });
+      await b.putRecords('acl', [{ key: 'Topic/a b/c', value: null }]);
+      await waitFor('the deletion', () => a.records('acl').size === 1);
+      assert.equal(a.records('scram').size, 0);
     } finally {
       await a.close();
       await b.close();

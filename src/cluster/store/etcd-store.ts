@@ -10,6 +10,7 @@
  *   topics/<name>              TopicMetadata
  *   partitions/<name>/<p>      PartitionState (compare-and-swap on the key's mod revision)
  *   configs/brokers/<scope>    dynamic broker configs
+ *   records/<kind>/<key>       keyed records (SCRAM credentials, ACLs, quotas); key URI-encoded
  *   producer-ids/next          the next unreserved producer id
  *
  * While etcd cannot be reached, writes reject with MetadataUnavailableError and the image keeps
@@ -23,6 +24,7 @@ import {
   type BrokerRegistration, type MetadataEvent, type PartitionSwap, type MetadataStore, type PartitionChange, type PartitionState, type TopicMetadata,
   MetadataConflictError, MetadataUnavailableError,
 } from './types.js';
+import { KeyedRecords, isRecordKind, type KeyedChange, type RecordKind } from './keyed-records.js';
 
 export interface EtcdStoreOptions {
   endpoints: string[];
@@ -48,6 +50,7 @@ export class EtcdMetadataStore implements MetadataStore {
   private readonly partitionStates = new Map<string, Map<number, { state: PartitionState; rev: string }>>();
   private readonly brokerRegs = new Map<number, BrokerRegistration>();
   private readonly brokerConfigsByScope = new Map<string, Record<string, string>>();
+  private readonly keyed = new KeyedRecords();
   private controller: number | null = null;
   private readonly listeners = new Set<(e: MetadataEvent) => void>();
   private watcher: Watcher | null = null;
@@ -121,6 +124,7 @@ export class EtcdMetadataStore implements MetadataStore {
     for (const name of this.topicsByName.keys()) keys.add(`topics/${name}`);
     for (const [topic, m] of this.partitionStates) for (const p of m.keys()) keys.add(`partitions/${topic}/${p}`);
     for (const scope of this.brokerConfigsByScope.keys()) keys.add(`configs/brokers/${scope}`);
+    for (const e of this.keyed.entries()) keys.add(this.recordKey(e.kind, e.key));
     return keys;
   }
 
@@ -231,6 +235,10 @@ export class EtcdMetadataStore implements MetadataStore {
       if (op === 'put') this.brokerConfigsByScope.set(parts[2]!, JSON.parse(value) as Record<string, string>);
       else this.brokerConfigsByScope.delete(parts[2]!);
       events.push({ type: 'broker-config', scope: parts[2]! });
+    } else if (parts[0] === 'records' && parts.length === 3 && isRecordKind(parts[1]!)) {
+      const kind = parts[1];
+      this.keyed.apply(kind, [{ key: decodeURIComponent(parts[2]!), value: op === 'put' ? JSON.parse(value) : null }]);
+      events.push({ type: 'records', kind });
     }
     if (notify) for (const e of events) this.emit(e);
   }
@@ -486,6 +494,32 @@ export class EtcdMetadataStore implements MetadataStore {
       const r = Object.keys(configs).length === 0 ? await this.client.delete().key(key).exec() : await this.client.put(key).value(JSON.stringify(configs)).exec();
       await this.caughtUp(Number(r.header.revision));
     });
+  }
+
+  private recordKey(kind: RecordKind, key: string): string {
+    return `records/${kind}/${encodeURIComponent(key)}`;
+  }
+
+  records(kind: RecordKind): ReadonlyMap<string, unknown> {
+    return this.keyed.get(kind);
+  }
+
+  recordsVersion(kind: RecordKind): number {
+    return this.keyed.version(kind);
+  }
+
+  async putRecords(kind: RecordKind, changes: readonly KeyedChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    await this.commitTxn('store the records', () =>
+      this.client
+        .if(this.p + 'cluster-id', 'Create', '>', 0)
+        .then(
+          ...changes.map((c) => {
+            const key = this.p + this.recordKey(kind, c.key);
+            return c.value === null || c.value === undefined ? this.client.delete().key(key) : this.client.put(key).value(JSON.stringify(c.value));
+          }),
+        ),
+    );
   }
 
   async allocateProducerIdBlock(size: number): Promise<number> {

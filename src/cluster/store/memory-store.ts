@@ -9,6 +9,7 @@ import {
   type BrokerRegistration, type MetadataEvent, type MetadataStore, type PartitionChange, type PartitionState, type PartitionSwap, type TopicMetadata,
   MetadataConflictError, MetadataUnavailableError,
 } from './types.js';
+import { KeyedRecords, type KeyedChange, type RecordKind } from './keyed-records.js';
 
 function copyState(s: PartitionState): PartitionState {
   return { ...s, replicas: [...s.replicas], isr: [...s.isr] };
@@ -19,6 +20,7 @@ export class MemoryMetadataBackend {
   readonly partitionStates = new Map<string, PartitionState[]>();
   readonly brokerRegs = new Map<number, BrokerRegistration>();
   readonly brokerConfigsByScope = new Map<string, Record<string, string>>();
+  readonly keyed = new KeyedRecords();
   nextProducerId = 0;
   /** Candidates in the order they campaigned; the first live one is the controller. */
   private candidates: number[] = [];
@@ -240,6 +242,20 @@ export class MemoryMetadataStore implements MetadataStore {
     if (Object.keys(configs).length === 0) this.b.brokerConfigsByScope.delete(scope);
     else this.b.brokerConfigsByScope.set(scope, { ...configs });
     this.b.emit({ type: 'broker-config', scope });
+  }
+
+  records(kind: RecordKind): ReadonlyMap<string, unknown> {
+    return this.b.keyed.get(kind);
+  }
+
+  recordsVersion(kind: RecordKind): number {
+    return this.b.keyed.version(kind);
+  }
+
+  async putRecords(kind: RecordKind, changes: readonly KeyedChange[]): Promise<void> {
+    this.writable();
+    this.b.keyed.apply(kind, structuredClone(changes));
+    this.b.emit({ type: 'records', kind });
   }
 
   async allocateProducerIdBlock(size: number): Promise<number> {

@@ -20,6 +20,8 @@
  *   `MetadataUnavailableError`; the image keeps its last known contents.
  */
 
+import type { KeyedChange, RecordKind } from './keyed-records.js';
+
 /** One endpoint a broker advertises (from advertised.listeners). */
 export interface BrokerEndpoint {
   name: string;
@@ -87,6 +89,8 @@ export type MetadataEvent =
   | { type: 'topic-deleted'; name: string; topicId: string }
   | { type: 'partition'; topic: string; partition: number }
   | { type: 'broker-config'; scope: string }
+  /** A batch of keyed records (SCRAM credentials, ACLs, quotas) changed. */
+  | { type: 'records'; kind: RecordKind }
   | { type: 'connection'; connected: boolean };
 
 export class MetadataConflictError extends Error {
@@ -147,6 +151,12 @@ export interface MetadataStore {
   /** The dynamic broker configs of a scope ('' = cluster-wide default, else a broker id). */
   brokerConfigs(scope: string): Readonly<Record<string, string>>;
   putBrokerConfigs(scope: string, configs: Record<string, string>): Promise<void>;
+  /** The keyed records of a kind (SCRAM credentials, ACL bindings, client quotas), from the image. */
+  records(kind: RecordKind): ReadonlyMap<string, unknown>;
+  /** Moves whenever the kind's records change: readers that index them rebuild when it does. */
+  recordsVersion(kind: RecordKind): number;
+  /** Puts and deletes (null) a batch of a kind's records together; resolves once stored. */
+  putRecords(kind: RecordKind, changes: readonly KeyedChange[]): Promise<void>;
   /** Reserves the next `size` producer ids cluster-wide and returns the first; never hands out an id twice. */
   allocateProducerIdBlock(size: number): Promise<number>;
 
