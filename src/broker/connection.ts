@@ -15,6 +15,7 @@ import { apiName } from '../protocol/apis.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { UnparsableRequestError, type BrokerContext, type Handler } from './handler.js';
 import { SaslSession, type SaslConfig } from './sasl.js';
+import { ANONYMOUS_PRINCIPAL } from './handler.js';
 
 /** Frames queued but not yet handled before the connection stops reading (backpressure). */
 const QUEUED_FRAMES_MAX = 64;
@@ -210,6 +211,11 @@ export class Connection {
    * one of the requests allowed then. Anything else, a refused login, or a request out of turn
    * closes the connection (after connection.failed.authentication.delay.ms for a login).
    */
+  /** Who the connection is, as Kafka's KafkaPrincipal text: the SASL user, else User:ANONYMOUS. */
+  get principal(): string {
+    return this.sasl?.principal ?? ANONYMOUS_PRINCIPAL;
+  }
+
   private async saslFrame(frame: Buffer, sasl: SaslSession): Promise<void> {
     if (sasl.failed) return; // closing: what still arrives is not read
     let response: Writer | null = null;
@@ -295,7 +301,7 @@ export class Connection {
     let response: unknown;
     try {
       response = await handler.handle(
-        { broker: this.opts.broker, header, listenerName: this.opts.listenerName, clientHost: this.socket.remoteAddress ?? '', sasl: this.sasl, ...pipelining },
+        { broker: this.opts.broker, header, listenerName: this.opts.listenerName, clientHost: this.socket.remoteAddress ?? '', sasl: this.sasl, principal: this.principal, ...pipelining },
         body,
         header.apiVersion,
       );

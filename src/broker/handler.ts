@@ -66,7 +66,12 @@ export interface RequestContext {
   readonly placed?: () => void;
   /** The connection's SASL session on a SASL listener (null elsewhere). */
   readonly sasl?: SaslSession | null;
+  /** Who sent the request, as Kafka's principal text (`User:alice`); User:ANONYMOUS when unauthenticated. */
+  readonly principal?: string;
 }
+
+/** Kafka's KafkaPrincipal.ANONYMOUS: a PLAINTEXT connection, or TLS without a client certificate. */
+export const ANONYMOUS_PRINCIPAL = 'User:ANONYMOUS';
 
 export interface Handler<Req = any, Resp = any> {
   readonly apiKey: number;
