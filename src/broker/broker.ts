@@ -7,6 +7,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { listenerTlsOptions, watchTlsFiles } from './tls.js';
 import { saslConfig, type SaslConfig } from './sasl.js';
+import { ScramCredentials, type RecordStore } from '../cluster/scram-credentials.js';
+import type { ScramCredential, ScramMechanism } from '../protocol/sasl-scram.js';
 
 /** What a listener needs beyond a socket: TLS for SSL and SASL_SSL, the SASL settings for SASL_*. */
 interface ListenerSecurity {
@@ -107,6 +109,8 @@ export class Broker<C extends Clock = Clock> {
   private member: ClusterMember | null = null;
   private producerIdStore!: { allocateProducerIdBlock(size: number): Promise<number> };
   private markerChannels: TxnMarkerChannels | null = null;
+  private scramCache: ScramCredentials | null = null;
+  private readonly scramLookup = (user: string, m: ScramMechanism): ScramCredential | undefined => this.scram.get(user, m);
 
   private constructor(
     readonly config: BrokerConfig,
@@ -114,7 +118,7 @@ export class Broker<C extends Clock = Clock> {
     readonly logger: Logger,
     private readonly tempDir: string | null,
     private readonly logs: LogManager,
-    private readonly store: { close(): Promise<void> },
+    private readonly store: RecordStore & { close(): Promise<void> },
     readonly topics: TopicManager,
     readonly clusterId: string,
     readonly groups: GroupCoordinator,
@@ -283,6 +287,7 @@ export class Broker<C extends Clock = Clock> {
       producerIds: new ProducerIdManager(this.producerIdStore),
       replication: this.member?.replication ?? null,
       metadataStore: this.member === null ? null : this.clusterStoreOf(),
+      scram: this.scram,
       view: null as unknown as ClusterView,
       dropProduceResponse: dropEvery(this.config.raw['samsa.test.drop.produce.responses.every']),
       onStopping(listener: () => void): () => void {
@@ -357,9 +362,14 @@ export class Broker<C extends Clock = Clock> {
       handlers: this.handlers,
       listenerName,
       onClose: (c) => this.connections.delete(c),
-      ...(sasl !== undefined ? { sasl } : {}),
+      ...(sasl !== undefined ? { sasl, scramCredentials: this.scramLookup } : {}),
     });
     this.connections.add(conn);
+  }
+
+  /** SCRAM credentials in the metadata (the local store, or the cluster's). */
+  private get scram(): ScramCredentials {
+    return (this.scramCache ??= new ScramCredentials(this.store));
   }
 
   private clusterStoreOf(): MetadataStore {

@@ -16,6 +16,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { UnparsableRequestError, type BrokerContext, type Handler } from './handler.js';
 import { SaslSession, type SaslConfig } from './sasl.js';
 import { ANONYMOUS_PRINCIPAL } from './handler.js';
+import type { ScramLookup } from './sasl-scram.js';
 
 /** Frames queued but not yet handled before the connection stops reading (backpressure). */
 const QUEUED_FRAMES_MAX = 64;
@@ -42,6 +43,15 @@ export interface ConnectionOptions {
   onClose: (c: Connection) => void;
   /** A SASL listener's settings: the connection must authenticate before anything but ApiVersions. */
   sasl?: SaslConfig;
+  /** Finds SCRAM credentials in the metadata, for SCRAM logins on a SASL listener. */
+  scramCredentials?: ScramLookup;
+}
+
+function sizePrefixed(b: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(4 + b.length);
+  out.writeInt32BE(b.length, 0);
+  b.copy(out, 4);
+  return out;
 }
 
 const SASL_HANDSHAKE_KEY = 17;
@@ -75,7 +85,7 @@ export class Connection {
     private readonly opts: ConnectionOptions,
   ) {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
-    this.sasl = opts.sasl === undefined ? null : new SaslSession(opts.sasl);
+    this.sasl = opts.sasl === undefined ? null : new SaslSession(opts.sasl, opts.scramCredentials);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
@@ -206,22 +216,23 @@ export class Connection {
     }
   }
 
-  /**
-   * A frame before the connection has authenticated: a bare PLAIN token after a v0 handshake, or
-   * one of the requests allowed then. Anything else, a refused login, or a request out of turn
-   * closes the connection (after connection.failed.authentication.delay.ms for a login).
-   */
   /** Who the connection is, as Kafka's KafkaPrincipal text: the SASL user, else User:ANONYMOUS. */
   get principal(): string {
     return this.sasl?.principal ?? ANONYMOUS_PRINCIPAL;
   }
 
+  /**
+   * A frame before the connection has authenticated: a bare SASL token after a v0 handshake, or
+   * one of the requests allowed then. Anything else, a refused login, or a request out of turn
+   * closes the connection (after connection.failed.authentication.delay.ms for a login).
+   */
   private async saslFrame(frame: Buffer, sasl: SaslSession): Promise<void> {
     if (sasl.failed) return; // closing: what still arrives is not read
     let response: Writer | null = null;
     if (sasl.state === 'token-v0') {
-      if (sasl.authenticate(frame) !== null) sasl.fail();
-      else this.socket.write(Buffer.alloc(4)); // an empty frame: the v0 exchange's success
+      const step = sasl.authenticate(frame);
+      if ('error' in step) sasl.fail();
+      else this.socket.write(sizePrefixed(step.reply)); // v0: the server's token as a bare frame (empty for PLAIN)
     } else {
       const apiKey = frame.length >= 2 ? frame.readInt16BE(0) : -1;
       if (!BEFORE_AUTHENTICATION.has(apiKey)) {

@@ -4,21 +4,26 @@
  * tokens — wrapped in SaslAuthenticate requests after a v1 handshake, or as bare frames after a
  * v0 one — and nothing but ApiVersions is served before it has authenticated.
  *
- * PLAIN only for now: `sasl.enabled.mechanisms=PLAIN` (per listener as
- * `listener.name.<name>.sasl.enabled.mechanisms`), with the users in the JAAS line Kafka writes,
+ * Mechanisms: `sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512` (per listener as
+ * `listener.name.<name>.sasl.enabled.mechanisms`). PLAIN's users are in the JAAS line Kafka writes,
  * `listener.name.<name>.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule
- * required user_alice="alice-secret";` (or the plain `sasl.jaas.config`). Passwords are compared
- * in constant time and never logged; a failed login is answered after
+ * required user_alice="alice-secret";` (or the plain `sasl.jaas.config`); SCRAM's credentials are in
+ * the cluster metadata (AlterUserScramCredentials, sasl-scram.ts). Passwords are compared in
+ * constant time and never logged; a failed login is answered after
  * `connection.failed.authentication.delay.ms` (Kafka's default 100) and the connection closed.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../cluster/config.js';
 import { keyFor } from './tls.js';
 import { PLAIN_LOGIN_MODULE, parseJaasLine } from '../util/jaas.js';
+import { scramMechanism } from '../protocol/sasl-scram.js';
+import { ScramServer, type SaslStep, type ScramLookup } from './sasl-scram.js';
+
+export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
 
 export interface SaslConfig {
   mechanisms: string[];
-  /** PLAIN's users: name → password. */
+  /** PLAIN's users: name → password (empty when PLAIN is not enabled). */
   users: Map<string, string>;
   failedAuthenticationDelayMs: number;
 }
@@ -36,9 +41,14 @@ export function parseJaas(text: string, key: string): { module: string; options:
 export function saslConfig(raw: Readonly<Record<string, string>>, listener: string): SaslConfig {
   const enabled = keyFor(raw, listener, 'sasl.enabled.mechanisms');
   const mechanisms = (enabled.value ?? 'GSSAPI').split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== '');
-  const unsupported = mechanisms.filter((m) => m !== 'PLAIN');
+  const unsupported = mechanisms.filter((m) => !SASL_MECHANISMS.includes(m));
   if (unsupported.length > 0 || mechanisms.length === 0)
-    throw new ConfigError(`${enabled.key}: listener ${listener} enables ${enabled.value ?? 'GSSAPI (Kafka\'s default)'}; Samsa serves PLAIN only for now, so set ${enabled.key}=PLAIN.`);
+    throw new ConfigError(
+      `${enabled.key}: listener ${listener} enables ${enabled.value ?? 'GSSAPI (Kafka\'s default)'}; Samsa serves ${SASL_MECHANISMS.join(', ')}, so set ${enabled.key} to those you want (e.g. ${enabled.key}=SCRAM-SHA-512).`,
+    );
+  const delay = Number(raw['connection.failed.authentication.delay.ms'] ?? 100);
+  const failedAuthenticationDelayMs = Number.isFinite(delay) && delay >= 0 ? delay : 100;
+  if (!mechanisms.includes('PLAIN')) return { mechanisms, users: new Map(), failedAuthenticationDelayMs };
   const scopedJaas = `listener.name.${listener.toLowerCase()}.plain.sasl.jaas.config`;
   const jaasKey = raw[scopedJaas] !== undefined ? scopedJaas : 'sasl.jaas.config';
   const jaas = raw[jaasKey];
@@ -48,8 +58,7 @@ export function saslConfig(raw: Readonly<Record<string, string>>, listener: stri
   const users = new Map<string, string>();
   for (const [k, v] of options) if (k.startsWith('user_') && k.length > 5) users.set(k.slice(5), v);
   if (users.size === 0) throw new ConfigError(`${jaasKey}: no users; add user_<name>="<password>" for each, e.g. user_alice="alice-secret".`);
-  const delay = Number(raw['connection.failed.authentication.delay.ms'] ?? 100);
-  return { mechanisms, users, failedAuthenticationDelayMs: Number.isFinite(delay) && delay >= 0 ? delay : 100 };
+  return { mechanisms, users, failedAuthenticationDelayMs };
 }
 
 /** Equal strings, in time that does not depend on where they differ. */
@@ -67,8 +76,14 @@ export class SaslSession {
   principal: string | null = null;
   /** Set by a refused login or a request out of turn: the connection closes after its answer. */
   failed = false;
+  private mechanism = '';
+  private scram: ScramServer | null = null;
 
-  constructor(readonly config: SaslConfig) {}
+  /** `scram` finds a user's SCRAM credential in the metadata (absent: SCRAM logins fail). */
+  constructor(
+    readonly config: SaslConfig,
+    private readonly scramLookup: ScramLookup = () => undefined,
+  ) {}
 
   get authenticated(): boolean {
     return this.state === 'done';
@@ -83,11 +98,34 @@ export class SaslSession {
     if (this.state !== 'handshake') return 34;
     if (!this.config.mechanisms.includes(mechanism)) return 33;
     this.state = version === 0 ? 'token-v0' : 'authenticate';
+    this.mechanism = mechanism;
+    const scram = scramMechanism(mechanism);
+    this.scram = scram === undefined ? null : new ScramServer(scram, this.scramLookup);
     return 0;
   }
 
+  /** The client's next token: the reply to send back and whether the login is complete, or Kafka's refusal. */
+  authenticate(token: Buffer): SaslStep {
+    if (this.scram === null) {
+      const refused = this.plain(token);
+      return refused === null ? { reply: Buffer.alloc(0), done: true } : { error: refused };
+    }
+    const step = this.scram.step(token);
+    if ('error' in step) return step;
+    if (step.done) {
+      this.principal = `User:${this.scram.user!}`;
+      this.state = 'done';
+    }
+    return step;
+  }
+
+  /** The mechanism the handshake chose ('' before it). */
+  get chosenMechanism(): string {
+    return this.mechanism;
+  }
+
   /** A PLAIN token (authzid NUL authcid NUL password): null on success, else Kafka's message. */
-  authenticate(token: Buffer): string | null {
+  private plain(token: Buffer): string | null {
     const parts = token.toString('utf8').split('\u0000');
     if (parts.length !== 3) return 'Authentication failed: Invalid SASL/PLAIN response: expected 3 tokens';
     const [authzid, user, password] = parts as [string, string, string];

@@ -16,6 +16,7 @@ import * as transactions from './admin-transactions.js';
 import * as reassignments from './admin-reassignments.js';
 import * as elections from './admin-elections.js';
 import * as logDirs from './admin-log-dirs.js';
+import * as scram from './admin-scram.js';
 import type { AlterConfigOp, ClusterDescription, ConfigDescription, ConfigResource, DeleteRecordsResult, DescribeConfigsOptions } from './admin-configs.js';
 import { flatten, tpKey } from './group/assignor.js';
 import { decodeAssignment, decodeSubscription } from './group/consumer-protocol.js';
@@ -253,6 +254,18 @@ export class Admin {
   /** Each broker's log dirs and the replicas in them (kafka-log-dirs.sh). */
   describeLogDirs(brokerIds: number[]): Promise<Map<number, logDirs.LogDirDescription[]>> {
     return logDirs.describeLogDirs(this.cluster, brokerIds);
+  }
+
+  // ---- SCRAM credentials (admin-scram.ts) ----
+
+  /** Users with SCRAM credentials and their mechanisms and iterations (all users when none named). */
+  describeUserScramCredentials(users: string[] = []): Promise<Map<string, scram.ScramCredentialInfo[]>> {
+    return scram.describeUserScramCredentials(this.cluster, users);
+  }
+
+  /** Sets (the password is salted and hashed here) or deletes SCRAM credentials; each user's error or null. */
+  alterUserScramCredentials(alterations: scram.ScramAlteration[]): Promise<Map<string, KafkaError | null>> {
+    return scram.alterUserScramCredentials(this.cluster, alterations);
   }
 
   // ---- transactions (admin-transactions.ts) ----

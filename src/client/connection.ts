@@ -7,6 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { ClientTls } from './tls-config.js';
 import type { ClientSasl } from './sasl-config.js';
+import { saslLogin } from './sasl-login.js';
 import { apiName } from '../protocol/apis.js';
 import { API_VERSIONS_KEY } from '../protocol/headers.js';
 import { ErrorCode, KafkaError, errorName } from '../protocol/errors.js';
@@ -303,16 +304,3 @@ async function negotiateApiVersions(c: Connection): Promise<Map<number, VersionR
   return new Map(resp.apiKeys.map((k) => [k.apiKey, { min: k.minVersion, max: k.maxVersion }]));
 }
 
-const SASL_HANDSHAKE_KEY = 17;
-const SASL_AUTHENTICATE_KEY = 36;
-
-/** SASL/PLAIN (KIP-152): SaslHandshake v1, then the token in SaslAuthenticate; Kafka's error on a refusal. */
-async function saslLogin(c: Connection, sasl: ClientSasl): Promise<void> {
-  const hs = await c.request<{ mechanism: string }, { errorCode: number; mechanisms: string[] }>(SASL_HANDSHAKE_KEY, 1, { mechanism: sasl.mechanism });
-  if (hs.errorCode !== ErrorCode.NONE)
-    throw new KafkaError(hs.errorCode, `${c.address} does not take SASL/${sasl.mechanism} (${errorName(hs.errorCode)}; it enables ${hs.mechanisms.join(', ') || 'none'}).`);
-  const version = c.versionFor(SASL_AUTHENTICATE_KEY, 2, 0);
-  const token = Buffer.from(`\u0000${sasl.username}\u0000${sasl.password}`, 'utf8');
-  const resp = await c.request<{ authBytes: Buffer }, { errorCode: number; errorMessage: string | null }>(SASL_AUTHENTICATE_KEY, version, { authBytes: token });
-  if (resp.errorCode !== ErrorCode.NONE) throw new KafkaError(resp.errorCode, resp.errorMessage ?? errorName(resp.errorCode));
-}

@@ -10,7 +10,7 @@ import type { ClusterOptions } from './cluster.js';
 import type { AssignorName, ConsumerOptions, IsolationLevel, OffsetReset } from './consumer.js';
 import { InvalidArgumentError, UnsupportedSecurityError } from './errors.js';
 import { CLIENT_TLS_KEYS, clientTls } from './tls-config.js';
-import { CLIENT_SASL_KEYS, clientSasl } from './sasl-config.js';
+import { CLIENT_SASL_KEYS, clientSasl, isClientSaslMechanism } from './sasl-config.js';
 import type { Acks, CompressionType, ProducerOptions } from './producer.js';
 
 export type ClientRole = 'admin' | 'producer' | 'consumer';
@@ -83,7 +83,7 @@ const BY_ROLE: Record<ClientRole, Record<string, Setter>> = {
 
 /**
  * Throws UnsupportedSecurityError for a security setting the client cannot honour: a SASL
- * mechanism other than PLAIN (Kafka's default is GSSAPI). Call it before connecting.
+ * mechanism other than PLAIN and SCRAM (Kafka's default is GSSAPI). Call it before connecting.
  */
 export function assertNoSasl(props: Iterable<[string, string]>): void {
   const entries = [...props];
@@ -91,7 +91,7 @@ export function assertNoSasl(props: Iterable<[string, string]>): void {
   if (!['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(protocol)) throw new InvalidArgumentError(`security.protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, not '${protocol}'.`);
   if (!protocol.startsWith('SASL_')) return;
   const mechanism = (entries.filter(([k]) => k === 'sasl.mechanism').pop()?.[1] ?? 'GSSAPI').trim().toUpperCase();
-  if (mechanism !== 'PLAIN') throw new UnsupportedSecurityError(`security.protocol=${protocol}, sasl.mechanism=${mechanism}`);
+  if (!isClientSaslMechanism(mechanism)) throw new UnsupportedSecurityError(`security.protocol=${protocol}, sasl.mechanism=${mechanism}`);
 }
 
 /** Maps Kafka client properties for one role; throws on SASL settings and on values Kafka would reject. */

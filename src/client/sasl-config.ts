@@ -1,30 +1,38 @@
 /**
  * The client's SASL login for security.protocol=SASL_PLAINTEXT or SASL_SSL, from Kafka's client
- * keys: `sasl.mechanism=PLAIN` (Kafka's default, GSSAPI, and the other mechanisms are refused
- * until they exist) and `sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule
- * required username="alice" password="alice-secret";`.
+ * keys: `sasl.mechanism=PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512` (Kafka's default, GSSAPI, and
+ * OAUTHBEARER are refused) and `sasl.jaas.config=<login module> required username="alice"
+ * password="alice-secret";` with PlainLoginModule for PLAIN and ScramLoginModule for SCRAM.
  */
-import { PLAIN_LOGIN_MODULE, parseJaasLine } from '../util/jaas.js';
+import { PLAIN_LOGIN_MODULE, SCRAM_LOGIN_MODULE, parseJaasLine } from '../util/jaas.js';
 import { InvalidArgumentError, UnsupportedSecurityError } from './errors.js';
 
+export const CLIENT_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+export type ClientSaslMechanism = (typeof CLIENT_SASL_MECHANISMS)[number];
+
 export interface ClientSasl {
-  mechanism: 'PLAIN';
+  mechanism: ClientSaslMechanism;
   username: string;
   password: string;
+}
+
+export function isClientSaslMechanism(m: string): m is ClientSaslMechanism {
+  return (CLIENT_SASL_MECHANISMS as readonly string[]).includes(m);
 }
 
 export const CLIENT_SASL_KEYS = new Set(['sasl.mechanism', 'sasl.jaas.config']);
 
 export function clientSasl(props: ReadonlyMap<string, string>): ClientSasl {
   const mechanism = (props.get('sasl.mechanism') ?? 'GSSAPI').trim().toUpperCase();
-  if (mechanism !== 'PLAIN') throw new UnsupportedSecurityError(`sasl.mechanism=${mechanism}`);
+  if (!isClientSaslMechanism(mechanism)) throw new UnsupportedSecurityError(`sasl.mechanism=${mechanism}`);
+  const module = mechanism === 'PLAIN' ? PLAIN_LOGIN_MODULE : SCRAM_LOGIN_MODULE;
   const jaas = props.get('sasl.jaas.config');
-  if (jaas === undefined) throw new InvalidArgumentError(`sasl.mechanism=PLAIN needs sasl.jaas.config=${PLAIN_LOGIN_MODULE} required username="…" password="…";`);
+  if (jaas === undefined) throw new InvalidArgumentError(`sasl.mechanism=${mechanism} needs sasl.jaas.config=${module} required username="…" password="…";`);
   const parsed = parseJaasLine(jaas);
   if (typeof parsed === 'string') throw new InvalidArgumentError(`sasl.jaas.config: ${parsed}`);
-  if (parsed.module !== PLAIN_LOGIN_MODULE) throw new InvalidArgumentError(`sasl.jaas.config: SASL/PLAIN takes ${PLAIN_LOGIN_MODULE}, not ${parsed.module}.`);
+  if (parsed.module !== module) throw new InvalidArgumentError(`sasl.jaas.config: SASL/${mechanism} takes ${module}, not ${parsed.module}.`);
   const username = parsed.options.get('username');
   const password = parsed.options.get('password');
   if (username === undefined || password === undefined) throw new InvalidArgumentError('sasl.jaas.config: give username="…" and password="…".');
-  return { mechanism: 'PLAIN', username, password };
+  return { mechanism, username, password };
 }

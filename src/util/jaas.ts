@@ -21,3 +21,4 @@ export function parseJaasLine(text: string): { module: string; options: Map<stri
 }
 
 export const PLAIN_LOGIN_MODULE = 'org.apache.kafka.common.security.plain.PlainLoginModule';
+export const SCRAM_LOGIN_MODULE = 'org.apache.kafka.common.security.scram.ScramLoginModule';

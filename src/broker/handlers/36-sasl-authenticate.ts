@@ -1,5 +1,5 @@
 // SaslAuthenticate (key 36), versions 0–2 (v2 flexible). After a v1 SaslHandshake, the client's
-// SASL token; a PLAIN login that fails answers SASL_AUTHENTICATION_FAILED with Kafka's message
+// SASL token (PLAIN: one; SCRAM: two, each answered with the server's message); a login that fails answers SASL_AUTHENTICATION_FAILED with Kafka's message
 // (after connection.failed.authentication.delay.ms) and the connection closes; one out of turn
 // (no handshake, or already authenticated) is ILLEGAL_SASL_STATE. No re-authentication
 // (connections.max.reauth.ms): the session lifetime is 0.
@@ -21,11 +21,11 @@ export const saslAuthenticateHandler: Handler<SaslAuthenticateRequest, SaslAuthe
       sasl?.fail();
       return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'Unexpected SaslAuthenticate request: no SASL handshake in progress', authBytes: NONE, sessionLifetimeMs: 0 };
     }
-    const refused = sasl.authenticate(req.authBytes);
-    if (refused !== null) {
+    const step = sasl.authenticate(req.authBytes);
+    if ('error' in step) {
       sasl.fail();
-      return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: refused, authBytes: NONE, sessionLifetimeMs: 0 };
+      return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: step.error, authBytes: NONE, sessionLifetimeMs: 0 };
     }
-    return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: NONE, sessionLifetimeMs: 0 };
+    return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.reply, sessionLifetimeMs: 0 };
   },
 };

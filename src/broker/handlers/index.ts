@@ -43,6 +43,8 @@ import { deleteAclsHandler } from './31-delete-acls.js';
 import { electLeadersHandler } from './43-elect-leaders.js';
 import { alterPartitionReassignmentsHandler } from './45-alter-partition-reassignments.js';
 import { listPartitionReassignmentsHandler } from './46-list-partition-reassignments.js';
+import { describeUserScramCredentialsHandler } from './50-describe-user-scram-credentials.js';
+import { alterUserScramCredentialsHandler } from './51-alter-user-scram-credentials.js';
 
 export function buildHandlers(): Map<number, Handler> {
   const handlers = new Map<number, Handler>();
@@ -54,6 +56,8 @@ export function buildHandlers(): Map<number, Handler> {
   add(apiVersionsHandler(() => handlers.values()));
   add(saslHandshakeHandler);
   add(saslAuthenticateHandler);
+  add(describeUserScramCredentialsHandler);
+  add(alterUserScramCredentialsHandler);
   add(createTopicsHandler);
   add(deleteTopicsHandler);
   add(offsetCommitHandler);

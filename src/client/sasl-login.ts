@@ -1,0 +1,82 @@
+/**
+ * The client's SASL login (KIP-152): SaslHandshake v1 naming the mechanism, then the tokens in
+ * SaslAuthenticate requests until the exchange completes. PLAIN is one token; SCRAM-SHA-256/512
+ * (RFC 5802) is two, and the broker's last message is checked, so a client also knows it
+ * reached a broker that holds its credential. A refusal is Kafka's error with the broker's message.
+ */
+import { randomBytes } from 'node:crypto';
+import { ErrorCode, errorName } from '../protocol/errors.js';
+import {
+  authMessage, clientKey, encodeSaslName, hash, hmac, parseServerFinal, parseServerFirst, sameBytes, saltedPassword, scramMechanism, xor,
+  type ScramMechanism,
+} from '../protocol/sasl-scram.js';
+import type { ClientSasl } from './sasl-config.js';
+import { KafkaError } from './errors.js';
+
+const SASL_HANDSHAKE_KEY = 17;
+const SASL_AUTHENTICATE_KEY = 36;
+
+export interface SaslChannel {
+  readonly address: string;
+  request<Req, Resp>(apiKey: number, version: number, body: Req): Promise<Resp>;
+  versionFor(apiKey: number, max: number, min: number): number;
+}
+
+/** One side of an exchange: the first token, then the answer to each of the broker's ('done' when complete). */
+interface SaslExchange {
+  first(): Buffer;
+  next(server: Buffer): Buffer | 'done';
+}
+
+function plainExchange(sasl: ClientSasl): SaslExchange {
+  return { first: () => Buffer.from(`\u0000${sasl.username}\u0000${sasl.password}`, 'utf8'), next: () => 'done' };
+}
+
+function scramExchange(sasl: ClientSasl, m: ScramMechanism): SaslExchange {
+  const nonce = randomBytes(24).toString('base64url');
+  const bare = `n=${encodeSaslName(sasl.username)},r=${nonce}`;
+  let signature: Buffer | null = null;
+  const refuse = (what: string): never => {
+    throw new KafkaError(ErrorCode.SASL_AUTHENTICATION_FAILED, `SASL/${m.name}: ${what}`);
+  };
+  return {
+    first: () => Buffer.from(`n,,${bare}`, 'utf8'),
+    next(server) {
+      const text = server.toString('utf8');
+      if (signature === null) {
+        const first = parseServerFirst(text);
+        if (first === null || !first.nonce.startsWith(nonce) || first.nonce.length === nonce.length) return refuse(`the broker's first message is not valid SCRAM`);
+        if (first.iterations < m.minIterations) return refuse(`the broker asks for ${first.iterations} iterations, fewer than the minimum ${m.minIterations}`);
+        const salted = saltedPassword(m, sasl.password, first.salt, first.iterations);
+        const withoutProof = `c=${Buffer.from('n,,').toString('base64')},r=${first.nonce}`;
+        const auth = authMessage(bare, text, withoutProof);
+        const key = clientKey(m, salted);
+        const proof = xor(key, hmac(m, hash(m, key), auth));
+        signature = hmac(m, hmac(m, salted, 'Server Key'), auth);
+        return Buffer.from(`${withoutProof},p=${proof.toString('base64')}`, 'utf8');
+      }
+      const final = parseServerFinal(text);
+      if (final === null) return refuse(`the broker's final message is not valid SCRAM`);
+      if ('error' in final) return refuse(`the broker refused the login: ${final.error}`);
+      if (!sameBytes(final.signature, signature)) return refuse(`the broker's signature does not match: it does not hold this user's credential`);
+      return 'done';
+    },
+  };
+}
+
+export async function saslLogin(c: SaslChannel, sasl: ClientSasl): Promise<void> {
+  const hs = await c.request<{ mechanism: string }, { errorCode: number; mechanisms: string[] }>(SASL_HANDSHAKE_KEY, 1, { mechanism: sasl.mechanism });
+  if (hs.errorCode !== ErrorCode.NONE)
+    throw new KafkaError(hs.errorCode, `${c.address} does not take SASL/${sasl.mechanism} (${errorName(hs.errorCode)}; it enables ${hs.mechanisms.join(', ') || 'none'}).`);
+  const version = c.versionFor(SASL_AUTHENTICATE_KEY, 2, 0);
+  const scram = scramMechanism(sasl.mechanism);
+  const exchange = scram === undefined ? plainExchange(sasl) : scramExchange(sasl, scram);
+  let token = exchange.first();
+  for (;;) {
+    const resp = await c.request<{ authBytes: Buffer }, { errorCode: number; errorMessage: string | null; authBytes: Buffer }>(SASL_AUTHENTICATE_KEY, version, { authBytes: token });
+    if (resp.errorCode !== ErrorCode.NONE) throw new KafkaError(resp.errorCode, resp.errorMessage ?? errorName(resp.errorCode));
+    const next = exchange.next(resp.authBytes);
+    if (next === 'done') return;
+    token = next;
+  }
+}
