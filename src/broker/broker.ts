@@ -151,6 +151,8 @@ export class Broker<C extends Clock = Clock> {
         ...(protocol === 'SSL' || protocol === 'SASL_SSL' ? { tls: listenerTlsOptions(config.raw, l.name) } : {}),
         ...(protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL' ? { sasl: saslConfig(config.raw, l.name) } : {}),
       });
+      if (security.get(l.name)!.sasl?.oauth?.secured === false)
+        logger.warn(`listener ${l.name} accepts OAUTHBEARER tokens without checking any signature (Kafka's unsecured default, for development only); set sasl.oauthbearer.jwks.endpoint.url to validate them`, { listener: l.name });
     }
     const interBroker = config.raw['inter.broker.listener.name'] ?? config.listeners[0]!.name;
     if (config.raw['metadata.etcd.endpoints'] && config.securityProtocols[interBroker]?.startsWith('SASL_'))

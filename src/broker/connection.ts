@@ -230,7 +230,7 @@ export class Connection {
     if (sasl.failed) return; // closing: what still arrives is not read
     let response: Writer | null = null;
     if (sasl.state === 'token-v0') {
-      const step = sasl.authenticate(frame);
+      const step = await sasl.authenticate(frame);
       if ('error' in step) sasl.fail();
       else this.socket.write(sizePrefixed(step.reply)); // v0: the server's token as a bare frame (empty for PLAIN)
     } else {

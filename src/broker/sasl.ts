@@ -15,17 +15,21 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../cluster/config.js';
 import { keyFor } from './tls.js';
-import { PLAIN_LOGIN_MODULE, parseJaasLine } from '../util/jaas.js';
+import { OAUTH_LOGIN_MODULE, PLAIN_LOGIN_MODULE, parseJaasLine } from '../util/jaas.js';
 import { scramMechanism } from '../protocol/sasl-scram.js';
 import { ScramServer, type SaslStep, type ScramLookup } from './sasl-scram.js';
+import { OAuthBearerServer, oauthValidator, type TokenValidator } from './sasl-oauth.js';
 
-export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
+export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
+
 
 export interface SaslConfig {
   mechanisms: string[];
   /** PLAIN's users: name → password (empty when PLAIN is not enabled). */
   users: Map<string, string>;
   failedAuthenticationDelayMs: number;
+  /** OAUTHBEARER's token validator, when the listener enables it. */
+  oauth?: TokenValidator;
 }
 
 const PLAIN_MODULE = PLAIN_LOGIN_MODULE;
@@ -48,7 +52,8 @@ export function saslConfig(raw: Readonly<Record<string, string>>, listener: stri
     );
   const delay = Number(raw['connection.failed.authentication.delay.ms'] ?? 100);
   const failedAuthenticationDelayMs = Number.isFinite(delay) && delay >= 0 ? delay : 100;
-  if (!mechanisms.includes('PLAIN')) return { mechanisms, users: new Map(), failedAuthenticationDelayMs };
+  const oauth = mechanisms.includes('OAUTHBEARER') ? { oauth: oauthValidator(raw, listener, oauthJaasOptions(raw, listener)) } : {};
+  if (!mechanisms.includes('PLAIN')) return { mechanisms, users: new Map(), failedAuthenticationDelayMs, ...oauth };
   const scopedJaas = `listener.name.${listener.toLowerCase()}.plain.sasl.jaas.config`;
   const jaasKey = raw[scopedJaas] !== undefined ? scopedJaas : 'sasl.jaas.config';
   const jaas = raw[jaasKey];
@@ -58,7 +63,17 @@ export function saslConfig(raw: Readonly<Record<string, string>>, listener: stri
   const users = new Map<string, string>();
   for (const [k, v] of options) if (k.startsWith('user_') && k.length > 5) users.set(k.slice(5), v);
   if (users.size === 0) throw new ConfigError(`${jaasKey}: no users; add user_<name>="<password>" for each, e.g. user_alice="alice-secret".`);
-  return { mechanisms, users, failedAuthenticationDelayMs };
+  return { mechanisms, users, failedAuthenticationDelayMs, ...oauth };
+}
+
+/** The options of the listener's OAUTHBEARER JAAS line (the unsecured validator's settings), if any. */
+function oauthJaasOptions(raw: Readonly<Record<string, string>>, listener: string): Map<string, string> {
+  const scoped = `listener.name.${listener.toLowerCase()}.oauthbearer.sasl.jaas.config`;
+  const key = raw[scoped] !== undefined ? scoped : 'sasl.jaas.config';
+  const text = raw[key];
+  if (text === undefined) return new Map();
+  const { module, options } = parseJaas(text, key);
+  return module === OAUTH_LOGIN_MODULE ? options : new Map();
 }
 
 /** Equal strings, in time that does not depend on where they differ. */
@@ -70,6 +85,34 @@ function sameSecret(a: string, b: string): boolean {
 
 export type SaslState = 'handshake' | 'token-v0' | 'authenticate' | 'done';
 
+/** One mechanism's side of a login. */
+interface MechanismServer {
+  step(token: Buffer): SaslStep | Promise<SaslStep>;
+  /** The authenticated user, once the exchange has completed. */
+  readonly user: string | null;
+}
+
+/** PLAIN (RFC 4616): one token, authzid NUL authcid NUL password, checked against the JAAS users. */
+class PlainServer implements MechanismServer {
+  user: string | null = null;
+  constructor(private readonly users: ReadonlyMap<string, string>) {}
+
+  step(token: Buffer): SaslStep {
+    const parts = token.toString('utf8').split('\u0000');
+    if (parts.length !== 3) return { error: 'Authentication failed: Invalid SASL/PLAIN response: expected 3 tokens' };
+    const [authzid, user, password] = parts as [string, string, string];
+    if (user === '') return { error: 'Authentication failed: username not specified' };
+    if (password === '') return { error: 'Authentication failed: password not specified' };
+    if (authzid !== '' && authzid !== user) return { error: 'Authentication failed: Client requested an authorization id that is different from username' };
+    const expected = this.users.get(user);
+    // Compared even for an unknown user, so the time taken does not say which users exist.
+    const ok = sameSecret(password, expected ?? '\u0000unknown') && expected !== undefined;
+    if (!ok) return { error: 'Authentication failed: Invalid username or password' };
+    this.user = user;
+    return { reply: Buffer.alloc(0), done: true };
+  }
+}
+
 /** One connection's way through SASL. */
 export class SaslSession {
   state: SaslState = 'handshake';
@@ -77,9 +120,9 @@ export class SaslSession {
   /** Set by a refused login or a request out of turn: the connection closes after its answer. */
   failed = false;
   private mechanism = '';
-  private scram: ScramServer | null = null;
+  private server: MechanismServer | null = null;
 
-  /** `scram` finds a user's SCRAM credential in the metadata (absent: SCRAM logins fail). */
+  /** `scramLookup` finds a user's SCRAM credential in the metadata (absent: SCRAM logins fail). */
   constructor(
     readonly config: SaslConfig,
     private readonly scramLookup: ScramLookup = () => undefined,
@@ -100,20 +143,20 @@ export class SaslSession {
     this.state = version === 0 ? 'token-v0' : 'authenticate';
     this.mechanism = mechanism;
     const scram = scramMechanism(mechanism);
-    this.scram = scram === undefined ? null : new ScramServer(scram, this.scramLookup);
+    this.server =
+      scram !== undefined ? new ScramServer(scram, this.scramLookup)
+      : mechanism === 'OAUTHBEARER' ? new OAuthBearerServer(this.config.oauth!)
+      : new PlainServer(this.config.users);
     return 0;
   }
 
   /** The client's next token: the reply to send back and whether the login is complete, or Kafka's refusal. */
-  authenticate(token: Buffer): SaslStep {
-    if (this.scram === null) {
-      const refused = this.plain(token);
-      return refused === null ? { reply: Buffer.alloc(0), done: true } : { error: refused };
-    }
-    const step = this.scram.step(token);
+  async authenticate(token: Buffer): Promise<SaslStep> {
+    const server = this.server!;
+    const step = await server.step(token);
     if ('error' in step) return step;
     if (step.done) {
-      this.principal = `User:${this.scram.user!}`;
+      this.principal = `User:${server.user!}`;
       this.state = 'done';
     }
     return step;
@@ -122,22 +165,5 @@ export class SaslSession {
   /** The mechanism the handshake chose ('' before it). */
   get chosenMechanism(): string {
     return this.mechanism;
-  }
-
-  /** A PLAIN token (authzid NUL authcid NUL password): null on success, else Kafka's message. */
-  private plain(token: Buffer): string | null {
-    const parts = token.toString('utf8').split('\u0000');
-    if (parts.length !== 3) return 'Authentication failed: Invalid SASL/PLAIN response: expected 3 tokens';
-    const [authzid, user, password] = parts as [string, string, string];
-    if (user === '') return 'Authentication failed: username not specified';
-    if (password === '') return 'Authentication failed: password not specified';
-    if (authzid !== '' && authzid !== user) return 'Authentication failed: Client requested an authorization id that is different from username';
-    const expected = this.config.users.get(user);
-    // Compared even for an unknown user, so the time taken does not say which users exist.
-    const ok = sameSecret(password, expected ?? '\u0000unknown') && expected !== undefined;
-    if (!ok) return 'Authentication failed: Invalid username or password';
-    this.principal = `User:${user}`;
-    this.state = 'done';
-    return null;
   }
 }

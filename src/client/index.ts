@@ -32,6 +32,10 @@ export interface ClientOptions {
   reconnectBackoffMaxMs?: number;
   /** Kafka's default.api.timeout.ms (60000): how long a retried call may take. */
   defaultApiTimeoutMs?: number;
+  /** TLS to the brokers (security.protocol=SSL or SASL_SSL); `clientProperties` builds it from ssl.* keys. */
+  tls?: ClusterOptions['tls'];
+  /** The SASL login (PLAIN, SCRAM-SHA-256/512, or OAUTHBEARER with a token function); `clientProperties` builds it from sasl.* keys. */
+  sasl?: ClusterOptions['sasl'];
 }
 
 interface Closable {

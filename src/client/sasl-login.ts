@@ -2,7 +2,7 @@
  * The client's SASL login (KIP-152): SaslHandshake v1 naming the mechanism, then the tokens in
  * SaslAuthenticate requests until the exchange completes. PLAIN is one token; SCRAM-SHA-256/512
  * (RFC 5802) is two, and the broker's last message is checked, so a client also knows it
- * reached a broker that holds its credential. A refusal is Kafka's error with the broker's message.
+ * reached a broker that holds its credential; OAUTHBEARER (RFC 7628) is the bearer token. A refusal is Kafka's error with the broker's message.
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, errorName } from '../protocol/errors.js';
@@ -24,15 +24,25 @@ export interface SaslChannel {
 
 /** One side of an exchange: the first token, then the answer to each of the broker's ('done' when complete). */
 interface SaslExchange {
-  first(): Buffer;
+  first(): Buffer | Promise<Buffer>;
   next(server: Buffer): Buffer | 'done';
 }
 
-function plainExchange(sasl: ClientSasl): SaslExchange {
+type PasswordSasl = Extract<ClientSasl, { password: string }>;
+
+function plainExchange(sasl: PasswordSasl): SaslExchange {
   return { first: () => Buffer.from(`\u0000${sasl.username}\u0000${sasl.password}`, 'utf8'), next: () => 'done' };
 }
 
-function scramExchange(sasl: ClientSasl, m: ScramMechanism): SaslExchange {
+/** RFC 7628: the token in one message; a refusal comes as a JSON challenge, answered with %x01. */
+function oauthExchange(token: () => Promise<string>): SaslExchange {
+  return {
+    first: async () => Buffer.from(`n,,\x01auth=Bearer ${await token()}\x01\x01`, 'utf8'),
+    next: (server) => (server.length === 0 ? 'done' : Buffer.from([1])),
+  };
+}
+
+function scramExchange(sasl: PasswordSasl, m: ScramMechanism): SaslExchange {
   const nonce = randomBytes(24).toString('base64url');
   const bare = `n=${encodeSaslName(sasl.username)},r=${nonce}`;
   let signature: Buffer | null = null;
@@ -70,8 +80,8 @@ export async function saslLogin(c: SaslChannel, sasl: ClientSasl): Promise<void>
     throw new KafkaError(hs.errorCode, `${c.address} does not take SASL/${sasl.mechanism} (${errorName(hs.errorCode)}; it enables ${hs.mechanisms.join(', ') || 'none'}).`);
   const version = c.versionFor(SASL_AUTHENTICATE_KEY, 2, 0);
   const scram = scramMechanism(sasl.mechanism);
-  const exchange = scram === undefined ? plainExchange(sasl) : scramExchange(sasl, scram);
-  let token = exchange.first();
+  const exchange = sasl.mechanism === 'OAUTHBEARER' ? oauthExchange(sasl.token) : scram === undefined ? plainExchange(sasl) : scramExchange(sasl, scram);
+  let token = await exchange.first();
   for (;;) {
     const resp = await c.request<{ authBytes: Buffer }, { errorCode: number; errorMessage: string | null; authBytes: Buffer }>(SASL_AUTHENTICATE_KEY, version, { authBytes: token });
     if (resp.errorCode !== ErrorCode.NONE) throw new KafkaError(resp.errorCode, resp.errorMessage ?? errorName(resp.errorCode));

@@ -21,7 +21,7 @@ export const saslAuthenticateHandler: Handler<SaslAuthenticateRequest, SaslAuthe
       sasl?.fail();
       return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'Unexpected SaslAuthenticate request: no SASL handshake in progress', authBytes: NONE, sessionLifetimeMs: 0 };
     }
-    const step = sasl.authenticate(req.authBytes);
+    const step = await sasl.authenticate(req.authBytes);
     if ('error' in step) {
       sasl.fail();
       return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: step.error, authBytes: NONE, sessionLifetimeMs: 0 };
