@@ -43,7 +43,9 @@ import { singleBrokerView, storeView, type ClusterView } from './cluster-view.js
 import { Connection } from './connection.js';
 import { logConfigNotes } from './config-report.js';
 import { buildHandlers } from './handlers/index.js';
-import type { BrokerContext, Handler } from './handler.js';
+import type { BrokerContext, Handler, KeyedRecordStore } from './handler.js';
+import { ClientQuotaManager, rateWindowsFrom } from './client-quota-manager.js';
+import { ConnectionQuotas } from './connection-quotas.js';
 
 export interface BrokerOptions<C extends Clock = Clock> {
   /** Port for the PLAINTEXT listener; 0 picks a free one. Overrides `listeners`. */
@@ -106,6 +108,12 @@ export class Broker<C extends Clock = Clock> {
   /** Set when the broker is part of a cluster. */
   private member: ClusterMember | null = null;
   private producerIdStore!: { allocateProducerIdBlock(size: number): Promise<number> };
+  /** Quota records, client quotas and connection limits (from the local store or the cluster's). */
+  private keyedRecords!: KeyedRecordStore;
+  private quotas!: ClientQuotaManager;
+  private connectionQuotas!: ConnectionQuotas;
+  /** Connections over an ip's connection_creation_rate, closed once their throttle time is up. */
+  private readonly delayedCloses = new Set<{ socket: Socket; timer: NodeJS.Timeout }>();
   private markerChannels: TxnMarkerChannels | null = null;
 
   private constructor(
@@ -238,6 +246,11 @@ export class Broker<C extends Clock = Clock> {
       broker.security = security;
       broker.member = member;
       broker.producerIdStore = store;
+      broker.keyedRecords = store;
+      const windows = rateWindowsFrom(config.raw);
+      broker.quotas = new ClientQuotaManager(store, windows);
+      broker.connectionQuotas = new ConnectionQuotas({ config, valueInForce: (k) => dynamicConfig.valueInForce(k), quotas: store, windows });
+      await broker.connectionQuotas.resolveOverrides();
       broker.markerChannels = markerChannels;
       await broker.listen(replicas, dynamicConfig);
       if (member !== null) await member.start(config.advertisedListeners.map((l) => broker.context.advertised(l.name)));
@@ -281,6 +294,8 @@ export class Broker<C extends Clock = Clock> {
       groups: this.groups,
       txn: this.txn,
       producerIds: new ProducerIdManager(this.producerIdStore),
+      keyedRecords: this.keyedRecords,
+      quotas: this.quotas,
       replication: this.member?.replication ?? null,
       metadataStore: this.member === null ? null : this.clusterStoreOf(),
       view: null as unknown as ClusterView,
@@ -351,15 +366,49 @@ export class Broker<C extends Clock = Clock> {
       socket.destroy();
       return;
     }
+    const address = socket.remoteAddress ?? '';
+    const admission = this.connectionQuotas.admit(listenerName, address, this.clock.now());
+    if (!admission.accepted) {
+      this.refuse(socket, listenerName, admission.reason, admission.closeAfterMs);
+      return;
+    }
     const sasl = this.security.get(listenerName)?.sasl;
     const conn = new Connection(socket, {
       broker: this.context,
       handlers: this.handlers,
       listenerName,
-      onClose: (c) => this.connections.delete(c),
+      onClose: (c) => {
+        if (this.connections.delete(c)) this.connectionQuotas.release(listenerName, address);
+      },
       ...(sasl !== undefined ? { sasl } : {}),
     });
     this.connections.add(conn);
+  }
+
+  /** A connection over a limit: closed at once, or after its throttle time without being read (connection_creation_rate). */
+  private refuse(socket: Socket, listenerName: string, reason: string, closeAfterMs: number): void {
+    this.logger.info('connection refused', { listener: listenerName, remote: socket.remoteAddress, reason, ...(closeAfterMs > 0 ? { closeAfterMs } : {}) });
+    if (closeAfterMs <= 0) {
+      socket.destroy();
+      return;
+    }
+    socket.pause();
+    socket.on('error', () => undefined);
+    const entry = { socket, timer: setTimeout(() => {
+      this.delayedCloses.delete(entry);
+      socket.destroy();
+    }, closeAfterMs) };
+    this.delayedCloses.add(entry);
+  }
+
+  /** Connection limits and counts (for tests and tools). */
+  get connectionLimits(): ConnectionQuotas {
+    return this.connectionQuotas;
+  }
+
+  /** Client quotas in force (for tests and tools). */
+  get clientQuotas(): ClientQuotaManager {
+    return this.quotas;
   }
 
   private clusterStoreOf(): MetadataStore {
@@ -406,6 +455,11 @@ export class Broker<C extends Clock = Clock> {
     const listenersClosed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     // A server's close callback waits for its open connections, so end them only after it stopped accepting.
     for (const c of [...this.connections]) c.close();
+    for (const d of this.delayedCloses) {
+      clearTimeout(d.timer);
+      d.socket.destroy();
+    }
+    this.delayedCloses.clear();
     await listenersClosed;
     // Parked joins and syncs are answered and writes in flight finish before the logs close.
     // Markers in flight may write to __consumer_offsets: transactions stop before groups.

@@ -14,6 +14,20 @@ import type { Replication } from '../cluster/replication.js';
 import type { SaslSession } from './sasl.js';
 import type { MetadataStore } from '../cluster/store/types.js';
 import type { ClusterView } from './cluster-view.js';
+import type { ClientQuotaManager } from './client-quota-manager.js';
+import type { KeyedChange, RecordKind } from '../cluster/store/keyed-records.js';
+
+/** The metadata's keyed records (SCRAM credentials, ACLs, quotas), whichever store keeps them. */
+export interface KeyedRecordStore {
+  records(kind: RecordKind): ReadonlyMap<string, unknown>;
+  recordsVersion(kind: RecordKind): number;
+  putRecords(kind: RecordKind, changes: readonly KeyedChange[]): Promise<void>;
+}
+
+/** A connection as a throttled request sees it: muted (not read from) for a while after its response. */
+export interface ThrottledChannel {
+  throttle(throttleMs: number): void;
+}
 
 /** The broker's state that handlers work on. */
 export interface BrokerContext {
@@ -36,6 +50,10 @@ export interface BrokerContext {
   readonly replication: Replication | null;
   /** The cluster's metadata store (etcd, or memory in tests); null for a single broker. */
   readonly metadataStore: MetadataStore | null;
+  /** The keyed records of the metadata store in use (local log or the cluster's store). */
+  readonly keyedRecords: KeyedRecordStore;
+  /** Client quotas (produce and fetch bytes, request time) from the metadata's quota records. */
+  readonly quotas: ClientQuotaManager;
   /** Producer ids for InitProducerId, reserved durably in blocks (cluster/producer-ids.ts). */
   readonly producerIds: ProducerIdSource;
   /**
@@ -68,6 +86,10 @@ export interface RequestContext {
   readonly sasl?: SaslSession | null;
   /** Who sent the request, as Kafka's principal text (`User:alice`); User:ANONYMOUS when unauthenticated. */
   readonly principal?: string;
+  /** The connection, which a throttled request mutes after its response (KIP-219). */
+  readonly channel?: ThrottledChannel;
+  /** The request's size on the wire (its frame), which produce quotas count. */
+  readonly requestBytes?: number;
 }
 
 /** Kafka's KafkaPrincipal.ANONYMOUS: a PLAINTEXT connection, or TLS without a client certificate. */
