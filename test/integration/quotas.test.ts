@@ -132,7 +132,11 @@ async function python(script: string, args: string[], timeoutMs = 60_000): Promi
 const HAVE_CONFLUENT = (await run(SYSTEM_PYTHON, ['-c', 'import confluent_kafka'], { timeoutMs: 30_000 }).catch(() => ({ code: 1 }))).code === 0;
 const NEEDS_CONFLUENT = `confluent-kafka is required (Debian package python3-confluent-kafka for ${SYSTEM_PYTHON})`;
 
-/** Produces 1000-byte values as fast as librdkafka lets it for `seconds`; the rate after the first throttle, and the throttle times heard. */
+/**
+ * Produces 1000-byte values as fast as librdkafka lets it for `seconds`, five requests in flight;
+ * the rate from half a second after the first throttle (past the first burst and what was in
+ * flight then), and the throttle times heard.
+ */
 const PRODUCE = String.raw`
 import json, sys, time
 from confluent_kafka import Producer
@@ -140,7 +144,8 @@ bs, topic, seconds, extra = sys.argv[1], sys.argv[2], float(sys.argv[3]), json.l
 throttles = []
 def on_throttle(ev):
     if ev.throttle_time > 0: throttles.append((time.time(), ev.throttle_time))
-conf = {'bootstrap.servers': bs, 'throttle_cb': on_throttle, 'linger.ms': 5, 'batch.num.messages': 20, 'queue.buffering.max.messages': 100, 'acks': 1}
+conf = {'bootstrap.servers': bs, 'throttle_cb': on_throttle, 'linger.ms': 5, 'batch.num.messages': 20, 'queue.buffering.max.messages': 100, 'acks': 1,
+        'max.in.flight.requests.per.connection': 5}
 conf.update(extra)
 p = Producer(conf)
 delivered = []
@@ -157,7 +162,7 @@ while time.time() - start < seconds:
     p.poll(0)
 end = time.time()
 p.flush(10)
-first = throttles[0][0] if throttles else start
+first = throttles[0][0] + 0.5 if throttles else start
 n = len([t for t in delivered if first <= t <= end])
 print(json.dumps({'rate': n * 1000 / (end - first) if end > first else 0, 'throttles': [t for _, t in throttles], 'delivered': len(delivered)}))
 `;
