@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { listenerTlsOptions, watchTlsFiles } from './tls.js';
 import { saslConfig, type SaslConfig } from './sasl.js';
-import { ScramCredentials, type RecordStore } from '../cluster/scram-credentials.js';
+import { ScramCredentials } from '../cluster/scram-credentials.js';
 import type { ScramCredential, ScramMechanism } from '../protocol/sasl-scram.js';
 
 /** What a listener needs beyond a socket: TLS for SSL and SASL_SSL, the SASL settings for SASL_*. */
@@ -45,7 +45,9 @@ import { singleBrokerView, storeView, type ClusterView } from './cluster-view.js
 import { Connection } from './connection.js';
 import { logConfigNotes } from './config-report.js';
 import { buildHandlers } from './handlers/index.js';
-import type { BrokerContext, Handler } from './handler.js';
+import type { BrokerContext, Handler, KeyedRecordStore } from './handler.js';
+import { ClientQuotaManager, rateWindowsFrom } from './client-quota-manager.js';
+import { ConnectionQuotas } from './connection-quotas.js';
 
 export interface BrokerOptions<C extends Clock = Clock> {
   /** Port for the PLAINTEXT listener; 0 picks a free one. Overrides `listeners`. */
@@ -108,6 +110,12 @@ export class Broker<C extends Clock = Clock> {
   /** Set when the broker is part of a cluster. */
   private member: ClusterMember | null = null;
   private producerIdStore!: { allocateProducerIdBlock(size: number): Promise<number> };
+  /** Quota records, client quotas and connection limits (from the local store or the cluster's). */
+  private keyedRecords!: KeyedRecordStore;
+  private quotas!: ClientQuotaManager;
+  private connectionQuotas!: ConnectionQuotas;
+  /** Connections over an ip's connection_creation_rate, closed once their throttle time is up. */
+  private readonly delayedCloses = new Set<{ socket: Socket; timer: NodeJS.Timeout }>();
   private markerChannels: TxnMarkerChannels | null = null;
   private scramCache: ScramCredentials | null = null;
   private readonly scramLookup = (user: string, m: ScramMechanism): ScramCredential | undefined => this.scram.get(user, m);
@@ -118,7 +126,7 @@ export class Broker<C extends Clock = Clock> {
     readonly logger: Logger,
     private readonly tempDir: string | null,
     private readonly logs: LogManager,
-    private readonly store: RecordStore & { close(): Promise<void> },
+    private readonly store: { close(): Promise<void> },
     readonly topics: TopicManager,
     readonly clusterId: string,
     readonly groups: GroupCoordinator,
@@ -244,6 +252,11 @@ export class Broker<C extends Clock = Clock> {
       broker.security = security;
       broker.member = member;
       broker.producerIdStore = store;
+      broker.keyedRecords = store;
+      const windows = rateWindowsFrom(config.raw);
+      broker.quotas = new ClientQuotaManager(store, windows);
+      broker.connectionQuotas = new ConnectionQuotas({ config, valueInForce: (k) => dynamicConfig.valueInForce(k), quotas: store, windows });
+      await broker.connectionQuotas.resolveOverrides();
       broker.markerChannels = markerChannels;
       await broker.listen(replicas, dynamicConfig);
       if (member !== null) await member.start(config.advertisedListeners.map((l) => broker.context.advertised(l.name)));
@@ -287,6 +300,8 @@ export class Broker<C extends Clock = Clock> {
       groups: this.groups,
       txn: this.txn,
       producerIds: new ProducerIdManager(this.producerIdStore),
+      keyedRecords: this.keyedRecords,
+      quotas: this.quotas,
       replication: this.member?.replication ?? null,
       metadataStore: this.member === null ? null : this.clusterStoreOf(),
       scram: this.scram,
@@ -358,12 +373,20 @@ export class Broker<C extends Clock = Clock> {
       socket.destroy();
       return;
     }
+    const address = socket.remoteAddress ?? '';
+    const admission = this.connectionQuotas.admit(listenerName, address, this.clock.now());
+    if (!admission.accepted) {
+      this.refuse(socket, listenerName, admission.reason, admission.closeAfterMs);
+      return;
+    }
     const sasl = this.security.get(listenerName)?.sasl;
     const conn = new Connection(socket, {
       broker: this.context,
       handlers: this.handlers,
       listenerName,
-      onClose: (c) => this.connections.delete(c),
+      onClose: (c) => {
+        if (this.connections.delete(c)) this.connectionQuotas.release(listenerName, address);
+      },
       ...(sasl !== undefined ? { sasl, scramCredentials: this.scramLookup } : {}),
     });
     this.connections.add(conn);
@@ -371,7 +394,33 @@ export class Broker<C extends Clock = Clock> {
 
   /** SCRAM credentials in the metadata (the local store, or the cluster's). */
   private get scram(): ScramCredentials {
-    return (this.scramCache ??= new ScramCredentials(this.store));
+    return (this.scramCache ??= new ScramCredentials(this.keyedRecords));
+  }
+
+  /** A connection over a limit: closed at once, or after its throttle time without being read (connection_creation_rate). */
+  private refuse(socket: Socket, listenerName: string, reason: string, closeAfterMs: number): void {
+    this.logger.info('connection refused', { listener: listenerName, remote: socket.remoteAddress, reason, ...(closeAfterMs > 0 ? { closeAfterMs } : {}) });
+    if (closeAfterMs <= 0) {
+      socket.destroy();
+      return;
+    }
+    socket.pause();
+    socket.on('error', () => undefined);
+    const entry = { socket, timer: setTimeout(() => {
+      this.delayedCloses.delete(entry);
+      socket.destroy();
+    }, closeAfterMs) };
+    this.delayedCloses.add(entry);
+  }
+
+  /** Connection limits and counts (for tests and tools). */
+  get connectionLimits(): ConnectionQuotas {
+    return this.connectionQuotas;
+  }
+
+  /** Client quotas in force (for tests and tools). */
+  get clientQuotas(): ClientQuotaManager {
+    return this.quotas;
   }
 
   private clusterStoreOf(): MetadataStore {
@@ -418,6 +467,11 @@ export class Broker<C extends Clock = Clock> {
     const listenersClosed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     // A server's close callback waits for its open connections, so end them only after it stopped accepting.
     for (const c of [...this.connections]) c.close();
+    for (const d of this.delayedCloses) {
+      clearTimeout(d.timer);
+      d.socket.destroy();
+    }
+    this.delayedCloses.clear();
     await listenersClosed;
     // Parked joins and syncs are answered and writes in flight finish before the logs close.
     // Markers in flight may write to __consumer_offsets: transactions stop before groups.

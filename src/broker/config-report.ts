@@ -25,6 +25,8 @@ export const SAMSA_BROKER_KEYS: ReadonlySet<string> = new Set([
   'replica.fetch.backoff.ms', 'replica.high.watermark.checkpoint.interval.ms', 'unclean.leader.election.enable', 'controlled.shutdown.enable',
   'auto.leader.rebalance.enable', 'leader.imbalance.check.interval.seconds', 'leader.imbalance.per.broker.percentage',
   'leader.replication.throttled.rate', 'follower.replication.throttled.rate', 'replication.quota.window.num', 'replication.quota.window.size.seconds',
+  // Client quotas and connection limits (client-quota-manager.ts, connection-quotas.ts).
+  'quota.window.num', 'quota.window.size.seconds', 'max.connections', 'max.connections.per.ip', 'max.connections.per.ip.overrides',
   ...Object.keys(GROUP_COORDINATOR_DEFAULTS), ...Object.keys(TXN_COORDINATOR_DEFAULTS),
 ]);
 
@@ -40,7 +42,7 @@ const IGNORED: ReadonlyArray<[RegExp, string]> = [
   [/^(group\.share\.|share\.)/, 'share groups are not served yet'],
   [/^group\.(consumer|coordinator|streams)\./, 'the KIP-848 consumer group protocol is not served yet'],
   [/^(metric|metrics|kafka\.metrics|telemetry)/, 'Samsa has no JMX metrics'],
-  [/quota|throttled|^max\.connection|^connections\.max/, 'quotas and connection limits are not enforced'],
+  [/quota|throttled|^max\.connection|^connections\.max/, 'Samsa enforces client quotas, max.connections, max.connections.per.ip(.overrides) and listener max.connections, not this key'],
   [/^(delegation\.token|password\.encoder)/, 'delegation tokens are not supported'],
   [/^(authorizer|super\.users|allow\.everyone|principal\.builder)/, 'there are no ACLs yet: every request is allowed'],
 ];
@@ -90,7 +92,8 @@ export function configNotes(given: Readonly<Record<string, string>>): ConfigNote
   const notes: ConfigNote[] = [];
   for (const key of Object.keys(given).sort()) {
     if (SAMSA_BROKER_KEYS.has(key) || key.startsWith('samsa.')) continue;
-    if (TLS_KEYS.has(key.replace(/^listener\.name\.[^.]+\./, '')) || SASL_KEYS.has(key.replace(/^listener\.name\.[^.]+\./, ''))) continue;
+    const perListener = key.replace(/^listener\.name\.[^.]+\./, '');
+    if (TLS_KEYS.has(perListener) || SASL_KEYS.has(perListener) || (perListener !== key && perListener === 'max.connections')) continue;
     if (SECURITY_KEY.test(key)) {
       notes.push({ level: 'warn', key, message: `${key} is ignored: Samsa serves SASL/PLAIN only for now` });
       continue;

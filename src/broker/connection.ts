@@ -13,7 +13,8 @@ import { decodeRequestHeader, encodeResponseHeader, API_VERSIONS_KEY, type Reque
 import { codecFor, isFlexible } from '../protocol/schema.js';
 import { apiName } from '../protocol/apis.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { UnparsableRequestError, type BrokerContext, type Handler } from './handler.js';
+import { UnparsableRequestError, type BrokerContext, type Handler, type ThrottledChannel } from './handler.js';
+import { requestQuotaExempt, requestTimePercent } from './request-quota.js';
 import { SaslSession, type SaslConfig } from './sasl.js';
 import { ANONYMOUS_PRINCIPAL } from './handler.js';
 import type { ScramLookup } from './sasl-scram.js';
@@ -59,7 +60,7 @@ const SASL_AUTHENTICATE_KEY = 36;
 /** What a connection may ask before it has authenticated on a SASL listener. */
 const BEFORE_AUTHENTICATION = new Set([API_VERSIONS_KEY, SASL_HANDSHAKE_KEY, SASL_AUTHENTICATE_KEY]);
 
-export class Connection {
+export class Connection implements ThrottledChannel {
   /** The size prefix of the next frame while it arrives split across chunks. */
   private readonly head = Buffer.alloc(4);
   private headFilled = 0;
@@ -78,6 +79,9 @@ export class Connection {
   private pipelined: Promise<void>[] = [];
   /** Settles once the newest pipelined Produce request has placed its batches. */
   private lastPlaced: Promise<void> = Promise.resolve();
+  /** While throttled (KIP-219): the time (Date.now) until which nothing more is read; 0 when not. */
+  private mutedUntilMs = 0;
+  private unmute: { timer: NodeJS.Timeout; waiters: Array<() => void> } | null = null;
   readonly remote: string;
 
   constructor(
@@ -188,6 +192,10 @@ export class Connection {
     this.processing = true;
     try {
       while (!this.closed && this.frames.length > 0) {
+        if (this.unmute !== null) {
+          await this.throttled();
+          continue;
+        }
         const frame = this.frames[0]!;
         const produce = frame.readInt16BE(0) === PRODUCE_KEY;
         if (produce && this.pipelined.length >= PIPELINED_PRODUCE_MAX) {
@@ -253,6 +261,33 @@ export class Connection {
     if (response !== null && !this.closed) this.send(response);
   }
 
+  /**
+   * Mutes the connection for `throttleMs` from now (the longest of overlapping throttles wins):
+   * the response that caused it goes out at once, then nothing more is read until it ends.
+   */
+  throttle(throttleMs: number): void {
+    const untilMs = Date.now() + throttleMs;
+    if (!(throttleMs > 0) || this.closed || untilMs <= this.mutedUntilMs) return;
+    this.mutedUntilMs = untilMs;
+    this.socket.pause();
+    const waiters = this.unmute?.waiters ?? [];
+    if (this.unmute !== null) clearTimeout(this.unmute.timer);
+    this.unmute = { timer: setTimeout(() => this.endThrottle(), throttleMs), waiters };
+  }
+
+  private endThrottle(): void {
+    const waiters = this.unmute?.waiters ?? [];
+    this.unmute = null;
+    this.mutedUntilMs = 0;
+    if (!this.closed && this.frames.length < QUEUED_FRAMES_MAX / 2) this.socket.resume();
+    for (const w of waiters) w();
+  }
+
+  /** Settles when the throttle in force ends (frames already received wait for it). */
+  private throttled(): Promise<void> {
+    return new Promise((resolve) => (this.unmute === null ? resolve() : this.unmute.waiters.push(resolve)));
+  }
+
   /** Starts a Produce request without waiting for the ones before it; its response is sent after theirs. */
   private pipeline(frame: Buffer): void {
     let placed!: () => void;
@@ -310,12 +345,25 @@ export class Connection {
       return null;
     }
     let response: unknown;
+    // request_percentage counts the handler's own turn (Kafka: request thread time), only while such a quota is set.
+    const { quotas } = this.opts.broker;
+    const timed = quotas.enabled('request') && !requestQuotaExempt(header.apiKey, body);
     try {
-      response = await handler.handle(
-        { broker: this.opts.broker, header, listenerName: this.opts.listenerName, clientHost: this.socket.remoteAddress ?? '', sasl: this.sasl, principal: this.principal, ...pipelining },
+      const startedMs = timed ? performance.now() : 0;
+      const pending = handler.handle(
+        {
+          broker: this.opts.broker, header, listenerName: this.opts.listenerName, clientHost: this.socket.remoteAddress ?? '', sasl: this.sasl,
+          principal: this.principal, channel: this, requestBytes: frame.length + 4, ...pipelining,
+        },
         body,
         header.apiVersion,
       );
+      const handlerMs = timed ? performance.now() - startedMs : 0;
+      response = await pending;
+      if (timed && response !== null) {
+        const throttleMs = quotas.recordAndGetThrottleMs('request', this.principal, header.clientId ?? '', requestTimePercent(handlerMs), this.opts.broker.clock.now());
+        if (throttleMs > 0) this.throttleResponse(response, throttleMs);
+      }
       if (header.apiKey === PRODUCE_KEY) this.releaseFrame(frame);
     } catch (err) {
       if (err instanceof UnparsableRequestError) {
@@ -336,6 +384,13 @@ export class Connection {
     encodeResponseHeader(w, header.correlationId, header.apiKey, isFlexible(handler.response, header.apiVersion));
     codecFor<unknown>(handler.response, header.apiVersion).encode(w, response);
     return w;
+  }
+
+  /** A request over its request_percentage quota: the response says for how long, and the connection mutes. */
+  private throttleResponse(response: unknown, throttleMs: number): void {
+    const r = response as { throttleTimeMs?: unknown };
+    if (typeof r.throttleTimeMs === 'number') r.throttleTimeMs = Math.max(r.throttleTimeMs, throttleMs);
+    this.throttle(throttleMs);
   }
 
   /**
@@ -366,6 +421,10 @@ export class Connection {
     this.frames.length = 0;
     this.body = null;
     this.spare = [];
+    if (this.unmute !== null) {
+      clearTimeout(this.unmute.timer);
+      this.endThrottle();
+    }
     this.socket.destroy();
     this.opts.onClose(this);
   }

@@ -15,6 +15,15 @@ import type { SaslSession } from './sasl.js';
 import type { MetadataStore } from '../cluster/store/types.js';
 import type { ClusterView } from './cluster-view.js';
 import type { ScramCredentials } from '../cluster/scram-credentials.js';
+import type { ClientQuotaManager } from './client-quota-manager.js';
+import type { KeyedRecordStore } from '../cluster/store/keyed-records.js';
+
+export type { KeyedRecordStore };
+
+/** A connection as a throttled request sees it: muted (not read from) for a while after its response. */
+export interface ThrottledChannel {
+  throttle(throttleMs: number): void;
+}
 
 /** The broker's state that handlers work on. */
 export interface BrokerContext {
@@ -39,6 +48,10 @@ export interface BrokerContext {
   readonly metadataStore: MetadataStore | null;
   /** SCRAM credentials in the metadata (DescribeUserScramCredentials / AlterUserScramCredentials, SCRAM logins). */
   readonly scram: ScramCredentials;
+  /** The keyed records of the metadata store in use (local log or the cluster's store). */
+  readonly keyedRecords: KeyedRecordStore;
+  /** Client quotas (produce and fetch bytes, request time) from the metadata's quota records. */
+  readonly quotas: ClientQuotaManager;
   /** Producer ids for InitProducerId, reserved durably in blocks (cluster/producer-ids.ts). */
   readonly producerIds: ProducerIdSource;
   /**
@@ -71,6 +84,10 @@ export interface RequestContext {
   readonly sasl?: SaslSession | null;
   /** Who sent the request, as Kafka's principal text (`User:alice`); User:ANONYMOUS when unauthenticated. */
   readonly principal?: string;
+  /** The connection, which a throttled request mutes after its response (KIP-219). */
+  readonly channel?: ThrottledChannel;
+  /** The request's size on the wire (its frame), which produce quotas count. */
+  readonly requestBytes?: number;
 }
 
 /** Kafka's KafkaPrincipal.ANONYMOUS: a PLAINTEXT connection, or TLS without a client certificate. */

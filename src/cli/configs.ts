@@ -1,20 +1,28 @@
-/** `samsa configs`: Kafka's kafka-configs.sh for topic and broker configs (describe, alter). */
+/**
+ * `samsa configs`: Kafka's kafka-configs.sh for topic and broker configs and for the quotas of
+ * users, client ids and ips (configs-quotas.ts), describe and alter.
+ */
 import { ConfigSourceName, KafkaError, ErrorCode, type Admin, type ConfigDescription, type ConfigResource } from '../client/index.js';
-import { bool, list, parseFlags, str, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
+import { bool, list, str, UsageError, writeOut, type Io, type ParsedFlags, type ToolSpec } from './common.js';
 import { COMMAND_CONFIG_FLAG, runAdminTool } from './client-config.js';
+import { alterQuotaEntity, checkQuotaEntities, describeQuotaEntities, QUOTA_ENTITY_TYPES } from './configs-quotas.js';
 
 export const spec: ToolSpec = {
   name: 'configs',
-  summary: 'Describe and change topic and broker configs.',
-  usage: 'samsa configs --bootstrap-server <host:port> --entity-type topics|brokers (--entity-name <name> | --entity-default) (--describe [--all] | --alter [--add-config k=v,...] [--delete-config k,...])',
+  summary: 'Describe and change topic and broker configs, and quotas of users, clients and ips.',
+  usage: 'samsa configs --bootstrap-server <host:port> --entity-type topics|brokers|users|clients|ips (--entity-name <name> | --entity-default) [--entity-type clients ...] (--describe [--all] [--json] | --alter [--add-config k=v,...] [--delete-config k,...])',
   flags: {
     'bootstrap-server': { type: 'string', value: 'host:port', help: 'The broker(s) to connect to, comma-separated.' },
     ...COMMAND_CONFIG_FLAG,
-    'entity-type': { type: 'string', value: 'topics|brokers', help: 'The kind of entity.' },
-    'entity-name': { type: 'string', value: 'name', help: 'A topic name or broker id (all of them with --describe when omitted).' },
-    'entity-default': { type: 'boolean', help: 'With --entity-type brokers: the cluster-wide default for all brokers.' },
+    'entity-type': { type: 'string', multiple: true, value: 'topics|brokers|users|clients|ips', help: 'The kind of entity; users and clients may be given together (a user\'s client ids).' },
+    'entity-name': { type: 'string', multiple: true, value: 'name', help: 'A topic, broker id, user, client id or ip, for the --entity-type before it (all of them with --describe when omitted).' },
+    'entity-default': { type: 'boolean', multiple: true, help: 'The default entity of the --entity-type before it: all brokers, users, client ids or ips.' },
     topic: { type: 'string', value: 'name', help: 'Short for --entity-type topics --entity-name <name>.' },
     broker: { type: 'string', value: 'id', help: 'Short for --entity-type brokers --entity-name <id>.' },
+    user: { type: 'string', value: 'principal', help: 'Short for --entity-type users --entity-name <principal>.' },
+    client: { type: 'string', value: 'client-id', help: 'Short for --entity-type clients --entity-name <client-id>.' },
+    ip: { type: 'string', value: 'address', help: 'Short for --entity-type ips --entity-name <address>.' },
+    json: { type: 'boolean', help: 'With --describe of users, clients or ips: print the quotas as JSON.' },
     describe: { type: 'boolean', help: 'List the configs that are set (with --all: every config).' },
     all: { type: 'boolean', help: 'With --describe: every config, its value and where it comes from.' },
     alter: { type: 'boolean', help: 'Change configs with --add-config and --delete-config.' },
@@ -30,34 +38,60 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const describe = bool(values, 'describe');
     const alter = bool(values, 'alter');
     if (describe === alter) throw new UsageError(`Give exactly one of --describe or --alter. Run 'samsa configs --help' for details.`);
-    const { type, name } = entity(values);
+    const { types, names } = entities(values, argv);
+    const adds = parseAddConfig(list(values, 'add-config').join(','));
+    const deletes = list(values, 'delete-config').flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+    if (alter && adds.size === 0 && deletes.length === 0) throw new UsageError('At least one of --add-config, --add-config-file, or --delete-config must be specified with --alter');
+    if (QUOTA_ENTITY_TYPES.includes(types[0]!)) {
+      if (alter && names.length === 0) throw new UsageError('An entity-name or default entity must be specified with --alter of users, clients, brokers or ips');
+      await checkQuotaEntities(types, names, alter);
+      if (describe) await describeQuotaEntities(connect(), io, types, names, bool(values, 'json'));
+      else await alterQuotaEntity(connect(), io, types, names, adds, deletes);
+      return 0;
+    }
+    const { type, name } = topicOrBroker(types, names, describe);
     const admin = connect();
     if (describe) {
       await describeEntities(admin, io, type, name, bool(values, 'all'));
     } else {
-      if (name === undefined) throw new UsageError(`--alter needs --entity-name (or --entity-default for brokers).`);
-      const adds = parseAddConfig(list(values, 'add-config').join(','));
-      const deletes = list(values, 'delete-config').flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
-      if (adds.size === 0 && deletes.length === 0) throw new UsageError(`--alter needs --add-config or --delete-config.`);
+      if (name === undefined) throw new UsageError(type === 'brokers' ? 'An entity-name or default entity must be specified with --alter of users, clients, brokers or ips' : `An entity name must be specified with --alter of ${type}`);
       await alterEntity(admin, io, type, name, adds, deletes);
     }
     return 0;
   });
 }
 
-function entity(values: ReturnType<typeof parseFlags>['values']): { type: EntityType; name: string | undefined } {
-  const topic = str(values, 'topic');
-  const broker = str(values, 'broker');
-  if (topic !== undefined) return { type: 'topics', name: topic };
-  if (broker !== undefined) return { type: 'brokers', name: broker };
-  const type = str(values, 'entity-type');
-  if (type === undefined) throw new UsageError(`--entity-type is required: topics or brokers.`);
-  if (type !== 'topics' && type !== 'brokers') throw new UsageError(`--entity-type must be topics or brokers, not '${type}'.`);
-  if (bool(values, 'entity-default')) {
-    if (type !== 'brokers') throw new UsageError(`--entity-default works with --entity-type brokers only.`);
-    return { type, name: '' };
+const ENTITY_TYPES = ['topics', 'brokers', ...QUOTA_ENTITY_TYPES];
+
+/**
+ * The entity types and names in the order given (Kafka's ConfigCommandOptions): every
+ * --entity-type, then the short flags; each --entity-name or --entity-default (a name '') in
+ * command-line order, then the short flags' names. Kafka's checks of the types.
+ */
+export function entities(values: ParsedFlags, argv: string[]): { types: string[]; names: string[] } {
+  const shortFlags = [['topic', 'topics'], ['client', 'clients'], ['user', 'users'], ['broker', 'brokers'], ['ip', 'ips']] as const;
+  const given = shortFlags.filter(([flag]) => str(values, flag) !== undefined);
+  const types = [...list(values, 'entity-type'), ...given.map(([, type]) => type)];
+  const names: string[] = [];
+  const typed = list(values, 'entity-name');
+  for (const arg of argv) {
+    if (arg === '--entity-default') names.push('');
+    else if (arg === '--entity-name' || arg.startsWith('--entity-name=')) names.push(typed[names.filter((n) => n !== '').length] ?? '');
   }
-  return { type, name: str(values, 'entity-name') };
+  names.push(...given.map(([flag]) => str(values, flag)!));
+  const duplicates = types.filter((t, i) => types.indexOf(t) !== i);
+  if (duplicates.length > 0) throw new UsageError(`Duplicate entity type(s) specified: ${[...new Set(duplicates)].join(',')}`);
+  for (const t of types) if (!ENTITY_TYPES.includes(t)) throw new UsageError(`Invalid entity type ${t}, the entity type must be one of ${ENTITY_TYPES.join(', ')} with a --bootstrap-server argument`);
+  if (types.length === 0) throw new UsageError('At least one entity type must be specified');
+  return { types, names };
+}
+
+function topicOrBroker(types: string[], names: string[], describe: boolean): { type: EntityType; name: string | undefined } {
+  if (types.length > 1) throw new UsageError(`Only 'users' and 'clients' entity types may be specified together`);
+  const type = types[0] as EntityType;
+  const name = names[0];
+  if (name === '' && type !== 'brokers') throw new UsageError(describe ? `--entity-default must not be specified with --describe of ${type}` : `--entity-default works with --entity-type brokers, users, clients or ips, not ${type}.`);
+  return { type, name };
 }
 
 /** Kafka's --add-config syntax: k=v pairs separated by commas; a value in [] may hold commas. */

@@ -12,6 +12,7 @@ import type { Connection } from './connection.js';
 import { InvalidArgumentError } from './errors.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, listOffset, type OffsetAtTime } from './offsets.js';
 import * as configs from './admin-configs.js';
+import * as quotas from './admin-quotas.js';
 import * as transactions from './admin-transactions.js';
 import * as reassignments from './admin-reassignments.js';
 import * as elections from './admin-elections.js';
@@ -329,6 +330,18 @@ export class Admin {
   /** The cluster id, controller and brokers. */
   describeCluster(): Promise<ClusterDescription> {
     return configs.describeCluster(this.cluster);
+  }
+
+  // ---- client quotas (admin-quotas.ts) ----
+
+  /** The quotas of the entities a filter matches (`strict`: no entity types beyond the filter's). */
+  describeClientQuotas(components: quotas.ClientQuotaFilterComponent[], opts: { strict?: boolean } = {}): Promise<quotas.ClientQuotaEntry[]> {
+    return quotas.describeClientQuotas(this.cluster, components, opts);
+  }
+
+  /** Sets (a number) and removes (null) quotas of user, client-id, (user, client-id) and ip entities. */
+  alterClientQuotas(alterations: quotas.ClientQuotaAlteration[], opts: { validateOnly?: boolean } = {}): Promise<void> {
+    return quotas.alterClientQuotas(this.cluster, alterations, opts);
   }
 
   // ---- consumer groups ----

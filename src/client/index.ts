@@ -126,6 +126,7 @@ export {
 } from './group/consumer-protocol.js';
 export type { TopicInfo, PartitionInfo, BrokerInfo } from './cluster.js';
 export type { PartitionReassignmentSpec, ReassignmentOutcome, PartitionReassignment } from './admin-reassignments.js';
+export type { ClientQuotaEntity, ClientQuotaFilterComponent, ClientQuotaEntry, ClientQuotaAlteration } from './admin-quotas.js';
 export { ConfigSourceName, type ConfigResource, type ConfigDescription, type DescribeConfigsOptions, type AlterConfigOp, type DeleteRecordsResult, type ClusterDescription } from './admin-configs.js';
 export type { OffsetAtTime } from './offsets.js';
 export type { ElectionType, PartitionElection } from './admin-elections.js';

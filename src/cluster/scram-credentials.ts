@@ -4,14 +4,8 @@
  * keyed records of kind 'scram' under `<mechanism>:<user>`, so a credential set through any
  * broker is the one every broker checks at the next login.
  */
-import type { KeyedChange, RecordKind } from './store/keyed-records.js';
+import type { KeyedRecordStore } from './store/keyed-records.js';
 import { SCRAM_MECHANISMS, scramMechanism, type ScramCredential, type ScramMechanism } from '../protocol/sasl-scram.js';
-
-export interface RecordStore {
-  records(kind: RecordKind): ReadonlyMap<string, unknown>;
-  recordsVersion(kind: RecordKind): number;
-  putRecords(kind: RecordKind, changes: readonly KeyedChange[]): Promise<void>;
-}
 
 interface StoredCredential {
   salt: string;
@@ -32,7 +26,7 @@ export interface ScramChange {
 }
 
 export class ScramCredentials {
-  constructor(private readonly store: RecordStore) {}
+  constructor(private readonly store: KeyedRecordStore) {}
 
   get(user: string, m: ScramMechanism): ScramCredential | undefined {
     const v = this.store.records('scram').get(scramKey(user, m)) as StoredCredential | undefined;

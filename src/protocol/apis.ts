@@ -40,6 +40,8 @@ import { IncrementalAlterConfigsRequestSchema, IncrementalAlterConfigsResponseSc
 import { AlterPartitionReassignmentsRequestSchema, AlterPartitionReassignmentsResponseSchema } from './messages/45-alter-partition-reassignments.js';
 import { ListPartitionReassignmentsRequestSchema, ListPartitionReassignmentsResponseSchema } from './messages/46-list-partition-reassignments.js';
 import { OffsetDeleteRequestSchema, OffsetDeleteResponseSchema } from './messages/47-offset-delete.js';
+import { DescribeClientQuotasRequestSchema, DescribeClientQuotasResponseSchema } from './messages/48-describe-client-quotas.js';
+import { AlterClientQuotasRequestSchema, AlterClientQuotasResponseSchema } from './messages/49-alter-client-quotas.js';
 import { DescribeUserScramCredentialsRequestSchema, DescribeUserScramCredentialsResponseSchema } from './messages/50-describe-user-scram-credentials.js';
 import { AlterUserScramCredentialsRequestSchema, AlterUserScramCredentialsResponseSchema } from './messages/51-alter-user-scram-credentials.js';
 import { DescribeClusterRequestSchema, DescribeClusterResponseSchema } from './messages/60-describe-cluster.js';
@@ -93,6 +95,8 @@ export const API_SCHEMAS: ReadonlyMap<number, ApiSchemas> = new Map<number, ApiS
   [45, { name: 'AlterPartitionReassignments', request: AlterPartitionReassignmentsRequestSchema, response: AlterPartitionReassignmentsResponseSchema }],
   [46, { name: 'ListPartitionReassignments', request: ListPartitionReassignmentsRequestSchema, response: ListPartitionReassignmentsResponseSchema }],
   [47, { name: 'OffsetDelete', request: OffsetDeleteRequestSchema, response: OffsetDeleteResponseSchema }],
+  [48, { name: 'DescribeClientQuotas', request: DescribeClientQuotasRequestSchema, response: DescribeClientQuotasResponseSchema }],
+  [49, { name: 'AlterClientQuotas', request: AlterClientQuotasRequestSchema, response: AlterClientQuotasResponseSchema }],
   [50, { name: 'DescribeUserScramCredentials', request: DescribeUserScramCredentialsRequestSchema, response: DescribeUserScramCredentialsResponseSchema }],
   [51, { name: 'AlterUserScramCredentials', request: AlterUserScramCredentialsRequestSchema, response: AlterUserScramCredentialsResponseSchema }],
   [60, { name: 'DescribeCluster', request: DescribeClusterRequestSchema, response: DescribeClusterResponseSchema }],

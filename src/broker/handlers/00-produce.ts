@@ -8,6 +8,8 @@
 // names the leader it knows and its epoch, and node_endpoints says how to reach it.
 // acks=all waits for the ISR and checks min.insync.replicas (NOT_ENOUGH_REPLICAS before the
 // append, NOT_ENOUGH_REPLICAS_AFTER_APPEND after).
+// Client quotas: the request's bytes count against producer_byte_rate; over it, throttle_time_ms
+// says for how long the connection is muted (KIP-219).
 // Idempotent producers: a retry of one of a producer's last five batches is answered with its
 // original offsets; sequence gaps, old epochs and transactional misuse get Kafka's error codes.
 import { ErrorCode } from '../../protocol/errors.js';
@@ -15,6 +17,7 @@ import { ProduceRequestSchema, ProduceResponseSchema, type ProduceRequest, type 
 import { isInternalTopic } from '../../cluster/topic-names.js';
 import { appendFailed, placeAppend, prepareAppend, type AppendOutcome, type PreparedAppend } from '../produce.js';
 import type { Handler, RequestContext } from '../handler.js';
+import { throttleProduce } from '../client-quota-manager.js';
 
 const VALID_ACKS = new Set([-1, 0, 1]);
 /** The current-leader tags (v10+): left at their defaults, this broker leads every partition. */
@@ -56,9 +59,11 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = {
         })),
       })),
     );
+    // Over the producer_byte_rate quota the connection mutes after this response (acks=0 too).
+    const throttleTimeMs = throttleProduce(ctx);
     // acks=0: the producer expects no response at all.
     if (req.acks === 0) return null;
-    return { responses, throttleTimeMs: 0, nodeEndpoints: version >= 10 ? leaderEndpoints(ctx, responses) : [] };
+    return { responses, throttleTimeMs, nodeEndpoints: version >= 10 ? leaderEndpoints(ctx, responses) : [] };
   },
 };
 

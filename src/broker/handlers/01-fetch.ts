@@ -11,10 +11,14 @@
 // unknown id → UNKNOWN_TOPIC_ID on each of its partitions. v14: same as v13. v15: the replica
 // id moves into the replica_state tag (consumers send none). v16: node endpoints tag (empty:
 // this broker leads every partition, so there is never another leader to point at).
+// Client quotas (consumers, not replicas): max_bytes is capped to what consumer_byte_rate allows
+// in the quota window; a fetch that takes the rate above it is answered at once without records,
+// with throttle_time_ms, and the connection is muted for that long (KIP-219).
 import { ErrorCode } from '../../protocol/errors.js';
 import { FetchRequestSchema, FetchResponseSchema, type FetchRequest, type FetchResponse, type FetchResponseFetchableTopicResponse, type FetchResponsePartitionData } from '../../protocol/messages/01-fetch.js';
 import { fetchPartitions, ISOLATION_READ_COMMITTED } from '../fetch.js';
 import type { Handler } from '../handler.js';
+import { fetchQuotaMaxBytes, throttleFetch } from '../client-quota-manager.js';
 
 export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
   apiKey: 1,
@@ -33,13 +37,16 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
         currentLeaderEpoch: p.currentLeaderEpoch, lastFetchedEpoch: p.lastFetchedEpoch,
       })),
     );
+    const replicaId = version >= 15 ? req.replicaState.replicaId : req.replicaId;
+    // A consumer under consumer_byte_rate asks for at most what its quota allows in the window.
+    const maxBytes = replicaId >= 0 ? req.maxBytes : Math.min(req.maxBytes, fetchQuotaMaxBytes(ctx));
     const results = await fetchPartitions(ctx.broker, {
       partitions,
       maxWaitMs: req.maxWaitMs,
-      minBytes: req.minBytes,
-      maxBytes: req.maxBytes,
+      minBytes: Math.min(req.minBytes, maxBytes),
+      maxBytes,
       isolationLevel: req.isolationLevel,
-      replicaId: version >= 15 ? req.replicaState.replicaId : req.replicaId,
+      replicaId,
       ...(version >= 11 ? { clientRack: req.rackId } : {}),
     });
     const committed = req.isolationLevel === ISOLATION_READ_COMMITTED;
@@ -68,9 +75,20 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
     const nodeEndpoints = version >= 16 && leaderIds.size > 0
       ? ctx.broker.view.brokers(ctx.listenerName).filter((b) => leaderIds.has(b.nodeId)).map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack }))
       : [];
+    if (replicaId < 0 && ctx.broker.quotas.enabled('fetch')) {
+      const throttleTimeMs = throttleFetch(ctx, fetchedBytes(responses));
+      // Throttled: the answer carries nothing (Kafka's throttled fetch response), the bytes were not counted.
+      if (throttleTimeMs > 0) return { throttleTimeMs, errorCode: 0, sessionId: 0, responses: [], nodeEndpoints: [] };
+    }
     return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses, nodeEndpoints };
   },
 };
+
+function fetchedBytes(responses: FetchResponseFetchableTopicResponse[]): number {
+  let bytes = 0;
+  for (const t of responses) for (const p of t.partitions) bytes += p.records?.length ?? 0;
+  return bytes;
+}
 
 function unknownTopicId(partitionIndex: number): FetchResponsePartitionData {
   return {

@@ -43,6 +43,8 @@ import { deleteAclsHandler } from './31-delete-acls.js';
 import { electLeadersHandler } from './43-elect-leaders.js';
 import { alterPartitionReassignmentsHandler } from './45-alter-partition-reassignments.js';
 import { listPartitionReassignmentsHandler } from './46-list-partition-reassignments.js';
+import { describeClientQuotasHandler } from './48-describe-client-quotas.js';
+import { alterClientQuotasHandler } from './49-alter-client-quotas.js';
 import { describeUserScramCredentialsHandler } from './50-describe-user-scram-credentials.js';
 import { alterUserScramCredentialsHandler } from './51-alter-user-scram-credentials.js';
 
@@ -94,5 +96,7 @@ export function buildHandlers(): Map<number, Handler> {
   add(electLeadersHandler);
   add(alterPartitionReassignmentsHandler);
   add(listPartitionReassignmentsHandler);
+  add(describeClientQuotasHandler);
+  add(alterClientQuotasHandler);
   return handlers;
 }

@@ -17,6 +17,13 @@ export interface KeyedChange {
   value: unknown;
 }
 
+/** The metadata's keyed records (SCRAM credentials, ACLs, quotas), whichever store keeps them. */
+export interface KeyedRecordStore {
+  records(kind: RecordKind): ReadonlyMap<string, unknown>;
+  recordsVersion(kind: RecordKind): number;
+  putRecords(kind: RecordKind, changes: readonly KeyedChange[]): Promise<void>;
+}
+
 export function isRecordKind(s: string): s is RecordKind {
   return (RECORD_KINDS as readonly string[]).includes(s);
 }
