@@ -5,13 +5,18 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
-import { listenerTlsOptions, watchTlsFiles } from './tls.js';
+import { keyFor, listenerTlsOptions, watchTlsFiles } from './tls.js';
 import { saslConfig, type SaslConfig } from './sasl.js';
+import { SslPrincipalMapper, tlsPrincipal } from './ssl-principal.js';
+import { Authorizer, authorizerSettings } from './authorizer.js';
+import type { TLSSocket } from 'node:tls';
 
 /** What a listener needs beyond a socket: TLS for SSL and SASL_SSL, the SASL settings for SASL_*. */
 interface ListenerSecurity {
   tls?: TlsOptions;
   sasl?: SaslConfig;
+  /** An SSL listener asking for client certificates: how their subjects become principals. */
+  principals?: SslPrincipalMapper;
 }
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -107,6 +112,7 @@ export class Broker<C extends Clock = Clock> {
   private member: ClusterMember | null = null;
   private producerIdStore!: { allocateProducerIdBlock(size: number): Promise<number> };
   private markerChannels: TxnMarkerChannels | null = null;
+  private authorizer: Authorizer | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -143,11 +149,14 @@ export class Broker<C extends Clock = Clock> {
     const security = new Map<string, ListenerSecurity>();
     for (const l of config.listeners) {
       const protocol = config.securityProtocols[l.name];
+      const tls = protocol === 'SSL' || protocol === 'SASL_SSL' ? listenerTlsOptions(config.raw, l.name) : undefined;
       security.set(l.name, {
-        ...(protocol === 'SSL' || protocol === 'SASL_SSL' ? { tls: listenerTlsOptions(config.raw, l.name) } : {}),
+        ...(tls !== undefined ? { tls } : {}),
+        ...(tls?.requestCert === true ? { principals: SslPrincipalMapper.fromRules(keyFor(config.raw, l.name, 'ssl.principal.mapping.rules').value) } : {}),
         ...(protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL' ? { sasl: saslConfig(config.raw, l.name) } : {}),
       });
     }
+    const authorization = authorizerSettings(config.raw);
     const interBroker = config.raw['inter.broker.listener.name'] ?? config.listeners[0]!.name;
     if (config.raw['metadata.etcd.endpoints'] && config.securityProtocols[interBroker]?.startsWith('SASL_'))
       throw new ConfigError(`inter.broker.listener.name: brokers cannot yet authenticate to each other with SASL (listener ${interBroker}); name a PLAINTEXT or SSL listener for replication, e.g. listeners=SSL://:9093,SASL_SSL://:9094 with inter.broker.listener.name=SSL.`);
@@ -239,6 +248,8 @@ export class Broker<C extends Clock = Clock> {
       broker.member = member;
       broker.producerIdStore = store;
       broker.markerChannels = markerChannels;
+      // ACLs live in the metadata store: the single broker's log, or etcd, shared by the cluster.
+      broker.authorizer = authorization === null ? null : new Authorizer(store, authorization);
       await broker.listen(replicas, dynamicConfig);
       if (member !== null) await member.start(config.advertisedListeners.map((l) => broker.context.advertised(l.name)));
       logs.startHighWatermarkCheckpoints(Number(config.raw['replica.high.watermark.checkpoint.interval.ms'] ?? 5000));
@@ -282,6 +293,7 @@ export class Broker<C extends Clock = Clock> {
       txn: this.txn,
       producerIds: new ProducerIdManager(this.producerIdStore),
       replication: this.member?.replication ?? null,
+      authorizer: this.authorizer,
       metadataStore: this.member === null ? null : this.clusterStoreOf(),
       view: null as unknown as ClusterView,
       dropProduceResponse: dropEvery(this.config.raw['samsa.test.drop.produce.responses.every']),
@@ -351,8 +363,16 @@ export class Broker<C extends Clock = Clock> {
       socket.destroy();
       return;
     }
-    const sasl = this.security.get(listenerName)?.sasl;
+    const { sasl, principals } = this.security.get(listenerName) ?? {};
+    const certPrincipal = principals === undefined ? null : tlsPrincipal(socket as TLSSocket, principals);
+    if (certPrincipal instanceof Error) {
+      // As Kafka: a certificate no mapping rule applies to fails the authentication.
+      this.logger.warn('closing connection: ssl.principal.mapping.rules do not apply to the client certificate', { listener: listenerName, remote: socket.remoteAddress, error: certPrincipal.message });
+      socket.destroy();
+      return;
+    }
     const conn = new Connection(socket, {
+      ...(certPrincipal !== null ? { tlsPrincipal: certPrincipal } : {}),
       broker: this.context,
       handlers: this.handlers,
       listenerName,

@@ -25,6 +25,7 @@ export const SAMSA_BROKER_KEYS: ReadonlySet<string> = new Set([
   'replica.fetch.backoff.ms', 'replica.high.watermark.checkpoint.interval.ms', 'unclean.leader.election.enable', 'controlled.shutdown.enable',
   'auto.leader.rebalance.enable', 'leader.imbalance.check.interval.seconds', 'leader.imbalance.per.broker.percentage',
   'leader.replication.throttled.rate', 'follower.replication.throttled.rate', 'replication.quota.window.num', 'replication.quota.window.size.seconds',
+  'authorizer.class.name', 'super.users', 'allow.everyone.if.no.acl.found',
   ...Object.keys(GROUP_COORDINATOR_DEFAULTS), ...Object.keys(TXN_COORDINATOR_DEFAULTS),
 ]);
 
@@ -42,7 +43,7 @@ const IGNORED: ReadonlyArray<[RegExp, string]> = [
   [/^(metric|metrics|kafka\.metrics|telemetry)/, 'Samsa has no JMX metrics'],
   [/quota|throttled|^max\.connection|^connections\.max/, 'quotas and connection limits are not enforced'],
   [/^(delegation\.token|password\.encoder)/, 'delegation tokens are not supported'],
-  [/^(authorizer|super\.users|allow\.everyone|principal\.builder)/, 'there are no ACLs yet: every request is allowed'],
+  [/^principal\.builder/, "principals are Kafka's default ones (the SASL user, the certificate's subject, User:ANONYMOUS)"],
 ];
 
 /** Keys that only matter with a TLS or SASL listener, which Samsa cannot open yet. */
@@ -54,7 +55,7 @@ const SASL_KEYS = new Set(['sasl.enabled.mechanisms', 'sasl.jaas.config', 'plain
 /** The ssl.* keys an SSL listener reads (tls.ts), plain or as listener.name.<name>.ssl.…. */
 const TLS_KEYS = new Set([
   'ssl.keystore.type', 'ssl.keystore.location', 'ssl.keystore.password', 'ssl.key.password', 'ssl.keystore.key', 'ssl.keystore.certificate.chain',
-  'ssl.truststore.type', 'ssl.truststore.location', 'ssl.truststore.certificates', 'ssl.client.auth', 'ssl.enabled.protocols', 'ssl.cipher.suites',
+  'ssl.truststore.type', 'ssl.truststore.location', 'ssl.truststore.certificates', 'ssl.client.auth', 'ssl.enabled.protocols', 'ssl.cipher.suites', 'ssl.principal.mapping.rules',
 ]);
 
 /** Edit distance, for suggesting the key a typo meant. */

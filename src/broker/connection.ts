@@ -42,6 +42,8 @@ export interface ConnectionOptions {
   onClose: (c: Connection) => void;
   /** A SASL listener's settings: the connection must authenticate before anything but ApiVersions. */
   sasl?: SaslConfig;
+  /** On a TLS listener, the principal of the client's certificate (ssl-principal.ts), when it sent one. */
+  tlsPrincipal?: string;
 }
 
 const SASL_HANDSHAKE_KEY = 17;
@@ -211,9 +213,9 @@ export class Connection {
    * one of the requests allowed then. Anything else, a refused login, or a request out of turn
    * closes the connection (after connection.failed.authentication.delay.ms for a login).
    */
-  /** Who the connection is, as Kafka's KafkaPrincipal text: the SASL user, else User:ANONYMOUS. */
+  /** Who the connection is, as Kafka's KafkaPrincipal text: the SASL user, else the client certificate's, else User:ANONYMOUS. */
   get principal(): string {
-    return this.sasl?.principal ?? ANONYMOUS_PRINCIPAL;
+    return this.sasl?.principal ?? this.opts.tlsPrincipal ?? ANONYMOUS_PRINCIPAL;
   }
 
   private async saslFrame(frame: Buffer, sasl: SaslSession): Promise<void> {

@@ -14,6 +14,7 @@ import type { Replication } from '../cluster/replication.js';
 import type { SaslSession } from './sasl.js';
 import type { MetadataStore } from '../cluster/store/types.js';
 import type { ClusterView } from './cluster-view.js';
+import type { Authorizer } from './authorizer.js';
 
 /** The broker's state that handlers work on. */
 export interface BrokerContext {
@@ -36,6 +37,8 @@ export interface BrokerContext {
   readonly replication: Replication | null;
   /** The cluster's metadata store (etcd, or memory in tests); null for a single broker. */
   readonly metadataStore: MetadataStore | null;
+  /** Kafka's ACLs when `authorizer.class.name` is set; null (or absent) when every request is allowed. */
+  readonly authorizer?: Authorizer | null;
   /** Producer ids for InitProducerId, reserved durably in blocks (cluster/producer-ids.ts). */
   readonly producerIds: ProducerIdSource;
   /**
