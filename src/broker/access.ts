@@ -5,6 +5,7 @@
  */
 import { AclOperationCode as Op, CLUSTER_NAME, ResourceType } from '../protocol/acls.js';
 import { ANONYMOUS_PRINCIPAL, type RequestContext } from './handler.js';
+import { ErrorCode } from '../protocol/errors.js';
 
 export { Op, ResourceType };
 
@@ -60,3 +61,26 @@ export function operationsOn(ctx: RequestContext, resourceType: number, name: st
 
 /** Whether the request needs checking at all: false without an authorizer. */
 export const authorizing = (ctx: RequestContext): boolean => ctx.broker.authorizer != null;
+
+/** The topics of a request the principal may not do `operation` on; null without an authorizer (nothing to check, nothing allocated). */
+export function deniedTopics(ctx: RequestContext, operation: number, topics: Iterable<string>): Set<string> | null {
+  if (ctx.broker.authorizer == null) return null;
+  const denied = new Set<string>();
+  for (const t of topics) if (!denied.has(t) && !onTopic(ctx, operation, t)) denied.add(t);
+  return denied;
+}
+
+/** ConfigResource types that the config APIs authorize on the cluster (a broker, its loggers) and on a topic. */
+const CONFIG_TOPIC = 2;
+const CONFIG_BROKER = 4;
+const CONFIG_BROKER_LOGGER = 8;
+
+/**
+ * Kafka's check of a config resource (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs):
+ * `operation` on the topic, or on the cluster for a broker; the error code when refused, else 0.
+ */
+export function configResourceRefusal(ctx: RequestContext, operation: number, resourceType: number, resourceName: string): number {
+  if (resourceType === CONFIG_TOPIC) return onTopic(ctx, operation, resourceName) ? 0 : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+  if (resourceType === CONFIG_BROKER || resourceType === CONFIG_BROKER_LOGGER) return onCluster(ctx, operation) ? 0 : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  return 0;
+}
