@@ -1,8 +1,12 @@
 /**
- * Authorized operations (KIP-430) as a broker without an authorizer reports them: every operation
- * a resource type supports, as a bit set over Kafka's AclOperation codes. Sent only when the
- * client asks (`include_*_authorized_operations`); otherwise the field keeps its default.
+ * Authorized operations (KIP-430): a bit set over Kafka's AclOperation codes. A broker without an
+ * authorizer reports every operation a resource type supports; with one, those the principal may
+ * do (`clusterOperations`, access.ts' `operationsOn`). Sent only when the client asks
+ * (`include_*_authorized_operations`); otherwise the field keeps its default.
  */
+import { Op, ResourceType, onCluster, operationsOn } from './access.js';
+import { CLUSTER_NAME } from '../protocol/acls.js';
+import type { RequestContext } from './handler.js';
 
 /** Kafka's AclOperation codes. */
 export const AclOperation = {
@@ -36,4 +40,9 @@ export const GROUP_OPERATIONS = bits(READ, DESCRIBE, DELETE);
 /** `operations` when the client asked for them, else the field's default. */
 export function authorizedOperations(asked: boolean, operations: number): number {
   return asked ? operations : AUTHORIZED_OPERATIONS_NOT_REQUESTED;
+}
+
+/** The cluster's authorized operations as Kafka reports them: none (0) without Describe on the cluster. */
+export function clusterOperations(ctx: RequestContext): number {
+  return onCluster(ctx, Op.DESCRIBE) ? operationsOn(ctx, ResourceType.CLUSTER, CLUSTER_NAME, CLUSTER_OPERATIONS) : 0;
 }

@@ -5,15 +5,20 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
-import { listenerTlsOptions, watchTlsFiles } from './tls.js';
+import { keyFor, listenerTlsOptions, watchTlsFiles } from './tls.js';
 import { saslConfig, type SaslConfig } from './sasl.js';
 import { ScramCredentials } from '../cluster/scram-credentials.js';
 import type { ScramCredential, ScramMechanism } from '../protocol/sasl-scram.js';
+import { SslPrincipalMapper, tlsPrincipal } from './ssl-principal.js';
+import { Authorizer, authorizerSettings } from './authorizer.js';
+import type { TLSSocket } from 'node:tls';
 
 /** What a listener needs beyond a socket: TLS for SSL and SASL_SSL, the SASL settings for SASL_*. */
 interface ListenerSecurity {
   tls?: TlsOptions;
   sasl?: SaslConfig;
+  /** An SSL listener asking for client certificates: how their subjects become principals. */
+  principals?: SslPrincipalMapper;
 }
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -119,6 +124,7 @@ export class Broker<C extends Clock = Clock> {
   private markerChannels: TxnMarkerChannels | null = null;
   private scramCache: ScramCredentials | null = null;
   private readonly scramLookup = (user: string, m: ScramMechanism): ScramCredential | undefined => this.scram.get(user, m);
+  private authorizer: Authorizer | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -155,13 +161,16 @@ export class Broker<C extends Clock = Clock> {
     const security = new Map<string, ListenerSecurity>();
     for (const l of config.listeners) {
       const protocol = config.securityProtocols[l.name];
+      const tls = protocol === 'SSL' || protocol === 'SASL_SSL' ? listenerTlsOptions(config.raw, l.name) : undefined;
       security.set(l.name, {
-        ...(protocol === 'SSL' || protocol === 'SASL_SSL' ? { tls: listenerTlsOptions(config.raw, l.name) } : {}),
+        ...(tls !== undefined ? { tls } : {}),
+        ...(tls?.requestCert === true ? { principals: SslPrincipalMapper.fromRules(keyFor(config.raw, l.name, 'ssl.principal.mapping.rules').value) } : {}),
         ...(protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL' ? { sasl: saslConfig(config.raw, l.name) } : {}),
       });
       if (security.get(l.name)!.sasl?.oauth?.secured === false)
         logger.warn(`listener ${l.name} accepts OAUTHBEARER tokens without checking any signature (Kafka's unsecured default, for development only); set sasl.oauthbearer.jwks.endpoint.url to validate them`, { listener: l.name });
     }
+    const authorization = authorizerSettings(config.raw);
     const interBroker = config.raw['inter.broker.listener.name'] ?? config.listeners[0]!.name;
     if (config.raw['metadata.etcd.endpoints'] && config.securityProtocols[interBroker]?.startsWith('SASL_'))
       throw new ConfigError(`inter.broker.listener.name: brokers cannot yet authenticate to each other with SASL (listener ${interBroker}); name a PLAINTEXT or SSL listener for replication, e.g. listeners=SSL://:9093,SASL_SSL://:9094 with inter.broker.listener.name=SSL.`);
@@ -258,6 +267,8 @@ export class Broker<C extends Clock = Clock> {
       broker.connectionQuotas = new ConnectionQuotas({ config, valueInForce: (k) => dynamicConfig.valueInForce(k), quotas: store, windows });
       await broker.connectionQuotas.resolveOverrides();
       broker.markerChannels = markerChannels;
+      // ACLs live in the metadata store: the single broker's log, or etcd, shared by the cluster.
+      broker.authorizer = authorization === null ? null : new Authorizer(store, authorization);
       await broker.listen(replicas, dynamicConfig);
       if (member !== null) await member.start(config.advertisedListeners.map((l) => broker.context.advertised(l.name)));
       logs.startHighWatermarkCheckpoints(Number(config.raw['replica.high.watermark.checkpoint.interval.ms'] ?? 5000));
@@ -303,6 +314,7 @@ export class Broker<C extends Clock = Clock> {
       keyedRecords: this.keyedRecords,
       quotas: this.quotas,
       replication: this.member?.replication ?? null,
+      authorizer: this.authorizer,
       metadataStore: this.member === null ? null : this.clusterStoreOf(),
       scram: this.scram,
       view: null as unknown as ClusterView,
@@ -379,8 +391,17 @@ export class Broker<C extends Clock = Clock> {
       this.refuse(socket, listenerName, admission.reason, admission.closeAfterMs);
       return;
     }
-    const sasl = this.security.get(listenerName)?.sasl;
+    const { sasl, principals } = this.security.get(listenerName) ?? {};
+    const certPrincipal = principals === undefined ? null : tlsPrincipal(socket as TLSSocket, principals);
+    if (certPrincipal instanceof Error) {
+      // As Kafka: a certificate no mapping rule applies to fails the authentication.
+      this.logger.warn('closing connection: ssl.principal.mapping.rules do not apply to the client certificate', { listener: listenerName, remote: socket.remoteAddress, error: certPrincipal.message });
+      this.connectionQuotas.release(listenerName, address);
+      socket.destroy();
+      return;
+    }
     const conn = new Connection(socket, {
+      ...(certPrincipal !== null ? { tlsPrincipal: certPrincipal } : {}),
       broker: this.context,
       handlers: this.handlers,
       listenerName,

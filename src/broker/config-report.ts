@@ -27,6 +27,7 @@ export const SAMSA_BROKER_KEYS: ReadonlySet<string> = new Set([
   'leader.replication.throttled.rate', 'follower.replication.throttled.rate', 'replication.quota.window.num', 'replication.quota.window.size.seconds',
   // Client quotas and connection limits (client-quota-manager.ts, connection-quotas.ts).
   'quota.window.num', 'quota.window.size.seconds', 'max.connections', 'max.connections.per.ip', 'max.connections.per.ip.overrides',
+  'authorizer.class.name', 'super.users', 'allow.everyone.if.no.acl.found',
   ...Object.keys(GROUP_COORDINATOR_DEFAULTS), ...Object.keys(TXN_COORDINATOR_DEFAULTS),
 ]);
 
@@ -44,7 +45,7 @@ const IGNORED: ReadonlyArray<[RegExp, string]> = [
   [/^(metric|metrics|kafka\.metrics|telemetry)/, 'Samsa has no JMX metrics'],
   [/quota|throttled|^max\.connection|^connections\.max/, 'Samsa enforces client quotas, max.connections, max.connections.per.ip(.overrides) and listener max.connections, not this key'],
   [/^(delegation\.token|password\.encoder)/, 'delegation tokens are not supported'],
-  [/^(authorizer|super\.users|allow\.everyone|principal\.builder)/, 'there are no ACLs yet: every request is allowed'],
+  [/^principal\.builder/, "principals are Kafka's default ones (the SASL user, the certificate's subject, User:ANONYMOUS)"],
 ];
 
 /** Keys that only matter with a TLS or SASL listener, which Samsa cannot open yet. */
@@ -56,7 +57,7 @@ const SASL_KEYS = new Set(['sasl.enabled.mechanisms', 'sasl.jaas.config', 'plain
 /** The ssl.* keys an SSL listener reads (tls.ts), plain or as listener.name.<name>.ssl.…. */
 const TLS_KEYS = new Set([
   'ssl.keystore.type', 'ssl.keystore.location', 'ssl.keystore.password', 'ssl.key.password', 'ssl.keystore.key', 'ssl.keystore.certificate.chain',
-  'ssl.truststore.type', 'ssl.truststore.location', 'ssl.truststore.certificates', 'ssl.client.auth', 'ssl.enabled.protocols', 'ssl.cipher.suites',
+  'ssl.truststore.type', 'ssl.truststore.location', 'ssl.truststore.certificates', 'ssl.client.auth', 'ssl.enabled.protocols', 'ssl.cipher.suites', 'ssl.principal.mapping.rules',
 ]);
 
 /** Edit distance, for suggesting the key a typo meant. */

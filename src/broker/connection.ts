@@ -46,6 +46,8 @@ export interface ConnectionOptions {
   sasl?: SaslConfig;
   /** Finds SCRAM credentials in the metadata, for SCRAM logins on a SASL listener. */
   scramCredentials?: ScramLookup;
+  /** On a TLS listener, the principal of the client's certificate (ssl-principal.ts), when it sent one. */
+  tlsPrincipal?: string;
 }
 
 function sizePrefixed(b: Buffer): Buffer {
@@ -224,9 +226,9 @@ export class Connection implements ThrottledChannel {
     }
   }
 
-  /** Who the connection is, as Kafka's KafkaPrincipal text: the SASL user, else User:ANONYMOUS. */
+  /** Who the connection is, as Kafka's KafkaPrincipal text: the SASL user, else the client certificate's, else User:ANONYMOUS. */
   get principal(): string {
-    return this.sasl?.principal ?? ANONYMOUS_PRINCIPAL;
+    return this.sasl?.principal ?? this.opts.tlsPrincipal ?? ANONYMOUS_PRINCIPAL;
   }
 
   /**

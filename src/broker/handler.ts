@@ -24,6 +24,7 @@ export type { KeyedRecordStore };
 export interface ThrottledChannel {
   throttle(throttleMs: number): void;
 }
+import type { Authorizer } from './authorizer.js';
 
 /** The broker's state that handlers work on. */
 export interface BrokerContext {
@@ -52,6 +53,8 @@ export interface BrokerContext {
   readonly keyedRecords: KeyedRecordStore;
   /** Client quotas (produce and fetch bytes, request time) from the metadata's quota records. */
   readonly quotas: ClientQuotaManager;
+  /** Kafka's ACLs when `authorizer.class.name` is set; null (or absent) when every request is allowed. */
+  readonly authorizer?: Authorizer | null;
   /** Producer ids for InitProducerId, reserved durably in blocks (cluster/producer-ids.ts). */
   readonly producerIds: ProducerIdSource;
   /**

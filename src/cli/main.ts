@@ -23,6 +23,7 @@ const TOOLS: Record<string, { summary: string; load: () => Promise<ToolModule> }
   'console-consumer': { summary: 'Print messages from a topic to stdout', load: () => import('./console-consumer.js') },
   'consumer-groups': { summary: 'List, describe and delete consumer groups; reset their offsets', load: () => import('./consumer-groups.js') },
   configs: { summary: 'Describe and change topic and broker configs', load: () => import('./configs.js') },
+  acls: { summary: 'Add, remove and list ACLs', load: () => import('./acls.js') },
   'delete-records': { summary: 'Delete records before given offsets (--offset-json-file)', load: () => import('./delete-records.js') },
   'get-offsets': { summary: 'Print topic:partition:offset for a time (latest, earliest, ms)', load: () => import('./get-offsets.js') },
   'reassign-partitions': { summary: 'Move partition replicas between brokers: --generate, --execute, --verify, --cancel, --list', load: () => import('./reassign-partitions.js') },

@@ -18,6 +18,8 @@ import * as reassignments from './admin-reassignments.js';
 import * as elections from './admin-elections.js';
 import * as logDirs from './admin-log-dirs.js';
 import * as scram from './admin-scram.js';
+import * as acls from './admin-acls.js';
+import type { AclBinding, AclBindingFilter } from '../protocol/acls.js';
 import type { AlterConfigOp, ClusterDescription, ConfigDescription, ConfigResource, DeleteRecordsResult, DescribeConfigsOptions } from './admin-configs.js';
 import { flatten, tpKey } from './group/assignor.js';
 import { decodeAssignment, decodeSubscription } from './group/consumer-protocol.js';
@@ -253,6 +255,23 @@ export class Admin {
   }
 
   /** Each broker's log dirs and the replicas in them (kafka-log-dirs.sh). */
+  // ---- ACLs (admin-acls.ts) ----
+
+  /** Creates ACL bindings (CreateAcls); rejects with the broker's error for a refused one. */
+  createAcls(bindings: AclBinding[]): Promise<void> {
+    return acls.createAcls(this.cluster, bindings);
+  }
+
+  /** The ACL bindings a filter matches (DescribeAcls). */
+  describeAcls(filter: AclBindingFilter): Promise<AclBinding[]> {
+    return acls.describeAcls(this.cluster, filter);
+  }
+
+  /** Deletes the bindings each filter matches (DeleteAcls); the deleted ones, per filter. */
+  deleteAcls(filters: AclBindingFilter[]): Promise<AclBinding[][]> {
+    return acls.deleteAcls(this.cluster, filters);
+  }
+
   describeLogDirs(brokerIds: number[]): Promise<Map<number, logDirs.LogDirDescription[]>> {
     return logDirs.describeLogDirs(this.cluster, brokerIds);
   }

@@ -132,6 +132,8 @@ export type { OffsetAtTime } from './offsets.js';
 export type { ElectionType, PartitionElection } from './admin-elections.js';
 export type { LogDirDescription, ReplicaInfo } from './admin-log-dirs.js';
 export type { ScramAlteration, ScramCredentialInfo } from './admin-scram.js';
+export * as acl from '../protocol/acls.js';
+export type { AclBinding, AclBindingFilter } from '../protocol/acls.js';
 export { clientProperties, assertNoSasl, type ClientProperties, type ClientRole } from './properties.js';
 export { ErrorCode, errorName } from '../protocol/errors.js';
 export { LATEST_TIMESTAMP, EARLIEST_TIMESTAMP } from './offsets.js';

@@ -18,6 +18,7 @@ import { isInternalTopic } from '../../cluster/topic-names.js';
 import { appendFailed, placeAppend, prepareAppend, type AppendOutcome, type PreparedAppend } from '../produce.js';
 import type { Handler, RequestContext } from '../handler.js';
 import { throttleProduce } from '../client-quota-manager.js';
+import { Op, deniedTopics, onTransactionalId } from '../access.js';
 
 const VALID_ACKS = new Set([-1, 0, 1]);
 /** The current-leader tags (v10+): left at their defaults, this broker leads every partition. */
@@ -34,10 +35,15 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = {
     // First every partition's checks (asynchronous: compressed batches may be decoded), then,
     // once the connection's earlier Produce requests have placed theirs, every partition's
     // offsets in one turn, so appends keep the order in which the requests were sent.
+    // As Kafka: a transactional producer needs Write on its id (else every partition fails), then Write on each topic.
+    const txnDenied = req.transactionalId !== null && !onTransactionalId(ctx, Op.WRITE, req.transactionalId);
+    const denied = deniedTopics(ctx, Op.WRITE, req.topicData.map((t) => t.name));
     const prepared = await Promise.all(
       req.topicData.map((t) =>
         Promise.all(
           t.partitionData.map(async (p): Promise<PreparedAppend | AppendOutcome> => {
+            if (txnDenied) return appendFailed(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+            if (denied?.has(t.name) === true) return appendFailed(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
             if (version < 3) return appendFailed(ErrorCode.UNSUPPORTED_VERSION, 'Produce v0-v2 (message format v0/v1) is not supported; use v3 or newer.');
             if (!VALID_ACKS.has(req.acks)) return appendFailed(ErrorCode.INVALID_REQUIRED_ACKS);
             if (isInternalTopic(t.name)) return appendFailed(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${t.name}`);

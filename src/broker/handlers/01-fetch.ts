@@ -19,6 +19,7 @@ import { FetchRequestSchema, FetchResponseSchema, type FetchRequest, type FetchR
 import { fetchPartitions, ISOLATION_READ_COMMITTED } from '../fetch.js';
 import type { Handler } from '../handler.js';
 import { fetchQuotaMaxBytes, throttleFetch } from '../client-quota-manager.js';
+import { Op, deniedTopics, onCluster } from '../access.js';
 
 export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
   apiKey: 1,
@@ -31,13 +32,18 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
       return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
     // From v13 topics come by id: resolve each to its name; an unknown id reads nothing.
     const names = req.topics.map((t) => (version >= 13 ? (ctx.broker.topics.getById(t.topicId)?.name ?? null) : t.topic));
+    // As Kafka: a follower (replica id >= 0) needs ClusterAction on the cluster, a consumer Read on each topic.
+    const replicaId = version >= 15 ? req.replicaState.replicaId : req.replicaId;
+    const denied = replicaId >= 0
+      ? (onCluster(ctx, Op.CLUSTER_ACTION) ? null : new Set(names.filter((n): n is string => n !== null)))
+      : deniedTopics(ctx, Op.READ, names.filter((n): n is string => n !== null));
+    const readable = (i: number): boolean => names[i] !== null && denied?.has(names[i]!) !== true;
     const partitions = req.topics.flatMap((t, i) =>
-      names[i] === null ? [] : t.partitions.map((p) => ({
+      !readable(i) ? [] : t.partitions.map((p) => ({
         topic: names[i]!, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes,
         currentLeaderEpoch: p.currentLeaderEpoch, lastFetchedEpoch: p.lastFetchedEpoch,
       })),
     );
-    const replicaId = version >= 15 ? req.replicaState.replicaId : req.replicaId;
     // A consumer under consumer_byte_rate asks for at most what its quota allows in the window.
     const maxBytes = replicaId >= 0 ? req.maxBytes : Math.min(req.maxBytes, fetchQuotaMaxBytes(ctx));
     const results = await fetchPartitions(ctx.broker, {
@@ -53,12 +59,13 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
     const responses: FetchResponseFetchableTopicResponse[] = [];
     let i = 0;
     req.topics.forEach((t, ti) => {
-      const known = names[ti] !== null;
+      const known = readable(ti);
+      const refusal = names[ti] === null ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
       responses.push({
         topic: t.topic,
         topicId: t.topicId,
         partitions: t.partitions.map((p) => {
-          if (!known) return unknownTopicId(p.partition);
+          if (!known) return refused(p.partition, refusal);
           const r = results[i++]!;
           return {
             partitionIndex: r.partition, errorCode: r.errorCode, highWatermark: r.highWatermark,
@@ -90,9 +97,10 @@ function fetchedBytes(responses: FetchResponseFetchableTopicResponse[]): number 
   return bytes;
 }
 
-function unknownTopicId(partitionIndex: number): FetchResponsePartitionData {
+/** A partition not read: its topic id is unknown, or the principal may not read it. */
+function refused(partitionIndex: number, errorCode: number): FetchResponsePartitionData {
   return {
-    partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1,
+    partitionIndex, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1,
     divergingEpoch: { epoch: -1, endOffset: -1 }, currentLeader: { leaderId: -1, leaderEpoch: -1 },
     snapshotId: { endOffset: -1, epoch: -1 }, abortedTransactions: null, preferredReadReplica: -1, records: Buffer.alloc(0),
   };

@@ -13,6 +13,7 @@ import { legacyOffsetsBefore } from '../../storage/legacy-offsets.js';
 import type { PartitionLog } from '../../storage/partition-log.js';
 import { checkCurrentLeaderEpoch } from '../fetch.js';
 import type { Handler, RequestContext } from '../handler.js';
+import { Op, deniedTopics } from '../access.js';
 
 const LATEST = -1;
 const EARLIEST = -2;
@@ -37,12 +38,14 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
   request: ListOffsetsRequestSchema,
   response: ListOffsetsResponseSchema,
   async handle(ctx, req, version) {
+    const denied = deniedTopics(ctx, Op.DESCRIBE, req.topics.map((t) => t.name));
     const topics = await Promise.all(
       req.topics.map(async (t) => ({
         name: t.name,
         partitions: await Promise.all(
           t.partitions.map(async (p): Promise<ListOffsetsResponseListOffsetsPartitionResponse> => {
             const out = { partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
+            if (denied?.has(t.name) === true) return { ...out, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
             // In a cluster only the leader answers (a follower's log may be behind or diverged).
             const { replication } = ctx.broker;
             const notLeader = replication?.notLeader(t.name, p.partitionIndex, version >= 4 ? p.currentLeaderEpoch : -1) ?? null;

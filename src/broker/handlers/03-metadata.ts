@@ -12,8 +12,9 @@ import { ZERO_UUID_STRING } from '../../protocol/writer.js';
 import { MetadataRequestSchema, MetadataResponseSchema, type MetadataRequest, type MetadataResponse, type MetadataResponseTopic } from '../../protocol/messages/03-metadata.js';
 import { topicNameError, isInternalTopic } from '../../cluster/topic-names.js';
 import type { TopicMetadata } from '../../cluster/metadata-store.js';
-import { AUTHORIZED_OPERATIONS_NOT_REQUESTED, CLUSTER_OPERATIONS, TOPIC_OPERATIONS, authorizedOperations } from '../authorized-operations.js';
+import { AUTHORIZED_OPERATIONS_NOT_REQUESTED, TOPIC_OPERATIONS, authorizedOperations, clusterOperations } from '../authorized-operations.js';
 import type { Handler, RequestContext } from '../handler.js';
+import { Op, ResourceType, onCluster, onTopic, operationsOn } from '../access.js';
 
 function describe(ctx: RequestContext, t: TopicMetadata): MetadataResponseTopic {
   const { view } = ctx.broker;
@@ -41,6 +42,8 @@ function missing(name: string | null, errorCode: number, topicId = ZERO_UUID_STR
 function describeById(ctx: RequestContext, topicId: string, version: number): MetadataResponseTopic {
   const t = ctx.broker.topics.getById(topicId);
   if (t === undefined || !partitionsOpen(ctx, t)) return missing(version >= 12 ? null : '', ErrorCode.UNKNOWN_TOPIC_ID, topicId);
+  // As Kafka: topic ids are not secret, the name is.
+  if (!onTopic(ctx, Op.DESCRIBE, t.name)) return missing(version >= 12 ? null : '', ErrorCode.TOPIC_AUTHORIZATION_FAILED, topicId);
   return describe(ctx, t);
 }
 
@@ -55,7 +58,8 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
     const all = req.topics === null || (version === 0 && req.topics.length === 0);
     const topics: MetadataResponseTopic[] = [];
     if (all) {
-      for (const t of broker.topics.all()) if (partitionsOpen(ctx, t)) topics.push(describe(ctx, t));
+      // Topics the principal may not describe are left out, as if they did not exist.
+      for (const t of broker.topics.all()) if (partitionsOpen(ctx, t) && onTopic(ctx, Op.DESCRIBE, t.name)) topics.push(describe(ctx, t));
     } else {
       const allowAuto = version < 4 || req.allowAutoTopicCreation;
       for (const { name, topicId } of req.topics ?? []) {
@@ -64,14 +68,23 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
           continue;
         }
         if (name === null) continue;
+        // Not even whether it exists is told to a principal that may not describe it.
+        if (!onTopic(ctx, Op.DESCRIBE, name)) {
+          topics.push(missing(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+          continue;
+        }
         const t = broker.topics.get(name);
         if (t !== undefined) topics.push(partitionsOpen(ctx, t) ? describe(ctx, t) : missing(name, ErrorCode.LEADER_NOT_AVAILABLE));
+        else if (allowAuto && broker.config.autoCreateTopicsEnable && !onCluster(ctx, Op.CREATE) && !onTopic(ctx, Op.CREATE, name)) topics.push(missing(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
         else topics.push(missing(name, await autoCreate(ctx, name, allowAuto)));
       }
     }
     // As Kafka: every topic answered by name gets them; an unknown topic id keeps the default.
     if (version >= 8 && req.includeTopicAuthorizedOperations) {
-      for (const t of topics) if (t.errorCode !== ErrorCode.UNKNOWN_TOPIC_ID) t.topicAuthorizedOperations = TOPIC_OPERATIONS;
+      for (const t of topics) {
+        if (t.errorCode === ErrorCode.UNKNOWN_TOPIC_ID || t.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED) continue;
+        t.topicAuthorizedOperations = operationsOn(ctx, ResourceType.TOPIC, t.name ?? '', TOPIC_OPERATIONS);
+      }
     }
     return {
       throttleTimeMs: 0,
@@ -79,7 +92,7 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
       clusterId: broker.clusterId,
       controllerId: broker.view.controllerId(),
       topics,
-      clusterAuthorizedOperations: authorizedOperations(version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations, CLUSTER_OPERATIONS),
+      clusterAuthorizedOperations: authorizedOperations(version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations, clusterOperations(ctx)),
     };
   },
 };

@@ -10,6 +10,7 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { OffsetCommitRequestSchema, OffsetCommitResponseSchema, type OffsetCommitRequest, type OffsetCommitResponse } from '../../protocol/messages/08-offset-commit.js';
 import type { OffsetToCommit } from '../../coordinator/group/offsets.js';
+import { Op, deniedTopics, onGroup } from '../access.js';
 import type { Handler, RequestContext } from '../handler.js';
 
 function partitionExists(ctx: RequestContext, topic: string, partition: number): boolean {
@@ -24,8 +25,12 @@ export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitRespo
   request: OffsetCommitRequestSchema,
   response: OffsetCommitResponseSchema,
   async handle(ctx, req, version) {
-    // Kafka checks the topics first; the coordinator sees only partitions that exist.
-    const errors: number[][] = req.topics.map((t) => t.partitions.map((p) => (partitionExists(ctx, t.name, p.partitionIndex) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)));
+    // As Kafka: Read on the group (else every partition fails), then Read on each topic, then the topics exist.
+    const groupDenied = !onGroup(ctx, Op.READ, req.groupId);
+    const denied = deniedTopics(ctx, Op.READ, req.topics.map((t) => t.name));
+    const errors: number[][] = req.topics.map((t) => t.partitions.map((p) =>
+      groupDenied ? ErrorCode.GROUP_AUTHORIZATION_FAILED : denied?.has(t.name) === true ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+        : partitionExists(ctx, t.name, p.partitionIndex) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
     const offsets: OffsetToCommit[] = [];
     const at: Array<[number, number]> = [];
     req.topics.forEach((t, ti) =>

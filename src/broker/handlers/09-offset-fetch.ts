@@ -8,6 +8,8 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { OffsetFetchRequestSchema, OffsetFetchResponseSchema, type OffsetFetchRequest, type OffsetFetchResponse } from '../../protocol/messages/09-offset-fetch.js';
 import type { FetchResult } from '../../coordinator/group/offsets.js';
+import { Op, deniedTopics, onGroup } from '../access.js';
+import type { RequestContext } from '../handler.js';
 import type { Handler } from '../handler.js';
 
 type Topics = Array<{ name: string; partitionIndexes: number[] }> | null;
@@ -27,8 +29,10 @@ export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse
   response: OffsetFetchResponseSchema,
   async handle(ctx, req, version) {
     const requireStable = version >= 7 && req.requireStable;
-    const fetch = (groupId: string, topics: Topics) =>
-      ctx.broker.groups.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })), requireStable);
+    const fetch = (groupId: string, topics: Topics): FetchResult =>
+      onGroup(ctx, Op.DESCRIBE, groupId)
+        ? describableOffsets(ctx, topics, ctx.broker.groups.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })), requireStable))
+        : { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
     if (version >= 8) {
       const groups = req.groups.map((g) => {
         const r = fetch(g.groupId, g.topics);
@@ -49,3 +53,18 @@ export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse
     return { throttleTimeMs: 0, topics: toTopics(r), errorCode: r.errorCode, groups: [] };
   },
 };
+
+/**
+ * As Kafka: offsets of topics the principal may not describe are not shown; asked for by name,
+ * their partitions answer TOPIC_AUTHORIZATION_FAILED.
+ */
+function describableOffsets(ctx: RequestContext, asked: Topics, r: FetchResult): FetchResult {
+  const denied = deniedTopics(ctx, Op.DESCRIBE, r.topics.map((t) => t.name));
+  if (denied === null || denied.size === 0) return r;
+  const topics = r.topics.filter((t) => !denied.has(t.name));
+  for (const t of asked ?? []) {
+    if (!denied.has(t.name)) continue;
+    topics.push({ name: t.name, partitions: t.partitionIndexes.map((partition) => ({ partition, offset: -1n, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) });
+  }
+  return { ...r, topics };
+}

@@ -5,6 +5,7 @@
 // Not done: v5+ (transaction-version errors) and v6 (share groups).
 import { ErrorCode, errorName } from '../../protocol/errors.js';
 import { FindCoordinatorRequestSchema, FindCoordinatorResponseSchema, type FindCoordinatorRequest, type FindCoordinatorResponse } from '../../protocol/messages/10-find-coordinator.js';
+import { Op, onGroup, onTransactionalId } from '../access.js';
 import type { Handler, RequestContext } from '../handler.js';
 import { OFFSETS_TOPIC } from '../../coordinator/group/offsets-topic.js';
 import { TXN_STATE_TOPIC } from '../../coordinator/txn/state-topic.js';
@@ -20,9 +21,16 @@ interface Found {
   port: number;
 }
 
+/** A key the principal may not describe: Kafka's error and its default sentence, no node. */
+function refused(errorCode: number): Found {
+  return { errorCode, errorMessage: errorCode === ErrorCode.GROUP_AUTHORIZATION_FAILED ? 'Group authorization failed.' : 'Transactional Id authorization failed.', nodeId: -1, host: '', port: -1 };
+}
+
 function find(ctx: RequestContext, key: string, keyType: number): Found {
   let errorCode: number = ErrorCode.NONE;
   let errorMessage: string | null = null;
+  if (keyType === GROUP_KEY && !onGroup(ctx, Op.DESCRIBE, key)) return refused(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+  if (keyType === TRANSACTION_KEY && !onTransactionalId(ctx, Op.DESCRIBE, key)) return refused(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
   if (keyType === GROUP_KEY) {
     errorCode = ctx.broker.groups.findCoordinatorError(key) ?? ErrorCode.NONE;
     if (errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE) errorMessage = 'The coordinator is not available: __consumer_offsets is being created; retry shortly.';

@@ -5,7 +5,9 @@
 // carries the protocol type, and a null protocol name when none. v8+: a reason (logged).
 // v9+: skip_assignment for a static leader rejoining a stable group.
 // The request waits (parks this connection, as in Kafka) until the rebalance completes.
+import { ErrorCode } from '../../protocol/errors.js';
 import { JoinGroupRequestSchema, JoinGroupResponseSchema, type JoinGroupRequest, type JoinGroupResponse } from '../../protocol/messages/11-join-group.js';
+import { Op, onGroup } from '../access.js';
 import type { Handler } from '../handler.js';
 
 export const joinGroupHandler: Handler<JoinGroupRequest, JoinGroupResponse> = {
@@ -16,6 +18,8 @@ export const joinGroupHandler: Handler<JoinGroupRequest, JoinGroupResponse> = {
   response: JoinGroupResponseSchema,
   async handle(ctx, req, version) {
     const groupInstanceId = version >= 5 ? req.groupInstanceId : null;
+    if (!onGroup(ctx, Op.READ, req.groupId))
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null, protocolName: version >= 7 ? null : '', leader: '', skipAssignment: false, memberId: '', members: [] };
     const r = await ctx.broker.groups.joinGroup({
       groupId: req.groupId,
       memberId: req.memberId,

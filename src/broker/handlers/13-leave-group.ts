@@ -4,6 +4,7 @@
 // with its own error. v4+: flexible. v5+: a reason per member (logged).
 import { ErrorCode } from '../../protocol/errors.js';
 import { LeaveGroupRequestSchema, LeaveGroupResponseSchema, type LeaveGroupRequest, type LeaveGroupResponse } from '../../protocol/messages/13-leave-group.js';
+import { Op, onGroup } from '../access.js';
 import type { Handler } from '../handler.js';
 
 export const leaveGroupHandler: Handler<LeaveGroupRequest, LeaveGroupResponse> = {
@@ -13,6 +14,7 @@ export const leaveGroupHandler: Handler<LeaveGroupRequest, LeaveGroupResponse> =
   request: LeaveGroupRequestSchema,
   response: LeaveGroupResponseSchema,
   async handle(ctx, req, version) {
+    if (!onGroup(ctx, Op.READ, req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
     const leaving = version >= 3
       ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: version >= 5 ? m.reason : null }))
       : [{ memberId: req.memberId, groupInstanceId: null, reason: null }];

@@ -3,7 +3,9 @@
 // Followers wait (parking their connection, as in Kafka) until it is. v1+: throttle time.
 // v3+: group.instance.id. v4+: flexible. v5+: protocol type and name, checked against the group's
 // and returned.
+import { ErrorCode } from '../../protocol/errors.js';
 import { SyncGroupRequestSchema, SyncGroupResponseSchema, type SyncGroupRequest, type SyncGroupResponse } from '../../protocol/messages/14-sync-group.js';
+import { Op, onGroup } from '../access.js';
 import type { Handler } from '../handler.js';
 
 export const syncGroupHandler: Handler<SyncGroupRequest, SyncGroupResponse> = {
@@ -13,6 +15,7 @@ export const syncGroupHandler: Handler<SyncGroupRequest, SyncGroupResponse> = {
   request: SyncGroupRequestSchema,
   response: SyncGroupResponseSchema,
   async handle(ctx, req, version) {
+    if (!onGroup(ctx, Op.READ, req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
     const r = await ctx.broker.groups.syncGroup({
       groupId: req.groupId,
       generationId: req.generationId,

@@ -2,8 +2,10 @@
 // v1+: throttle time. v3+: authorized operations when asked (all of a group's: no authorizer yet).
 // v4+: group.instance.id of members. v5+: flexible. A group this broker does not know is
 // described as Dead with no error (GROUP_ID_NOT_FOUND is v6+, not served).
+import { ErrorCode } from '../../protocol/errors.js';
 import { DescribeGroupsRequestSchema, DescribeGroupsResponseSchema, type DescribeGroupsRequest, type DescribeGroupsResponse } from '../../protocol/messages/15-describe-groups.js';
-import { GROUP_OPERATIONS, authorizedOperations } from '../authorized-operations.js';
+import { AUTHORIZED_OPERATIONS_NOT_REQUESTED, GROUP_OPERATIONS, authorizedOperations } from '../authorized-operations.js';
+import { Op, ResourceType, onGroup, operationsOn } from '../access.js';
 import type { Handler } from '../handler.js';
 
 export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroupsResponse> = {
@@ -13,9 +15,12 @@ export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroup
   request: DescribeGroupsRequestSchema,
   response: DescribeGroupsResponseSchema,
   async handle(ctx, req, version) {
-    const operations = authorizedOperations(version >= 3 && req.includeAuthorizedOperations, GROUP_OPERATIONS);
+    const asked = version >= 3 && req.includeAuthorizedOperations;
     const groups = req.groups.map((groupId) => {
+      if (!onGroup(ctx, Op.DESCRIBE, groupId))
+        return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
       const g = ctx.broker.groups.describeGroup(groupId);
+      const operations = authorizedOperations(asked, operationsOn(ctx, ResourceType.GROUP, groupId, GROUP_OPERATIONS));
       return {
         errorCode: g.errorCode,
         groupId,

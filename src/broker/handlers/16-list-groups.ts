@@ -2,6 +2,7 @@
 // v1+: throttle time. v3+: flexible. v4+: a states filter and each group's state.
 // v5+: a types filter and each group's type (every group here is "classic").
 import { ListGroupsRequestSchema, ListGroupsResponseSchema, type ListGroupsRequest, type ListGroupsResponse } from '../../protocol/messages/16-list-groups.js';
+import { Op, onCluster, onGroup } from '../access.js';
 import type { Handler } from '../handler.js';
 
 export const listGroupsHandler: Handler<ListGroupsRequest, ListGroupsResponse> = {
@@ -15,7 +16,8 @@ export const listGroupsHandler: Handler<ListGroupsRequest, ListGroupsResponse> =
     return {
       throttleTimeMs: 0,
       errorCode: r.errorCode,
-      groups: r.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.type })),
+      // As Kafka: every group with Describe on the cluster, else those the principal may describe.
+      groups: (onCluster(ctx, Op.DESCRIBE) ? r.groups : r.groups.filter((g) => onGroup(ctx, Op.DESCRIBE, g.groupId))).map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.type })),
     };
   },
 };

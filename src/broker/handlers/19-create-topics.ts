@@ -7,6 +7,7 @@
 // (counts must be -1, partitions 0..n-1 once each, known brokers, none twice, one replica count).
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { CreateTopicsRequestSchema, CreateTopicsResponseSchema, type CreateTopicsRequest, type CreateTopicsResponse, type CreateTopicsResponseCreatableTopicResult } from '../../protocol/messages/19-create-topics.js';
+import { Op, deniedTopics, onCluster } from '../access.js';
 import type { Handler } from '../handler.js';
 import { describeTopicConfigs } from '../topic-configs.js';
 
@@ -20,6 +21,8 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
     const { topics } = ctx.broker;
     const seen = new Map<string, number>();
     for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+    // As Kafka: Create on the cluster covers every topic, else Create on each topic is needed.
+    const denied = onCluster(ctx, Op.CREATE) ? null : deniedTopics(ctx, Op.CREATE, req.topics.map((t) => t.name));
     const results = await Promise.all(
       req.topics.map(async (t): Promise<CreateTopicsResponseCreatableTopicResult> => {
         const result: CreateTopicsResponseCreatableTopicResult = {
@@ -27,6 +30,7 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
           numPartitions: -1, replicationFactor: -1, configs: null,
         };
         try {
+          if (denied?.has(t.name) === true) throw new KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
           if ((seen.get(t.name) ?? 0) > 1) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Create topics request from client contains topic ${t.name} more than once.`);
           const configs: Record<string, string> = {};
           for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;

@@ -3,6 +3,7 @@
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { ZERO_UUID_STRING } from '../../protocol/writer.js';
 import { DeleteTopicsRequestSchema, DeleteTopicsResponseSchema, type DeleteTopicsRequest, type DeleteTopicsResponse, type DeleteTopicsResponseDeletableTopicResult } from '../../protocol/messages/20-delete-topics.js';
+import { Op, onTopic } from '../access.js';
 import type { Handler } from '../handler.js';
 
 export const deleteTopicsHandler: Handler<DeleteTopicsRequest, DeleteTopicsResponse> = {
@@ -21,6 +22,9 @@ export const deleteTopicsHandler: Handler<DeleteTopicsRequest, DeleteTopicsRespo
           name = [...topics.all()].find((t) => t.topicId === w.topicId)?.name ?? null;
           if (name === null) return { name: null, topicId: w.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: 'This server does not host this topic ID.' };
         }
+        // As Kafka: Delete on the topic (asked for by id, Describe too, or the id says nothing).
+        if (w.name !== name && !onTopic(ctx, Op.DESCRIBE, name)) return { name: null, topicId: w.topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null };
+        if (!onTopic(ctx, Op.DELETE, name)) return { name, topicId: w.topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null };
         const topicId = topics.get(name)?.topicId ?? ZERO_UUID_STRING;
         try {
           await topics.delete(name);

@@ -9,6 +9,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { DeleteRecordsRequestSchema, DeleteRecordsResponseSchema, type DeleteRecordsRequest, type DeleteRecordsResponse, type DeleteRecordsResponseDeleteRecordsPartitionResult } from '../../protocol/messages/21-delete-records.js';
 import { isInternalTopic } from '../../cluster/topic-names.js';
 import { StorageError } from '../../storage/errors.js';
+import { Op, onTopic } from '../access.js';
 import type { Handler } from '../handler.js';
 
 /** Kafka's "up to the high watermark" offset in DeleteRecords. */
@@ -27,6 +28,7 @@ export const deleteRecordsHandler: Handler<DeleteRecordsRequest, DeleteRecordsRe
         partitions: await Promise.all(
           t.partitions.map(async (p): Promise<DeleteRecordsResponseDeleteRecordsPartitionResult> => {
             const fail = (errorCode: number) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode });
+            if (!onTopic(ctx, Op.DELETE, t.name)) return fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
             if (isInternalTopic(t.name)) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION);
             const log = ctx.broker.topics.isCreating(t.name) ? undefined : ctx.broker.replicas.log(t.name, p.partitionIndex);
             if (log === undefined) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);

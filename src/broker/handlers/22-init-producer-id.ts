@@ -8,6 +8,7 @@
 // (older versions get INVALID_PRODUCER_EPOCH instead). v5: same as v4.
 import { ErrorCode } from '../../protocol/errors.js';
 import { InitProducerIdRequestSchema, InitProducerIdResponseSchema, type InitProducerIdRequest, type InitProducerIdResponse } from '../../protocol/messages/22-init-producer-id.js';
+import { Op, ResourceType, onCluster, onSomeResource, onTransactionalId } from '../access.js';
 import type { Handler } from '../handler.js';
 
 /** What this handler needs of the transaction coordinator, when the broker has one. */
@@ -23,6 +24,9 @@ export const initProducerIdHandler: Handler<InitProducerIdRequest, InitProducerI
   response: InitProducerIdResponseSchema,
   async handle(ctx, req, version) {
     const fail = (errorCode: number): InitProducerIdResponse => ({ throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 });
+    // As Kafka: Write on the transactional id; an idempotent producer needs IdempotentWrite on the cluster or Write on some topic.
+    if (req.transactionalId !== null && !onTransactionalId(ctx, Op.WRITE, req.transactionalId)) return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    if (req.transactionalId === null && !onCluster(ctx, Op.IDEMPOTENT_WRITE) && !onSomeResource(ctx, Op.WRITE, ResourceType.TOPIC)) return fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     if (req.transactionalId !== null) {
       const txn = (ctx.broker as unknown as { txn?: TxnInitProducerId }).txn;
       if (txn === undefined) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);

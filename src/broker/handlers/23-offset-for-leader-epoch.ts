@@ -13,6 +13,7 @@ import {
   type OffsetForLeaderEpochResponseEpochEndOffset,
 } from '../../protocol/messages/23-offset-for-leader-epoch.js';
 import { checkCurrentLeaderEpoch } from '../fetch.js';
+import { Op, deniedTopics, onCluster } from '../access.js';
 import type { Handler } from '../handler.js';
 
 export const offsetForLeaderEpochHandler: Handler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse> = {
@@ -23,12 +24,15 @@ export const offsetForLeaderEpochHandler: Handler<OffsetForLeaderEpochRequest, O
   response: OffsetForLeaderEpochResponseSchema,
   async handle(ctx, req) {
     const replicas = ctx.broker.replicas;
+    // As Kafka: brokers (ClusterAction on the cluster) may ask of any topic, consumers (KIP-320) of those they may describe.
+    const denied = onCluster(ctx, Op.CLUSTER_ACTION) ? null : deniedTopics(ctx, Op.DESCRIBE, req.topics.map((t) => t.topic));
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({
         topic: t.topic,
         partitions: t.partitions.map((p): OffsetForLeaderEpochResponseEpochEndOffset => {
           const out = { errorCode: 0, partition: p.partition, leaderEpoch: -1, endOffset: -1 };
+          if (denied?.has(t.topic) === true) return { ...out, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
           const log = replicas.log(t.topic, p.partition);
           if (log === undefined) return { ...out, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
           if (log.isOffline) return { ...out, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };

@@ -5,6 +5,7 @@
 // in Kafka. Not served: v4+ (broker-to-broker verification, KIP-890).
 import { ErrorCode } from '../../protocol/errors.js';
 import { AddPartitionsToTxnRequestSchema, AddPartitionsToTxnResponseSchema, type AddPartitionsToTxnRequest, type AddPartitionsToTxnResponse } from '../../protocol/messages/24-add-partitions-to-txn.js';
+import { Op, deniedTopics, onTransactionalId } from '../access.js';
 import type { Handler } from '../handler.js';
 
 export const addPartitionsToTxnHandler: Handler<AddPartitionsToTxnRequest, AddPartitionsToTxnResponse> = {
@@ -18,7 +19,12 @@ export const addPartitionsToTxnHandler: Handler<AddPartitionsToTxnRequest, AddPa
       const t = ctx.broker.topics.get(topic);
       return t !== undefined && p >= 0 && p < t.partitions;
     };
-    const unknown = req.v3AndBelowTopics.some((t) => t.partitions.some((p) => !exists(t.name, p)));
+    // As Kafka: Write on the transactional id (else every partition fails), then Write on each topic.
+    const txnDenied = !onTransactionalId(ctx, Op.WRITE, req.v3AndBelowTransactionalId);
+    const denied = deniedTopics(ctx, Op.WRITE, req.v3AndBelowTopics.map((t) => t.name));
+    const refusal = (topic: string, p: number): number | null =>
+      txnDenied ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : denied?.has(topic) === true ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : exists(topic, p) ? null : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    const unknown = req.v3AndBelowTopics.some((t) => t.partitions.some((p) => refusal(t.name, p) !== null));
     let code: number = ErrorCode.NONE;
     if (!unknown) {
       const txn = ctx.broker.txn;
@@ -33,7 +39,7 @@ export const addPartitionsToTxnHandler: Handler<AddPartitionsToTxnRequest, AddPa
             });
       if (code === ErrorCode.PRODUCER_FENCED && version < 2) code = ErrorCode.INVALID_PRODUCER_EPOCH;
     }
-    const partitionCode = (topic: string, p: number) => (!unknown ? code : exists(topic, p) ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    const partitionCode = (topic: string, p: number) => (!unknown ? code : (refusal(topic, p) ?? ErrorCode.OPERATION_NOT_ATTEMPTED));
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,

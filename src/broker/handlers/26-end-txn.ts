@@ -6,6 +6,7 @@
 // Not served: v5 (KIP-890 epoch bump on every transaction).
 import { ErrorCode } from '../../protocol/errors.js';
 import { EndTxnRequestSchema, EndTxnResponseSchema, type EndTxnRequest, type EndTxnResponse } from '../../protocol/messages/26-end-txn.js';
+import { Op, onTransactionalId } from '../access.js';
 import type { Handler } from '../handler.js';
 
 export const endTxnHandler: Handler<EndTxnRequest, EndTxnResponse> = {
@@ -15,6 +16,7 @@ export const endTxnHandler: Handler<EndTxnRequest, EndTxnResponse> = {
   request: EndTxnRequestSchema,
   response: EndTxnResponseSchema,
   async handle(ctx, req, version) {
+    if (!onTransactionalId(ctx, Op.WRITE, req.transactionalId)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
     const txn = ctx.broker.txn;
     let errorCode =
       txn === undefined

@@ -8,6 +8,7 @@
 // transactional offsets.
 import { ErrorCode } from '../../protocol/errors.js';
 import { WriteTxnMarkersRequestSchema, WriteTxnMarkersResponseSchema, type WriteTxnMarkersRequest, type WriteTxnMarkersResponse } from '../../protocol/messages/27-write-txn-markers.js';
+import { Op, onCluster } from '../access.js';
 import type { Handler } from '../handler.js';
 
 const OFFSETS_TOPIC = '__consumer_offsets';
@@ -19,6 +20,13 @@ export const writeTxnMarkersHandler: Handler<WriteTxnMarkersRequest, WriteTxnMar
   request: WriteTxnMarkersRequestSchema,
   response: WriteTxnMarkersResponseSchema,
   async handle(ctx, req) {
+    // As Kafka: from a coordinator (ClusterAction on the cluster) or an admin tool (Alter on the cluster).
+    if (!onCluster(ctx, Op.ALTER) && !onCluster(ctx, Op.CLUSTER_ACTION)) {
+      const refused = (m: WriteTxnMarkersRequest['markers'][number]) => ({
+        producerId: m.producerId, topics: m.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED })) })),
+      });
+      return { markers: req.markers.map(refused) };
+    }
     const markers = await Promise.all(
       req.markers.map(async (m) => ({
         producerId: m.producerId,

@@ -6,6 +6,7 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { TxnOffsetCommitRequestSchema, TxnOffsetCommitResponseSchema, type TxnOffsetCommitRequest, type TxnOffsetCommitResponse } from '../../protocol/messages/28-txn-offset-commit.js';
 import type { OffsetToCommit } from '../../coordinator/group/offsets.js';
+import { Op, deniedTopics, onGroup, onTransactionalId } from '../access.js';
 import type { Handler } from '../handler.js';
 
 export const txnOffsetCommitHandler: Handler<TxnOffsetCommitRequest, TxnOffsetCommitResponse> = {
@@ -19,7 +20,11 @@ export const txnOffsetCommitHandler: Handler<TxnOffsetCommitRequest, TxnOffsetCo
       const t = ctx.broker.topics.get(topic);
       return t !== undefined && p >= 0 && p < t.partitions;
     };
-    const errors: number[][] = req.topics.map((t) => t.partitions.map((p) => (exists(t.name, p.partitionIndex) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)));
+    // As Kafka: Write on the transactional id, Read on the group (either refused fails every partition), Read on each topic.
+    const whole = !onTransactionalId(ctx, Op.WRITE, req.transactionalId) ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : !onGroup(ctx, Op.READ, req.groupId) ? ErrorCode.GROUP_AUTHORIZATION_FAILED : null;
+    const denied = whole === null ? deniedTopics(ctx, Op.READ, req.topics.map((t) => t.name)) : null;
+    const errors: number[][] = req.topics.map((t) => t.partitions.map((p) =>
+      whole ?? (denied?.has(t.name) === true ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : exists(t.name, p.partitionIndex) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)));
     const offsets: OffsetToCommit[] = [];
     const at: Array<[number, number]> = [];
     req.topics.forEach((t, ti) =>

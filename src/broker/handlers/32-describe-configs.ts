@@ -8,9 +8,11 @@
 // (our own sentences, when include_documentation). v4+: flexible.
 // Password keys and keys of no known
 // type (custom ones) are sensitive: their values are null, as in Kafka.
+import { KafkaError } from '../../protocol/errors.js';
 import { DescribeConfigsRequestSchema, DescribeConfigsResponseSchema, type DescribeConfigsRequest, type DescribeConfigsResponse, type DescribeConfigsResponseDescribeConfigsResult } from '../../protocol/messages/32-describe-configs.js';
 import { ConfigSource, describeBrokerConfigs, describeTopicConfigs } from '../topic-configs.js';
 import { asResourceError, resolveResource } from '../config-changes.js';
+import { Op, configResourceRefusal } from '../access.js';
 import type { Handler } from '../handler.js';
 
 export const describeConfigsHandler: Handler<DescribeConfigsRequest, DescribeConfigsResponse> = {
@@ -23,6 +25,8 @@ export const describeConfigsHandler: Handler<DescribeConfigsRequest, DescribeCon
     const results = req.resources.map((res): DescribeConfigsResponseDescribeConfigsResult => {
       const out = { errorCode: 0, errorMessage: null, resourceType: res.resourceType, resourceName: res.resourceName, configs: [] };
       try {
+        const refusal = configResourceRefusal(ctx, Op.DESCRIBE_CONFIGS, res.resourceType, res.resourceName);
+        if (refusal !== 0) throw new KafkaError(refusal);
         const r = resolveResource(ctx, res.resourceType, res.resourceName);
         const { dynamicConfig, topics } = ctx.broker;
         const entries = r.kind === 'topic' ? describeTopicConfigs(dynamicConfig, topics.require(r.name).configs) : describeBrokerConfigs(dynamicConfig, r.scope);

@@ -11,6 +11,7 @@
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { AlterConfigsRequestSchema, AlterConfigsResponseSchema, type AlterConfigsRequest, type AlterConfigsResponse, type AlterConfigsResponseAlterConfigsResourceResponse } from '../../protocol/messages/33-alter-configs.js';
 import { asResourceError, duplicateResources, replaceOverrides, resolveResource, resourceKey } from '../config-changes.js';
+import { Op, configResourceRefusal } from '../access.js';
 import type { Handler } from '../handler.js';
 
 export const alterConfigsHandler: Handler<AlterConfigsRequest, AlterConfigsResponse> = {
@@ -27,6 +28,8 @@ export const alterConfigsHandler: Handler<AlterConfigsRequest, AlterConfigsRespo
       const out = { errorCode: 0, errorMessage: null, resourceType: res.resourceType, resourceName: res.resourceName };
       try {
         if (dup.has(resourceKey(res))) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Error due to duplicate resource ${res.resourceName} in the request.`);
+        const refusal = configResourceRefusal(ctx, Op.ALTER_CONFIGS, res.resourceType, res.resourceName);
+        if (refusal !== 0) throw new KafkaError(refusal);
         const r = resolveResource(ctx, res.resourceType, res.resourceName);
         const configs: Record<string, string> = {};
         for (const c of res.configs) {

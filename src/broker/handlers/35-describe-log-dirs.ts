@@ -5,9 +5,11 @@
 // 0 as long as a log's high watermark never passes its end. No future replicas.
 // v1: same as v0. v2+: flexible. v3+: a top-level error code. v4+: the dir's total and usable
 // bytes (from statfs; -1 if the file system cannot say).
+import { ErrorCode } from '../../protocol/errors.js';
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DescribeLogDirsRequestSchema, DescribeLogDirsResponseSchema, type DescribeLogDirsRequest, type DescribeLogDirsResponse, type DescribeLogDirsResponseDescribeLogDirsTopic } from '../../protocol/messages/35-describe-log-dirs.js';
+import { Op, onCluster } from '../access.js';
 import type { Handler } from '../handler.js';
 
 export const describeLogDirsHandler: Handler<DescribeLogDirsRequest, DescribeLogDirsResponse> = {
@@ -17,6 +19,7 @@ export const describeLogDirsHandler: Handler<DescribeLogDirsRequest, DescribeLog
   request: DescribeLogDirsRequestSchema,
   response: DescribeLogDirsResponseSchema,
   async handle(ctx, req, version) {
+    if (!onCluster(ctx, Op.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
     const { config, replicas } = ctx.broker;
     const wanted = req.topics === null ? null : new Map(req.topics.map((t) => [t.topic, new Set(t.partitions)]));
     const byDir = new Map<string, Map<string, DescribeLogDirsResponseDescribeLogDirsTopic>>(config.logDirs.map((d) => [d, new Map()]));

@@ -9,6 +9,7 @@
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { CreatePartitionsRequestSchema, CreatePartitionsResponseSchema, type CreatePartitionsRequest, type CreatePartitionsResponse, type CreatePartitionsResponseCreatePartitionsTopicResult } from '../../protocol/messages/37-create-partitions.js';
 import { validateManualAssignment } from '../../cluster/topics.js';
+import { Op, onTopic } from '../access.js';
 import type { Handler } from '../handler.js';
 
 export const createPartitionsHandler: Handler<CreatePartitionsRequest, CreatePartitionsResponse> = {
@@ -25,6 +26,7 @@ export const createPartitionsHandler: Handler<CreatePartitionsRequest, CreatePar
     for (const t of req.topics) {
       try {
         if ((seen.get(t.name) ?? 0) > 1) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Duplicate topic in request: ${t.name}`);
+        if (!onTopic(ctx, Op.ALTER, t.name)) throw new KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'The topic authorization is failed.');
         const topic = topics.validatePartitionCount(t.name, t.count);
         if (t.assignments !== null) {
           const added = t.count - topic.partitions;

@@ -11,6 +11,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ElectLeadersRequestSchema, ElectLeadersResponseSchema, type ElectLeadersRequest, type ElectLeadersResponse } from '../../protocol/messages/43-elect-leaders.js';
 import { ElectionType, electLeader, electLeaders } from '../../cluster/replica-placement.js';
 import { MetadataUnavailableError } from '../../cluster/store/types.js';
+import { Op, onCluster } from '../access.js';
 import type { Handler } from '../handler.js';
 
 export const electLeadersHandler: Handler<ElectLeadersRequest, ElectLeadersResponse> = {
@@ -21,6 +22,10 @@ export const electLeadersHandler: Handler<ElectLeadersRequest, ElectLeadersRespo
   response: ElectLeadersResponseSchema,
   async handle(ctx, req, version) {
     const { topics } = ctx.broker;
+    if (!onCluster(ctx, Op.ALTER)) {
+      const replicaElectionResults = (req.topicPartitions ?? []).map((t) => ({ topic: t.topic, partitionResult: t.partitions.map((partitionId) => ({ partitionId, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null })) }));
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, replicaElectionResults };
+    }
     const electionType = version === 0 ? ElectionType.PREFERRED : req.electionType;
     if (electionType !== ElectionType.PREFERRED && electionType !== ElectionType.UNCLEAN) {
       const errorMessage = `Unknown election type ${electionType}`;

@@ -11,6 +11,7 @@ import { IncrementalAlterConfigsRequestSchema, IncrementalAlterConfigsResponseSc
 import { isListConfig } from '../../cluster/config-catalog.js';
 import { describeTopicConfigs } from '../topic-configs.js';
 import { asResourceError, currentOverrides, duplicateResources, replaceOverrides, resolveResource, resourceKey, type Resource } from '../config-changes.js';
+import { Op, configResourceRefusal } from '../access.js';
 import type { Handler, RequestContext } from '../handler.js';
 
 const OP_SET = 0;
@@ -32,6 +33,8 @@ export const incrementalAlterConfigsHandler: Handler<IncrementalAlterConfigsRequ
       const out = { errorCode: 0, errorMessage: null, resourceType: res.resourceType, resourceName: res.resourceName };
       try {
         if (dup.has(resourceKey(res))) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Error due to duplicate resource ${res.resourceName} in the request.`);
+        const refusal = configResourceRefusal(ctx, Op.ALTER_CONFIGS, res.resourceType, res.resourceName);
+        if (refusal !== 0) throw new KafkaError(refusal);
         const r = resolveResource(ctx, res.resourceType, res.resourceName);
         const names = new Set<string>();
         const configs = currentOverrides(ctx, r);

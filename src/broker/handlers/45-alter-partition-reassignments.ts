@@ -10,6 +10,8 @@ import { AlterPartitionReassignmentsRequestSchema, AlterPartitionReassignmentsRe
 import { reassignPartition } from '../../cluster/replica-placement.js';
 import { alterPartitionReassignments } from '../../cluster/reassignment.js';
 import { MetadataUnavailableError } from '../../cluster/store/types.js';
+import { Op, onCluster } from '../access.js';
+import { CLUSTER_AUTHORIZATION_MESSAGE } from '../acl-apis.js';
 import type { Handler } from '../handler.js';
 
 export const alterPartitionReassignmentsHandler: Handler<AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse> = {
@@ -19,6 +21,7 @@ export const alterPartitionReassignmentsHandler: Handler<AlterPartitionReassignm
   request: AlterPartitionReassignmentsRequestSchema,
   response: AlterPartitionReassignmentsResponseSchema,
   async handle(ctx, req) {
+    if (!onCluster(ctx, Op.ALTER)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: CLUSTER_AUTHORIZATION_MESSAGE, responses: [] };
     const { topics, nodeId, metadataStore: store } = ctx.broker;
     if (store !== null) {
       try {

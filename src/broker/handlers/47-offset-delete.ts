@@ -4,6 +4,7 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { OffsetDeleteRequestSchema, OffsetDeleteResponseSchema, type OffsetDeleteRequest, type OffsetDeleteResponse } from '../../protocol/messages/47-offset-delete.js';
 import type { TopicPartition } from '../../coordinator/group/offsets.js';
+import { Op, deniedTopics, onGroup } from '../access.js';
 import type { Handler, RequestContext } from '../handler.js';
 
 function partitionExists(ctx: RequestContext, topic: string, partition: number): boolean {
@@ -18,7 +19,10 @@ export const offsetDeleteHandler: Handler<OffsetDeleteRequest, OffsetDeleteRespo
   request: OffsetDeleteRequestSchema,
   response: OffsetDeleteResponseSchema,
   async handle(ctx, req) {
-    const errors: number[][] = req.topics.map((t) => t.partitions.map((p) => (partitionExists(ctx, t.name, p.partitionIndex) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)));
+    if (!onGroup(ctx, Op.DELETE, req.groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] };
+    const denied = deniedTopics(ctx, Op.READ, req.topics.map((t) => t.name));
+    const errors: number[][] = req.topics.map((t) => t.partitions.map((p) =>
+      denied?.has(t.name) === true ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : partitionExists(ctx, t.name, p.partitionIndex) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
     const known: TopicPartition[] = [];
     const at: Array<[number, number]> = [];
     req.topics.forEach((t, ti) =>

@@ -5,9 +5,11 @@
 // beyond the filter's. A bad filter → INVALID_REQUEST (an unknown entity type: UNSUPPORTED_VERSION)
 // with Kafka's sentence and no entries.
 // v1: flexible.
-import { KafkaError } from '../../protocol/errors.js';
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { DescribeClientQuotasRequestSchema, DescribeClientQuotasResponseSchema, type DescribeClientQuotasRequest, type DescribeClientQuotasResponse } from '../../protocol/messages/48-describe-client-quotas.js';
 import { describeQuotas, entityList, quotaEntries } from '../../cluster/client-quotas.js';
+import { Op, onCluster } from '../access.js';
+import { CLUSTER_AUTHORIZATION_MESSAGE } from '../acl-apis.js';
 import type { Handler } from '../handler.js';
 
 export const describeClientQuotasHandler: Handler<DescribeClientQuotasRequest, DescribeClientQuotasResponse> = {
@@ -17,6 +19,8 @@ export const describeClientQuotasHandler: Handler<DescribeClientQuotasRequest, D
   request: DescribeClientQuotasRequestSchema,
   response: DescribeClientQuotasResponseSchema,
   async handle(ctx, req) {
+    if (!onCluster(ctx, Op.DESCRIBE_CONFIGS))
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: CLUSTER_AUTHORIZATION_MESSAGE, entries: null };
     try {
       const all = quotaEntries(ctx.broker.keyedRecords.records('quota')).values();
       const entries = describeQuotas(all, req.components, req.strict).map((e) => ({

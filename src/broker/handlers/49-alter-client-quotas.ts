@@ -11,6 +11,8 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { AlterClientQuotasRequestSchema, AlterClientQuotasResponseSchema, type AlterClientQuotasRequest, type AlterClientQuotasResponse, type AlterClientQuotasResponseEntryData } from '../../protocol/messages/49-alter-client-quotas.js';
 import { alterationChanges, entityOf, entityText } from '../../cluster/client-quotas.js';
 import type { KeyedChange } from '../../cluster/store/keyed-records.js';
+import { Op, onCluster } from '../access.js';
+import { CLUSTER_AUTHORIZATION_MESSAGE } from '../acl-apis.js';
 import type { Handler } from '../handler.js';
 
 export const alterClientQuotasHandler: Handler<AlterClientQuotasRequest, AlterClientQuotasResponse> = {
@@ -20,6 +22,8 @@ export const alterClientQuotasHandler: Handler<AlterClientQuotasRequest, AlterCl
   request: AlterClientQuotasRequestSchema,
   response: AlterClientQuotasResponseSchema,
   async handle(ctx, req) {
+    if (!onCluster(ctx, Op.ALTER_CONFIGS))
+      return { throttleTimeMs: 0, entries: req.entries.map((e) => ({ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: CLUSTER_AUTHORIZATION_MESSAGE, entity: e.entity })) };
     const store = ctx.broker.keyedRecords;
     const current = store.records('quota');
     const seen = new Set<string>();

@@ -7,6 +7,8 @@ import {
   DescribeUserScramCredentialsRequestSchema, DescribeUserScramCredentialsResponseSchema,
   type DescribeUserScramCredentialsRequest, type DescribeUserScramCredentialsResponse, type DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult as Result,
 } from '../../protocol/messages/50-describe-user-scram-credentials.js';
+import { Op, onCluster } from '../access.js';
+import { CLUSTER_AUTHORIZATION_MESSAGE } from '../acl-apis.js';
 import type { Handler } from '../handler.js';
 
 export const describeUserScramCredentialsHandler: Handler<DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse> = {
@@ -16,6 +18,7 @@ export const describeUserScramCredentialsHandler: Handler<DescribeUserScramCrede
   request: DescribeUserScramCredentialsRequestSchema,
   response: DescribeUserScramCredentialsResponseSchema,
   async handle(ctx, req) {
+    if (!onCluster(ctx, Op.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: CLUSTER_AUTHORIZATION_MESSAGE, results: [] };
     const all = ctx.broker.scram.users();
     const found = (user: string): Result => ({
       user,

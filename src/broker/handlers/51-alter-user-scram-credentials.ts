@@ -12,6 +12,8 @@ import {
 } from '../../protocol/messages/51-alter-user-scram-credentials.js';
 import { SCRAM_MAX_ITERATIONS, credentialFromSalted, scramMechanism } from '../../protocol/sasl-scram.js';
 import type { ScramChange } from '../../cluster/scram-credentials.js';
+import { Op, onCluster } from '../access.js';
+import { CLUSTER_AUTHORIZATION_MESSAGE } from '../acl-apis.js';
 import type { Handler } from '../handler.js';
 
 type Refusal = { code: number; message: string };
@@ -29,6 +31,10 @@ export const alterUserScramCredentialsHandler: Handler<AlterUserScramCredentials
   request: AlterUserScramCredentialsRequestSchema,
   response: AlterUserScramCredentialsResponseSchema,
   async handle(ctx, req) {
+    if (!onCluster(ctx, Op.ALTER)) {
+      const users = new Set([...req.deletions, ...req.upsertions].map((x) => x.name));
+      return { throttleTimeMs: 0, results: [...users].map((user) => ({ user, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: CLUSTER_AUTHORIZATION_MESSAGE })) };
+    }
     const { scram } = ctx.broker;
     const changes = new Map<string, ScramChange>();
     const errors = new Map<string, Refusal>();

@@ -5,7 +5,7 @@
 // v1: endpoint type; asking for controller endpoints (2) → UNSUPPORTED_ENDPOINT_TYPE, as a
 // Kafka broker answers (controllers are reached through brokers here).
 import { DescribeClusterRequestSchema, DescribeClusterResponseSchema, type DescribeClusterRequest, type DescribeClusterResponse } from '../../protocol/messages/60-describe-cluster.js';
-import { CLUSTER_OPERATIONS, authorizedOperations } from '../authorized-operations.js';
+import { authorizedOperations, clusterOperations } from '../authorized-operations.js';
 import type { Handler } from '../handler.js';
 
 const ENDPOINT_TYPE_BROKERS = 1;
@@ -20,7 +20,7 @@ export const describeClusterHandler: Handler<DescribeClusterRequest, DescribeClu
   response: DescribeClusterResponseSchema,
   async handle(ctx, req, version) {
     const { broker } = ctx;
-    const base = { throttleTimeMs: 0, endpointType: ENDPOINT_TYPE_BROKERS, clusterId: broker.clusterId, controllerId: broker.view.controllerId(), clusterAuthorizedOperations: authorizedOperations(req.includeClusterAuthorizedOperations, CLUSTER_OPERATIONS) };
+    const base = { throttleTimeMs: 0, endpointType: ENDPOINT_TYPE_BROKERS, clusterId: broker.clusterId, controllerId: broker.view.controllerId(), clusterAuthorizedOperations: authorizedOperations(req.includeClusterAuthorizedOperations, clusterOperations(ctx)) };
     if (version >= 1 && req.endpointType !== ENDPOINT_TYPE_BROKERS)
       return { ...base, endpointType: req.endpointType, errorCode: UNSUPPORTED_ENDPOINT_TYPE, errorMessage: 'The request was sent to a broker, which only describes broker endpoints (endpoint type 1).', controllerId: -1, brokers: [] };
     const brokers = broker.view.brokers(ctx.listenerName).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack }));

@@ -4,6 +4,7 @@
 // when none). UNKNOWN_TOPIC_OR_PARTITION for a partition this broker does not host.
 import { ErrorCode } from '../../protocol/errors.js';
 import { DescribeProducersRequestSchema, DescribeProducersResponseSchema, type DescribeProducersRequest, type DescribeProducersResponse } from '../../protocol/messages/61-describe-producers.js';
+import { Op, onTopic } from '../access.js';
 import type { Handler } from '../handler.js';
 
 const NO_SEQUENCE = -1;
@@ -20,6 +21,7 @@ export const describeProducersHandler: Handler<DescribeProducersRequest, Describ
       topics: req.topics.map((t) => ({
         name: t.name,
         partitions: t.partitionIndexes.map((partitionIndex) => {
+          if (!onTopic(ctx, Op.READ, t.name)) return { partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null, activeProducers: [] };
           const notLeader = ctx.broker.replication?.notLeader(t.name, partitionIndex) ?? null;
           if (notLeader !== null && notLeader.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
             return { partitionIndex, errorCode: notLeader.errorCode, errorMessage: null, activeProducers: [] };

@@ -3,6 +3,7 @@
 // filter, only transactions open at least that long.
 import { ErrorCode } from '../../protocol/errors.js';
 import { ListTransactionsRequestSchema, ListTransactionsResponseSchema, type ListTransactionsRequest, type ListTransactionsResponse } from '../../protocol/messages/66-list-transactions.js';
+import { Op, onTransactionalId } from '../access.js';
 import type { Handler } from '../handler.js';
 
 export const listTransactionsHandler: Handler<ListTransactionsRequest, ListTransactionsResponse> = {
@@ -15,6 +16,6 @@ export const listTransactionsHandler: Handler<ListTransactionsRequest, ListTrans
     const txn = ctx.broker.txn;
     if (txn === undefined) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, unknownStateFilters: [], transactionStates: [] };
     const r = txn.listTransactions({ states: req.stateFilters, producerIds: req.producerIdFilters, durationFilterMs: version >= 1 ? req.durationFilter : -1 });
-    return { throttleTimeMs: 0, ...r };
+    return { throttleTimeMs: 0, ...r, transactionStates: r.transactionStates.filter((s) => onTransactionalId(ctx, Op.DESCRIBE, s.transactionalId)) };
   },
 };
