@@ -2,10 +2,10 @@
  * kafka-configs.sh for quota entities: `--entity-type users|clients|ips` (users and clients
  * together for a user's client ids), each with `--entity-name` or `--entity-default`. Kafka's
  * ConfigCommand routes a users entity's keys by kind: quota keys go to AlterClientQuotas, SCRAM
- * mechanism keys (`SCRAM-SHA-256=[password=…]`) to AlterUserScramCredentials — that second route
- * is where SCRAM support plugs in (`alterScramCredentials`); until then it is refused with a sentence.
+ * mechanism keys (`SCRAM-SHA-256=[iterations=8192,password=…]`, `--delete-config SCRAM-SHA-256`)
+ * to AlterUserScramCredentials; `--describe` of users lists both.
  */
-import { ErrorCode, KafkaError, type Admin, type ClientQuotaEntity, type ClientQuotaEntry, type ClientQuotaFilterComponent } from '../client/index.js';
+import { ErrorCode, KafkaError, type Admin, type ClientQuotaEntity, type ClientQuotaEntry, type ClientQuotaFilterComponent, type ScramAlteration } from '../client/index.js';
 import { isIpQuotaKey, isResolvable, isUserOrClientQuotaKey } from '../cluster/client-quotas.js';
 import { UsageError, writeOut, type Io } from './common.js';
 
@@ -47,8 +47,14 @@ export async function describeQuotaEntities(admin: Admin, io: Io, types: string[
     await writeOut(io.stdout, `${JSON.stringify(entries.map((e) => ({ entity: e.entity, quotas: e.values })), null, 2)}\n`);
     return;
   }
-  // SCRAM credentials of named users are listed here too once DescribeUserScramCredentials is served.
-  await writeOut(io.stdout, entries.map((e) => `${quotaLine(e)}\n`).join(''));
+  const lines = entries.map((e) => `${quotaLine(e)}\n`);
+  // As Kafka: a users entity (not the default, not with clients) lists its SCRAM credentials too.
+  if (types.length === 1 && types[0] === 'users' && names[0] !== '') {
+    const credentials = await admin.describeUserScramCredentials(names[0] === undefined ? [] : [names[0]]);
+    for (const [user, infos] of credentials)
+      lines.push(`SCRAM credential configs for user-principal '${user}' are ${infos.map((c) => `${c.mechanism}=iterations=${c.iterations}`).join(', ')}\n`);
+  }
+  await writeOut(io.stdout, lines.join(''));
 }
 
 export function quotaLine(e: ClientQuotaEntry): string {
@@ -105,7 +111,7 @@ export async function alterQuotaEntity(admin: Admin, io: Io, types: string[], na
       }
     }
     if (hasQuota) await alterQuotas(admin, types, names, adds, deletes);
-    else await alterScramCredentials(names[0]!, new Map(scramAdds.map((k) => [k, adds.get(k)!])), scramDeletes);
+    else await alterScramCredentials(admin, names[0]!, new Map(scramAdds.map((k) => [k, adds.get(k)!])), scramDeletes);
   }
   io.stdout.write(names[0] !== '' ? `Completed updating config for ${head.slice(0, -1)} ${names[0]}.\n` : `Completed updating default config for ${head} in the cluster.\n`);
 }
@@ -127,8 +133,30 @@ async function alterQuotas(admin: Admin, types: string[], names: string[], adds:
   await admin.alterClientQuotas([{ entity, ops }]);
 }
 
-/** Kafka sends SCRAM keys of a users entity to AlterUserScramCredentials; Samsa does not store SCRAM users yet. */
-async function alterScramCredentials(user: string, adds: Map<string, string>, deletes: string[]): Promise<void> {
-  const mechanisms = [...adds.keys(), ...deletes].join(', ');
-  throw new UsageError(`SCRAM credentials (${mechanisms}) for user '${user}' cannot be changed yet: this broker does not serve AlterUserScramCredentials. Quota keys (producer_byte_rate, consumer_byte_rate, request_percentage, controller_mutation_rate) can be.`);
+/**
+ * Kafka's alterUserScramCredentialConfigs: each added mechanism's value is `iterations=N,password=P`
+ * (iterations optional, 4096); the password is salted and hashed by the admin client, never sent.
+ */
+async function alterScramCredentials(admin: Admin, user: string, adds: Map<string, string>, deletes: string[]): Promise<void> {
+  const alterations: ScramAlteration[] = [];
+  for (const [mechanism, value] of adds) {
+    const props = new Map<string, string>();
+    for (const part of value.split(',')) {
+      const eq = part.indexOf('=');
+      if (eq <= 0) throw new UsageError(`${mechanism}: expected iterations=<n>,password=<password>, not '${value.replace(/password=.*/, 'password=…')}'.`);
+      props.set(part.slice(0, eq).trim(), part.slice(eq + 1));
+    }
+    const unknown = [...props.keys()].filter((k) => k !== 'iterations' && k !== 'password');
+    if (unknown.length > 0) throw new UsageError(`${mechanism}: unknown credential properties ${unknown.join(',')}; give iterations=<n> (optional) and password=<password>.`);
+    const password = props.get('password');
+    if (password === undefined || password === '') throw new UsageError(`${mechanism}: give the password, as ${mechanism}=[password=<password>] (or [iterations=8192,password=<password>]).`);
+    const iterationsText = props.get('iterations');
+    const iterations = iterationsText === undefined ? undefined : Number(iterationsText);
+    if (iterations !== undefined && !(Number.isInteger(iterations) && iterations > 0)) throw new UsageError(`${mechanism}: iterations must be a whole number, not '${iterationsText}'.`);
+    alterations.push({ type: 'upsert', user, mechanism: mechanism as ScramAlteration['mechanism'], password, ...(iterations !== undefined ? { iterations } : {}) });
+  }
+  for (const mechanism of deletes) alterations.push({ type: 'delete', user, mechanism: mechanism as ScramAlteration['mechanism'] });
+  const results = await admin.alterUserScramCredentials(alterations);
+  const failed = [...results.values()].find((e) => e !== null);
+  if (failed != null) throw failed;
 }

@@ -69,7 +69,8 @@ test('kafka-configs describes and alters quotas of users, clients, users+clients
     refused(await configs('--alter', '--entity-type', 'users', '--entity-name', 'alice', '--add-config', 'retention.ms=1'), "Only quota and SCRAM credential configs can be added for 'users' using --bootstrap-server. Unexpected config names: retention.ms");
     refused(await configs('--alter', '--entity-type', 'clients', '--entity-name', 'app', '--add-config', 'SCRAM-SHA-256=[password=x]'), "Only quota configs can be added for 'clients' using --bootstrap-server. Unexpected config names: SCRAM-SHA-256");
     refused(await configs('--alter', '--entity-type', 'users', '--entity-name', 'alice', '--add-config', 'SCRAM-SHA-256=[password=x],producer_byte_rate=1'), "Cannot alter both quota and SCRAM credential configs simultaneously for 'users' using --bootstrap-server.");
-    refused(await configs('--alter', '--entity-type', 'users', '--entity-name', 'alice', '--add-config', 'SCRAM-SHA-256=[password=x]'), /SCRAM credentials \(SCRAM-SHA-256\) for user 'alice' cannot be changed yet/);
+    assert.equal(ok(await configs('--alter', '--entity-type', 'users', '--entity-name', 'alice', '--add-config', 'SCRAM-SHA-256=[password=x]')), 'Completed updating config for user alice.\n');
+    assert.match(ok(await configs('--describe', '--entity-type', 'users', '--entity-name', 'alice')), /^SCRAM credential configs for user-principal 'alice' are SCRAM-SHA-256=iterations=4096$/m);
     refused(await configs('--alter', '--entity-type', 'users', '--entity-type', 'clients', '--entity-name', 'alice', '--add-config', 'producer_byte_rate=1'), '--entity-name or --entity-default must be specified with each --entity-type for --alter');
     refused(await configs('--alter', '--entity-type', 'users', '--entity-type', 'topics', '--entity-name', 'a', '--entity-name', 'b', '--add-config', 'producer_byte_rate=1'), "Only 'users' and 'clients' entity types may be specified together");
     refused(await configs('--alter', '--entity-type', 'users', '--entity-type', 'users', '--entity-name', 'a', '--entity-name', 'b', '--add-config', 'producer_byte_rate=1'), 'Duplicate entity type(s) specified: users');
@@ -88,7 +89,7 @@ test('kafka-configs describes and alters quotas of users, clients, users+clients
 
     await broker.stop();
     broker = await Broker.start({ port: 0, dataDir: dir });
-    assert.equal(ok(await samsa(['configs', '--bootstrap-server', broker.bootstrap, '--describe', '--entity-type', 'users', '--entity-name', 'alice'])), "Quota configs for user-principal 'alice' are producer_byte_rate=1024.0\n", 'after a restart');
+    assert.equal(ok(await samsa(['configs', '--bootstrap-server', broker.bootstrap, '--describe', '--entity-type', 'users', '--entity-name', 'alice'])), "Quota configs for user-principal 'alice' are producer_byte_rate=1024.0\nSCRAM credential configs for user-principal 'alice' are SCRAM-SHA-256=iterations=4096\n", 'after a restart');
     assert.equal(broker.clientQuotas.quota('produce', 'User:alice', 'x'), 1024, 'and enforced');
   } finally {
     await broker.stop();

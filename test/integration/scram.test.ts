@@ -13,7 +13,10 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Broker } from '../../src/broker/broker.js';
 import { clientProperties, createClient, KafkaError } from '../../src/client/index.js';
+import { fileURLToPath } from 'node:url';
 import { installed, run, SYSTEM_PYTHON } from '../helpers/broker.js';
+
+const KAFKA_CONFIGS = fileURLToPath(new URL('../../../bin/kafka-configs.sh', import.meta.url));
 
 const SKIP = (await installed('kcat', ['-V'])) ? false : 'kcat is not installed (Debian package kcat)';
 
@@ -177,4 +180,30 @@ test("Samsa's client logs in with SCRAM; credentials survive a restart; a delete
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test("kafka-configs.sh manages SCRAM users as Kafka's does: --add-config 'SCRAM-SHA-256=[iterations=8192,password=…]', --describe lists them, --delete-config removes; kcat logs in only while the credential exists", { skip: SKIP, timeout: 120_000 }, async () => {
+  await withScramBroker(async (b) => {
+    const admin = ['--bootstrap-server', `127.0.0.1:${b.listenerPort('PLAINTEXT')}`, '--entity-type', 'users', '--entity-name', 'carol'];
+    const add = await run(KAFKA_CONFIGS, [...admin, '--alter', '--add-config', 'SCRAM-SHA-256=[iterations=8192,password=carol-secret]'], { timeoutMs: 30_000 });
+    assert.equal(add.code, 0, add.stderr);
+    assert.equal(add.stdout.trim(), 'Completed updating config for user carol.');
+    const add512 = await run(KAFKA_CONFIGS, [...admin, '--alter', '--add-config', 'SCRAM-SHA-512=[password=carol-secret]'], { timeoutMs: 30_000 });
+    assert.equal(add512.code, 0, add512.stderr);
+    const described = await run(KAFKA_CONFIGS, [...admin, '--describe'], { timeoutMs: 30_000 });
+    assert.equal(described.code, 0, described.stderr);
+    assert.equal(described.stdout.trim(), "SCRAM credential configs for user-principal 'carol' are SCRAM-SHA-256=iterations=8192, SCRAM-SHA-512=iterations=4096");
+    const bs = `127.0.0.1:${b.listenerPort('SASL_PLAINTEXT')}`;
+    const login = () => run('kcat', ['-b', bs, ...scram('SCRAM-SHA-256', 'carol', 'carol-secret'), '-L', '-m', '5'], { timeoutMs: 30_000 });
+    assert.equal((await login()).code, 0);
+    const both = await run(KAFKA_CONFIGS, [...admin, '--alter', '--add-config', 'SCRAM-SHA-256=[password=x],SCRAM-SHA-512=[password=y]'], { timeoutMs: 30_000 });
+    assert.notEqual(both.code, 0);
+    assert.match(both.stderr, /A user credential cannot be altered twice in the same request/);
+    const noPassword = await run(KAFKA_CONFIGS, [...admin, '--alter', '--add-config', 'SCRAM-SHA-256=[iterations=8192]'], { timeoutMs: 30_000 });
+    assert.notEqual(noPassword.code, 0);
+    assert.match(noPassword.stderr, /give the password/);
+    const del = await run(KAFKA_CONFIGS, [...admin, '--alter', '--delete-config', 'SCRAM-SHA-256'], { timeoutMs: 30_000 });
+    assert.equal(del.code, 0, del.stderr);
+    assert.notEqual((await login()).code, 0, 'the deleted credential no longer logs in');
+  });
 });
