@@ -210,6 +210,12 @@ export class Connection implements ThrottledChannel {
           await this.saslFrame(frame, this.sasl);
           continue;
         }
+        if (this.sasl !== null && this.sasl.expired() && frame.readInt16BE(0) !== SASL_HANDSHAKE_KEY) {
+          // KIP-368: a session past its lifetime serves nothing but a new login.
+          this.logger.info('closing connection: its SASL session expired without re-authentication', { remote: this.remote, listener: this.opts.listenerName, principal: this.sasl.principal });
+          this.close();
+          continue;
+        }
         if (produce) {
           this.pipeline(frame);
         } else {

@@ -30,6 +30,8 @@ export interface SaslConfig {
   failedAuthenticationDelayMs: number;
   /** OAUTHBEARER's token validator, when the listener enables it. */
   oauth?: TokenValidator;
+  /** KIP-368 connections.max.reauth.ms per mechanism (0: sessions do not expire but with their credential). */
+  maxReauthMs: ReadonlyMap<string, number>;
 }
 
 const PLAIN_MODULE = PLAIN_LOGIN_MODULE;
@@ -52,8 +54,9 @@ export function saslConfig(raw: Readonly<Record<string, string>>, listener: stri
     );
   const delay = Number(raw['connection.failed.authentication.delay.ms'] ?? 100);
   const failedAuthenticationDelayMs = Number.isFinite(delay) && delay >= 0 ? delay : 100;
+  const maxReauthMs = new Map(mechanisms.map((m) => [m, reauthMs(raw, listener, m)]));
   const oauth = mechanisms.includes('OAUTHBEARER') ? { oauth: oauthValidator(raw, listener, oauthJaasOptions(raw, listener)) } : {};
-  if (!mechanisms.includes('PLAIN')) return { mechanisms, users: new Map(), failedAuthenticationDelayMs, ...oauth };
+  if (!mechanisms.includes('PLAIN')) return { mechanisms, users: new Map(), failedAuthenticationDelayMs, maxReauthMs, ...oauth };
   const scopedJaas = `listener.name.${listener.toLowerCase()}.plain.sasl.jaas.config`;
   const jaasKey = raw[scopedJaas] !== undefined ? scopedJaas : 'sasl.jaas.config';
   const jaas = raw[jaasKey];
@@ -63,7 +66,18 @@ export function saslConfig(raw: Readonly<Record<string, string>>, listener: stri
   const users = new Map<string, string>();
   for (const [k, v] of options) if (k.startsWith('user_') && k.length > 5) users.set(k.slice(5), v);
   if (users.size === 0) throw new ConfigError(`${jaasKey}: no users; add user_<name>="<password>" for each, e.g. user_alice="alice-secret".`);
-  return { mechanisms, users, failedAuthenticationDelayMs, ...oauth };
+  return { mechanisms, users, failedAuthenticationDelayMs, maxReauthMs, ...oauth };
+}
+
+/** `listener.name.<l>.<mechanism>.connections.max.reauth.ms`, else `connections.max.reauth.ms` (Kafka's default 0). */
+function reauthMs(raw: Readonly<Record<string, string>>, listener: string, mechanism: string): number {
+  const scoped = `listener.name.${listener.toLowerCase()}.${mechanism.toLowerCase()}.connections.max.reauth.ms`;
+  const key = raw[scoped] !== undefined ? scoped : 'connections.max.reauth.ms';
+  const text = raw[key];
+  if (text === undefined) return 0;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${key}: '${text}' is not a number of milliseconds; give 0 (no re-authentication) or more.`);
+  return n;
 }
 
 /** The options of the listener's OAUTHBEARER JAAS line (the unsecured validator's settings), if any. */
@@ -90,6 +104,8 @@ interface MechanismServer {
   step(token: Buffer): SaslStep | Promise<SaslStep>;
   /** The authenticated user, once the exchange has completed. */
   readonly user: string | null;
+  /** When the credential expires (ms since the epoch): OAUTHBEARER's token; absent for passwords. */
+  readonly expiresAtMs?: number;
 }
 
 /** PLAIN (RFC 4616): one token, authzid NUL authcid NUL password, checked against the JAAS users. */
@@ -121,6 +137,12 @@ export class SaslSession {
   failed = false;
   private mechanism = '';
   private server: MechanismServer | null = null;
+  /** KIP-368: when the session ends unless the client re-authenticates (ms since the epoch; 0 = never). */
+  expiresAtMs = 0;
+  /** The session lifetime the last SaslAuthenticate response tells the client (0 = none). */
+  sessionLifetimeMs = 0;
+  /** During a re-authentication: who the connection was, and with which mechanism. */
+  private previous: { principal: string; mechanism: string } | null = null;
 
   /** `scramLookup` finds a user's SCRAM credential in the metadata (absent: SCRAM logins fail). */
   constructor(
@@ -138,7 +160,9 @@ export class SaslSession {
 
   /** A SaslHandshake: the error code Kafka answers with (0, UNSUPPORTED_SASL_MECHANISM 33, ILLEGAL_SASL_STATE 34). */
   handshake(mechanism: string, version: number): number {
-    if (this.state !== 'handshake') return 34;
+    // KIP-368: an authenticated connection may log in again (SaslHandshake v1 + SaslAuthenticate).
+    if (this.state === 'done' && version >= 1) this.previous = { principal: this.principal!, mechanism: this.mechanism };
+    else if (this.state !== 'handshake') return 34;
     if (!this.config.mechanisms.includes(mechanism)) return 33;
     this.state = version === 0 ? 'token-v0' : 'authenticate';
     this.mechanism = mechanism;
@@ -151,15 +175,31 @@ export class SaslSession {
   }
 
   /** The client's next token: the reply to send back and whether the login is complete, or Kafka's refusal. */
-  async authenticate(token: Buffer): Promise<SaslStep> {
+  async authenticate(token: Buffer, nowMs: number = Date.now()): Promise<SaslStep> {
     const server = this.server!;
+    const previous = this.previous;
+    if (previous !== null && previous.mechanism !== this.mechanism)
+      return { error: `SASL mechanism '${this.mechanism}' requested by client is not supported for re-authentication of mechanism '${previous.mechanism}'` };
     const step = await server.step(token);
-    if ('error' in step) return step;
-    if (step.done) {
-      this.principal = `User:${server.user!}`;
-      this.state = 'done';
-    }
+    if ('error' in step || !step.done) return step;
+    const principal = `User:${server.user!}`;
+    if (previous !== null && previous.principal !== principal)
+      return { error: `Cannot change principals during re-authentication from ${previous.principal.replace(':', '.')}: ${principal.replace(':', '.')}` };
+    this.principal = principal;
+    this.state = 'done';
+    this.previous = null;
+    // As Kafka's ReauthInfo: the smaller of connections.max.reauth.ms and the credential's remaining life.
+    const maxReauth = this.config.maxReauthMs.get(this.mechanism) ?? 0;
+    const credential = server.expiresAtMs;
+    this.sessionLifetimeMs =
+      credential === undefined ? maxReauth : Math.max(0, maxReauth > 0 ? Math.min(maxReauth, credential - nowMs) : credential - nowMs);
+    this.expiresAtMs = credential !== undefined || maxReauth > 0 ? nowMs + this.sessionLifetimeMs : 0;
     return step;
+  }
+
+  /** Whether the session has ended without a re-authentication: the connection may then only log in again. */
+  expired(nowMs: number = Date.now()): boolean {
+    return this.expiresAtMs > 0 && nowMs >= this.expiresAtMs;
   }
 
   /** The mechanism the handshake chose ('' before it). */

@@ -7,7 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { ClientTls } from './tls-config.js';
 import type { ClientSasl } from './sasl-config.js';
-import { saslLogin } from './sasl-login.js';
+import { saslLogin, type SaslChannel } from './sasl-login.js';
 import { apiName } from '../protocol/apis.js';
 import { API_VERSIONS_KEY } from '../protocol/headers.js';
 import { ErrorCode, KafkaError, errorName } from '../protocol/errors.js';
@@ -75,6 +75,10 @@ export class Connection {
   private failure: Error | null = null;
   private brokerVersions = new Map<number, VersionRange>();
   private readonly closedPromise: Promise<void>;
+  /** KIP-368: when the SASL session should be renewed (ms since the epoch; 0 = never), and the renewal under way. */
+  private reauthAt = 0;
+  private relogin: Promise<void> | null = null;
+  private sasl: ClientSasl | undefined;
 
   private constructor(
     private readonly socket: net.Socket,
@@ -102,7 +106,10 @@ export class Connection {
     const conn = new Connection(socket, opts);
     try {
       conn.brokerVersions = await negotiateApiVersions(conn);
-      if (opts.sasl !== undefined) await saslLogin(conn, opts.sasl);
+      if (opts.sasl !== undefined) {
+        conn.sasl = opts.sasl;
+        conn.scheduleReauth(await saslLogin(conn.loginChannel(), opts.sasl));
+      }
     } catch (err) {
       conn.destroy();
       throw err;
@@ -140,8 +147,44 @@ export class Connection {
     return version;
   }
 
+  /** A broker's session lifetime: log in again after 85–95 % of it, as Kafka's clients do. */
+  private scheduleReauth(lifetimeMs: number): void {
+    this.reauthAt = lifetimeMs > 0 ? Date.now() + lifetimeMs * (0.85 + Math.random() * 0.1) : 0;
+  }
+
+  /** The login's view of the connection: its requests go straight out, past the re-login gate. */
+  private loginChannel(): SaslChannel {
+    return { address: this.address, versionFor: (k, max, min) => this.versionFor(k, max, min), request: (k, v, b) => this.send0(k, v, b) };
+  }
+
+  /** Starts the session's renewal when it is due (the requests after it wait for it). */
+  private renewIfDue(): void {
+    if (this.reauthAt === 0 || Date.now() < this.reauthAt || this.relogin !== null) return;
+    this.reauthAt = 0;
+    this.relogin = this.reauthenticate().finally(() => (this.relogin = null));
+  }
+
+  /** Renews the SASL session once nothing is in flight (KIP-368); a refusal fails the connection. */
+  private async reauthenticate(): Promise<void> {
+    while (this.inFlight.size > 0 && this.failure === null) await new Promise((r) => setTimeout(r, 5));
+    if (this.failure !== null) throw this.failure;
+    try {
+      this.scheduleReauth(await saslLogin(this.loginChannel(), this.sasl!));
+    } catch (err) {
+      this.fail(err as Error);
+      this.socket.destroy();
+      throw err;
+    }
+  }
+
   /** Sends a request and resolves with the decoded response body. */
   request<Req, Resp>(apiKey: number, version: number, body: Req, opts: RequestOptions = {}): Promise<Resp> {
+    this.renewIfDue();
+    if (this.relogin !== null) return this.relogin.then(() => this.send0<Req, Resp>(apiKey, version, body, opts));
+    return this.send0(apiKey, version, body, opts);
+  }
+
+  private send0<Req, Resp>(apiKey: number, version: number, body: Req, opts: RequestOptions = {}): Promise<Resp> {
     assert(!(apiKey === 0 && (body as { acks?: number }).acks === 0), 'acks=0 produce has no response: use send()');
     return new Promise<Resp>((resolve, reject) => {
       if (this.failure !== null) return reject(this.failure);
@@ -164,7 +207,13 @@ export class Connection {
   }
 
   /** Sends a request that has no response (Produce with acks=0); resolves once handed to the socket. */
-  send<Req>(apiKey: number, version: number, body: Req): Promise<void> {
+  async send<Req>(apiKey: number, version: number, body: Req): Promise<void> {
+    this.renewIfDue();
+    if (this.relogin !== null) await this.relogin;
+    return this.sendNoResponse(apiKey, version, body);
+  }
+
+  private sendNoResponse<Req>(apiKey: number, version: number, body: Req): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (this.failure !== null) return reject(this.failure);
       let chunks: Buffer[];

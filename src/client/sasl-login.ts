@@ -74,7 +74,8 @@ function scramExchange(sasl: PasswordSasl, m: ScramMechanism): SaslExchange {
   };
 }
 
-export async function saslLogin(c: SaslChannel, sasl: ClientSasl): Promise<void> {
+/** Logs in; resolves with the broker's session lifetime in ms (KIP-368; 0 = the session does not expire). */
+export async function saslLogin(c: SaslChannel, sasl: ClientSasl): Promise<number> {
   const hs = await c.request<{ mechanism: string }, { errorCode: number; mechanisms: string[] }>(SASL_HANDSHAKE_KEY, 1, { mechanism: sasl.mechanism });
   if (hs.errorCode !== ErrorCode.NONE)
     throw new KafkaError(hs.errorCode, `${c.address} does not take SASL/${sasl.mechanism} (${errorName(hs.errorCode)}; it enables ${hs.mechanisms.join(', ') || 'none'}).`);
@@ -83,10 +84,10 @@ export async function saslLogin(c: SaslChannel, sasl: ClientSasl): Promise<void>
   const exchange = sasl.mechanism === 'OAUTHBEARER' ? oauthExchange(sasl.token) : scram === undefined ? plainExchange(sasl) : scramExchange(sasl, scram);
   let token = await exchange.first();
   for (;;) {
-    const resp = await c.request<{ authBytes: Buffer }, { errorCode: number; errorMessage: string | null; authBytes: Buffer }>(SASL_AUTHENTICATE_KEY, version, { authBytes: token });
+    const resp = await c.request<{ authBytes: Buffer }, { errorCode: number; errorMessage: string | null; authBytes: Buffer; sessionLifetimeMs?: number }>(SASL_AUTHENTICATE_KEY, version, { authBytes: token });
     if (resp.errorCode !== ErrorCode.NONE) throw new KafkaError(resp.errorCode, resp.errorMessage ?? errorName(resp.errorCode));
     const next = exchange.next(resp.authBytes);
-    if (next === 'done') return;
+    if (next === 'done') return resp.sessionLifetimeMs ?? 0;
     token = next;
   }
 }

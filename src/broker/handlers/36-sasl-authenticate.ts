@@ -1,8 +1,9 @@
 // SaslAuthenticate (key 36), versions 0–2 (v2 flexible). After a v1 SaslHandshake, the client's
 // SASL token (PLAIN: one; SCRAM: two, each answered with the server's message); a login that fails answers SASL_AUTHENTICATION_FAILED with Kafka's message
 // (after connection.failed.authentication.delay.ms) and the connection closes; one out of turn
-// (no handshake, or already authenticated) is ILLEGAL_SASL_STATE. No re-authentication
-// (connections.max.reauth.ms): the session lifetime is 0.
+// (no handshake, or already authenticated) is ILLEGAL_SASL_STATE. Re-authentication
+// (connections.max.reauth.ms, KIP-368): v1+ tells the session lifetime; a connection re-authenticates
+// with another SaslHandshake v1 and SaslAuthenticate, as the same principal with the same mechanism.
 import { ErrorCode } from '../../protocol/errors.js';
 import { SaslAuthenticateRequestSchema, SaslAuthenticateResponseSchema, type SaslAuthenticateRequest, type SaslAuthenticateResponse } from '../../protocol/messages/36-sasl-authenticate.js';
 import type { Handler } from '../handler.js';
@@ -26,6 +27,6 @@ export const saslAuthenticateHandler: Handler<SaslAuthenticateRequest, SaslAuthe
       sasl.fail();
       return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: step.error, authBytes: NONE, sessionLifetimeMs: 0 };
     }
-    return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.reply, sessionLifetimeMs: 0 };
+    return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.reply, sessionLifetimeMs: step.done ? sasl.sessionLifetimeMs : 0 };
   },
 };
