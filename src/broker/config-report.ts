@@ -52,7 +52,13 @@ const IGNORED: ReadonlyArray<[RegExp, string]> = [
 const SECURITY_KEY = /^(sasl\.|security\.|connections\.max\.reauth|listener\.name\.)/;
 
 /** The keys a SASL listener reads (sasl.ts), plain or as listener.name.<name>.…. */
-const SASL_KEYS = new Set(['sasl.enabled.mechanisms', 'sasl.jaas.config', 'plain.sasl.jaas.config', 'connection.failed.authentication.delay.ms']);
+const SASL_KEYS = new Set([
+  'sasl.enabled.mechanisms', 'sasl.jaas.config', 'connection.failed.authentication.delay.ms', 'connections.max.reauth.ms', 'sasl.server.callback.handler.class',
+  'sasl.oauthbearer.jwks.endpoint.url', 'sasl.oauthbearer.jwks.endpoint.refresh.ms', 'sasl.oauthbearer.expected.audience', 'sasl.oauthbearer.expected.issuer',
+  'sasl.oauthbearer.sub.claim.name', 'sasl.oauthbearer.clock.skew.seconds',
+]);
+/** The mechanism a listener-scoped SASL key may name (`listener.name.<l>.<mechanism>.<key>`). */
+const MECHANISM_PREFIX = /^(plain|oauthbearer|scram-sha-256|scram-sha-512)\./;
 
 /** The ssl.* keys an SSL listener reads (tls.ts), plain or as listener.name.<name>.ssl.…. */
 const TLS_KEYS = new Set([
@@ -94,9 +100,9 @@ export function configNotes(given: Readonly<Record<string, string>>): ConfigNote
   for (const key of Object.keys(given).sort()) {
     if (SAMSA_BROKER_KEYS.has(key) || key.startsWith('samsa.')) continue;
     const perListener = key.replace(/^listener\.name\.[^.]+\./, '');
-    if (TLS_KEYS.has(perListener) || SASL_KEYS.has(perListener) || (perListener !== key && perListener === 'max.connections')) continue;
+    if (TLS_KEYS.has(perListener) || SASL_KEYS.has(perListener) || (perListener !== key && SASL_KEYS.has(perListener.replace(MECHANISM_PREFIX, ''))) || (perListener !== key && perListener === 'max.connections')) continue;
     if (SECURITY_KEY.test(key)) {
-      notes.push({ level: 'warn', key, message: `${key} is ignored: Samsa serves SASL/PLAIN only for now` });
+      notes.push({ level: 'warn', key, message: `${key} is ignored: Samsa does not read it (no GSSAPI, delegation tokens or SASL between brokers yet)` });
       continue;
     }
     const info = BROKER_CONFIGS[key];

@@ -52,6 +52,6 @@ export class UnsupportedSecurityError extends ClientError {
 
   /** `settings` names what asked for security, e.g. "security.protocol=SSL". */
   constructor(settings: string) {
-    super(`${settings}: this SASL mechanism is not supported yet; Samsa's client logs in with SASL/PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 only, so it refuses to connect rather than connect without the authentication asked for.`);
+    super(`${settings}: this SASL mechanism is not supported yet; Samsa's client logs in with SASL/PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER only, so it refuses to connect rather than connect without the authentication asked for.`);
   }
 }

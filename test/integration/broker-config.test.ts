@@ -171,7 +171,7 @@ test('samsa server start warns about a mistyped key (naming the one meant) and s
 test('samsa server start refuses a SASL listener without PLAIN users, an SSL one without a usable keystore, or a stray advertised listener, with one sentence and a non-zero exit, never serving plaintext instead', async () => {
   await scratchDir(async (dir) => {
     for (const [name, props, expected] of [
-      ['sasl', 'listeners=SASL_PLAINTEXT://127.0.0.1:0', /enables GSSAPI \(Kafka's default\); Samsa serves PLAIN only for now/],
+      ['sasl', 'listeners=SASL_PLAINTEXT://127.0.0.1:0', /enables GSSAPI \(Kafka's default\); Samsa serves PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER/],
       ['ssl-map', 'listeners=SECURE://127.0.0.1:0\nlistener.security.protocol.map=SECURE:SSL', /listener SECURE needs a PEM or PKCS12 keystore \(JKS is Java's own format\)/],
       ['advertised', 'listeners=PLAINTEXT://127.0.0.1:0\nadvertised.listeners=SASL_SSL://127.0.0.1:9093', /advertised.listeners listener names must be equal to or a subset of the ones defined in listeners. Found SASL_SSL/],
     ] as const) {

@@ -44,11 +44,12 @@ test('values Kafka would reject are refused with a sentence', () => {
   assert.throws(() => clientProperties({ 'compression.type': 'brotli' }, 'producer'), /compression.type must be one of none, gzip, snappy, lz4, zstd/);
 });
 
-test('SASL mechanisms other than PLAIN are refused in every role; PLAIN and SSL read their keys; PLAINTEXT in any case is accepted', () => {
+test('SASL mechanisms other than PLAIN, SCRAM and OAUTHBEARER are refused in every role; PLAIN, SCRAM and SSL read their keys; PLAINTEXT in any case is accepted', () => {
   const jaas = 'org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="s3cr=t";';
   for (const role of ['admin', 'producer', 'consumer'] as const) {
     assert.throws(() => clientProperties({ 'security.protocol': 'SASL_PLAINTEXT' }, role), /sasl.mechanism=GSSAPI: this SASL mechanism is not supported yet/);
-    assert.throws(() => clientProperties({ 'security.protocol': 'SASL_SSL', 'sasl.mechanism': 'SCRAM-SHA-256' }, role), UnsupportedSecurityError);
+    assert.throws(() => clientProperties({ 'security.protocol': 'SASL_SSL', 'sasl.mechanism': 'GSSAPI' }, role), UnsupportedSecurityError);
+    assert.throws(() => clientProperties({ 'security.protocol': 'SASL_SSL', 'sasl.mechanism': 'SCRAM-SHA-256', 'sasl.jaas.config': jaas }, role), /SASL\/SCRAM-SHA-256 takes org.apache.kafka.common.security.scram.ScramLoginModule/);
     assert.throws(() => clientProperties({ 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'PLAIN' }, role), /needs sasl.jaas.config/);
     assert.deepEqual(clientProperties({ 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'PLAIN', 'sasl.jaas.config': jaas }, role).client.sasl, { mechanism: 'PLAIN', username: 'alice', password: 's3cr=t' });
     assert.deepEqual(clientProperties({ 'security.protocol': ' plaintext ' }, role).unsupported, []);
@@ -60,7 +61,8 @@ test('SASL mechanisms other than PLAIN are refused in every role; PLAIN and SSL 
     assert.throws(() => clientProperties({ 'security.protocol': 'TLS' }, role), /security.protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL/);
   }
   assert.doesNotThrow(() => assertNoSasl([['client.id', 'x'], ['security.protocol', 'SSL']]));
-  assert.throws(() => assertNoSasl([['security.protocol', 'SASL_SSL'], ['sasl.mechanism', 'OAUTHBEARER']]), /security.protocol=SASL_SSL, sasl.mechanism=OAUTHBEARER: /);
+  assert.throws(() => assertNoSasl([['security.protocol', 'SASL_SSL'], ['sasl.mechanism', 'GSSAPI']]), /security.protocol=SASL_SSL, sasl.mechanism=GSSAPI: /);
+  assert.doesNotThrow(() => assertNoSasl([['security.protocol', 'SASL_SSL'], ['sasl.mechanism', 'OAUTHBEARER']]));
 });
 
 test('a bootstrap server written with a security protocol is refused by the client itself; listener names pass', () => {
