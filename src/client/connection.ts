@@ -7,7 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { ClientTls } from './tls-config.js';
 import type { ClientSasl } from './sasl-config.js';
-import { saslLogin, type SaslChannel } from './sasl-login.js';
+import { saslLogin, type SaslChannel } from '../protocol/sasl-client.js';
 import { apiName } from '../protocol/apis.js';
 import { API_VERSIONS_KEY } from '../protocol/headers.js';
 import { ErrorCode, KafkaError, errorName } from '../protocol/errors.js';

@@ -10,16 +10,15 @@
  *   Kafka's unsecured development tokens (JAAS unsecuredLoginStringClaim_sub="alice").
  */
 import { OAUTH_LOGIN_MODULE, PLAIN_LOGIN_MODULE, SCRAM_LOGIN_MODULE, parseJaasLine } from '../util/jaas.js';
+import type { SaslCredentials } from '../protocol/sasl-client.js';
 import { InvalidArgumentError, UnsupportedSecurityError } from './errors.js';
 import { clientCredentialsTokens, unsecuredToken } from './oauth-token.js';
 
 export const CLIENT_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
 export type ClientSaslMechanism = (typeof CLIENT_SASL_MECHANISMS)[number];
 
-export type ClientSasl =
-  | { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string }
-  /** `token` gives the bearer token (a JWT) to log in with; it is asked at every login. */
-  | { mechanism: 'OAUTHBEARER'; token: () => Promise<string> };
+/** For OAUTHBEARER, `token` gives the bearer token (a JWT) to log in with; it is asked at every login. */
+export type ClientSasl = SaslCredentials;
 
 export function isClientSaslMechanism(m: string): m is ClientSaslMechanism {
   return (CLIENT_SASL_MECHANISMS as readonly string[]).includes(m);

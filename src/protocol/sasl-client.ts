@@ -1,17 +1,29 @@
 /**
- * The client's SASL login (KIP-152): SaslHandshake v1 naming the mechanism, then the tokens in
- * SaslAuthenticate requests until the exchange completes. PLAIN is one token; SCRAM-SHA-256/512
- * (RFC 5802) is two, and the broker's last message is checked, so a client also knows it
- * reached a broker that holds its credential; OAUTHBEARER (RFC 7628) is the bearer token. A refusal is Kafka's error with the broker's message.
+ * The client side of a SASL login (KIP-152), shared by Samsa's client (`client/connection.ts`)
+ * and by brokers logging in to each other (`cluster/peer-connection.ts`): SaslHandshake v1
+ * naming the mechanism, then the tokens in SaslAuthenticate requests until the exchange
+ * completes. PLAIN is one token; SCRAM-SHA-256/512 (RFC 5802) is two, and the broker's last
+ * message is checked, so a client also knows it reached a broker that holds its credential;
+ * OAUTHBEARER (RFC 7628) is the bearer token. A refusal is Kafka's error with the broker's
+ * message. Pure but for the channel it is given: no sockets here.
  */
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, errorName } from '../protocol/errors.js';
+import { ErrorCode, KafkaError, errorName } from './errors.js';
 import {
   authMessage, clientKey, encodeSaslName, hash, hmac, parseServerFinal, parseServerFirst, sameBytes, saltedPassword, scramMechanism, xor,
   type ScramMechanism,
-} from '../protocol/sasl-scram.js';
-import type { ClientSasl } from './sasl-config.js';
-import { KafkaError } from './errors.js';
+} from './sasl-scram.js';
+
+/** Who logs in, and how: a user and password (PLAIN, SCRAM), or a bearer token asked at every login. */
+export type SaslCredentials =
+  | PasswordSasl
+  | { mechanism: 'OAUTHBEARER'; token: () => Promise<string> };
+
+export interface PasswordSasl {
+  mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+  username: string;
+  password: string;
+}
 
 const SASL_HANDSHAKE_KEY = 17;
 const SASL_AUTHENTICATE_KEY = 36;
@@ -27,8 +39,6 @@ interface SaslExchange {
   first(): Buffer | Promise<Buffer>;
   next(server: Buffer): Buffer | 'done';
 }
-
-type PasswordSasl = Extract<ClientSasl, { password: string }>;
 
 function plainExchange(sasl: PasswordSasl): SaslExchange {
   return { first: () => Buffer.from(`\u0000${sasl.username}\u0000${sasl.password}`, 'utf8'), next: () => 'done' };
@@ -75,7 +85,7 @@ function scramExchange(sasl: PasswordSasl, m: ScramMechanism): SaslExchange {
 }
 
 /** Logs in; resolves with the broker's session lifetime in ms (KIP-368; 0 = the session does not expire). */
-export async function saslLogin(c: SaslChannel, sasl: ClientSasl): Promise<number> {
+export async function saslLogin(c: SaslChannel, sasl: SaslCredentials): Promise<number> {
   const hs = await c.request<{ mechanism: string }, { errorCode: number; mechanisms: string[] }>(SASL_HANDSHAKE_KEY, 1, { mechanism: sasl.mechanism });
   if (hs.errorCode !== ErrorCode.NONE)
     throw new KafkaError(hs.errorCode, `${c.address} does not take SASL/${sasl.mechanism} (${errorName(hs.errorCode)}; it enables ${hs.mechanisms.join(', ') || 'none'}).`);
