@@ -6,7 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { keyFor, listenerTlsOptions, watchTlsFiles } from './tls.js';
-import { saslConfig, type SaslConfig } from './sasl.js';
+import { interBrokerSasl, saslConfig, type SaslConfig } from './sasl.js';
 import { ScramCredentials } from '../cluster/scram-credentials.js';
 import type { ScramCredential, ScramMechanism } from '../protocol/sasl-scram.js';
 import { SslPrincipalMapper, tlsPrincipal } from './ssl-principal.js';
@@ -172,8 +172,10 @@ export class Broker<C extends Clock = Clock> {
     }
     const authorization = authorizerSettings(config.raw);
     const interBroker = config.raw['inter.broker.listener.name'] ?? config.listeners[0]!.name;
-    if (config.raw['metadata.etcd.endpoints'] && config.securityProtocols[interBroker]?.startsWith('SASL_'))
-      throw new ConfigError(`inter.broker.listener.name: brokers cannot yet authenticate to each other with SASL (listener ${interBroker}); name a PLAINTEXT or SSL listener for replication, e.g. listeners=SSL://:9093,SASL_SSL://:9094 with inter.broker.listener.name=SSL.`);
+    // In a cluster, how this broker logs in to its peers on a SASL inter-broker listener: checked before anything opens.
+    const interBrokerSaslConfig = security.get(interBroker)?.sasl;
+    const peerSasl = (config.raw['metadata.etcd.endpoints'] || opts.metadata !== undefined) && interBrokerSaslConfig !== undefined
+      ? interBrokerSasl(config.raw, interBroker, interBrokerSaslConfig.mechanisms) : undefined;
     const unlocks: Array<() => Promise<void>> = [];
     let groups: GroupCoordinator | undefined;
     let txn: TxnCoordinator | undefined;
@@ -209,7 +211,7 @@ export class Broker<C extends Clock = Clock> {
         if (problem !== null) logger.warn('dynamic broker configs from the cluster are not valid with this server.properties; using the static values', { error: problem });
         topics.reapplyLogConfigs();
       });
-      const member = clusterStore === null ? null : new ClusterMember({ store: clusterStore, config, replicas, topics, clock, logger, peers: opts.peers });
+      const member = clusterStore === null ? null : new ClusterMember({ store: clusterStore, config, replicas, topics, clock, logger, peers: opts.peers, ...(peerSasl !== undefined ? { peerSasl } : {}) });
       await topics.openAll();
       // Groups load from __consumer_offsets in the background; their requests wait (LOAD_IN_PROGRESS) meanwhile.
       const internalRf = (key: string): number => Number(config.raw[key] ?? 3);
@@ -228,6 +230,7 @@ export class Broker<C extends Clock = Clock> {
       const markerChannels = member === null ? null : new TxnMarkerChannels({
         nodeId: config.nodeId, endpointOf: (id) => member.replication.endpointOf(id), logger: logger.child({ component: 'txn-markers' }), reach: opts.peers,
         ...(member.peerTls !== undefined ? { tls: member.peerTls } : {}),
+        ...(peerSasl !== undefined ? { sasl: peerSasl } : {}),
         timeoutMs: Number(config.raw['request.timeout.ms'] ?? 30_000),
       });
       const remoteMarkers = markerChannels === null ? null : {

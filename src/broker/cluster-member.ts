@@ -18,7 +18,7 @@ import { logConfigFor } from '../cluster/topic-config.js';
 import type { ReplicaManager } from '../cluster/replica-manager.js';
 import { Replication } from '../cluster/replication.js';
 import { ReplicaFetchers } from '../cluster/replica-fetcher.js';
-import type { PeerTls } from '../cluster/peer-connection.js';
+import type { PeerSasl, PeerTls } from '../cluster/peer-connection.js';
 import { interBrokerTls } from './tls.js';
 import { Controller, leaderRebalanceSettings } from '../cluster/controller.js';
 import type { TopicManager } from '../cluster/topics.js';
@@ -34,6 +34,8 @@ export interface ClusterMemberDeps {
   logger: Logger;
   /** Which other brokers can be reached (default: all). */
   peers?: PeerReachability;
+  /** How this broker logs in to its peers, when the inter-broker listener is a SASL one (`sasl.ts`'s `interBrokerSasl`). */
+  peerSasl?: PeerSasl;
 }
 
 export class ClusterMember {
@@ -41,14 +43,16 @@ export class ClusterMember {
   private readonly controller: Controller;
   private registration: BrokerRegistration | null = null;
 
-  /** TLS to peers when the inter-broker listener is an SSL one. */
+  /** TLS to peers when the inter-broker listener is an SSL or SASL_SSL one. */
   readonly peerTls: PeerTls | undefined;
 
   constructor(private readonly d: ClusterMemberDeps) {
     const raw = d.config.raw;
     const interBroker = raw['inter.broker.listener.name'] ?? d.config.listeners[0]!.name;
-    this.peerTls = d.config.securityProtocols[interBroker] === 'SSL' ? interBrokerTls(raw, interBroker) : undefined;
+    const protocol = d.config.securityProtocols[interBroker];
+    this.peerTls = protocol === 'SSL' || protocol === 'SASL_SSL' ? interBrokerTls(raw, interBroker) : undefined;
     const tls = this.peerTls;
+    const sasl = d.peerSasl;
     this.replication = new Replication({
       nodeId: d.config.nodeId,
       store: d.store,
@@ -58,7 +62,7 @@ export class ClusterMember {
       settings: { replicaLagTimeMaxMs: positive(raw['replica.lag.time.max.ms'], 30_000), raw },
       logConfigFor: (t) => logConfigFor(d.config, t.configs),
       makeFetchers: (host, endpointOf) =>
-        new ReplicaFetchers({ nodeId: d.config.nodeId, host, endpointOf, clock: d.clock, logger: d.logger.child({ component: 'replica-fetcher' }), config: raw, reach: d.peers, ...(tls !== undefined ? { tls } : {}) }),
+        new ReplicaFetchers({ nodeId: d.config.nodeId, host, endpointOf, clock: d.clock, logger: d.logger.child({ component: 'replica-fetcher' }), config: raw, reach: d.peers, ...(tls !== undefined ? { tls } : {}), ...(sasl !== undefined ? { sasl } : {}) }),
       interBrokerListener: interBroker,
       keys: () => d.config.raw,
     });

@@ -55,7 +55,7 @@ const SECURITY_KEY = /^(sasl\.|security\.|connections\.max\.reauth|listener\.nam
 const SASL_KEYS = new Set([
   'sasl.enabled.mechanisms', 'sasl.jaas.config', 'connection.failed.authentication.delay.ms', 'connections.max.reauth.ms', 'sasl.server.callback.handler.class',
   'sasl.oauthbearer.jwks.endpoint.url', 'sasl.oauthbearer.jwks.endpoint.refresh.ms', 'sasl.oauthbearer.expected.audience', 'sasl.oauthbearer.expected.issuer',
-  'sasl.oauthbearer.sub.claim.name', 'sasl.oauthbearer.clock.skew.seconds',
+  'sasl.oauthbearer.sub.claim.name', 'sasl.oauthbearer.clock.skew.seconds', 'sasl.mechanism.inter.broker.protocol',
 ]);
 /** The mechanism a listener-scoped SASL key may name (`listener.name.<l>.<mechanism>.<key>`). */
 const MECHANISM_PREFIX = /^(plain|oauthbearer|scram-sha-256|scram-sha-512)\./;
@@ -102,7 +102,7 @@ export function configNotes(given: Readonly<Record<string, string>>): ConfigNote
     const perListener = key.replace(/^listener\.name\.[^.]+\./, '');
     if (TLS_KEYS.has(perListener) || SASL_KEYS.has(perListener) || (perListener !== key && SASL_KEYS.has(perListener.replace(MECHANISM_PREFIX, ''))) || (perListener !== key && perListener === 'max.connections')) continue;
     if (SECURITY_KEY.test(key)) {
-      notes.push({ level: 'warn', key, message: `${key} is ignored: Samsa does not read it (no GSSAPI, delegation tokens or SASL between brokers yet)` });
+      notes.push({ level: 'warn', key, message: `${key} is ignored: Samsa does not read it (no GSSAPI or delegation tokens)` });
       continue;
     }
     const info = BROKER_CONFIGS[key];

@@ -15,7 +15,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../cluster/config.js';
 import { keyFor } from './tls.js';
-import { OAUTH_LOGIN_MODULE, PLAIN_LOGIN_MODULE, parseJaasLine } from '../util/jaas.js';
+import { OAUTH_LOGIN_MODULE, PLAIN_LOGIN_MODULE, SCRAM_LOGIN_MODULE, parseJaasLine } from '../util/jaas.js';
+import type { PasswordSasl } from '../protocol/sasl-client.js';
+import type { PeerSasl } from '../cluster/peer-connection.js';
 import { scramMechanism } from '../protocol/sasl-scram.js';
 import { ScramServer, type SaslStep, type ScramLookup } from './sasl-scram.js';
 import { OAuthBearerServer, oauthValidator, type TokenValidator } from './sasl-oauth.js';
@@ -67,6 +69,42 @@ export function saslConfig(raw: Readonly<Record<string, string>>, listener: stri
   for (const [k, v] of options) if (k.startsWith('user_') && k.length > 5) users.set(k.slice(5), v);
   if (users.size === 0) throw new ConfigError(`${jaasKey}: no users; add user_<name>="<password>" for each, e.g. user_alice="alice-secret".`);
   return { mechanisms, users, failedAuthenticationDelayMs, maxReauthMs, ...oauth };
+}
+
+/** The mechanisms brokers can log in to each other with: OAUTHBEARER would need a token of the broker's own. */
+const INTER_BROKER_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+
+/**
+ * How this broker logs in to its peers when the inter-broker listener `listener` is a SASL one,
+ * as Kafka configures it: `sasl.mechanism.inter.broker.protocol` (Kafka's default GSSAPI is not
+ * served), which the listener must enable, and the username and password of the JAAS line
+ * `listener.name.<l>.<mechanism>.sasl.jaas.config` (Kafka's lookup; Samsa also takes the
+ * unscoped `sasl.jaas.config`, as its listeners do). For PLAIN that line also holds the users
+ * the listener accepts (user_admin="…"); a SCRAM user's credential is in the metadata.
+ */
+export function interBrokerSasl(raw: Readonly<Record<string, string>>, listener: string, enabled: readonly string[]): PeerSasl {
+  const key = 'sasl.mechanism.inter.broker.protocol';
+  const mechanism = (raw[key] ?? 'GSSAPI').trim().toUpperCase();
+  const example = `${key}=SCRAM-SHA-512 (or PLAIN, SCRAM-SHA-256)`;
+  if (mechanism === 'OAUTHBEARER')
+    throw new ConfigError(`${key}=OAUTHBEARER: Samsa's brokers cannot log in to each other with OAUTHBEARER (a broker has no token of its own); the inter-broker listener ${listener} uses SASL, so set ${example}.`);
+  if (!(INTER_BROKER_MECHANISMS as readonly string[]).includes(mechanism))
+    throw new ConfigError(`${key}: ${raw[key] === undefined ? "not set, so it is Kafka's default GSSAPI (Kerberos), which Samsa does not serve" : `${mechanism} is not a mechanism Samsa's brokers log in with`}; the inter-broker listener ${listener} uses SASL, so set ${example}.`);
+  if (!enabled.includes(mechanism))
+    throw new ConfigError(`${key}=${mechanism} must be included in sasl.enabled.mechanisms of the inter-broker listener ${listener} (it enables ${enabled.join(', ')}).`);
+  const scoped = `listener.name.${listener.toLowerCase()}.${mechanism.toLowerCase()}.sasl.jaas.config`;
+  const jaasKey = raw[scoped] !== undefined ? scoped : 'sasl.jaas.config';
+  const module = mechanism === 'PLAIN' ? PLAIN_MODULE : SCRAM_LOGIN_MODULE;
+  const line = `${scoped}=${module} required username="admin" password="admin-secret"${mechanism === 'PLAIN' ? ' user_admin="admin-secret"' : ''};`;
+  const jaas = raw[jaasKey];
+  if (jaas === undefined) throw new ConfigError(`brokers log in to each other with SASL/${mechanism} on listener ${listener} but have no credentials: set ${line}`);
+  const parsed = parseJaas(jaas, jaasKey);
+  if (parsed.module !== module) throw new ConfigError(`${jaasKey}: SASL/${mechanism} takes ${module}, not ${parsed.module}.`);
+  const username = parsed.options.get('username');
+  const password = parsed.options.get('password');
+  if (username === undefined || username === '' || password === undefined || password === '')
+    throw new ConfigError(`${jaasKey}: brokers log in to each other as its username="…" and password="…", which are missing; e.g. ${line}`);
+  return { credentials: { mechanism: mechanism as PasswordSasl['mechanism'], username, password }, configKey: jaasKey };
 }
 
 /** `listener.name.<l>.<mechanism>.connections.max.reauth.ms`, else `connections.max.reauth.ms` (Kafka's default 0). */

@@ -17,7 +17,7 @@ import type { Clock, TimerHandle } from '../platform/clock.js';
 import type { Logger } from '../util/logger.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../protocol/messages/01-fetch.js';
-import { connectToPeer, disconnectUnreachable, type PeerConnection, type PeerReachability, type PeerTls } from './peer-connection.js';
+import { PeerFailures, connectToPeer, disconnectUnreachable, type PeerConnection, type PeerReachability, type PeerSasl, type PeerTls } from './peer-connection.js';
 import { partitionKey } from './replica-manager.js';
 
 const FETCH_KEY = 1;
@@ -52,6 +52,8 @@ export interface ReplicaFetchersOptions {
   reach?: PeerReachability;
   /** TLS to the leaders, when the inter-broker listener is an SSL one. */
   tls?: PeerTls;
+  /** This broker's login to the leaders, when the inter-broker listener is a SASL one. */
+  sasl?: PeerSasl;
 }
 
 export interface FetchedPartition {
@@ -151,14 +153,16 @@ class LeaderFetcher {
   private running: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private closed = false;
-  /** Whether the last attempt to reach the leader failed (so the next failure is not logged again). */
-  private unreachable = false;
+  /** The failed attempts to reach the leader in a row: logged once per interval, not at each. */
+  private readonly failures: PeerFailures;
 
   constructor(
     private readonly leaderId: number,
     private readonly o: ReplicaFetchersOptions,
     private readonly s: Settings,
-  ) {}
+  ) {
+    this.failures = new PeerFailures(o.logger, leaderId, 'cannot fetch from the leader', 'fetching from the leader again');
+  }
 
   get size(): number {
     return this.parts.size;
@@ -198,9 +202,7 @@ class LeaderFetcher {
         this.conn?.close();
         this.conn = null;
         if (this.closed) break;
-        if (!this.unreachable) this.o.logger.warn('cannot fetch from the leader; retrying', { leader: this.leaderId, err: (err as Error).message });
-        this.unreachable = true;
-        await this.sleep(this.s.backoffMs);
+        await this.sleep(this.failures.failed(err as Error, this.o.clock.now(), this.s.backoffMs));
       }
     }
     this.conn?.close();
@@ -280,8 +282,7 @@ class LeaderFetcher {
       rackId: '',
     };
     const resp = await conn.request<FetchResponse>(FETCH_KEY, FETCH_VERSION, req, this.s.waitMaxMs + this.s.socketTimeoutMs);
-    if (this.unreachable) this.o.logger.info('fetching from the leader again', { leader: this.leaderId });
-    this.unreachable = false;
+    this.failures.succeeded();
     if (resp.errorCode !== ErrorCode.NONE) {
       this.o.logger.warn('the leader refused a replica fetch', { leader: this.leaderId, error: errorName(resp.errorCode) });
       for (const key of asked.keys()) this.delayedUntil.set(key, this.o.clock.now() + this.s.backoffMs);

@@ -10,7 +10,7 @@ import type { Logger } from '../util/logger.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from '../protocol/messages/27-write-txn-markers.js';
 import { StorageError } from '../storage/errors.js';
-import { connectToPeer, disconnectUnreachable, type PeerAddressing, type PeerConnection } from './peer-connection.js';
+import { PeerAuthenticationError, PeerFailures, connectToPeer, disconnectUnreachable, type PeerAddressing, type PeerConnection } from './peer-connection.js';
 
 export interface RemoteMarker {
   producerId: number;
@@ -68,11 +68,15 @@ class Channel {
   private sending = false;
   private conn: PeerConnection | null = null;
   private closed = false;
+  /** Refused logins in a row: warned about once per interval (the coordinator's retries log the rest). */
+  private readonly refusals: PeerFailures;
 
   constructor(
     private readonly leaderId: number,
     private readonly o: MarkerChannelOptions,
-  ) {}
+  ) {
+    this.refusals = new PeerFailures(o.logger, leaderId, 'cannot log in to send transaction markers', 'logged in to send transaction markers again');
+  }
 
   enqueue(topic: string, partition: number, marker: RemoteMarker): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -109,12 +113,14 @@ class Channel {
     let resp: WriteTxnMarkersResponse;
     try {
       const conn = await this.connection(timeoutMs);
+      this.refusals.succeeded();
       resp = await conn.request<WriteTxnMarkersResponse>(WRITE_TXN_MARKERS, VERSION, requestOf(batch), timeoutMs);
     } catch (err) {
       this.conn?.close();
       this.conn = null;
       const message = `transaction markers to broker ${this.leaderId} failed: ${(err as Error).message}`;
-      this.o.logger.debug(message);
+      if (err instanceof PeerAuthenticationError) this.refusals.failed(err, Date.now(), 0);
+      else this.o.logger.debug(message);
       for (const q of batch) q.reject(new StorageError(ErrorCode.NETWORK_EXCEPTION, message));
       return;
     }
