@@ -8,6 +8,8 @@
  * SASL), kcat's acks=all records survive the leader's kill, and the killed broker, started again
  * with a wrong inter-broker password, stays out of every ISR and logs why. The brokers' SCRAM
  * sessions last 2 s (connections.max.reauth.ms), so their connections are renewed all along.
+ * In-process, three brokers on SASL_PLAINTEXT log in to each other with PLAIN, the broker's own
+ * username and password beside the users it accepts in one JAAS line.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +20,8 @@ import { makeTestCerts, removeTestCerts } from '../helpers/certs.js';
 import { withClusterProcesses } from '../helpers/cluster-processes.js';
 import { freePortRun } from '../helpers/etcd.js';
 import { waitFor } from '../helpers/wait.js';
+import { Kafka, logLevel } from 'kafkajs';
+import { Cluster } from '../../src/broker/in-process-cluster.js';
 
 after(removeTestCerts);
 
@@ -145,4 +149,43 @@ test('SASL between brokers: SCRAM-SHA-512 on the only (SASL_SSL) listener fills 
       },
     },
   );
+});
+
+test('SASL/PLAIN between in-process brokers on SASL_PLAINTEXT: the JAAS line holds the broker\'s login and the users; KafkaJS writes with acks=all and every ISR fills', { timeout: 60_000 }, async () => {
+  const c = await Cluster.start({
+    brokers: 3,
+    config: {
+      'listener.security.protocol.map': 'PLAINTEXT:SASL_PLAINTEXT',
+      'sasl.enabled.mechanisms': 'PLAIN',
+      'sasl.mechanism.inter.broker.protocol': 'PLAIN',
+      'listener.name.plaintext.plain.sasl.jaas.config': `${PLAIN_MODULE} required username="broker" password="broker-secret" user_broker="broker-secret" user_alice="alice-secret";`,
+      'authorizer.class.name': 'kafka.security.authorizer.AclAuthorizer',
+      'super.users': 'User:broker;User:alice',
+      'replica.lag.time.max.ms': '2000',
+    },
+  });
+  try {
+    const kafka = new Kafka({ brokers: c.bootstrap.split(','), sasl: { mechanism: 'plain', username: 'alice', password: 'alice-secret' }, logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 50, maxRetryTime: 500 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      assert.equal(await admin.createTopics({ topics: [{ topic: 'plain3', numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true }), true);
+    } finally {
+      await admin.disconnect();
+    }
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      for (let i = 0; i < 5; i++) await producer.send({ topic: 'plain3', acks: -1, messages: Array.from({ length: 30 }, (_, j) => ({ value: `v${i}-${j}` })) });
+    } finally {
+      await producer.disconnect();
+    }
+    await waitFor('every ISR full and every replica caught up over SASL/PLAIN', () =>
+      [0, 1, 2].every((p) => c.metadata.partition('plain3', p)?.isr.length === 3 && new Set(c.brokerIds.map((id) => c.broker(id).topics.replicas.log('plain3', p)?.logEndOffset ?? -1)).size === 1),
+    20_000);
+    const total = [0, 1, 2].reduce((n, p) => n + (c.broker(c.brokerIds[0]!).topics.replicas.log('plain3', p)?.logEndOffset ?? 0), 0);
+    assert.equal(total, 150);
+  } finally {
+    await c.stop();
+  }
 });
