@@ -1,5 +1,5 @@
 /** Shared helpers for integration tests: an in-process broker and raw sockets. */
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { spawn } from 'node:child_process';
 import { Broker, type BrokerOptions } from '../../src/broker/broker.js';
 
@@ -93,4 +93,15 @@ export async function installed(cmd: string, args: string[]): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A port free on 127.0.0.1 right now (for configs that must name one). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 }

@@ -8,24 +8,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { installed, run } from '../helpers/broker.js';
+import { freePort, installed, run } from '../helpers/broker.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SKIP = (await installed('kcat', ['-V'])) ? false : 'kcat is not installed (Debian package kcat)';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The fenced blocks of the README's Security section before its first subsection, in order. */
 async function securityBlocks(): Promise<Array<{ lang: string; text: string }>> {
