@@ -7,6 +7,7 @@
  * Samsa's own client and tools over TLS and mutual TLS with Kafka's client keys; KafkaJS and
  * kafka-python with client certificates; certificates reloaded when the keystore file changes.
  */
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
@@ -254,5 +255,22 @@ test('ssl.cipher.suites by their IANA names: only the listed suites are negotiat
     const rt = await kcatRoundTrip(`127.0.0.1:${port}`, 'ciphered', [...sslArgs(certs), '-X', 'ssl.cipher.suites=ECDHE-RSA-CHACHA20-POLY1305']);
     assert.equal(rt.code, 0, rt.err);
     assert.equal(rt.out, 'one\ntwo\nthree\n');
+  });
+});
+
+test('ssl.client.auth=requested: a client without a certificate is served, one with a certificate the truststore does not trust is refused (as Kafka fails its handshake)', { skip: SKIP, timeout: 60_000 }, async () => {
+  const certs = await makeTestCerts();
+  const stranger = { key: join(certs.dir, 'stranger.key'), cert: join(certs.dir, 'stranger.crt') };
+  const made = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', stranger.key, '-out', stranger.cert, '-days', '1', '-subj', '/CN=stranger'], { timeoutMs: 30_000 });
+  assert.equal(made.code, 0, made.stderr);
+  const config = { ...mutualTls(certs), 'ssl.client.auth': 'requested' };
+  await withTlsBroker(certs, config, async (b) => {
+    const bs = `127.0.0.1:${b.listenerPort('SSL')}`;
+    const anonymous = await kcatRoundTrip(bs, 'requested', sslArgs(certs));
+    assert.equal(anonymous.code, 0, anonymous.err);
+    const trusted = await kcatRoundTrip(bs, 'requested-cert', sslArgs(certs, 'cert'));
+    assert.equal(trusted.code, 0, trusted.err);
+    const untrusted = await run('kcat', ['-b', bs, ...sslArgs(certs), '-X', `ssl.certificate.location=${stranger.cert}`, '-X', `ssl.key.location=${stranger.key}`, '-L', '-m', '5'], { timeoutMs: 30_000 });
+    assert.notEqual(untrusted.code, 0, 'an untrusted client certificate is refused');
   });
 });
