@@ -9,7 +9,7 @@
  *    listener with `kcat -c N`, which exits at the Nth message (no end-of-partition wait); with
  *    kcat's defaults, then again with socket.nagle.disable=true (librdkafka 2.0.2 leaves Nagle on;
  *    over TLS it sends a Fetch request in several records, the later ones wait for the broker's
- *    delayed ACK, ~40 ms a request; librdkafka 2.10 made TCP_NODELAY its default).
+ *    delayed ACK, ~40 ms a request; confluentinc/librdkafka#4986 later made TCP_NODELAY its default).
  *
  * Each figure is the median of its runs; the ratio is TLS / plaintext throughput. Printed, never asserted.
  */
