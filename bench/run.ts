@@ -12,12 +12,13 @@
  *  - 10,000 partitions: Metadata latency, RSS, restart;
  *  - throughput with Samsa's own client and with KafkaJS as a reference;
  *  - a cluster (etcd + 3 broker processes): acks=all throughput with replication factor 3 against 1,
- *    and failover times (bench/cluster.ts).
+ *    and failover times (bench/cluster.ts);
+ *  - TLS: kcat produce and consume over a PLAINTEXT and an SSL listener of one broker, as a ratio (bench/tls.ts).
  * The first table printed has each figure against the target of issue 6.
  *
  * MB means 10^6 bytes of message payload (keys, headers and batch framing not counted).
  * Progress goes to stderr; the table (and with --json, one JSON line after it) to stdout.
- * Flags: --quick (smaller counts), --json, --only=startup,embedded,compare,latency,fsync,many,samsa,kafkajs,cluster(,kcat), --cpu-prof.
+ * Flags: --quick (smaller counts), --json, --only=startup,embedded,compare,latency,fsync,many,samsa,kafkajs,cluster,tls(,kcat), --cpu-prof.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -36,6 +37,7 @@ import type { ListOffsetsResponse } from '../src/protocol/messages/02-list-offse
 import type { ProduceResponse } from '../src/protocol/messages/00-produce.js';
 import { MB, fmtRate, median, round, throughput } from './stats.js';
 import { benchCluster } from './cluster.js';
+import { benchTls } from './tls.js';
 
 const require = createRequire(import.meta.url);
 
@@ -44,8 +46,8 @@ const QUICK = args.has('--quick');
 const JSON_OUT = args.has('--json');
 /** `--cpu-prof` has the throughput broker write a V8 CPU profile (open it in Chrome DevTools). */
 const CPU_PROF = args.has('--cpu-prof');
-/** `--only=startup,embedded,compare,latency,fsync,many,kcat,samsa,kafkajs,cluster` runs a subset (kcat, the older kcat-only rows, only when named). */
-const ONLY = new Set([...args].find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['startup', 'embedded', 'compare', 'latency', 'fsync', 'many', 'samsa', 'kafkajs', 'cluster']);
+/** `--only=startup,embedded,compare,latency,fsync,many,kcat,samsa,kafkajs,cluster,tls` runs a subset (kcat, the older kcat-only rows, only when named). */
+const ONLY = new Set([...args].find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['startup', 'embedded', 'compare', 'latency', 'fsync', 'many', 'samsa', 'kafkajs', 'cluster', 'tls']);
 
 /** Message counts per run: full figures, or --quick ones that finish in well under a minute. */
 const KCAT_RUNS: ReadonlyArray<{ messages: number; bytes: number }> = QUICK
@@ -96,6 +98,8 @@ export interface Figure {
 }
 
 const figures: Figure[] = [];
+/** Sentences printed after the tables (the TLS ratios). */
+const summaries: string[] = [];
 
 function progress(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -1106,13 +1110,21 @@ async function main(): Promise<void> {
     if (ONLY.has('fsync')) await benchFsync(workDir);
     if (ONLY.has('many')) await benchManyPartitions(workDir);
     if (ONLY.has('cluster')) await benchCluster({ quick: QUICK, progress, record, targetRow, messageFile, timedRun, cpuSeconds, hasKcat }, workDir);
+    if (ONLY.has('tls')) {
+      await benchTls({
+        quick: QUICK, progress, record, targetRow, summary: (line) => summaries.push(line), messageFile, timedRun, cpuSeconds, hasKcat, freePort,
+        startBroker: (dataDir, overrides) => startBrokerProcess({ dataDir, env: { SAMSA_LOG_LEVEL: 'warn' }, overrides }),
+        createTopic, deleteTopic, messagesIn,
+      }, workDir);
+    }
   } finally {
     await broker?.kill('SIGKILL');
     await rm(workDir, { recursive: true, force: true });
   }
 
   process.stdout.write(`${targetsTable()}\n\n${table()}\n`);
-  if (JSON_OUT) process.stdout.write(`${JSON.stringify({ machine: info, targets, figures })}\n`);
+  if (summaries.length > 0) process.stdout.write(`\n${summaries.join('\n')}\n`);
+  if (JSON_OUT) process.stdout.write(`${JSON.stringify({ machine: info, targets, figures, summaries })}\n`);
 }
 
 await main();

@@ -397,8 +397,8 @@ export class Broker<C extends Clock = Clock> {
     const { sasl, principals } = this.security.get(listenerName) ?? {};
     const certPrincipal = principals === undefined ? null : tlsPrincipal(socket as TLSSocket, principals);
     if (certPrincipal instanceof Error) {
-      // As Kafka: a certificate no mapping rule applies to fails the authentication.
-      this.logger.warn('closing connection: ssl.principal.mapping.rules do not apply to the client certificate', { listener: listenerName, remote: socket.remoteAddress, error: certPrincipal.message });
+      // As Kafka: an untrusted certificate, or one no mapping rule applies to, fails the authentication.
+      this.logger.warn('closing connection: the client certificate is refused', { listener: listenerName, remote: socket.remoteAddress, error: certPrincipal.message });
       this.connectionQuotas.release(listenerName, address);
       socket.destroy();
       return;

@@ -55,7 +55,7 @@ const SECURITY_KEY = /^(sasl\.|security\.|connections\.max\.reauth|listener\.nam
 const SASL_KEYS = new Set([
   'sasl.enabled.mechanisms', 'sasl.jaas.config', 'connection.failed.authentication.delay.ms', 'connections.max.reauth.ms', 'sasl.server.callback.handler.class',
   'sasl.oauthbearer.jwks.endpoint.url', 'sasl.oauthbearer.jwks.endpoint.refresh.ms', 'sasl.oauthbearer.expected.audience', 'sasl.oauthbearer.expected.issuer',
-  'sasl.oauthbearer.sub.claim.name', 'sasl.oauthbearer.clock.skew.seconds', 'sasl.mechanism.inter.broker.protocol',
+  'sasl.oauthbearer.sub.claim.name', 'sasl.oauthbearer.clock.skew.seconds', 'java.security.auth.login.config', 'sasl.mechanism.inter.broker.protocol',
 ]);
 /** The mechanism a listener-scoped SASL key may name (`listener.name.<l>.<mechanism>.<key>`). */
 const MECHANISM_PREFIX = /^(plain|oauthbearer|scram-sha-256|scram-sha-512)\./;

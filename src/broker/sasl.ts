@@ -15,7 +15,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../cluster/config.js';
 import { keyFor } from './tls.js';
-import { OAUTH_LOGIN_MODULE, PLAIN_LOGIN_MODULE, SCRAM_LOGIN_MODULE, parseJaasLine } from '../util/jaas.js';
+import { readFileSync } from 'node:fs';
+import { OAUTH_LOGIN_MODULE, PLAIN_LOGIN_MODULE, SCRAM_LOGIN_MODULE, parseJaasFile, parseJaasLine } from '../util/jaas.js';
 import type { PasswordSasl } from '../protocol/sasl-client.js';
 import type { PeerSasl } from '../cluster/peer-connection.js';
 import { scramMechanism } from '../protocol/sasl-scram.js';
@@ -62,13 +63,39 @@ export function saslConfig(raw: Readonly<Record<string, string>>, listener: stri
   const scopedJaas = `listener.name.${listener.toLowerCase()}.plain.sasl.jaas.config`;
   const jaasKey = raw[scopedJaas] !== undefined ? scopedJaas : 'sasl.jaas.config';
   const jaas = raw[jaasKey];
-  if (jaas === undefined) throw new ConfigError(`listener ${listener} uses SASL/PLAIN without users: set ${scopedJaas}=${PLAIN_MODULE} required user_alice="alice-secret";`);
-  const { module, options } = parseJaas(jaas, jaasKey);
+  const fromFile = jaas === undefined ? jaasFileEntry(raw, listener, PLAIN_MODULE) : null;
+  if (jaas === undefined && fromFile === null)
+    throw new ConfigError(`listener ${listener} uses SASL/PLAIN without users: set ${scopedJaas}=${PLAIN_MODULE} required user_alice="alice-secret";`);
+  const { module, options } = fromFile ?? parseJaas(jaas!, jaasKey);
   if (module !== PLAIN_MODULE) throw new ConfigError(`${jaasKey}: SASL/PLAIN takes ${PLAIN_MODULE}, not ${module}.`);
   const users = new Map<string, string>();
   for (const [k, v] of options) if (k.startsWith('user_') && k.length > 5) users.set(k.slice(5), v);
   if (users.size === 0) throw new ConfigError(`${jaasKey}: no users; add user_<name>="<password>" for each, e.g. user_alice="alice-secret".`);
   return { mechanisms, users, failedAuthenticationDelayMs, maxReauthMs, ...oauth };
+}
+
+/** Kafka's `-Djava.security.auth.login.config` (from KAFKA_OPTS, or this key in server.properties). */
+export const JAAS_FILE_KEY = 'java.security.auth.login.config';
+
+/**
+ * The login module entry for `module` in the JAAS file, if one is configured: the context
+ * `<listener>.KafkaServer` first, then `KafkaServer`, as Kafka looks them up. ConfigError for a
+ * file that cannot be read.
+ */
+function jaasFileEntry(raw: Readonly<Record<string, string>>, listener: string, module: string): { module: string; options: Map<string, string> } | null {
+  const path = raw[JAAS_FILE_KEY];
+  if (path === undefined) return null;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${JAAS_FILE_KEY}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+  }
+  const contexts = parseJaasFile(text);
+  if (typeof contexts === 'string') throw new ConfigError(`${JAAS_FILE_KEY}: ${path}: ${contexts}`);
+  const entries = contexts.get(`${listener.toLowerCase()}.KafkaServer`) ?? contexts.get('KafkaServer');
+  if (entries === undefined) throw new ConfigError(`${JAAS_FILE_KEY}: ${path} has no KafkaServer (or ${listener.toLowerCase()}.KafkaServer) context for listener ${listener}.`);
+  return entries.find((e) => e.module === module) ?? null;
 }
 
 /** The mechanisms brokers can log in to each other with: OAUTHBEARER would need a token of the broker's own. */
@@ -78,9 +105,10 @@ const INTER_BROKER_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as c
  * How this broker logs in to its peers when the inter-broker listener `listener` is a SASL one,
  * as Kafka configures it: `sasl.mechanism.inter.broker.protocol` (Kafka's default GSSAPI is not
  * served), which the listener must enable, and the username and password of the JAAS line
- * `listener.name.<l>.<mechanism>.sasl.jaas.config` (Kafka's lookup; Samsa also takes the
- * unscoped `sasl.jaas.config`, as its listeners do). For PLAIN that line also holds the users
- * the listener accepts (user_admin="…"); a SCRAM user's credential is in the metadata.
+ * `listener.name.<l>.<mechanism>.sasl.jaas.config`, else the JAAS file's `<listener>.KafkaServer`
+ * then `KafkaServer` context (Kafka's lookup; Samsa also takes the unscoped `sasl.jaas.config`
+ * before the file, as its listeners do). For PLAIN that entry also holds the users the listener
+ * accepts (user_admin="…"); a SCRAM user's credential is in the metadata.
  */
 export function interBrokerSasl(raw: Readonly<Record<string, string>>, listener: string, enabled: readonly string[]): PeerSasl {
   const key = 'sasl.mechanism.inter.broker.protocol';
@@ -97,14 +125,16 @@ export function interBrokerSasl(raw: Readonly<Record<string, string>>, listener:
   const module = mechanism === 'PLAIN' ? PLAIN_MODULE : SCRAM_LOGIN_MODULE;
   const line = `${scoped}=${module} required username="admin" password="admin-secret"${mechanism === 'PLAIN' ? ' user_admin="admin-secret"' : ''};`;
   const jaas = raw[jaasKey];
-  if (jaas === undefined) throw new ConfigError(`brokers log in to each other with SASL/${mechanism} on listener ${listener} but have no credentials: set ${line}`);
-  const parsed = parseJaas(jaas, jaasKey);
+  const fromFile = jaas === undefined ? jaasFileEntry(raw, listener, module) : null;
+  if (jaas === undefined && fromFile === null) throw new ConfigError(`brokers log in to each other with SASL/${mechanism} on listener ${listener} but have no credentials: set ${line}`);
+  const source = fromFile !== null ? `${JAAS_FILE_KEY} (${raw[JAAS_FILE_KEY]})` : jaasKey;
+  const parsed = fromFile ?? parseJaas(jaas!, jaasKey);
   if (parsed.module !== module) throw new ConfigError(`${jaasKey}: SASL/${mechanism} takes ${module}, not ${parsed.module}.`);
   const username = parsed.options.get('username');
   const password = parsed.options.get('password');
   if (username === undefined || username === '' || password === undefined || password === '')
-    throw new ConfigError(`${jaasKey}: brokers log in to each other as its username="…" and password="…", which are missing; e.g. ${line}`);
-  return { credentials: { mechanism: mechanism as PasswordSasl['mechanism'], username, password }, configKey: jaasKey };
+    throw new ConfigError(`${source}: brokers log in to each other as its username="…" and password="…", which are missing; e.g. ${line}`);
+  return { credentials: { mechanism: mechanism as PasswordSasl['mechanism'], username, password }, configKey: source };
 }
 
 /** `listener.name.<l>.<mechanism>.connections.max.reauth.ms`, else `connections.max.reauth.ms` (Kafka's default 0). */
@@ -123,7 +153,7 @@ function oauthJaasOptions(raw: Readonly<Record<string, string>>, listener: strin
   const scoped = `listener.name.${listener.toLowerCase()}.oauthbearer.sasl.jaas.config`;
   const key = raw[scoped] !== undefined ? scoped : 'sasl.jaas.config';
   const text = raw[key];
-  if (text === undefined) return new Map();
+  if (text === undefined) return jaasFileEntry(raw, listener, OAUTH_LOGIN_MODULE)?.options ?? new Map();
   const { module, options } = parseJaas(text, key);
   return module === OAUTH_LOGIN_MODULE ? options : new Map();
 }

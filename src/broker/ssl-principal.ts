@@ -109,9 +109,10 @@ function attribute(ava: string): string {
  * when no mapping rule applies (Kafka closes the connection then).
  */
 export function tlsPrincipal(socket: TLSSocket, mapper: SslPrincipalMapper): string | null | Error {
-  if (!socket.authorized) return null;
   const cert = socket.getPeerX509Certificate();
   if (cert === undefined) return null;
+  // ssl.client.auth=requested: no certificate is fine, an untrusted one fails as in Kafka's handshake.
+  if (!socket.authorized) return new Error(`the client certificate is not trusted (${String(socket.authorizationError)})`);
   const dn = rfc2253(cert.subject);
   const name = mapper.name(dn);
   return name === null ? new Error(`No rules apply to ${dn}`) : `User:${name}`;

@@ -6,12 +6,14 @@
  * key opened with `ssl.key.password`) and PKCS12 (`ssl.keystore.password`). Truststores: PEM
  * (`ssl.truststore.location` or `ssl.truststore.certificates`). JKS, Kafka's default type, is
  * refused with the keytool line that converts it. `ssl.client.auth` none | requested | required;
- * `ssl.enabled.protocols` among TLSv1.2 and TLSv1.3. Every problem is a ConfigError sentence at
+ * `ssl.enabled.protocols` among TLSv1.2 and TLSv1.3; `ssl.cipher.suites` by their IANA names
+ * (cipher-suites.ts). Every problem is a ConfigError sentence at
  * start-up, never a listener that serves without what was asked.
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { TlsOptions } from 'node:tls';
 import type { PeerTls } from '../cluster/peer-connection.js';
+import { cipherChoice } from './cipher-suites.js';
 import { ConfigError } from '../cluster/config.js';
 import { pemParts } from '../util/pem.js';
 
@@ -90,14 +92,18 @@ export function listenerTlsOptions(raw: Readonly<Record<string, string>>, listen
   const versions = (enabled.value ?? 'TLSv1.2,TLSv1.3').split(',').map((s) => s.trim()).filter((s) => s !== '');
   const unknown = versions.filter((v) => !(PROTOCOLS as readonly string[]).includes(v));
   if (unknown.length > 0 || versions.length === 0) throw new ConfigError(`${enabled.key}: '${enabled.value}' must list TLSv1.2 and/or TLSv1.3 (older versions are not offered).`);
-  const ciphers = get('ssl.cipher.suites');
-  if (ciphers.value !== undefined && ciphers.value.trim() !== '')
-    throw new ConfigError(`${ciphers.key}: choosing cipher suites is not supported yet; leave it unset (the TLS 1.2 and 1.3 defaults of OpenSSL apply).`);
+  const suites = get('ssl.cipher.suites');
+  const choice = suites.value === undefined || suites.value.trim() === '' ? null : cipherChoice(suites.value);
+  if (typeof choice === 'string') throw new ConfigError(`${suites.key}: ${choice}.`);
+  if (choice !== null && !choice.tls13 && !versions.includes('TLSv1.2'))
+    throw new ConfigError(`${suites.key}: lists only TLS 1.2 suites while ${enabled.key} enables only TLSv1.3; add a TLS 1.3 suite (e.g. TLS_AES_256_GCM_SHA384) or enable TLSv1.2.`);
   const ca = truststore(raw, listener);
   if (clientAuth !== 'none' && ca === undefined)
     throw new ConfigError(`listener ${listener}: ssl.client.auth=${clientAuth} needs a truststore (ssl.truststore.type=PEM and ssl.truststore.location) to check client certificates against.`);
-  const sorted = [...versions].sort() as TlsVersion[];
+  // A list without TLS 1.3 suites leaves TLS 1.3 out, as Java does.
+  const sorted = [...versions].filter((v) => choice === null || choice.tls13 || v !== 'TLSv1.3').sort() as TlsVersion[];
   return {
+    ...(choice !== null ? { ciphers: choice.ciphers } : {}),
     ...keystore(raw, listener),
     ...(ca !== undefined ? { ca } : {}),
     requestCert: clientAuth !== 'none',

@@ -2,6 +2,7 @@
  * `samsa server start [server.properties] [--override key=value]...`: runs a broker in this
  * process. `samsa server stop [--node-id=N | --process-role=R]` stops running ones (server-stop.ts).
  */
+import { JAAS_FILE_KEY } from '../broker/sasl.js';
 import { relative, isAbsolute } from 'node:path';
 import { startServer } from '../broker/broker.js';
 import { ConfigError } from '../cluster/config.js';
@@ -46,6 +47,9 @@ export async function run(argv: string[], io: Io): Promise<number | null> {
       throw new UsageError(`samsa server start takes one properties file, but also got '${extra[0]}'. Use --override key=value for single settings.`);
     }
     const overrides = Object.fromEntries(keyValues(list(values, 'override'), 'override'));
+    // Kafka's JAAS file comes in KAFKA_OPTS (-Djava.security.auth.login.config=…), as kafka-server-start.sh passes it.
+    const jaasFile = /-Djava\.security\.auth\.login\.config=(\S+)/.exec(process.env['KAFKA_OPTS'] ?? '')?.[1];
+    if (jaasFile !== undefined && overrides[JAAS_FILE_KEY] === undefined) overrides[JAAS_FILE_KEY] = jaasFile;
     const broker = await startServer(configFile, overrides);
     io.stdout.write(`Samsa broker ${broker.config.nodeId} listening on ${broker.bootstrap} (data in ${displayPath(broker.dataDir)})\n`);
     return null;

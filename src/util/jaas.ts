@@ -23,3 +23,27 @@ export function parseJaasLine(text: string): { module: string; options: Map<stri
 export const PLAIN_LOGIN_MODULE = 'org.apache.kafka.common.security.plain.PlainLoginModule';
 export const SCRAM_LOGIN_MODULE = 'org.apache.kafka.common.security.scram.ScramLoginModule';
 export const OAUTH_LOGIN_MODULE = 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule';
+
+/**
+ * A JAAS file as Kafka reads it from `-Djava.security.auth.login.config` (KAFKA_OPTS):
+ * `Context { <module> required k="v" …; … };` blocks, e.g. `KafkaServer { … };` or
+ * `sasl_ssl.KafkaServer { … };`. Returns each context's login module lines, or a sentence.
+ */
+export function parseJaasFile(text: string): Map<string, Array<{ module: string; options: Map<string, string> }>> | string {
+  const contexts = new Map<string, Array<{ module: string; options: Map<string, string> }>>();
+  const body = text.replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, '');
+  const block = /([\w.-]+)\s*\{([\s\S]*?)\}\s*;/g;
+  let rest = body;
+  for (const m of body.matchAll(block)) {
+    const entries: Array<{ module: string; options: Map<string, string> }> = [];
+    for (const line of m[2]!.split(/;\s*(?=[\w.$]+\s+(?:required|requisite|sufficient|optional)\b|$)/).map((l) => l.trim()).filter((l) => l !== '')) {
+      const parsed = parseJaasLine(line);
+      if (typeof parsed === 'string') return `context ${m[1]}: ${parsed}`;
+      entries.push(parsed);
+    }
+    contexts.set(m[1]!, entries);
+    rest = rest.replace(m[0], '');
+  }
+  if (rest.trim() !== '') return `cannot read '${rest.trim().slice(0, 30)}…'; write each context as Name { <LoginModule> required key="value"; };`;
+  return contexts;
+}

@@ -105,7 +105,7 @@ const secured = (): Record<string, string> => ({
 
 // Debian's librdkafka is built without OIDC (libcurl), so kcat cannot fetch tokens itself: librdkafka
 // is driven through confluent-kafka's token callback instead.
-test('OAUTHBEARER with a JWKS URL: confluent-kafka (librdkafka) and KafkaJS log in with signed tokens, produce and consume; expired, foreign-key and wrong-audience tokens get invalid_token', { timeout: 180_000 }, async () => {
+test('OAUTHBEARER with a JWKS URL: confluent-kafka (librdkafka), kafka-python and KafkaJS log in with signed tokens, produce and consume; expired, foreign-key and wrong-audience tokens get invalid_token', { timeout: 180_000 }, async () => {
   await withOAuthBroker(secured(), async (bs) => {
     assert.equal((await run(SYSTEM_PYTHON, ['-c', 'import confluent_kafka'], { timeoutMs: 30_000 })).code, 0, `${SYSTEM_PYTHON} cannot import confluent_kafka: install Debian's python3-confluent-kafka`);
     const script = `
@@ -132,6 +132,25 @@ except Exception as e:
       assert.match(r.stderr, /SASL authentication error: \{"status":"invalid_token"\}/);
     }
 
+    // kafka-python, with its token provider: a signed token writes; a foreign-key one is refused.
+    const kafkaPython = `
+import sys
+from kafka import KafkaProducer
+from kafka.oauth.abstract import AbstractTokenProvider
+class Tokens(AbstractTokenProvider):
+    def token(self): return sys.argv[2]
+try:
+    p = KafkaProducer(bootstrap_servers=sys.argv[1], security_protocol='SASL_PLAINTEXT', sasl_mechanism='OAUTHBEARER', sasl_oauth_token_provider=Tokens(), request_timeout_ms=5000, max_block_ms=5000)
+    p.send('tokens', b'three').get(timeout=10)
+    print('OK')
+except Exception as e:
+    print('REFUSED', type(e).__name__)
+`;
+    const kpGood = await run(SYSTEM_PYTHON, ['-c', kafkaPython, bs, await token({ sub: 'carol' })], { timeoutMs: 60_000 });
+    assert.equal(kpGood.stdout.trim(), 'OK', kpGood.stderr);
+    const kpBad = await run(SYSTEM_PYTHON, ['-c', kafkaPython, bs, await token({ key: stranger })], { timeoutMs: 60_000 });
+    assert.match(kpBad.stdout, /^REFUSED/, kpBad.stderr);
+
     const kjs = (value: string, retries?: number) =>
       new Kafka({ brokers: [bs], sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value }) }, logLevel: logLevel.NOTHING, ...(retries !== undefined ? { retry: { retries } } : {}) });
     const consumer = kjs(await token({ sub: 'bob' })).consumer({ groupId: 'readers' });
@@ -139,10 +158,10 @@ except Exception as e:
     await consumer.subscribe({ topic: 'tokens', fromBeginning: true });
     const got: string[] = [];
     const crashed = new Promise<never>((_, reject) => consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error)));
-    const done = new Promise<void>((resolve) => void consumer.run({ eachMessage: async ({ message }) => { got.push(message.value!.toString()); if (got.length === 2) resolve(); } }));
+    const done = new Promise<void>((resolve) => void consumer.run({ eachMessage: async ({ message }) => { got.push(message.value!.toString()); if (got.length === 3) resolve(); } }));
     await Promise.race([done, crashed]);
     await consumer.disconnect();
-    assert.deepEqual(got, ['one', 'two']);
+    assert.deepEqual(got, ['one', 'two', 'three']);
     // KafkaJS takes the broker's invalid_token challenge for success (it never sends the %x01), as it
     // does against Kafka; the broker then closes the connection at its first request.
     const refused = kjs(await token({ aud: 'nope' }), 0).admin();

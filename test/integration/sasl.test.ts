@@ -18,6 +18,7 @@ import { Broker } from '../../src/broker/broker.js';
 import { clientProperties, createClient, KafkaError } from '../../src/client/index.js';
 import { installed, run, SYSTEM_PYTHON } from '../helpers/broker.js';
 import { makeTestCerts, removeTestCerts } from '../helpers/certs.js';
+import { startBrokerProcess } from '../helpers/broker-process.js';
 
 after(removeTestCerts);
 
@@ -158,4 +159,36 @@ test("Samsa's client and tools log in with SASL/PLAIN (over SASL_SSL): createCli
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /^logged-in$/m);
   });
+});
+
+test("PLAIN users from Kafka's JAAS file (KAFKA_OPTS=-Djava.security.auth.login.config=…): the listener's own context wins over KafkaServer; kcat logs in", { skip: SKIP, timeout: 60_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'samsa-jaas-file-'));
+  const jaasFile = join(dir, 'kafka_server_jaas.conf');
+  await writeFile(jaasFile, `// as Kafka's docs write it
+KafkaServer {
+  org.apache.kafka.common.security.plain.PlainLoginModule required
+  username="admin"
+  password="admin-secret"
+  user_admin="admin-secret";
+};
+sasl_plaintext.KafkaServer {
+  org.apache.kafka.common.security.plain.PlainLoginModule required
+  user_carol="carol-secret";
+};
+`);
+  const broker = await startBrokerProcess({
+    dataDir: join(dir, 'data'),
+    overrides: { listeners: 'SASL_PLAINTEXT://127.0.0.1:0', 'sasl.enabled.mechanisms': 'PLAIN' },
+    env: { KAFKA_OPTS: `-Xmx1G -Djava.security.auth.login.config=${jaasFile}` },
+  });
+  try {
+    const login = (user: string, password: string) => run('kcat', ['-b', broker.bootstrap, '-X', 'security.protocol=SASL_PLAINTEXT', ...plain(user, password), '-L', '-m', '5'], { timeoutMs: 30_000 });
+    assert.equal((await login('carol', 'carol-secret')).code, 0, 'the listener context sasl_plaintext.KafkaServer holds carol');
+    const admin = await login('admin', 'admin-secret');
+    assert.notEqual(admin.code, 0, 'KafkaServer is not read when the listener has its own context');
+    assert.match(admin.stderr, /Invalid username or password/);
+  } finally {
+    await broker.kill('SIGTERM');
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -7,6 +7,7 @@
  * Samsa's own client and tools over TLS and mutual TLS with Kafka's client keys; KafkaJS and
  * kafka-python with client certificates; certificates reloaded when the keystore file changes.
  */
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
@@ -133,6 +134,8 @@ test('SSL listener keys that cannot work are refused at start-up with one senten
     [{ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.brokerPem, 'ssl.client.auth': 'required' }, /needs a truststore/],
     [{ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.brokerPem, 'ssl.enabled.protocols': 'TLSv1.1' }, /must list TLSv1.2 and\/or TLSv1.3/],
     [{ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.caPem }, /holds no private key/],
+    [{ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.brokerPem, 'ssl.cipher.suites': 'TLS_RSA_WITH_RC4_128_MD5,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384' }, /ssl.cipher.suites: TLS_RSA_WITH_RC4_128_MD5: not a cipher suite this broker's TLS \(OpenSSL\) offers/],
+    [{ 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.brokerPem, 'ssl.cipher.suites': 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', 'ssl.enabled.protocols': 'TLSv1.3' }, /lists only TLS 1.2 suites/],
   ];
   for (const [config, expected] of cases) {
     await assert.rejects(
@@ -234,5 +237,40 @@ test('KafkaJS and kafka-python over mutual TLS: produce and consume with a clien
     const r = await run(SYSTEM_PYTHON, ['-c', KAFKA_PYTHON, bootstrap, certs.caPem, certs.clientCert, certs.clientKey], { timeoutMs: 90_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), '10 v0 v9');
+  });
+});
+
+test('ssl.cipher.suites by their IANA names: only the listed suites are negotiated (openssl s_client), TLS 1.3 is left out when none of its suites is listed, and kcat works with an allowed suite', { skip: SKIP, timeout: 60_000 }, async () => {
+  const certs = await makeTestCerts();
+  const suites = { 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.brokerPem, 'ssl.cipher.suites': 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256' };
+  await withTlsBroker(certs, suites, async (b) => {
+    const port = b.listenerPort('SSL');
+    const hello = (args: string[]) => run('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', certs.caPem, ...args], { input: '', timeoutMs: 20_000 });
+    const allowed = await hello(['-tls1_2', '-cipher', 'ECDHE-RSA-AES256-GCM-SHA384']);
+    assert.match(allowed.stdout, /Cipher is ECDHE-RSA-AES256-GCM-SHA384/, allowed.stdout + allowed.stderr);
+    const other = await hello(['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-GCM-SHA256']);
+    assert.doesNotMatch(other.stdout, /Cipher is ECDHE-RSA-AES128-GCM-SHA256/, 'a suite not listed is refused');
+    const tls13 = await hello(['-tls1_3']);
+    assert.doesNotMatch(tls13.stdout, /Protocol\s*:\s*TLSv1\.3|New, TLSv1\.3/, 'no TLS 1.3 suite listed: no TLS 1.3');
+    const rt = await kcatRoundTrip(`127.0.0.1:${port}`, 'ciphered', [...sslArgs(certs), '-X', 'ssl.cipher.suites=ECDHE-RSA-CHACHA20-POLY1305']);
+    assert.equal(rt.code, 0, rt.err);
+    assert.equal(rt.out, 'one\ntwo\nthree\n');
+  });
+});
+
+test('ssl.client.auth=requested: a client without a certificate is served, one with a certificate the truststore does not trust is refused (as Kafka fails its handshake)', { skip: SKIP, timeout: 60_000 }, async () => {
+  const certs = await makeTestCerts();
+  const stranger = { key: join(certs.dir, 'stranger.key'), cert: join(certs.dir, 'stranger.crt') };
+  const made = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', stranger.key, '-out', stranger.cert, '-days', '1', '-subj', '/CN=stranger'], { timeoutMs: 30_000 });
+  assert.equal(made.code, 0, made.stderr);
+  const config = { ...mutualTls(certs), 'ssl.client.auth': 'requested' };
+  await withTlsBroker(certs, config, async (b) => {
+    const bs = `127.0.0.1:${b.listenerPort('SSL')}`;
+    const anonymous = await kcatRoundTrip(bs, 'requested', sslArgs(certs));
+    assert.equal(anonymous.code, 0, anonymous.err);
+    const trusted = await kcatRoundTrip(bs, 'requested-cert', sslArgs(certs, 'cert'));
+    assert.equal(trusted.code, 0, trusted.err);
+    const untrusted = await run('kcat', ['-b', bs, ...sslArgs(certs), '-X', `ssl.certificate.location=${stranger.cert}`, '-X', `ssl.key.location=${stranger.key}`, '-L', '-m', '5'], { timeoutMs: 30_000 });
+    assert.notEqual(untrusted.code, 0, 'an untrusted client certificate is refused');
   });
 });
