@@ -9,6 +9,9 @@ import { interBrokerSasl } from '../../../src/broker/sasl.js';
 import { ConfigError } from '../../../src/cluster/config.js';
 import { PEER_FAILURE_REPORT_INTERVAL_MS, PEER_LOGIN_BACKOFF_MAX_MS, PeerAuthenticationError, PeerConnectionError, PeerFailures } from '../../../src/cluster/peer-connection.js';
 import { createLogger } from '../../../src/util/logger.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const PLAIN = 'org.apache.kafka.common.security.plain.PlainLoginModule';
 const SCRAM = 'org.apache.kafka.common.security.scram.ScramLoginModule';
@@ -23,6 +26,19 @@ test('the broker logs in as the username and password of listener.name.<l>.<mech
     interBrokerSasl({ 'sasl.mechanism.inter.broker.protocol': 'plain', 'sasl.jaas.config': `${PLAIN} required username="admin" password="admin-secret" user_admin="admin-secret";` }, 'SASL_PLAINTEXT', ['PLAIN']),
     { credentials: { mechanism: 'PLAIN', username: 'admin', password: 'admin-secret' }, configKey: 'sasl.jaas.config' },
   );
+});
+
+test('without a JAAS key, the JAAS file\'s <listener>.KafkaServer context holds the broker\'s login, as Kafka looks it up', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'samsa-jaas-'));
+  try {
+    const file = join(dir, 'kafka_server_jaas.conf');
+    writeFileSync(file, `KafkaServer {\n  ${SCRAM} required username="other" password="x";\n};\nsasl_ssl.KafkaServer {\n  ${SCRAM} required username="admin" password="admin-secret";\n};\n`);
+    const login = interBrokerSasl({ 'sasl.mechanism.inter.broker.protocol': 'SCRAM-SHA-256', 'java.security.auth.login.config': file }, 'SASL_SSL', ['SCRAM-SHA-256']);
+    assert.deepEqual(login.credentials, { mechanism: 'SCRAM-SHA-256', username: 'admin', password: 'admin-secret' });
+    assert.match(login.configKey, /^java\.security\.auth\.login\.config/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('an inter-broker SASL configuration Samsa cannot use is a sentence that says what to set', () => {
