@@ -16,7 +16,12 @@ export interface FollowerProgress {
 
 export class LeaderState {
   readonly followers = new Map<number, FollowerProgress>();
-  /** An ISR change written but not yet seen back from the store: no other change meanwhile. */
+  /**
+   * An ISR change being written (set and cleared by its writer): no other change meanwhile. A
+   * follower joining counts for the high watermark from the moment it is proposed (Kafka's
+   * maximal ISR, KIP-497), so that nothing is acknowledged past its log end while the write is in
+   * flight; once the write lands, the follower is in the ISR and may be elected.
+   */
   pendingIsr: number[] | null = null;
 
   constructor(
@@ -35,7 +40,6 @@ export class LeaderState {
     this.partitionEpoch = partitionEpoch;
     this.replicas = replicas;
     this.isr = isr;
-    this.pendingIsr = null;
     for (const r of replicas)
       if (r !== this.nodeId && !this.followers.has(r)) this.followers.set(r, { logEndOffset: -1, lastCaughtUpMs: isr.includes(r) ? nowMs : 0, lastFetchLeaderLogEnd: -1, lastFetchMs: 0 });
     for (const r of [...this.followers.keys()]) if (!replicas.includes(r)) this.followers.delete(r);
@@ -53,10 +57,21 @@ export class LeaderState {
     return true;
   }
 
-  /** The least log end offset among the in-sync replicas (the leader's own is `leaderLogEnd`). */
+  /**
+   * Kafka's maximal ISR: the ISR in the store plus the followers a pending expansion adds (a
+   * pending shrink removes no one until it is written). The high watermark and acks=all wait
+   * for all of them.
+   */
+  maximalIsr(): number[] {
+    if (this.pendingIsr === null) return this.isr;
+    const joining = this.pendingIsr.filter((r) => !this.isr.includes(r) && this.followers.has(r));
+    return joining.length === 0 ? this.isr : [...this.isr, ...joining];
+  }
+
+  /** The least log end offset among the maximal ISR's replicas (the leader's own is `leaderLogEnd`). */
   highWatermark(leaderLogEnd: number): number {
     let hw = leaderLogEnd;
-    for (const r of this.isr) {
+    for (const r of this.maximalIsr()) {
       if (r === this.nodeId) continue;
       const f = this.followers.get(r);
       hw = Math.min(hw, f === undefined || f.logEndOffset < 0 ? -1 : f.logEndOffset);

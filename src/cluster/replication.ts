@@ -448,12 +448,27 @@ export class Replication implements FetcherHost {
 
   private async writeIsr(role: Extract<Role, { kind: 'leader' }>, isr: number[], why: 'shrink' | 'expand'): Promise<void> {
     const { state, topic, partition } = role;
+    const key = partitionKey(topic, partition);
+    // Until the write settles, a joining follower already holds the high watermark back (LeaderState.maximalIsr).
     state.pendingIsr = isr;
-    const result = await alterIsr(this.d.store, { topic, partition, leaderId: this.d.nodeId, leaderEpoch: state.leaderEpoch, isr });
-    if (result === 'ok') this.d.logger.info(why === 'shrink' ? 'shrinking ISR' : 'expanding ISR', { topic, partition, from: state.isr, to: isr });
-    else this.d.logger.debug('ISR change not made', { topic, partition, result });
-    // The store's event brings the state that stands (and clears pendingIsr); without a change, clear it here.
-    if (result !== 'ok' || state.pendingIsr === isr) state.pendingIsr = null;
+    const from = state.isr;
+    try {
+      const result = await alterIsr(this.d.store, { topic, partition, leaderId: this.d.nodeId, leaderEpoch: state.leaderEpoch, isr });
+      if (result !== 'ok') {
+        this.d.logger.debug('ISR change not made', { topic, partition, result });
+        return;
+      }
+      this.d.logger.info(why === 'shrink' ? 'shrinking ISR' : 'expanding ISR', { topic, partition, from, to: isr });
+      // The store holds the new ISR now: take it at once, as Kafka's leader does on AlterPartition's
+      // answer, rather than with the store's event, which may come later (the event applies it again).
+      const s = this.d.store.partition(topic, partition);
+      if (this.roles.get(key) === role && s !== undefined && s.leader === this.d.nodeId && s.leaderEpoch === state.leaderEpoch) {
+        state.update(s.partitionEpoch, s.replicas, s.isr, this.d.clock.now());
+      }
+    } finally {
+      if (state.pendingIsr === isr) state.pendingIsr = null;
+      if (this.roles.get(key) === role) this.advanceHighWatermark(key, role);
+    }
   }
 
   // --- the follower side (FetcherHost) ---
