@@ -34,8 +34,8 @@ const { READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_C
 /** What Kafka's AclEntry.supportedOperations lists for each resource type. */
 export const TOPIC_OPERATIONS = bits(READ, WRITE, CREATE, DESCRIBE, DELETE, ALTER, DESCRIBE_CONFIGS, ALTER_CONFIGS);
 export const CLUSTER_OPERATIONS = bits(CREATE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, ALTER, DESCRIBE);
-/** Kafka 3.x's set: group configs (DESCRIBE_CONFIGS, ALTER_CONFIGS on a group, Kafka 4.0) are not served here. */
-export const GROUP_OPERATIONS = bits(READ, DESCRIBE, DELETE);
+/** Kafka 4's set: group configs (DESCRIBE_CONFIGS, ALTER_CONFIGS on a group) are served. */
+export const GROUP_OPERATIONS = bits(READ, DESCRIBE, DELETE, DESCRIBE_CONFIGS, ALTER_CONFIGS);
 
 /** `operations` when the client asked for them, else the field's default. */
 export function authorizedOperations(asked: boolean, operations: number): number {

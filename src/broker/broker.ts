@@ -8,6 +8,7 @@ import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { keyFor, listenerTlsOptions, watchTlsFiles } from './tls.js';
 import { interBrokerSasl, saslConfig, type SaslConfig } from './sasl.js';
 import { ScramCredentials } from '../cluster/scram-credentials.js';
+import { GroupConfigs } from '../cluster/group-configs.js';
 import type { ScramCredential, ScramMechanism } from '../protocol/sasl-scram.js';
 import { SslPrincipalMapper, tlsPrincipal } from './ssl-principal.js';
 import { Authorizer, authorizerSettings } from './authorizer.js';
@@ -320,6 +321,7 @@ export class Broker<C extends Clock = Clock> {
       authorizer: this.authorizer,
       metadataStore: this.member === null ? null : this.clusterStoreOf(),
       scram: this.scram,
+      groupConfigs: new GroupConfigs(this.keyedRecords, (key) => dynamicConfig.resolve(key).value),
       view: null as unknown as ClusterView,
       dropProduceResponse: dropEvery(this.config.raw['samsa.test.drop.produce.responses.every']),
       onStopping(listener: () => void): () => void {

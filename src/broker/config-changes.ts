@@ -8,9 +8,9 @@ import { topicNameError } from '../cluster/topic-names.js';
 import type { RequestContext } from './handler.js';
 
 /** Kafka's ConfigResource types. */
-export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
+export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8, GROUP: 32 } as const;
 
-export type Resource = { kind: 'topic'; name: string } | { kind: 'broker'; scope: string };
+export type Resource = { kind: 'topic'; name: string } | { kind: 'broker'; scope: string } | { kind: 'group'; name: string };
 
 /** Resolves a request's resource; KafkaError for a bad name or a type this broker does not keep configs for. */
 export function resolveResource(ctx: RequestContext, resourceType: number, resourceName: string): Resource {
@@ -26,17 +26,27 @@ export function resolveResource(ctx: RequestContext, resourceType: number, resou
       throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${node} or empty string, but received ${resourceName}`);
     return { kind: 'broker', scope: resourceName === DEFAULT_SCOPE ? DEFAULT_SCOPE : node };
   }
-  throw new KafkaError(ErrorCode.INVALID_REQUEST, `Resource type ${resourceType} has no configs on this broker; use 2 (topic) or 4 (broker).`);
+  if (resourceType === ResourceType.GROUP) {
+    if (resourceName === '') throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Group name must not be empty');
+    return { kind: 'group', name: resourceName };
+  }
+  throw new KafkaError(ErrorCode.INVALID_REQUEST, `Resource type ${resourceType} has no configs on this broker; use 2 (topic), 4 (broker) or 32 (group).`);
 }
 
 /** The overrides a resource holds now: a topic's configs, or a broker scope's dynamic values. */
 export function currentOverrides(ctx: RequestContext, r: Resource): Record<string, string> {
+  if (r.kind === 'group') return { ...ctx.broker.groupConfigs.overrides(r.name) };
   return r.kind === 'topic' ? { ...ctx.broker.topics.require(r.name).configs } : { ...ctx.broker.dynamicConfig.dynamic(r.scope) };
 }
 
 /** Validates a resource's whole new set of overrides and, unless `validateOnly`, stores and applies it. */
 export async function replaceOverrides(ctx: RequestContext, r: Resource, configs: Record<string, string>, validateOnly: boolean): Promise<void> {
-  const { topics, dynamicConfig } = ctx.broker;
+  const { topics, dynamicConfig, groupConfigs } = ctx.broker;
+  if (r.kind === 'group') {
+    groupConfigs.validate(configs);
+    if (!validateOnly) await groupConfigs.set(r.name, configs);
+    return;
+  }
   if (r.kind === 'topic') {
     topics.validateConfigs(configs);
     if (!validateOnly) await topics.setTopicConfigs(r.name, configs);

@@ -15,6 +15,7 @@ import type { SaslSession } from './sasl.js';
 import type { MetadataStore } from '../cluster/store/types.js';
 import type { ClusterView } from './cluster-view.js';
 import type { ScramCredentials } from '../cluster/scram-credentials.js';
+import type { GroupConfigs } from '../cluster/group-configs.js';
 import type { ClientQuotaManager } from './client-quota-manager.js';
 import type { KeyedRecordStore } from '../cluster/store/keyed-records.js';
 
@@ -47,6 +48,8 @@ export interface BrokerContext {
   readonly replication: Replication | null;
   /** The cluster's metadata store (etcd, or memory in tests); null for a single broker. */
   readonly metadataStore: MetadataStore | null;
+  /** Group configs (KIP-848/KIP-932 per-group overrides of the group.* broker keys) in the metadata. */
+  readonly groupConfigs: GroupConfigs;
   /** SCRAM credentials in the metadata (DescribeUserScramCredentials / AlterUserScramCredentials, SCRAM logins). */
   readonly scram: ScramCredentials;
   /** The keyed records of the metadata store in use (local log or the cluster's store). */

@@ -6,6 +6,7 @@
 import { BROKER_CONFIGS, ConfigType, brokerConfigType, inheritedTopicValue, topicConfigInfo } from '../cluster/config-catalog.js';
 import { ConfigSource, DEFAULT_SCOPE, type ConfigValue, type DynamicBrokerConfig } from '../cluster/dynamic-config.js';
 import { TOPIC_CONFIGS } from '../cluster/topic-config.js';
+import { GROUP_CONFIGS } from '../cluster/group-configs.js';
 
 export { ConfigSource };
 
@@ -75,4 +76,25 @@ export function describeBrokerConfigs(dynamic: DynamicBrokerConfig, scope: strin
       isSensitive, synonyms: hide(synonyms, isSensitive), configType: brokerConfigType(name), documentation: info?.doc ?? null,
     };
   });
+}
+
+/**
+ * Every group config (Kafka 4's GroupConfig keys, sorted) for a group: its override
+ * (GROUP_CONFIG), else the broker's value in force (synonym: the group.* broker key).
+ */
+export function describeGroupConfigs(dynamic: DynamicBrokerConfig, overrides: Readonly<Record<string, string>>): ConfigEntry[] {
+  return Object.keys(GROUP_CONFIGS)
+    .sort()
+    .map((name): ConfigEntry => {
+      const def = GROUP_CONFIGS[name]!;
+      const own = overrides[name];
+      const broker = def.brokerKey !== null ? dynamic.resolve(def.brokerKey) : null;
+      const inherited: ConfigValue[] = broker !== null && broker.value !== null ? [{ name: def.brokerKey!, value: broker.value, source: broker.source }] : [];
+      const synonyms = own === undefined ? inherited : [{ name, value: own, source: ConfigSource.GROUP_CONFIG }, ...inherited];
+      const type = def.kind === 'int' ? ConfigType.INT : def.kind === 'boolean' ? ConfigType.BOOLEAN : ConfigType.STRING;
+      return {
+        name, value: own ?? broker?.value ?? def.fallback, readOnly: false, configSource: own !== undefined ? ConfigSource.GROUP_CONFIG : ConfigSource.DEFAULT_CONFIG,
+        isSensitive: false, synonyms, configType: type, documentation: null,
+      };
+    });
 }

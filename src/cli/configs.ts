@@ -10,11 +10,11 @@ import { alterQuotaEntity, checkQuotaEntities, describeQuotaEntities, QUOTA_ENTI
 export const spec: ToolSpec = {
   name: 'configs',
   summary: 'Describe and change topic and broker configs, and quotas of users, clients and ips.',
-  usage: 'samsa configs --bootstrap-server <host:port> --entity-type topics|brokers|users|clients|ips (--entity-name <name> | --entity-default) [--entity-type clients ...] (--describe [--all] [--json] | --alter [--add-config k=v,...] [--delete-config k,...])',
+  usage: 'samsa configs --bootstrap-server <host:port> --entity-type topics|brokers|users|clients|ips|groups (--entity-name <name> | --entity-default) [--entity-type clients ...] (--describe [--all] [--json] | --alter [--add-config k=v,...] [--delete-config k,...])',
   flags: {
     'bootstrap-server': { type: 'string', value: 'host:port', help: 'The broker(s) to connect to, comma-separated.' },
     ...COMMAND_CONFIG_FLAG,
-    'entity-type': { type: 'string', multiple: true, value: 'topics|brokers|users|clients|ips', help: 'The kind of entity; users and clients may be given together (a user\'s client ids).' },
+    'entity-type': { type: 'string', multiple: true, value: 'topics|brokers|users|clients|ips|groups', help: 'The kind of entity; users and clients may be given together (a user\'s client ids).' },
     'entity-name': { type: 'string', multiple: true, value: 'name', help: 'A topic, broker id, user, client id or ip, for the --entity-type before it (all of them with --describe when omitted).' },
     'entity-default': { type: 'boolean', multiple: true, help: 'The default entity of the --entity-type before it: all brokers, users, client ids or ips.' },
     topic: { type: 'string', value: 'name', help: 'Short for --entity-type topics --entity-name <name>.' },
@@ -22,6 +22,7 @@ export const spec: ToolSpec = {
     user: { type: 'string', value: 'principal', help: 'Short for --entity-type users --entity-name <principal>.' },
     client: { type: 'string', value: 'client-id', help: 'Short for --entity-type clients --entity-name <client-id>.' },
     ip: { type: 'string', value: 'address', help: 'Short for --entity-type ips --entity-name <address>.' },
+    group: { type: 'string', value: 'group-id', help: 'Short for --entity-type groups --entity-name <group-id>.' },
     json: { type: 'boolean', help: 'With --describe of users, clients or ips: print the quotas as JSON.' },
     describe: { type: 'boolean', help: 'List the configs that are set (with --all: every config).' },
     all: { type: 'boolean', help: 'With --describe: every config, its value and where it comes from.' },
@@ -31,7 +32,7 @@ export const spec: ToolSpec = {
   },
 };
 
-type EntityType = 'topics' | 'brokers';
+type EntityType = 'topics' | 'brokers' | 'groups';
 
 export async function run(argv: string[], io: Io): Promise<number> {
   return runAdminTool(spec, argv, io, async ({ values }, connect) => {
@@ -61,7 +62,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   });
 }
 
-const ENTITY_TYPES = ['topics', 'brokers', ...QUOTA_ENTITY_TYPES];
+const ENTITY_TYPES = ['topics', 'brokers', ...QUOTA_ENTITY_TYPES, 'groups'];
 
 /**
  * The entity types and names in the order given (Kafka's ConfigCommandOptions): every
@@ -69,7 +70,7 @@ const ENTITY_TYPES = ['topics', 'brokers', ...QUOTA_ENTITY_TYPES];
  * command-line order, then the short flags' names. Kafka's checks of the types.
  */
 export function entities(values: ParsedFlags, argv: string[]): { types: string[]; names: string[] } {
-  const shortFlags = [['topic', 'topics'], ['client', 'clients'], ['user', 'users'], ['broker', 'brokers'], ['ip', 'ips']] as const;
+  const shortFlags = [['topic', 'topics'], ['client', 'clients'], ['user', 'users'], ['broker', 'brokers'], ['ip', 'ips'], ['group', 'groups']] as const;
   const given = shortFlags.filter(([flag]) => str(values, flag) !== undefined);
   const types = [...list(values, 'entity-type'), ...given.map(([, type]) => type)];
   const names: string[] = [];
@@ -119,14 +120,17 @@ export function parseAddConfig(text: string): Map<string, string> {
   return out;
 }
 
+const RESOURCE_OF: Record<EntityType, ConfigResource['type']> = { topics: 'topic', brokers: 'broker', groups: 'group' };
+
 function resourceOf(type: EntityType, name: string): ConfigResource {
-  return { type: type === 'topics' ? 'topic' : 'broker', name };
+  return { type: RESOURCE_OF[type], name };
 }
 
 async function describeEntities(admin: Admin, io: Io, type: EntityType, name: string | undefined, all: boolean): Promise<void> {
   let names: string[];
   if (name !== undefined) names = [name];
   else if (type === 'topics') names = await admin.listTopics({ includeInternal: true });
+  else if (type === 'groups') names = (await admin.listGroups()).map((g) => g.groupId).sort();
   else names = (await admin.describeCluster()).brokers.map((b) => String(b.nodeId)).sort((a, b) => Number(a) - Number(b));
   let out = '';
   for (const n of names) {
@@ -142,12 +146,13 @@ async function describeEntities(admin: Admin, io: Io, type: EntityType, name: st
 /** Without --all Kafka shows only what was set dynamically on this very entity. */
 function shownWithoutAll(type: EntityType, name: string, e: ConfigDescription): boolean {
   if (type === 'topics') return e.source === 1;
+  if (type === 'groups') return e.source === 8;
   return e.source === (name === '' ? 3 : 2);
 }
 
 function heading(type: EntityType, name: string, all: boolean): string {
   if (type === 'brokers' && name === '') return 'Default configs for brokers in the cluster are:';
-  return `${all ? 'All' : 'Dynamic'} configs for ${type === 'topics' ? 'topic' : 'broker'} ${name} are:`;
+  return `${all ? 'All' : 'Dynamic'} configs for ${RESOURCE_OF[type]} ${name} are:`;
 }
 
 /** Kafka's line: `name=value sensitive=false synonyms={SOURCE:key=value, ...}`. */
@@ -169,6 +174,6 @@ async function alterEntity(admin: Admin, io: Io, type: EntityType, name: string,
     ...[...adds].map(([k, v]) => ({ name: k, op: 'set' as const, value: v })),
     ...deletes.map((k) => ({ name: k, op: 'delete' as const })),
   ]);
-  const what = type === 'brokers' && name === '' ? 'default config for brokers in the cluster' : `config for ${type === 'topics' ? 'topic' : 'broker'} ${name}`;
+  const what = type === 'brokers' && name === '' ? 'default config for brokers in the cluster' : `config for ${RESOURCE_OF[type]} ${name}`;
   io.stdout.write(`Completed updating ${what}.\n`);
 }

@@ -28,13 +28,13 @@ const DESCRIBE_CLUSTER_KEY = 60;
 const DESCRIBE_CLUSTER_VERSION_MAX = 1;
 const TIMEOUT_MS_DEFAULT = 30_000;
 
-/** A config resource: a topic, a broker by id, or the cluster-wide broker default (`name: ''`). */
+/** A config resource: a topic, a broker by id, the cluster-wide broker default (`name: ''`), or a group (Kafka 4's group configs). */
 export interface ConfigResource {
-  type: 'topic' | 'broker';
+  type: 'topic' | 'broker' | 'group';
   name: string;
 }
 
-const RESOURCE_TYPE = { topic: 2, broker: 4 } as const;
+const RESOURCE_TYPE = { topic: 2, broker: 4, group: 32 } as const;
 
 /** Kafka's config sources, by number. */
 export const ConfigSourceName: Record<number, string> = {
@@ -45,6 +45,8 @@ export const ConfigSourceName: Record<number, string> = {
   4: 'STATIC_BROKER_CONFIG',
   5: 'DEFAULT_CONFIG',
   6: 'DYNAMIC_BROKER_LOGGER_CONFIG',
+  7: 'CLIENT_METRICS_CONFIG',
+  8: 'DYNAMIC_GROUP_CONFIG',
 };
 
 export interface ConfigDescription {

@@ -262,7 +262,8 @@ export function brokerConfigError(key: string, value: string): string | null {
 }
 
 /** Whether a key takes a comma-separated list (IncrementalAlterConfigs APPEND/SUBTRACT). */
-export function isListConfig(name: string, resource: 'topic' | 'broker'): boolean {
+export function isListConfig(name: string, resource: 'topic' | 'broker' | 'group'): boolean {
+  if (resource === 'group') return false;
   return resource === 'topic' ? TOPIC_CONFIGS[name]?.kind === 'list' : (BROKER_CONFIGS[name] ?? BROKER_CONFIGS[baseKey(name)])?.kind === 'list';
 }
 

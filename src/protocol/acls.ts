@@ -99,7 +99,7 @@ export const SUPPORTED_OPERATIONS: ReadonlyMap<number, readonly number[]> = (() 
   const o = AclOperationCode;
   return new Map<number, readonly number[]>([
     [ResourceType.TOPIC, [o.READ, o.WRITE, o.CREATE, o.DESCRIBE, o.DELETE, o.ALTER, o.DESCRIBE_CONFIGS, o.ALTER_CONFIGS]],
-    [ResourceType.GROUP, [o.READ, o.DESCRIBE, o.DELETE]],
+    [ResourceType.GROUP, [o.READ, o.DESCRIBE, o.DELETE, o.DESCRIBE_CONFIGS, o.ALTER_CONFIGS]],
     [ResourceType.CLUSTER, [o.CREATE, o.CLUSTER_ACTION, o.DESCRIBE_CONFIGS, o.ALTER_CONFIGS, o.IDEMPOTENT_WRITE, o.ALTER, o.DESCRIBE]],
     [ResourceType.TRANSACTIONAL_ID, [o.DESCRIBE, o.WRITE]],
     [ResourceType.DELEGATION_TOKEN, [o.DESCRIBE]],

@@ -16,8 +16,8 @@ const NOT_REQUESTED = -2147483648;
 const TOPIC = 3576;
 /** CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE (5, 7–12). */
 const CLUSTER = 8096;
-/** READ, DELETE, DESCRIBE (3, 6, 8). */
-const GROUP = 328;
+/** READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS (3, 6, 8, 10, 11): Kafka 4's, with group configs. */
+const GROUP = 3400;
 
 function metadataRequest(version: number, asked: boolean, topics: object[] | null) {
   return { topics, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: asked, includeTopicAuthorizedOperations: asked };

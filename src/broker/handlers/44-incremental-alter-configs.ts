@@ -2,7 +2,8 @@
 // Changes some keys of a resource and leaves the rest: SET (0) a value, DELETE (1) an override
 // (back to the broker's value), APPEND (2) / SUBTRACT (3) items of a list config
 // (cleanup.policy, log.cleanup.policy; starting from the value in force, which may be inherited).
-// Resources as in AlterConfigs (topic; broker id or '' for the cluster default), with the same
+// Resources as in AlterConfigs (topic; broker id or '' for the cluster default) and groups (32:
+// Kafka 4's group configs, names and values checked as Kafka's GroupConfig), with the same
 // validation and errors; APPEND/SUBTRACT on a non-list key → INVALID_CONFIG; an unknown
 // operation → INVALID_REQUEST. validate_only checks without changing anything.
 // v1+: flexible.
@@ -57,6 +58,7 @@ export const incrementalAlterConfigsHandler: Handler<IncrementalAlterConfigsRequ
 function inForce(ctx: RequestContext, r: Resource, name: string): string | null {
   const { dynamicConfig } = ctx.broker;
   if (r.kind === 'broker') return dynamicConfig.resolve(name).value;
+  if (r.kind === 'group') return null;
   return describeTopicConfigs(dynamicConfig, {}).find((e) => e.name === name)?.value ?? null;
 }
 
