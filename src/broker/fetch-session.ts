@@ -151,6 +151,9 @@ export class FetchSessionCache {
   private readonly evictionMs: number;
   private readonly randomId: () => number;
   private numPartitions = 0;
+  /** Sessions with each eviction flag set, so a full cache with none evictable is answered without a scan. */
+  private numEvictableByPrivileged = 0;
+  private numEvictableByAll = 0;
   readonly stats: Omit<FetchSessionStats, 'sessions' | 'partitions'> = { evictions: 0, incrementalFetches: 0, incrementalPartitionsSent: 0 };
   /** Test hook: called after each incremental fetch with the partitions it answered and its session's size. */
   onIncremental: ((sent: number, sessionSize: number) => void) | null = null;
@@ -243,6 +246,7 @@ export class FetchSessionCache {
       this.stats.evictions++;
       return true;
     }
+    if ((privileged ? this.numEvictableByPrivileged : this.numEvictableByAll) === 0) return false;
     // The least valuable session this one may evict: (privileged, size, id) smallest first.
     let victim: FetchSession | null = null;
     for (const s of this.sessions.values()) {
@@ -261,7 +265,16 @@ export class FetchSessionCache {
   }
 
   remove(session: FetchSession): void {
-    if (this.sessions.delete(session.id) && session.cachedSize > 0) this.numPartitions -= session.cachedSize;
+    if (!this.sessions.delete(session.id)) return;
+    if (session.cachedSize > 0) this.numPartitions -= session.cachedSize;
+    this.setEvictable(session, false, false);
+  }
+
+  private setEvictable(session: FetchSession, byPrivileged: boolean, byAll: boolean): void {
+    this.numEvictableByPrivileged += Number(byPrivileged) - Number(session.evictableByPrivileged);
+    this.numEvictableByAll += Number(byAll) - Number(session.evictableByAll);
+    session.evictableByPrivileged = byPrivileged;
+    session.evictableByAll = byAll;
   }
 
   /** Kafka's touch: marks the session used now and re-files it for eviction. */
@@ -273,8 +286,7 @@ export class FetchSessionCache {
     session.cachedSize = session.partitions.size;
     this.numPartitions += session.cachedSize;
     const old = now - session.creationMs > this.evictionMs;
-    session.evictableByPrivileged = !session.privileged || old;
-    session.evictableByAll = old;
+    this.setEvictable(session, !session.privileged || old, old);
   }
 }
 
@@ -282,7 +294,7 @@ export class FetchSessionCache {
  * An incremental fetch's topics: the session's partitions in its order, with the positions last
  * sent, consecutive partitions of a topic under one entry; `order` is the cached partition of each.
  */
-export function sessionFetchTopics(session: FetchSession): { topics: FetchRequestFetchTopic[]; order: CachedPartition[] } {
+export function sessionFetchTopics(session: FetchSession): { topics: FetchRequestFetchTopic[]; order: readonly CachedPartition[] } {
   const topics: FetchRequestFetchTopic[] = [];
   const order: CachedPartition[] = [];
   let last: FetchRequestFetchTopic | null = null;
@@ -307,7 +319,7 @@ export function newSessionPartitions(usesTopicIds: boolean, topics: FetchRequest
       const key = partitionSessionKey(usesTopicIds, name, t.topicId, p.partition);
       const cached = new CachedPartition(key, name, t.topicId, p);
       cached.mustRespond(answered[pi]!, true);
-      partitions.delete(key);
+      // A partition named twice keeps its first place and its last request, as Kafka's map does.
       partitions.set(key, cached);
     });
   });
@@ -321,7 +333,7 @@ export function newSessionPartitions(usesTopicIds: boolean, topics: FetchRequest
  */
 export function incrementalResponses(
   session: FetchSession,
-  order: CachedPartition[],
+  order: readonly CachedPartition[],
   responses: FetchResponseFetchableTopicResponse[],
 ): FetchResponseFetchableTopicResponse[] {
   const kept: FetchResponseFetchableTopicResponse[] = [];

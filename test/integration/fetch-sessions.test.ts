@@ -105,6 +105,10 @@ test('fetch sessions by name (v12): an unknown topic stays in the answer with it
       const v4 = await w.request(1, 4, fetchRequest(0, 0, topics));
       assert.equal(v4.responses.length, 2);
       assert.equal(broker.fetchSessions.snapshot().sessions, 1);
+      // A follower's (replica id >= 0) session is privileged, so consumers' sessions cannot evict it.
+      const follower = await w.request(1, 12, { ...fetchRequest(0, 0, topics.slice(0, 1)), replicaId: 1 });
+      assert.equal(broker.fetchSessions.get(follower.sessionId)?.privileged, true);
+      assert.equal(broker.fetchSessions.get(full.sessionId)?.privileged, false);
     } finally {
       w.close();
       await kafka.close();
@@ -142,6 +146,34 @@ test('fetch sessions: response bytes of an idle incremental fetch vs a full fetc
       console.log(`fetch response bytes, ${PARTITIONS} partitions (Fetch v13): full ${fullBytes}, idle incremental ${idleBytes}, incremental with 1 changed partition ${oneBytes}; saved ${fullBytes - idleBytes} bytes (${((1 - idleBytes / fullBytes) * 100).toFixed(2)} %) per idle fetch`);
     } finally {
       w.close();
+      await kafka.close();
+    }
+  });
+});
+
+test('fetch sessions under a consumer quota: a throttled incremental fetch keeps its session and what it last sent', { timeout: 60_000 }, async () => {
+  await withBroker(async (broker) => {
+    const kafka = createClient({ bootstrapServers: broker.bootstrap });
+    const w = await WireClient.connect(broker.port);
+    const w2 = await WireClient.connect(broker.port);
+    try {
+      await kafka.admin().createTopics([{ topic: 'q', numPartitions: 2 }]);
+      const topicId = broker.topics.get('q')!.topicId;
+      const full = await w.request(1, 13, fetchRequest(0, 0, [{ topic: 'q', topicId, partitions: [{ partition: 0, fetchOffset: 0 }, { partition: 1, fetchOffset: 0 }] }]));
+      assert.ok(full.sessionId > 0);
+      await kafka.producer().send({ topic: 'q', messages: Array.from({ length: 5 }, () => ({ partition: 0, value: 'x'.repeat(1000) })) });
+      // The WireClient's client id, held to 100 bytes/s: the fetch of 5 KB is throttled.
+      await kafka.admin().alterClientQuotas([{ entity: { 'client-id': 'wire-client' }, ops: { consumer_byte_rate: 100 } }]);
+      const throttled = await w.request(1, 13, fetchRequest(full.sessionId, 1, []));
+      assert.ok(throttled.throttleTimeMs > 0);
+      assert.deepEqual([throttled.errorCode, throttled.sessionId, throttled.responses], [0, full.sessionId, []]);
+      // Quota gone, on another connection (the first is muted): the records not sent are answered now.
+      await kafka.admin().alterClientQuotas([{ entity: { 'client-id': 'wire-client' }, ops: { consumer_byte_rate: null } }]);
+      const next = await w2.request(1, 13, fetchRequest(full.sessionId, 2, []));
+      assert.deepEqual([next.throttleTimeMs, next.sessionId, answered(next)], [0, full.sessionId, [[0, 5, 0, true, 0]]]);
+    } finally {
+      w.close();
+      w2.close();
       await kafka.close();
     }
   });

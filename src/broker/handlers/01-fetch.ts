@@ -25,6 +25,9 @@ import { fetchQuotaMaxBytes, throttleFetch } from '../client-quota-manager.js';
 import { Op, deniedTopics, onCluster } from '../access.js';
 import { incrementalResponses, INVALID_SESSION_ID, newSessionPartitions, nextEpoch, sessionFetchTopics, type CachedPartition } from '../fetch-session.js';
 
+/** A sessionless or full fetch has no cached partitions to follow (shared: nothing is allocated on that path). */
+const NO_ORDER: readonly CachedPartition[] = [];
+
 export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
   apiKey: 1,
   minVersion: 4,
@@ -38,7 +41,7 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
     if (context.kind === 'error') return { throttleTimeMs: 0, errorCode: context.errorCode, sessionId: INVALID_SESSION_ID, responses: [], nodeEndpoints: [] };
     // An incremental fetch reads every partition of its session, from the positions last sent.
     let topics = req.topics;
-    let order: CachedPartition[] = [];
+    let order: readonly CachedPartition[] = NO_ORDER;
     if (context.kind === 'incremental') ({ topics, order } = sessionFetchTopics(context.session));
     // From v13 topics come by id: resolve each to its name; an unknown id reads nothing.
     const names = topics.map((t) => (version >= 13 ? (ctx.broker.topics.getById(t.topicId)?.name ?? null) : t.topic));
