@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SystemClock, type Clock } from '../platform/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
-import { BROKER_DEFAULTS, ConfigError, buildBrokerConfig, readPropertiesFile, type BrokerConfig, type Listener } from '../cluster/config.js';
+import { BROKER_DEFAULTS, ConfigError, buildBrokerConfig, intProperty, readPropertiesFile, type BrokerConfig, type Listener } from '../cluster/config.js';
 import { LocalMetadataStore } from '../cluster/metadata-store.js';
 import { ProducerIdManager } from '../cluster/producer-ids.js';
 import { ReplicaManager } from '../cluster/replica-manager.js';
@@ -54,6 +54,7 @@ import { buildHandlers } from './handlers/index.js';
 import type { BrokerContext, Handler, KeyedRecordStore } from './handler.js';
 import { ClientQuotaManager, rateWindowsFrom } from './client-quota-manager.js';
 import { ConnectionQuotas } from './connection-quotas.js';
+import { FETCH_SESSION_CACHE_SLOTS_DEFAULT, FetchSessionCache } from './fetch-session.js';
 
 export interface BrokerOptions<C extends Clock = Clock> {
   /** Port for the PLAINTEXT listener; 0 picks a free one. Overrides `listeners`. */
@@ -124,6 +125,8 @@ export class Broker<C extends Clock = Clock> {
   private readonly delayedCloses = new Set<{ socket: Socket; timer: NodeJS.Timeout }>();
   private markerChannels: TxnMarkerChannels | null = null;
   private scramCache: ScramCredentials | null = null;
+  /** Incremental fetch sessions (KIP-227); made with the listeners, from max.incremental.fetch.session.cache.slots. */
+  private sessionCache!: FetchSessionCache;
   private readonly scramLookup = (user: string, m: ScramMechanism): ScramCredential | undefined => this.scram.get(user, m);
   private authorizer: Authorizer | null = null;
 
@@ -303,6 +306,8 @@ export class Broker<C extends Clock = Clock> {
     };
     const self = this;
     this.handlers = buildHandlers();
+    const slots = this.config.raw['max.incremental.fetch.session.cache.slots'];
+    this.sessionCache = new FetchSessionCache({ maxSessions: slots === undefined ? FETCH_SESSION_CACHE_SLOTS_DEFAULT : intProperty(this.config.raw, 'max.incremental.fetch.session.cache.slots', 0) });
     this.context = {
       config: this.config,
       nodeId: this.config.nodeId,
@@ -317,6 +322,7 @@ export class Broker<C extends Clock = Clock> {
       producerIds: new ProducerIdManager(this.producerIdStore),
       keyedRecords: this.keyedRecords,
       quotas: this.quotas,
+      fetchSessions: this.sessionCache,
       replication: this.member?.replication ?? null,
       authorizer: this.authorizer,
       metadataStore: this.member === null ? null : this.clusterStoreOf(),
@@ -447,6 +453,11 @@ export class Broker<C extends Clock = Clock> {
   /** Client quotas in force (for tests and tools). */
   get clientQuotas(): ClientQuotaManager {
     return this.quotas;
+  }
+
+  /** The incremental fetch sessions this broker holds (for tests and tools). */
+  get fetchSessions(): FetchSessionCache {
+    return this.sessionCache;
   }
 
   private clusterStoreOf(): MetadataStore {

@@ -25,6 +25,8 @@ export const SAMSA_BROKER_KEYS: ReadonlySet<string> = new Set([
   'replica.fetch.backoff.ms', 'replica.high.watermark.checkpoint.interval.ms', 'unclean.leader.election.enable', 'controlled.shutdown.enable',
   'auto.leader.rebalance.enable', 'leader.imbalance.check.interval.seconds', 'leader.imbalance.per.broker.percentage',
   'leader.replication.throttled.rate', 'follower.replication.throttled.rate', 'replication.quota.window.num', 'replication.quota.window.size.seconds',
+  // Incremental fetch sessions (fetch-session.ts).
+  'max.incremental.fetch.session.cache.slots',
   // Client quotas and connection limits (client-quota-manager.ts, connection-quotas.ts).
   'quota.window.num', 'quota.window.size.seconds', 'max.connections', 'max.connections.per.ip', 'max.connections.per.ip.overrides',
   'authorizer.class.name', 'super.users', 'allow.everyone.if.no.acl.found',

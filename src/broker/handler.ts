@@ -17,6 +17,7 @@ import type { ClusterView } from './cluster-view.js';
 import type { ScramCredentials } from '../cluster/scram-credentials.js';
 import type { GroupConfigs } from '../cluster/group-configs.js';
 import type { ClientQuotaManager } from './client-quota-manager.js';
+import type { FetchSessionCache } from './fetch-session.js';
 import type { KeyedRecordStore } from '../cluster/store/keyed-records.js';
 
 export type { KeyedRecordStore };
@@ -56,6 +57,8 @@ export interface BrokerContext {
   readonly keyedRecords: KeyedRecordStore;
   /** Client quotas (produce and fetch bytes, request time) from the metadata's quota records. */
   readonly quotas: ClientQuotaManager;
+  /** Incremental fetch sessions (KIP-227), `max.incremental.fetch.session.cache.slots` of them. */
+  readonly fetchSessions: FetchSessionCache;
   /** Kafka's ACLs when `authorizer.class.name` is set; null (or absent) when every request is allowed. */
   readonly authorizer?: Authorizer | null;
   /** Producer ids for InitProducerId, reserved durably in blocks (cluster/producer-ids.ts). */

@@ -88,6 +88,7 @@ const BROKER_DOCS: Record<string, [doc: string, extra?: { min?: number; oneOf?: 
   'compression.type': ["The codec topics store batches with; 'producer' keeps the producer's.", { oneOf: ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'] }],
   'log.cleanup.policy': ['The default cleanup policy of topics: delete, compact, or both.', { oneOf: ['delete', 'compact'] }],
   'min.insync.replicas': ['In-sync replicas that must hold a write before acks=all is answered.', { min: 1 }],
+  'max.incremental.fetch.session.cache.slots': ['The incremental fetch sessions (KIP-227) the broker keeps at most; 0 answers every fetch without a session.', { min: 0 }],
   'log.segment.delete.delay.ms': ['How long a deleted segment stays on disk for fetches in flight.', { min: 0 }],
   'log.cleaner.enable': ['Whether the log cleaner runs (needed for compacted topics).'],
   'log.cleaner.backoff.ms': ['How long the cleaner sleeps when there is nothing to clean.', { min: 0 }],

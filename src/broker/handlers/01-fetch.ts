@@ -1,8 +1,11 @@
 // Fetch (key 1), versions 4–12.
 // v4+: isolation level; read_committed stops at the last stable offset and lists the aborted
 // transactions overlapping the records returned. v5+: log start offset.
-// v7+: fetch sessions — not kept: session id 0 is always answered, which tells clients to send
-// full fetches; an incremental fetch on a session gets FETCH_SESSION_ID_NOT_FOUND.
+// v7+: incremental fetch sessions (KIP-227, fetch-session.ts): epoch 0 creates one (its id in the
+// reply), epochs 1, 2, … fetch the session's partitions and answer only those with news, −1
+// fetches without one; session errors FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH,
+// FETCH_SESSION_TOPIC_ID_ERROR as Kafka. Followers get privileged sessions if they ask (Samsa's
+// own replica fetcher sends sessionless fetches).
 // v9+: current leader epoch, checked against the partition's (FENCED_LEADER_EPOCH /
 // UNKNOWN_LEADER_EPOCH). v11+: rack id (KIP-392): in a cluster a follower serves such a consumer
 // from its copy, and a leader with replica.selector.class=…RackAwareReplicaSelector names an
@@ -20,6 +23,10 @@ import { fetchPartitions, ISOLATION_READ_COMMITTED } from '../fetch.js';
 import type { Handler } from '../handler.js';
 import { fetchQuotaMaxBytes, throttleFetch } from '../client-quota-manager.js';
 import { Op, deniedTopics, onCluster } from '../access.js';
+import { incrementalResponses, INVALID_SESSION_ID, newSessionPartitions, nextEpoch, sessionFetchTopics, type CachedPartition } from '../fetch-session.js';
+
+/** A sessionless or full fetch has no cached partitions to follow (shared: nothing is allocated on that path). */
+const NO_ORDER: readonly CachedPartition[] = [];
 
 export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
   apiKey: 1,
@@ -28,17 +35,22 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
   request: FetchRequestSchema,
   response: FetchResponseSchema,
   async handle(ctx, req, version) {
-    if (req.sessionId !== 0 || req.sessionEpoch > 0)
-      return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
-    // From v13 topics come by id: resolve each to its name; an unknown id reads nothing.
-    const names = req.topics.map((t) => (version >= 13 ? (ctx.broker.topics.getById(t.topicId)?.name ?? null) : t.topic));
-    // As Kafka: a follower (replica id >= 0) needs ClusterAction on the cluster, a consumer Read on each topic.
     const replicaId = version >= 15 ? req.replicaState.replicaId : req.replicaId;
+    const sessions = ctx.broker.fetchSessions;
+    const context = sessions.newContext(ctx.broker.clock.now(), version, req.sessionId, req.sessionEpoch, req.topics, req.forgottenTopicsData);
+    if (context.kind === 'error') return { throttleTimeMs: 0, errorCode: context.errorCode, sessionId: INVALID_SESSION_ID, responses: [], nodeEndpoints: [] };
+    // An incremental fetch reads every partition of its session, from the positions last sent.
+    let topics = req.topics;
+    let order: readonly CachedPartition[] = NO_ORDER;
+    if (context.kind === 'incremental') ({ topics, order } = sessionFetchTopics(context.session));
+    // From v13 topics come by id: resolve each to its name; an unknown id reads nothing.
+    const names = topics.map((t) => (version >= 13 ? (ctx.broker.topics.getById(t.topicId)?.name ?? null) : t.topic));
+    // As Kafka: a follower (replica id >= 0) needs ClusterAction on the cluster, a consumer Read on each topic.
     const denied = replicaId >= 0
       ? (onCluster(ctx, Op.CLUSTER_ACTION) ? null : new Set(names.filter((n): n is string => n !== null)))
       : deniedTopics(ctx, Op.READ, names.filter((n): n is string => n !== null));
     const readable = (i: number): boolean => names[i] !== null && denied?.has(names[i]!) !== true;
-    const partitions = req.topics.flatMap((t, i) =>
+    const partitions = topics.flatMap((t, i) =>
       !readable(i) ? [] : t.partitions.map((p) => ({
         topic: names[i]!, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes,
         currentLeaderEpoch: p.currentLeaderEpoch, lastFetchedEpoch: p.lastFetchedEpoch,
@@ -58,7 +70,7 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
     const committed = req.isolationLevel === ISOLATION_READ_COMMITTED;
     const responses: FetchResponseFetchableTopicResponse[] = [];
     let i = 0;
-    req.topics.forEach((t, ti) => {
+    topics.forEach((t, ti) => {
       const known = readable(ti);
       const refusal = names[ti] === null ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
       responses.push({
@@ -84,10 +96,36 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
       : [];
     if (replicaId < 0 && ctx.broker.quotas.enabled('fetch')) {
       const throttleTimeMs = throttleFetch(ctx, fetchedBytes(responses));
-      // Throttled: the answer carries nothing (Kafka's throttled fetch response), the bytes were not counted.
-      if (throttleTimeMs > 0) return { throttleTimeMs, errorCode: 0, sessionId: 0, responses: [], nodeEndpoints: [] };
+      // Throttled: the answer carries nothing (Kafka's throttled fetch response), the bytes were not
+      // counted, no session is made and an incremental one keeps what it last sent.
+      if (throttleTimeMs > 0) {
+        if (context.kind !== 'incremental') return { throttleTimeMs, errorCode: 0, sessionId: INVALID_SESSION_ID, responses: [], nodeEndpoints: [] };
+        const errorCode = context.session.epoch === nextEpoch(context.requestEpoch) ? 0 : ErrorCode.INVALID_FETCH_SESSION_EPOCH;
+        return { throttleTimeMs, errorCode, sessionId: context.session.id, responses: [], nodeEndpoints: [] };
+      }
     }
-    return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses, nodeEndpoints };
+    switch (context.kind) {
+      case 'sessionless':
+        return { throttleTimeMs: 0, errorCode: 0, sessionId: INVALID_SESSION_ID, responses, nodeEndpoints };
+      case 'full': {
+        const usesTopicIds = version >= 13;
+        const sessionId = sessions.maybeCreateSession(ctx.broker.clock.now(), replicaId >= 0, responses.reduce((n, t) => n + t.partitions.length, 0), usesTopicIds, () => newSessionPartitions(usesTopicIds, topics, responses));
+        return { throttleTimeMs: 0, errorCode: 0, sessionId, responses, nodeEndpoints };
+      }
+      case 'incremental': {
+        const session = context.session;
+        // Another request on this session moved its epoch on while this one waited (Kafka: "possible duplicate request").
+        if (session.epoch !== nextEpoch(context.requestEpoch))
+          return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH, sessionId: session.id, responses: [], nodeEndpoints: [] };
+        const changed = incrementalResponses(session, order, responses);
+        let sent = 0;
+        for (const t of changed) sent += t.partitions.length;
+        sessions.stats.incrementalFetches++;
+        sessions.stats.incrementalPartitionsSent += sent;
+        sessions.onIncremental?.(sent, session.partitions.size);
+        return { throttleTimeMs: 0, errorCode: 0, sessionId: session.id, responses: changed, nodeEndpoints };
+      }
+    }
   },
 };
 
