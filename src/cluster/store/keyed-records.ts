@@ -8,9 +8,9 @@
  * authorizer, the quota manager) rebuild it when the kind's `version` moves.
  */
 
-export type RecordKind = 'scram' | 'acl' | 'quota' | 'group-config';
+export type RecordKind = 'scram' | 'acl' | 'quota' | 'group-config' | 'client-metrics';
 
-export const RECORD_KINDS: readonly RecordKind[] = ['scram', 'acl', 'quota', 'group-config'];
+export const RECORD_KINDS: readonly RecordKind[] = ['scram', 'acl', 'quota', 'group-config', 'client-metrics'];
 
 /** One change in a batch: a value to store under the key, or null to delete it. */
 export interface KeyedChange {
