@@ -75,6 +75,7 @@ const CONFIG_TOPIC = 2;
 const CONFIG_BROKER = 4;
 const CONFIG_BROKER_LOGGER = 8;
 const CONFIG_GROUP = 32;
+const CONFIG_CLIENT_METRICS = 16;
 
 /**
  * Kafka's check of a config resource (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs):
@@ -83,6 +84,6 @@ const CONFIG_GROUP = 32;
 export function configResourceRefusal(ctx: RequestContext, operation: number, resourceType: number, resourceName: string): number {
   if (resourceType === CONFIG_TOPIC) return onTopic(ctx, operation, resourceName) ? 0 : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
   if (resourceType === CONFIG_GROUP) return onGroup(ctx, operation, resourceName) ? 0 : ErrorCode.GROUP_AUTHORIZATION_FAILED;
-  if (resourceType === CONFIG_BROKER || resourceType === CONFIG_BROKER_LOGGER) return onCluster(ctx, operation) ? 0 : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  if (resourceType === CONFIG_BROKER || resourceType === CONFIG_BROKER_LOGGER || resourceType === CONFIG_CLIENT_METRICS) return onCluster(ctx, operation) ? 0 : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
   return 0;
 }

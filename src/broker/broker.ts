@@ -9,6 +9,8 @@ import { keyFor, listenerTlsOptions, watchTlsFiles } from './tls.js';
 import { interBrokerSasl, saslConfig, type SaslConfig } from './sasl.js';
 import { ScramCredentials } from '../cluster/scram-credentials.js';
 import { GroupConfigs } from '../cluster/group-configs.js';
+import { ClientMetricsResources } from '../cluster/client-metrics.js';
+import { ClientTelemetry } from './client-telemetry.js';
 import type { ScramCredential, ScramMechanism } from '../protocol/sasl-scram.js';
 import { SslPrincipalMapper, tlsPrincipal } from './ssl-principal.js';
 import { Authorizer, authorizerSettings } from './authorizer.js';
@@ -125,6 +127,7 @@ export class Broker<C extends Clock = Clock> {
   private readonly delayedCloses = new Set<{ socket: Socket; timer: NodeJS.Timeout }>();
   private markerChannels: TxnMarkerChannels | null = null;
   private scramCache: ScramCredentials | null = null;
+  private telemetryCache: ClientTelemetry | null = null;
   /** Incremental fetch sessions (KIP-227); made with the listeners, from max.incremental.fetch.session.cache.slots. */
   private sessionCache!: FetchSessionCache;
   private readonly scramLookup = (user: string, m: ScramMechanism): ScramCredential | undefined => this.scram.get(user, m);
@@ -328,6 +331,7 @@ export class Broker<C extends Clock = Clock> {
       metadataStore: this.member === null ? null : this.clusterStoreOf(),
       scram: this.scram,
       groupConfigs: new GroupConfigs(this.keyedRecords, (key) => dynamicConfig.resolve(key).value),
+      telemetry: this.telemetry,
       view: null as unknown as ClusterView,
       dropProduceResponse: dropEvery(this.config.raw['samsa.test.drop.produce.responses.every']),
       onStopping(listener: () => void): () => void {
@@ -422,6 +426,12 @@ export class Broker<C extends Clock = Clock> {
       ...(sasl !== undefined ? { sasl, scramCredentials: this.scramLookup } : {}),
     });
     this.connections.add(conn);
+  }
+
+  /** KIP-714 client telemetry: subscriptions from the client-metrics resources, and the pushes received. */
+  get telemetry(): ClientTelemetry {
+    const maxBytes = Number(this.config.raw['telemetry.max.bytes'] ?? 1_048_576);
+    return (this.telemetryCache ??= new ClientTelemetry(new ClientMetricsResources(this.keyedRecords), Number.isInteger(maxBytes) && maxBytes > 0 ? maxBytes : 1_048_576));
   }
 
   /** SCRAM credentials in the metadata (the local store, or the cluster's). */

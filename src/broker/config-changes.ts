@@ -6,11 +6,12 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { DEFAULT_SCOPE } from '../cluster/dynamic-config.js';
 import { topicNameError } from '../cluster/topic-names.js';
 import type { RequestContext } from './handler.js';
+import { ClientMetricsResources } from '../cluster/client-metrics.js';
 
 /** Kafka's ConfigResource types. */
-export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8, GROUP: 32 } as const;
+export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8, CLIENT_METRICS: 16, GROUP: 32 } as const;
 
-export type Resource = { kind: 'topic'; name: string } | { kind: 'broker'; scope: string } | { kind: 'group'; name: string };
+export type Resource = { kind: 'topic'; name: string } | { kind: 'broker'; scope: string } | { kind: 'group'; name: string } | { kind: 'client-metrics'; name: string };
 
 /** Resolves a request's resource; KafkaError for a bad name or a type this broker does not keep configs for. */
 export function resolveResource(ctx: RequestContext, resourceType: number, resourceName: string): Resource {
@@ -26,16 +27,21 @@ export function resolveResource(ctx: RequestContext, resourceType: number, resou
       throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${node} or empty string, but received ${resourceName}`);
     return { kind: 'broker', scope: resourceName === DEFAULT_SCOPE ? DEFAULT_SCOPE : node };
   }
+  if (resourceType === ResourceType.CLIENT_METRICS) {
+    if (resourceName === '') throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Client metrics subscription name must not be empty');
+    return { kind: 'client-metrics', name: resourceName };
+  }
   if (resourceType === ResourceType.GROUP) {
     if (resourceName === '') throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Group name must not be empty');
     return { kind: 'group', name: resourceName };
   }
-  throw new KafkaError(ErrorCode.INVALID_REQUEST, `Resource type ${resourceType} has no configs on this broker; use 2 (topic), 4 (broker) or 32 (group).`);
+  throw new KafkaError(ErrorCode.INVALID_REQUEST, `Resource type ${resourceType} has no configs on this broker; use 2 (topic), 4 (broker), 16 (client metrics) or 32 (group).`);
 }
 
 /** The overrides a resource holds now: a topic's configs, or a broker scope's dynamic values. */
 export function currentOverrides(ctx: RequestContext, r: Resource): Record<string, string> {
   if (r.kind === 'group') return { ...ctx.broker.groupConfigs.overrides(r.name) };
+  if (r.kind === 'client-metrics') return { ...new ClientMetricsResources(ctx.broker.keyedRecords).configs(r.name) };
   return r.kind === 'topic' ? { ...ctx.broker.topics.require(r.name).configs } : { ...ctx.broker.dynamicConfig.dynamic(r.scope) };
 }
 
@@ -45,6 +51,12 @@ export async function replaceOverrides(ctx: RequestContext, r: Resource, configs
   if (r.kind === 'group') {
     groupConfigs.validate(configs);
     if (!validateOnly) await groupConfigs.set(r.name, configs);
+    return;
+  }
+  if (r.kind === 'client-metrics') {
+    const resources = new ClientMetricsResources(ctx.broker.keyedRecords);
+    resources.validate(configs);
+    if (!validateOnly) await resources.set(r.name, configs);
     return;
   }
   if (r.kind === 'topic') {

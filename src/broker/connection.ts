@@ -16,7 +16,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { UnparsableRequestError, type BrokerContext, type Handler, type ThrottledChannel } from './handler.js';
 import { requestQuotaExempt, requestTimePercent } from './request-quota.js';
 import { SaslSession, type SaslConfig } from './sasl.js';
-import { ANONYMOUS_PRINCIPAL } from './handler.js';
+import { ANONYMOUS_PRINCIPAL, type ClientSoftware } from './handler.js';
 import type { ScramLookup } from './sasl-scram.js';
 
 /** Frames queued but not yet handled before the connection stops reading (backpressure). */
@@ -85,6 +85,8 @@ export class Connection implements ThrottledChannel {
   private mutedUntilMs = 0;
   private unmute: { timer: NodeJS.Timeout; waiters: Array<() => void> } | null = null;
   readonly remote: string;
+  /** What the client said of itself (ApiVersions v3+), for client-metrics matching. */
+  readonly client: ClientSoftware = { softwareName: '', softwareVersion: '' };
 
   constructor(
     readonly socket: Socket,
@@ -360,8 +362,8 @@ export class Connection implements ThrottledChannel {
       const startedMs = timed ? performance.now() : 0;
       const pending = handler.handle(
         {
-          broker: this.opts.broker, header, listenerName: this.opts.listenerName, clientHost: this.socket.remoteAddress ?? '', sasl: this.sasl,
-          principal: this.principal, channel: this, requestBytes: frame.length + 4, ...pipelining,
+          broker: this.opts.broker, header, listenerName: this.opts.listenerName, clientHost: this.socket.remoteAddress ?? '', clientPort: this.socket.remotePort ?? 0, sasl: this.sasl,
+          principal: this.principal, channel: this, requestBytes: frame.length + 4, client: this.client, ...pipelining,
         },
         body,
         header.apiVersion,

@@ -16,6 +16,7 @@ import type { MetadataStore } from '../cluster/store/types.js';
 import type { ClusterView } from './cluster-view.js';
 import type { ScramCredentials } from '../cluster/scram-credentials.js';
 import type { GroupConfigs } from '../cluster/group-configs.js';
+import type { ClientTelemetry } from './client-telemetry.js';
 import type { ClientQuotaManager } from './client-quota-manager.js';
 import type { FetchSessionCache } from './fetch-session.js';
 import type { KeyedRecordStore } from '../cluster/store/keyed-records.js';
@@ -49,6 +50,8 @@ export interface BrokerContext {
   readonly replication: Replication | null;
   /** The cluster's metadata store (etcd, or memory in tests); null for a single broker. */
   readonly metadataStore: MetadataStore | null;
+  /** KIP-714: client-metrics subscriptions and the pushes received. */
+  readonly telemetry: ClientTelemetry;
   /** Group configs (KIP-848/KIP-932 per-group overrides of the group.* broker keys) in the metadata. */
   readonly groupConfigs: GroupConfigs;
   /** SCRAM credentials in the metadata (DescribeUserScramCredentials / AlterUserScramCredentials, SCRAM logins). */
@@ -82,6 +85,8 @@ export interface RequestContext {
   readonly header: RequestHeader;
   readonly listenerName: string;
   readonly clientHost: string;
+  /** The client's port (absent for requests made in-process). */
+  readonly clientPort?: number;
   /**
    * Produce requests pipelined on one connection: settles once the connection's previous
    * Produce request has placed its batches (offsets assigned). Absent when not pipelined.
@@ -91,12 +96,20 @@ export interface RequestContext {
   readonly placed?: () => void;
   /** The connection's SASL session on a SASL listener (null elsewhere). */
   readonly sasl?: SaslSession | null;
+  /** The connection's client software (set by ApiVersions v3+); absent for requests made in-process. */
+  readonly client?: ClientSoftware;
   /** Who sent the request, as Kafka's principal text (`User:alice`); User:ANONYMOUS when unauthenticated. */
   readonly principal?: string;
   /** The connection, which a throttled request mutes after its response (KIP-219). */
   readonly channel?: ThrottledChannel;
   /** The request's size on the wire (its frame), which produce quotas count. */
   readonly requestBytes?: number;
+}
+
+/** A client's name and version for its software, as ApiVersions v3+ carries them. */
+export interface ClientSoftware {
+  softwareName: string;
+  softwareVersion: string;
 }
 
 /** Kafka's KafkaPrincipal.ANONYMOUS: a PLAINTEXT connection, or TLS without a client certificate. */

@@ -7,6 +7,7 @@ import { BROKER_CONFIGS, ConfigType, brokerConfigType, inheritedTopicValue, topi
 import { ConfigSource, DEFAULT_SCOPE, type ConfigValue, type DynamicBrokerConfig } from '../cluster/dynamic-config.js';
 import { TOPIC_CONFIGS } from '../cluster/topic-config.js';
 import { GROUP_CONFIGS } from '../cluster/group-configs.js';
+import { CLIENT_METRICS_KEYS, DEFAULT_INTERVAL_MS } from '../cluster/client-metrics.js';
 
 export { ConfigSource };
 
@@ -97,4 +98,17 @@ export function describeGroupConfigs(dynamic: DynamicBrokerConfig, overrides: Re
         isSensitive: false, synonyms, configType: type, documentation: null,
       };
     });
+}
+
+/** A client-metrics resource's three configs (KIP-714): its own values (CLIENT_METRICS_CONFIG), else empty defaults. */
+export function describeClientMetricsConfigs(own: Readonly<Record<string, string>>): ConfigEntry[] {
+  const defaults: Record<string, string> = { 'interval.ms': String(DEFAULT_INTERVAL_MS), match: '', metrics: '' };
+  return CLIENT_METRICS_KEYS.map((name): ConfigEntry => {
+    const set = own[name];
+    return {
+      name, value: set ?? defaults[name]!, readOnly: false, configSource: set !== undefined ? ConfigSource.CLIENT_METRICS_CONFIG : ConfigSource.DEFAULT_CONFIG,
+      isSensitive: false, synonyms: set !== undefined ? [{ name, value: set, source: ConfigSource.CLIENT_METRICS_CONFIG }] : [],
+      configType: name === 'interval.ms' ? ConfigType.INT : ConfigType.LIST, documentation: null,
+    };
+  });
 }

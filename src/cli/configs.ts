@@ -10,11 +10,11 @@ import { alterQuotaEntity, checkQuotaEntities, describeQuotaEntities, QUOTA_ENTI
 export const spec: ToolSpec = {
   name: 'configs',
   summary: 'Describe and change topic and broker configs, and quotas of users, clients and ips.',
-  usage: 'samsa configs --bootstrap-server <host:port> --entity-type topics|brokers|users|clients|ips|groups (--entity-name <name> | --entity-default) [--entity-type clients ...] (--describe [--all] [--json] | --alter [--add-config k=v,...] [--delete-config k,...])',
+  usage: 'samsa configs --bootstrap-server <host:port> --entity-type topics|brokers|users|clients|ips|groups|client-metrics (--entity-name <name> | --entity-default) [--entity-type clients ...] (--describe [--all] [--json] | --alter [--add-config k=v,...] [--delete-config k,...])',
   flags: {
     'bootstrap-server': { type: 'string', value: 'host:port', help: 'The broker(s) to connect to, comma-separated.' },
     ...COMMAND_CONFIG_FLAG,
-    'entity-type': { type: 'string', multiple: true, value: 'topics|brokers|users|clients|ips|groups', help: 'The kind of entity; users and clients may be given together (a user\'s client ids).' },
+    'entity-type': { type: 'string', multiple: true, value: 'topics|brokers|users|clients|ips|groups|client-metrics', help: 'The kind of entity; users and clients may be given together (a user\'s client ids).' },
     'entity-name': { type: 'string', multiple: true, value: 'name', help: 'A topic, broker id, user, client id or ip, for the --entity-type before it (all of them with --describe when omitted).' },
     'entity-default': { type: 'boolean', multiple: true, help: 'The default entity of the --entity-type before it: all brokers, users, client ids or ips.' },
     topic: { type: 'string', value: 'name', help: 'Short for --entity-type topics --entity-name <name>.' },
@@ -32,7 +32,7 @@ export const spec: ToolSpec = {
   },
 };
 
-type EntityType = 'topics' | 'brokers' | 'groups';
+type EntityType = 'topics' | 'brokers' | 'groups' | 'client-metrics';
 
 export async function run(argv: string[], io: Io): Promise<number> {
   return runAdminTool(spec, argv, io, async ({ values }, connect) => {
@@ -62,7 +62,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   });
 }
 
-const ENTITY_TYPES = ['topics', 'brokers', ...QUOTA_ENTITY_TYPES, 'groups'];
+const ENTITY_TYPES = ['topics', 'brokers', ...QUOTA_ENTITY_TYPES, 'groups', 'client-metrics'];
 
 /**
  * The entity types and names in the order given (Kafka's ConfigCommandOptions): every
@@ -120,7 +120,9 @@ export function parseAddConfig(text: string): Map<string, string> {
   return out;
 }
 
-const RESOURCE_OF: Record<EntityType, ConfigResource['type']> = { topics: 'topic', brokers: 'broker', groups: 'group' };
+const RESOURCE_OF: Record<EntityType, ConfigResource['type']> = { topics: 'topic', brokers: 'broker', groups: 'group', 'client-metrics': 'client-metrics' };
+/** Kafka's ConfigCommand names an entity in its lines by the singular of its type. */
+const SINGULAR: Record<EntityType, string> = { topics: 'topic', brokers: 'broker', groups: 'group', 'client-metrics': 'client-metric' };
 
 function resourceOf(type: EntityType, name: string): ConfigResource {
   return { type: RESOURCE_OF[type], name };
@@ -131,6 +133,7 @@ async function describeEntities(admin: Admin, io: Io, type: EntityType, name: st
   if (name !== undefined) names = [name];
   else if (type === 'topics') names = await admin.listTopics({ includeInternal: true });
   else if (type === 'groups') names = (await admin.listGroups()).map((g) => g.groupId).sort();
+  else if (type === 'client-metrics') names = await admin.listClientMetricsResources();
   else names = (await admin.describeCluster()).brokers.map((b) => String(b.nodeId)).sort((a, b) => Number(a) - Number(b));
   let out = '';
   for (const n of names) {
@@ -147,12 +150,13 @@ async function describeEntities(admin: Admin, io: Io, type: EntityType, name: st
 function shownWithoutAll(type: EntityType, name: string, e: ConfigDescription): boolean {
   if (type === 'topics') return e.source === 1;
   if (type === 'groups') return e.source === 8;
+  if (type === 'client-metrics') return e.source === 7;
   return e.source === (name === '' ? 3 : 2);
 }
 
 function heading(type: EntityType, name: string, all: boolean): string {
   if (type === 'brokers' && name === '') return 'Default configs for brokers in the cluster are:';
-  return `${all ? 'All' : 'Dynamic'} configs for ${RESOURCE_OF[type]} ${name} are:`;
+  return `${all ? 'All' : 'Dynamic'} configs for ${SINGULAR[type]} ${name} are:`;
 }
 
 /** Kafka's line: `name=value sensitive=false synonyms={SOURCE:key=value, ...}`. */
@@ -174,6 +178,6 @@ async function alterEntity(admin: Admin, io: Io, type: EntityType, name: string,
     ...[...adds].map(([k, v]) => ({ name: k, op: 'set' as const, value: v })),
     ...deletes.map((k) => ({ name: k, op: 'delete' as const })),
   ]);
-  const what = type === 'brokers' && name === '' ? 'default config for brokers in the cluster' : `config for ${RESOURCE_OF[type]} ${name}`;
+  const what = type === 'brokers' && name === '' ? 'default config for brokers in the cluster' : `config for ${SINGULAR[type]} ${name}`;
   io.stdout.write(`Completed updating ${what}.\n`);
 }

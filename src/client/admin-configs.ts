@@ -30,11 +30,21 @@ const TIMEOUT_MS_DEFAULT = 30_000;
 
 /** A config resource: a topic, a broker by id, the cluster-wide broker default (`name: ''`), or a group (Kafka 4's group configs). */
 export interface ConfigResource {
-  type: 'topic' | 'broker' | 'group';
+  type: 'topic' | 'broker' | 'group' | 'client-metrics';
   name: string;
 }
 
-const RESOURCE_TYPE = { topic: 2, broker: 4, group: 32 } as const;
+const RESOURCE_TYPE = { topic: 2, broker: 4, 'client-metrics': 16, group: 32 } as const;
+
+/** ListClientMetricsResources (KIP-714, KIP-1000): the client-metrics subscriptions' names. */
+export async function listClientMetricsResources(cluster: Cluster): Promise<string[]> {
+  return cluster.withRetry(async () => {
+    const conn = await cluster.anyConnection();
+    const resp = await conn.request<Record<string, never>, { errorCode: number; clientMetricsResources: Array<{ name: string }> }>(74, 0, {});
+    if (resp.errorCode !== ErrorCode.NONE) throw new KafkaError(resp.errorCode, `ListClientMetricsResources failed: ${errorName(resp.errorCode)}`);
+    return resp.clientMetricsResources.map((r) => r.name).sort();
+  });
+}
 
 /** Kafka's config sources, by number. */
 export const ConfigSourceName: Record<number, string> = {

@@ -276,6 +276,11 @@ export class Admin {
     return logDirs.describeLogDirs(this.cluster, brokerIds);
   }
 
+  /** The client-metrics subscriptions' names (KIP-714; kafka-configs --describe --entity-type client-metrics). */
+  listClientMetricsResources(): Promise<string[]> {
+    return configs.listClientMetricsResources(this.cluster);
+  }
+
   // ---- SCRAM credentials (admin-scram.ts) ----
 
   /** Users with SCRAM credentials and their mechanisms and iterations (all users when none named). */

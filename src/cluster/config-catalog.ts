@@ -263,8 +263,9 @@ export function brokerConfigError(key: string, value: string): string | null {
 }
 
 /** Whether a key takes a comma-separated list (IncrementalAlterConfigs APPEND/SUBTRACT). */
-export function isListConfig(name: string, resource: 'topic' | 'broker' | 'group'): boolean {
+export function isListConfig(name: string, resource: 'topic' | 'broker' | 'group' | 'client-metrics'): boolean {
   if (resource === 'group') return false;
+  if (resource === 'client-metrics') return name === 'metrics' || name === 'match';
   return resource === 'topic' ? TOPIC_CONFIGS[name]?.kind === 'list' : (BROKER_CONFIGS[name] ?? BROKER_CONFIGS[baseKey(name)])?.kind === 'list';
 }
 

@@ -45,6 +45,9 @@ import { AlterClientQuotasRequestSchema, AlterClientQuotasResponseSchema } from 
 import { DescribeUserScramCredentialsRequestSchema, DescribeUserScramCredentialsResponseSchema } from './messages/50-describe-user-scram-credentials.js';
 import { AlterUserScramCredentialsRequestSchema, AlterUserScramCredentialsResponseSchema } from './messages/51-alter-user-scram-credentials.js';
 import { DescribeClusterRequestSchema, DescribeClusterResponseSchema } from './messages/60-describe-cluster.js';
+import { GetTelemetrySubscriptionsRequestSchema, GetTelemetrySubscriptionsResponseSchema } from './messages/71-get-telemetry-subscriptions.js';
+import { PushTelemetryRequestSchema, PushTelemetryResponseSchema } from './messages/72-push-telemetry.js';
+import { ListClientMetricsResourcesRequestSchema, ListClientMetricsResourcesResponseSchema } from './messages/74-list-client-metrics-resources.js';
 import { DescribeProducersRequestSchema, DescribeProducersResponseSchema } from './messages/61-describe-producers.js';
 import { DescribeTransactionsRequestSchema, DescribeTransactionsResponseSchema } from './messages/65-describe-transactions.js';
 import { ListTransactionsRequestSchema, ListTransactionsResponseSchema } from './messages/66-list-transactions.js';
@@ -103,6 +106,9 @@ export const API_SCHEMAS: ReadonlyMap<number, ApiSchemas> = new Map<number, ApiS
   [61, { name: 'DescribeProducers', request: DescribeProducersRequestSchema, response: DescribeProducersResponseSchema }],
   [65, { name: 'DescribeTransactions', request: DescribeTransactionsRequestSchema, response: DescribeTransactionsResponseSchema }],
   [66, { name: 'ListTransactions', request: ListTransactionsRequestSchema, response: ListTransactionsResponseSchema }],
+  [71, { name: 'GetTelemetrySubscriptions', request: GetTelemetrySubscriptionsRequestSchema, response: GetTelemetrySubscriptionsResponseSchema }],
+  [72, { name: 'PushTelemetry', request: PushTelemetryRequestSchema, response: PushTelemetryResponseSchema }],
+  [74, { name: 'ListClientMetricsResources', request: ListClientMetricsResourcesRequestSchema, response: ListClientMetricsResourcesResponseSchema }],
 ]);
 
 export function apiName(apiKey: number): string {

@@ -58,7 +58,7 @@ export const incrementalAlterConfigsHandler: Handler<IncrementalAlterConfigsRequ
 function inForce(ctx: RequestContext, r: Resource, name: string): string | null {
   const { dynamicConfig } = ctx.broker;
   if (r.kind === 'broker') return dynamicConfig.resolve(name).value;
-  if (r.kind === 'group') return null;
+  if (r.kind === 'group' || r.kind === 'client-metrics') return null;
   return describeTopicConfigs(dynamicConfig, {}).find((e) => e.name === name)?.value ?? null;
 }
 

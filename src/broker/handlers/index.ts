@@ -47,6 +47,9 @@ import { describeClientQuotasHandler } from './48-describe-client-quotas.js';
 import { alterClientQuotasHandler } from './49-alter-client-quotas.js';
 import { describeUserScramCredentialsHandler } from './50-describe-user-scram-credentials.js';
 import { alterUserScramCredentialsHandler } from './51-alter-user-scram-credentials.js';
+import { getTelemetrySubscriptionsHandler } from './71-get-telemetry-subscriptions.js';
+import { pushTelemetryHandler } from './72-push-telemetry.js';
+import { listClientMetricsResourcesHandler } from './74-list-client-metrics-resources.js';
 
 export function buildHandlers(): Map<number, Handler> {
   const handlers = new Map<number, Handler>();
@@ -60,6 +63,9 @@ export function buildHandlers(): Map<number, Handler> {
   add(saslAuthenticateHandler);
   add(describeUserScramCredentialsHandler);
   add(alterUserScramCredentialsHandler);
+  add(getTelemetrySubscriptionsHandler);
+  add(pushTelemetryHandler);
+  add(listClientMetricsResourcesHandler);
   add(createTopicsHandler);
   add(deleteTopicsHandler);
   add(offsetCommitHandler);
