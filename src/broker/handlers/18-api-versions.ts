@@ -2,11 +2,20 @@
 // v0–v2: the list of APIs with their version ranges. v1+ adds throttle time.
 // v3+: flexible; the client's software name and version are kept on the connection (KIP-714's
 // client_software_name / client_software_version selectors).
-// v4: same as v3. Not done: supported/finalized features (KIP-584) are left empty.
+// v4: same as v3. v3+ features (KIP-584): group.version 1 while the KIP-848 consumer group
+// protocol is served (ConsumerGroupHeartbeat), share.version 1 while share groups are
+// (ShareGroupHeartbeat), supported and finalized; nothing else is claimed (no transaction.version:
+// transactions are v1's, which clients assume when it is absent).
 // An unknown version never reaches here: the connection answers it (see connection.ts).
 import { API_VERSIONS_KEY } from '../../protocol/headers.js';
 import { ApiVersionsRequestSchema, ApiVersionsResponseSchema, type ApiVersionsRequest, type ApiVersionsResponse } from '../../protocol/messages/18-api-versions.js';
 import type { Handler } from '../handler.js';
+
+/** The features served, by the handlers that serve them: [name, API key that proves it, level]. */
+const FEATURES: ReadonlyArray<[string, number, number]> = [
+  ['group.version', 68, 1],
+  ['share.version', 76, 1],
+];
 
 /** Built by the registry, which knows every handler. */
 export function apiVersionsHandler(all: () => Iterable<Handler>): Handler<ApiVersionsRequest, ApiVersionsResponse> {
@@ -21,10 +30,16 @@ export function apiVersionsHandler(all: () => Iterable<Handler>): Handler<ApiVer
         ctx.client.softwareName = req.clientSoftwareName;
         ctx.client.softwareVersion = req.clientSoftwareVersion;
       }
-      const apiKeys = [...all()]
-        .map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
-        .sort((a, b) => a.apiKey - b.apiKey);
-      return { errorCode: 0, apiKeys, throttleTimeMs: 0, supportedFeatures: [], finalizedFeaturesEpoch: -1, finalizedFeatures: [], zkMigrationReady: false };
+      const handlers = [...all()];
+      const apiKeys = handlers.map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion })).sort((a, b) => a.apiKey - b.apiKey);
+      const served = FEATURES.filter(([, key]) => handlers.some((h) => h.apiKey === key));
+      return {
+        errorCode: 0, apiKeys, throttleTimeMs: 0,
+        supportedFeatures: served.map(([name, , level]) => ({ name, minVersion: 0, maxVersion: level })),
+        finalizedFeaturesEpoch: served.length === 0 ? -1 : 1,
+        finalizedFeatures: served.map(([name, , level]) => ({ name, maxVersionLevel: level, minVersionLevel: level })),
+        zkMigrationReady: false,
+      };
     },
   };
 }
