@@ -18,6 +18,7 @@ import * as reassignments from './admin-reassignments.js';
 import * as elections from './admin-elections.js';
 import * as logDirs from './admin-log-dirs.js';
 import * as scram from './admin-scram.js';
+import * as features from './admin-features.js';
 import * as acls from './admin-acls.js';
 import type { AclBinding, AclBindingFilter } from '../protocol/acls.js';
 import type { AlterConfigOp, ClusterDescription, ConfigDescription, ConfigResource, DeleteRecordsResult, DescribeConfigsOptions } from './admin-configs.js';
@@ -279,6 +280,16 @@ export class Admin {
   /** The client-metrics subscriptions' names (KIP-714; kafka-configs --describe --entity-type client-metrics). */
   listClientMetricsResources(): Promise<string[]> {
     return configs.listClientMetricsResources(this.cluster);
+  }
+
+  /** The APIs a broker serves, with their version ranges (its ApiVersions answer). */
+  async apiVersions(): Promise<ReadonlyMap<number, { min: number; max: number }>> {
+    return (await this.cluster.withRetry(() => this.cluster.anyConnection())).apiVersions;
+  }
+
+  /** The cluster's feature levels (KIP-584; kafka-features.sh describe). */
+  describeFeatures(): Promise<features.FeatureMetadata> {
+    return features.describeFeatures(this.cluster);
   }
 
   // ---- SCRAM credentials (admin-scram.ts) ----

@@ -125,6 +125,11 @@ export class Connection {
     return this.failure !== null;
   }
 
+  /** Every API the broker advertises, with its version range. */
+  get apiVersions(): ReadonlyMap<number, VersionRange> {
+    return this.brokerVersions;
+  }
+
   /** The broker's advertised range for an API, or undefined when it does not serve it. */
   apiVersionRange(apiKey: number): VersionRange | undefined {
     return this.brokerVersions.get(apiKey);
