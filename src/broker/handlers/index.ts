@@ -47,6 +47,8 @@ import { describeClientQuotasHandler } from './48-describe-client-quotas.js';
 import { alterClientQuotasHandler } from './49-alter-client-quotas.js';
 import { describeUserScramCredentialsHandler } from './50-describe-user-scram-credentials.js';
 import { alterUserScramCredentialsHandler } from './51-alter-user-scram-credentials.js';
+import { consumerGroupHeartbeatHandler } from './68-consumer-group-heartbeat.js';
+import { consumerGroupDescribeHandler } from './69-consumer-group-describe.js';
 
 export function buildHandlers(): Map<number, Handler> {
   const handlers = new Map<number, Handler>();
@@ -72,6 +74,8 @@ export function buildHandlers(): Map<number, Handler> {
   add(describeGroupsHandler);
   add(listGroupsHandler);
   add(deleteGroupsHandler);
+  add(consumerGroupHeartbeatHandler);
+  add(consumerGroupDescribeHandler);
   add(offsetDeleteHandler);
   add(deleteRecordsHandler);
   add(describeConfigsHandler);
