@@ -143,3 +143,42 @@ test('@platformatic/kafka 2 consumers (groupProtocol consumer): distinct partiti
     await broker.stop();
   }
 });
+
+test('consumer group state and committed offsets survive a broker restart: the members keep their assignments and resume after what they committed', { timeout: 90_000 }, async () => {
+  await assertNode22();
+  const dir = await mkdtemp(join(tmpdir(), 'samsa-kip848-'));
+  let broker = await Broker.start({ port: 0, dataDir: dir, config: CONFIG });
+  const port = broker.port;
+  const members: Member[] = [];
+  try {
+    await createTopics(broker, 'kip848-r');
+    await produce(broker.bootstrap, 'kip848-r', 8);
+    for (const id of ['r1', 'r2']) members.push(new Member(broker.bootstrap, 'g848r', 'kip848-r', id));
+    await waitFor('two members splitting 4 partitions', () => partitionsSplit(members, ['kip848-r']), 40_000);
+    await waitFor('all 8 records consumed', () => members.reduce((n, m) => n + m.consumed.length, 0) === 8, 20_000);
+    // Autocommit runs every 100 ms: wait until every partition's offset is committed.
+    await waitFor('offsets committed', () => broker.groups.fetchOffsets('g848r', [{ name: 'kip848-r', partitions: [0, 1, 2, 3] }]).topics[0]!.partitions.every((p) => p.offset === 2n), 10_000);
+    const before = broker.groups.consumerGroupDescribe('g848r');
+    await broker.stop();
+
+    broker = await Broker.start({ port, dataDir: dir, config: CONFIG });
+    await broker.groups.loaded();
+    const replayed = broker.groups.consumerGroupDescribe('g848r');
+    const view = (d: typeof before) => ({ epoch: d.groupEpoch, assignmentEpoch: d.assignmentEpoch, members: d.members.map((m) => [m.memberId, m.memberEpoch, m.assignment, m.targetAssignment]).sort() });
+    assert.deepEqual(view(replayed), view(before));
+    assert.deepEqual(broker.groups.fetchOffsets('g848r', [{ name: 'kip848-r', partitions: [0, 1, 2, 3] }]).topics[0]!.partitions.map((p) => p.offset), [2n, 2n, 2n, 2n]);
+
+    await produce(broker.bootstrap, 'kip848-r', 4);
+    await waitFor('the 4 new records consumed after the restart', () => members.reduce((n, m) => n + m.consumed.length, 0) >= 12, 30_000);
+    const consumed = members.flatMap((m) => m.consumed).sort();
+    assert.equal(new Set(consumed).size, consumed.length, `no record consumed twice: ${consumed.join(' ')}`);
+    assert.equal(broker.groups.consumerGroupDescribe('g848r').members.length, 2);
+  } catch (err) {
+    for (const m of members) console.error(m.log);
+    throw err;
+  } finally {
+    await Promise.all(members.map((m) => m.kill()));
+    await broker.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

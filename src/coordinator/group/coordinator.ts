@@ -268,9 +268,8 @@ export class GroupCoordinator {
     if (record.type === 'consumer') {
       g.consumer ??= new ConsumerGroupState();
       g.consumer.apply(record.value);
-      if (!g.consumer.isDeleted) return;
-      g.consumer = null;
-      if (!g.hasOffsets && g.generationId === 0 && g.protocolType === null && g.members.size === 0) this.drop(g);
+      // The group itself stays (as an empty classic one) for whoever deleted it; loading drops leftovers.
+      if (g.consumer.isDeleted) g.consumer = null;
       return;
     }
     if (record.type === 'offset') g.applyOffsetRecord(record.key.topic, record.key.partition, record.value);
@@ -347,8 +346,8 @@ export class GroupCoordinator {
   commitOffsets(a: offsets.CommitArgs) {
     return offsets.commitOffsets(this, a);
   }
-  fetchOffsets(groupId: string, topics: offsets.FetchTopic[] | null, requireStable = false) {
-    return offsets.fetchOffsets(this, groupId, topics, requireStable);
+  fetchOffsets(groupId: string, topics: offsets.FetchTopic[] | null, requireStable = false, member: offsets.FetchingMember | null = null) {
+    return offsets.fetchOffsets(this, groupId, topics, requireStable, member);
   }
   commitTxnOffsets(a: txnOffsets.TxnCommitArgs) {
     return txnOffsets.commitTxnOffsets(this, a);

@@ -362,3 +362,16 @@ function preferredAssignor(c: GroupCoordinator, subscriptions: Map<string, Consu
 const sameSet = (a: string[], b: string[]) => a.length === b.length && new Set(a).size === new Set([...a, ...b]).size;
 const sameMetadata = (a: ConsumerMemberMetadata, b: ConsumerMemberMetadata) => JSON.stringify(a) === JSON.stringify(b);
 const sameMetadataList = (a: SubscribedTopic[], b: SubscribedTopic[]) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The records that delete an empty consumer group (Kafka's createGroupTombstoneRecords): its
+ * target assignment epoch, subscription metadata and group epoch.
+ */
+export function consumerGroupTombstones(groupId: string): CoordinatorRecord[] {
+  const rec = (value: ConsumerGroupRecord): CoordinatorRecord => ({ type: 'consumer', key: { group: groupId }, value });
+  return [
+    rec({ type: 'cg-target-epoch', group: groupId, value: null }),
+    rec({ type: 'cg-partition-metadata', group: groupId, value: null }),
+    rec({ type: 'cg-epoch', group: groupId, value: null }),
+  ];
+}
