@@ -159,7 +159,7 @@ async function heartbeat(c: GroupCoordinator, g: ClassicGroup, a: ConsumerHeartb
   // a member rejoining with epoch 0 owns nothing any more.
   const before = old ?? replaced;
   const oldMeta = before?.metadata ?? EMPTY_METADATA;
-  let current: ConsumerMemberAssignment =
+  const current: ConsumerMemberAssignment =
     old !== undefined && a.memberEpoch !== 0 ? old.assignment : replaced !== undefined ? { ...replaced.assignment, memberEpoch: 0, previousMemberEpoch: 0, partitionsPendingRevocation: new Map() } : EMPTY_ASSIGNMENT;
   const meta: ConsumerMemberMetadata = {
     instanceId: a.instanceId ?? oldMeta.instanceId,
@@ -222,6 +222,8 @@ async function heartbeat(c: GroupCoordinator, g: ClassicGroup, a: ConsumerHeartb
   const storedAssignment = replaced !== undefined ? current : old?.assignment;
   if (storedAssignment === undefined || (old !== undefined && a.memberEpoch === 0) || !sameAssignment(next, storedAssignment))
     rec({ type: 'cg-current-assignment', group: g.groupId, memberId, value: next });
+  // What the member had, read before the write replays its new assignment into `old`.
+  const hadPartitions = old?.assignment.assignedPartitions ?? new Map<string, number[]>();
   if (records.length > 0) {
     const code = await c.write(g.partition, records, 'group');
     if (code !== ErrorCode.NONE) return failed(code);
@@ -236,7 +238,6 @@ async function heartbeat(c: GroupCoordinator, g: ClassicGroup, a: ConsumerHeartb
       member.rebalanceTimer = null;
     }
   }
-  current = old?.assignment ?? EMPTY_ASSIGNMENT;
   const full = a.memberEpoch === 0 || (a.rebalanceTimeoutMs !== -1 && (a.subscribedTopicNames !== null || a.subscribedTopicRegex !== null) && a.ownedTopicPartitions !== null);
   return {
     errorCode: ErrorCode.NONE,
@@ -244,7 +245,7 @@ async function heartbeat(c: GroupCoordinator, g: ClassicGroup, a: ConsumerHeartb
     memberId,
     memberEpoch: next.memberEpoch,
     heartbeatIntervalMs: c.config.consumer.heartbeatIntervalMs,
-    assignment: full || !samePartitions(current.assignedPartitions, next.assignedPartitions) ? next.assignedPartitions : null,
+    assignment: full || !samePartitions(hadPartitions, next.assignedPartitions) ? next.assignedPartitions : null,
   };
 }
 
