@@ -159,3 +159,37 @@ test('ConsumerGroupHeartbeat: a regular expression subscription picks up a new m
     }
   }, { config: CONFIG });
 });
+
+test('classic and consumer protocols in one group: refused while the other has members (no online upgrade yet), an empty group changes protocol', async () => {
+  await withBroker(async (broker) => {
+    const w = await WireClient.connect(broker.port);
+    try {
+      await ready(w, broker, ['w1', 2]);
+      const classicJoin = (groupId: string, memberId = '') => w.request(11, 5, { groupId, sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, memberId, groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.alloc(0) }] });
+      // A classic group with a member: a consumer-protocol member is refused as Kafka refuses it when upgrades are off.
+      const j1 = await classicJoin('gc');
+      assert.equal(j1.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+      assert.equal((await classicJoin('gc', j1.memberId)).errorCode, 0);
+      const refused = await w.request(68, 1, hb({ groupId: 'gc', memberId: 'c1' }));
+      assert.deepEqual([refused.errorCode, refused.errorMessage], [ErrorCode.GROUP_ID_NOT_FOUND, 'Group gc is not a consumer group.']);
+
+      // An empty consumer group becomes a classic one when a classic member joins.
+      const m = await w.request(68, 1, hb({ memberId: 'c1' }));
+      assert.equal(m.errorCode, 0);
+      assert.equal((await classicJoin('gw')).errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+      assert.equal((await w.request(68, 1, hb({ memberId: 'c1', memberEpoch: -1 }))).errorCode, 0);
+      assert.equal((await w.request(16, 5, { statesFilter: [], typesFilter: ['consumer'] })).groups[0].groupState, 'Empty');
+      const j2 = await classicJoin('gw');
+      assert.equal(j2.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+      assert.equal((await classicJoin('gw', j2.memberId)).errorCode, 0);
+      const listed = await w.request(16, 5, { statesFilter: [], typesFilter: [] });
+      assert.deepEqual(listed.groups.map((g: any) => [g.groupId, g.groupType]).sort(), [['gc', 'classic'], ['gw', 'classic']]);
+
+      // OffsetCommit v9 with a member epoch to a group that does not exist: GROUP_ID_NOT_FOUND (v8: ILLEGAL_GENERATION).
+      const commit = async (v: number) => (await w.request(8, v, { groupId: 'nope', generationIdOrMemberEpoch: 1, memberId: 'x', groupInstanceId: null, topics: [{ name: 'w1', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: null }] }] })).topics[0].partitions[0].errorCode;
+      assert.deepEqual([await commit(9), await commit(8)], [ErrorCode.GROUP_ID_NOT_FOUND, ErrorCode.ILLEGAL_GENERATION]);
+    } finally {
+      w.close();
+    }
+  }, { config: CONFIG });
+});

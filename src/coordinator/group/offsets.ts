@@ -79,8 +79,9 @@ export async function commitOffsets(c: GroupCoordinator, a: CommitArgs): Promise
   if (error !== null) return all(error);
   let group = c.getGroup(a.groupId);
   if (group === undefined) {
-    // A commit outside group management (generation -1) creates the group; any other is stale.
-    if (a.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+    // A commit outside group management (generation -1) creates the group; any other is stale
+    // (Kafka 4: GROUP_ID_NOT_FOUND from OffsetCommit v9 on, for both protocols).
+    if (a.generationId >= 0) return all((a.apiVersion ?? 0) >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION);
     group = c.getOrCreateGroup(a.groupId);
   }
   const g = group;
@@ -133,14 +134,18 @@ function validateOffsetCommit(g: ClassicGroup, a: CommitArgs): number | null {
   return null;
 }
 
-/** Kafka 4's ConsumerGroup.validateOffsetCommit: the member and its current epoch. */
-function validateConsumerOffsetCommit(cg: ConsumerGroupState, a: CommitArgs): number | null {
+/**
+ * Kafka 4's ConsumerGroup.validateOffsetCommit: the member and its current epoch. A transactional
+ * commit (TxnOffsetCommit) may use any version and gets ILLEGAL_GENERATION for a stale epoch.
+ */
+export function validateConsumerOffsetCommit(cg: ConsumerGroupState, a: Pick<CommitArgs, 'generationId' | 'memberId' | 'apiVersion'>, transactional = false): number | null {
   // Epoch -1 comes from an admin or a consumer without group management: fine while nobody is in the group.
   if (a.generationId < 0 && cg.members.size === 0) return null;
   const m = cg.members.get(a.memberId);
   if (m === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-  if ((a.apiVersion ?? 9) < 9) return ErrorCode.UNSUPPORTED_VERSION;
-  return a.generationId === m.assignment.memberEpoch ? null : ErrorCode.STALE_MEMBER_EPOCH;
+  if (!transactional && (a.apiVersion ?? 9) < 9) return ErrorCode.UNSUPPORTED_VERSION;
+  if (a.generationId === m.assignment.memberEpoch) return null;
+  return transactional ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
 }
 
 /** Kafka 4's ConsumerGroup.validateOffsetFetch. */

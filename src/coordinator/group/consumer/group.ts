@@ -35,6 +35,8 @@ export class ConsumerMember {
   assignment: ConsumerMemberAssignment = EMPTY_ASSIGNMENT;
   sessionTimer: TimerHandle | null = null;
   rebalanceTimer: TimerHandle | null = null;
+  /** The member epoch the rebalance timer watches. */
+  rebalanceTimerEpoch = -1;
   constructor(readonly memberId: string) {}
 }
 

@@ -316,8 +316,10 @@ export function scheduleSessionTimeout(c: GroupCoordinator, g: ClassicGroup, m: 
 
 /** A member that does not give up revoked partitions within its rebalance timeout is removed. */
 function scheduleRebalanceTimeout(c: GroupCoordinator, g: ClassicGroup, m: ConsumerMember): void {
-  if (m.rebalanceTimer !== null) return;
   const epoch = m.assignment.memberEpoch;
+  if (m.rebalanceTimer !== null && m.rebalanceTimerEpoch === epoch) return;
+  if (m.rebalanceTimer !== null) c.clock.clearTimeout(m.rebalanceTimer);
+  m.rebalanceTimerEpoch = epoch;
   m.rebalanceTimer = c.clock.setTimeout(() => {
     m.rebalanceTimer = null;
     if (c.isStopped) return;
