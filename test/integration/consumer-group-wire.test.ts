@@ -193,3 +193,17 @@ test('classic and consumer protocols in one group: refused while the other has m
     }
   }, { config: CONFIG });
 });
+
+test('ConsumerGroupHeartbeat and ConsumerGroupDescribe need ACLs on the group when an authorizer is set', async () => {
+  await withBroker(async (broker) => {
+    const w = await WireClient.connect(broker.port);
+    try {
+      const r = await w.request(68, 1, hb({ memberId: 'm' }));
+      assert.equal(r.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+      const d = await w.request(69, 0, { groupIds: ['gw'], includeAuthorizedOperations: false });
+      assert.equal(d.groups[0].errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    } finally {
+      w.close();
+    }
+  }, { config: { ...CONFIG, 'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer' } });
+});
