@@ -226,7 +226,7 @@ export class Broker<C extends Clock = Clock> {
       const clustered = member !== null;
       const groupConfig = groupCoordinatorConfig(config.raw);
       groups = new GroupCoordinator({
-        config: groupConfig, clock, logger, followsLeadership: clustered,
+        config: groupConfig, clock, logger, followsLeadership: clustered, topics,
         topic: new LogOffsetsTopic(topics, replicas, internalRf('offsets.topic.replication.factor'), groupConfig.offsetsCommitTimeoutMs),
       });
       groups.start();

@@ -51,6 +51,8 @@ import { ListClientMetricsResourcesRequestSchema, ListClientMetricsResourcesResp
 import { DescribeProducersRequestSchema, DescribeProducersResponseSchema } from './messages/61-describe-producers.js';
 import { DescribeTransactionsRequestSchema, DescribeTransactionsResponseSchema } from './messages/65-describe-transactions.js';
 import { ListTransactionsRequestSchema, ListTransactionsResponseSchema } from './messages/66-list-transactions.js';
+import { ConsumerGroupHeartbeatRequestSchema, ConsumerGroupHeartbeatResponseSchema } from './messages/68-consumer-group-heartbeat.js';
+import { ConsumerGroupDescribeRequestSchema, ConsumerGroupDescribeResponseSchema } from './messages/69-consumer-group-describe.js';
 
 export interface ApiSchemas {
   name: string;
@@ -106,6 +108,8 @@ export const API_SCHEMAS: ReadonlyMap<number, ApiSchemas> = new Map<number, ApiS
   [61, { name: 'DescribeProducers', request: DescribeProducersRequestSchema, response: DescribeProducersResponseSchema }],
   [65, { name: 'DescribeTransactions', request: DescribeTransactionsRequestSchema, response: DescribeTransactionsResponseSchema }],
   [66, { name: 'ListTransactions', request: ListTransactionsRequestSchema, response: ListTransactionsResponseSchema }],
+  [68, { name: 'ConsumerGroupHeartbeat', request: ConsumerGroupHeartbeatRequestSchema, response: ConsumerGroupHeartbeatResponseSchema }],
+  [69, { name: 'ConsumerGroupDescribe', request: ConsumerGroupDescribeRequestSchema, response: ConsumerGroupDescribeResponseSchema }],
   [71, { name: 'GetTelemetrySubscriptions', request: GetTelemetrySubscriptionsRequestSchema, response: GetTelemetrySubscriptionsResponseSchema }],
   [72, { name: 'PushTelemetry', request: PushTelemetryRequestSchema, response: PushTelemetryResponseSchema }],
   [74, { name: 'ListClientMetricsResources', request: ListClientMetricsResourcesRequestSchema, response: ListClientMetricsResourcesResponseSchema }],

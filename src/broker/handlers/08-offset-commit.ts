@@ -4,8 +4,9 @@
 // a commit timestamp per partition (-1 = now) that is stored as given.
 // v2–v4: a retention time for these offsets (-1 = offsets.retention.minutes). v3+: throttle
 // time. v5+: no retention time. v6+: the leader epoch of each offset. v7+: group.instance.id.
-// v8+: flexible. v9 (KIP-848 member epochs) is served for classic groups: the member epoch is
-// read as the generation.
+// v8+: flexible. v9 (KIP-848): for a consumer-protocol group the generation field is the member
+// epoch (a member's commit needs v9+: UNSUPPORTED_VERSION below; UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH
+// as Kafka); for a classic group it is read as the generation.
 // Generation -1 with an empty member id commits outside group management (for an empty group).
 import { ErrorCode } from '../../protocol/errors.js';
 import { OffsetCommitRequestSchema, OffsetCommitResponseSchema, type OffsetCommitRequest, type OffsetCommitResponse } from '../../protocol/messages/08-offset-commit.js';
@@ -48,6 +49,7 @@ export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitRespo
         groupInstanceId: version >= 7 ? req.groupInstanceId : null,
         retentionTimeMs: version <= 4 ? req.retentionTimeMs : -1n,
         offsets,
+        apiVersion: version,
       });
       codes.forEach((code, i) => (errors[at[i]![0]]![at[i]![1]] = code));
     }

@@ -7,7 +7,7 @@
 // v0 reads the same offsets as v1 (Kafka once read v0 offsets from ZooKeeper).
 import { ErrorCode } from '../../protocol/errors.js';
 import { OffsetFetchRequestSchema, OffsetFetchResponseSchema, type OffsetFetchRequest, type OffsetFetchResponse } from '../../protocol/messages/09-offset-fetch.js';
-import type { FetchResult } from '../../coordinator/group/offsets.js';
+import type { FetchResult, FetchingMember } from '../../coordinator/group/offsets.js';
 import { Op, deniedTopics, onGroup } from '../access.js';
 import type { RequestContext } from '../handler.js';
 import type { Handler } from '../handler.js';
@@ -29,13 +29,13 @@ export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse
   response: OffsetFetchResponseSchema,
   async handle(ctx, req, version) {
     const requireStable = version >= 7 && req.requireStable;
-    const fetch = (groupId: string, topics: Topics): FetchResult =>
+    const fetch = (groupId: string, topics: Topics, member: FetchingMember | null = null): FetchResult =>
       onGroup(ctx, Op.DESCRIBE, groupId)
-        ? describableOffsets(ctx, topics, ctx.broker.groups.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })), requireStable))
+        ? describableOffsets(ctx, topics, ctx.broker.groups.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })), requireStable, member))
         : { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
     if (version >= 8) {
       const groups = req.groups.map((g) => {
-        const r = fetch(g.groupId, g.topics);
+        const r = fetch(g.groupId, g.topics, version >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : null);
         return { groupId: g.groupId, topics: toTopics(r), errorCode: r.errorCode };
       });
       return { throttleTimeMs: 0, topics: [], errorCode: 0, groups };

@@ -1,6 +1,7 @@
 // ListGroups (key 16), versions 0–5.
 // v1+: throttle time. v3+: flexible. v4+: a states filter and each group's state.
-// v5+: a types filter and each group's type (every group here is "classic").
+// v5+: a types filter and each group's type ("classic", or "consumer" for KIP-848 groups, whose
+// protocol type is "consumer" and state Empty/Assigning/Reconciling/Stable, as Kafka 4 lists them).
 import { ListGroupsRequestSchema, ListGroupsResponseSchema, type ListGroupsRequest, type ListGroupsResponse } from '../../protocol/messages/16-list-groups.js';
 import { Op, onCluster, onGroup } from '../access.js';
 import type { Handler } from '../handler.js';

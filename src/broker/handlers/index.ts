@@ -47,6 +47,8 @@ import { describeClientQuotasHandler } from './48-describe-client-quotas.js';
 import { alterClientQuotasHandler } from './49-alter-client-quotas.js';
 import { describeUserScramCredentialsHandler } from './50-describe-user-scram-credentials.js';
 import { alterUserScramCredentialsHandler } from './51-alter-user-scram-credentials.js';
+import { consumerGroupHeartbeatHandler } from './68-consumer-group-heartbeat.js';
+import { consumerGroupDescribeHandler } from './69-consumer-group-describe.js';
 import { getTelemetrySubscriptionsHandler } from './71-get-telemetry-subscriptions.js';
 import { pushTelemetryHandler } from './72-push-telemetry.js';
 import { listClientMetricsResourcesHandler } from './74-list-client-metrics-resources.js';
@@ -78,6 +80,8 @@ export function buildHandlers(): Map<number, Handler> {
   add(describeGroupsHandler);
   add(listGroupsHandler);
   add(deleteGroupsHandler);
+  add(consumerGroupHeartbeatHandler);
+  add(consumerGroupDescribeHandler);
   add(offsetDeleteHandler);
   add(deleteRecordsHandler);
   add(describeConfigsHandler);

@@ -4,6 +4,7 @@ import type { GroupCoordinator } from './coordinator.js';
 import type { GroupState } from './group.js';
 import { EMPTY_BYTES } from './member.js';
 import { removeOffsets } from './offsets.js';
+import type { ConsumerGroupStateName } from './consumer/group.js';
 
 export interface GroupSummary {
   errorCode: number;
@@ -25,9 +26,9 @@ export interface GroupSummary {
 export interface GroupListing {
   groupId: string;
   protocolType: string;
-  state: GroupState;
-  /** KIP-848 group type; every group here is a classic one. */
-  type: 'classic';
+  state: GroupState | ConsumerGroupStateName;
+  /** KIP-848 group type. */
+  type: 'classic' | 'consumer';
 }
 
 /** A group this coordinator does not know is described as Dead (DescribeGroups v0–v5). */
@@ -35,7 +36,8 @@ export function describeGroup(c: GroupCoordinator, groupId: string): GroupSummar
   const error = c.groupError(groupId, 'any');
   if (error !== null) return { errorCode: error, groupId, state: '', protocolType: '', protocol: '', members: [] };
   const g = c.getGroup(groupId);
-  if (g === undefined) return { errorCode: ErrorCode.NONE, groupId, state: 'Dead', protocolType: '', protocol: '', members: [] };
+  // As Kafka 4 below DescribeGroups v6: a KIP-848 consumer group is not a classic group, so Dead.
+  if (g === undefined || g.consumer !== null) return { errorCode: ErrorCode.NONE, groupId, state: 'Dead', protocolType: '', protocol: '', members: [] };
   const stable = g.is('Stable') && g.protocolName !== null;
   return {
     errorCode: ErrorCode.NONE,
@@ -59,11 +61,13 @@ export function listGroups(c: GroupCoordinator, statesFilter: string[], typesFil
   const states = new Set(statesFilter.map((s) => s.toLowerCase()));
   const types = new Set(typesFilter.map((s) => s.toLowerCase()));
   const groups: GroupListing[] = [];
-  if (types.size === 0 || types.has('classic')) {
-    for (const g of c.readyGroups()) {
-      if (states.size > 0 && !states.has(g.state.toLowerCase())) continue;
-      groups.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state, type: 'classic' });
-    }
+  for (const g of c.readyGroups()) {
+    const listing: GroupListing = g.consumer !== null
+      ? { groupId: g.groupId, protocolType: 'consumer', state: g.consumer.state(), type: 'consumer' }
+      : { groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state, type: 'classic' };
+    if (types.size > 0 && !types.has(listing.type)) continue;
+    if (states.size > 0 && !states.has(listing.state.toLowerCase())) continue;
+    groups.push(listing);
   }
   return { errorCode: c.isLoading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE, groups };
 }
@@ -76,7 +80,7 @@ export async function deleteGroup(c: GroupCoordinator, groupId: string): Promise
   if (g === undefined) return ErrorCode.GROUP_ID_NOT_FOUND;
   return c.run(g, async () => {
     if (g.is('Dead')) return ErrorCode.GROUP_ID_NOT_FOUND;
-    if (!g.is('Empty')) return ErrorCode.NON_EMPTY_GROUP;
+    if (!g.is('Empty') || (g.consumer?.members.size ?? 0) > 0) return ErrorCode.NON_EMPTY_GROUP;
     const all = [...g.offsets].flatMap(([topic, ps]) => [...ps.keys()].map((partition) => ({ topic, partition })));
     return removeOffsets(c, g, all);
   });

@@ -26,7 +26,28 @@ export interface GroupCoordinatorConfig {
   offsetsLoadBufferBytes: number;
   /** offsets.commit.timeout.ms: how long a write to __consumer_offsets waits for the ISR in a cluster. */
   offsetsCommitTimeoutMs: number;
+  /** KIP-848 consumer groups (the `consumer` protocol). */
+  consumer: ConsumerGroupConfig;
 }
+
+export interface ConsumerGroupConfig {
+  /** group.consumer.session.timeout.ms: a member that sends no heartbeat for this long is removed. */
+  sessionTimeoutMs: number;
+  /** group.consumer.heartbeat.interval.ms: how often members are told to heartbeat. */
+  heartbeatIntervalMs: number;
+  /** group.consumer.max.size: members per consumer group. */
+  maxSize: number;
+  /** group.consumer.assignors: the server assignors offered, the first one the default. */
+  assignors: string[];
+}
+
+/** The server assignors Samsa has (consumer/assignors.ts). */
+export const KNOWN_CONSUMER_ASSIGNORS = ['uniform', 'range'];
+/** Kafka's class names for them, accepted in group.consumer.assignors too. */
+const ASSIGNOR_CLASSES: Record<string, string> = {
+  'org.apache.kafka.coordinator.group.assignor.UniformAssignor': 'uniform',
+  'org.apache.kafka.coordinator.group.assignor.RangeAssignor': 'range',
+};
 
 export const GROUP_COORDINATOR_DEFAULTS: Record<string, string> = {
   'group.initial.rebalance.delay.ms': '3000',
@@ -40,6 +61,14 @@ export const GROUP_COORDINATOR_DEFAULTS: Record<string, string> = {
   'offset.metadata.max.bytes': '4096',
   'offsets.load.buffer.size': '5242880',
   'offsets.commit.timeout.ms': '5000',
+  'group.consumer.session.timeout.ms': '45000',
+  'group.consumer.min.session.timeout.ms': '45000',
+  'group.consumer.max.session.timeout.ms': '60000',
+  'group.consumer.heartbeat.interval.ms': '5000',
+  'group.consumer.min.heartbeat.interval.ms': '5000',
+  'group.consumer.max.heartbeat.interval.ms': '15000',
+  'group.consumer.max.size': '2147483647',
+  'group.consumer.assignors': 'uniform,range',
 };
 
 /** Parses the coordinator's keys over Kafka's defaults; throws ConfigError on a bad value. */
@@ -58,8 +87,26 @@ export function groupCoordinatorConfig(raw: Record<string, string>): GroupCoordi
     offsetMetadataMaxBytes: int('offset.metadata.max.bytes', 0),
     offsetsLoadBufferBytes: int('offsets.load.buffer.size', 1),
     offsetsCommitTimeoutMs: int('offsets.commit.timeout.ms', 1),
+    consumer: consumerGroupConfig(props, int),
   };
   if (cfg.maxSessionTimeoutMs < cfg.minSessionTimeoutMs)
     throw new ConfigError('group.max.session.timeout.ms: must not be less than group.min.session.timeout.ms');
   return cfg;
+}
+
+/** The group.consumer.* keys, checked as Kafka's GroupCoordinatorConfig checks them. */
+function consumerGroupConfig(props: Record<string, string>, int: (key: string, min: number) => number): ConsumerGroupConfig {
+  const session = int('group.consumer.session.timeout.ms', 1);
+  const heartbeat = int('group.consumer.heartbeat.interval.ms', 1);
+  const within = (key: string, v: number, min: string, max: string) => {
+    if (v < int(min, 1)) throw new ConfigError(`${key} must be greater than or equal to ${min}`);
+    if (v > int(max, 1)) throw new ConfigError(`${key} must be less than or equal to ${max}`);
+  };
+  within('group.consumer.session.timeout.ms', session, 'group.consumer.min.session.timeout.ms', 'group.consumer.max.session.timeout.ms');
+  within('group.consumer.heartbeat.interval.ms', heartbeat, 'group.consumer.min.heartbeat.interval.ms', 'group.consumer.max.heartbeat.interval.ms');
+  if (heartbeat >= session) throw new ConfigError('group.consumer.heartbeat.interval.ms must be less than group.consumer.session.timeout.ms');
+  const assignors = props['group.consumer.assignors']!.split(',').map((a) => a.trim()).filter((a) => a !== '').map((a) => ASSIGNOR_CLASSES[a] ?? a);
+  if (assignors.length === 0) throw new ConfigError('group.consumer.assignors: name at least one assignor (uniform, range)');
+  for (const a of assignors) if (!KNOWN_CONSUMER_ASSIGNORS.includes(a)) throw new ConfigError(`group.consumer.assignors: unknown assignor '${a}' (Samsa has ${KNOWN_CONSUMER_ASSIGNORS.join(', ')})`);
+  return { sessionTimeoutMs: session, heartbeatIntervalMs: heartbeat, maxSize: int('group.consumer.max.size', 1), assignors };
 }

@@ -29,6 +29,9 @@ import * as offsets from './offsets.js';
 import * as admin from './admin.js';
 import * as txnOffsets from './txn-offsets.js';
 import { CoordinatorPartitions } from '../partitions.js';
+import { ConsumerGroupState } from './consumer/group.js';
+import * as consumer from './consumer/heartbeat.js';
+import * as consumerAdmin from './consumer/admin.js';
 
 /** What a group id may be for an API: Kafka allows "" only for the offset and admin APIs. */
 export type GroupIdRule = 'non-empty' | 'any';
@@ -42,6 +45,8 @@ export interface GroupCoordinatorOptions {
   newUuid?: () => string;
   /** In a cluster: serve only the partitions this broker leads (`onElection` / `onResignation`). */
   followsLeadership?: boolean;
+  /** The cluster's topics, for KIP-848 consumer groups' subscriptions (none without it). */
+  topics?: consumer.TopicsView;
 }
 
 export class GroupCoordinator {
@@ -50,6 +55,7 @@ export class GroupCoordinator {
   readonly logger: Logger;
   readonly topic: OffsetsTopic;
   readonly newUuid: () => string;
+  readonly topicsView: consumer.TopicsView;
   readonly groups = new Map<string, ClassicGroup>();
   /** Which partitions of __consumer_offsets are served; none while the topic does not exist. */
   private readonly parts: CoordinatorPartitions;
@@ -63,6 +69,7 @@ export class GroupCoordinator {
     this.logger = opts.logger;
     this.topic = opts.topic;
     this.newUuid = opts.newUuid ?? randomUUID;
+    this.topicsView = opts.topics ?? { all: () => [] };
     this.parts = new CoordinatorPartitions({
       log: this.topic,
       spec: () => ({ partitions: this.config.offsetsTopicPartitions, segmentBytes: this.config.offsetsTopicSegmentBytes }),
@@ -149,6 +156,10 @@ export class GroupCoordinator {
     for (const g of this.groups.values()) {
       if (g.partition !== p) continue;
       // Offsets that were all deleted leave nothing behind (Kafka builds groups only from what remains).
+      if (g.consumer !== null) {
+        for (const m of g.consumer.members.values()) consumer.scheduleSessionTimeout(this, g, m);
+        continue;
+      }
       if (g.is('Empty') && !g.hasOffsets && g.generationId === 0 && g.protocolType === null && txnOffsets.pendingOf(g).size === 0) {
         this.drop(g);
         continue;
@@ -254,6 +265,13 @@ export class GroupCoordinator {
     if (record.value === null && existing === undefined) return;
     const g = existing ?? new ClassicGroup(groupId, partition, null);
     if (existing === undefined) this.groups.set(groupId, g);
+    if (record.type === 'consumer') {
+      g.consumer ??= new ConsumerGroupState();
+      g.consumer.apply(record.value);
+      // The group itself stays (as an empty classic one) for whoever deleted it; loading drops leftovers.
+      if (g.consumer.isDeleted) g.consumer = null;
+      return;
+    }
     if (record.type === 'offset') g.applyOffsetRecord(record.key.topic, record.key.partition, record.value);
     else if (record.value !== null) g.applyGroupRecord(record.value);
     else g.applyGroupTombstone();
@@ -269,6 +287,7 @@ export class GroupCoordinator {
 
   /** Clears a group's timers and answers its parked requests. */
   private unload(g: ClassicGroup, errorCode: number): void {
+    for (const m of g.consumer?.members.values() ?? []) consumer.clearTimers(this, m);
     for (const m of g.members.values()) {
       clearHeartbeat(this, m);
       m.completeJoin(joinError(m.memberId, errorCode));
@@ -306,6 +325,12 @@ export class GroupCoordinator {
   }
 
   // The APIs, by Kafka request.
+  consumerGroupHeartbeat(a: consumer.ConsumerHeartbeatArgs) {
+    return consumer.consumerGroupHeartbeat(this, a);
+  }
+  consumerGroupDescribe(groupId: string) {
+    return consumerAdmin.describeConsumerGroup(this, groupId);
+  }
   joinGroup(a: join.JoinGroupArgs) {
     return join.joinGroup(this, a);
   }
@@ -321,8 +346,8 @@ export class GroupCoordinator {
   commitOffsets(a: offsets.CommitArgs) {
     return offsets.commitOffsets(this, a);
   }
-  fetchOffsets(groupId: string, topics: offsets.FetchTopic[] | null, requireStable = false) {
-    return offsets.fetchOffsets(this, groupId, topics, requireStable);
+  fetchOffsets(groupId: string, topics: offsets.FetchTopic[] | null, requireStable = false, member: offsets.FetchingMember | null = null) {
+    return offsets.fetchOffsets(this, groupId, topics, requireStable, member);
   }
   commitTxnOffsets(a: txnOffsets.TxnCommitArgs) {
     return txnOffsets.commitTxnOffsets(this, a);

@@ -15,6 +15,7 @@ import type { TimerHandle } from '../../platform/clock.js';
 import type { GroupMetadataValue, OffsetCommitValue } from './records.js';
 import { EMPTY_BYTES, Member, joinError, syncError, type JoinMember } from './member.js';
 import { CONSUMER_PROTOCOL_TYPE, subscriptionTopics } from './consumer-protocol.js';
+import type { ConsumerGroupState } from './consumer/group.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -60,6 +61,11 @@ export class ClassicGroup {
   initialJoinDelay: { delayMs: number; remainingMs: number } | null = null;
   joinTimer: TimerHandle | null = null;
   syncTimer: TimerHandle | null = null;
+  /**
+   * Set when this is a KIP-848 consumer group (its ConsumerGroupMetadata record exists): then the
+   * classic part stays Empty and only the offsets here are used.
+   */
+  consumer: ConsumerGroupState | null = null;
   /** Operations on this group run one at a time, in arrival order (see `exclusive`). */
   private tail: Promise<unknown> = Promise.resolve();
 

@@ -4,6 +4,7 @@
  * has to wait for the rebalance is parked on the member and answered by rebalance.ts.
  */
 import { ErrorCode } from '../../protocol/errors.js';
+import { consumerGroupTombstones } from './consumer/heartbeat.js';
 import type { GroupCoordinator } from './coordinator.js';
 import type { ClassicGroup } from './group.js';
 import { Member, joinError, type JoinResult, type Protocol } from './member.js';
@@ -48,7 +49,9 @@ export async function joinGroup(c: GroupCoordinator, a: JoinGroupArgs): Promise<
   if (group === undefined) return joinError(a.memberId, ErrorCode.UNKNOWN_MEMBER_ID);
   const { result } = await c.run(group, async (): Promise<Answer<JoinResult>> => {
     let answer: Answer<JoinResult>;
-    if (!acceptJoiningMember(c, group, a.memberId)) {
+    if (group.consumer !== null && !(await classicMayJoin(c, group))) {
+      answer = now(joinError(a.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+    } else if (!acceptJoiningMember(c, group, a.memberId)) {
       if (group.has(a.memberId)) removeMember(c, group, a.memberId);
       answer = now(joinError('', ErrorCode.GROUP_MAX_SIZE_REACHED));
     } else if (isUnknownMember) answer = await joinNewMember(c, group, a);
@@ -57,6 +60,21 @@ export async function joinGroup(c: GroupCoordinator, a: JoinGroupArgs): Promise<
     return answer;
   });
   return result;
+}
+
+/**
+ * A classic member may join a KIP-848 consumer group only while it has no members: the empty
+ * consumer group is deleted (its tombstones written) and the group goes on as a classic one, as in
+ * Kafka. Kafka 4 also converts a group with members (online upgrade/downgrade); Samsa does not yet
+ * and answers INCONSISTENT_GROUP_PROTOCOL.
+ */
+async function classicMayJoin(c: GroupCoordinator, group: ClassicGroup): Promise<boolean> {
+  const cg = group.consumer!;
+  if (cg.members.size > 0) {
+    c.logger.info('a classic member cannot join a consumer group that has consumer-protocol members', { groupId: group.groupId });
+    return false;
+  }
+  return (await c.write(group.partition, consumerGroupTombstones(group.groupId), 'group')) === ErrorCode.NONE && group.consumer === null;
 }
 
 function now<T>(result: T): Answer<T> {

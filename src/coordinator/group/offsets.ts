@@ -10,6 +10,8 @@ import { CONSUMER_PROTOCOL_TYPE } from './consumer-protocol.js';
 import { scheduleHeartbeat, groupRecord } from './rebalance.js';
 import { NO_EXPIRE_TIMESTAMP, type CoordinatorRecord } from './records.js';
 import { hasPendingOffset } from './txn-offsets.js';
+import { consumerGroupTombstones } from './consumer/heartbeat.js';
+import type { ConsumerGroupState } from './consumer/group.js';
 
 export interface TopicPartition {
   topic: string;
@@ -33,6 +35,14 @@ export interface CommitArgs {
   /** OffsetCommit v2–v4: a retention for these offsets; -1 for the broker's. */
   retentionTimeMs: bigint;
   offsets: OffsetToCommit[];
+  /** The OffsetCommit version (a KIP-848 member must commit with v9+); absent: the newest. */
+  apiVersion?: number;
+}
+
+/** OffsetFetch v9+: who asks (KIP-848 members are checked); null member id and epoch -1 for anyone. */
+export interface FetchingMember {
+  memberId: string | null;
+  memberEpoch: number;
 }
 
 export interface FetchTopic {
@@ -69,8 +79,9 @@ export async function commitOffsets(c: GroupCoordinator, a: CommitArgs): Promise
   if (error !== null) return all(error);
   let group = c.getGroup(a.groupId);
   if (group === undefined) {
-    // A commit outside group management (generation -1) creates the group; any other is stale.
-    if (a.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+    // A commit outside group management (generation -1) creates the group; any other is stale
+    // (Kafka 4: GROUP_ID_NOT_FOUND from OffsetCommit v9 on, for both protocols).
+    if (a.generationId >= 0) return all((a.apiVersion ?? 0) >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION);
     group = c.getOrCreateGroup(a.groupId);
   }
   const g = group;
@@ -105,9 +116,10 @@ export async function commitOffsets(c: GroupCoordinator, a: CommitArgs): Promise
   });
 }
 
-/** Kafka 4's ClassicGroup.validateOffsetCommit. */
+/** Kafka 4's ClassicGroup.validateOffsetCommit (ConsumerGroup's for a KIP-848 group). */
 function validateOffsetCommit(g: ClassicGroup, a: CommitArgs): number | null {
   if (g.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  if (g.consumer !== null) return validateConsumerOffsetCommit(g.consumer, a);
   // Generation -1 comes from an admin or a consumer without group management: fine while nobody is in the group.
   if (a.generationId < 0 && g.is('Empty')) return null;
   if (a.generationId >= 0 || a.memberId !== '' || a.groupInstanceId !== null) {
@@ -123,13 +135,37 @@ function validateOffsetCommit(g: ClassicGroup, a: CommitArgs): number | null {
 }
 
 /**
+ * Kafka 4's ConsumerGroup.validateOffsetCommit: the member and its current epoch. A transactional
+ * commit (TxnOffsetCommit) may use any version and gets ILLEGAL_GENERATION for a stale epoch.
+ */
+export function validateConsumerOffsetCommit(cg: ConsumerGroupState, a: Pick<CommitArgs, 'generationId' | 'memberId' | 'apiVersion'>, transactional = false): number | null {
+  // Epoch -1 comes from an admin or a consumer without group management: fine while nobody is in the group.
+  if (a.generationId < 0 && cg.members.size === 0) return null;
+  const m = cg.members.get(a.memberId);
+  if (m === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+  if (!transactional && (a.apiVersion ?? 9) < 9) return ErrorCode.UNSUPPORTED_VERSION;
+  if (a.generationId === m.assignment.memberEpoch) return null;
+  return transactional ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
+}
+
+/** Kafka 4's ConsumerGroup.validateOffsetFetch. */
+function validateConsumerOffsetFetch(cg: ConsumerGroupState, member: FetchingMember | null): number | null {
+  if (member === null || (member.memberId === null && member.memberEpoch < 0)) return null;
+  const m = member.memberId === null ? undefined : cg.members.get(member.memberId);
+  if (m === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+  return member.memberEpoch === m.assignment.memberEpoch ? null : ErrorCode.STALE_MEMBER_EPOCH;
+}
+
+/**
  * Offsets of the given partitions (-1 where none), or of every partition when `topics` is null.
  * With `requireStable`, a partition with a transactional commit pending is UNSTABLE_OFFSET_COMMIT.
  */
-export function fetchOffsets(c: GroupCoordinator, groupId: string, topics: FetchTopic[] | null, requireStable = false): FetchResult {
+export function fetchOffsets(c: GroupCoordinator, groupId: string, topics: FetchTopic[] | null, requireStable = false, member: FetchingMember | null = null): FetchResult {
   const error = c.groupError(groupId, 'any');
   if (error !== null) return { errorCode: error, topics: [] };
   const g = c.getGroup(groupId);
+  const stale = g?.consumer == null ? null : validateConsumerOffsetFetch(g.consumer, member);
+  if (stale !== null) return { errorCode: stale, topics: [] };
   const entry = (partition: number, topic: string): FetchedPartition => {
     if (requireStable && g !== undefined && hasPendingOffset(g, topic, partition))
       return { partition, offset: NO_OFFSET, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT };
@@ -169,7 +205,11 @@ export async function deleteOffsets(c: GroupCoordinator, groupId: string, partit
  */
 export async function removeOffsets(c: GroupCoordinator, g: ClassicGroup, removed: TopicPartition[]): Promise<number> {
   const records: CoordinatorRecord[] = removed.map((p) => ({ type: 'offset', key: { group: g.groupId, topic: p.topic, partition: p.partition }, value: null }));
-  if (g.is('Empty') && g.numOffsets() === removed.length) records.push(groupRecord(g, null));
+  // A KIP-848 group goes only when it has no members; its own tombstones come first (see consumerGroupTombstones).
+  const emptied = g.numOffsets() === removed.length;
+  if (g.consumer !== null) {
+    if (emptied && g.consumer.members.size === 0) records.push(...consumerGroupTombstones(g.groupId), groupRecord(g, null));
+  } else if (g.is('Empty') && emptied) records.push(groupRecord(g, null));
   if (records.length === 0) return ErrorCode.NONE;
   return c.write(g.partition, records, 'offsets');
 }
@@ -206,7 +246,11 @@ export async function expireOffsets(c: GroupCoordinator): Promise<void> {
 export function expiredOffsets(g: ClassicGroup, nowMs: number, retentionMs: number): TopicPartition[] {
   let base: ((commitTimestamp: bigint) => bigint) | null = null;
   let exempt: Set<string> | null = null;
-  if (g.protocolType !== null && g.is('Empty')) {
+  if (g.consumer !== null) {
+    // Kafka's consumer groups: offsets age from their commit, except those of subscribed topics.
+    base = (commit) => commit;
+    exempt = new Set(g.consumer.subscriptionMetadata.map((t) => t.topicName));
+  } else if (g.protocolType !== null && g.is('Empty')) {
     // Nobody is in the group: offsets live on for the retention after it became empty.
     const since = g.currentStateTimestampMs;
     base = (commit) => (since === null ? commit : BigInt(since));

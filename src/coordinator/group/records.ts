@@ -5,6 +5,7 @@
  *
  *   key v0, v1  OffsetCommitKey    group, topic, partition
  *   key v2      GroupMetadataKey   group
+ *   key v3–v8   KIP-848 consumer group records (consumer/records.ts)
  *
  * A null value is a tombstone: the key's offset or group is deleted. Values are written at the
  * versions Kafka writes today (OffsetCommitValue v3, or v1 when the commit carries an explicit
@@ -14,6 +15,7 @@
 import { Reader } from '../../protocol/reader.js';
 import { Writer } from '../../protocol/writer.js';
 import { codecFor, VERSION_MAX, type MessageSchema } from '../../protocol/schema.js';
+import { decodeConsumerGroupRecord, encodeConsumerGroupRecord, isConsumerGroupKeyVersion, type ConsumerGroupRecord } from './consumer/records.js';
 
 export const OFFSET_COMMIT_KEY_VERSION = 1;
 export const LEGACY_OFFSET_COMMIT_KEY_VERSION = 0;
@@ -72,7 +74,9 @@ export interface GroupMetadataValue {
 
 export type CoordinatorRecord =
   | { type: 'offset'; key: OffsetCommitKey; value: OffsetCommitValue | null }
-  | { type: 'group'; key: GroupMetadataKey; value: GroupMetadataValue | null };
+  | { type: 'group'; key: GroupMetadataKey; value: GroupMetadataValue | null }
+  /** KIP-848 consumer group records (key versions 3–8, consumer/records.ts). */
+  | { type: 'consumer'; key: GroupMetadataKey; value: ConsumerGroupRecord };
 
 /** A record as it goes into a batch: key and value bytes, value null for a tombstone. */
 export interface EncodedRecord {
@@ -178,6 +182,7 @@ export function encodeGroupMetadataValue(value: GroupMetadataValue, version = GR
 }
 
 export function encodeRecord(record: CoordinatorRecord): EncodedRecord {
+  if (record.type === 'consumer') return encodeConsumerGroupRecord(record.value);
   if (record.type === 'offset') {
     return { key: encodeOffsetCommitKey(record.key), value: record.value === null ? null : encodeOffsetCommitValue(record.value) };
   }
@@ -186,7 +191,7 @@ export function encodeRecord(record: CoordinatorRecord): EncodedRecord {
 
 /**
  * Decodes one record of `__consumer_offsets`. Returns null for a key version this coordinator
- * does not know (Kafka skips those too: e.g. KIP-848 consumer-group records); throws
+ * does not know (Kafka skips those too: e.g. share group records); throws
  * CoordinatorRecordError for bytes that do not decode.
  */
 export function decodeRecord(key: Buffer | null, value: Buffer | null): CoordinatorRecord | null {
@@ -200,6 +205,10 @@ export function decodeRecord(key: Buffer | null, value: Buffer | null): Coordina
   if (keyVersion === GROUP_METADATA_KEY_VERSION) {
     const k = decodeBody<GroupMetadataKey>(GroupMetadataKeySchema, keyVersion, r, 'GroupMetadataKey');
     return { type: 'group', key: k, value: value === null ? null : decodeGroupMetadataValue(value) };
+  }
+  if (isConsumerGroupKeyVersion(keyVersion)) {
+    const rec = decodeConsumerGroupRecord(keyVersion, r, value);
+    return { type: 'consumer', key: { group: rec.group }, value: rec };
   }
   return null;
 }

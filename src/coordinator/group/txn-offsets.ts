@@ -7,6 +7,7 @@
  * UNSTABLE_OFFSET_COMMIT for those partitions.
  */
 import { ErrorCode } from '../../protocol/errors.js';
+import { validateConsumerOffsetCommit } from './offsets.js';
 import { encodeRecordBatch } from '../../protocol/records/record-batch.js';
 import type { GroupCoordinator } from './coordinator.js';
 import { appendErrorCode } from './coordinator.js';
@@ -63,9 +64,10 @@ export function completeTxn(c: GroupCoordinator, partition: number, producerId: 
   }
 }
 
-/** Kafka's validateTxnOffsetCommit (classic groups): null, or the error. */
+/** Kafka's validateTxnOffsetCommit: null, or the error. */
 function validate(g: ClassicGroup, a: TxnCommitArgs): number | null {
   if (g.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  if (g.consumer !== null) return validateConsumerOffsetCommit(g.consumer, a, true);
   if (a.generationId >= 0 || a.memberId !== '' || a.groupInstanceId !== null) {
     if (g.isStaticMemberFenced(a.groupInstanceId, a.memberId)) return ErrorCode.FENCED_INSTANCE_ID;
     if (!g.has(a.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;

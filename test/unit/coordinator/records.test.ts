@@ -104,8 +104,10 @@ test('records and tombstones round-trip through decodeRecord; unknown key versio
   }
   // Key version 0 is the legacy offset key, same layout.
   assert.deepEqual(decodeRecord(cat(i16(0), str('g'), str('t'), i32(2)), null), { type: 'offset', key: { group: 'g', topic: 't', partition: 2 }, value: null });
-  // Key version 3+ (KIP-848 consumer group records) is not for the classic coordinator.
-  assert.equal(decodeRecord(cat(i16(3), str('g')), Buffer.from([0, 0])), null);
+  // Key versions 3–8 are KIP-848 consumer group records (consumer/records.ts); others, e.g. share
+  // group records (9+), are skipped.
+  assert.deepEqual(decodeRecord(cat(i16(3), str('g')), null), { type: 'consumer', key: { group: 'g' }, value: { type: 'cg-epoch', group: 'g', value: null } });
+  assert.equal(decodeRecord(cat(i16(9), str('g')), Buffer.from([0, 0])), null);
   assert.throws(() => decodeRecord(cat(i16(1), str('g')), null), /does not decode/);
 });
 

@@ -1,0 +1,35 @@
+// KIP-848 records of __consumer_offsets: Kafka's key versions, round trips, tombstones.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeRecord, encodeRecord, type CoordinatorRecord } from '../../../../src/coordinator/group/records.js';
+import type { ConsumerGroupRecord } from '../../../../src/coordinator/group/consumer/records.js';
+
+const ID = 'AAAAAAAAAAAAAAAAAAAAAQ';
+const records: Array<[number, ConsumerGroupRecord]> = [
+  [3, { type: 'cg-epoch', group: 'g', value: { epoch: 7 } }],
+  [4, { type: 'cg-partition-metadata', group: 'g', value: [{ topicId: ID, topicName: 't', numPartitions: 3 }] }],
+  [5, { type: 'cg-member', group: 'g', memberId: 'm', value: { instanceId: 'i', rackId: null, clientId: 'c', clientHost: '/h', subscribedTopicNames: ['t'], subscribedTopicRegex: 'x.*', rebalanceTimeoutMs: 300, serverAssignor: 'range' } }],
+  [6, { type: 'cg-target-epoch', group: 'g', value: { assignmentEpoch: 7 } }],
+  [7, { type: 'cg-target-member', group: 'g', memberId: 'm', value: new Map([[ID, [0, 2]]]) }],
+  [8, { type: 'cg-current-assignment', group: 'g', memberId: 'm', value: { memberEpoch: 7, previousMemberEpoch: 6, state: 1, assignedPartitions: new Map([[ID, [0]]]), partitionsPendingRevocation: new Map([[ID, [1]]]) } }],
+];
+
+test("consumer group records use Kafka's key versions 3–8, values at v0, and round-trip (tombstones too)", () => {
+  for (const [keyVersion, r] of records) {
+    const rec: CoordinatorRecord = { type: 'consumer', key: { group: 'g' }, value: r };
+    const e = encodeRecord(rec);
+    assert.equal(e.key.readInt16BE(0), keyVersion, r.type);
+    assert.equal(e.value!.readInt16BE(0), 0);
+    assert.deepEqual(decodeRecord(e.key, e.value), rec);
+    const tomb = encodeRecord({ ...rec, value: { ...r, value: null } as ConsumerGroupRecord });
+    assert.equal(tomb.value, null);
+    assert.deepEqual(decodeRecord(tomb.key, null), { type: 'consumer', key: { group: 'g' }, value: { ...r, value: null } });
+  }
+});
+
+test('ConsumerGroupMetadataKey is the group id after the version, as Kafka writes it', () => {
+  const e = encodeRecord({ type: 'consumer', key: { group: 'g' }, value: records[0]![1] });
+  assert.deepEqual([...e.key], [0, 3, 0, 1, 0x67]);
+  // Value: version 0, epoch 7, no tagged fields.
+  assert.deepEqual([...e.value!], [0, 0, 0, 0, 0, 7, 0]);
+});
