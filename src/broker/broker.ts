@@ -225,8 +225,9 @@ export class Broker<C extends Clock = Clock> {
       // In a cluster each coordinator serves the partitions of its internal topic this broker leads.
       const clustered = member !== null;
       const groupConfig = groupCoordinatorConfig(config.raw);
+      const groupConfigs = new GroupConfigs(store, (key) => dynamicConfig.resolve(key).value);
       groups = new GroupCoordinator({
-        config: groupConfig, clock, logger, followsLeadership: clustered, topics,
+        config: groupConfig, clock, logger, followsLeadership: clustered, topics, groupConfigs,
         topic: new LogOffsetsTopic(topics, replicas, internalRf('offsets.topic.replication.factor'), groupConfig.offsetsCommitTimeoutMs),
       });
       groups.start();

@@ -207,3 +207,21 @@ test('ConsumerGroupHeartbeat and ConsumerGroupDescribe need ACLs on the group wh
     }
   }, { config: { ...CONFIG, 'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer' } });
 });
+
+test('group configs reach consumer groups: consumer.heartbeat.interval.ms set on the group is the interval its members are told', async () => {
+  await withBroker(async (broker) => {
+    const w = await WireClient.connect(broker.port);
+    try {
+      await ready(w, broker, ['w1', 1]);
+      const set = await w.request(44, 1, { resources: [{ resourceType: 32, resourceName: 'gw', configs: [{ name: 'consumer.heartbeat.interval.ms', configOperation: 0, value: '7000' }] }], validateOnly: false });
+      assert.equal(set.responses[0].errorCode, 0);
+      const joined = await w.request(68, 1, hb({ memberId: 'cfg-member' }));
+      assert.equal(joined.errorCode, 0);
+      assert.equal(joined.heartbeatIntervalMs, 7000);
+      const other = await w.request(68, 1, hb({ groupId: 'gw-default', memberId: 'm2' }));
+      assert.equal(other.heartbeatIntervalMs, 5000, "a group without the config gets the broker's group.consumer.heartbeat.interval.ms");
+    } finally {
+      w.close();
+    }
+  }, { config: CONFIG });
+});

@@ -47,10 +47,13 @@ export interface GroupCoordinatorOptions {
   followsLeadership?: boolean;
   /** The cluster's topics, for KIP-848 consumer groups' subscriptions (none without it). */
   topics?: consumer.TopicsView;
+  /** Per-group configs (consumer.session.timeout.ms, consumer.heartbeat.interval.ms) over the broker's. */
+  groupConfigs?: { intValue(group: string, key: string): number };
 }
 
 export class GroupCoordinator {
   readonly config: GroupCoordinatorConfig;
+  private readonly groupConfigs: { intValue(group: string, key: string): number } | null;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly topic: OffsetsTopic;
@@ -63,6 +66,16 @@ export class GroupCoordinator {
   private retentionTimer: TimerHandle | null = null;
   private readonly inFlight = new Set<Promise<unknown>>();
 
+  /** A consumer group's session timeout: its consumer.session.timeout.ms, else group.consumer.session.timeout.ms. */
+  consumerSessionTimeoutMs(groupId: string): number {
+    return this.groupConfigs?.intValue(groupId, 'consumer.session.timeout.ms') ?? this.config.consumer.sessionTimeoutMs;
+  }
+
+  /** A consumer group's heartbeat interval: its consumer.heartbeat.interval.ms, else the broker's. */
+  consumerHeartbeatIntervalMs(groupId: string): number {
+    return this.groupConfigs?.intValue(groupId, 'consumer.heartbeat.interval.ms') ?? this.config.consumer.heartbeatIntervalMs;
+  }
+
   constructor(opts: GroupCoordinatorOptions) {
     this.config = opts.config;
     this.clock = opts.clock;
@@ -70,6 +83,7 @@ export class GroupCoordinator {
     this.topic = opts.topic;
     this.newUuid = opts.newUuid ?? randomUUID;
     this.topicsView = opts.topics ?? { all: () => [] };
+    this.groupConfigs = opts.groupConfigs ?? null;
     this.parts = new CoordinatorPartitions({
       log: this.topic,
       spec: () => ({ partitions: this.config.offsetsTopicPartitions, segmentBytes: this.config.offsetsTopicSegmentBytes }),

@@ -244,7 +244,7 @@ async function heartbeat(c: GroupCoordinator, g: ClassicGroup, a: ConsumerHeartb
     errorMessage: null,
     memberId,
     memberEpoch: next.memberEpoch,
-    heartbeatIntervalMs: c.config.consumer.heartbeatIntervalMs,
+    heartbeatIntervalMs: c.consumerHeartbeatIntervalMs(g.groupId),
     assignment: full || !samePartitions(hadPartitions, next.assignedPartitions) ? next.assignedPartitions : null,
   };
 }
@@ -300,7 +300,7 @@ export function clearTimers(c: GroupCoordinator, m: ConsumerMember): void {
   m.sessionTimer = m.rebalanceTimer = null;
 }
 
-/** A member that sends no heartbeat within group.consumer.session.timeout.ms is removed. */
+/** A member that sends no heartbeat within its group's session timeout (consumer.session.timeout.ms) is removed. */
 export function scheduleSessionTimeout(c: GroupCoordinator, g: ClassicGroup, m: ConsumerMember): void {
   if (m.sessionTimer !== null) c.clock.clearTimeout(m.sessionTimer);
   m.sessionTimer = c.clock.setTimeout(() => {
@@ -311,7 +311,7 @@ export function scheduleSessionTimeout(c: GroupCoordinator, g: ClassicGroup, m: 
       c.logger.info('consumer group member fenced: its session timed out', { groupId: g.groupId, memberId: m.memberId });
       await fenceMember(c, g, m);
     });
-  }, c.config.consumer.sessionTimeoutMs);
+  }, c.consumerSessionTimeoutMs(g.groupId));
 }
 
 /** A member that does not give up revoked partitions within its rebalance timeout is removed. */
