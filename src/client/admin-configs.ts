@@ -101,7 +101,11 @@ async function connectionFor(cluster: Cluster, r: ConfigResource): Promise<Conne
 }
 
 function resourceError(r: { resourceName: string; errorCode: number; errorMessage: string | null }, type: string): KafkaError {
-  const what = type === 'topic' ? `topic '${r.resourceName}'` : r.resourceName === '' ? 'the cluster-wide broker default' : `broker ${r.resourceName}`;
+  const what =
+    type === 'topic' ? `topic '${r.resourceName}'`
+    : type === 'group' ? `group '${r.resourceName}'`
+    : type === 'client-metrics' ? `client metrics subscription '${r.resourceName}'`
+    : r.resourceName === '' ? 'the cluster-wide broker default' : `broker ${r.resourceName}`;
   return new KafkaError(r.errorCode, `Configs of ${what}: ${r.errorMessage ?? errorName(r.errorCode)}`);
 }
 

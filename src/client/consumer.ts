@@ -27,6 +27,7 @@ import { tpKey, type PartitionAssignor, type RebalanceProtocol } from './group/a
 import { RangeAssignor } from './group/range-assignor.js';
 import { CooperativeStickyAssignor } from './group/cooperative-sticky-assignor.js';
 import { GroupMembership, type TopicPartition } from './group/membership.js';
+import { ConsumerProtocolMembership } from './group/consumer-membership.js';
 import type { OffsetToCommit } from './group/requests.js';
 
 const FETCH_KEY = 1;
@@ -62,6 +63,12 @@ export interface ConsumerOptions {
   groupId?: string;
   /** A static member id (Kafka's group.instance.id): a restart within the session timeout keeps its partitions. */
   groupInstanceId?: string;
+  /**
+   * Kafka's group.protocol: 'classic' (default; JoinGroup/SyncGroup with client-side assignors) or
+   * 'consumer' (KIP-848: the broker assigns; ConsumerGroupHeartbeat; sessionTimeoutMs,
+   * heartbeatIntervalMs and partitionAssignors are then the broker's and the group's configs).
+   */
+  groupProtocol?: 'classic' | 'consumer';
   sessionTimeoutMs?: number;
   /** How long the group waits for members to rejoin in a rebalance (Kafka's max.poll.interval.ms). */
   rebalanceTimeoutMs?: number;
@@ -142,7 +149,7 @@ interface Prefetch {
   response: Promise<FetchResponse | Error>;
 }
 
-type ResolvedOptions = Required<Omit<ConsumerOptions, 'clientId' | 'groupId' | 'groupInstanceId' | 'partitionAssignors' | 'logger'>>;
+type ResolvedOptions = Required<Omit<ConsumerOptions, 'clientId' | 'groupId' | 'groupInstanceId' | 'partitionAssignors' | 'logger' | 'groupProtocol'>>;
 
 export class Consumer {
   private readonly cluster: Cluster;
@@ -166,7 +173,7 @@ export class Consumer {
   private readonly logger: Logger;
   private readonly groupId: string | null;
   private readonly groupInstanceId: string | null;
-  private readonly membership: GroupMembership | null = null;
+  private readonly membership: GroupMembership | ConsumerProtocolMembership | null = null;
   /** Topics of subscribe(); null when partitions are assigned by hand. */
   private subscription: string[] | null = null;
   private listener: RebalanceListener = {};
@@ -209,7 +216,10 @@ export class Consumer {
     this.groupInstanceId = opts.groupInstanceId ?? null;
     if (this.groupId === '') throw new InvalidArgumentError('groupId must not be empty; leave it out to consume without a group.');
     if (this.groupId !== null) {
-      this.membership = new GroupMembership(
+      const Membership = opts.groupProtocol === 'consumer' ? ConsumerProtocolMembership : GroupMembership;
+      if (opts.groupProtocol !== undefined && opts.groupProtocol !== 'classic' && opts.groupProtocol !== 'consumer')
+        throw new InvalidArgumentError(`groupProtocol must be 'classic' or 'consumer', not '${String(opts.groupProtocol)}'.`);
+      this.membership = new Membership(
         this.cluster,
         {
           groupId: this.groupId,
@@ -598,7 +608,7 @@ export class Consumer {
     throw err;
   }
 
-  private requireGroup(what: string): GroupMembership {
+  private requireGroup(what: string): GroupMembership | ConsumerProtocolMembership {
     if (this.membership === null) throw new InvalidArgumentError(`${what} needs a consumer group: create the consumer with a groupId.`);
     return this.membership;
   }

@@ -60,6 +60,7 @@ const PRODUCER: Record<string, Setter> = {
 const CONSUMER: Record<string, Setter> = {
   'group.id': (p, v) => (p.consumer.groupId = v),
   'group.instance.id': (p, v) => (p.consumer.groupInstanceId = v),
+  'group.protocol': (p, v) => (p.consumer.groupProtocol = oneOf<'classic' | 'consumer'>(v.toLowerCase(), 'group.protocol', ['classic', 'consumer'])),
   'auto.offset.reset': (p, v) => (p.consumer.autoOffsetReset = oneOf<OffsetReset>(v, 'auto.offset.reset', ['earliest', 'latest', 'none'])),
   'isolation.level': (p, v) => (p.consumer.isolationLevel = oneOf<IsolationLevel>(v, 'isolation.level', ['read_uncommitted', 'read_committed'])),
   'fetch.min.bytes': (p, v, k) => (p.consumer.minBytes = whole(v, k, 0)),

@@ -77,7 +77,7 @@ test('kafka-configs describes and alters quotas of users, clients, users+clients
     refused(await configs('--alter', '--entity-type', 'ips', '--entity-name', '127.0.0.1', '--add-config', 'producer_byte_rate=1'), "Only connection quota configs can be added for 'ips' using --bootstrap-server. Unexpected config names: producer_byte_rate");
     refused(await configs('--describe', '--entity-type', 'ips', '--entity-name', 'no.such.host.invalid'), 'The entity name for ips must be a valid IP or resolvable host, but it is: no.such.host.invalid');
     refused(await configs('--alter', '--entity-type', 'users', '--add-config', 'producer_byte_rate=1'), 'An entity-name or default entity must be specified with --alter of users, clients, brokers or ips');
-    refused(await configs('--alter', '--entity-type', 'groups', '--entity-name', 'g', '--add-config', 'a=1'), /^Invalid entity type groups/);
+    refused(await configs('--alter', '--entity-type', 'queues', '--entity-name', 'g', '--add-config', 'a=1'), /^Invalid entity type queues/);
 
     // The admin client gets Kafka's errors for what the CLI would not send.
     const kafka = createClient({ bootstrapServers: broker.bootstrap });

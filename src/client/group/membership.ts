@@ -33,7 +33,8 @@ import {
   encodeSubscription,
   type TopicPartitions,
 } from './consumer-protocol.js';
-import { COORDINATOR_MOVED, commitOffsets, fetchCommittedOffsets, findCoordinator, groupErrorMessage, STANDALONE_GENERATION, type CommittedOffset, type OffsetToCommit } from './requests.js';
+import { COORDINATOR_MOVED, groupErrorMessage, STANDALONE_GENERATION, type CommittedOffset, type OffsetToCommit } from './requests.js';
+import { Attempts, CoordinatorLink } from './coordinator-link.js';
 
 const JOIN_GROUP_KEY = 11;
 /** v4+ answers a first join with MEMBER_ID_REQUIRED; v9 adds skipAssignment, which we never get. */
@@ -92,12 +93,10 @@ export class GroupMembership {
   private needsJoinPrepare = true;
   private lostPending = false;
   /** An error the heartbeat found that the next poll must raise (e.g. fenced instance id). */
-  private fatal: Error | null = null;
-  private activation: Promise<void> | null = null;
+  private readonly attempts = new Attempts();
   /** Set while LeaveGroup is under way, so that an interrupted join does not start again. */
   private leaving = false;
-  private activationError: Error | null = null;
-  private coordinator: Promise<Connection> | null = null;
+  private readonly link: CoordinatorLink;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private heartbeatInFlight = false;
   /** Partition counts the leader assigned from, to notice when topics grow. */
@@ -109,6 +108,7 @@ export class GroupMembership {
     private readonly opts: MembershipOptions,
     private readonly hooks: MembershipHooks,
   ) {
+    this.link = new CoordinatorLink(cluster, opts.groupId);
     if (opts.assignors.length === 0) throw new InvalidArgumentError('A group consumer needs at least one partition assignor.');
     if (opts.heartbeatIntervalMs >= opts.sessionTimeoutMs) {
       throw new InvalidArgumentError(`heartbeatIntervalMs (${opts.heartbeatIntervalMs}) must be lower than sessionTimeoutMs (${opts.sessionTimeoutMs}).`);
@@ -154,27 +154,14 @@ export class GroupMembership {
    * and a caller that stops waiting (a poll that timed out) leaves the error for the next one.
    */
   activate(): Promise<void> {
-    if (this.fatal !== null || this.activationError !== null) return Promise.resolve();
+    if (this.attempts.blocked) return Promise.resolve();
     if (!this.rejoinNeeded && this.state === 'stable' && !this.lostPending) return Promise.resolve();
-    if (this.activation === null) {
-      const run: Promise<void> = this.runActivation()
-        .catch((err: Error) => {
-          if (!this.closed && !this.leaving) this.activationError = err;
-        })
-        .finally(() => {
-          if (this.activation === run) this.activation = null;
-        });
-      this.activation = run;
-    }
-    return this.activation;
+    return this.attempts.start(() => this.runActivation(), () => !this.closed && !this.leaving);
   }
 
   /** The error that ended the last attempt to join, once; a fatal one (fenced) every time. */
   takeError(): Error | null {
-    if (this.fatal !== null) return this.fatal;
-    const err = this.activationError;
-    this.activationError = null;
-    return err;
+    return this.attempts.take();
   }
 
   /** Joins if needed and returns once the member is stable with its assignment taken. */
@@ -211,16 +198,9 @@ export class GroupMembership {
 
   /** True when `err` means "try the join again"; adjusts the member's state accordingly. */
   private handleRetriable(err: unknown): boolean {
-    if (err instanceof ConnectionError || err instanceof RequestTimeoutError || err instanceof ClosedError) {
-      this.markCoordinatorUnknown();
-      return true;
-    }
+    if (this.link.gone(err)) return true;
     if (!(err instanceof KafkaError)) return false;
     switch (err.code) {
-      case ErrorCode.NOT_COORDINATOR:
-      case ErrorCode.COORDINATOR_NOT_AVAILABLE:
-        this.markCoordinatorUnknown();
-        return true;
       case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
       case ErrorCode.REBALANCE_IN_PROGRESS:
         return true;
@@ -421,7 +401,7 @@ export class GroupMembership {
         this.memberLost('the member was removed');
         return;
       case ErrorCode.FENCED_INSTANCE_ID:
-        this.fatal = new KafkaError(code, groupErrorMessage(this.opts.groupId, code));
+        this.attempts.fatal = new KafkaError(code, groupErrorMessage(this.opts.groupId, code));
         this.resetMember();
         this.memberLost('fenced');
         return;
@@ -452,31 +432,11 @@ export class GroupMembership {
 
   /** The coordinator's connection, found and opened on first use and after it moved. */
   coordinatorConnection(): Promise<Connection> {
-    if (this.closed) return Promise.reject(new ClosedError('This consumer was closed; create a new one.'));
-    if (this.coordinator === null) {
-      const pending = this.connectCoordinator();
-      this.coordinator = pending;
-      pending.catch(() => {
-        if (this.coordinator === pending) this.coordinator = null;
-      });
-    }
-    return this.coordinator.then((conn) => {
-      if (!conn.isClosed) return conn;
-      this.markCoordinatorUnknown();
-      return this.coordinatorConnection();
-    });
-  }
-
-  private async connectCoordinator(): Promise<Connection> {
-    const address = await this.cluster.withRetry(async () => findCoordinator(await this.cluster.anyConnection(), this.opts.groupId));
-    // Through the cluster, for its reconnect backoff and warning while the coordinator is away.
-    return this.cluster.connect({ host: address.host, port: address.port }, `coordinator ${address.nodeId}`);
+    return this.link.connection();
   }
 
   private markCoordinatorUnknown(): void {
-    const old = this.coordinator;
-    this.coordinator = null;
-    old?.then((c) => c.destroy()).catch(() => undefined);
+    this.link.markUnknown();
   }
 
   // ---- offsets ----
@@ -503,21 +463,7 @@ export class GroupMembership {
     const ctx = opts.asMember
       ? { groupId: this.opts.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.opts.groupInstanceId }
       : { groupId: this.opts.groupId, generationId: STANDALONE_GENERATION, memberId: '', groupInstanceId: null };
-    // As Kafka's commitSync: retried while the coordinator moves or is away, for default.api.timeout.ms.
-    const deadline = Date.now() + this.cluster.defaultApiTimeoutMs;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await commitOffsets(await this.coordinatorConnection(), ctx, offsets);
-        return;
-      } catch (err) {
-        const moved = (err instanceof KafkaError && COORDINATOR_MOVED.has(err.code)) || err instanceof ConnectionError || err instanceof RequestTimeoutError;
-        if (err instanceof KafkaError && opts.asMember) this.onCommitError(err.code);
-        const waitMs = this.cluster.backoffMs(attempt);
-        if (!moved || Date.now() + waitMs >= deadline || this.closed) throw err;
-        this.markCoordinatorUnknown();
-        await sleep(waitMs);
-      }
-    }
+    await this.link.commit(ctx, offsets, opts.asMember ? (code) => this.onCommitError(code) : undefined);
   }
 
   private onCommitError(code: number): void {
@@ -529,19 +475,8 @@ export class GroupMembership {
     }
   }
 
-  async committed(partitions: TopicPartition[], deadline = Date.now() + this.cluster.defaultApiTimeoutMs): Promise<Map<string, CommittedOffset>> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fetchCommittedOffsets(await this.coordinatorConnection(), this.opts.groupId, partitions);
-      } catch (err) {
-        const away = err instanceof ConnectionError || err instanceof RequestTimeoutError;
-        const retry = (err instanceof KafkaError && (err.retriable || err.code === ErrorCode.UNSTABLE_OFFSET_COMMIT)) || away;
-        const waitMs = this.cluster.backoffMs(attempt);
-        if (!retry || Date.now() + waitMs >= deadline || this.closed) throw err;
-        if (away || (err instanceof KafkaError && COORDINATOR_MOVED.has(err.code))) this.markCoordinatorUnknown();
-        await sleep(waitMs);
-      }
-    }
+  committed(partitions: TopicPartition[], deadline?: number): Promise<Map<string, CommittedOffset>> {
+    return this.link.committed(partitions, deadline);
   }
 
   // ---- leaving ----
@@ -554,7 +489,7 @@ export class GroupMembership {
       // A JoinGroup may be parked at the coordinator for the whole rebalance, and the broker
       // answers a connection's requests in order: cut it off so that LeaveGroup gets through.
       if (this.state === 'rebalancing') this.markCoordinatorUnknown();
-      await this.activation;
+      await this.attempts.current;
       const memberId = this.memberId;
       const wasJoined = this.state !== 'unjoined' && memberId !== '';
       this.state = 'unjoined';
@@ -581,9 +516,7 @@ export class GroupMembership {
     if (this.closed) return;
     this.stopHeartbeat();
     this.closed = true;
-    const conn = this.coordinator;
-    this.coordinator = null;
-    await conn?.then((c) => c.close()).catch(() => undefined);
+    await this.link.close();
   }
 }
 
