@@ -48,6 +48,10 @@ import { DescribeClusterRequestSchema, DescribeClusterResponseSchema } from './m
 import { DescribeProducersRequestSchema, DescribeProducersResponseSchema } from './messages/61-describe-producers.js';
 import { DescribeTransactionsRequestSchema, DescribeTransactionsResponseSchema } from './messages/65-describe-transactions.js';
 import { ListTransactionsRequestSchema, ListTransactionsResponseSchema } from './messages/66-list-transactions.js';
+import { ShareGroupHeartbeatRequestSchema, ShareGroupHeartbeatResponseSchema } from './messages/76-share-group-heartbeat.js';
+import { ShareGroupDescribeRequestSchema, ShareGroupDescribeResponseSchema } from './messages/77-share-group-describe.js';
+import { ShareFetchRequestSchema, ShareFetchResponseSchema } from './messages/78-share-fetch.js';
+import { ShareAcknowledgeRequestSchema, ShareAcknowledgeResponseSchema } from './messages/79-share-acknowledge.js';
 
 export interface ApiSchemas {
   name: string;
@@ -103,6 +107,10 @@ export const API_SCHEMAS: ReadonlyMap<number, ApiSchemas> = new Map<number, ApiS
   [61, { name: 'DescribeProducers', request: DescribeProducersRequestSchema, response: DescribeProducersResponseSchema }],
   [65, { name: 'DescribeTransactions', request: DescribeTransactionsRequestSchema, response: DescribeTransactionsResponseSchema }],
   [66, { name: 'ListTransactions', request: ListTransactionsRequestSchema, response: ListTransactionsResponseSchema }],
+  [76, { name: 'ShareGroupHeartbeat', request: ShareGroupHeartbeatRequestSchema, response: ShareGroupHeartbeatResponseSchema }],
+  [77, { name: 'ShareGroupDescribe', request: ShareGroupDescribeRequestSchema, response: ShareGroupDescribeResponseSchema }],
+  [78, { name: 'ShareFetch', request: ShareFetchRequestSchema, response: ShareFetchResponseSchema }],
+  [79, { name: 'ShareAcknowledge', request: ShareAcknowledgeRequestSchema, response: ShareAcknowledgeResponseSchema }],
 ]);
 
 export function apiName(apiKey: number): string {
