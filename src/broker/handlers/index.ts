@@ -47,6 +47,10 @@ import { describeClientQuotasHandler } from './48-describe-client-quotas.js';
 import { alterClientQuotasHandler } from './49-alter-client-quotas.js';
 import { describeUserScramCredentialsHandler } from './50-describe-user-scram-credentials.js';
 import { alterUserScramCredentialsHandler } from './51-alter-user-scram-credentials.js';
+import { shareGroupHeartbeatHandler } from './76-share-group-heartbeat.js';
+import { shareGroupDescribeHandler } from './77-share-group-describe.js';
+import { shareFetchHandler } from './78-share-fetch.js';
+import { shareAcknowledgeHandler } from './79-share-acknowledge.js';
 
 export function buildHandlers(): Map<number, Handler> {
   const handlers = new Map<number, Handler>();
@@ -98,5 +102,9 @@ export function buildHandlers(): Map<number, Handler> {
   add(listPartitionReassignmentsHandler);
   add(describeClientQuotasHandler);
   add(alterClientQuotasHandler);
+  add(shareGroupHeartbeatHandler);
+  add(shareGroupDescribeHandler);
+  add(shareFetchHandler);
+  add(shareAcknowledgeHandler);
   return handlers;
 }
