@@ -80,6 +80,11 @@ export class ShareService {
     return s;
   }
 
+  /** The broker's share service if a share request made it, else undefined (listing must not start one). */
+  static existing(broker: BrokerContext): ShareService | undefined {
+    return services.get(broker);
+  }
+
   private constructor(private readonly broker: BrokerContext) {
     this.config = shareConfig(broker.config.raw);
     this.sessions = new ShareSessions(this.config.maxShareSessions, (groupId, memberId) => this.groups.get(groupId)?.members.has(memberId) === true);
