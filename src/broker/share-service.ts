@@ -21,7 +21,7 @@ import { partitionKey } from '../cluster/replica-manager.js';
 import { InternalTopicLog } from '../coordinator/internal-topic.js';
 import { shareConfig, type ShareConfig } from '../coordinator/share/config.js';
 import { ShareGroups } from '../coordinator/share/group.js';
-import { SharePartition, ACK_OK, type AcquiredRange } from '../coordinator/share/share-partition.js';
+import { SharePartition, ACK_OK, AcknowledgeType, type AcquiredRange } from '../coordinator/share/share-partition.js';
 import { SHARE_STATE_TOPIC, ShareStateStore } from '../coordinator/share/state-store.js';
 import { shareKeyText, type SharePartitionKey } from '../coordinator/share/records.js';
 import type { TimerHandle } from '../platform/clock.js';
@@ -59,6 +59,11 @@ export interface SharePartitionResult {
 }
 
 const services = new WeakMap<BrokerContext, ShareService>();
+
+/** KIP-1222: RENEW (4) acknowledgements come only in v2+ requests that say so with IsRenewAck. */
+export function misplacedRenew(batches: readonly ShareAckBatch[], isRenewAck: boolean): boolean {
+  return !isRenewAck && batches.some((b) => b.acknowledgeTypes.includes(AcknowledgeType.RENEW));
+}
 
 export class ShareService {
   readonly config: ShareConfig;
@@ -177,7 +182,7 @@ export class ShareService {
     let errorCode = 0;
     let changed = false;
     for (const b of batches) {
-      const r = h.sp.acknowledge(memberId, b.firstOffset, b.lastOffset, b.acknowledgeTypes);
+      const r = h.sp.acknowledge(memberId, b.firstOffset, b.lastOffset, b.acknowledgeTypes, this.broker.clock.now());
       if (r === ACK_OK) changed = true;
       else errorCode ||= r;
     }

@@ -63,6 +63,22 @@ test('share APIs on the wire: heartbeat, describe, share sessions, acknowledgeme
       assert.equal((await ack(2)).responses[0].partitions[0].errorCode, 0);
       assert.equal((await ack(3)).responses[0].partitions[0].errorCode, ErrorCode.INVALID_RECORD_STATE, 'already acknowledged');
 
+      // v2 (KIP-1222): RENEW needs IsRenewAck, and then restarts the locks of records the member holds.
+      await producer.send({ topic: 'w', messages: [{ value: 'new5' }] });
+      const got5 = await fetch(4, [], 5000);
+      assert.deepEqual(got5.responses[0].partitions[0].acquiredRecords, [{ firstOffset: 5, lastOffset: 5, deliveryCount: 1 }]);
+      const renew = (shareSessionEpoch: number, isRenewAck: boolean) =>
+        w.request(79, 2, { groupId: 'sg', memberId: 'm1', shareSessionEpoch, isRenewAck, topics: [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: [{ firstOffset: 5, lastOffset: 5, acknowledgeTypes: [4] }] }] }] });
+      assert.equal((await renew(5, false)).responses[0].partitions[0].errorCode, ErrorCode.INVALID_REQUEST);
+      const renewed = await renew(6, true);
+      assert.equal(renewed.responses[0].partitions[0].errorCode, 0);
+      assert.equal(renewed.acquisitionLockTimeoutMs, 30_000);
+      const badMode = await w.request(78, 2, { groupId: 'sg', memberId: 'm1', shareSessionEpoch: 7, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, maxRecords: 10, batchSize: 10, shareAcquireMode: 7, isRenewAck: false, topics: [], forgottenTopicsData: [] });
+      assert.equal(badMode.errorCode, ErrorCode.INVALID_REQUEST);
+      const renewFetch = await w.request(78, 2, { groupId: 'sg', memberId: 'm1', shareSessionEpoch: 7, maxWaitMs: 5000, minBytes: 1, maxBytes: 1 << 20, maxRecords: 10, batchSize: 10, shareAcquireMode: 1, isRenewAck: true, topics: [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: [{ firstOffset: 5, lastOffset: 5, acknowledgeTypes: [4] }] }] }], forgottenTopicsData: [] });
+      assert.equal(renewFetch.responses[0].partitions[0].acknowledgeErrorCode, 0);
+      assert.deepEqual(renewFetch.responses[0].partitions[0].acquiredRecords, [], 'a renewing fetch acquires nothing');
+
       assert.deepEqual(listShareGroups(context, [], ['share']), [{ groupId: 'sg', protocolType: 'share', groupState: 'Stable', groupType: 'share' }]);
       assert.deepEqual(listShareGroups(context, [], ['classic']), []);
       assert.deepEqual(listShareGroups(context, ['empty'], []), []);

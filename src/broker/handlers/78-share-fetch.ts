@@ -1,17 +1,21 @@
-// ShareFetch (key 78), version 1 (Kafka 4.1/4.2's stable version; v2's acquire modes and RENEW
-// are not served yet). A share session per member (epoch 0 opens, −1 closes, else the current
-// epoch), acknowledgements piggy-backed per partition and applied before reading, then records
-// acquired for the member from every partition of its session, up to MaxRecords; a fetch that
-// gets none waits up to MaxWaitMs. MinBytes and BatchSize are not used: records are acquired
-// in whole stored batches, as they lie in the log.
+// ShareFetch (key 78), versions 1–2 (Kafka 4.1's stable version; v2, Kafka 4.2: ShareAcquireMode
+// and IsRenewAck). A share session per member (epoch 0 opens, −1 closes, else the current epoch),
+// acknowledgements piggy-backed per partition and applied before reading, then records acquired
+// for the member from every partition of its session, up to MaxRecords (both acquire modes keep
+// to it: batch-optimized may exceed it, record-limit may not); a fetch that gets none waits up to
+// MaxWaitMs. v2: RENEW acknowledgements (KIP-1222) restart the records' locks, and a fetch with
+// IsRenewAck acquires nothing. MinBytes and BatchSize are not used.
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { ShareFetchRequestSchema, ShareFetchResponseSchema, type ShareFetchRequest, type ShareFetchResponse, type ShareFetchResponsePartitionData } from '../../protocol/messages/78-share-fetch.js';
 import { Op, onGroup, onTopic } from '../access.js';
 import type { Handler, RequestContext } from '../handler.js';
-import { ShareService } from '../share-service.js';
+import { ShareService, misplacedRenew } from '../share-service.js';
 import { FINAL_SHARE_SESSION_EPOCH, INITIAL_SHARE_SESSION_EPOCH, sessionPartitionKey } from '../share-sessions.js';
 
 const NO_RECORDS = Buffer.alloc(0);
+/** ShareFetch v2's ShareAcquireMode values (KIP-1206). */
+const SHARE_ACQUIRE_BATCH_OPTIMIZED = 0;
+const SHARE_ACQUIRE_RECORD_LIMIT = 1;
 
 function refuse(errorCode: number, errorMessage: string | null = null): ShareFetchResponse {
   return { throttleTimeMs: 0, errorCode, errorMessage, acquisitionLockTimeoutMs: 0, responses: [], nodeEndpoints: [] };
@@ -36,14 +40,16 @@ export function sharePartitionError(ctx: RequestContext, share: ShareService, to
 export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> = {
   apiKey: 78,
   minVersion: 1,
-  maxVersion: 1,
+  maxVersion: 2,
   request: ShareFetchRequestSchema,
   response: ShareFetchResponseSchema,
-  async handle(ctx, req) {
+  async handle(ctx, req, version) {
     const groupId = req.groupId ?? '';
     const memberId = req.memberId ?? '';
     if (groupId === '' || memberId === '') return refuse(ErrorCode.INVALID_REQUEST, 'ShareFetch needs a group id and a member id');
     if (!onGroup(ctx, Op.READ, groupId)) return refuse(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    const renewing = version >= 2 && req.isRenewAck;
+    if (version >= 2 && req.shareAcquireMode !== SHARE_ACQUIRE_BATCH_OPTIMIZED && req.shareAcquireMode !== SHARE_ACQUIRE_RECORD_LIMIT) return refuse(ErrorCode.INVALID_REQUEST, `share acquire mode ${req.shareAcquireMode} is not known`);
     const epoch = req.shareSessionEpoch;
     const hasAcks = req.topics.some((t) => t.partitions.some((p) => p.acknowledgementBatches.length > 0));
     if (epoch === INITIAL_SHARE_SESSION_EPOCH && hasAcks) return refuse(ErrorCode.INVALID_REQUEST, 'acknowledgements cannot open a share session');
@@ -78,6 +84,11 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
         }
         if (epoch !== FINAL_SHARE_SESSION_EPOCH) session.partitions.set(sessionPartitionKey(t.topicId, p.partitionIndex), { topicId: t.topicId, partition: p.partitionIndex });
         if (p.acknowledgementBatches.length === 0) continue;
+        if (misplacedRenew(p.acknowledgementBatches, renewing)) {
+          r.acknowledgeErrorCode = ErrorCode.INVALID_REQUEST;
+          r.acknowledgeErrorMessage = 'RENEW acknowledgements need IsRenewAck (ShareFetch v2+)';
+          continue;
+        }
         try {
           r.acknowledgeErrorCode = await share.acknowledge(groupId, memberId, t.topicId, p.partitionIndex, p.acknowledgementBatches);
         } catch (err) {
@@ -93,7 +104,7 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
     } else {
       share.sessions.advance(session);
       if (epoch === INITIAL_SHARE_SESSION_EPOCH) for (const p of session.partitions.values()) result(p.topicId, p.partition);
-      if (req.maxRecords > 0) await acquireRecords();
+      if (req.maxRecords > 0 && !renewing) await acquireRecords();
     }
     const byTopic = new Map<string, Result[]>();
     for (const r of results.values()) {

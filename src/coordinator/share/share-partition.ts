@@ -26,6 +26,8 @@ export const enum AcknowledgeType {
   ACCEPT = 1,
   RELEASE = 2,
   REJECT = 3,
+  /** ShareFetch / ShareAcknowledge v2 (KIP-1222): the member keeps the record, under a new lock. */
+  RENEW = 4,
 }
 
 export interface SharePartitionLimits {
@@ -158,11 +160,12 @@ export class SharePartition {
   /**
    * Applies one acknowledgement batch from `memberId`: `types` holds one type for the whole
    * range or one per offset. Every offset must be ACQUIRED by that member, else nothing changes.
+   * RENEW restarts the records' locks from `nowMs`.
    */
-  acknowledge(memberId: string, firstOffset: number, lastOffset: number, types: readonly number[]): number {
+  acknowledge(memberId: string, firstOffset: number, lastOffset: number, types: readonly number[], nowMs = 0): number {
     if (lastOffset < firstOffset || types.length === 0) return ACK_INVALID_REQUEST;
     if (types.length !== 1 && types.length !== lastOffset - firstOffset + 1) return ACK_INVALID_REQUEST;
-    if (types.some((t) => t < AcknowledgeType.GAP || t > AcknowledgeType.REJECT)) return ACK_INVALID_REQUEST;
+    if (types.some((t) => t < AcknowledgeType.GAP || t > AcknowledgeType.RENEW)) return ACK_INVALID_REQUEST;
     for (let o = firstOffset; o <= lastOffset; o++) {
       const e = this.inFlight.get(o);
       if (e === undefined || e.state !== RecordState.ACQUIRED || e.memberId !== memberId) return ACK_INVALID_RECORD_STATE;
@@ -172,6 +175,7 @@ export class SharePartition {
       const e = this.inFlight.get(o)!;
       if (type === AcknowledgeType.ACCEPT) this.finish(e, RecordState.ACKNOWLEDGED);
       else if (type === AcknowledgeType.RELEASE) this.release(e);
+      else if (type === AcknowledgeType.RENEW) e.lockExpiresMs = nowMs + this.limits.lockDurationMs;
       else this.finish(e, RecordState.ARCHIVED); // REJECT, or a gap: no record to deliver
     }
     this.advance();

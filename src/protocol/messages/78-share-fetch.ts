@@ -56,6 +56,8 @@ export interface ShareFetchRequest {
   maxBytes: number;
   maxRecords: number;
   batchSize: number;
+  shareAcquireMode: number;
+  isRenewAck: boolean;
   topics: ShareFetchRequestFetchTopic[];
   forgottenTopicsData: ShareFetchRequestForgottenTopic[];
 }
@@ -84,7 +86,7 @@ export interface ShareFetchRequestAcknowledgementBatch {
 export const ShareFetchRequestSchema: MessageSchema = {
   name: 'ShareFetchRequest',
   apiKey: 78,
-  validVersions: [1, 1],
+  validVersions: [1, 2],
   flexible: [0, VERSION_MAX],
   fields: [
     { name: 'groupId', type: 'string', versions: [0, VERSION_MAX], nullable: [0, VERSION_MAX], default: null },
@@ -95,6 +97,8 @@ export const ShareFetchRequestSchema: MessageSchema = {
     { name: 'maxBytes', type: 'int32', versions: [0, VERSION_MAX], default: 2147483647 },
     { name: 'maxRecords', type: 'int32', versions: [1, VERSION_MAX] },
     { name: 'batchSize', type: 'int32', versions: [1, VERSION_MAX] },
+    { name: 'shareAcquireMode', type: 'int8', versions: [2, VERSION_MAX] },
+    { name: 'isRenewAck', type: 'bool', versions: [2, VERSION_MAX], default: false },
     { name: 'topics', type: '[]struct', versions: [0, VERSION_MAX], fields: [
       { name: 'topicId', type: 'uuid', versions: [0, VERSION_MAX] },
       { name: 'partitions', type: '[]struct', versions: [0, VERSION_MAX], fields: [
@@ -116,7 +120,7 @@ export const ShareFetchRequestSchema: MessageSchema = {
 export const ShareFetchResponseSchema: MessageSchema = {
   name: 'ShareFetchResponse',
   apiKey: 78,
-  validVersions: [1, 1],
+  validVersions: [1, 2],
   flexible: [0, VERSION_MAX],
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: [0, VERSION_MAX] },

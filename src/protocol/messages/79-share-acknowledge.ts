@@ -8,6 +8,7 @@ export interface ShareAcknowledgeResponse {
   throttleTimeMs: number;
   errorCode: number;
   errorMessage: string | null;
+  acquisitionLockTimeoutMs: number;
   responses: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[];
   nodeEndpoints: ShareAcknowledgeResponseNodeEndpoint[];
 }
@@ -40,6 +41,7 @@ export interface ShareAcknowledgeRequest {
   groupId: string | null;
   memberId: string | null;
   shareSessionEpoch: number;
+  isRenewAck: boolean;
   topics: ShareAcknowledgeRequestAcknowledgeTopic[];
 }
 
@@ -62,12 +64,13 @@ export interface ShareAcknowledgeRequestAcknowledgementBatch {
 export const ShareAcknowledgeRequestSchema: MessageSchema = {
   name: 'ShareAcknowledgeRequest',
   apiKey: 79,
-  validVersions: [1, 1],
+  validVersions: [1, 2],
   flexible: [0, VERSION_MAX],
   fields: [
     { name: 'groupId', type: 'string', versions: [0, VERSION_MAX], nullable: [0, VERSION_MAX], default: null },
     { name: 'memberId', type: 'string', versions: [0, VERSION_MAX], nullable: [0, VERSION_MAX] },
     { name: 'shareSessionEpoch', type: 'int32', versions: [0, VERSION_MAX] },
+    { name: 'isRenewAck', type: 'bool', versions: [2, VERSION_MAX], default: false },
     { name: 'topics', type: '[]struct', versions: [0, VERSION_MAX], fields: [
       { name: 'topicId', type: 'uuid', versions: [0, VERSION_MAX] },
       { name: 'partitions', type: '[]struct', versions: [0, VERSION_MAX], fields: [
@@ -85,12 +88,13 @@ export const ShareAcknowledgeRequestSchema: MessageSchema = {
 export const ShareAcknowledgeResponseSchema: MessageSchema = {
   name: 'ShareAcknowledgeResponse',
   apiKey: 79,
-  validVersions: [1, 1],
+  validVersions: [1, 2],
   flexible: [0, VERSION_MAX],
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: [0, VERSION_MAX] },
     { name: 'errorCode', type: 'int16', versions: [0, VERSION_MAX] },
     { name: 'errorMessage', type: 'string', versions: [0, VERSION_MAX], nullable: [0, VERSION_MAX], default: null },
+    { name: 'acquisitionLockTimeoutMs', type: 'int32', versions: [2, VERSION_MAX] },
     { name: 'responses', type: '[]struct', versions: [0, VERSION_MAX], fields: [
       { name: 'topicId', type: 'uuid', versions: [0, VERSION_MAX] },
       { name: 'partitions', type: '[]struct', versions: [0, VERSION_MAX], fields: [

@@ -51,6 +51,17 @@ test('share-partition: a released or timed-out record is delivered again, and ar
   assert.deepEqual(sp.acquire('c', [0, 1], 10, 6000), []);
 });
 
+test('share-partition: RENEW keeps a record with its member under a new lock', () => {
+  const sp = new SharePartition(0, LIMITS);
+  sp.acquire('a', [0], 10, 0);
+  assert.equal(sp.acknowledge('b', 0, 0, [AcknowledgeType.RENEW], 900), ACK_INVALID_RECORD_STATE);
+  assert.equal(sp.acknowledge('a', 0, 0, [AcknowledgeType.RENEW], 900), ACK_OK);
+  assert.equal(sp.expireLocks(1000), 0, 'the first lock would have ended here');
+  assert.deepEqual(sp.stateOf(0), { state: RecordState.ACQUIRED, deliveryCount: 1 });
+  assert.equal(sp.expireLocks(1900), 1);
+  assert.equal(sp.acknowledge('a', 0, 0, [5], 0), ACK_INVALID_REQUEST, 'no acknowledge type 5');
+});
+
 test('share-partition: REJECT and gaps archive; control batches and holes do not block SPSO', () => {
   const sp = new SharePartition(0, LIMITS);
   sp.acquire('a', [0, 1, 2], 10, 0);
