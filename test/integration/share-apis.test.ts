@@ -13,6 +13,10 @@ import { ErrorCode } from '../../src/protocol/errors.js';
 import { listShareGroups } from '../../src/broker/share-listing.js';
 import type { BrokerContext } from '../../src/broker/handler.js';
 
+test('a broker refuses to start with a share setting out of its bounds, as Kafka', async () => {
+  await assert.rejects(withBroker(async () => undefined, { config: { 'group.share.record.lock.duration.ms': '100' } }), /group.share.min.record.lock.duration.ms/);
+});
+
 test('share APIs on the wire: heartbeat, describe, share sessions, acknowledgements, listing', { timeout: 60_000 }, async () => {
   await withBroker(async (broker) => {
     const client = createClient({ bootstrapServers: broker.bootstrap, clientId: 'share-wire' });
@@ -41,6 +45,11 @@ test('share APIs on the wire: heartbeat, describe, share sessions, acknowledgeme
       assert.equal(described.groups[0].assignorName, 'simple');
       assert.deepEqual(described.groups[0].members[0].assignment.topicPartitions, [{ topicId, topicName: 'w', partitions: [0] }]);
       assert.equal(described.groups[1].errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+
+      // Kafka's DescribeGroups (v0–5) of a group that is not classic: Dead, no error.
+      const classic = await w.request(15, 5, { groups: ['sg'], includeAuthorizedOperations: false });
+      assert.equal(classic.groups[0].groupState, 'Dead');
+      assert.equal(classic.groups[0].errorCode, 0);
 
       const fetch = (shareSessionEpoch: number, topics: object[], maxWaitMs = 100) =>
         w.request(78, 1, { groupId: 'sg', memberId: 'm1', shareSessionEpoch, maxWaitMs, minBytes: 1, maxBytes: 1 << 20, maxRecords: 100, batchSize: 100, topics, forgottenTopicsData: [] });

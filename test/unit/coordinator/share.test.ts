@@ -181,4 +181,5 @@ test('share config: the lock duration must lie within its min and max, as Kafka 
   assert.throws(() => shareConfig({ 'group.share.record.lock.duration.ms': '1000' }), /outside group.share.min.record.lock.duration.ms/);
   assert.equal(shareConfig({ 'group.share.record.lock.duration.ms': '1000', 'group.share.min.record.lock.duration.ms': '1000' }).recordLockDurationMs, 1000);
   assert.equal(shareConfig({}).autoOffsetReset, 'latest');
+  assert.throws(() => shareConfig({ 'samsa.share.auto.offset.reset': 'none' }), /neither earliest nor latest/);
 });
