@@ -24,14 +24,14 @@ const SHARE_CONFIG = {
   'group.share.heartbeat.interval.ms': '500',
 };
 
-async function produce(bootstrap: string, topic: string, values: string[], perSend = values.length, pauseMs = 0): Promise<void> {
+async function produce(bootstrap: string, topic: string, values: string[], perSend = values.length, pauseMs = 0, partitions = 1): Promise<void> {
   const client = createClient({ bootstrapServers: bootstrap, clientId: 'share-test' });
   try {
     const admin = client.admin();
-    await admin.createTopics([{ topic, numPartitions: 1, replicationFactor: 1 }]).catch(() => undefined);
+    await admin.createTopics([{ topic, numPartitions: partitions, replicationFactor: 1 }]).catch(() => undefined);
     const producer = client.producer();
     for (let i = 0; i < values.length; i += perSend) {
-      await producer.send({ topic, messages: values.slice(i, i + perSend).map((value) => ({ value })) });
+      await producer.send({ topic, messages: values.slice(i, i + perSend).map((value) => ({ value, ...(partitions > 1 ? { partition: (i / perSend) % partitions } : {}) })) });
       if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
     }
   } finally {
@@ -62,6 +62,17 @@ test('share groups with librdkafka 2.15: three consumers on one partition get di
     for (const r of runs) assert.ok(r.records.length > 0, `every consumer gets records: ${runs.map((x) => x.records.length).join(', ')}\n${r.stderr}`);
     assert.equal(new Set(all).size, all.length, 'no record goes to two consumers');
     assert.deepEqual([...all].sort(), [...values].sort());
+  });
+});
+
+test('share groups with librdkafka 2.15: two consumers of a three-partition topic get every record once', { timeout: 90_000 }, async () => {
+  await shareConsumerBinary();
+  await withShareBroker(async (broker) => {
+    const values = Array.from({ length: 60 }, (_, i) => `p${i}`);
+    await produce(broker.bootstrap, 'spread', values, 10, 0, 3);
+    const runs = await Promise.all([0, 1].map(() => runShareConsumer({ bootstrap: broker.bootstrap, groupId: 'g-spread', topic: 'spread', mode: 'accept', idleMs: 4000 })));
+    const all = runs.flatMap((r) => r.records.map((m) => m.value));
+    assert.deepEqual([...all].sort(), [...values].sort(), runs.map((r) => r.stderr).join('\n'));
   });
 });
 
