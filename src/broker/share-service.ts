@@ -21,7 +21,7 @@ import { partitionKey } from '../cluster/replica-manager.js';
 import { InternalTopicLog } from '../coordinator/internal-topic.js';
 import { shareConfig, type ShareConfig } from '../coordinator/share/config.js';
 import { ShareGroups } from '../coordinator/share/group.js';
-import { SharePartition, ACK_OK, AcknowledgeType, type AcquiredRange } from '../coordinator/share/share-partition.js';
+import { SharePartition, ACK_OK, AcknowledgeType, RecordState, type AcquiredRange, type ShareSnapshot } from '../coordinator/share/share-partition.js';
 import { SHARE_STATE_TOPIC, ShareStateStore } from '../coordinator/share/state-store.js';
 import { shareKeyText, type SharePartitionKey } from '../coordinator/share/records.js';
 import type { TimerHandle } from '../platform/clock.js';
@@ -290,12 +290,22 @@ export class ShareService {
     }
   }
 
-  /** Share-partitions of a group with their start offsets, stored or live (for describe and tests). */
-  startOffsets(groupId: string): Array<{ topicId: string; partition: number; startOffset: number }> {
-    const out = new Map<string, { topicId: string; partition: number; startOffset: number }>();
-    for (const r of this.store.all()) if (r.key.groupId === groupId) out.set(shareKeyText(r.key), { topicId: r.key.topicId, partition: r.key.partition, startOffset: r.startOffset });
-    for (const h of this.held.values()) if (h.key.groupId === groupId) out.set(shareKeyText(h.key), { topicId: h.key.topicId, partition: h.key.partition, startOffset: h.sp.startOffset });
-    return [...out.values()];
+  /**
+   * A group's share-partitions as DescribeShareGroupOffsets reports them: the start offset (SPSO)
+   * and the offsets from it on that are already done (acknowledged or archived), for the lag.
+   * Null when the group has neither members nor stored state here (not a share group).
+   */
+  async offsets(groupId: string): Promise<Map<string, { topicId: string; partition: number; startOffset: number; doneInFlight: number; leaderEpoch: number }> | null> {
+    await this.store.ready();
+    const out = new Map<string, { topicId: string; partition: number; startOffset: number; doneInFlight: number; leaderEpoch: number }>();
+    const add = (key: SharePartitionKey, s: ShareSnapshot, leaderEpoch: number) => {
+      const doneInFlight = s.stateBatches.filter((b) => b.deliveryState === RecordState.ACKNOWLEDGED || b.deliveryState === RecordState.ARCHIVED).reduce((n, b) => n + b.lastOffset - b.firstOffset + 1, 0);
+      out.set(shareKeyText(key), { topicId: key.topicId, partition: key.partition, startOffset: s.startOffset, doneInFlight, leaderEpoch });
+    };
+    for (const r of this.store.all()) if (r.key.groupId === groupId) add(r.key, r, r.leaderEpoch);
+    for (const h of this.held.values()) if (h.key.groupId === groupId) add(h.key, h.sp.snapshot(), this.broker.replicas.leaderEpoch(h.topic, h.partition));
+    if (out.size === 0 && this.groups.get(groupId) === undefined) return null;
+    return out;
   }
 }
 

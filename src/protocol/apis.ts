@@ -52,6 +52,7 @@ import { ShareGroupHeartbeatRequestSchema, ShareGroupHeartbeatResponseSchema } f
 import { ShareGroupDescribeRequestSchema, ShareGroupDescribeResponseSchema } from './messages/77-share-group-describe.js';
 import { ShareFetchRequestSchema, ShareFetchResponseSchema } from './messages/78-share-fetch.js';
 import { ShareAcknowledgeRequestSchema, ShareAcknowledgeResponseSchema } from './messages/79-share-acknowledge.js';
+import { DescribeShareGroupOffsetsRequestSchema, DescribeShareGroupOffsetsResponseSchema } from './messages/90-describe-share-group-offsets.js';
 
 export interface ApiSchemas {
   name: string;
@@ -111,6 +112,7 @@ export const API_SCHEMAS: ReadonlyMap<number, ApiSchemas> = new Map<number, ApiS
   [77, { name: 'ShareGroupDescribe', request: ShareGroupDescribeRequestSchema, response: ShareGroupDescribeResponseSchema }],
   [78, { name: 'ShareFetch', request: ShareFetchRequestSchema, response: ShareFetchResponseSchema }],
   [79, { name: 'ShareAcknowledge', request: ShareAcknowledgeRequestSchema, response: ShareAcknowledgeResponseSchema }],
+  [90, { name: 'DescribeShareGroupOffsets', request: DescribeShareGroupOffsetsRequestSchema, response: DescribeShareGroupOffsetsResponseSchema }],
 ]);
 
 export function apiName(apiKey: number): string {

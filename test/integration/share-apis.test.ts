@@ -92,6 +92,13 @@ test('share APIs on the wire: heartbeat, describe, share sessions, acknowledgeme
       assert.deepEqual(listShareGroups(context, [], ['classic']), []);
       assert.deepEqual(listShareGroups(context, ['empty'], []), []);
 
+      // DescribeShareGroupOffsets: offsets 0-2 came before the group (latest), 3-4 are accepted, 5 is held.
+      const offsets = await w.request(90, 1, { groups: [{ groupId: 'sg', topics: null }, { groupId: 'nope', topics: null }] });
+      assert.deepEqual(offsets.groups[0].topics, [{ topicName: 'w', topicId, partitions: [{ partitionIndex: 0, startOffset: 5, leaderEpoch: 0, lag: 1, errorCode: 0, errorMessage: null }] }]);
+      assert.equal(offsets.groups[1].errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+      const named = await w.request(90, 0, { groups: [{ groupId: 'sg', topics: [{ topicName: 'w', partitions: [0, 7] }] }] });
+      assert.deepEqual(named.groups[0].topics[0].partitions.map((p: { startOffset: number; errorCode: number }) => [p.startOffset, p.errorCode]), [[5, 0], [-1, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]);
+
       const left = await heartbeat(-1, null);
       assert.equal(left.memberEpoch, -1);
       const after = await w.request(77, 1, { groupIds: ['sg'], includeAuthorizedOperations: false });

@@ -51,6 +51,7 @@ import { shareGroupHeartbeatHandler } from './76-share-group-heartbeat.js';
 import { shareGroupDescribeHandler } from './77-share-group-describe.js';
 import { shareFetchHandler } from './78-share-fetch.js';
 import { shareAcknowledgeHandler } from './79-share-acknowledge.js';
+import { describeShareGroupOffsetsHandler } from './90-describe-share-group-offsets.js';
 
 export function buildHandlers(): Map<number, Handler> {
   const handlers = new Map<number, Handler>();
@@ -106,5 +107,6 @@ export function buildHandlers(): Map<number, Handler> {
   add(shareGroupDescribeHandler);
   add(shareFetchHandler);
   add(shareAcknowledgeHandler);
+  add(describeShareGroupOffsetsHandler);
   return handlers;
 }
