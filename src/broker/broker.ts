@@ -39,6 +39,7 @@ import { LogOffsetsTopic, OFFSETS_TOPIC } from '../coordinator/group/offsets-top
 import { groupPartition } from '../coordinator/group/records.js';
 import { TxnCoordinator } from '../coordinator/txn/coordinator.js';
 import { txnCoordinatorConfig } from '../coordinator/txn/config.js';
+import { shareConfig } from '../coordinator/share/config.js';
 import { LogTxnStateTopic, ReplicaMarkerWriter, TXN_STATE_TOPIC } from '../coordinator/txn/state-topic.js';
 import { TxnMarkerChannels } from '../cluster/txn-marker-channel.js';
 import { LogManager, ensureMetaProperties, formattedClusterId } from '../storage/log-manager.js';
@@ -157,6 +158,8 @@ export class Broker<C extends Clock = Clock> {
       if (opts.config?.['advertised.listeners'] === undefined) delete given['advertised.listeners'];
     }
     const config = buildBrokerConfig(given);
+    // Share groups start at their first request; their settings are checked now, as Kafka checks them at start.
+    shareConfig(config.raw);
     // Without a clock of the caller's, C is its default (Clock), which SystemClock is.
     const clock = opts.clock ?? (new SystemClock() as Clock as C);
     const logger = opts.logger ?? createLogger();

@@ -4,6 +4,7 @@
  * `num.partitons` points at `num.partitions`), a warning per security key that no listener could
  * use, and a line per Kafka key Samsa accepts but ignores by design, saying why.
  */
+import { SHARE_COORDINATOR_DEFAULTS } from '../coordinator/share/config.js';
 import { BROKER_CONFIGS } from '../cluster/config-catalog.js';
 import { GROUP_COORDINATOR_DEFAULTS } from '../coordinator/group/config.js';
 import { TXN_COORDINATOR_DEFAULTS } from '../coordinator/txn/config.js';
@@ -30,7 +31,8 @@ export const SAMSA_BROKER_KEYS: ReadonlySet<string> = new Set([
   // Client quotas and connection limits (client-quota-manager.ts, connection-quotas.ts).
   'quota.window.num', 'quota.window.size.seconds', 'max.connections', 'max.connections.per.ip', 'max.connections.per.ip.overrides',
   'authorizer.class.name', 'super.users', 'allow.everyone.if.no.acl.found',
-  ...Object.keys(GROUP_COORDINATOR_DEFAULTS), ...Object.keys(TXN_COORDINATOR_DEFAULTS),
+  ...Object.keys(GROUP_COORDINATOR_DEFAULTS), ...Object.keys(TXN_COORDINATOR_DEFAULTS), ...Object.keys(SHARE_COORDINATOR_DEFAULTS),
+  'share.coordinator.state.topic.replication.factor',
 ]);
 
 /** Why a Kafka key Samsa does not act on is ignored, by the first rule that matches it. */

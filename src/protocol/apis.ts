@@ -53,6 +53,11 @@ import { DescribeTransactionsRequestSchema, DescribeTransactionsResponseSchema }
 import { ListTransactionsRequestSchema, ListTransactionsResponseSchema } from './messages/66-list-transactions.js';
 import { ConsumerGroupHeartbeatRequestSchema, ConsumerGroupHeartbeatResponseSchema } from './messages/68-consumer-group-heartbeat.js';
 import { ConsumerGroupDescribeRequestSchema, ConsumerGroupDescribeResponseSchema } from './messages/69-consumer-group-describe.js';
+import { ShareGroupHeartbeatRequestSchema, ShareGroupHeartbeatResponseSchema } from './messages/76-share-group-heartbeat.js';
+import { ShareGroupDescribeRequestSchema, ShareGroupDescribeResponseSchema } from './messages/77-share-group-describe.js';
+import { ShareFetchRequestSchema, ShareFetchResponseSchema } from './messages/78-share-fetch.js';
+import { ShareAcknowledgeRequestSchema, ShareAcknowledgeResponseSchema } from './messages/79-share-acknowledge.js';
+import { DescribeShareGroupOffsetsRequestSchema, DescribeShareGroupOffsetsResponseSchema } from './messages/90-describe-share-group-offsets.js';
 
 export interface ApiSchemas {
   name: string;
@@ -113,6 +118,11 @@ export const API_SCHEMAS: ReadonlyMap<number, ApiSchemas> = new Map<number, ApiS
   [71, { name: 'GetTelemetrySubscriptions', request: GetTelemetrySubscriptionsRequestSchema, response: GetTelemetrySubscriptionsResponseSchema }],
   [72, { name: 'PushTelemetry', request: PushTelemetryRequestSchema, response: PushTelemetryResponseSchema }],
   [74, { name: 'ListClientMetricsResources', request: ListClientMetricsResourcesRequestSchema, response: ListClientMetricsResourcesResponseSchema }],
+  [76, { name: 'ShareGroupHeartbeat', request: ShareGroupHeartbeatRequestSchema, response: ShareGroupHeartbeatResponseSchema }],
+  [77, { name: 'ShareGroupDescribe', request: ShareGroupDescribeRequestSchema, response: ShareGroupDescribeResponseSchema }],
+  [78, { name: 'ShareFetch', request: ShareFetchRequestSchema, response: ShareFetchResponseSchema }],
+  [79, { name: 'ShareAcknowledge', request: ShareAcknowledgeRequestSchema, response: ShareAcknowledgeResponseSchema }],
+  [90, { name: 'DescribeShareGroupOffsets', request: DescribeShareGroupOffsetsRequestSchema, response: DescribeShareGroupOffsetsResponseSchema }],
 ]);
 
 export function apiName(apiKey: number): string {

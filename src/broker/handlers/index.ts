@@ -52,6 +52,11 @@ import { consumerGroupDescribeHandler } from './69-consumer-group-describe.js';
 import { getTelemetrySubscriptionsHandler } from './71-get-telemetry-subscriptions.js';
 import { pushTelemetryHandler } from './72-push-telemetry.js';
 import { listClientMetricsResourcesHandler } from './74-list-client-metrics-resources.js';
+import { shareGroupHeartbeatHandler } from './76-share-group-heartbeat.js';
+import { shareGroupDescribeHandler } from './77-share-group-describe.js';
+import { shareFetchHandler } from './78-share-fetch.js';
+import { shareAcknowledgeHandler } from './79-share-acknowledge.js';
+import { describeShareGroupOffsetsHandler } from './90-describe-share-group-offsets.js';
 
 export function buildHandlers(): Map<number, Handler> {
   const handlers = new Map<number, Handler>();
@@ -108,5 +113,10 @@ export function buildHandlers(): Map<number, Handler> {
   add(listPartitionReassignmentsHandler);
   add(describeClientQuotasHandler);
   add(alterClientQuotasHandler);
+  add(shareGroupHeartbeatHandler);
+  add(shareGroupDescribeHandler);
+  add(shareFetchHandler);
+  add(shareAcknowledgeHandler);
+  add(describeShareGroupOffsetsHandler);
   return handlers;
 }

@@ -1,0 +1,314 @@
+/**
+ * Share groups on this broker (KIP-932): the members (coordinator/share/group.ts), the share
+ * sessions (share-sessions.ts) and the share-partitions (coordinator/share/share-partition.ts),
+ * whose states are written to `__share_group_state` before a request that changed them is
+ * answered. Kafka splits this between the group coordinator, SharePartitionManager and the share
+ * coordinator; here one object per broker holds it, made at the first share request.
+ *
+ * Order in one ShareFetch: session epoch check → acknowledgements applied → records read from
+ * the log and acquired for the member → the changed states written → the response. A fetch
+ * that acquires nothing waits (long poll) for an append, a release or a lock expiry, up to
+ * max_wait_ms.
+ *
+ * Alone, a broker serves all of it. In a cluster, ShareGroupHeartbeat goes to the group's
+ * coordinator and ShareFetch to a partition's leader; each broker keeps the share-partitions it
+ * leads in its own `__share_group_state` partitions only while it leads them (see README Limits).
+ */
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import { BASE_OFFSET, ATTRIBUTES, LAST_OFFSET_DELTA, CONTROL_BIT, readInt64 } from '../protocol/records/batch-header.js';
+import { batchSpans } from '../protocol/records/record-batch.js';
+import { partitionKey } from '../cluster/replica-manager.js';
+import { InternalTopicLog } from '../coordinator/internal-topic.js';
+import { shareConfig, type ShareConfig } from '../coordinator/share/config.js';
+import { ShareGroups } from '../coordinator/share/group.js';
+import { SharePartition, ACK_OK, AcknowledgeType, RecordState, type AcquiredRange, type ShareSnapshot } from '../coordinator/share/share-partition.js';
+import { SHARE_STATE_TOPIC, ShareStateStore } from '../coordinator/share/state-store.js';
+import { shareKeyText, type SharePartitionKey } from '../coordinator/share/records.js';
+import type { TimerHandle } from '../platform/clock.js';
+import type { BrokerContext } from './handler.js';
+import { ShareSessions } from './share-sessions.js';
+
+/** How long one read for a share-partition may return (a cap on a fetch's records buffer per partition). */
+const SHARE_READ_BYTES_MAX = 1 << 20;
+
+interface Held {
+  key: SharePartitionKey;
+  topic: string;
+  partition: number;
+  sp: SharePartition;
+  /** Writes of this share-partition's state, one after another. */
+  writes: Promise<void>;
+  /**
+   * Acquisitions, one at a time in the order asked: long-polling fetches woken together take
+   * turns (the longest waiting first) rather than race their reads, so members share the records.
+   */
+  acquiring: Promise<void>;
+  lockTimer: TimerHandle | null;
+}
+
+export interface ShareAckBatch {
+  firstOffset: number;
+  lastOffset: number;
+  acknowledgeTypes: number[];
+}
+
+export interface SharePartitionResult {
+  errorCode: number;
+  records: Buffer;
+  acquired: AcquiredRange[];
+}
+
+const services = new WeakMap<BrokerContext, ShareService>();
+
+/** KIP-1222: RENEW (4) acknowledgements come only in v2+ requests that say so with IsRenewAck. */
+export function misplacedRenew(batches: readonly ShareAckBatch[], isRenewAck: boolean): boolean {
+  return !isRenewAck && batches.some((b) => b.acknowledgeTypes.includes(AcknowledgeType.RENEW));
+}
+
+export class ShareService {
+  readonly config: ShareConfig;
+  readonly groups: ShareGroups;
+  readonly sessions: ShareSessions;
+  readonly store: ShareStateStore;
+  private readonly held = new Map<string, Held>();
+  private readonly loading = new Map<string, Promise<Held>>();
+  /** Long-polling fetches, woken when records become available again. */
+  private readonly waiters = new Set<() => void>();
+
+  /** The broker's share service, made at its first use. */
+  static of(broker: BrokerContext): ShareService {
+    let s = services.get(broker);
+    if (s === undefined) {
+      s = new ShareService(broker);
+      services.set(broker, s);
+    }
+    return s;
+  }
+
+  /** The broker's share service if a share request made it, else undefined (listing must not start one). */
+  static existing(broker: BrokerContext): ShareService | undefined {
+    return services.get(broker);
+  }
+
+  private constructor(private readonly broker: BrokerContext) {
+    this.config = shareConfig(broker.config.raw);
+    this.sessions = new ShareSessions(this.config.maxShareSessions, (groupId, memberId) => this.groups.get(groupId)?.members.has(memberId) === true);
+    this.groups = new ShareGroups(
+      this.config,
+      broker.clock,
+      (name) => {
+        const t = broker.topics.get(name);
+        return t === undefined ? undefined : { name: t.name, topicId: t.topicId, partitions: t.partitions };
+      },
+      (groupId, memberId) => void this.memberGone(groupId, memberId),
+    );
+    const log = new InternalTopicLog(SHARE_STATE_TOPIC, 'uncompressed', broker.topics, broker.replicas, Number(broker.config.raw['share.coordinator.state.topic.replication.factor'] ?? 3));
+    this.store = new ShareStateStore(log, this.config, broker.logger, () => broker.clock.now());
+    broker.onStopping(() => this.stop());
+  }
+
+  private stop(): void {
+    this.groups.close();
+    for (const h of this.held.values()) if (h.lockTimer !== null) this.broker.clock.clearTimeout(h.lockTimer);
+    for (const w of this.waiters) w();
+  }
+
+  /** The share-partition of a group, loaded from `__share_group_state` or started per share.auto.offset.reset. */
+  private async partition(groupId: string, topicId: string, topic: string, partition: number): Promise<Held> {
+    const key: SharePartitionKey = { groupId, topicId, partition };
+    const text = shareKeyText(key);
+    const have = this.held.get(text);
+    if (have !== undefined) return have;
+    let p = this.loading.get(text);
+    if (p === undefined) {
+      p = (async () => {
+        await this.store.ready();
+        const log = this.broker.replicas.log(topic, partition);
+        if (log === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition} is not hosted here`);
+        const limits = { lockDurationMs: this.config.recordLockDurationMs, deliveryCountLimit: this.config.deliveryCountLimit, maxRecordLocks: this.config.partitionMaxRecordLocks };
+        const stored = this.store.read(key);
+        const start = this.config.autoOffsetReset === 'earliest' ? log.logStartOffset : log.highWatermark;
+        const sp = stored !== undefined ? SharePartition.restore(stored, limits) : new SharePartition(start, limits);
+        const h: Held = { key, topic, partition, sp, writes: Promise.resolve(), acquiring: Promise.resolve(), lockTimer: null };
+        this.held.set(text, h);
+        // A share-partition starts durable, so that a restart keeps its start offset (latest would move).
+        if (stored === undefined) await this.persist(h);
+        return h;
+      })().finally(() => this.loading.delete(text));
+      this.loading.set(text, p);
+    }
+    return p;
+  }
+
+  /** Writes the share-partition's current state (after the writes before it). */
+  private persist(h: Held): Promise<void> {
+    const leaderEpoch = this.broker.replicas.leaderEpoch(h.topic, h.partition);
+    const w = h.writes.then(() => this.store.write(h.key, h.sp.snapshot(), leaderEpoch));
+    h.writes = w.catch(() => undefined);
+    return w;
+  }
+
+  /** Re-arms the lock timer for the share-partition's earliest acquisition lock. */
+  private armLocks(h: Held): void {
+    if (h.lockTimer !== null) this.broker.clock.clearTimeout(h.lockTimer);
+    h.lockTimer = null;
+    const next = h.sp.nextLockExpiryMs();
+    if (next === null) return;
+    h.lockTimer = this.broker.clock.setTimeout(() => {
+      h.lockTimer = null;
+      if (h.sp.expireLocks(this.broker.clock.now()) > 0) {
+        this.persist(h).catch((err: unknown) => this.broker.logger.warn('could not write a share-partition after its locks expired', { err: String(err) }));
+        this.wake();
+      }
+      this.armLocks(h);
+    }, Math.max(0, next - this.broker.clock.now()));
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Resolves a topic id to this broker's topic, or throws UNKNOWN_TOPIC_ID. */
+  topicName(topicId: string): string {
+    const t = this.broker.topics.getById(topicId);
+    if (t === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_ID, `no topic has id ${topicId}`);
+    return t.name;
+  }
+
+  /** Applies a member's acknowledgements to one share-partition and writes the result. */
+  async acknowledge(groupId: string, memberId: string, topicId: string, partition: number, batches: readonly ShareAckBatch[]): Promise<number> {
+    const topic = this.topicName(topicId);
+    const h = await this.partition(groupId, topicId, topic, partition);
+    let errorCode = 0;
+    let changed = false;
+    for (const b of batches) {
+      const r = h.sp.acknowledge(memberId, b.firstOffset, b.lastOffset, b.acknowledgeTypes, this.broker.clock.now());
+      if (r === ACK_OK) changed = true;
+      else errorCode ||= r;
+    }
+    if (changed) {
+      this.armLocks(h);
+      await this.persist(h);
+      this.wake();
+    }
+    return errorCode;
+  }
+
+  /** Acquires records of one share-partition for the member: what it reads, and the ranges it now holds. */
+  async acquire(groupId: string, memberId: string, topicId: string, partition: number, maxRecords: number, maxBytes: number): Promise<SharePartitionResult> {
+    const topic = this.topicName(topicId);
+    const h = await this.partition(groupId, topicId, topic, partition);
+    const turn = h.acquiring.then(() => this.acquireNow(h, memberId, maxRecords, maxBytes));
+    h.acquiring = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
+  }
+
+  private async acquireNow(h: Held, memberId: string, maxRecords: number, maxBytes: number): Promise<SharePartitionResult> {
+    const { topic, partition } = h;
+    const log = this.broker.replicas.log(topic, partition);
+    if (log === undefined) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${topic}-${partition} is not led here`);
+    h.sp.moveStartTo(log.logStartOffset);
+    const none: SharePartitionResult = { errorCode: 0, records: Buffer.alloc(0), acquired: [] };
+    const hw = log.highWatermark;
+    const start = h.sp.nextFetchOffset();
+    if (maxRecords <= 0 || !h.sp.canAcquire() || start >= hw) return none;
+    const read = await log.read(start, Math.min(maxBytes, SHARE_READ_BYTES_MAX), { maxOffset: hw, minOneBatch: true, isolation: 'read_uncommitted' });
+    // After the await: the state may have moved, and acquire() takes only what is still available.
+    const kept: Buffer[] = [];
+    const acquired: AcquiredRange[] = [];
+    let left = maxRecords;
+    let changed = false;
+    for (const { offset: at, size } of batchSpans(read.records)) {
+      if (left <= 0) break;
+      const base = readInt64(read.records, at + BASE_OFFSET);
+      const last = base + read.records.readInt32BE(at + LAST_OFFSET_DELTA);
+      if (last < start) continue;
+      if ((read.records.readInt16BE(at + ATTRIBUTES) & CONTROL_BIT) !== 0) {
+        changed = h.sp.archiveNonRecords(base, last) || changed;
+        continue;
+      }
+      const got = h.sp.acquire(memberId, range(Math.max(base, start), last), left, this.broker.clock.now());
+      if (got.length === 0) {
+        if (h.sp.endOffset <= last && !h.sp.canAcquire()) break; // out of record locks
+        continue;
+      }
+      for (const g of got) left -= g.lastOffset - g.firstOffset + 1;
+      acquired.push(...got);
+      kept.push(read.records.subarray(at, at + size));
+    }
+    if (acquired.length === 0) {
+      if (changed) await this.persist(h);
+      return none;
+    }
+    this.armLocks(h);
+    // Delivery counts are durable before the member sees the records, so a crash cannot reset them.
+    await this.persist(h);
+    return { errorCode: 0, records: Buffer.concat(kept), acquired };
+  }
+
+  /**
+   * Calls `wake` at the next event that may make records acquirable: an append or high-watermark
+   * move on one of the partitions, a release, a lock expiry, or the broker stopping. Returns a
+   * function that cancels it. A fetch listens before it reads, so that nothing between its read and
+   * its wait is missed.
+   */
+  listen(partitions: Array<{ topic: string; partition: number }>, wake: () => void): () => void {
+    const cancel = this.broker.replicas.onAppend(partitions.map((p) => partitionKey(p.topic, p.partition)), wake);
+    this.waiters.add(wake);
+    const unlisten = this.broker.onStopping(wake);
+    return () => {
+      cancel();
+      this.waiters.delete(wake);
+      unlisten();
+    };
+  }
+
+  /** A session closed (or its member left the group): what the member holds in its partitions is released for others. */
+  async releaseSession(groupId: string, memberId: string, close = true): Promise<void> {
+    const s = close ? this.sessions.close(groupId, memberId) : this.sessions.get(groupId, memberId);
+    if (s === undefined) return;
+    const writes: Array<Promise<void>> = [];
+    for (const p of s.partitions.values()) {
+      const h = this.held.get(shareKeyText({ groupId, topicId: p.topicId, partition: p.partition }));
+      if (h === undefined || h.sp.releaseMember(memberId) === 0) continue;
+      this.armLocks(h);
+      writes.push(this.persist(h));
+    }
+    await Promise.all(writes);
+    if (writes.length > 0) this.wake();
+  }
+
+  private async memberGone(groupId: string, memberId: string): Promise<void> {
+    try {
+      // The session stays: the member's last requests (acknowledgements, epoch −1) may still come.
+      await this.releaseSession(groupId, memberId, false);
+    } catch (err) {
+      this.broker.logger.warn('could not release the records of a share member that left', { groupId, memberId, err: String(err) });
+    }
+  }
+
+  /**
+   * A group's share-partitions as DescribeShareGroupOffsets reports them: the start offset (SPSO)
+   * and the offsets from it on that are already done (acknowledged or archived), for the lag.
+   * Null when the group has neither members nor stored state here (not a share group).
+   */
+  async offsets(groupId: string): Promise<Map<string, { topicId: string; partition: number; startOffset: number; doneInFlight: number; leaderEpoch: number }> | null> {
+    await this.store.ready();
+    const out = new Map<string, { topicId: string; partition: number; startOffset: number; doneInFlight: number; leaderEpoch: number }>();
+    const add = (key: SharePartitionKey, s: ShareSnapshot, leaderEpoch: number) => {
+      const doneInFlight = s.stateBatches.filter((b) => b.deliveryState === RecordState.ACKNOWLEDGED || b.deliveryState === RecordState.ARCHIVED).reduce((n, b) => n + b.lastOffset - b.firstOffset + 1, 0);
+      out.set(shareKeyText(key), { topicId: key.topicId, partition: key.partition, startOffset: s.startOffset, doneInFlight, leaderEpoch });
+    };
+    for (const r of this.store.all()) if (r.key.groupId === groupId) add(r.key, r, r.leaderEpoch);
+    for (const h of this.held.values()) if (h.key.groupId === groupId) add(h.key, h.sp.snapshot(), this.broker.replicas.leaderEpoch(h.topic, h.partition));
+    if (out.size === 0 && this.groups.get(groupId) === undefined) return null;
+    return out;
+  }
+}
+
+function* range(first: number, last: number): Generator<number> {
+  for (let o = first; o <= last; o++) yield o;
+}

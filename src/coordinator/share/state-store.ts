@@ -1,0 +1,90 @@
+/**
+ * `__share_group_state`: where share-partition states live durably (Kafka's share coordinator
+ * topic). Each change of a share-partition writes its whole state as one ShareSnapshot record
+ * keyed by group, topic id and partition; the broker answers the request that made the change
+ * only after the write. At first use the topic is created (as Kafka does) and replayed whole,
+ * keeping the latest snapshot per key.
+ */
+import { encodeRecordBatch, decodeRecordBatches } from '../../protocol/records/record-batch.js';
+import { CONTROL_BIT } from '../../protocol/records/batch-header.js';
+import type { Logger } from '../../util/logger.js';
+import type { CoordinatorLog } from '../internal-topic.js';
+import { groupPartition } from '../group/records.js';
+import type { ShareConfig } from './config.js';
+import { decodeShareRecord, encodeSnapshotKey, encodeSnapshotValue, shareKeyText, ShareRecordError, type SharePartitionKey, type ShareSnapshotRecord } from './records.js';
+import type { ShareSnapshot } from './share-partition.js';
+
+export const SHARE_STATE_TOPIC = '__share_group_state';
+/** Bytes read per step while replaying the topic. */
+const LOAD_READ_BYTES = 1 << 20;
+
+export class ShareStateStore {
+  private loading: Promise<void> | null = null;
+  private readonly latest = new Map<string, ShareSnapshotRecord>();
+  private partitions = 0;
+
+  constructor(
+    private readonly log: CoordinatorLog,
+    private readonly config: ShareConfig,
+    private readonly logger: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  /** Creates the topic if need be and replays it, once. */
+  ready(): Promise<void> {
+    this.loading ??= this.load().catch((err: unknown) => {
+      this.loading = null;
+      throw err;
+    });
+    return this.loading;
+  }
+
+  /** The latest stored state of a share-partition, or undefined when it has none. */
+  read(key: SharePartitionKey): ShareSnapshotRecord | undefined {
+    return this.latest.get(shareKeyText(key));
+  }
+
+  /** Every stored share-partition (for describe). */
+  all(): ShareSnapshotRecord[] {
+    return [...this.latest.values()];
+  }
+
+  async write(key: SharePartitionKey, s: ShareSnapshot, leaderEpoch: number): Promise<void> {
+    await this.ready();
+    const text = shareKeyText(key);
+    const prev = this.latest.get(text);
+    const now = this.now();
+    const rec: ShareSnapshotRecord = { ...s, key, snapshotEpoch: (prev?.snapshotEpoch ?? -1) + 1, leaderEpoch, createTimestamp: prev?.createTimestamp ?? now, writeTimestamp: now };
+    const batch = await encodeRecordBatch([{ key: encodeSnapshotKey(key), value: encodeSnapshotValue(rec) }], { timestamp: now });
+    await this.log.append(groupPartition(text, this.partitions), batch);
+    this.latest.set(text, rec);
+  }
+
+  private async load(): Promise<void> {
+    if (this.log.partitionCount() === null) await this.log.create({ partitions: this.config.stateTopicPartitions, segmentBytes: this.config.stateTopicSegmentBytes });
+    this.partitions = this.log.partitionCount() ?? this.config.stateTopicPartitions;
+    for (let p = 0; p < this.partitions; p++) {
+      const end = this.log.endOffset(p);
+      let offset = this.log.logStartOffset(p);
+      while (offset < end) {
+        const batches = await decodeRecordBatches(await this.log.read(p, offset, LOAD_READ_BYTES, end));
+        if (batches.length === 0) break;
+        for (const b of batches) {
+          const next = b.baseOffset + b.lastOffsetDelta + 1;
+          if (next <= offset) continue;
+          offset = next;
+          if ((b.attributes & CONTROL_BIT) !== 0) continue;
+          for (const r of b.records) {
+            try {
+              const rec = decodeShareRecord(r.key, r.value);
+              if (rec !== null) this.latest.set(shareKeyText(rec.key), rec);
+            } catch (err) {
+              if (!(err instanceof ShareRecordError)) throw err;
+              this.logger.error(`skipping an unreadable ${SHARE_STATE_TOPIC} record`, { partition: p, err: err.message });
+            }
+          }
+        }
+      }
+    }
+  }
+}
