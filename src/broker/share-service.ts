@@ -113,7 +113,7 @@ export class ShareService {
     for (const w of this.waiters) w();
   }
 
-  /** The share-partition of a group, loaded from `__share_group_state` or started per share.auto.offset.reset. */
+  /** The share-partition of a group, loaded from `__share_group_state` or started per share.auto.offset.reset (the group's, else samsa.share.auto.offset.reset). */
   private async partition(groupId: string, topicId: string, topic: string, partition: number): Promise<Held> {
     const key: SharePartitionKey = { groupId, topicId, partition };
     const text = shareKeyText(key);
@@ -125,9 +125,15 @@ export class ShareService {
         await this.store.ready();
         const log = this.broker.replicas.log(topic, partition);
         if (log === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition} is not hosted here`);
-        const limits = { lockDurationMs: this.config.recordLockDurationMs, deliveryCountLimit: this.config.deliveryCountLimit, maxRecordLocks: this.config.partitionMaxRecordLocks };
+        // The group's configs (share.*, IncrementalAlterConfigs on GROUP) over the broker's group.share.* keys.
+        const gc = this.broker.groupConfigs;
+        const limits = {
+          lockDurationMs: gc.intValue(groupId, 'share.record.lock.duration.ms'),
+          deliveryCountLimit: gc.intValue(groupId, 'share.delivery.count.limit'),
+          maxRecordLocks: gc.intValue(groupId, 'share.partition.max.record.locks'),
+        };
         const stored = this.store.read(key);
-        const start = this.config.autoOffsetReset === 'earliest' ? log.logStartOffset : log.highWatermark;
+        const start = stored !== undefined ? 0 : await startOffset(log, gc.overrides(groupId)['share.auto.offset.reset'] ?? this.config.autoOffsetReset, this.broker.clock.now());
         const sp = stored !== undefined ? SharePartition.restore(stored, limits) : new SharePartition(start, limits);
         const h: Held = { key, topic, partition, sp, writes: Promise.resolve(), acquiring: Promise.resolve(), lockTimer: null };
         this.held.set(text, h);
@@ -311,4 +317,22 @@ export class ShareService {
 
 function* range(first: number, last: number): Generator<number> {
   for (let o = first; o <= last; o++) yield o;
+}
+
+/** ISO 8601 PnDTnHnMn.nS as milliseconds (share.auto.offset.reset=by_duration:…). */
+function durationMs(text: string): number {
+  const m = /^p(?:(\d+)d)?(?:t(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?)?$/i.exec(text.trim());
+  if (m === null) return 0;
+  return (Number(m[1] ?? 0) * 86_400 + Number(m[2] ?? 0) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0)) * 1000;
+}
+
+/** Where a share group starts on a partition it has no state for: earliest, latest, or the first offset at now − duration. */
+async function startOffset(log: { logStartOffset: number; highWatermark: number; offsetForTimestamp(ts: number): Promise<{ offset: number } | null> }, reset: string, nowMs: number): Promise<number> {
+  const r = reset.trim().toLowerCase();
+  if (r === 'earliest') return log.logStartOffset;
+  if (r.startsWith('by_duration:')) {
+    const found = await log.offsetForTimestamp(nowMs - durationMs(r.slice('by_duration:'.length)));
+    return Math.min(found?.offset ?? log.highWatermark, log.highWatermark);
+  }
+  return log.highWatermark;
 }

@@ -111,3 +111,37 @@ test('share APIs on the wire: heartbeat, describe, share sessions, acknowledgeme
     }
   });
 });
+
+test("share groups follow their group configs: share.auto.offset.reset=earliest and share.record.lock.duration.ms set on the group (Kafka's way) over the broker's defaults", { timeout: 60_000 }, async () => {
+  await withBroker(async (broker) => {
+    const client = createClient({ bootstrapServers: broker.bootstrap, clientId: 'share-cfg' });
+    const w = await WireClient.connect(broker.port);
+    try {
+      await client.admin().createTopics([{ topic: 'cfg', numPartitions: 1, replicationFactor: 1 }]);
+      await client.producer().send({ topic: 'cfg', messages: [{ value: 'a' }, { value: 'b' }] });
+      const set = await w.request(44, 1, { resources: [{ resourceType: 32, resourceName: 'sg-cfg', configs: [
+        { name: 'share.auto.offset.reset', configOperation: 0, value: 'earliest' },
+        { name: 'share.record.lock.duration.ms', configOperation: 0, value: '16000' },
+      ] }], validateOnly: false });
+      assert.equal(set.responses[0].errorCode, 0, set.responses[0].errorMessage);
+      const context = (broker as unknown as { context: BrokerContext }).context;
+      const topicId = context.topics.get('cfg')!.topicId;
+      let joined = await w.request(76, 1, { groupId: 'sg-cfg', memberId: 'm1', memberEpoch: 0, rackId: null, subscribedTopicNames: ['cfg'] });
+      for (let i = 0; joined.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || joined.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE; i++) {
+        assert.ok(i < 50, 'the group coordinator loads');
+        await new Promise((r) => setTimeout(r, 100));
+        joined = await w.request(76, 1, { groupId: 'sg-cfg', memberId: 'm1', memberEpoch: 0, rackId: null, subscribedTopicNames: ['cfg'] });
+      }
+      assert.equal(joined.errorCode, 0, joined.errorMessage);
+      const got = await w.request(78, 1, { groupId: 'sg-cfg', memberId: 'm1', shareSessionEpoch: 0, maxWaitMs: 2000, minBytes: 1, maxBytes: 1 << 20, maxRecords: 100, batchSize: 100, topics: [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: [] }] }], forgottenTopicsData: [] });
+      assert.equal(got.errorCode, 0);
+      assert.deepEqual(got.responses[0].partitions[0].acquiredRecords, [{ firstOffset: 0, lastOffset: 1, deliveryCount: 1 }], 'earliest, from the group config');
+      assert.equal(got.acquisitionLockTimeoutMs, 16_000, "the group's lock duration");
+      const listed = await w.request(16, 5, { statesFilter: [], typesFilter: ['share'] });
+      assert.deepEqual(listed.groups.map((g: { groupId: string; groupType: string }) => [g.groupId, g.groupType]), [['sg-cfg', 'share']], 'ListGroups lists the share group');
+    } finally {
+      w.close();
+      await client.close();
+    }
+  }, { config: { 'group.share.min.record.lock.duration.ms': '15000' } });
+});

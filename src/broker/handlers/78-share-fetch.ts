@@ -118,7 +118,7 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
       throttleTimeMs: 0,
       errorCode: 0,
       errorMessage: null,
-      acquisitionLockTimeoutMs: share.config.recordLockDurationMs,
+      acquisitionLockTimeoutMs: ctx.broker.groupConfigs.intValue(req.groupId ?? '', 'share.record.lock.duration.ms'),
       responses: [...byTopic].map(([topicId, partitions]) => ({ topicId, partitions: partitions.map(({ topicId: _, ...p }) => p) })),
       nodeEndpoints: [],
     };

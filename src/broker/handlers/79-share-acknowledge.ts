@@ -59,6 +59,6 @@ export const shareAcknowledgeHandler: Handler<ShareAcknowledgeRequest, ShareAckn
     }
     if (req.shareSessionEpoch === FINAL_SHARE_SESSION_EPOCH) await share.releaseSession(groupId, memberId);
     else share.sessions.advance(session);
-    return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: share.config.recordLockDurationMs, responses, nodeEndpoints: [] };
+    return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, acquisitionLockTimeoutMs: ctx.broker.groupConfigs.intValue(req.groupId ?? '', 'share.record.lock.duration.ms'), responses, nodeEndpoints: [] };
   },
 };
