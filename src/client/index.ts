@@ -14,6 +14,7 @@ import { Admin } from './admin.js';
 import type { ClusterOptions } from './cluster.js';
 import { Consumer, type ConsumerOptions } from './consumer.js';
 import { Producer, type ProducerOptions } from './producer.js';
+import { ShareConsumer, type ShareConsumerOptions } from './share-consumer.js';
 
 export interface ClientOptions {
   /** "host:port[,host:port]" or a list of "host:port". */
@@ -57,6 +58,11 @@ export class Client {
 
   consumer(opts: ConsumerOptions = {}): Consumer {
     return this.track(new Consumer({ ...this.clusterOptions(), ...opts }));
+  }
+
+  /** A share consumer (KIP-932, queues): records shared among a share group's members, acknowledged one by one. */
+  shareConsumer(opts: ShareConsumerOptions): ShareConsumer {
+    return this.track(new ShareConsumer(this.clusterOptions(), opts));
   }
 
   /** Closes every admin client, producer and consumer this client created. */
@@ -132,6 +138,7 @@ export type { OffsetAtTime } from './offsets.js';
 export type { ElectionType, PartitionElection } from './admin-elections.js';
 export type { LogDirDescription, ReplicaInfo } from './admin-log-dirs.js';
 export type { ScramAlteration, ScramCredentialInfo } from './admin-scram.js';
+export { ShareConsumer, type ShareConsumerOptions, type ShareRecord, type AcknowledgeType } from './share-consumer.js';
 export * as acl from '../protocol/acls.js';
 export type { AclBinding, AclBindingFilter } from '../protocol/acls.js';
 export { clientProperties, assertNoSasl, type ClientProperties, type ClientRole } from './properties.js';
