@@ -374,6 +374,6 @@ function orMissing(n: number | null): string {
 }
 
 /** Java's "%-Ns %-Ns … %s": every column but the last padded to its width, one space between. */
-function formatRow(cells: string[], widths: number[]): string {
+export function formatRow(cells: string[], widths: number[]): string {
   return cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c)).join(' ');
 }

@@ -30,6 +30,7 @@ const TOOLS: Record<string, { summary: string; load: () => Promise<ToolModule> }
   transactions: { summary: 'List, describe and abort transactions; describe producers', load: () => import('./transactions.js') },
   'leader-election': { summary: 'Elect preferred or unclean leaders (--election-type, --all-topic-partitions)', load: () => import('./leader-election.js') },
   'log-dirs': { summary: 'Describe the log dirs of brokers and the replicas in them (--describe)', load: () => import('./log-dirs.js') },
+  'share-groups': { summary: 'List and describe share groups (--list, --describe [--members | --state])', load: () => import('./share-groups.js') },
   features: { summary: "Describe the cluster's feature levels (describe)", load: () => import('./features.js') },
   'producer-perf-test': { summary: 'Measure produce throughput and latency (--num-records, --throughput)', load: () => import('./producer-perf-test.js') },
   'consumer-perf-test': { summary: 'Measure consume throughput (--topic, --messages)', load: () => import('./consumer-perf-test.js') },

@@ -19,6 +19,7 @@ import * as elections from './admin-elections.js';
 import * as logDirs from './admin-log-dirs.js';
 import * as scram from './admin-scram.js';
 import * as features from './admin-features.js';
+import * as share from './admin-share-groups.js';
 import * as acls from './admin-acls.js';
 import type { AclBinding, AclBindingFilter } from '../protocol/acls.js';
 import type { AlterConfigOp, ClusterDescription, ConfigDescription, ConfigResource, DeleteRecordsResult, DescribeConfigsOptions } from './admin-configs.js';
@@ -280,6 +281,20 @@ export class Admin {
   /** The client-metrics subscriptions' names (KIP-714; kafka-configs --describe --entity-type client-metrics). */
   listClientMetricsResources(): Promise<string[]> {
     return configs.listClientMetricsResources(this.cluster);
+  }
+
+  // ---- share groups (admin-share-groups.ts) ----
+
+  listShareGroups(): Promise<Array<{ groupId: string; state: string }>> {
+    return share.listShareGroups(this.cluster);
+  }
+
+  describeShareGroups(groupIds: string[]): Promise<share.ShareGroupDescription[]> {
+    return share.describeShareGroups(this.cluster, groupIds);
+  }
+
+  listShareGroupOffsets(groupId: string): Promise<share.ShareGroupOffset[]> {
+    return share.listShareGroupOffsets(this.cluster, groupId);
   }
 
   /** The APIs a broker serves, with their version ranges (its ApiVersions answer). */

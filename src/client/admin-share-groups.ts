@@ -1,0 +1,85 @@
+/**
+ * The share-group side of Kafka's Admin (KIP-932): listShareGroups (ListGroups with the type
+ * filter), describeShareGroups (ShareGroupDescribe from each group's coordinator) and
+ * listShareGroupOffsets (DescribeShareGroupOffsets: each share-partition's start offset and lag).
+ */
+import { ErrorCode, KafkaError, errorName } from '../protocol/errors.js';
+import type { ShareGroupDescribeRequest, ShareGroupDescribeResponse } from '../protocol/messages/77-share-group-describe.js';
+import type { DescribeShareGroupOffsetsRequest, DescribeShareGroupOffsetsResponse } from '../protocol/messages/90-describe-share-group-offsets.js';
+import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/messages/16-list-groups.js';
+import type { Cluster } from './cluster.js';
+import { findCoordinator } from './group/requests.js';
+
+export interface ShareGroupMember {
+  memberId: string;
+  clientId: string;
+  clientHost: string;
+  assignment: Array<{ topic: string; partition: number }>;
+}
+
+export interface ShareGroupDescription {
+  groupId: string;
+  state: string;
+  coordinator: { nodeId: number; host: string; port: number };
+  groupEpoch: number;
+  members: ShareGroupMember[];
+}
+
+export interface ShareGroupOffset {
+  topic: string;
+  partition: number;
+  /** The share-partition start offset; -1 when the group has no state for the partition. */
+  startOffset: number;
+  /** Records from the start offset to the high watermark; -1 when unknown. */
+  lag: number;
+}
+
+async function coordinatorOf(cluster: Cluster, groupId: string) {
+  const address = await findCoordinator(await cluster.anyConnection(), groupId);
+  return { address, conn: await cluster.connectionTo(address.nodeId) };
+}
+
+/** Every share group in the cluster (ListGroups v5 with types ["share"] from each broker). */
+export async function listShareGroups(cluster: Cluster): Promise<Array<{ groupId: string; state: string }>> {
+  const snap = await cluster.refresh([]);
+  const out = new Map<string, string>();
+  for (const b of snap.brokers) {
+    const conn = await cluster.connectionTo(b.nodeId);
+    const resp = await conn.request<ListGroupsRequest, ListGroupsResponse>(16, conn.versionFor(16, 5, 5), { statesFilter: [], typesFilter: ['share'] });
+    if (resp.errorCode !== ErrorCode.NONE) throw new KafkaError(resp.errorCode, `ListGroups failed: ${errorName(resp.errorCode)}`);
+    for (const g of resp.groups) out.set(g.groupId, g.groupState);
+  }
+  return [...out].sort(([a], [b]) => (a < b ? -1 : 1)).map(([groupId, state]) => ({ groupId, state }));
+}
+
+export async function describeShareGroups(cluster: Cluster, groupIds: string[]): Promise<ShareGroupDescription[]> {
+  return Promise.all(
+    groupIds.map((groupId) =>
+      cluster.withRetry(async () => {
+        const { address, conn } = await coordinatorOf(cluster, groupId);
+        const resp = await conn.request<ShareGroupDescribeRequest, ShareGroupDescribeResponse>(77, conn.versionFor(77, 1, 1), { groupIds: [groupId], includeAuthorizedOperations: false });
+        const g = resp.groups[0]!;
+        if (g.errorCode !== ErrorCode.NONE) throw new KafkaError(g.errorCode, g.errorMessage ?? `Describing share group '${groupId}' failed: ${errorName(g.errorCode)}`);
+        return {
+          groupId, state: g.groupState, coordinator: { nodeId: address.nodeId, host: address.host, port: address.port }, groupEpoch: g.groupEpoch,
+          members: g.members.map((m) => ({
+            memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost,
+            assignment: m.assignment.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topicName, partition }))),
+          })),
+        };
+      }),
+    ),
+  );
+}
+
+export async function listShareGroupOffsets(cluster: Cluster, groupId: string): Promise<ShareGroupOffset[]> {
+  return cluster.withRetry(async () => {
+    const { conn } = await coordinatorOf(cluster, groupId);
+    const resp = await conn.request<DescribeShareGroupOffsetsRequest, DescribeShareGroupOffsetsResponse>(90, conn.versionFor(90, 1, 0), { groups: [{ groupId, topics: null }] });
+    const g = resp.groups[0]!;
+    if (g.errorCode !== ErrorCode.NONE) throw new KafkaError(g.errorCode, g.errorMessage ?? `Share group '${groupId}': ${errorName(g.errorCode)}`);
+    return g.topics
+      .flatMap((t) => t.partitions.map((p) => ({ topic: t.topicName, partition: p.partitionIndex, startOffset: p.startOffset, lag: p.lag ?? -1 })))
+      .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+  });
+}
