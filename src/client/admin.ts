@@ -20,6 +20,7 @@ import * as logDirs from './admin-log-dirs.js';
 import * as scram from './admin-scram.js';
 import * as features from './admin-features.js';
 import * as share from './admin-share-groups.js';
+import { describeConsumerProtocolGroup } from './admin-consumer-groups.js';
 import * as acls from './admin-acls.js';
 import type { AclBinding, AclBindingFilter } from '../protocol/acls.js';
 import type { AlterConfigOp, ClusterDescription, ConfigDescription, ConfigResource, DeleteRecordsResult, DescribeConfigsOptions } from './admin-configs.js';
@@ -101,6 +102,9 @@ export interface GroupMemberDescription {
   /** Decoded from the consumer protocol; [] for other protocol types. */
   assignment: Array<{ topic: string; partition: number }>;
   subscribedTopics: string[];
+  /** KIP-848 members: the member epoch and the assignment the broker aims for. */
+  memberEpoch?: number;
+  targetAssignment?: Array<{ topic: string; partition: number }>;
 }
 
 export interface GroupDescription {
@@ -112,6 +116,9 @@ export interface GroupDescription {
   assignor: string;
   members: GroupMemberDescription[];
   coordinator: CoordinatorAddress;
+  /** KIP-848 consumer groups (groupProtocol 'consumer'): the group epoch and the target assignment's. */
+  groupEpoch?: number;
+  assignmentEpoch?: number;
 }
 
 export interface GroupOffset {
@@ -427,7 +434,15 @@ export class Admin {
           });
           const g = resp.groups.find((x) => x.groupId === groupId);
           if (g === undefined) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `DescribeGroups did not answer for group '${groupId}'.`);
-          if (g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return { groupId, state: 'Dead', protocolType: '', assignor: '', members: [], coordinator };
+          if (g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND || g.groupState === 'Dead') {
+            // A KIP-848 consumer group is Dead to DescribeGroups: ask ConsumerGroupDescribe, as Kafka 4's Admin does.
+            const cg = await describeConsumerProtocolGroup(conn, groupId);
+            if (cg === null) return { groupId, state: 'Dead', protocolType: '', assignor: '', members: [], coordinator };
+            return {
+              groupId, state: cg.state, protocolType: CONSUMER_PROTOCOL_TYPE, assignor: cg.assignor, coordinator, groupEpoch: cg.groupEpoch, assignmentEpoch: cg.assignmentEpoch,
+              members: cg.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, host: m.host, assignment: m.assignment, subscribedTopics: m.subscribedTopics, memberEpoch: m.memberEpoch, targetAssignment: m.targetAssignment })),
+            };
+          }
           if (g.errorCode !== ErrorCode.NONE) throw new KafkaError(g.errorCode, groupErrorMessage(groupId, g.errorCode));
           const consumer = g.protocolType === CONSUMER_PROTOCOL_TYPE;
           return {

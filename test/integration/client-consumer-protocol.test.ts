@@ -6,7 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient, type ConsumerMessage } from '../../src/client/index.js';
-import { withBroker } from '../helpers/broker.js';
+import { fileURLToPath } from 'node:url';
+import { run, withBroker } from '../helpers/broker.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 test("Samsa's consumer with groupProtocol 'consumer': two members split the partitions, commit, and the survivor takes over", { timeout: 90_000 }, async () => {
   await withBroker(async (broker) => {
@@ -39,6 +42,12 @@ test("Samsa's consumer with groupProtocol 'consumer': two members split the part
       for (const [name, m] of got) assert.ok((name === 'a' ? aParts : bParts).includes(m.partition), `${name} read only its own partitions`);
       await a.commitSync();
       await b.commitSync();
+      // kafka-consumer-groups.sh sees the group through ConsumerGroupDescribe (DescribeGroups calls it Dead).
+      const cli = (...args: string[]) => run(process.execPath, [CLI, 'consumer-groups', '--bootstrap-server', broker.bootstrap, '--describe', '--group', 'kip848-samsa', ...args], { timeoutMs: 30_000 });
+      const state = await cli('--state');
+      assert.match(state.stdout, /^kip848-samsa\s+\S+:\d+ {2}\(1\)\s+uniform\s+Stable\s+2$/m, state.stdout + state.stderr);
+      const offsets = await cli();
+      assert.equal(offsets.stdout.trim().split('\n').filter((l) => /^kip848-samsa\s+new-protocol\s+\d\s+20\s+20\s+0\s/.test(l)).length, 4, offsets.stdout + offsets.stderr);
       await a.close();
       // b takes a's partitions from its commits: the next 8 records, none of the old ones.
       for (let i = 80; i < 88; i++) await producer.send({ topic: 'new-protocol', messages: [{ value: String(i), partition: i % 4 }] });
