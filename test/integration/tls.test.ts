@@ -96,6 +96,7 @@ import sys
 from confluent_kafka import Producer, Consumer
 bootstrap, ca = sys.argv[1], sys.argv[2]
 conf = {'bootstrap.servers': bootstrap, 'security.protocol': 'SSL', 'ssl.ca.location': ca}
+if len(sys.argv) > 4: conf.update({'ssl.certificate.location': sys.argv[3], 'ssl.key.location': sys.argv[4]})
 p = Producer(conf)
 for i in range(20):
     p.produce('p12', value=('v%d' % i).encode())
@@ -112,6 +113,27 @@ while len(got) < 20:
 c.close()
 print(len(got), got[0], got[-1])
 `;
+
+test('confluent-kafka over mutual TLS: with its client certificate it produces and consumes in a group; without one it is refused', { skip: SKIP, timeout: 120_000 }, async () => {
+  assert.equal((await run(SYSTEM_PYTHON, ['-c', 'import confluent_kafka'], { timeoutMs: 30_000 })).code, 0, `${SYSTEM_PYTHON} cannot import confluent_kafka: install Debian's python3-confluent-kafka`);
+  const certs = await makeTestCerts();
+  await withTlsBroker(certs, mutualTls(certs), async (b) => {
+    const bs = `127.0.0.1:${b.listenerPort('SSL')}`;
+    const r = await run(SYSTEM_PYTHON, ['-c', CONFLUENT, bs, certs.caPem, certs.clientCert, certs.clientKey], { timeoutMs: 90_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '20 v0 v19');
+    const refused = await run(SYSTEM_PYTHON, ['-c', `
+import sys
+from confluent_kafka.admin import AdminClient
+try:
+    AdminClient({'bootstrap.servers': sys.argv[1], 'security.protocol': 'SSL', 'ssl.ca.location': sys.argv[2]}).list_topics(timeout=4)
+    print('served')
+except Exception:
+    print('refused')
+`, bs, certs.caPem], { timeoutMs: 60_000 });
+    assert.equal(refused.stdout.trim(), 'refused', refused.stderr);
+  });
+});
 
 test('a PKCS12 keystore for one listener by name (listener.name.ssl.ssl.*): confluent-kafka produces and consumes in a group over TLS', { skip: SKIP, timeout: 120_000 }, async () => {
   // .ci/run installs it: a missing client fails here rather than passing unchecked.
