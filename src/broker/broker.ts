@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SystemClock, type Clock } from '../platform/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
-import { BROKER_DEFAULTS, ConfigError, buildBrokerConfig, intProperty, readPropertiesFile, type BrokerConfig, type Listener } from '../cluster/config.js';
+import { BROKER_DEFAULTS, buildBrokerConfig, intProperty, readPropertiesFile, type BrokerConfig, type Listener } from '../cluster/config.js';
 import { LocalMetadataStore } from '../cluster/metadata-store.js';
 import { ProducerIdManager } from '../cluster/producer-ids.js';
 import { ReplicaManager } from '../cluster/replica-manager.js';
@@ -122,6 +122,8 @@ export class Broker<C extends Clock = Clock> {
   private producerIdStore!: { allocateProducerIdBlock(size: number): Promise<number> };
   /** Quota records, client quotas and connection limits (from the local store or the cluster's). */
   private keyedRecords!: KeyedRecordStore;
+  /** Per-group configs over the group.* keys: one view, shared by the group coordinator and the handlers. */
+  private groupConfigs!: GroupConfigs;
   private quotas!: ClientQuotaManager;
   private connectionQuotas!: ConnectionQuotas;
   /** Connections over an ip's connection_creation_rate, closed once their throttle time is up. */
@@ -276,6 +278,7 @@ export class Broker<C extends Clock = Clock> {
       broker.member = member;
       broker.producerIdStore = store;
       broker.keyedRecords = store;
+      broker.groupConfigs = groupConfigs;
       const windows = rateWindowsFrom(config.raw);
       broker.quotas = new ClientQuotaManager(store, windows);
       broker.connectionQuotas = new ConnectionQuotas({ config, valueInForce: (k) => dynamicConfig.valueInForce(k), quotas: store, windows });
@@ -334,7 +337,7 @@ export class Broker<C extends Clock = Clock> {
       authorizer: this.authorizer,
       metadataStore: this.member === null ? null : this.clusterStoreOf(),
       scram: this.scram,
-      groupConfigs: new GroupConfigs(this.keyedRecords, (key) => dynamicConfig.resolve(key).value),
+      groupConfigs: this.groupConfigs,
       telemetry: this.telemetry,
       view: null as unknown as ClusterView,
       dropProduceResponse: dropEvery(this.config.raw['samsa.test.drop.produce.responses.every']),

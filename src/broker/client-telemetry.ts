@@ -92,7 +92,8 @@ export class ClientTelemetry {
   private readonly listeners = new Set<(p: TelemetryPush) => void>();
 
   constructor(
-    private readonly resources: ClientMetricsResources,
+    /** The client-metrics subscriptions (config resources of type 16), for the config APIs too. */
+    readonly resources: ClientMetricsResources,
     readonly maxBytes: number,
   ) {}
 

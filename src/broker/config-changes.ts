@@ -6,7 +6,6 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { DEFAULT_SCOPE } from '../cluster/dynamic-config.js';
 import { topicNameError } from '../cluster/topic-names.js';
 import type { RequestContext } from './handler.js';
-import { ClientMetricsResources } from '../cluster/client-metrics.js';
 
 /** Kafka's ConfigResource types. */
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8, CLIENT_METRICS: 16, GROUP: 32 } as const;
@@ -41,7 +40,7 @@ export function resolveResource(ctx: RequestContext, resourceType: number, resou
 /** The overrides a resource holds now: a topic's configs, or a broker scope's dynamic values. */
 export function currentOverrides(ctx: RequestContext, r: Resource): Record<string, string> {
   if (r.kind === 'group') return { ...ctx.broker.groupConfigs.overrides(r.name) };
-  if (r.kind === 'client-metrics') return { ...new ClientMetricsResources(ctx.broker.keyedRecords).configs(r.name) };
+  if (r.kind === 'client-metrics') return { ...ctx.broker.telemetry.resources.configs(r.name) };
   return r.kind === 'topic' ? { ...ctx.broker.topics.require(r.name).configs } : { ...ctx.broker.dynamicConfig.dynamic(r.scope) };
 }
 
@@ -54,7 +53,7 @@ export async function replaceOverrides(ctx: RequestContext, r: Resource, configs
     return;
   }
   if (r.kind === 'client-metrics') {
-    const resources = new ClientMetricsResources(ctx.broker.keyedRecords);
+    const { resources } = ctx.broker.telemetry;
     resources.validate(configs);
     if (!validateOnly) await resources.set(r.name, configs);
     return;

@@ -24,12 +24,12 @@ import type { Connection } from './connection.js';
 import type { ConsumerMessage } from './consumer.js';
 import { InvalidArgumentError } from './errors.js';
 import { decodeBatchInto, wholeBatches } from './fetch-records.js';
+import { CONTROL_BIT } from '../protocol/records/batch-header.js';
 import { CoordinatorLink } from './group/coordinator-link.js';
 
 const HEARTBEAT_KEY = 76;
 const SHARE_FETCH_KEY = 78;
 const SHARE_ACK_KEY = 79;
-const CONTROL_BIT = 0x20;
 
 export type AcknowledgeType = 'accept' | 'release' | 'reject';
 const ACK_CODE: Record<AcknowledgeType, number> = { accept: 1, release: 2, reject: 3 };

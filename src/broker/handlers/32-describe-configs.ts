@@ -12,7 +12,6 @@
 import { KafkaError } from '../../protocol/errors.js';
 import { DescribeConfigsRequestSchema, DescribeConfigsResponseSchema, type DescribeConfigsRequest, type DescribeConfigsResponse, type DescribeConfigsResponseDescribeConfigsResult } from '../../protocol/messages/32-describe-configs.js';
 import { ConfigSource, describeBrokerConfigs, describeClientMetricsConfigs, describeGroupConfigs, describeTopicConfigs } from '../topic-configs.js';
-import { ClientMetricsResources } from '../../cluster/client-metrics.js';
 import { asResourceError, resolveResource } from '../config-changes.js';
 import { Op, configResourceRefusal } from '../access.js';
 import type { Handler } from '../handler.js';
@@ -34,7 +33,7 @@ export const describeConfigsHandler: Handler<DescribeConfigsRequest, DescribeCon
         const entries =
           r.kind === 'topic' ? describeTopicConfigs(dynamicConfig, topics.require(r.name).configs)
           : r.kind === 'group' ? describeGroupConfigs(dynamicConfig, ctx.broker.groupConfigs.overrides(r.name))
-          : r.kind === 'client-metrics' ? describeClientMetricsConfigs(new ClientMetricsResources(ctx.broker.keyedRecords).configs(r.name))
+          : r.kind === 'client-metrics' ? describeClientMetricsConfigs(ctx.broker.telemetry.resources.configs(r.name))
           : describeBrokerConfigs(dynamicConfig, r.scope);
         const wanted = res.configurationKeys === null ? null : new Set(res.configurationKeys);
         return {

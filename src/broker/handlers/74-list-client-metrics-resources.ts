@@ -3,7 +3,6 @@
 // lists them; DescribeConfigs on the cluster when an authorizer is set.
 import { ErrorCode } from '../../protocol/errors.js';
 import { ListClientMetricsResourcesRequestSchema, ListClientMetricsResourcesResponseSchema, type ListClientMetricsResourcesRequest, type ListClientMetricsResourcesResponse } from '../../protocol/messages/74-list-client-metrics-resources.js';
-import { ClientMetricsResources } from '../../cluster/client-metrics.js';
 import { Op, onCluster } from '../access.js';
 import type { Handler } from '../handler.js';
 
@@ -15,7 +14,7 @@ export const listClientMetricsResourcesHandler: Handler<ListClientMetricsResourc
   response: ListClientMetricsResourcesResponseSchema,
   async handle(ctx) {
     if (!onCluster(ctx, Op.DESCRIBE_CONFIGS)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, clientMetricsResources: [] };
-    const names = new ClientMetricsResources(ctx.broker.keyedRecords).names();
+    const names = ctx.broker.telemetry.resources.names();
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, clientMetricsResources: names.map((name) => ({ name })) };
   },
 };
