@@ -12,119 +12,30 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, KafkaError, errorName } from '../protocol/errors.js';
-import { ZERO_UUID_STRING } from '../protocol/writer.js';
-import { CONTROL_BIT } from '../protocol/records/batch-header.js';
-import type { Record, RecordHeader } from '../protocol/records/record-batch.js';
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../protocol/messages/01-fetch.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { Cluster, isTransient, type ClusterOptions } from './cluster.js';
 import { REQUEST_TIMEOUT_MS_DEFAULT } from './connection.js';
-import { ClosedError, ConnectionError, InvalidArgumentError } from './errors.js';
+import { ClosedError, InvalidArgumentError } from './errors.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, READ_COMMITTED, READ_UNCOMMITTED, listOffset } from './offsets.js';
-import { committedBatches, type BatchForFilter } from './read-committed.js';
-import { controlRecords, decodeBatchInto, nextFetchOffset, wholeBatches, type FetchedBatch } from './fetch-records.js';
-import { tpKey, type PartitionAssignor, type RebalanceProtocol } from './group/assignor.js';
-import { RangeAssignor } from './group/range-assignor.js';
-import { CooperativeStickyAssignor } from './group/cooperative-sticky-assignor.js';
+import { nextFetchOffset } from './fetch-records.js';
+import { buildFetchRequest, decodePartition } from './consumer-fetch.js';
+import { tpKey, type RebalanceProtocol } from './group/assignor.js';
 import { GroupMembership, type TopicPartition } from './group/membership.js';
 import { ConsumerProtocolMembership } from './group/consumer-membership.js';
+import {
+  AUTO_COMMIT_INTERVAL_MS_DEFAULT, HEARTBEAT_INTERVAL_MS_DEFAULT, MAX_BYTES_DEFAULT, MAX_WAIT_MS_DEFAULT, METADATA_MAX_AGE_MS_DEFAULT, MIN_BYTES_DEFAULT,
+  PARTITION_MAX_BYTES_DEFAULT, REBALANCE_TIMEOUT_MS_DEFAULT, SESSION_TIMEOUT_MS_DEFAULT, resolveAssignors, validateOffset,
+  type ConsumerMessage, type ConsumerOptions, type OffsetAndMetadata, type OffsetReset, type RebalanceListener, type TopicPartitionOffset,
+} from './consumer-options.js';
+
+export * from './consumer-options.js';
 import type { OffsetToCommit } from './group/requests.js';
 
 const FETCH_KEY = 1;
 /** Fetch v4 is the first with record batch v2; v13+ names topics by id, which we do not use yet. */
 const FETCH_VERSION_MIN = 4;
 const FETCH_VERSION_MAX = 12;
-/** Kafka's consumer defaults: fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes, max.partition.fetch.bytes. */
-export const MAX_WAIT_MS_DEFAULT = 500;
-export const MIN_BYTES_DEFAULT = 1;
-export const MAX_BYTES_DEFAULT = 52_428_800;
-export const PARTITION_MAX_BYTES_DEFAULT = 1_048_576;
-/** Kafka's group defaults: session.timeout.ms, max.poll.interval.ms, heartbeat.interval.ms, auto.commit.interval.ms, metadata.max.age.ms. */
-export const SESSION_TIMEOUT_MS_DEFAULT = 45_000;
-export const REBALANCE_TIMEOUT_MS_DEFAULT = 300_000;
-export const HEARTBEAT_INTERVAL_MS_DEFAULT = 3_000;
-export const AUTO_COMMIT_INTERVAL_MS_DEFAULT = 5_000;
-export const METADATA_MAX_AGE_MS_DEFAULT = 300_000;
-
-export type OffsetReset = 'earliest' | 'latest' | 'none';
-export type AssignorName = 'range' | 'cooperative-sticky';
-export type IsolationLevel = 'read_uncommitted' | 'read_committed';
-
-export interface ConsumerOptions {
-  /** Where to start when a position is unknown or out of range; Kafka's default is 'latest'. */
-  autoOffsetReset?: OffsetReset;
-  maxWaitMs?: number;
-  minBytes?: number;
-  maxBytes?: number;
-  partitionMaxBytes?: number;
-  /** Overrides the client's clientId for this consumer (consumer-groups --describe shows it). */
-  clientId?: string;
-  /** The consumer group; needed for subscribe() and for commits. */
-  groupId?: string;
-  /** A static member id (Kafka's group.instance.id): a restart within the session timeout keeps its partitions. */
-  groupInstanceId?: string;
-  /**
-   * Kafka's group.protocol: 'classic' (default; JoinGroup/SyncGroup with client-side assignors) or
-   * 'consumer' (KIP-848: the broker assigns; ConsumerGroupHeartbeat; sessionTimeoutMs,
-   * heartbeatIntervalMs and partitionAssignors are then the broker's and the group's configs).
-   */
-  groupProtocol?: 'classic' | 'consumer';
-  sessionTimeoutMs?: number;
-  /** How long the group waits for members to rejoin in a rebalance (Kafka's max.poll.interval.ms). */
-  rebalanceTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
-  autoCommit?: boolean;
-  autoCommitIntervalMs?: number;
-  /** In order of preference; every member of a group must share one. Default ['range']. */
-  partitionAssignors?: Array<AssignorName | PartitionAssignor>;
-  /** How often the group leader checks subscribed topics for new partitions. */
-  metadataMaxAgeMs?: number;
-  /**
-   * 'read_committed' reads only up to the last stable offset and skips aborted transactions;
-   * default 'read_uncommitted', as in Kafka's Java consumer. Control records are never shown.
-   */
-  isolationLevel?: IsolationLevel;
-  logger?: Logger;
-}
-
-export interface TopicPartitionOffset {
-  topic: string;
-  partition: number;
-  /** An offset, 'earliest' (-2) or 'latest' (-1); omitted means the committed offset (with a groupId), else `autoOffsetReset`. */
-  offset?: number | 'earliest' | 'latest';
-}
-
-export type { TopicPartition } from './group/membership.js';
-
-/** Called from poll() during a rebalance; poll waits for a returned promise. */
-export interface RebalanceListener {
-  /** Partitions this consumer gives up; commit their offsets here if you commit by hand. */
-  onPartitionsRevoked?(partitions: TopicPartition[]): void | Promise<void>;
-  /** Partitions newly given to this consumer (called after every rebalance, even with none). */
-  onPartitionsAssigned?(partitions: TopicPartition[]): void | Promise<void>;
-  /** Partitions already owned by another member (this one was fenced or timed out); default: onPartitionsRevoked. */
-  onPartitionsLost?(partitions: TopicPartition[]): void | Promise<void>;
-}
-
-export interface OffsetAndMetadata extends TopicPartition {
-  /** The next offset to read, as Kafka commits it. */
-  offset: number;
-  metadata?: string | null;
-}
-
-export type TimestampType = 'CreateTime' | 'LogAppendTime';
-
-export interface ConsumerMessage {
-  topic: string;
-  partition: number;
-  offset: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: RecordHeader[];
-  timestamp: number;
-  timestampType: TimestampType;
-}
-
 interface PartitionState {
   topic: string;
   partition: number;
@@ -816,44 +727,10 @@ export class Consumer {
   }
 
   private fetchRequest(targets: FetchTarget[], maxWaitMs: number): FetchRequest {
-    // The broker fills partitions in request order until maxBytes is reached, so each request
-    // starts one partition further on (in topic-partition order): a busy first partition cannot
-    // starve the others.
-    const ordered = [...targets].sort((a, b) => (a.state.topic < b.state.topic ? -1 : a.state.topic > b.state.topic ? 1 : a.state.partition - b.state.partition));
-    const start = ordered.length === 0 ? 0 : this.fetchRotation++ % ordered.length;
-    const byTopic = new Map<string, FetchTarget[]>();
-    for (const t of [...ordered.slice(start), ...ordered.slice(0, start)]) {
-      let list = byTopic.get(t.state.topic);
-      if (list === undefined) byTopic.set(t.state.topic, (list = []));
-      list.push(t);
-    }
-    return {
-      clusterId: null,
-      replicaId: -1,
-      replicaState: { replicaId: -1, replicaEpoch: -1 },
-      maxWaitMs,
-      minBytes: this.opts.minBytes,
-      maxBytes: this.opts.maxBytes,
-      isolationLevel: this.isolation(),
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [...byTopic].map(([topic, list]) => ({
-        topic,
-        topicId: ZERO_UUID_STRING,
-        partitions: list.map((t) => ({
-          partition: t.state.partition,
-          currentLeaderEpoch: -1,
-          fetchOffset: t.fetchOffset,
-          lastFetchedEpoch: -1,
-          logStartOffset: -1,
-          partitionMaxBytes: this.opts.partitionMaxBytes,
-          replicaDirectoryId: ZERO_UUID_STRING,
-        })),
-      })),
-      forgottenTopicsData: [],
-      rackId: '',
-    };
+    const wanted = targets.map((t) => ({ topic: t.state.topic, partition: t.state.partition, fetchOffset: t.fetchOffset }));
+    return buildFetchRequest(wanted, wanted.length === 0 ? 0 : this.fetchRotation++, { maxWaitMs, minBytes: this.opts.minBytes, maxBytes: this.opts.maxBytes, partitionMaxBytes: this.opts.partitionMaxBytes, isolationLevel: this.isolation() });
   }
+
 
   /**
    * The group, generation and member id, for a transactional producer's
@@ -889,31 +766,7 @@ export class Consumer {
       return;
     }
     if (p.records === null || p.records.length === 0) return;
-    const buf = p.records;
-    const batches: FilteredBatch[] = wholeBatches(buf);
-    const readCommitted = this.opts.isolationLevel === 'read_committed';
-    if (readCommitted) {
-      for (const b of batches) b.records = (b.attributes & CONTROL_BIT) !== 0 ? await controlRecords(buf, b) : [];
-    }
-    const shown = readCommitted ? committedBatches(batches as BatchForFilter[], p.abortedTransactions) : null;
-    const decoded: ConsumerMessage[] = [];
-    let position = target.fetchOffset;
-    let stopped = false;
-    for (let i = 0; i < batches.length; i++) {
-      const batch = batches[i]!;
-      const lastOffset = batch.baseOffset + batch.lastOffsetDelta;
-      // Nothing at or past the last stable offset is read while its transaction is open.
-      if (readCommitted && p.lastStableOffset >= 0 && lastOffset >= p.lastStableOffset) stopped = true;
-      // Control batches (transaction markers) take an offset but are never shown; every batch is checked.
-      const control = (batch.attributes & CONTROL_BIT) !== 0;
-      const show = !stopped && !control && (shown === null || shown[i] === true);
-      // Control batches were checked above under read_committed.
-      if (!(control && readCommitted)) {
-        // A fetch may return a batch that starts before the requested offset.
-        await decodeBatchInto(buf, batch, { topic: state.topic, partition: state.partition, minOffset: show ? position : Infinity }, decoded);
-      }
-      if (!stopped && lastOffset + 1 > position) position = lastOffset + 1;
-    }
+    const { decoded, position } = await decodePartition(p, state.topic, state.partition, target.fetchOffset, this.opts.isolationLevel === 'read_committed');
     // Decoding may yield to the event loop: a rebalance or seek meanwhile makes this data stale.
     if (this.partitions.get(tpKey(state.topic, state.partition)) !== state || state.position !== target.fetchOffset) return;
     if (this.buffered.length === 0) this.buffered = decoded;
@@ -922,21 +775,3 @@ export class Consumer {
   }
 }
 
-/** A fetched batch; under read_committed, with its records when it is a control batch (else none). */
-type FilteredBatch = FetchedBatch & { records?: Record[] };
-
-function resolveAssignors(list: Array<AssignorName | PartitionAssignor>): PartitionAssignor[] {
-  if (list.length === 0) throw new InvalidArgumentError("partitionAssignors must name at least one assignor, e.g. ['range'].");
-  return list.map((a) => {
-    if (typeof a !== 'string') return a;
-    if (a === 'range') return new RangeAssignor();
-    if (a === 'cooperative-sticky') return new CooperativeStickyAssignor();
-    throw new InvalidArgumentError(`Unknown partition assignor '${String(a)}'; use 'range' or 'cooperative-sticky'.`);
-  });
-}
-
-function validateOffset(o: OffsetAndMetadata): OffsetToCommit {
-  if (!Number.isInteger(o.partition) || o.partition < 0) throw new InvalidArgumentError(`Partition must be a non-negative integer, not ${o.partition}.`);
-  if (!Number.isSafeInteger(o.offset) || o.offset < 0) throw new InvalidArgumentError(`A committed offset must be a non-negative integer, not ${o.offset}.`);
-  return { topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? '' };
-}
