@@ -42,6 +42,8 @@ import { txnCoordinatorConfig } from '../coordinator/txn/config.js';
 import { shareConfig } from '../coordinator/share/config.js';
 import { LogTxnStateTopic, ReplicaMarkerWriter, TXN_STATE_TOPIC } from '../coordinator/txn/state-topic.js';
 import { TxnMarkerChannels } from '../cluster/txn-marker-channel.js';
+import { TxnCoordinatorChannels } from '../cluster/txn-coordinator-channel.js';
+import { TxnPartitions } from './txn-partitions.js';
 import { LogManager, ensureMetaProperties, formattedClusterId } from '../storage/log-manager.js';
 import { lockLogDir } from '../storage/dir-lock.js';
 import type { OpenLogFile } from '../storage/file.js';
@@ -129,6 +131,8 @@ export class Broker<C extends Clock = Clock> {
   /** Connections over an ip's connection_creation_rate, closed once their throttle time is up. */
   private readonly delayedCloses = new Set<{ socket: Socket; timer: NodeJS.Timeout }>();
   private markerChannels: TxnMarkerChannels | null = null;
+  private txnChannels: TxnCoordinatorChannels | null = null;
+  private txnPartitions!: TxnPartitions;
   private scramCache: ScramCredentials | null = null;
   private telemetryCache: ClientTelemetry | null = null;
   /** Incremental fetch sessions (KIP-227); made with the listeners, from max.incremental.fetch.session.cache.slots. */
@@ -240,16 +244,16 @@ export class Broker<C extends Clock = Clock> {
       topics.onDeleted((name) => void coordinator.onTopicDeleted(name));
       // Transactions load from __transaction_state likewise; markers on __consumer_offsets complete transactional offsets.
       // In a cluster, markers for partitions led elsewhere go to their leaders over WriteTxnMarkers.
-      const markerChannels = member === null ? null : new TxnMarkerChannels({
-        nodeId: config.nodeId, endpointOf: (id) => member.replication.endpointOf(id), logger: logger.child({ component: 'txn-markers' }), reach: opts.peers,
+      // Partition leaders verify transactional batches with coordinators elsewhere over AddPartitionsToTxn v5 (KIP-890).
+      const peerOpts = member === null ? null : {
+        nodeId: config.nodeId, endpointOf: (id: number) => member.replication.endpointOf(id), reach: opts.peers,
         ...(member.peerTls !== undefined ? { tls: member.peerTls } : {}),
         ...(peerSasl !== undefined ? { sasl: peerSasl } : {}),
         timeoutMs: Number(config.raw['request.timeout.ms'] ?? 30_000),
-      });
-      const remoteMarkers = markerChannels === null ? null : {
-        nodeId: config.nodeId, channels: markerChannels,
-        leaderOf: (t: string, p: number) => clusterStore?.partition(t, p)?.leader ?? null,
       };
+      const markerChannels = peerOpts === null ? null : new TxnMarkerChannels({ ...peerOpts, logger: logger.child({ component: 'txn-markers' }) });
+      const leaderOf = (t: string, p: number) => clusterStore?.partition(t, p)?.leader ?? null;
+      const remoteMarkers = markerChannels === null ? null : { nodeId: config.nodeId, channels: markerChannels, leaderOf };
       txn = new TxnCoordinator({
         followsLeadership: clustered,
         config: txnCoordinatorConfig(config.raw),
@@ -284,6 +288,10 @@ export class Broker<C extends Clock = Clock> {
       broker.connectionQuotas = new ConnectionQuotas({ config, valueInForce: (k) => dynamicConfig.valueInForce(k), quotas: store, windows });
       await broker.connectionQuotas.resolveOverrides();
       broker.markerChannels = markerChannels;
+      const txnChannels = peerOpts === null ? null : new TxnCoordinatorChannels({ ...peerOpts, logger: logger.child({ component: 'txn-verification' }) });
+      broker.txnChannels = txnChannels;
+      broker.txnPartitions = new TxnPartitions(txn, txnChannels === null ? null : { nodeId: config.nodeId, channels: txnChannels, leaderOf },
+        () => dynamicConfig.resolve('transaction.partition.verification.enable').value !== 'false');
       // ACLs live in the metadata store: the single broker's log, or etcd, shared by the cluster.
       broker.authorizer = authorization === null ? null : new Authorizer(store, authorization);
       await broker.listen(replicas, dynamicConfig);
@@ -329,6 +337,7 @@ export class Broker<C extends Clock = Clock> {
       dynamicConfig,
       groups: this.groups,
       txn: this.txn,
+      txnPartitions: this.txnPartitions,
       producerIds: new ProducerIdManager(this.producerIdStore),
       keyedRecords: this.keyedRecords,
       quotas: this.quotas,
@@ -532,6 +541,7 @@ export class Broker<C extends Clock = Clock> {
     const txnStopped = this.txn.stop();
     // Markers waiting on other brokers fail now rather than at their timeout (the next coordinator retries them).
     this.markerChannels?.close();
+    this.txnChannels?.close();
     await txnStopped;
     await this.groups.stop();
     await this.logs.close();

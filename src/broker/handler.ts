@@ -8,6 +8,7 @@ import type { TopicManager } from '../cluster/topics.js';
 import type { ReplicaManager } from '../cluster/replica-manager.js';
 import type { DynamicBrokerConfig } from '../cluster/dynamic-config.js';
 import type { GroupCoordinator } from '../coordinator/group/coordinator.js';
+import type { TxnPartitions } from './txn-partitions.js';
 import type { TxnCoordinator } from '../coordinator/txn/coordinator.js';
 import type { ProducerIdSource } from '../cluster/producer-ids.js';
 import type { Replication } from '../cluster/replication.js';
@@ -44,6 +45,8 @@ export interface BrokerContext {
   readonly groups: GroupCoordinator;
   /** Transactions (`__transaction_state`); absent only in contexts built without one. */
   readonly txn?: TxnCoordinator;
+  /** KIP-890: the partitions of producers' transactions, verified or added with their coordinators. */
+  readonly txnPartitions?: TxnPartitions;
   /** Brokers, the controller and partitions' leaders/replicas/ISR as Metadata reports them. */
   readonly view: ClusterView;
   /** In a cluster: leadership, the ISR and acks=all waits (null for a single broker, which leads everything). */

@@ -14,6 +14,8 @@ import { notEnoughReplicas } from '../cluster/replica-manager.js';
 import { isCompacted } from '../storage/config.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { RequestContext } from './handler.js';
+import { produceVerificationError } from './txn-partitions.js';
+import { ATTRIBUTES, BATCH_HEADER_BYTES, BATCH_LENGTH, LOG_OVERHEAD, PRODUCER_EPOCH, PRODUCER_ID, TRANSACTIONAL_BIT, readInt64 } from '../protocol/records/batch-header.js';
 
 export interface AppendOutcome {
   errorCode: number;
@@ -33,6 +35,8 @@ export interface PreparedAppend {
   topic: string;
   partition: number;
   records: Buffer;
+  /** KIP-890: the guard of the producer whose transactional batch was verified with its coordinator. */
+  verificationGuards?: ReadonlyMap<number, object>;
 }
 
 /** The outcome of a partition whose records were refused or could not be written. */
@@ -89,7 +93,7 @@ function recordRules(log: PartitionLog, topic: string, partition: number, nowMs:
 export function placeAppend(ctx: RequestContext, p: PreparedAppend, acks = 1, timeoutMs = 30_000): Promise<AppendOutcome> {
   const { replicas, logger, clock, replication } = ctx.broker;
   const appendTimeMs = p.log.config.messageTimestampType === 'LogAppendTime' ? clock.now() : undefined;
-  return replicas.append(p.log, p.topic, p.partition, p.records, appendTimeMs).then(
+  return replicas.append(p.log, p.topic, p.partition, p.records, appendTimeMs, p.verificationGuards).then(
     async (r): Promise<AppendOutcome> => {
       const done: AppendOutcome = { errorCode: 0, errorMessage: null, baseOffset: r.baseOffset, logAppendTimeMs: appendTimeMs ?? -1, logStartOffset: r.logStartOffset, recordErrors: [] };
       if (replication === null || acks !== -1) return done;
@@ -110,4 +114,50 @@ export function placeAppend(ctx: RequestContext, p: PreparedAppend, acks = 1, ti
       throw err;
     },
   );
+}
+
+/**
+ * KIP-890 before a transactional producer's batches are placed: each partition where the
+ * producer has not yet written in its open transaction is verified with (Produce v0–11, when
+ * transaction.partition.verification.enable) or added to (Produce v12, transactions v2) its
+ * transaction by the coordinator, in one request; a partition it does not vouch for fails with
+ * Kafka's error, the others carry the verification guard to the append.
+ */
+export async function checkTransactionalAppends(ctx: RequestContext, transactionalId: string | null, version: number, prepared: Array<Array<PreparedAppend | AppendOutcome>>): Promise<void> {
+  const gateway = ctx.broker.txnPartitions;
+  const add = version >= 12;
+  if (transactionalId === null || gateway === undefined || (!add && !gateway.verifying)) return;
+  const todo: Array<{ at: [number, number]; p: PreparedAppend; producerId: number; producerEpoch: number; guard: object }> = [];
+  prepared.forEach((ps, ti) =>
+    ps.forEach((p, pi) => {
+      if (!('log' in p)) return;
+      const producer = transactionalProducer(p.records);
+      if (producer === null || p.log.producerState.inTransaction(producer.producerId, producer.producerEpoch)) return;
+      todo.push({ at: [ti, pi], p, ...producer, guard: p.log.producerState.verificationGuard(producer.producerId) });
+    }),
+  );
+  if (todo.length === 0) return;
+  const fail = (t: (typeof todo)[number], code: number, message: string | null) => (prepared[t.at[0]]![t.at[1]] = appendFailed(code, message));
+  const first = todo[0]!;
+  if (todo.some((t) => t.producerId !== first.producerId || t.producerEpoch !== first.producerEpoch)) {
+    for (const t of todo) fail(t, ErrorCode.INVALID_PRODUCER_ID_MAPPING, 'Transactional records contained more than one producer ID');
+    return;
+  }
+  const codes = await gateway.check({
+    transactionalId, producerId: first.producerId, producerEpoch: first.producerEpoch, verifyOnly: !add,
+    partitions: todo.map((t) => ({ topic: t.p.topic, partition: t.p.partition })),
+  });
+  todo.forEach((t, i) => {
+    const e = produceVerificationError(codes[i]!, version);
+    if (e.code === ErrorCode.NONE) t.p.verificationGuards = new Map([[t.producerId, t.guard]]);
+    else fail(t, e.code, e.message);
+  });
+}
+
+/** The producer of the first transactional batch in `records`, or null when none is transactional. */
+function transactionalProducer(records: Buffer): { producerId: number; producerEpoch: number } | null {
+  for (let at = 0; at + BATCH_HEADER_BYTES <= records.length; at += LOG_OVERHEAD + records.readInt32BE(at + BATCH_LENGTH)) {
+    if ((records.readInt16BE(at + ATTRIBUTES) & TRANSACTIONAL_BIT) !== 0) return { producerId: readInt64(records, at + PRODUCER_ID), producerEpoch: records.readInt16BE(at + PRODUCER_EPOCH) };
+  }
+  return null;
 }

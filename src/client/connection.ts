@@ -74,6 +74,8 @@ export class Connection {
   private blocked = false;
   private failure: Error | null = null;
   private brokerVersions = new Map<number, VersionRange>();
+  /** Finalized feature levels (ApiVersions v3+), by name. */
+  private features = new Map<string, number>();
   private readonly closedPromise: Promise<void>;
   /** KIP-368: when the SASL session should be renewed (ms since the epoch; 0 = never), and the renewal under way. */
   private reauthAt = 0;
@@ -105,7 +107,7 @@ export class Connection {
     const socket = await openSocket(opts.host, opts.port, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT, opts.tls);
     const conn = new Connection(socket, opts);
     try {
-      conn.brokerVersions = await negotiateApiVersions(conn);
+      ({ versions: conn.brokerVersions, features: conn.features } = await negotiateApiVersions(conn));
       if (opts.sasl !== undefined) {
         conn.sasl = opts.sasl;
         conn.scheduleReauth(await saslLogin(conn.loginChannel(), opts.sasl));
@@ -128,6 +130,11 @@ export class Connection {
   /** Every API the broker advertises, with its version range. */
   get apiVersions(): ReadonlyMap<number, VersionRange> {
     return this.brokerVersions;
+  }
+
+  /** A feature's finalized level as the broker's ApiVersions (v3+) gave it; 0 when it names none. */
+  featureLevel(name: string): number {
+    return this.features.get(name) ?? 0;
   }
 
   /** The broker's advertised range for an API, or undefined when it does not serve it. */
@@ -346,7 +353,7 @@ function decodeResponse(apiKey: number, requestedVersion: number, frame: Buffer)
   }
 }
 
-async function negotiateApiVersions(c: Connection): Promise<Map<number, VersionRange>> {
+async function negotiateApiVersions(c: Connection): Promise<{ versions: Map<number, VersionRange>; features: Map<string, number> }> {
   const body: ApiVersionsRequest = { clientSoftwareName: CLIENT_SOFTWARE_NAME, clientSoftwareVersion: CLIENT_SOFTWARE_VERSION };
   let resp = await c.request<ApiVersionsRequest, ApiVersionsResponse>(API_VERSIONS_KEY, 3, body);
   if (resp.errorCode === ErrorCode.UNSUPPORTED_VERSION) {
@@ -355,6 +362,9 @@ async function negotiateApiVersions(c: Connection): Promise<Map<number, VersionR
   if (resp.errorCode !== ErrorCode.NONE) {
     throw new KafkaError(resp.errorCode, `ApiVersions to ${c.address} failed: ${errorName(resp.errorCode)}`);
   }
-  return new Map(resp.apiKeys.map((k) => [k.apiKey, { min: k.minVersion, max: k.maxVersion }]));
+  return {
+    versions: new Map(resp.apiKeys.map((k) => [k.apiKey, { min: k.minVersion, max: k.maxVersion }])),
+    features: new Map(resp.finalizedFeatures.map((f) => [f.name, f.maxVersionLevel])),
+  };
 }
 

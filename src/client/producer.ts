@@ -31,6 +31,8 @@ const PRODUCE_KEY = 0;
 /** Record batch v2 needs Produce v3+; v10+ adds fields we have no use for yet. */
 const PRODUCE_VERSION_MIN = 3;
 const PRODUCE_VERSION_MAX = 9;
+/** Produce v12: a send of a transactions-v2 transaction (KIP-890). */
+const PRODUCE_TXN_V2_VERSION = 12;
 export const PRODUCE_TIMEOUT_MS_DEFAULT = 30_000;
 /** Kafka's delivery.timeout.ms: how long a send may go on retrying (a broker restart, a leader move). */
 export const DELIVERY_TIMEOUT_MS_DEFAULT = 120_000;
@@ -279,6 +281,7 @@ export class Producer {
     const txn = this.requireTxn('commitTransaction()');
     await this.idempotentQueue;
     await txn.commitTransaction();
+    this.followTxnIdentity(txn);
   }
 
   /** Waits for the transaction's sends, then aborts it (EndTxn): read_committed consumers never see its records. */
@@ -286,6 +289,11 @@ export class Producer {
     const txn = this.requireTxn('abortTransaction()');
     await this.idempotentQueue;
     await txn.abortTransaction();
+    this.followTxnIdentity(txn);
+  }
+
+  /** After EndTxn (v2) or an epoch bump: a new id or epoch starts every partition at sequence 0. */
+  private followTxnIdentity(txn: TransactionManager): void {
     const { producerId, producerEpoch } = txn.identity;
     if (producerId !== this.state.producerId || producerEpoch !== this.state.producerEpoch) this.state.setIdentity(txn.identity);
   }
@@ -383,7 +391,9 @@ export class Producer {
     },
     failures: Map<number, Error>,
   ): Promise<void> {
-    const version = conn.versionFor(PRODUCE_KEY, PRODUCE_VERSION_MAX, PRODUCE_VERSION_MIN);
+    // A transactions-v2 send is Produce v12, which adds its partitions to the transaction.
+    const v2 = req.transactionalId !== null && this.txn?.usesV2 === true;
+    const version = conn.versionFor(PRODUCE_KEY, v2 ? PRODUCE_TXN_V2_VERSION : PRODUCE_VERSION_MAX, v2 ? PRODUCE_TXN_V2_VERSION : PRODUCE_VERSION_MIN);
     const body: ProduceRequest = {
       transactionalId: req.transactionalId,
       acks: req.acks,

@@ -9,6 +9,13 @@
  *
  * Partitions join the transaction (AddPartitionsToTxn) before their first batch; offsets join it
  * with AddOffsetsToTxn, then go to the group coordinator with TxnOffsetCommit.
+ *
+ * Transactions v2 (KIP-890), when the coordinator's broker finalizes transaction.version 2 and
+ * serves EndTxn v5: no AddPartitionsToTxn or AddOffsetsToTxn — partitions join the transaction
+ * with their first Produce v12, the offsets' partition with TxnOffsetCommit v5 — and every EndTxn
+ * answers a new epoch (or, once the epochs ran out, a new producer id), so that a send of the
+ * finished transaction arriving late is fenced. Decided at initTransactions and after each
+ * EndTxn, for the transactions that follow.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, KafkaError, errorName } from '../protocol/errors.js';
@@ -37,11 +44,14 @@ const ADD_PARTITIONS_VERSION_MAX = 3;
 const ADD_OFFSETS_KEY = 25;
 const ADD_OFFSETS_VERSION_MAX = 3;
 const END_TXN_KEY = 26;
-/** v5 returns a new epoch per transaction (KIP-890), which this producer does not follow yet. */
-const END_TXN_VERSION_MAX = 4;
+/** v5 returns a new epoch per transaction (KIP-890 transactions v2). */
+const END_TXN_VERSION_MAX = 5;
+const END_TXN_V2_VERSION = 5;
 const TXN_OFFSET_COMMIT_KEY = 28;
-/** v3 adds the group generation and member id; v4 is KIP-890. */
+/** v3 adds the group generation and member id; v4 TRANSACTION_ABORTABLE, which this producer does not handle; v5 is transactions v2. */
 const TXN_OFFSET_COMMIT_VERSION_MAX = 3;
+const TXN_OFFSET_COMMIT_V2_VERSION = 5;
+const TRANSACTION_VERSION_FEATURE = 'transaction.version';
 /** Kafka's transaction.timeout.ms default. */
 export const TRANSACTION_TIMEOUT_MS_DEFAULT = 60_000;
 /** Coordinator answers worth waiting out (a transaction still finishing, a coordinator loading or moved). */
@@ -75,6 +85,11 @@ export interface TransactionOffset {
   /** The next offset to read, as Kafka commits it. */
   offset: number;
   metadata?: string | null;
+}
+
+/** Whether the transaction coordinator's broker has transactions v2 (KIP-890) on: transaction.version 2 finalized and EndTxn v5. */
+function speaksV2(conn: Connection): boolean {
+  return conn.featureLevel(TRANSACTION_VERSION_FEATURE) >= 2 && conn.versionFor(END_TXN_KEY, END_TXN_V2_VERSION) >= END_TXN_V2_VERSION;
 }
 
 function errorFor(code: number, what: string, message?: string | null): KafkaError {
@@ -127,6 +142,8 @@ export class TransactionManager {
   private epochBumpRequired = false;
   private readonly partitionsInTxn = new Set<string>();
   private offsetsAdded = false;
+  /** Transactions v2 for the transaction now open (or the next one). */
+  private v2 = false;
 
   constructor(
     private readonly cluster: Cluster,
@@ -137,9 +154,10 @@ export class TransactionManager {
   /** Registers the producer id with the coordinator, fencing older instances and finishing their transaction. */
   async initTransactions(): Promise<ProducerIdAndEpoch> {
     this.require(['uninitialized'], 'initTransactions()');
-    this.identity = await this.withCoordinator('InitProducerId', (conn) =>
-      initProducerId(conn, { transactionalId: this.transactionalId, transactionTimeoutMs: this.transactionTimeoutMs }),
-    );
+    this.identity = await this.withCoordinator('InitProducerId', (conn) => {
+      this.v2 = speaksV2(conn);
+      return initProducerId(conn, { transactionalId: this.transactionalId, transactionTimeoutMs: this.transactionTimeoutMs });
+    });
     this.state = 'ready';
     return this.identity;
   }
@@ -156,11 +174,16 @@ export class TransactionManager {
     this.require(['inTransaction'], 'send()');
   }
 
-  /** Adds the partitions not yet in the transaction, before their first batch. */
+  /** Whether the open transaction is a v2 one: its sends go as Produce v12 (and only then). */
+  get usesV2(): boolean {
+    return this.v2;
+  }
+
+  /** Adds the partitions not yet in the transaction, before their first batch (with v2, their Produce does). */
   async addPartitions(topic: string, partitions: number[]): Promise<void> {
     const fresh = partitions.filter((p) => !this.partitionsInTxn.has(`${topic}\u0000${p}`));
     if (fresh.length === 0) return;
-    await this.guard(() =>
+    if (!this.v2) await this.guard(() =>
       this.withCoordinator('AddPartitionsToTxn', async (conn) => {
         const version = conn.versionFor(ADD_PARTITIONS_KEY, ADD_PARTITIONS_VERSION_MAX);
         const resp = await conn.request<AddPartitionsToTxnRequest, AddPartitionsToTxnResponse>(ADD_PARTITIONS_KEY, version, {
@@ -189,7 +212,7 @@ export class TransactionManager {
     this.require(['inTransaction'], 'sendOffsetsToTransaction()');
     if (offsets.length === 0) return;
     await this.guard(async () => {
-      await this.withCoordinator('AddOffsetsToTxn', async (conn) => {
+      if (!this.v2) await this.withCoordinator('AddOffsetsToTxn', async (conn) => {
         const version = conn.versionFor(ADD_OFFSETS_KEY, ADD_OFFSETS_VERSION_MAX);
         const resp = await conn.request<AddOffsetsToTxnRequest, AddOffsetsToTxnResponse>(ADD_OFFSETS_KEY, version, {
           transactionalId: this.transactionalId,
@@ -203,7 +226,7 @@ export class TransactionManager {
       await this.retrying('TxnOffsetCommit', async () => {
         const nodeId = await findCoordinator(await this.cluster.anyConnection(), group.groupId, KEY_TYPE_GROUP);
         const conn = await this.connectionTo(nodeId);
-        const version = conn.versionFor(TXN_OFFSET_COMMIT_KEY, TXN_OFFSET_COMMIT_VERSION_MAX);
+        const version = this.v2 ? conn.versionFor(TXN_OFFSET_COMMIT_KEY, TXN_OFFSET_COMMIT_V2_VERSION, TXN_OFFSET_COMMIT_V2_VERSION) : conn.versionFor(TXN_OFFSET_COMMIT_KEY, TXN_OFFSET_COMMIT_VERSION_MAX);
         const byTopic = new Map<string, TransactionOffset[]>();
         for (const o of offsets) {
           let list = byTopic.get(o.topic);
@@ -243,7 +266,9 @@ export class TransactionManager {
   /** Aborts; after a failed send, also bumps the epoch (KIP-360) so the next transaction's sequences start at 0. */
   async abortTransaction(): Promise<void> {
     this.require(['inTransaction', 'abortableError'], 'abortTransaction()');
-    await this.endTxn(false);
+    const bumped = await this.endTxn(false);
+    // Transactions v2: EndTxn itself moved the producer to a new epoch.
+    if (bumped) this.epochBumpRequired = false;
     if (!this.epochBumpRequired) return;
     try {
       this.identity = await this.withCoordinator('InitProducerId (epoch bump)', (conn) =>
@@ -275,14 +300,16 @@ export class TransactionManager {
     }
   }
 
-  private async endTxn(committed: boolean): Promise<void> {
+  /** Ends the open transaction; true when the coordinator answered a new epoch or id (v2). */
+  private async endTxn(committed: boolean): Promise<boolean> {
+    let bumped = false;
     const what = committed ? 'commitTransaction()' : 'abortTransaction()';
     this.state = committed ? 'committing' : 'aborting';
     // A transaction with nothing in it has nothing at the coordinator to end.
     if (this.partitionsInTxn.size > 0 || this.offsetsAdded) {
       try {
         await this.withCoordinator(`EndTxn (${what})`, async (conn) => {
-          const version = conn.versionFor(END_TXN_KEY, END_TXN_VERSION_MAX);
+          const version = this.v2 ? END_TXN_V2_VERSION : Math.min(conn.versionFor(END_TXN_KEY, END_TXN_VERSION_MAX), END_TXN_V2_VERSION - 1);
           const resp = await conn.request<EndTxnRequest, EndTxnResponse>(END_TXN_KEY, version, {
             transactionalId: this.transactionalId,
             producerId: this.identity.producerId,
@@ -290,6 +317,12 @@ export class TransactionManager {
             committed,
           });
           if (resp.errorCode !== ErrorCode.NONE) throw errorFor(resp.errorCode, `EndTxn (${what})`);
+          // v2: the producer goes on with the epoch (or id) the coordinator moved it to.
+          if (version >= END_TXN_V2_VERSION && resp.producerId >= 0) {
+            this.identity = { producerId: resp.producerId, producerEpoch: resp.producerEpoch };
+            bumped = true;
+          }
+          this.v2 = speaksV2(conn);
         });
       } catch (err) {
         this.state = 'fatalError';
@@ -300,6 +333,7 @@ export class TransactionManager {
     this.partitionsInTxn.clear();
     this.offsetsAdded = false;
     this.state = 'ready';
+    return bumped;
   }
 
   /** Runs a step of the open transaction; its failure leaves the transaction only abortable (or the producer fenced). */

@@ -71,13 +71,13 @@ export class ReplicaManager {
   }
 
   /** Appends validated batches; resolves after the write (and flush, per policy). */
-  async append(log: PartitionLog, topic: string, partition: number, batches: Buffer, appendTimeMs?: number) {
+  async append(log: PartitionLog, topic: string, partition: number, batches: Buffer, appendTimeMs?: number, verificationGuards?: ReadonlyMap<number, object>) {
     // The log moves its high watermark itself once the write is done (one broker: the leader
     // is the whole ISR), never past what is written.
     const leaderEpoch = this.leaderEpoch(topic, partition);
     // In a cluster only the leader appends (a coordinator on a follower is told so).
     if (leaderEpoch < 0) throw new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `this broker does not lead ${topic}-${partition}`);
-    const result = await log.append(batches, { leaderEpoch, appendTimeMs });
+    const result = await log.append(batches, { leaderEpoch, appendTimeMs, verificationGuards });
     this.hooks?.appended(topic, partition, result.lastOffset + 1);
     this.wake(partitionKey(topic, partition));
     return result;

@@ -25,6 +25,8 @@ export interface AppendOptions {
   leaderEpoch: number;
   /** The broker time to stamp when the topic uses LogAppendTime (default: the clock's now). */
   appendTimeMs?: number;
+  /** KIP-890: per producer, the guard taken before its transactional batch was verified (ProducerStateManager.verificationGuard). */
+  verificationGuards?: ReadonlyMap<number, object>;
 }
 
 export interface AppendResult {

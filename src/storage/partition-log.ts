@@ -307,7 +307,7 @@ export class PartitionLog {
     const pbs = producerBatchesOf(batches);
     let staged;
     try {
-      staged = this.producers.stage(pbs);
+      staged = this.producers.stage(pbs, opts.verificationGuards);
     } catch (err) {
       if (err instanceof ProducerStateError) throw new StorageError(err.code, err.message);
       throw err;

@@ -96,6 +96,8 @@ function cloneEntry(e: ProducerEntry): ProducerEntry {
 
 export class ProducerStateManager {
   private readonly producers = new Map<number, ProducerEntry>();
+  /** Verification guards by producer id (memory only: after a restart, a batch is verified again). */
+  private readonly guards = new Map<number, object>();
   /** Aborted transactions by the offset of their marker (ascending). */
   private aborted: AbortedTxn[] = [];
   /** Transactions whose marker is written but not yet below the high watermark. */
@@ -122,13 +124,17 @@ export class ProducerStateManager {
    * returns the updates to commit once offsets are known, the duplicate a retry is, or throws
    * ProducerStateError with the Kafka error code.
    */
-  stage(batches: ProducerBatch[]): StagedAppend {
+  stage(batches: ProducerBatch[], guards?: ReadonlyMap<number, object>): StagedAppend {
     const updates = new Map<number, ProducerEntry>();
     for (const b of batches) {
       // Markers (from a leader's log) are applied after placement, with completeTxn.
       if (b.producerId < 0 || b.isControl) continue;
       const current = this.producers.get(b.producerId);
       const staged = updates.get(b.producerId);
+      const guard = guards?.get(b.producerId);
+      if (guard !== undefined && staged === undefined && b.isTransactional && !this.inTransaction(b.producerId, b.producerEpoch) && this.guards.get(b.producerId) !== guard) {
+        throw new ProducerStateError(ErrorCode.INVALID_TXN_STATE, `the transaction of producer ${b.producerId} ended after this partition was verified in it`);
+      }
       if (staged === undefined && current !== undefined && b.producerEpoch === current.producerEpoch && !b.isControl) {
         const lastSeq = nextSequence(b.baseSequence, b.offsetDelta);
         const dup = current.batches.find((m) => m.firstSeq === b.baseSequence && m.lastSeq === lastSeq);
@@ -174,6 +180,24 @@ export class ProducerStateManager {
   }
 
   /**
+   * KIP-890's verification guard: taken before a leader asks the transaction coordinator whether
+   * this partition is in the producer's transaction, handed back with the append, and dropped by
+   * the producer's next marker, so that a batch verified in a transaction that ended meanwhile is
+   * refused rather than opening a transaction nobody will end.
+   */
+  verificationGuard(producerId: number): object {
+    let g = this.guards.get(producerId);
+    if (g === undefined) this.guards.set(producerId, (g = {}));
+    return g;
+  }
+
+  /** Whether the producer, at this epoch, has written to its open transaction here (no verification needed). */
+  inTransaction(producerId: number, producerEpoch: number): boolean {
+    const e = this.producers.get(producerId);
+    return e !== undefined && e.producerEpoch === producerEpoch && e.currentTxnFirstOffset !== null;
+  }
+
+  /**
    * Checks a transaction marker from the coordinator (Kafka's appendEndTxnMarker): an older
    * producer epoch is INVALID_PRODUCER_EPOCH, an older coordinator epoch
    * TRANSACTION_COORDINATOR_FENCED.
@@ -204,6 +228,7 @@ export class ProducerStateManager {
     }
     e.coordinatorEpoch = m.coordinatorEpoch;
     e.lastTimestampMs = Math.max(e.lastTimestampMs, m.timestampMs);
+    this.guards.delete(m.producerId);
     const first = e.currentTxnFirstOffset;
     e.currentTxnFirstOffset = null;
     this.firstOpen = undefined;
@@ -417,9 +442,11 @@ function checkBatch(b: ProducerBatch, current: ProducerEntry | null): void {
       );
     }
   } else {
+    // As Kafka: with no batch of this epoch known (a marker of transactions v2 moved the producer
+    // to it), the epoch starts at sequence 0.
     const last = current.batches[current.batches.length - 1];
     const lastSeq = last?.lastSeq ?? NO_SEQUENCE;
-    if (lastSeq !== NO_SEQUENCE && !inSequence(lastSeq, b.baseSequence)) {
+    if (!inSequence(lastSeq, b.baseSequence)) {
       throw new ProducerStateError(
         ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
         `producer ${b.producerId} epoch ${b.producerEpoch} sent sequence ${b.baseSequence} after ${lastSeq}`,

@@ -1,4 +1,4 @@
-// Produce (key 0), versions 0–11.
+// Produce (key 0), versions 0–12.
 // v0–v2: advertised because librdkafka only compresses when Produce's minimum is 0, but these
 // versions carry the old message formats: every partition gets UNSUPPORTED_VERSION.
 // v3+: record batch v2 and transactional id. v5+: log start offset. v8+: record errors (KIP-467):
@@ -10,12 +10,16 @@
 // append, NOT_ENOUGH_REPLICAS_AFTER_APPEND after).
 // Client quotas: the request's bytes count against producer_byte_rate; over it, throttle_time_ms
 // says for how long the connection is muted (KIP-219).
+// v12 (KIP-890 transactions v2): same fields; a transactional producer's partitions join its
+// transaction here (no AddPartitionsToTxn from the client). Before v12, with
+// transaction.partition.verification.enable (default true), a transactional batch is appended
+// only if the coordinator has the partition in the producer's ongoing transaction.
 // Idempotent producers: a retry of one of a producer's last five batches is answered with its
 // original offsets; sequence gaps, old epochs and transactional misuse get Kafka's error codes.
 import { ErrorCode } from '../../protocol/errors.js';
 import { ProduceRequestSchema, ProduceResponseSchema, type ProduceRequest, type ProduceResponse, type ProduceResponsePartitionProduceResponse } from '../../protocol/messages/00-produce.js';
 import { isInternalTopic } from '../../cluster/topic-names.js';
-import { appendFailed, placeAppend, prepareAppend, type AppendOutcome, type PreparedAppend } from '../produce.js';
+import { appendFailed, checkTransactionalAppends, placeAppend, prepareAppend, type AppendOutcome, type PreparedAppend } from '../produce.js';
 import type { Handler, RequestContext } from '../handler.js';
 import { throttleProduce } from '../client-quota-manager.js';
 import { Op, deniedTopics, onTransactionalId } from '../access.js';
@@ -28,7 +32,7 @@ const NO_LEADER_CHANGE = { leaderId: -1, leaderEpoch: -1 };
 export const produceHandler: Handler<ProduceRequest, ProduceResponse> = {
   apiKey: 0,
   minVersion: 0,
-  maxVersion: 11,
+  maxVersion: 12,
   request: ProduceRequestSchema,
   response: ProduceResponseSchema,
   async handle(ctx, req, version) {
@@ -52,6 +56,8 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = {
         ),
       ),
     );
+    // KIP-890: a transactional producer's partitions are verified or added with its coordinator.
+    await checkTransactionalAppends(ctx, req.transactionalId, version, prepared);
     await ctx.placeTurn;
     const placing = prepared.map((ps) => ps.map((p) => ('log' in p ? placeAppend(ctx, p, req.acks, req.timeoutMs) : p)));
     ctx.placed?.();

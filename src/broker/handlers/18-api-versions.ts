@@ -4,8 +4,8 @@
 // client_software_name / client_software_version selectors).
 // v4: same as v3. v3+ features (KIP-584): group.version 1 while the KIP-848 consumer group
 // protocol is served (ConsumerGroupHeartbeat), share.version 1 while share groups are
-// (ShareGroupHeartbeat), supported and finalized; nothing else is claimed (no transaction.version:
-// transactions are v1's, which clients assume when it is absent).
+// (ShareGroupHeartbeat), transaction.version 2 (KIP-890 transactions v2: Produce v12,
+// TxnOffsetCommit v5, EndTxn v5 with an epoch bump per transaction), supported and finalized.
 // An unknown version never reaches here: the connection answers it (see connection.ts).
 import { API_VERSIONS_KEY } from '../../protocol/headers.js';
 import { ApiVersionsRequestSchema, ApiVersionsResponseSchema, type ApiVersionsRequest, type ApiVersionsResponse } from '../../protocol/messages/18-api-versions.js';
@@ -15,6 +15,7 @@ import type { Handler } from '../handler.js';
 const FEATURES: ReadonlyArray<[string, number, number]> = [
   ['group.version', 68, 1],
   ['share.version', 76, 1],
+  ['transaction.version', 26, 2],
 ];
 
 /** Built by the registry, which knows every handler. */

@@ -37,6 +37,15 @@ export interface AddPartitionsArgs {
   producerId: number;
   producerEpoch: number;
   partitions: TopicPartition[];
+  /** The producer's transaction version when a transaction starts: 2 when a leader adds the partition for it (Produce v12, TxnOffsetCommit v5). */
+  clientTransactionVersion?: number;
+}
+
+export interface VerifyPartitionsArgs {
+  transactionalId: string;
+  producerId: number;
+  producerEpoch: number;
+  partitions: TopicPartition[];
 }
 
 export interface AddOffsetsArgs {
@@ -51,6 +60,15 @@ export interface EndTxnArgs {
   producerId: number;
   producerEpoch: number;
   commit: boolean;
+  /** 2 for EndTxn v5+ (KIP-890 transactions v2): the epoch is bumped, and the new one answered. */
+  clientTransactionVersion: number;
+}
+
+export interface EndTxnResult {
+  errorCode: number;
+  /** The id and epoch the producer goes on with (EndTxn v5); -1 on an error. */
+  producerId: number;
+  producerEpoch: number;
 }
 
 export interface DescribedTxn {
@@ -164,8 +182,26 @@ export async function addPartitionsToTxn(c: TxnCoordinator, a: AddPartitionsArgs
       if (set === undefined) partitions.set(p.topic, (set = new Set()));
       set.add(p.partition);
     }
-    return c.write(m, m.value({ state: 'Ongoing', partitions, lastUpdateTimestampMs: now, startTimestampMs: starting ? now : m.startTimestampMs }));
+    const version = starting ? { clientTransactionVersion: a.clientTransactionVersion ?? 0 } : {};
+    return c.write(m, m.value({ state: 'Ongoing', partitions, lastUpdateTimestampMs: now, startTimestampMs: starting ? now : m.startTimestampMs, ...version }));
   });
+}
+
+/**
+ * KIP-890's verification (AddPartitionsToTxn v4+ with VerifyOnly, from a partition leader before
+ * it appends a transactional batch): per partition NONE when it is in the producer's ongoing
+ * transaction, else TRANSACTION_ABORTABLE; one error for all when the producer is not the
+ * current one or its transaction is ending.
+ */
+export function verifyPartitions(c: TxnCoordinator, a: VerifyPartitionsArgs): Map<TopicPartition, number> {
+  const all = (code: number) => new Map(a.partitions.map((p) => [p, code]));
+  const error = c.idError(a.transactionalId);
+  if (error !== null) return all(error);
+  const m = c.txns.get(a.transactionalId);
+  if (m === undefined || m.producerId !== a.producerId) return all(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+  if (m.producerEpoch !== a.producerEpoch) return all(ErrorCode.PRODUCER_FENCED);
+  if (m.state === 'PrepareCommit' || m.state === 'PrepareAbort' || m.completing !== null) return all(ErrorCode.CONCURRENT_TRANSACTIONS);
+  return new Map(a.partitions.map((p) => [p, m.state === 'Ongoing' && m.has(p.topic, p.partition) ? ErrorCode.NONE : ErrorCode.TRANSACTION_ABORTABLE]));
 }
 
 /** Adds the group's partition of __consumer_offsets to the transaction. */
@@ -175,37 +211,72 @@ export function addOffsetsToTxn(c: TxnCoordinator, a: AddOffsetsArgs): Promise<n
   return addPartitionsToTxn(c, { ...a, partitions: [{ topic: OFFSETS_TOPIC, partition }] });
 }
 
-export async function endTxn(c: TxnCoordinator, a: EndTxnArgs): Promise<number> {
+export async function endTxn(c: TxnCoordinator, a: EndTxnArgs): Promise<EndTxnResult> {
+  const fail = (errorCode: number): EndTxnResult => ({ errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
   const error = c.idError(a.transactionalId);
-  if (error !== null) return error;
+  if (error !== null) return fail(error);
   const m = c.txns.get(a.transactionalId);
-  if (m === undefined) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
-  return c.run(m, async () => {
-    if (c.txns.get(a.transactionalId) !== m) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
-    const bad = producerError(m, a.producerId, a.producerEpoch);
-    if (bad !== null) return bad;
+  if (m === undefined) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+  return c.run(m, async (): Promise<EndTxnResult> => {
+    if (c.txns.get(a.transactionalId) !== m) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    const bad = endTxnProducerError(m, a);
+    if (bad !== null) return fail(bad);
+    if (m.completing !== null) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+    const current = (): EndTxnResult => ({ errorCode: ErrorCode.NONE, producerId: m.producerId, producerEpoch: m.producerEpoch });
     const want = (commit: TxnStateName, abort: TxnStateName) => (a.commit ? commit : abort);
     switch (m.state) {
       case 'Ongoing': {
-        const code = await c.write(m, m.value({ state: want('PrepareCommit', 'PrepareAbort'), lastUpdateTimestampMs: c.clock.now() }));
-        if (code !== ErrorCode.NONE) return code;
+        // Transactions v2: the epoch moves on at every end, so that a write of this transaction
+        // arriving late is fenced; when the epochs are used up, the producer moves to a new id.
+        const bump = a.clientTransactionVersion >= 2;
+        let nextProducerId = NO_PRODUCER_ID;
+        if (bump && m.producerEpoch >= PRODUCER_EPOCH_MAX - 1) {
+          try {
+            nextProducerId = await c.producerIds.allocate();
+          } catch (err) {
+            c.logger.warn('allocating a producer id failed', { err });
+            return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+          }
+        }
+        const producerEpoch = bump ? m.producerEpoch + 1 : m.producerEpoch;
+        const code = await c.write(m, m.value({ state: want('PrepareCommit', 'PrepareAbort'), producerEpoch, nextProducerId, clientTransactionVersion: a.clientTransactionVersion, lastUpdateTimestampMs: c.clock.now() }));
+        if (code !== ErrorCode.NONE) return fail(code);
+        const answer: EndTxnResult = nextProducerId === NO_PRODUCER_ID ? current() : { errorCode: ErrorCode.NONE, producerId: nextProducerId, producerEpoch: 0 };
         // The outcome is decided once the Prepare record is written; markers that fail are retried.
         await startCompletion(c, m);
-        return ErrorCode.NONE;
+        return answer;
       }
       case 'PrepareCommit':
       case 'PrepareAbort':
-        if (m.state !== want('PrepareCommit', 'PrepareAbort')) return ErrorCode.INVALID_TXN_STATE;
+        if (m.state !== want('PrepareCommit', 'PrepareAbort')) return fail(ErrorCode.INVALID_TXN_STATE);
         void startCompletion(c, m);
-        return ErrorCode.CONCURRENT_TRANSACTIONS;
+        return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
       case 'CompleteCommit':
       case 'CompleteAbort':
         // A retry of an EndTxn that already completed.
-        return m.state === want('CompleteCommit', 'CompleteAbort') ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE;
+        return m.state === want('CompleteCommit', 'CompleteAbort') ? current() : fail(ErrorCode.INVALID_TXN_STATE);
       default:
-        return ErrorCode.INVALID_TXN_STATE;
+        return fail(ErrorCode.INVALID_TXN_STATE);
     }
   });
+}
+
+/**
+ * Kafka's checks of an EndTxn's producer id and epoch. With transactions v1 the epoch must be the
+ * current one. With v2 the current one is also required while the transaction is open, but a
+ * retry of an EndTxn that already bumped the epoch comes with the one before it (or, after the
+ * epochs ran out, with the previous id and the last epoch).
+ */
+function endTxnProducerError(m: TxnMetadata, a: EndTxnArgs): number | null {
+  const retryOnOverflow = m.bumpsEpoch && m.previousProducerId === a.producerId && a.producerEpoch === PRODUCER_EPOCH_MAX - 1 && m.producerEpoch === 0;
+  if (m.producerId !== a.producerId && !retryOnOverflow) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+  const retryOnBump = m.bumpsEpoch && m.producerEpoch === a.producerEpoch + 1;
+  let valid: boolean;
+  if (!m.bumpsEpoch) valid = a.producerEpoch === m.producerEpoch;
+  else if (m.state === 'PrepareCommit' || m.state === 'PrepareAbort') valid = retryOnBump;
+  else if (m.state === 'CompleteCommit' || m.state === 'CompleteAbort') valid = retryOnBump || retryOnOverflow;
+  else valid = a.producerEpoch === m.producerEpoch;
+  return valid ? null : ErrorCode.PRODUCER_FENCED;
 }
 
 export function describeTransaction(c: TxnCoordinator, transactionalId: string): DescribedTxn {

@@ -5,7 +5,7 @@
  */
 import { ErrorCode, errorName } from '../../protocol/errors.js';
 import type { TxnCoordinator } from './coordinator.js';
-import { PRODUCER_EPOCH_MAX, type TxnMetadata } from './metadata.js';
+import { NO_PRODUCER_ID, PRODUCER_EPOCH_MAX, type TxnMetadata } from './metadata.js';
 
 /** First wait before retrying markers that failed; doubles up to the maximum. */
 const MARKER_RETRY_BACKOFF_MS = 100;
@@ -61,7 +61,10 @@ async function attempt(c: TxnCoordinator, m: TxnMetadata): Promise<number> {
       );
   const failed = (await Promise.all(writes)).find((code) => code !== ErrorCode.NONE);
   if (failed !== undefined) return failed;
-  return c.write(m, m.value({ state: commit ? 'CompleteCommit' : 'CompleteAbort', partitions: new Map(), lastUpdateTimestampMs: c.clock.now() }));
+  // Transactions v2 whose epochs ran out move to the new producer id once the markers are written.
+  const rotate = m.bumpsEpoch && m.nextProducerId !== NO_PRODUCER_ID;
+  const ids = rotate ? { producerId: m.nextProducerId, producerEpoch: 0, previousProducerId: m.producerId } : {};
+  return c.write(m, m.value({ state: commit ? 'CompleteCommit' : 'CompleteAbort', partitions: new Map(), nextProducerId: NO_PRODUCER_ID, ...ids, lastUpdateTimestampMs: c.clock.now() }));
 }
 
 /** Waits `ms` on the coordinator's clock, or less if it stops meanwhile. */

@@ -297,6 +297,9 @@ export class TxnCoordinator {
   addOffsetsToTxn(a: apis.AddOffsetsArgs) {
     return apis.addOffsetsToTxn(this, a);
   }
+  verifyPartitions(a: apis.VerifyPartitionsArgs) {
+    return apis.verifyPartitions(this, a);
+  }
   endTxn(a: apis.EndTxnArgs) {
     return apis.endTxn(this, a);
   }

@@ -16,6 +16,11 @@ export class TxnMetadata {
   /** The id and epoch before the last bump (memory only): a retried InitProducerId gets the current pair again. */
   lastProducerId = NO_PRODUCER_ID;
   lastProducerEpoch = NO_PRODUCER_EPOCH;
+  /** KIP-890 (durable, v1 tags): the id before the last rotation, and the one this transaction rotates to. */
+  previousProducerId = NO_PRODUCER_ID;
+  nextProducerId = NO_PRODUCER_ID;
+  /** 2 when the producer speaks transactions v2 (EndTxn v5): every EndTxn bumps the epoch. */
+  clientTransactionVersion = 0;
   timeoutMs = 0;
   state: TxnStateName = 'Empty';
   /** topic → partitions in the transaction. */
@@ -48,6 +53,9 @@ export class TxnMetadata {
     }
     this.producerId = v.producerId;
     this.producerEpoch = v.producerEpoch;
+    this.previousProducerId = v.previousProducerId ?? NO_PRODUCER_ID;
+    this.nextProducerId = v.nextProducerId ?? NO_PRODUCER_ID;
+    this.clientTransactionVersion = v.clientTransactionVersion ?? 0;
     this.timeoutMs = v.transactionTimeoutMs;
     this.state = v.state;
     this.partitions.clear();
@@ -67,6 +75,9 @@ export class TxnMetadata {
       partitions: topicPartitions(parts),
       lastUpdateTimestampMs: change.lastUpdateTimestampMs ?? this.lastUpdateTimestampMs,
       startTimestampMs: change.startTimestampMs ?? this.startTimestampMs,
+      previousProducerId: change.previousProducerId ?? this.previousProducerId,
+      nextProducerId: change.nextProducerId ?? this.nextProducerId,
+      clientTransactionVersion: change.clientTransactionVersion ?? this.clientTransactionVersion,
     };
   }
 
@@ -81,6 +92,11 @@ export class TxnMetadata {
   }
 
   /** True in the states that end a transaction (the id may start a new one or expire). */
+  /** Transactions v2: this id's EndTxn bumps the epoch. */
+  get bumpsEpoch(): boolean {
+    return this.clientTransactionVersion >= 2;
+  }
+
   get isIdle(): boolean {
     return this.state === 'Empty' || this.state === 'CompleteCommit' || this.state === 'CompleteAbort';
   }

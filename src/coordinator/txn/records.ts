@@ -3,8 +3,9 @@
  * TransactionLogValue), so that Kafka's tools read a Samsa data dir. Key and value each start with
  * an INT16 version. The key (v0) is the transactional id; the value is the whole state of that
  * transactional id after a change, so the last record of a key is its state; a null value is a
- * tombstone (the id expired). Values are written at v0 and read at v0 and v1 (v1, KIP-890, is
- * flexible and adds only tagged fields, which are skipped).
+ * tombstone (the id expired). Values are written at v1 (KIP-890: flexible, with the tagged fields
+ * PreviousProducerId, NextProducerId and ClientTransactionVersion), as Kafka 4 writes them once
+ * transaction.version 1 or more is finalized, and read at v0 and v1.
  */
 import { Reader } from '../../protocol/reader.js';
 import { Writer } from '../../protocol/writer.js';
@@ -12,7 +13,7 @@ import { codecFor, VERSION_MAX, type MessageSchema } from '../../protocol/schema
 import { javaStringHashCode } from '../group/records.js';
 
 export const TXN_KEY_VERSION = 0;
-export const TXN_VALUE_VERSION = 0;
+export const TXN_VALUE_VERSION = 1;
 const TXN_VALUE_VERSION_KNOWN_MAX = 1;
 
 /** Kafka's TransactionState ids, as stored in TransactionStatus. */
@@ -61,6 +62,12 @@ export interface TxnLogValue {
   partitions: TxnTopicPartitions[];
   lastUpdateTimestampMs: number;
   startTimestampMs: number;
+  /** v1 tags (KIP-890): the id of the last committed transaction when the epochs ran out (-1: none). */
+  previousProducerId?: number;
+  /** The id the producer moves to once this transaction completes, when its epochs ran out (-1: none). */
+  nextProducerId?: number;
+  /** The transaction version the producer uses: 2 bumps the epoch at every EndTxn. */
+  clientTransactionVersion?: number;
 }
 
 export interface TxnLogRecord {
@@ -87,6 +94,8 @@ const ValueSchema: MessageSchema = {
   flexible: [1, VERSION_MAX],
   fields: [
     { name: 'producerId', type: 'int64', versions: [0, VERSION_MAX] },
+    { name: 'previousProducerId', type: 'int64', versions: [1, VERSION_MAX], tagged: [1, VERSION_MAX], tag: 0, default: -1 },
+    { name: 'nextProducerId', type: 'int64', versions: [1, VERSION_MAX], tagged: [1, VERSION_MAX], tag: 1, default: -1 },
     { name: 'producerEpoch', type: 'int16', versions: [0, VERSION_MAX] },
     { name: 'transactionTimeoutMs', type: 'int32', versions: [0, VERSION_MAX] },
     { name: 'transactionStatus', type: 'int8', versions: [0, VERSION_MAX] },
@@ -96,6 +105,7 @@ const ValueSchema: MessageSchema = {
     ] },
     { name: 'transactionLastUpdateTimestampMs', type: 'int64', versions: [0, VERSION_MAX] },
     { name: 'transactionStartTimestampMs', type: 'int64', versions: [0, VERSION_MAX] },
+    { name: 'clientTransactionVersion', type: 'int16', versions: [1, VERSION_MAX], tagged: [1, VERSION_MAX], tag: 2, default: 0 },
   ],
 };
 
@@ -107,6 +117,9 @@ interface WireValue {
   transactionPartitions: TxnTopicPartitions[] | null;
   transactionLastUpdateTimestampMs: number;
   transactionStartTimestampMs: number;
+  previousProducerId: number;
+  nextProducerId: number;
+  clientTransactionVersion: number;
 }
 
 function encode(schema: MessageSchema, version: number, value: object): Buffer {
@@ -129,6 +142,9 @@ export function encodeTxnValue(v: TxnLogValue): Buffer {
     transactionPartitions: v.partitions,
     transactionLastUpdateTimestampMs: v.lastUpdateTimestampMs,
     transactionStartTimestampMs: v.startTimestampMs,
+    previousProducerId: v.previousProducerId ?? -1,
+    nextProducerId: v.nextProducerId ?? -1,
+    clientTransactionVersion: v.clientTransactionVersion ?? 0,
   };
   return encode(ValueSchema, TXN_VALUE_VERSION, wire);
 }
@@ -162,6 +178,9 @@ export function decodeTxnValue(buf: Buffer): TxnLogValue {
     partitions: v.transactionPartitions ?? [],
     lastUpdateTimestampMs: v.transactionLastUpdateTimestampMs,
     startTimestampMs: v.transactionStartTimestampMs,
+    previousProducerId: v.previousProducerId,
+    nextProducerId: v.nextProducerId,
+    clientTransactionVersion: v.clientTransactionVersion,
   };
 }
 

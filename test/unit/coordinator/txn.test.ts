@@ -11,6 +11,11 @@ import { decodeTxnRecord, encodeTxnRecord, txnPartition, type TxnLogRecord } fro
 import type { MarkerWriter, TxnMarker } from '../../../src/coordinator/txn/state-topic.js';
 import { MemoryOffsetsTopic } from './helpers.js';
 
+/** EndTxn as a transactions-v1 client sends it (v0–v4): just the error. */
+async function endV1(c: TxnCoordinator, a: Omit<Parameters<TxnCoordinator['endTxn']>[0], 'clientTransactionVersion'>): Promise<number> {
+  return (await c.endTxn({ ...a, clientTransactionVersion: 0 })).errorCode;
+}
+
 class FakeMarkers implements MarkerWriter {
   written: Array<{ topic: string; partition: number } & TxnMarker> = [];
   failing = false;
@@ -73,16 +78,25 @@ test('records round-trip and the partition is Kafka’s hash', () => {
     value: { producerId: 42, producerEpoch: 3, transactionTimeoutMs: 60000, state: 'Ongoing', partitions: [{ topic: 'a', partitionIds: [0, 2] }], lastUpdateTimestampMs: 5, startTimestampMs: 4 },
   };
   const e = encodeTxnRecord(rec);
-  assert.deepEqual(decodeTxnRecord(e.key, e.value), rec);
+  // Written at v1 (KIP-890): the tagged fields read back at their defaults.
+  assert.deepEqual(decodeTxnRecord(e.key, e.value), { ...rec, value: { ...rec.value!, previousProducerId: -1, nextProducerId: -1, clientTransactionVersion: 0 } });
   assert.deepEqual(decodeTxnRecord(e.key, null), { transactionalId: 'tx-1', value: null });
   // Key v0: int16 version, then the string.
   assert.deepEqual([...e.key], [0, 0, 0, 4, ...Buffer.from('tx-1')]);
-  // Value v0 starts with version 0, producer id 42, epoch 3, timeout 60000, status 1 (Ongoing).
-  assert.equal(e.value!.readInt16BE(0), 0);
+  // Value v1 starts with version 1, producer id 42, epoch 3, timeout 60000, status 1 (Ongoing);
+  // with every tag at its default, it ends with an empty tag buffer.
+  assert.equal(e.value!.readInt16BE(0), 1);
+  assert.equal(e.value![e.value!.length - 1], 0);
   assert.equal(Number(e.value!.readBigInt64BE(2)), 42);
   assert.equal(e.value!.readInt16BE(10), 3);
   assert.equal(e.value!.readInt32BE(12), 60000);
   assert.equal(e.value!.readInt8(16), 1);
+  // Transactions v2's tags: NextProducerId (tag 1) and ClientTransactionVersion (tag 2) written, in tag order.
+  const v2: TxnLogRecord = { transactionalId: 'tx-2', value: { ...rec.value!, previousProducerId: -1, nextProducerId: 77, clientTransactionVersion: 2 } };
+  const e2 = encodeTxnRecord(v2);
+  assert.deepEqual(decodeTxnRecord(e2.key, e2.value), v2);
+  const tail = e2.value!.subarray(e2.value!.length - 15);
+  assert.deepEqual([...tail], [2, 1, 8, 0, 0, 0, 0, 0, 0, 0, 77, 2, 2, 0, 2]);
   // "a".hashCode() = 97; Integer.MIN_VALUE maps to 0.
   assert.equal(txnPartition('a', 50), 97 % 50);
 });
@@ -111,10 +125,10 @@ test('InitProducerId: new id, epoch bump on the next instance, timeout validated
 test('unknown ids and mismatched producer ids', async () => {
   const h = await harness();
   assert.equal(await h.c.addPartitionsToTxn({ transactionalId: 'nope', producerId: 1, producerEpoch: 0, partitions: [] }), ErrorCode.INVALID_PRODUCER_ID_MAPPING);
-  assert.equal(await h.c.endTxn({ transactionalId: 'nope', producerId: 1, producerEpoch: 0, commit: true }), ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+  assert.equal(await endV1(h.c, { transactionalId: 'nope', producerId: 1, producerEpoch: 0, commit: true }), ErrorCode.INVALID_PRODUCER_ID_MAPPING);
   const a = await init(h, 't');
-  assert.equal(await h.c.endTxn({ transactionalId: 't', producerId: a.producerId + 1, producerEpoch: 0, commit: true }), ErrorCode.INVALID_PRODUCER_ID_MAPPING);
-  assert.equal(await h.c.endTxn({ transactionalId: 't', producerId: a.producerId, producerEpoch: 0, commit: true }), ErrorCode.INVALID_TXN_STATE);
+  assert.equal(await endV1(h.c, { transactionalId: 't', producerId: a.producerId + 1, producerEpoch: 0, commit: true }), ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+  assert.equal(await endV1(h.c, { transactionalId: 't', producerId: a.producerId, producerEpoch: 0, commit: true }), ErrorCode.INVALID_TXN_STATE);
   assert.equal(h.c.describeTransaction('nope').errorCode, ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
   await h.c.stop();
 });
@@ -134,15 +148,15 @@ test('commit: partitions and offsets added, PrepareCommit, markers everywhere, C
   h.clock.advance(5_001);
   assert.deepEqual(h.c.listTransactions({ states: [], producerIds: [producerId], durationFilterMs: 5_000 }).transactionStates.map((t) => t.transactionalId), ['tc']);
   assert.deepEqual(h.c.listTransactions({ states: ['Bogus'], producerIds: [], durationFilterMs: -1 }), { errorCode: 0, unknownStateFilters: ['Bogus'], transactionStates: [] });
-  assert.equal(await h.c.endTxn({ ...who, commit: true }), ErrorCode.NONE);
+  assert.equal(await endV1(h.c, { ...who, commit: true }), ErrorCode.NONE);
   assert.deepEqual(
     h.markers.written.map((m) => `${m.topic}-${m.partition}:${m.commit}:${m.producerEpoch}`).sort(),
     ['__consumer_offsets-7:true:0', 'a-0:true:0', 'a-1:true:0', 'b-0:true:0'],
   );
   assert.equal(h.c.describeTransaction('tc').transactionState, 'CompleteCommit');
   // A retried EndTxn is answered NONE; the opposite one INVALID_TXN_STATE.
-  assert.equal(await h.c.endTxn({ ...who, commit: true }), ErrorCode.NONE);
-  assert.equal(await h.c.endTxn({ ...who, commit: false }), ErrorCode.INVALID_TXN_STATE);
+  assert.equal(await endV1(h.c, { ...who, commit: true }), ErrorCode.NONE);
+  assert.equal(await endV1(h.c, { ...who, commit: false }), ErrorCode.INVALID_TXN_STATE);
   const states = (await stateRecords(h.log)).map((r) => r.value?.state);
   assert.deepEqual(states, ['Empty', 'Ongoing', 'Ongoing', 'Ongoing', 'PrepareCommit', 'CompleteCommit']);
   await h.c.stop();
@@ -154,7 +168,7 @@ test('abort writes abort markers; a marker for a deleted topic is dropped', asyn
   const who = { transactionalId: 'ta', producerId, producerEpoch };
   await h.c.addPartitionsToTxn({ ...who, partitions: [{ topic: 'a', partition: 0 }, { topic: 'gone', partition: 0 }] });
   h.markers.missing.add('gone');
-  assert.equal(await h.c.endTxn({ ...who, commit: false }), ErrorCode.NONE);
+  assert.equal(await endV1(h.c, { ...who, commit: false }), ErrorCode.NONE);
   assert.deepEqual(h.markers.written.map((m) => [m.topic, m.commit]), [['a', false]]);
   assert.equal(h.c.describeTransaction('ta').transactionState, 'CompleteAbort');
   await h.c.stop();
@@ -166,7 +180,7 @@ test('CONCURRENT_TRANSACTIONS while markers are pending; completed once they can
   const who = { transactionalId: 'tp', producerId, producerEpoch };
   await h.c.addPartitionsToTxn({ ...who, partitions: [{ topic: 'a', partition: 0 }] });
   h.markers.failing = true;
-  assert.equal(await h.c.endTxn({ ...who, commit: true }), ErrorCode.NONE);
+  assert.equal(await endV1(h.c, { ...who, commit: true }), ErrorCode.NONE);
   assert.equal(h.c.describeTransaction('tp').transactionState, 'PrepareCommit');
   assert.equal(await h.c.addPartitionsToTxn({ ...who, partitions: [{ topic: 'a', partition: 1 }] }), ErrorCode.CONCURRENT_TRANSACTIONS);
   assert.equal((await init(h, 'tp')).errorCode, ErrorCode.CONCURRENT_TRANSACTIONS);
@@ -190,7 +204,7 @@ test('a new instance aborts the open transaction of the old one and fences it', 
   assert.equal(next.errorCode, ErrorCode.NONE);
   assert.equal(next.producerEpoch, 2);
   assert.deepEqual(h.markers.written.map((m) => [m.topic, m.commit, m.producerEpoch]), [['a', false, 1]]);
-  assert.equal(await h.c.endTxn({ ...who, commit: true }), ErrorCode.PRODUCER_FENCED);
+  assert.equal(await endV1(h.c, { ...who, commit: true }), ErrorCode.PRODUCER_FENCED);
   await h.c.stop();
 });
 
@@ -208,7 +222,7 @@ test('a transaction past its timeout is aborted with a fencing epoch; idle ids e
   assert.equal(d.transactionState, 'CompleteAbort');
   assert.equal(d.producerEpoch, producerEpoch + 1);
   assert.deepEqual(h.markers.written.map((m) => [m.topic, m.partition, m.commit, m.producerEpoch]), [['a', 3, false, 1]]);
-  assert.equal(await h.c.endTxn({ ...who, commit: true }), ErrorCode.PRODUCER_FENCED);
+  assert.equal(await endV1(h.c, { ...who, commit: true }), ErrorCode.PRODUCER_FENCED);
   // Idle for transactional.id.expiration.ms: forgotten, with a tombstone.
   for (let i = 0; i < 7; i++) {
     h.clock.advance(600_000);
@@ -227,7 +241,7 @@ test('replay after a restart: state comes back, a half-ended transaction is comp
   const b = await init(h, 'r2');
   await h.c.addPartitionsToTxn({ transactionalId: 'r2', producerId: b.producerId, producerEpoch: 0, partitions: [{ topic: 'b', partition: 1 }] });
   h.markers.failing = true;
-  await h.c.endTxn({ transactionalId: 'r2', producerId: b.producerId, producerEpoch: 0, commit: true });
+  await endV1(h.c, { transactionalId: 'r2', producerId: b.producerId, producerEpoch: 0, commit: true });
   await h.c.stop();
 
   let open!: () => void;
@@ -255,7 +269,7 @@ test('replay after a restart: state comes back, a half-ended transaction is comp
   assert.equal(c2.describeTransaction('r2').transactionState, 'CompleteCommit');
   assert.deepEqual(markers.written.map((m) => [m.topic, m.partition, m.commit]), [['b', 1, true]]);
   // The open transaction still ends as its producer asks.
-  assert.equal(await c2.endTxn({ transactionalId: 'r1', producerId: a.producerId, producerEpoch: 0, commit: false }), ErrorCode.NONE);
+  assert.equal(await endV1(c2, { transactionalId: 'r1', producerId: a.producerId, producerEpoch: 0, commit: false }), ErrorCode.NONE);
   await c2.stop();
 });
 
