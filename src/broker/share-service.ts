@@ -90,6 +90,15 @@ export class ShareService {
     return services.get(broker);
   }
 
+  /**
+   * The share service when share groups may exist here: made by a share request, or with a
+   * `__share_group_state` topic left by an earlier run. Else undefined, so that admin requests
+   * for other groups (DeleteGroups) do not create the topic.
+   */
+  static ifAny(broker: BrokerContext): ShareService | undefined {
+    return services.get(broker) ?? (broker.topics.get(SHARE_STATE_TOPIC) !== undefined ? ShareService.of(broker) : undefined);
+  }
+
   private constructor(private readonly broker: BrokerContext) {
     this.config = shareConfig(broker.config.raw);
     this.sessions = new ShareSessions(this.config.maxShareSessions, (groupId, memberId) => this.groups.get(groupId)?.members.has(memberId) === true);
@@ -125,13 +134,8 @@ export class ShareService {
         await this.store.ready();
         const log = this.broker.replicas.log(topic, partition);
         if (log === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition} is not hosted here`);
-        // The group's configs (share.*, IncrementalAlterConfigs on GROUP) over the broker's group.share.* keys.
         const gc = this.broker.groupConfigs;
-        const limits = {
-          lockDurationMs: gc.intValue(groupId, 'share.record.lock.duration.ms'),
-          deliveryCountLimit: gc.intValue(groupId, 'share.delivery.count.limit'),
-          maxRecordLocks: gc.intValue(groupId, 'share.partition.max.record.locks'),
-        };
+        const limits = this.limits(groupId);
         const stored = this.store.read(key);
         const start = stored !== undefined ? 0 : await startOffset(log, gc.overrides(groupId)['share.auto.offset.reset'] ?? this.config.autoOffsetReset, this.broker.clock.now());
         const sp = stored !== undefined ? SharePartition.restore(stored, limits) : new SharePartition(start, limits);
@@ -144,6 +148,64 @@ export class ShareService {
       this.loading.set(text, p);
     }
     return p;
+  }
+
+  /** The group's configs (share.*, IncrementalAlterConfigs on GROUP) over the broker's group.share.* keys. */
+  private limits(groupId: string) {
+    const gc = this.broker.groupConfigs;
+    return {
+      lockDurationMs: gc.intValue(groupId, 'share.record.lock.duration.ms'),
+      deliveryCountLimit: gc.intValue(groupId, 'share.delivery.count.limit'),
+      maxRecordLocks: gc.intValue(groupId, 'share.partition.max.record.locks'),
+    };
+  }
+
+  /**
+   * AlterShareGroupOffsets of an empty group: the share-partition starts again at `startOffset`
+   * (its SPSO) with nothing in flight and a new state epoch, written to `__share_group_state`
+   * before this resolves. A share-partition held in memory is replaced in place, after the writes
+   * queued before it.
+   */
+  async resetStart(groupId: string, topicId: string, topic: string, partition: number, startOffset: number): Promise<void> {
+    await this.store.ready();
+    const key: SharePartitionKey = { groupId, topicId, partition };
+    const text = shareKeyText(key);
+    await this.loading.get(text)?.catch(() => undefined);
+    const h = this.held.get(text);
+    const stateEpoch = (h?.sp.snapshot().stateEpoch ?? this.store.read(key)?.stateEpoch ?? -1) + 1;
+    const fresh: ShareSnapshot = { startOffset, stateEpoch, stateBatches: [] };
+    if (h === undefined) return this.store.write(key, fresh, this.broker.replicas.leaderEpoch(topic, partition));
+    h.sp = SharePartition.restore(fresh, this.limits(groupId));
+    this.armLocks(h);
+    await this.persist(h);
+    this.wake();
+  }
+
+  /**
+   * DeleteShareGroupOffsets / DeleteGroups of an empty group: the share-partition's state is gone
+   * (a tombstone in `__share_group_state`), so its next use starts from share.auto.offset.reset.
+   */
+  async forget(groupId: string, topicId: string, partition: number): Promise<void> {
+    await this.store.ready();
+    const key: SharePartitionKey = { groupId, topicId, partition };
+    const text = shareKeyText(key);
+    await this.loading.get(text)?.catch(() => undefined);
+    const h = this.held.get(text);
+    if (h !== undefined) {
+      if (h.lockTimer !== null) this.broker.clock.clearTimeout(h.lockTimer);
+      this.held.delete(text);
+      await h.writes;
+    }
+    await this.store.delete(key);
+  }
+
+  /** The share-partitions of a group that have state here (stored or held). */
+  async stateOf(groupId: string): Promise<SharePartitionKey[]> {
+    await this.store.ready();
+    const keys = new Map<string, SharePartitionKey>();
+    for (const r of this.store.all()) if (r.key.groupId === groupId) keys.set(shareKeyText(r.key), r.key);
+    for (const h of this.held.values()) if (h.key.groupId === groupId) keys.set(shareKeyText(h.key), h.key);
+    return [...keys.values()];
   }
 
   /** Writes the share-partition's current state (after the writes before it). */

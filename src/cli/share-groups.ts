@@ -2,45 +2,57 @@
  * `samsa share-groups`: Kafka's kafka-share-groups.sh (ShareGroupCommand, KIP-932). `--list` the
  * share groups; `--describe --group G` their share-partitions' start offsets and lag (Kafka's
  * columns), with `--members` the members and their assignments, with `--state` the coordinator,
- * state and member count; `--json` for scripts. Resetting or deleting share group offsets
- * (AlterShareGroupOffsets, DeleteShareGroupOffsets) is not served: refused with a sentence.
+ * state and member count; `--reset-offsets`, `--delete` and `--delete-offsets` of an empty share
+ * group (share-groups-change.ts); `--json` for scripts.
  */
 import type { Admin } from '../client/index.js';
 import { bool, list, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
 import { COMMAND_CONFIG_FLAG, runAdminTool } from './client-config.js';
 import { formatRow } from './consumer-groups.js';
+import { checkChangeFlags, deleteGroups, deleteOffsets, resetOffsets } from './share-groups-change.js';
 
 export const spec: ToolSpec = {
   name: 'share-groups',
-  summary: 'List and describe share groups (queues, KIP-932).',
-  usage: 'samsa share-groups --bootstrap-server <host:port> (--list | --describe --group G [--members | --state]) [--json]',
+  summary: 'List, describe, reset and delete share groups (queues, KIP-932).',
+  usage:
+    'samsa share-groups --bootstrap-server <host:port> (--list | --describe --group G [--members | --state] | --reset-offsets --group G (--topic T[:p,…] | --all-topics) (--to-earliest | --to-latest | --to-datetime D) (--dry-run | --execute) | --delete (--group G | --all-groups) | --delete-offsets --group G --topic T) [--json]',
   flags: {
     'bootstrap-server': { type: 'string', value: 'host:port', help: 'The broker(s) to connect to, comma-separated. Required.' },
     ...COMMAND_CONFIG_FLAG,
     list: { type: 'boolean', help: 'List the share groups.' },
     describe: { type: 'boolean', help: 'Describe share groups: their offsets, or --members, or --state.' },
-    group: { type: 'string', multiple: true, value: 'group', help: 'A share group to describe (repeatable).' },
-    'all-groups': { type: 'boolean', help: 'Describe every share group.' },
+    group: { type: 'string', multiple: true, value: 'group', help: 'The share group to act on (repeatable for --describe and --delete).' },
+    'all-groups': { type: 'boolean', help: 'Describe or delete every share group.' },
     members: { type: 'boolean', help: 'With --describe: the members and what each is assigned.' },
     state: { type: 'boolean', help: 'With --describe: the coordinator, state and number of members.' },
     verbose: { type: 'boolean', help: 'With --members: each member\'s assignment too.' },
-    'reset-offsets': { type: 'boolean', help: 'Not served (AlterShareGroupOffsets); refused with a sentence.' },
-    delete: { type: 'boolean', help: 'Not served; refused with a sentence.' },
-    'delete-offsets': { type: 'boolean', help: 'Not served; refused with a sentence.' },
+    'reset-offsets': { type: 'boolean', help: 'Reset the start offsets of an empty share group (one group; a scope, a scenario and --dry-run or --execute).' },
+    delete: { type: 'boolean', help: 'Delete empty share groups and their share-partition state.' },
+    'delete-offsets': { type: 'boolean', help: 'Delete the share-partition state of an empty share group for the --topic(s); it starts there again from share.auto.offset.reset.' },
+    topic: { type: 'string', multiple: true, value: 'topic[:p,...]', help: 'With --reset-offsets: a topic, optionally with partitions (orders:0,2); with --delete-offsets: a topic.' },
+    'all-topics': { type: 'boolean', help: 'With --reset-offsets: every topic the group has share-partition state for.' },
+    'to-earliest': { type: 'boolean', help: 'With --reset-offsets: the earliest offset.' },
+    'to-latest': { type: 'boolean', help: 'With --reset-offsets: the log end.' },
+    'to-datetime': { type: 'string', value: 'YYYY-MM-DDTHH:mm:SS.sss', help: 'With --reset-offsets: the first offset at or after this time (local time unless it ends in Z or ±hh:mm).' },
+    'dry-run': { type: 'boolean', help: 'With --reset-offsets: show the new offsets only.' },
+    execute: { type: 'boolean', help: 'With --reset-offsets: set the new offsets.' },
     json: { type: 'boolean', help: 'Print JSON instead of Kafka\'s table.' },
   },
 };
 
+const ACTIONS = ['list', 'describe', 'delete', 'reset-offsets', 'delete-offsets'] as const;
 const WIDTH_MIN = 15;
 
 export async function run(argv: string[], io: Io): Promise<number> {
   return runAdminTool(spec, argv, io, async ({ values }, connect) => {
-    for (const flag of ['reset-offsets', 'delete', 'delete-offsets'])
-      if (bool(values, flag)) throw new UsageError(`--${flag} is not served: Samsa does not alter or delete share group offsets yet (AlterShareGroupOffsets, DeleteShareGroupOffsets, DeleteGroups of a share group).`);
-    const actions = ['list', 'describe'].filter((a) => bool(values, a));
-    if (actions.length !== 1) throw new UsageError("Give exactly one of --list or --describe. Run 'samsa share-groups --help' for details.");
+    checkChangeFlags(values);
+    const actions = ACTIONS.filter((a) => bool(values, a));
+    if (actions.length !== 1) throw new UsageError('Command must include exactly one action: --list, --describe, --delete, --reset-offsets, --delete-offsets.');
     const admin = connect();
     const json = bool(values, 'json');
+    if (actions[0] === 'reset-offsets') return resetOffsets(admin, io, values, json);
+    if (actions[0] === 'delete') return deleteGroups(admin, io, values, json);
+    if (actions[0] === 'delete-offsets') return deleteOffsets(admin, io, values, json);
     if (actions[0] === 'list') {
       const groups = await admin.listShareGroups();
       await writeOut(io.stdout, json ? `${JSON.stringify(groups, null, 2)}\n` : groups.map((g) => `${g.groupId}\n`).join(''));

@@ -1,12 +1,17 @@
 /**
  * The share-group side of Kafka's Admin (KIP-932): listShareGroups (ListGroups with the type
- * filter), describeShareGroups (ShareGroupDescribe from each group's coordinator) and
- * listShareGroupOffsets (DescribeShareGroupOffsets: each share-partition's start offset and lag).
+ * filter), describeShareGroups (ShareGroupDescribe from each group's coordinator),
+ * listShareGroupOffsets (DescribeShareGroupOffsets: each share-partition's start offset and lag),
+ * alterShareGroupOffsets and deleteShareGroupOffsets (AlterShareGroupOffsets,
+ * DeleteShareGroupOffsets, to the coordinator; the group must be empty). Admin.deleteGroups
+ * deletes share groups too.
  */
 import { ErrorCode, KafkaError, errorName } from '../protocol/errors.js';
 import type { ShareGroupDescribeRequest, ShareGroupDescribeResponse } from '../protocol/messages/77-share-group-describe.js';
 import type { DescribeShareGroupOffsetsRequest, DescribeShareGroupOffsetsResponse } from '../protocol/messages/90-describe-share-group-offsets.js';
 import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/messages/16-list-groups.js';
+import type { AlterShareGroupOffsetsRequest, AlterShareGroupOffsetsResponse } from '../protocol/messages/91-alter-share-group-offsets.js';
+import type { DeleteShareGroupOffsetsRequest, DeleteShareGroupOffsetsResponse } from '../protocol/messages/92-delete-share-group-offsets.js';
 import type { Cluster } from './cluster.js';
 import { findCoordinator } from './group/requests.js';
 
@@ -81,5 +86,55 @@ export async function listShareGroupOffsets(cluster: Cluster, groupId: string): 
     return g.topics
       .flatMap((t) => t.partitions.map((p) => ({ topic: t.topicName, partition: p.partitionIndex, startOffset: p.startOffset, lag: p.lag ?? -1 })))
       .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+  });
+}
+
+/** Errors that mean the coordinator moved or is not ready: asked again through withRetry. */
+const COORDINATOR_ERRORS = new Set<number>([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS]);
+
+function failure(code: number, message: string | null, fallback: string): KafkaError | null {
+  return code === ErrorCode.NONE ? null : new KafkaError(code, message ?? `${fallback}: ${errorName(code)}`);
+}
+
+/**
+ * Sets the start offset of each share-partition (Kafka's Admin.alterShareGroupOffsets). A
+ * refusal of the whole request (the group has members, is not a share group, …) is thrown; each
+ * partition's own outcome is in the result, its error or null.
+ */
+export async function alterShareGroupOffsets(
+  cluster: Cluster,
+  groupId: string,
+  offsets: Array<{ topic: string; partition: number; startOffset: number }>,
+): Promise<Array<{ topic: string; partition: number; error: KafkaError | null }>> {
+  const byTopic = new Map<string, Array<{ partitionIndex: number; startOffset: number }>>();
+  for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partitionIndex: o.partition, startOffset: o.startOffset }]);
+  return cluster.withRetry(async () => {
+    const { conn } = await coordinatorOf(cluster, groupId);
+    const req: AlterShareGroupOffsetsRequest = { groupId, topics: [...byTopic].map(([topicName, partitions]) => ({ topicName, partitions })) };
+    const resp = await conn.request<AlterShareGroupOffsetsRequest, AlterShareGroupOffsetsResponse>(91, conn.versionFor(91, 0, 0), req);
+    const top = failure(resp.errorCode, resp.errorMessage, `Altering the offsets of share group '${groupId}' failed`);
+    if (top !== null) throw top;
+    return resp.responses.flatMap((t) =>
+      t.partitions.map((p) => {
+        if (COORDINATOR_ERRORS.has(p.errorCode)) throw new KafkaError(p.errorCode, p.errorMessage ?? errorName(p.errorCode));
+        return { topic: t.topicName, partition: p.partitionIndex, error: failure(p.errorCode, p.errorMessage, `${t.topicName}-${p.partitionIndex}`) };
+      }),
+    );
+  });
+}
+
+/**
+ * Deletes the share-partition states of the group for each topic (Kafka's
+ * Admin.deleteShareGroupOffsets): the group starts there again from share.auto.offset.reset.
+ * A refusal of the whole request is thrown; each topic's outcome is in the result.
+ */
+export async function deleteShareGroupOffsets(cluster: Cluster, groupId: string, topics: string[]): Promise<Array<{ topic: string; error: KafkaError | null }>> {
+  return cluster.withRetry(async () => {
+    const { conn } = await coordinatorOf(cluster, groupId);
+    const req: DeleteShareGroupOffsetsRequest = { groupId, topics: topics.map((topicName) => ({ topicName })) };
+    const resp = await conn.request<DeleteShareGroupOffsetsRequest, DeleteShareGroupOffsetsResponse>(92, conn.versionFor(92, 0, 0), req);
+    const top = failure(resp.errorCode, resp.errorMessage, `Deleting the offsets of share group '${groupId}' failed`);
+    if (top !== null) throw top;
+    return resp.responses.map((t) => ({ topic: t.topicName, error: failure(t.errorCode, t.errorMessage, t.topicName) }));
   });
 }

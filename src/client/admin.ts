@@ -304,6 +304,16 @@ export class Admin {
     return share.listShareGroupOffsets(this.cluster, groupId);
   }
 
+  /** Sets share-partition start offsets of an empty share group; throws when the group refuses, else each partition's error or null. */
+  alterShareGroupOffsets(groupId: string, offsets: Array<{ topic: string; partition: number; startOffset: number }>): Promise<Array<{ topic: string; partition: number; error: KafkaError | null }>> {
+    return share.alterShareGroupOffsets(this.cluster, groupId, offsets);
+  }
+
+  /** Deletes an empty share group's share-partition states for the topics; throws when the group refuses, else each topic's error or null. */
+  deleteShareGroupOffsets(groupId: string, topics: string[]): Promise<Array<{ topic: string; error: KafkaError | null }>> {
+    return share.deleteShareGroupOffsets(this.cluster, groupId, topics);
+  }
+
   /** The APIs a broker serves, with their version ranges (its ApiVersions answer). */
   async apiVersions(): Promise<ReadonlyMap<number, { min: number; max: number }>> {
     return (await this.cluster.withRetry(() => this.cluster.anyConnection())).apiVersions;

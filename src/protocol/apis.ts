@@ -58,6 +58,8 @@ import { ShareGroupDescribeRequestSchema, ShareGroupDescribeResponseSchema } fro
 import { ShareFetchRequestSchema, ShareFetchResponseSchema } from './messages/78-share-fetch.js';
 import { ShareAcknowledgeRequestSchema, ShareAcknowledgeResponseSchema } from './messages/79-share-acknowledge.js';
 import { DescribeShareGroupOffsetsRequestSchema, DescribeShareGroupOffsetsResponseSchema } from './messages/90-describe-share-group-offsets.js';
+import { AlterShareGroupOffsetsRequestSchema, AlterShareGroupOffsetsResponseSchema } from './messages/91-alter-share-group-offsets.js';
+import { DeleteShareGroupOffsetsRequestSchema, DeleteShareGroupOffsetsResponseSchema } from './messages/92-delete-share-group-offsets.js';
 
 export interface ApiSchemas {
   name: string;
@@ -123,6 +125,8 @@ export const API_SCHEMAS: ReadonlyMap<number, ApiSchemas> = new Map<number, ApiS
   [78, { name: 'ShareFetch', request: ShareFetchRequestSchema, response: ShareFetchResponseSchema }],
   [79, { name: 'ShareAcknowledge', request: ShareAcknowledgeRequestSchema, response: ShareAcknowledgeResponseSchema }],
   [90, { name: 'DescribeShareGroupOffsets', request: DescribeShareGroupOffsetsRequestSchema, response: DescribeShareGroupOffsetsResponseSchema }],
+  [91, { name: 'AlterShareGroupOffsets', request: AlterShareGroupOffsetsRequestSchema, response: AlterShareGroupOffsetsResponseSchema }],
+  [92, { name: 'DeleteShareGroupOffsets', request: DeleteShareGroupOffsetsRequestSchema, response: DeleteShareGroupOffsetsResponseSchema }],
 ]);
 
 export function apiName(apiKey: number): string {

@@ -1,7 +1,7 @@
 /**
  * kafka-share-groups.sh: --list, --describe (start offsets and lag), --describe --members and
- * --state, in Kafka's columns, of a share group Samsa's share consumer is in; --reset-offsets is
- * refused with a sentence.
+ * --state, in Kafka's columns, of a share group Samsa's share consumer is in; --reset-offsets of a
+ * group with a member is refused with Kafka's sentence.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { run, withBroker } from '../helpers/broker.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/kafka-share-groups.sh', import.meta.url));
 
-test('kafka-share-groups.sh lists and describes a share group as Kafka does; --reset-offsets is refused', { timeout: 60_000 }, async () => {
+test('kafka-share-groups.sh lists and describes a share group as Kafka does; --reset-offsets is refused while it has a member', { timeout: 60_000 }, async () => {
   await withBroker(async (broker) => {
     const kafka = createClient({ bootstrapServers: broker.bootstrap, clientId: 'cli-worker' });
     try {
@@ -40,9 +40,9 @@ test('kafka-share-groups.sh lists and describes a share group as Kafka does; --r
       assert.deepEqual([rows[1]![0], rows[1]![3], rows[1]![4], rows[1]![5]], ['crew', 'cli-worker', '2', 'tasks:0,tasks:1']);
       const state = await cli('--describe', '--group', 'crew', '--state');
       assert.match(state.stdout, /^crew\s+\S+:\d+ {2}\(1\)\s+Stable\s+1$/m);
-      const reset = await cli('--reset-offsets', '--group', 'crew');
-      assert.notEqual(reset.code, 0);
-      assert.match(reset.stderr, /--reset-offsets is not served/);
+      const reset = await cli('--reset-offsets', '--group', 'crew', '--topic', 'tasks', '--to-earliest', '--execute');
+      assert.equal(reset.code, 1);
+      assert.equal(reset.stderr, "Share group 'crew' is not empty.\n");
       await worker.close();
     } finally {
       await kafka.close();

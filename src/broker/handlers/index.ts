@@ -57,6 +57,8 @@ import { shareGroupDescribeHandler } from './77-share-group-describe.js';
 import { shareFetchHandler } from './78-share-fetch.js';
 import { shareAcknowledgeHandler } from './79-share-acknowledge.js';
 import { describeShareGroupOffsetsHandler } from './90-describe-share-group-offsets.js';
+import { alterShareGroupOffsetsHandler } from './91-alter-share-group-offsets.js';
+import { deleteShareGroupOffsetsHandler } from './92-delete-share-group-offsets.js';
 
 export function buildHandlers(): Map<number, Handler> {
   const handlers = new Map<number, Handler>();
@@ -118,5 +120,7 @@ export function buildHandlers(): Map<number, Handler> {
   add(shareFetchHandler);
   add(shareAcknowledgeHandler);
   add(describeShareGroupOffsetsHandler);
+  add(alterShareGroupOffsetsHandler);
+  add(deleteShareGroupOffsetsHandler);
   return handlers;
 }

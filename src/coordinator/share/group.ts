@@ -82,6 +82,14 @@ export class ShareGroups {
     return [...this.groups.values()];
   }
 
+  /** Forgets an empty group (DeleteGroups); false when it still has members. */
+  delete(groupId: string): boolean {
+    const g = this.groups.get(groupId);
+    if (g !== undefined && g.members.size > 0) return false;
+    this.groups.delete(groupId);
+    return true;
+  }
+
   /** Kafka's share group states: Empty without members, else Stable (assignments apply at once). */
   static state(g: ShareGroup): 'Empty' | 'Stable' {
     return g.members.size === 0 ? 'Empty' : 'Stable';

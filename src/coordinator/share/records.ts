@@ -56,15 +56,21 @@ function skipTags(r: Reader): void {
   }
 }
 
-/** A ShareSnapshot record, or null for another record type (ShareUpdate) or a tombstone. */
-export function decodeShareRecord(key: Buffer | null, value: Buffer | null): ShareSnapshotRecord | null {
+/** The share-partition a ShareSnapshot key names, or null for another record type (ShareUpdate). */
+export function decodeSnapshotKey(key: Buffer | null): SharePartitionKey | null {
   if (key === null) throw new ShareRecordError('a __share_group_state record without a key');
   const kr = new Reader(key);
   const type = kr.int16();
   if (type !== SHARE_SNAPSHOT_RECORD) return null;
   const k: SharePartitionKey = { groupId: kr.compactString(), topicId: kr.uuid(), partition: kr.int32() };
   if (kr.error !== null) throw new ShareRecordError(`unreadable ShareSnapshot key: ${kr.error}`);
-  if (value === null) return null;
+  return k;
+}
+
+/** A ShareSnapshot record, or null for another record type (ShareUpdate) or a tombstone. */
+export function decodeShareRecord(key: Buffer | null, value: Buffer | null): ShareSnapshotRecord | null {
+  const k = decodeSnapshotKey(key);
+  if (k === null || value === null) return null;
   const r = new Reader(value);
   const version = r.int16();
   if (version !== VALUE_VERSION) throw new ShareRecordError(`ShareSnapshot value version ${version} is not known`);

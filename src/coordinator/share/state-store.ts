@@ -3,7 +3,7 @@
  * topic). Each change of a share-partition writes its whole state as one ShareSnapshot record
  * keyed by group, topic id and partition; the broker answers the request that made the change
  * only after the write. At first use the topic is created (as Kafka does) and replayed whole,
- * keeping the latest snapshot per key.
+ * keeping the latest snapshot per key; a tombstone (a deleted share-partition) removes its key.
  */
 import { encodeRecordBatch, decodeRecordBatches } from '../../protocol/records/record-batch.js';
 import { CONTROL_BIT } from '../../protocol/records/batch-header.js';
@@ -11,7 +11,7 @@ import type { Logger } from '../../util/logger.js';
 import type { CoordinatorLog } from '../internal-topic.js';
 import { groupPartition } from '../group/records.js';
 import type { ShareConfig } from './config.js';
-import { decodeShareRecord, encodeSnapshotKey, encodeSnapshotValue, shareKeyText, ShareRecordError, type SharePartitionKey, type ShareSnapshotRecord } from './records.js';
+import { decodeShareRecord, decodeSnapshotKey, encodeSnapshotKey, encodeSnapshotValue, shareKeyText, ShareRecordError, type SharePartitionKey, type ShareSnapshotRecord } from './records.js';
 import type { ShareSnapshot } from './share-partition.js';
 
 export const SHARE_STATE_TOPIC = '__share_group_state';
@@ -60,6 +60,18 @@ export class ShareStateStore {
     this.latest.set(text, rec);
   }
 
+  /**
+   * Removes a share-partition's state (DeleteShareGroupOffsets, DeleteGroups): a tombstone, so
+   * that replay and compaction forget it and the group starts again from share.auto.offset.reset.
+   */
+  async delete(key: SharePartitionKey): Promise<void> {
+    await this.ready();
+    const text = shareKeyText(key);
+    const batch = await encodeRecordBatch([{ key: encodeSnapshotKey(key), value: null }], { timestamp: this.now() });
+    await this.log.append(groupPartition(text, this.partitions), batch);
+    this.latest.delete(text);
+  }
+
   private async load(): Promise<void> {
     if (this.log.partitionCount() === null) await this.log.create({ partitions: this.config.stateTopicPartitions, segmentBytes: this.config.stateTopicSegmentBytes });
     this.partitions = this.log.partitionCount() ?? this.config.stateTopicPartitions;
@@ -78,6 +90,10 @@ export class ShareStateStore {
             try {
               const rec = decodeShareRecord(r.key, r.value);
               if (rec !== null) this.latest.set(shareKeyText(rec.key), rec);
+              else if (r.value === null) {
+                const gone = decodeSnapshotKey(r.key);
+                if (gone !== null) this.latest.delete(shareKeyText(gone));
+              }
             } catch (err) {
               if (!(err instanceof ShareRecordError)) throw err;
               this.logger.error(`skipping an unreadable ${SHARE_STATE_TOPIC} record`, { partition: p, err: err.message });
