@@ -164,3 +164,78 @@ test("consumer-groups --describe --verbose: a consumer-protocol group's epochs a
     }
   }, { config: { 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' } });
 });
+
+test('consumer-groups --describe --verbose on librdkafka 2.15 members with group.protocol=consumer: epochs, assignments and committed leader epochs', { timeout: TEST_TIMEOUT_MS }, async () => {
+  await withBroker(async (broker) => {
+    await broker.topics.create({ name: 'rd-epochs', numPartitions: 4, replicationFactor: 1, configs: {} });
+    // The members keep polling in their threads while the script runs the tool (argv: node, cli, bootstrap).
+    const script = `
+import sys, time, json, threading, subprocess
+from confluent_kafka import Producer, Consumer
+node, cli, bs = sys.argv[1:4]
+assigned = {0: set(), 1: set()}
+read = [0]
+stop = threading.Event()
+def run(n):
+    def on_assign(c, ps): assigned[n].update(p.partition for p in ps)
+    def on_revoke(c, ps): assigned[n].difference_update(p.partition for p in ps)
+    c = Consumer({'bootstrap.servers': bs, 'group.id': 'rd-epochs-g', 'group.protocol': 'consumer', 'client.id': 'rd-%d' % n, 'auto.offset.reset': 'earliest', 'enable.auto.commit': False})
+    c.subscribe(['rd-epochs'], on_assign=on_assign, on_revoke=on_revoke)
+    while not stop.is_set():
+        m = c.poll(0.1)
+        if m is not None and m.error() is None:
+            # The positions, with their leader epochs (Debian's 1.7 binding drops the epoch from commit(message=m)).
+            c.commit(asynchronous=False)
+            read[0] += 1
+    c.close()
+p = Producer({'bootstrap.servers': bs})
+for i in range(8): p.produce('rd-epochs', str(i).encode(), partition=i % 4)
+assert p.flush(20) == 0
+ts = [threading.Thread(target=run, args=(n,)) for n in (0, 1)]
+for t in ts: t.start()
+deadline = time.time() + 40
+while time.time() < deadline and not (assigned[0] and assigned[1] and assigned[0] | assigned[1] == {0, 1, 2, 3} and not assigned[0] & assigned[1] and read[0] >= 8):
+    time.sleep(0.1)
+def tool(*args):
+    return subprocess.run([node, cli, 'consumer-groups', '--bootstrap-server', bs, '--describe', '--group', 'rd-epochs-g', *args], capture_output=True, text=True, timeout=30)
+out = {}
+while time.time() < deadline:
+    out['members'] = tool('--members', '--verbose').stdout
+    rows = [l.split() for l in out['members'].strip().split('\\n')[1:]]
+    if len(rows) == 2 and all(r[6] == r[8] and r[6] != '-' for r in rows): break
+    time.sleep(0.3)
+out['state'] = tool('--state', '--verbose').stdout
+out['split'] = [sorted(assigned[0]), sorted(assigned[1])]
+stop.set()
+for t in ts: t.join()
+print(json.dumps(out))
+`;
+    const r = await runNewRdkafkaPython(script, [process.execPath, CLI, broker.bootstrap], { timeoutMs: 110_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { members: string; state: string; split: number[][] };
+    const m = table(out.members);
+    assert.deepEqual(m.header, MEMBERS_VERBOSE);
+    assert.equal(m.rows.length, 2, out.members);
+    const s = table(out.state);
+    assert.deepEqual(s.header, STATE_VERBOSE);
+    const [, , , assignor, state, groupEpoch, targetEpoch, count] = s.rows[0]!;
+    assert.deepEqual([assignor, state, count], ['uniform', 'Stable', '2']);
+    assert.ok(Number(groupEpoch) > 0 && Number(targetEpoch) > 0, out.state);
+    for (const row of m.rows) {
+      const [, , , clientId, partitions, memberEpoch, current, target, targetAssignment] = row;
+      assert.match(clientId!, /^rd-[01]$/);
+      assert.ok(Number(memberEpoch) > 0, out.members);
+      assert.equal(target, targetEpoch, 'TARGET-EPOCH is the group target assignment epoch');
+      assert.equal(current, targetAssignment, 'reconciled: the current assignment is the target');
+      const mine = out.split[Number(clientId!.slice(3))]!;
+      assert.equal(current, `rd-epochs:${mine.join(',')}`);
+      assert.equal(partitions, String(mine.length));
+    }
+    const offsets = await describe(broker, 'rd-epochs-g', '--verbose');
+    assert.equal(offsets.code, 0, offsets.stderr);
+    const o = table(offsets.stdout);
+    assert.deepEqual(o.header, OFFSETS_VERBOSE);
+    // The members are gone: four committed partitions no one holds, each with librdkafka's leader epoch.
+    assert.deepEqual(o.rows.map((r) => r.slice(1, 7)), [0, 1, 2, 3].map((p) => ['rd-epochs', String(p), '0', '2', '2', '0']));
+  }, { config: { 'group.initial.rebalance.delay.ms': '0' } });
+});
