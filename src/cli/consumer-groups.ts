@@ -3,17 +3,13 @@
  * members, state), delete groups, and reset a group's offsets. Tables use Kafka's columns and
  * widths; `--json` prints the same facts for scripts.
  */
-import { ErrorCode, type Admin, type GroupDescription, type GroupOffset, type OffsetResetSpec } from '../client/index.js';
+import { ErrorCode, type Admin, type OffsetResetSpec } from '../client/index.js';
 import { bool, int, list, str, UsageError, writeOut, type Io, type ParsedFlags, type ToolSpec } from './common.js';
 import { COMMAND_CONFIG_FLAG, runAdminTool } from './client-config.js';
+import { describeMembers, describeOffsets, describeState, formatRow, NAME_WIDTH_MIN } from './consumer-groups-describe.js';
 
-/** Kafka's placeholder for a column with no value. */
-const MISSING = '-';
-/** Kafka's minimum column width for names. */
-const NAME_WIDTH_MIN = 15;
 /** Groups that only hold committed offsets have protocol type ''; both count as consumer groups. */
 const CONSUMER_PROTOCOL_TYPES = new Set(['consumer', '']);
-const REBALANCING_STATES = new Set(['PreparingRebalance', 'CompletingRebalance', 'Assigning', 'Reconciling']);
 
 export const spec: ToolSpec = {
   name: 'consumer-groups',
@@ -31,6 +27,7 @@ export const spec: ToolSpec = {
     members: { type: 'boolean', help: 'With --describe: one line per member.' },
     state: { type: 'boolean', help: "With --describe: the group's coordinator, assignor, state and size. With --list: show states." },
     offsets: { type: 'boolean', help: 'With --describe: offsets and lag (the default).' },
+    verbose: { type: 'boolean', help: "With --describe: Kafka 4's extra columns (leader epochs; member epochs and target assignments; group epochs)." },
     topic: { type: 'string', multiple: true, value: 'topic[:p,...]', help: 'With --reset-offsets: a topic, optionally with partitions (orders:0,2).' },
     'all-topics': { type: 'boolean', help: 'With --reset-offsets: every topic the group has offsets for.' },
     'to-earliest': { type: 'boolean', help: 'Reset to the earliest offset.' },
@@ -57,10 +54,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (action === 'list') return await listGroups(admin, io, { withState: bool(values, 'state'), json });
     const groups = bool(values, 'all-groups') ? (await consumerGroups(admin)).map((g) => g.groupId) : list(values, 'group');
     switch (action) {
-      case 'describe':
-        if (bool(values, 'members')) return await describeMembers(admin, io, groups, json);
-        if (bool(values, 'state')) return await describeState(admin, io, groups, json);
-        return await describeOffsets(admin, io, groups, json);
+      case 'describe': {
+        const o = { json, verbose: bool(values, 'verbose') };
+        if (bool(values, 'members')) return await describeMembers(admin, io, groups, o);
+        if (bool(values, 'state')) return await describeState(admin, io, groups, o);
+        return await describeOffsets(admin, io, groups, o);
+      }
       case 'delete':
         return await deleteGroups(admin, io, groups, json);
       case 'reset-offsets':
@@ -85,7 +84,7 @@ function checkFlags(action: Action, values: ParsedFlags): void {
   }
   if (groups.length > 0 && has('all-groups')) throw new UsageError('--group and --all-groups cannot be given together; use one of them.');
   if (action === 'list' && groups.length > 0) throw new UsageError('--list lists every group and takes no --group; use --describe --group to look at one.');
-  const describeOnly = ['members', 'offsets'].filter(has);
+  const describeOnly = ['members', 'offsets', 'verbose'].filter(has);
   if (action !== 'describe' && describeOnly.length > 0) throw new UsageError(`--${describeOnly[0]} only works with --describe.`);
   if (has('state') && action !== 'describe' && action !== 'list') throw new UsageError('--state only works with --describe or --list.');
   if (action === 'describe' && ['members', 'state', 'offsets'].filter(has).length > 1) {
@@ -120,151 +119,6 @@ async function listGroups(admin: Admin, io: Io, o: { withState: boolean; json: b
     await writeOut(io.stdout, groups.map((g) => `${g.groupId}\n`).join(''));
   }
   return 0;
-}
-
-/**
- * Kafka's checks before printing a group: a missing group is an error, an empty or rebalancing
- * one gets a note on stderr. Returns false when there is nothing to print.
- */
-async function announce(io: Io, g: GroupDescription, hasRows: boolean): Promise<boolean> {
-  if (g.state === 'Dead') {
-    await writeOut(io.stderr, `Error: Consumer group '${g.groupId}' does not exist.\n`);
-    return false;
-  }
-  if (g.state === 'Empty') await writeOut(io.stderr, `\nConsumer group '${g.groupId}' has no active members.\n`);
-  if (REBALANCING_STATES.has(g.state)) await writeOut(io.stderr, `\nWarning: Consumer group '${g.groupId}' is rebalancing.\n`);
-  return hasRows;
-}
-
-interface OffsetRow {
-  group: string;
-  topic: string;
-  partition: number;
-  currentOffset: number | null;
-  logEndOffset: number | null;
-  lag: number | null;
-  consumerId: string;
-  host: string;
-  clientId: string;
-}
-
-/** Kafka's rows: members with the most partitions first, then committed partitions no one holds. */
-async function offsetRows(admin: Admin, g: GroupDescription, committed: GroupOffset[]): Promise<OffsetRow[]> {
-  const committedBy = new Map(committed.map((o) => [`${o.topic}\u0000${o.partition}`, o.offset]));
-  const assigned = new Set<string>();
-  const wanted: Array<{ topic: string; partition: number; consumerId: string; host: string; clientId: string }> = [];
-  const byTp = (a: { topic: string; partition: number }, b: { topic: string; partition: number }): number =>
-    a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition;
-  const members = g.members.filter((m) => m.assignment.length > 0).sort((a, b) => b.assignment.length - a.assignment.length);
-  for (const m of members) {
-    for (const tp of [...m.assignment].sort(byTp)) {
-      assigned.add(`${tp.topic}\u0000${tp.partition}`);
-      wanted.push({ ...tp, consumerId: m.memberId, host: m.host, clientId: m.clientId });
-    }
-  }
-  const unassigned = committed.filter((o) => !assigned.has(`${o.topic}\u0000${o.partition}`)).sort(byTp);
-  for (const o of unassigned) wanted.push({ topic: o.topic, partition: o.partition, consumerId: MISSING, host: MISSING, clientId: MISSING });
-  return Promise.all(
-    wanted.map(async (w) => {
-      const currentOffset = committedBy.get(`${w.topic}\u0000${w.partition}`) ?? null;
-      const logEndOffset = await admin.listOffsets(w.topic, w.partition, -1).then(
-        (r) => r.offset,
-        () => null,
-      );
-      const lag = currentOffset !== null && logEndOffset !== null ? logEndOffset - currentOffset : null;
-      return { group: g.groupId, ...w, currentOffset, logEndOffset, lag };
-    }),
-  );
-}
-
-async function describeOffsets(admin: Admin, io: Io, groups: string[], json: boolean): Promise<number> {
-  const out: Array<{ group: string; state: string; partitions: OffsetRow[] }> = [];
-  let code = 0;
-  for (const g of await admin.describeGroups(groups)) {
-    const rows = g.state === 'Dead' ? [] : await offsetRows(admin, g, await admin.fetchOffsets(g.groupId));
-    if (json) {
-      if (g.state === 'Dead') code = 1;
-      out.push({ group: g.groupId, state: g.state, partitions: rows });
-      continue;
-    }
-    if (g.state === 'Dead') code = 1;
-    if (!(await announce(io, g, rows.length > 0))) continue;
-    const widths = [
-      Math.max(NAME_WIDTH_MIN, ...rows.map((r) => r.group.length)),
-      Math.max(NAME_WIDTH_MIN, ...rows.map((r) => r.topic.length)),
-      10,
-      15,
-      15,
-      15,
-      Math.max(NAME_WIDTH_MIN, ...rows.map((r) => r.consumerId.length)),
-      Math.max(NAME_WIDTH_MIN, ...rows.map((r) => r.host.length)),
-    ];
-    const header = ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'];
-    const cells = rows.map((r) => [r.group, r.topic, String(r.partition), orMissing(r.currentOffset), orMissing(r.logEndOffset), orMissing(r.lag), r.consumerId, r.host, r.clientId]);
-    await writeOut(io.stdout, `\n${[header, ...cells].map((c) => formatRow(c, widths)).join('\n')}\n`);
-  }
-  if (json) await writeOut(io.stdout, `${JSON.stringify(out, null, 2)}\n`);
-  return code;
-}
-
-async function describeMembers(admin: Admin, io: Io, groups: string[], json: boolean): Promise<number> {
-  let code = 0;
-  const out: unknown[] = [];
-  for (const g of await admin.describeGroups(groups)) {
-    if (g.state === 'Dead') code = 1;
-    const members = g.members.map((m) => ({
-      group: g.groupId,
-      consumerId: m.memberId,
-      groupInstanceId: m.groupInstanceId,
-      host: m.host,
-      clientId: m.clientId,
-      partitions: m.assignment.length,
-      assignment: m.assignment,
-    }));
-    if (json) {
-      out.push({ group: g.groupId, state: g.state, members });
-      continue;
-    }
-    if (!(await announce(io, g, true))) continue;
-    const withInstance = members.some((m) => m.groupInstanceId !== null);
-    const widths = [
-      Math.max(NAME_WIDTH_MIN, g.groupId.length),
-      Math.max(NAME_WIDTH_MIN, ...members.map((m) => m.consumerId.length)),
-      ...(withInstance ? [Math.max(17, ...members.map((m) => (m.groupInstanceId ?? '').length))] : []),
-      Math.max(NAME_WIDTH_MIN, ...members.map((m) => m.host.length)),
-      Math.max(NAME_WIDTH_MIN, ...members.map((m) => m.clientId.length)),
-      15,
-    ];
-    const header = ['GROUP', 'CONSUMER-ID', ...(withInstance ? ['GROUP-INSTANCE-ID'] : []), 'HOST', 'CLIENT-ID', '#PARTITIONS'];
-    const cells = members.map((m) => [m.group, m.consumerId, ...(withInstance ? [m.groupInstanceId ?? ''] : []), m.host, m.clientId, String(m.partitions)]);
-    // Kafka pads every column here, the last one too.
-    await writeOut(io.stdout, `\n${[header, ...cells].map((c) => `${formatRow([...c, ''], [...widths])}`).join('\n')}\n`);
-  }
-  if (json) await writeOut(io.stdout, `${JSON.stringify(out, null, 2)}\n`);
-  return code;
-}
-
-async function describeState(admin: Admin, io: Io, groups: string[], json: boolean): Promise<number> {
-  let code = 0;
-  const out: unknown[] = [];
-  for (const g of await admin.describeGroups(groups)) {
-    if (g.state === 'Dead') code = 1;
-    const coordinator = `${g.coordinator.host}:${g.coordinator.port}  (${g.coordinator.nodeId})`;
-    const row = { group: g.groupId, coordinator: g.coordinator, assignmentStrategy: g.assignor, state: g.state, members: g.members.length };
-    if (json) {
-      out.push(row);
-      continue;
-    }
-    if (!(await announce(io, g, true))) continue;
-    const widths = [Math.max(NAME_WIDTH_MIN, g.groupId.length), Math.max(25, coordinator.length), 20, 20];
-    const lines = [
-      ['GROUP', 'COORDINATOR (ID)', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'],
-      [g.groupId, coordinator, g.assignor === '' ? MISSING : g.assignor, g.state, String(g.members.length)],
-    ];
-    await writeOut(io.stdout, `\n${lines.map((c) => formatRow(c, widths)).join('\n')}\n`);
-  }
-  if (json) await writeOut(io.stdout, `${JSON.stringify(out, null, 2)}\n`);
-  return code;
 }
 
 /** Kafka's exception names and messages for the errors DeleteGroups gives, as its tool prints them. */
@@ -367,13 +221,4 @@ export function parseTopicScope(text: string): { topic: string; partitions?: num
     });
   if (topic === '') throw new UsageError(`--topic '${text}' has no topic name before the ':'.`);
   return { topic, partitions };
-}
-
-function orMissing(n: number | null): string {
-  return n === null ? MISSING : String(n);
-}
-
-/** Java's "%-Ns %-Ns … %s": every column but the last padded to its width, one space between. */
-export function formatRow(cells: string[], widths: number[]): string {
-  return cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c)).join(' ');
 }

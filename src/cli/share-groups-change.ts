@@ -8,7 +8,8 @@
  */
 import { ErrorCode, KafkaError, type Admin } from '../client/index.js';
 import { bool, list, str, UsageError, writeOut, type Io, type ParsedFlags } from './common.js';
-import { formatRow, parseDateTime, parseTopicScope } from './consumer-groups.js';
+import { parseDateTime, parseTopicScope } from './consumer-groups.js';
+import { formatRow } from './consumer-groups-describe.js';
 import { javaExceptionName } from './java-exceptions.js';
 
 const WIDTH_MIN = 15;

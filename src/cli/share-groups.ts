@@ -8,7 +8,7 @@
 import type { Admin } from '../client/index.js';
 import { bool, list, UsageError, writeOut, type Io, type ToolSpec } from './common.js';
 import { COMMAND_CONFIG_FLAG, runAdminTool } from './client-config.js';
-import { formatRow } from './consumer-groups.js';
+import { formatRow } from './consumer-groups-describe.js';
 import { checkChangeFlags, deleteGroups, deleteOffsets, resetOffsets } from './share-groups-change.js';
 
 export const spec: ToolSpec = {

@@ -50,7 +50,7 @@ const RESOURCE_TOPIC = 2;
 export const CONFIG_SOURCE_DEFAULT = 5;
 export const ADMIN_TIMEOUT_MS_DEFAULT = 30_000;
 const DESCRIBE_GROUPS_KEY = 15;
-const DESCRIBE_GROUPS_VERSION_MAX = 5;
+const DESCRIBE_GROUPS_VERSION_MAX = 6;
 const LIST_GROUPS_KEY = 16;
 const LIST_GROUPS_VERSION_MAX = 5;
 const DELETE_GROUPS_KEY = 42;
@@ -125,6 +125,8 @@ export interface GroupOffset {
   topic: string;
   partition: number;
   offset: number;
+  /** The leader epoch committed with the offset (KIP-320); null when none was. */
+  leaderEpoch: number | null;
   metadata: string | null;
 }
 
@@ -498,7 +500,7 @@ export class Admin {
     const found = await this.withCoordinator(groupId, (conn) => fetchCommittedOffsets(conn, groupId, partitions ?? null));
     return [...found.values()]
       .filter((o) => o.offset >= 0)
-      .map(({ topic, partition, offset, metadata }) => ({ topic, partition, offset, metadata }))
+      .map(({ topic, partition, offset, leaderEpoch, metadata }) => ({ topic, partition, offset, leaderEpoch: leaderEpoch >= 0 ? leaderEpoch : null, metadata }))
       .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
   }
 
@@ -537,7 +539,7 @@ export class Admin {
       }
     }
     const committed = req.spec.to === 'shift' ? new Map((await this.fetchOffsets(groupId)).map((o) => [tpKey(o.topic, o.partition), o.offset])) : new Map<string, number>();
-    const result = await Promise.all(partitions.map(async ({ topic, partition }) => ({ topic, partition, offset: await this.resetTarget(topic, partition, req.spec, committed), metadata: null })));
+    const result = await Promise.all(partitions.map(async ({ topic, partition }) => ({ topic, partition, offset: await this.resetTarget(topic, partition, req.spec, committed), leaderEpoch: null, metadata: null })));
     result.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
     if (req.dryRun !== true) await this.commitOffsets(groupId, result);
     return result;

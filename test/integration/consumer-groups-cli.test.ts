@@ -227,6 +227,7 @@ test('bad flag combinations exit 1 with one sentence and no stack', { timeout: T
     [['--describe'], /--describe needs --group/],
     [['--describe', '--group', 'g', '--members', '--state'], /give at most one of them/],
     [['--list', '--members'], /--members only works with --describe/],
+    [['--list', '--verbose'], /--verbose only works with --describe/],
     [['--reset-offsets', '--group', 'g', '--topic', 't'], /--reset-offsets needs one of --to-earliest/],
     [['--reset-offsets', '--group', 'g', '--to-earliest'], /One of the reset scopes should be defined: --all-topics, --topic\./],
     [['--reset-offsets', '--group', 'g', '--topic', 't', '--to-earliest', '--to-latest'], /Give only one of --to-earliest, --to-latest/],

@@ -156,7 +156,7 @@ test('commitSync and restart: a new consumer of the group resumes exactly after 
 
   const admin = client.admin();
   try {
-    assert.deepEqual(await admin.fetchOffsets('resumers'), [{ topic: 'resume', partition: 0, offset: 20, metadata: '' }]);
+    assert.deepEqual(await admin.fetchOffsets('resumers'), [{ topic: 'resume', partition: 0, offset: 20, leaderEpoch: null, metadata: '' }]);
   } finally {
     await admin.close();
   }

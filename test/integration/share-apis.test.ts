@@ -50,6 +50,8 @@ test('share APIs on the wire: heartbeat, describe, share sessions, acknowledgeme
       const classic = await w.request(15, 5, { groups: ['sg'], includeAuthorizedOperations: false });
       assert.equal(classic.groups[0].groupState, 'Dead');
       assert.equal(classic.groups[0].errorCode, 0);
+      const v6 = await w.request(15, 6, { groups: ['sg'], includeAuthorizedOperations: false });
+      assert.deepEqual([v6.groups[0].groupState, v6.groups[0].errorCode, v6.groups[0].errorMessage], ['Dead', ErrorCode.GROUP_ID_NOT_FOUND, 'Group sg is not a classic group.']);
 
       const fetch = (shareSessionEpoch: number, topics: object[], maxWaitMs = 100) =>
         w.request(78, 1, { groupId: 'sg', memberId: 'm1', shareSessionEpoch, maxWaitMs, minBytes: 1, maxBytes: 1 << 20, maxRecords: 100, batchSize: 100, topics, forgottenTopicsData: [] });

@@ -13,6 +13,8 @@ export interface GroupSummary {
   protocolType: string;
   /** The selected protocol, only while Stable. */
   protocol: string;
+  /** Why the group is described as Dead: Kafka's sentence, which DescribeGroups v6+ sends with GROUP_ID_NOT_FOUND. */
+  notFound: string | null;
   members: Array<{
     memberId: string;
     groupInstanceId: string | null;
@@ -31,13 +33,17 @@ export interface GroupListing {
   type: 'classic' | 'consumer';
 }
 
-/** A group this coordinator does not know is described as Dead (DescribeGroups v0–v5). */
+/**
+ * A group this coordinator does not know, or a KIP-848 consumer group (not a classic group), is
+ * described as Dead, with the reason Kafka 4 gives at DescribeGroups v6.
+ */
 export function describeGroup(c: GroupCoordinator, groupId: string): GroupSummary {
   const error = c.groupError(groupId, 'any');
-  if (error !== null) return { errorCode: error, groupId, state: '', protocolType: '', protocol: '', members: [] };
+  if (error !== null) return { errorCode: error, groupId, state: '', protocolType: '', protocol: '', members: [], notFound: null };
   const g = c.getGroup(groupId);
-  // As Kafka 4 below DescribeGroups v6: a KIP-848 consumer group is not a classic group, so Dead.
-  if (g === undefined || g.consumer !== null) return { errorCode: ErrorCode.NONE, groupId, state: 'Dead', protocolType: '', protocol: '', members: [] };
+  const dead = (notFound: string): GroupSummary => ({ errorCode: ErrorCode.NONE, groupId, state: 'Dead', protocolType: '', protocol: '', members: [], notFound });
+  if (g === undefined) return dead(`Group ${groupId} not found.`);
+  if (g.consumer !== null) return dead(`Group ${groupId} is not a classic group.`);
   const stable = g.is('Stable') && g.protocolName !== null;
   return {
     errorCode: ErrorCode.NONE,
@@ -45,6 +51,7 @@ export function describeGroup(c: GroupCoordinator, groupId: string): GroupSummar
     state: g.state,
     protocolType: g.protocolType ?? '',
     protocol: stable ? g.protocolName! : '',
+    notFound: null,
     members: [...g.members.values()].map((m) => ({
       memberId: m.memberId,
       groupInstanceId: m.groupInstanceId,

@@ -11,6 +11,7 @@ export interface DescribeGroupsResponse {
 
 export interface DescribeGroupsResponseDescribedGroup {
   errorCode: number;
+  errorMessage: string | null;
   groupId: string;
   groupState: string;
   protocolType: string;
@@ -36,7 +37,7 @@ export interface DescribeGroupsRequest {
 export const DescribeGroupsRequestSchema: MessageSchema = {
   name: 'DescribeGroupsRequest',
   apiKey: 15,
-  validVersions: [0, 5],
+  validVersions: [0, 6],
   flexible: [5, VERSION_MAX],
   fields: [
     { name: 'groups', type: '[]string', versions: [0, VERSION_MAX] },
@@ -47,12 +48,13 @@ export const DescribeGroupsRequestSchema: MessageSchema = {
 export const DescribeGroupsResponseSchema: MessageSchema = {
   name: 'DescribeGroupsResponse',
   apiKey: 15,
-  validVersions: [0, 5],
+  validVersions: [0, 6],
   flexible: [5, VERSION_MAX],
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: [1, VERSION_MAX] },
     { name: 'groups', type: '[]struct', versions: [0, VERSION_MAX], fields: [
       { name: 'errorCode', type: 'int16', versions: [0, VERSION_MAX] },
+      { name: 'errorMessage', type: 'string', versions: [6, VERSION_MAX], nullable: [6, VERSION_MAX], default: null },
       { name: 'groupId', type: 'string', versions: [0, VERSION_MAX] },
       { name: 'groupState', type: 'string', versions: [0, VERSION_MAX] },
       { name: 'protocolType', type: 'string', versions: [0, VERSION_MAX] },
