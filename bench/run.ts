@@ -37,6 +37,7 @@ import type { ListOffsetsResponse } from '../src/protocol/messages/02-list-offse
 import type { ProduceResponse } from '../src/protocol/messages/00-produce.js';
 import { MB, fmtRate, median, round, throughput } from './stats.js';
 import { benchCluster } from './cluster.js';
+import { benchTransactions } from './transactions.js';
 import { benchTls } from './tls.js';
 
 const require = createRequire(import.meta.url);
@@ -47,7 +48,7 @@ const JSON_OUT = args.has('--json');
 /** `--cpu-prof` has the throughput broker write a V8 CPU profile (open it in Chrome DevTools). */
 const CPU_PROF = args.has('--cpu-prof');
 /** `--only=startup,embedded,compare,latency,fsync,many,kcat,samsa,kafkajs,cluster,tls` runs a subset (kcat, the older kcat-only rows, only when named). */
-const ONLY = new Set([...args].find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['startup', 'embedded', 'compare', 'latency', 'fsync', 'many', 'samsa', 'kafkajs', 'cluster', 'tls']);
+const ONLY = new Set([...args].find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['startup', 'embedded', 'compare', 'latency', 'fsync', 'many', 'samsa', 'kafkajs', 'cluster', 'tls', 'txn']);
 
 /** Message counts per run: full figures, or --quick ones that finish in well under a minute. */
 const KCAT_RUNS: ReadonlyArray<{ messages: number; bytes: number }> = QUICK
@@ -1117,6 +1118,7 @@ async function main(): Promise<void> {
         createTopic, deleteTopic, messagesIn,
       }, workDir);
     }
+    if (ONLY.has('txn')) await benchTransactions({ quick: QUICK, progress, summary: (line) => summaries.push(line) });
   } finally {
     await broker?.kill('SIGKILL');
     await rm(workDir, { recursive: true, force: true });
