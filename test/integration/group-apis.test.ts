@@ -42,6 +42,14 @@ test('FindCoordinator: creates __consumer_offsets on demand; key types; batched 
       assert.equal((await w.request(10, 3, { key: 'x', keyType: 7 })).errorCode, ErrorCode.INVALID_REQUEST);
       const batch = await w.request(10, 4, { keyType: 0, coordinatorKeys: ['a', 'b'] });
       assert.deepEqual(batch.coordinators.map((c: any) => [c.key, c.errorCode, c.nodeId, c.port]), [['a', 0, 1, broker.port], ['b', 0, 1, broker.port]]);
+      // v5 as v4; v6 (KIP-932) adds key type 2, a share-partition, found once __share_group_state exists.
+      assert.equal((await w.request(10, 5, { keyType: 0, coordinatorKeys: ['a'] })).coordinators[0].nodeId, 1);
+      assert.equal((await w.request(10, 4, { keyType: 2, coordinatorKeys: ['g:AAAAAAAAAAAAAAAAAAAAAA:0'] })).coordinators[0].errorCode, ErrorCode.UNSUPPORTED_VERSION);
+      const bad = (await w.request(10, 6, { keyType: 2, coordinatorKeys: ['no-colons'] })).coordinators[0];
+      assert.equal(bad.errorCode, ErrorCode.INVALID_REQUEST);
+      assert.match(bad.errorMessage, /group:topicId:partition/);
+      const early = (await w.request(10, 6, { keyType: 2, coordinatorKeys: ['g:AAAAAAAAAAAAAAAAAAAAAA:0'] })).coordinators[0];
+      assert.equal(early.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
     } finally {
       w.close();
     }

@@ -101,6 +101,10 @@ test('share APIs on the wire: heartbeat, describe, share sessions, acknowledgeme
       const named = await w.request(90, 0, { groups: [{ groupId: 'sg', topics: [{ topicName: 'w', partitions: [0, 7] }] }] });
       assert.deepEqual(named.groups[0].topics[0].partitions.map((p: { startOffset: number; errorCode: number }) => [p.startOffset, p.errorCode]), [[5, 0], [-1, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]);
 
+      // FindCoordinator v6, key type 2: the share coordinator of a share-partition (this broker).
+      const share = (await w.request(10, 6, { keyType: 2, coordinatorKeys: [`sg:${topicId}:0`] })).coordinators[0];
+      assert.deepEqual([share.errorCode, share.nodeId, share.port], [ErrorCode.NONE, broker.nodeId, broker.port]);
+
       const left = await heartbeat(-1, null);
       assert.equal(left.memberEpoch, -1);
       const after = await w.request(77, 1, { groupIds: ['sg'], includeAuthorizedOperations: false });
