@@ -96,8 +96,8 @@ function cloneEntry(e: ProducerEntry): ProducerEntry {
 
 export class ProducerStateManager {
   private readonly producers = new Map<number, ProducerEntry>();
-  /** Verification guards by producer id (memory only: after a restart, a batch is verified again). */
-  private readonly guards = new Map<number, object>();
+  /** Verification guards by producer id, with when each was taken (memory only: after a restart, a batch is verified again). */
+  private readonly guards = new Map<number, { token: object; takenMs: number }>();
   /** Aborted transactions by the offset of their marker (ascending). */
   private aborted: AbortedTxn[] = [];
   /** Transactions whose marker is written but not yet below the high watermark. */
@@ -132,7 +132,7 @@ export class ProducerStateManager {
       const current = this.producers.get(b.producerId);
       const staged = updates.get(b.producerId);
       const guard = guards?.get(b.producerId);
-      if (guard !== undefined && staged === undefined && b.isTransactional && !this.inTransaction(b.producerId, b.producerEpoch) && this.guards.get(b.producerId) !== guard) {
+      if (guard !== undefined && staged === undefined && b.isTransactional && !this.inTransaction(b.producerId, b.producerEpoch) && this.guards.get(b.producerId)?.token !== guard) {
         throw new ProducerStateError(ErrorCode.INVALID_TXN_STATE, `the transaction of producer ${b.producerId} ended after this partition was verified in it`);
       }
       if (staged === undefined && current !== undefined && b.producerEpoch === current.producerEpoch && !b.isControl) {
@@ -185,10 +185,10 @@ export class ProducerStateManager {
    * the producer's next marker, so that a batch verified in a transaction that ended meanwhile is
    * refused rather than opening a transaction nobody will end.
    */
-  verificationGuard(producerId: number): object {
+  verificationGuard(producerId: number, nowMs = Date.now()): object {
     let g = this.guards.get(producerId);
-    if (g === undefined) this.guards.set(producerId, (g = {}));
-    return g;
+    if (g === undefined) this.guards.set(producerId, (g = { token: {}, takenMs: nowMs }));
+    return g.token;
   }
 
   /** Whether the producer, at this epoch, has written to its open transaction here (no verification needed). */
@@ -335,6 +335,8 @@ export class ProducerStateManager {
         n++;
       }
     }
+    // A guard whose batch never came (its verification failed) goes with the producers' expiry.
+    for (const [pid, g] of this.guards) if (!this.producers.has(pid) && nowMs - g.takenMs >= this.expirationMs) this.guards.delete(pid);
     return n;
   }
 

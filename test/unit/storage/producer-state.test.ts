@@ -8,6 +8,7 @@ import { StorageError } from '../../../src/storage/errors.js';
 import { ProducerStateManager, nextSequence } from '../../../src/storage/producer-state.js';
 import type { PartitionLog } from '../../../src/storage/partition-log.js';
 import { FaultyDisk, makeBatch, openTestLog, withTempDir } from './helpers.js';
+import { TRANSACTIONAL_BIT } from '../../../src/protocol/records/batch-header.js';
 
 const PID = 4000;
 
@@ -197,5 +198,41 @@ describe('producer state: snapshots and recovery', () => {
       assert.equal(r.duplicate, true);
       assert.equal(r.baseOffset, 9);
       await again.close();
+    }));
+});
+
+describe('producer state: KIP-890 verification guards', () => {
+  const txnBatch = (seq: number, epoch = 0) =>
+    makeBatch([{ value: Buffer.from(`t${seq}`) }], { producerId: PID, producerEpoch: epoch, baseSequence: seq, attributes: TRANSACTIONAL_BIT });
+
+  it('takes a verified batch; a marker between the verification and the append drops the guard, so the batch is refused', () =>
+    withTempDir(async (dir) => {
+      const log = await openTestLog(dir);
+      const state = log.producerState;
+      assert.equal(state.inTransaction(PID, 0), false);
+      const guard = state.verificationGuard(PID);
+      assert.equal(state.verificationGuard(PID), guard, 'one guard per producer until its next marker');
+      await log.append(await txnBatch(0), { leaderEpoch: 0, verificationGuards: new Map([[PID, guard]]) });
+      assert.equal(state.inTransaction(PID, 0), true, 'the partition is in the open transaction: no more verification');
+      await log.appendControl({ producerId: PID, producerEpoch: 0, commit: true, coordinatorEpoch: 0, timestampMs: 1 });
+      assert.equal(state.inTransaction(PID, 0), false);
+      // Verified for the next transaction, which then ends before the batch is placed.
+      const stale = state.verificationGuard(PID);
+      assert.notEqual(stale, guard);
+      await log.appendControl({ producerId: PID, producerEpoch: 0, commit: false, coordinatorEpoch: 0, timestampMs: 2 });
+      await rejects(log.append(await txnBatch(1), { leaderEpoch: 0, verificationGuards: new Map([[PID, stale]]) }), ErrorCode.INVALID_TXN_STATE);
+      assert.equal(state.inTransaction(PID, 0), false, 'no transaction was opened');
+      await log.close();
+    }));
+
+  it('a producer epoch moved on by a marker (transactions v2) starts at sequence 0, as in Kafka', () =>
+    withTempDir(async (dir) => {
+      const log = await openTestLog(dir);
+      await log.append(await txnBatch(0), { leaderEpoch: 0 });
+      await log.appendControl({ producerId: PID, producerEpoch: 1, commit: true, coordinatorEpoch: 0, timestampMs: 1 });
+      await rejects(log.append(await txnBatch(5, 1), { leaderEpoch: 0 }), ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+      await rejects(log.append(await txnBatch(1, 0), { leaderEpoch: 0 }), ErrorCode.INVALID_PRODUCER_EPOCH);
+      assert.equal((await log.append(await txnBatch(0, 1), { leaderEpoch: 0 })).baseOffset, 2);
+      await log.close();
     }));
 });
