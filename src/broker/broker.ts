@@ -27,7 +27,7 @@ import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SystemClock, type Clock } from '../platform/clock.js';
-import { createLogger, type Logger } from '../util/logger.js';
+import { createLogger, parseLogSettings, type Logger } from '../util/logger.js';
 import { BROKER_DEFAULTS, buildBrokerConfig, intProperty, readPropertiesFile, type BrokerConfig, type Listener } from '../cluster/config.js';
 import { LocalMetadataStore } from '../cluster/metadata-store.js';
 import { ProducerIdManager } from '../cluster/producer-ids.js';
@@ -560,7 +560,8 @@ function readOnlyTopics(store: MetadataStore): ConstructorParameters<typeof Topi
 /** Starts a broker from a `server.properties` file and overrides, stopping cleanly on SIGTERM/SIGINT. */
 export async function startServer(configFile?: string, overrides: Record<string, string> = {}): Promise<Broker> {
   const fromFile = configFile !== undefined ? readPropertiesFile(configFile) : {};
-  const logger = createLogger((process.env.SAMSA_LOG_LEVEL as Parameters<typeof createLogger>[0]) ?? 'info');
+  // The server logs at info unless SAMSA_LOG_LEVEL says otherwise; a bad setting stops the start.
+  const logger = createLogger(parseLogSettings(process.env, { level: 'info' }));
   // A server keeps its data where log.dirs says (./data by default), never in a temp dir.
   const given = { ...fromFile, ...overrides };
   const config = given['log.dirs'] === undefined && given['log.dir'] === undefined ? { 'log.dirs': BROKER_DEFAULTS['log.dirs']!, ...given } : given;

@@ -8,6 +8,7 @@ import { startServer } from '../broker/broker.js';
 import { ConfigError } from '../cluster/config.js';
 import { LogDirInUseError } from '../storage/dir-lock.js';
 import { MetaPropertiesError } from '../storage/meta-properties.js';
+import { LogSettingsError } from '../util/logger.js';
 import { helpText, keyValues, list, parseFlags, reportError, str, UsageError, type Io, type ToolSpec } from './common.js';
 
 export const spec: ToolSpec = {
@@ -63,7 +64,7 @@ export async function run(argv: string[], io: Io): Promise<number | null> {
 
 /** Errors of operation a start can meet, as the sentence to print; null for anything else (a bug). */
 export function startupFailure(err: unknown): string | null {
-  if (err instanceof LogDirInUseError || err instanceof MetaPropertiesError || err instanceof ConfigError) return err.message;
+  if (err instanceof LogDirInUseError || err instanceof MetaPropertiesError || err instanceof ConfigError || err instanceof LogSettingsError) return err.message;
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
   if (!(err instanceof Error) || typeof e.code !== 'string') return null;
   if (e.syscall === 'listen') {

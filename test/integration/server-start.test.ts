@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_PATH } from '../helpers/broker-process.js';
 
-function serverStart(overrides: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function serverStart(overrides: Record<string, string>, env: Record<string, string> = { SAMSA_LOG_LEVEL: 'error' }): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const args = [CLI_PATH, 'server', 'start', ...Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`])];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SAMSA_LOG_LEVEL: 'error' } });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SAMSA_LOG_FORMAT: '', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -71,6 +71,11 @@ test('start-up errors of operation: one sentence, exit code 1, no stack', async 
     assertOneSentence(await serverStart({ 'log.dirs': join(root, 'c1'), 'node.id': '7', ...free }), /Stored node id 1 .* node\.id 7/);
   });
 
+  await t.test('bad SAMSA_LOG_LEVEL and SAMSA_LOG_FORMAT', async () => {
+    assertOneSentence(await serverStart({ 'log.dirs': join(root, 'l'), ...free }, { SAMSA_LOG_LEVEL: 'verbose' }), /SAMSA_LOG_LEVEL=verbose is not valid: 'verbose' should be a level \(debug, info, warn, error, silent\) or component=level/);
+    assertOneSentence(await serverStart({ 'log.dirs': join(root, 'l'), ...free }, { SAMSA_LOG_FORMAT: 'xml' }), /SAMSA_LOG_FORMAT=xml is not valid: use json .* or pretty/);
+  });
+
   await t.test('a config file that does not exist', async () => {
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [CLI_PATH, 'server', 'start', join(root, 'missing.properties')], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -80,4 +85,19 @@ test('start-up errors of operation: one sentence, exit code 1, no stack', async 
     });
     assertOneSentence(r, /missing\.properties/);
   });
+});
+
+test('server logs: JSON lines by default off a terminal, one readable line each with SAMSA_LOG_FORMAT=pretty', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'samsa-log-format-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const free = { listeners: 'PLAINTEXT://127.0.0.1:0' };
+  const json = await serverStart({ 'log.dirs': join(root, 'j'), ...free }, { SAMSA_LOG_LEVEL: 'info' });
+  assert.equal(json.code, 0, json.stderr);
+  const lines = json.stderr.trim().split('\n');
+  assert.ok(lines.length > 0 && lines.every((l) => typeof JSON.parse(l).msg === 'string'), json.stderr);
+  const pretty = await serverStart({ 'log.dirs': join(root, 'p'), ...free }, { SAMSA_LOG_LEVEL: 'info', SAMSA_LOG_FORMAT: 'pretty' });
+  assert.equal(pretty.code, 0, pretty.stderr);
+  const first = pretty.stderr.split('\n')[0]!;
+  assert.match(first, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO |WARN |ERROR|DEBUG) /);
+  assert.throws(() => JSON.parse(first));
 });
