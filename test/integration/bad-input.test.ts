@@ -68,7 +68,7 @@ test('ApiVersions at an unknown version gets UNSUPPORTED_VERSION in a v0 body an
     const full = codecFor<ApiVersionsResponse>(ApiVersionsResponseSchema, 3).decode(v3);
     assert.equal(full.errorCode, 0);
     const produce = full.apiKeys.find((k) => k.apiKey === 0)!;
-    assert.deepEqual([produce.minVersion, produce.maxVersion], [0, 11]);
+    assert.deepEqual([produce.minVersion, produce.maxVersion], [0, 12]);
     s.destroy();
   });
 });
