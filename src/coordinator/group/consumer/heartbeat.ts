@@ -170,6 +170,8 @@ async function heartbeat(c: GroupCoordinator, g: ClassicGroup, a: ConsumerHeartb
     subscribedTopicRegex: a.subscribedTopicRegex === null ? oldMeta.subscribedTopicRegex : a.subscribedTopicRegex === '' ? null : a.subscribedTopicRegex,
     rebalanceTimeoutMs: a.rebalanceTimeoutMs !== -1 ? a.rebalanceTimeoutMs : oldMeta.rebalanceTimeoutMs,
     serverAssignor: a.serverAssignor ?? oldMeta.serverAssignor,
+    // A member heartbeating with this API speaks the consumer protocol, whatever it spoke before.
+    classicMemberMetadata: null,
   };
   let bump = old === undefined && replaced === undefined;
   if (!sameSet(meta.subscribedTopicNames, oldMeta.subscribedTopicNames) || meta.subscribedTopicRegex !== oldMeta.subscribedTopicRegex) bump = true;
