@@ -45,7 +45,7 @@ const IGNORED: ReadonlyArray<[RegExp, string]> = [
   [/^(offsets\.topic\.replication\.factor|transaction\.state\.log\.(replication\.factor|min\.isr)|replica\.|auto\.leader|leader\.imbalance|unclean\.|controlled\.shutdown|broker\.rack|reserved\.broker|broker\.id\.generation)/, 'one broker: every partition has a single replica'],
   [/^(remote\.|log\.local\.)/, 'tiered storage is not supported'],
   [/^(group\.share\.|share\.)/, 'share groups are not served yet'],
-  [/^group\.consumer\./, 'groups change protocol only while empty: online upgrade and downgrade (KIP-848 migration) are not served yet'],
+  [/^group\.consumer\./, 'Samsa reads the group.consumer.* keys of Kafka 4.0 it acts on (session, heartbeat, size, assignors, migration policy), not this one'],
   [/^group\.coordinator\./, 'the group coordinator always serves both the classic and the consumer protocol, in one event loop'],
   [/^group\.streams\./, 'the streams group protocol (KIP-1071) is not served'],
   [/^(metric|metrics|kafka\.metrics|telemetry)/, 'Samsa has no JMX metrics'],

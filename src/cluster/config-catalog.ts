@@ -98,6 +98,7 @@ const BROKER_DOCS: Record<string, [doc: string, extra?: { min?: number; oneOf?: 
   'log.cleaner.min.cleanable.ratio': ['The share of uncleaned log above which a partition is compacted.', { min: 0 }],
   'producer.id.expiration.ms': ['How long a producer id without writes is remembered for idempotence.', { min: 1 }],
   'listener.security.protocol.map': ['The security protocol of each listener name; Samsa serves PLAINTEXT and SSL.'],
+  'group.consumer.migration.policy': ['Which way a consumer group with members may change protocol online: bidirectional, upgrade (classic to consumer), downgrade (consumer to classic) or disabled; any case.'],
   'controller.listener.names': ['Listeners for the KRaft controller; Samsa has none and does not open them.'],
 };
 

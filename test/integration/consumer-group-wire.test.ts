@@ -95,7 +95,8 @@ test('ConsumerGroupHeartbeat: Kafka’s validation errors, fencing, revoke befor
       assert.deepEqual([described[0].errorCode, described[0].groupState, described[0].groupEpoch, described[0].assignmentEpoch, described[0].members.length], [0, 'Stable', 2, 2, 2]);
       assert.deepEqual([described[1].errorCode, described[1].errorMessage], [ErrorCode.GROUP_ID_NOT_FOUND, 'Group none not found.']);
       const join = await w.request(11, 5, { groupId: 'gw', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, memberId: '', groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.alloc(0) }] });
-      assert.equal(join.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+      // Kafka 4 (migration policy bidirectional) takes classic members into a consumer group: first a member id.
+      assert.equal(join.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
       assert.equal((await w.request(42, 2, { groupsNames: ['gw'] })).results[0].errorCode, ErrorCode.NON_EMPTY_GROUP);
 
       // A leaves: B gets everything at the next epoch.
@@ -160,13 +161,13 @@ test('ConsumerGroupHeartbeat: a regular expression subscription picks up a new m
   }, { config: CONFIG });
 });
 
-test('classic and consumer protocols in one group: refused while the other has members (no online upgrade yet), an empty group changes protocol', async () => {
+test('group.consumer.migration.policy=disabled: classic and consumer protocols in one group refused while the other has members, an empty group changes protocol', async () => {
   await withBroker(async (broker) => {
     const w = await WireClient.connect(broker.port);
     try {
       await ready(w, broker, ['w1', 2]);
       const classicJoin = (groupId: string, memberId = '') => w.request(11, 5, { groupId, sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, memberId, groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.alloc(0) }] });
-      // A classic group with a member: a consumer-protocol member is refused as Kafka refuses it when upgrades are off.
+      // A classic group with a member: a consumer-protocol member is refused as Kafka refuses it with upgrades off.
       const j1 = await classicJoin('gc');
       assert.equal(j1.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
       assert.equal((await classicJoin('gc', j1.memberId)).errorCode, 0);
@@ -191,7 +192,7 @@ test('classic and consumer protocols in one group: refused while the other has m
     } finally {
       w.close();
     }
-  }, { config: CONFIG });
+  }, { config: { ...CONFIG, 'group.consumer.migration.policy': 'disabled' } });
 });
 
 test('ConsumerGroupHeartbeat and ConsumerGroupDescribe need ACLs on the group when an authorizer is set', async () => {

@@ -39,6 +39,30 @@ export interface ConsumerGroupConfig {
   maxSize: number;
   /** group.consumer.assignors: the server assignors offered, the first one the default. */
   assignors: string[];
+  /** group.consumer.migration.policy: which way a group with members may change protocol online. */
+  migration: MigrationPolicy;
+}
+
+/** Kafka's ConsumerGroupMigrationPolicy: whether an online upgrade and an online downgrade are allowed. */
+export interface MigrationPolicy {
+  name: 'bidirectional' | 'upgrade' | 'downgrade' | 'disabled';
+  upgrade: boolean;
+  downgrade: boolean;
+}
+
+const MIGRATION_POLICIES: readonly MigrationPolicy[] = [
+  { name: 'bidirectional', upgrade: true, downgrade: true },
+  { name: 'upgrade', upgrade: true, downgrade: false },
+  { name: 'downgrade', upgrade: false, downgrade: true },
+  { name: 'disabled', upgrade: false, downgrade: false },
+];
+
+/** Parses group.consumer.migration.policy, case-insensitively as Kafka does; throws ConfigError on any other value. */
+export function migrationPolicy(value: string): MigrationPolicy {
+  const p = MIGRATION_POLICIES.find((x) => x.name === value.trim().toLowerCase());
+  if (p === undefined)
+    throw new ConfigError(`group.consumer.migration.policy: '${value}' is not a migration policy; use one of ${MIGRATION_POLICIES.map((x) => x.name).join(', ')}`);
+  return p;
 }
 
 /** The server assignors Samsa has (consumer/assignors.ts). */
@@ -69,6 +93,7 @@ export const GROUP_COORDINATOR_DEFAULTS: Record<string, string> = {
   'group.consumer.max.heartbeat.interval.ms': '15000',
   'group.consumer.max.size': '2147483647',
   'group.consumer.assignors': 'uniform,range',
+  'group.consumer.migration.policy': 'bidirectional',
 };
 
 /** Parses the coordinator's keys over Kafka's defaults; throws ConfigError on a bad value. */
@@ -108,5 +133,5 @@ function consumerGroupConfig(props: Record<string, string>, int: (key: string, m
   const assignors = props['group.consumer.assignors']!.split(',').map((a) => a.trim()).filter((a) => a !== '').map((a) => ASSIGNOR_CLASSES[a] ?? a);
   if (assignors.length === 0) throw new ConfigError('group.consumer.assignors: name at least one assignor (uniform, range)');
   for (const a of assignors) if (!KNOWN_CONSUMER_ASSIGNORS.includes(a)) throw new ConfigError(`group.consumer.assignors: unknown assignor '${a}' (Samsa has ${KNOWN_CONSUMER_ASSIGNORS.join(', ')})`);
-  return { sessionTimeoutMs: session, heartbeatIntervalMs: heartbeat, maxSize: int('group.consumer.max.size', 1), assignors };
+  return { sessionTimeoutMs: session, heartbeatIntervalMs: heartbeat, maxSize: int('group.consumer.max.size', 1), assignors, migration: migrationPolicy(props['group.consumer.migration.policy']!) };
 }

@@ -268,12 +268,15 @@ export class GroupCoordinator {
     }
     // Leadership of the partition moved while the write waited: the new leader replays it.
     if (this.parts.termOf(partition) !== term) return ErrorCode.NOT_COORDINATOR;
-    for (const e of encoded) this.replay(partition, decodeRecord(e.key, e.value)!);
+    // A group emptied by one record may be refilled by the next (a migration's batch): drops wait for the whole batch.
+    const emptied = new Set<ClassicGroup>();
+    for (const e of encoded) this.replay(partition, decodeRecord(e.key, e.value)!, emptied);
+    for (const g of emptied) if (g.is('Dead')) this.drop(g);
     return ErrorCode.NONE;
   }
 
   /** Applies one record to memory: the only way durable group state changes. */
-  replay(partition: number, record: CoordinatorRecord): void {
+  replay(partition: number, record: CoordinatorRecord, emptied?: Set<ClassicGroup>): void {
     const groupId = record.key.group;
     const existing = this.groups.get(groupId);
     if (record.value === null && existing === undefined) return;
@@ -281,6 +284,8 @@ export class GroupCoordinator {
     if (existing === undefined) this.groups.set(groupId, g);
     if (record.type === 'consumer') {
       g.consumer ??= new ConsumerGroupState();
+      // An upgrade's records follow the classic group's tombstone in the same batch.
+      if (g.is('Dead')) g.state = 'Empty';
       g.consumer.apply(record.value);
       // The group itself stays (as an empty classic one) for whoever deleted it; loading drops leftovers.
       if (g.consumer.isDeleted) g.consumer = null;
@@ -289,7 +294,10 @@ export class GroupCoordinator {
     if (record.type === 'offset') g.applyOffsetRecord(record.key.topic, record.key.partition, record.value);
     else if (record.value !== null) g.applyGroupRecord(record.value);
     else g.applyGroupTombstone();
-    if (g.is('Dead')) this.drop(g);
+    if (g.is('Dead')) {
+      if (emptied !== undefined) emptied.add(g);
+      else this.drop(g);
+    }
   }
 
   /** Forgets a group whose records are all deleted. */

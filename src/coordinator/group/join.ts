@@ -5,6 +5,7 @@
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import { consumerGroupTombstones } from './consumer/heartbeat.js';
+import { joinConsumerGroup } from './consumer/classic-members.js';
 import type { GroupCoordinator } from './coordinator.js';
 import type { ClassicGroup } from './group.js';
 import { Member, joinError, type JoinResult, type Protocol } from './member.js';
@@ -49,7 +50,10 @@ export async function joinGroup(c: GroupCoordinator, a: JoinGroupArgs): Promise<
   if (group === undefined) return joinError(a.memberId, ErrorCode.UNKNOWN_MEMBER_ID);
   const { result } = await c.run(group, async (): Promise<Answer<JoinResult>> => {
     let answer: Answer<JoinResult>;
-    if (group.consumer !== null && !(await classicMayJoin(c, group))) {
+    if (group.consumer !== null && group.consumer.members.size > 0 && c.config.consumer.migration.name !== 'disabled') {
+      // A consumer group with members takes classic members as its own (consumer/classic-members.ts).
+      return now(await joinConsumerGroup(c, group, a));
+    } else if (group.consumer !== null && !(await classicMayJoin(c, group))) {
       answer = now(joinError(a.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
     } else if (!acceptJoiningMember(c, group, a.memberId)) {
       if (group.has(a.memberId)) removeMember(c, group, a.memberId);
@@ -63,10 +67,10 @@ export async function joinGroup(c: GroupCoordinator, a: JoinGroupArgs): Promise<
 }
 
 /**
- * A classic member may join a KIP-848 consumer group only while it has no members: the empty
- * consumer group is deleted (its tombstones written) and the group goes on as a classic one, as in
- * Kafka. Kafka 4 also converts a group with members (online upgrade/downgrade); Samsa does not yet
- * and answers INCONSISTENT_GROUP_PROTOCOL.
+ * A classic member joining an empty KIP-848 consumer group deletes it (its tombstones written) and
+ * the group goes on as a classic one, as in Kafka. With group.consumer.migration.policy=disabled a
+ * consumer group with members refuses classic members (INCONSISTENT_GROUP_PROTOCOL, as Kafka since
+ * KAFKA-20640); otherwise they join it as classic members (joinConsumerGroup).
  */
 async function classicMayJoin(c: GroupCoordinator, group: ClassicGroup): Promise<boolean> {
   const cg = group.consumer!;

@@ -1,11 +1,13 @@
 /**
  * SyncGroup, Heartbeat and LeaveGroup, as Kafka's GroupCoordinator answers them. The leader's
- * SyncGroup writes the generation's assignment; the members' SyncGroups wait for it.
+ * SyncGroup writes the generation's assignment; the members' SyncGroups wait for it. In a KIP-848
+ * consumer group the classic members' requests go to consumer/classic-members.ts.
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import type { GroupCoordinator } from './coordinator.js';
 import type { ClassicGroup } from './group.js';
 import { EMPTY_BYTES, syncError, type Member, type SyncResult } from './member.js';
+import * as classic from './consumer/classic-members.js';
 import { groupRecord, maybePrepareRebalance, removeMemberAndUpdateGroup, removePendingMember, scheduleHeartbeat } from './rebalance.js';
 
 export interface SyncGroupArgs {
@@ -45,6 +47,7 @@ export async function syncGroup(c: GroupCoordinator, a: SyncGroupArgs): Promise<
   const group = c.getGroup(a.groupId);
   if (group === undefined) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
   const { result } = await c.run(group, async (): Promise<{ result: SyncResult | Promise<SyncResult> }> => {
+    if (group.consumer !== null) return { result: classic.syncConsumerGroup(c, group, a) };
     if (group.is('Dead')) return { result: syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE) };
     if (group.isStaticMemberFenced(a.groupInstanceId, a.memberId)) return { result: syncError(ErrorCode.FENCED_INSTANCE_ID) };
     if (!group.has(a.memberId)) return { result: syncError(ErrorCode.UNKNOWN_MEMBER_ID) };
@@ -109,6 +112,7 @@ export async function heartbeat(c: GroupCoordinator, a: HeartbeatArgs): Promise<
   const group = c.getGroup(a.groupId);
   if (group === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
   return c.run(group, () => {
+    if (group.consumer !== null) return classic.heartbeatConsumerGroup(c, group, a);
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     if (group.isStaticMemberFenced(a.groupInstanceId, a.memberId)) return ErrorCode.FENCED_INSTANCE_ID;
     if (!group.has(a.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
@@ -126,6 +130,7 @@ export async function leaveGroup(c: GroupCoordinator, groupId: string, leaving: 
   const group = c.getGroup(groupId);
   if (group === undefined) return { errorCode: ErrorCode.NONE, members: each(() => ErrorCode.UNKNOWN_MEMBER_ID) };
   return c.run(group, async () => {
+    if (group.consumer !== null) return classic.leaveConsumerGroup(c, group, leaving);
     if (group.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
     const codes: number[] = [];
     for (const m of leaving) codes.push(await leaveOne(c, group, m));

@@ -143,9 +143,11 @@ export function validateConsumerOffsetCommit(cg: ConsumerGroupState, a: Pick<Com
   if (a.generationId < 0 && cg.members.size === 0) return null;
   const m = cg.members.get(a.memberId);
   if (m === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-  if (!transactional && (a.apiVersion ?? 9) < 9) return ErrorCode.UNSUPPORTED_VERSION;
+  // A classic member (JoinGroup) commits with any version, its member epoch as the generation.
+  const classic = m.metadata.classicMemberMetadata !== null;
+  if (!transactional && !classic && (a.apiVersion ?? 9) < 9) return ErrorCode.UNSUPPORTED_VERSION;
   if (a.generationId === m.assignment.memberEpoch) return null;
-  return transactional ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
+  return transactional || classic ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
 }
 
 /** Kafka 4's ConsumerGroup.validateOffsetFetch. */
@@ -153,7 +155,8 @@ function validateConsumerOffsetFetch(cg: ConsumerGroupState, member: FetchingMem
   if (member === null || (member.memberId === null && member.memberEpoch < 0)) return null;
   const m = member.memberId === null ? undefined : cg.members.get(member.memberId);
   if (m === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-  return member.memberEpoch === m.assignment.memberEpoch ? null : ErrorCode.STALE_MEMBER_EPOCH;
+  if (member.memberEpoch === m.assignment.memberEpoch) return null;
+  return m.metadata.classicMemberMetadata !== null ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
 }
 
 /**

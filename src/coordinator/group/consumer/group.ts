@@ -28,6 +28,7 @@ export const EMPTY_METADATA: ConsumerMemberMetadata = Object.freeze({
   subscribedTopicRegex: null,
   rebalanceTimeoutMs: -1,
   serverAssignor: null,
+  classicMemberMetadata: null,
 });
 
 export class ConsumerMember {

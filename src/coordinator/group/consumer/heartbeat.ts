@@ -14,6 +14,7 @@ import type { CoordinatorRecord } from '../records.js';
 import { ASSIGNORS, type AssignorMember } from './assignors.js';
 import { ConsumerGroupState, EMPTY_ASSIGNMENT, EMPTY_METADATA, type ConsumerMember } from './group.js';
 import { FencedMemberError, isReconciledTo, reconcile, sameAssignment, samePartitions, type OwnedTopicPartitions } from './reconcile.js';
+import { afterDowngrade, downgradeRecords, mayDowngrade, mayUpgrade, releaseClassicMembers, upgradeRecords } from './migration.js';
 import { MemberState, type ConsumerGroupRecord, type ConsumerMemberAssignment, type ConsumerMemberMetadata, type SubscribedTopic, type TopicPartitions } from './records.js';
 
 export const LEAVE_GROUP_MEMBER_EPOCH = -1;
@@ -123,14 +124,21 @@ function isSubset(owned: OwnedTopicPartitions[] | null, of: TopicPartitions): bo
 const unknownMember = (memberId: string, groupId: string) => failed(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${memberId} is not a member of group ${groupId}.`);
 
 async function heartbeat(c: GroupCoordinator, g: ClassicGroup, a: ConsumerHeartbeatArgs): Promise<ConsumerHeartbeatResult> {
-  if (g.consumer === null && (a.memberEpoch !== 0 || g.members.size > 0 || !g.is('Empty')))
-    return failed(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${g.groupId} is not a consumer group.`);
-  // An empty classic group (offsets only) becomes a consumer group with its first member.
-  const cg = g.consumer ?? new ConsumerGroupState();
+  const records: CoordinatorRecord[] = [];
+  let cg: ConsumerGroupState;
+  if (g.consumer !== null) cg = g.consumer;
+  else if (a.memberEpoch === 0 && g.members.size === 0 && g.is('Empty')) cg = new ConsumerGroupState(); // an empty classic group (offsets only) becomes a consumer group
+  else {
+    // A classic group with members is converted in place, when the policy allows it (migration.ts).
+    const upgrade = a.memberEpoch === 0 && g.members.size > 0 && mayUpgrade(c, g) ? upgradeRecords(c, g) : null;
+    if (upgrade === null) return failed(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${g.groupId} is not a consumer group.`);
+    releaseClassicMembers(c, g);
+    records.push(...upgrade.records);
+    cg = upgrade.cg;
+  }
   const memberId = a.memberId === '' ? c.newUuid() : a.memberId;
   if (cg.members.size >= c.config.consumer.maxSize && !cg.members.has(memberId))
     return failed(ErrorCode.GROUP_MAX_SIZE_REACHED, `The consumer group has reached its maximum capacity of ${c.config.consumer.maxSize} members.`);
-  const records: CoordinatorRecord[] = [];
   const rec = (r: ConsumerGroupRecord) => records.push({ type: 'consumer', key: { group: g.groupId }, value: r });
   let old: ConsumerMember | undefined;
   let replaced: ConsumerMember | undefined;
@@ -170,7 +178,69 @@ async function heartbeat(c: GroupCoordinator, g: ClassicGroup, a: ConsumerHeartb
     subscribedTopicRegex: a.subscribedTopicRegex === null ? oldMeta.subscribedTopicRegex : a.subscribedTopicRegex === '' ? null : a.subscribedTopicRegex,
     rebalanceTimeoutMs: a.rebalanceTimeoutMs !== -1 ? a.rebalanceTimeoutMs : oldMeta.rebalanceTimeoutMs,
     serverAssignor: a.serverAssignor ?? oldMeta.serverAssignor,
+    // A member heartbeating with this API speaks the consumer protocol, whatever it spoke before.
+    classicMemberMetadata: null,
   };
+  let next: ConsumerMemberAssignment;
+  try {
+    next = updateMember(c, g, cg, { memberId, old, replaced, current, meta, owned: a.ownedTopicPartitions, rejoining: a.memberEpoch === 0 }, rec);
+  } catch (err) {
+    if (err instanceof FencedMemberError) return failed(ErrorCode.FENCED_MEMBER_EPOCH, err.message);
+    throw err;
+  }
+  // What the member had, read before the write replays its new assignment into `old`.
+  const hadPartitions = old?.assignment.assignedPartitions ?? new Map<string, number[]>();
+  if (records.length > 0) {
+    const code = await c.write(g.partition, records, 'group');
+    if (code !== ErrorCode.NONE) return failed(code);
+  }
+  if (replaced !== undefined) clearTimers(c, replaced);
+  // The members an upgrade brought in keep their classic session timeouts.
+  if (g.consumer !== null && g.consumer !== cg) for (const m of g.consumer.members.values()) if (m.memberId !== memberId) scheduleSessionTimeout(c, g, m);
+  const member = g.consumer?.members.get(memberId);
+  if (member !== undefined) {
+    scheduleSessionTimeout(c, g, member);
+    if (next.state === MemberState.UNREVOKED_PARTITIONS) scheduleRebalanceTimeout(c, g, member);
+    else if (member.rebalanceTimer !== null) {
+      c.clock.clearTimeout(member.rebalanceTimer);
+      member.rebalanceTimer = null;
+    }
+  }
+  const full = a.memberEpoch === 0 || (a.rebalanceTimeoutMs !== -1 && (a.subscribedTopicNames !== null || a.subscribedTopicRegex !== null) && a.ownedTopicPartitions !== null);
+  return {
+    errorCode: ErrorCode.NONE,
+    errorMessage: null,
+    memberId,
+    memberEpoch: next.memberEpoch,
+    heartbeatIntervalMs: c.consumerHeartbeatIntervalMs(g.groupId),
+    assignment: full || !samePartitions(hadPartitions, next.assignedPartitions) ? next.assignedPartitions : null,
+  };
+}
+
+/** A member's join or heartbeat, as the records it takes: who it is, what it holds and asks for. */
+export interface MemberUpdate {
+  memberId: string;
+  /** The member as stored, when it is known. */
+  old: ConsumerMember | undefined;
+  /** A static member whose instance id this member takes over. */
+  replaced: ConsumerMember | undefined;
+  /** Its assignment before this request. */
+  current: ConsumerMemberAssignment;
+  meta: ConsumerMemberMetadata;
+  owned: OwnedTopicPartitions[] | null;
+  /** A known member joining again at epoch 0: it owns nothing any more. */
+  rejoining: boolean;
+}
+
+/**
+ * Kafka's steps 1–3 of a member's turn, shared by ConsumerGroupHeartbeat and a classic member's
+ * JoinGroup: its metadata (a subscription change bumps the group epoch), the subscription metadata,
+ * a new target assignment when the group epoch is ahead, one reconciliation step. Records go to
+ * `rec`; returns the member's next assignment. Throws FencedMemberError.
+ */
+export function updateMember(c: GroupCoordinator, g: ClassicGroup, cg: ConsumerGroupState, u: MemberUpdate, rec: (r: ConsumerGroupRecord) => void): ConsumerMemberAssignment {
+  const { memberId, old, replaced, current, meta } = u;
+  const oldMeta = (old ?? replaced)?.metadata ?? EMPTY_METADATA;
   let bump = old === undefined && replaced === undefined;
   if (!sameSet(meta.subscribedTopicNames, oldMeta.subscribedTopicNames) || meta.subscribedTopicRegex !== oldMeta.subscribedTopicRegex) bump = true;
   if (replaced !== undefined) {
@@ -210,43 +280,14 @@ async function heartbeat(c: GroupCoordinator, g: ClassicGroup, a: ConsumerHeartb
   let next = current;
   if (!isReconciledTo(current, targetEpoch)) {
     // Partitions this member itself held before rejoining are not held by anyone else.
-    const own = old !== undefined && a.memberEpoch === 0 ? old.assignment : null;
+    const own = old !== undefined && u.rejoining ? old.assignment : null;
     const heldByMe = (t: string, p: number) => own !== null && (own.assignedPartitions.get(t)?.includes(p) === true || own.partitionsPendingRevocation.get(t)?.includes(p) === true);
-    try {
-      next = reconcile({ current, targetEpoch, target, owned: a.ownedTopicPartitions, partitionEpoch: (t, p) => (heldByMe(t, p) ? -1 : cg.partitionEpoch(t, p)) });
-    } catch (err) {
-      if (err instanceof FencedMemberError) return failed(ErrorCode.FENCED_MEMBER_EPOCH, err.message);
-      throw err;
-    }
+    next = reconcile({ current, targetEpoch, target, owned: u.owned, partitionEpoch: (t, p) => (heldByMe(t, p) ? -1 : cg.partitionEpoch(t, p)) });
   }
   const storedAssignment = replaced !== undefined ? current : old?.assignment;
-  if (storedAssignment === undefined || (old !== undefined && a.memberEpoch === 0) || !sameAssignment(next, storedAssignment))
+  if (storedAssignment === undefined || (old !== undefined && u.rejoining) || !sameAssignment(next, storedAssignment))
     rec({ type: 'cg-current-assignment', group: g.groupId, memberId, value: next });
-  // What the member had, read before the write replays its new assignment into `old`.
-  const hadPartitions = old?.assignment.assignedPartitions ?? new Map<string, number[]>();
-  if (records.length > 0) {
-    const code = await c.write(g.partition, records, 'group');
-    if (code !== ErrorCode.NONE) return failed(code);
-  }
-  if (replaced !== undefined) clearTimers(c, replaced);
-  const member = g.consumer?.members.get(memberId);
-  if (member !== undefined) {
-    scheduleSessionTimeout(c, g, member);
-    if (next.state === MemberState.UNREVOKED_PARTITIONS) scheduleRebalanceTimeout(c, g, member);
-    else if (member.rebalanceTimer !== null) {
-      c.clock.clearTimeout(member.rebalanceTimer);
-      member.rebalanceTimer = null;
-    }
-  }
-  const full = a.memberEpoch === 0 || (a.rebalanceTimeoutMs !== -1 && (a.subscribedTopicNames !== null || a.subscribedTopicRegex !== null) && a.ownedTopicPartitions !== null);
-  return {
-    errorCode: ErrorCode.NONE,
-    errorMessage: null,
-    memberId,
-    memberEpoch: next.memberEpoch,
-    heartbeatIntervalMs: c.consumerHeartbeatIntervalMs(g.groupId),
-    assignment: full || !samePartitions(hadPartitions, next.assignedPartitions) ? next.assignedPartitions : null,
-  };
+  return next;
 }
 
 async function leave(c: GroupCoordinator, g: ClassicGroup, a: ConsumerHeartbeatArgs): Promise<ConsumerHeartbeatResult> {
@@ -273,24 +314,35 @@ async function leave(c: GroupCoordinator, g: ClassicGroup, a: ConsumerHeartbeatA
   return { errorCode: ErrorCode.NONE, errorMessage: null, memberId: a.memberId, memberEpoch: a.memberEpoch, heartbeatIntervalMs: 0, assignment: null };
 }
 
-function removalRecords(rec: (r: ConsumerGroupRecord) => void, group: string, memberId: string): void {
+export function removalRecords(rec: (r: ConsumerGroupRecord) => void, group: string, memberId: string): void {
   // Kafka's order: current assignment, target assignment, then the member.
   rec({ type: 'cg-current-assignment', group, memberId, value: null });
   rec({ type: 'cg-target-member', group, memberId, value: null });
   rec({ type: 'cg-member', group, memberId, value: null });
 }
 
-/** Removes a member: its records go, the subscription metadata is refreshed, the group epoch bumps. */
-async function fenceMember(c: GroupCoordinator, g: ClassicGroup, member: ConsumerMember): Promise<number> {
+/**
+ * Removes a member: its records go, the subscription metadata is refreshed, the group epoch bumps;
+ * or, when only classic members stay and the policy allows it, the group becomes a classic one.
+ */
+export async function fenceMember(c: GroupCoordinator, g: ClassicGroup, member: ConsumerMember): Promise<number> {
   const cg = g.consumer!;
   const records: CoordinatorRecord[] = [];
   const rec = (r: ConsumerGroupRecord) => records.push({ type: 'consumer', key: { group: g.groupId }, value: r });
+  clearTimers(c, member);
+  if (mayDowngrade(c, g, member.memberId)) {
+    // The last consumer-protocol member goes: the classic members carry on as a classic group.
+    for (const m of cg.members.values()) clearTimers(c, m);
+    const code = await c.write(g.partition, downgradeRecords(c, g, member.memberId), 'group');
+    if (code === ErrorCode.NONE) await afterDowngrade(c, g);
+    else for (const m of cg.members.values()) if (m !== member) scheduleSessionTimeout(c, g, m);
+    return code;
+  }
   removalRecords(rec, g.groupId, member.memberId);
   const rest = [...cg.members.values()].filter((m) => m !== member).map((m) => m.metadata);
   const metadata = subscriptionMetadata(c, rest);
   if (!sameMetadataList(metadata, cg.subscriptionMetadata)) rec({ type: 'cg-partition-metadata', group: g.groupId, value: metadata });
   rec({ type: 'cg-epoch', group: g.groupId, value: { epoch: cg.groupEpoch + 1 } });
-  clearTimers(c, member);
   return c.write(g.partition, records, 'group');
 }
 
@@ -300,7 +352,10 @@ export function clearTimers(c: GroupCoordinator, m: ConsumerMember): void {
   m.sessionTimer = m.rebalanceTimer = null;
 }
 
-/** A member that sends no heartbeat within its group's session timeout (consumer.session.timeout.ms) is removed. */
+/**
+ * A member that sends no heartbeat within its group's session timeout (consumer.session.timeout.ms;
+ * a classic member's own, from its JoinGroup) is removed.
+ */
 export function scheduleSessionTimeout(c: GroupCoordinator, g: ClassicGroup, m: ConsumerMember): void {
   if (m.sessionTimer !== null) c.clock.clearTimeout(m.sessionTimer);
   m.sessionTimer = c.clock.setTimeout(() => {
@@ -311,7 +366,7 @@ export function scheduleSessionTimeout(c: GroupCoordinator, g: ClassicGroup, m: 
       c.logger.info('consumer group member fenced: its session timed out', { groupId: g.groupId, memberId: m.memberId });
       await fenceMember(c, g, m);
     });
-  }, c.consumerSessionTimeoutMs(g.groupId));
+  }, m.metadata.classicMemberMetadata?.sessionTimeoutMs ?? c.consumerSessionTimeoutMs(g.groupId));
 }
 
 /** A member that does not give up revoked partitions within its rebalance timeout is removed. */

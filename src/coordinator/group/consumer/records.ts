@@ -4,7 +4,7 @@
  *
  *   key v3  ConsumerGroupMetadata                   group            → group epoch
  *   key v4  ConsumerGroupPartitionMetadata          group            → the subscribed topics' partition counts
- *   key v5  ConsumerGroupMemberMetadata             group, member    → the member's subscription
+ *   key v5  ConsumerGroupMemberMetadata             group, member    → the member's subscription (and a classic member's protocols)
  *   key v6  ConsumerGroupTargetAssignmentMetadata   group            → the target assignment's epoch
  *   key v7  ConsumerGroupTargetAssignmentMember     group, member    → the member's target partitions
  *   key v8  ConsumerGroupCurrentMemberAssignment    group, member    → epochs, state, owned and revoking partitions
@@ -44,6 +44,14 @@ export interface ConsumerMemberMetadata {
   subscribedTopicRegex: string | null;
   rebalanceTimeoutMs: number;
   serverAssignor: string | null;
+  /** Set for a member that speaks the classic protocol (JoinGroup/SyncGroup/Heartbeat) in a consumer group. */
+  classicMemberMetadata: ClassicMemberMetadata | null;
+}
+
+/** ConsumerGroupMemberMetadataValue's tagged ClassicMemberMetadata (tag 0): what a classic member joined with. */
+export interface ClassicMemberMetadata {
+  sessionTimeoutMs: number;
+  supportedProtocols: Array<{ name: string; metadata: Buffer }>;
 }
 
 /** MemberState of Kafka's modern groups, by its stored byte. */
@@ -103,6 +111,13 @@ const MemberMetadataValue = valueSchema('ConsumerGroupMemberMetadataValue', [
   { name: 'subscribedTopicRegex', type: 'string', versions: V, nullable: V },
   { name: 'rebalanceTimeoutMs', type: 'int32', versions: V, default: -1 },
   { name: 'serverAssignor', type: 'string', versions: V, nullable: V },
+  { name: 'classicMemberMetadata', type: 'struct', versions: V, nullable: V, tagged: V, tag: 0, default: null, fields: [
+    { name: 'sessionTimeoutMs', type: 'int32', versions: V },
+    { name: 'supportedProtocols', type: '[]struct', versions: V, fields: [
+      { name: 'name', type: 'string', versions: V },
+      { name: 'metadata', type: 'bytes', versions: V },
+    ] },
+  ] },
 ]);
 const TargetMetadataValue = valueSchema('ConsumerGroupTargetAssignmentMetadataValue', [{ name: 'assignmentEpoch', type: 'int32', versions: V }]);
 const TargetMemberValue = valueSchema('ConsumerGroupTargetAssignmentMemberValue', [
@@ -202,7 +217,10 @@ export function decodeConsumerGroupRecord(keyVersion: number, keyReader: Reader,
       const m = vr === null ? null : dec<ConsumerMemberMetadata>(MemberMetadataValue);
       return {
         type: 'cg-member', group, memberId: k.memberId,
-        value: m === null ? null : { instanceId: m.instanceId, rackId: m.rackId, clientId: m.clientId, clientHost: m.clientHost, subscribedTopicNames: m.subscribedTopicNames, subscribedTopicRegex: m.subscribedTopicRegex, rebalanceTimeoutMs: m.rebalanceTimeoutMs, serverAssignor: m.serverAssignor },
+        value: m === null ? null : {
+          instanceId: m.instanceId, rackId: m.rackId, clientId: m.clientId, clientHost: m.clientHost, subscribedTopicNames: m.subscribedTopicNames, subscribedTopicRegex: m.subscribedTopicRegex, rebalanceTimeoutMs: m.rebalanceTimeoutMs, serverAssignor: m.serverAssignor,
+          classicMemberMetadata: m.classicMemberMetadata == null ? null : { sessionTimeoutMs: m.classicMemberMetadata.sessionTimeoutMs, supportedProtocols: m.classicMemberMetadata.supportedProtocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })) },
+        },
       };
     }
     case CONSUMER_GROUP_TARGET_ASSIGNMENT_METADATA_KEY_VERSION:
