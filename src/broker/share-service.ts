@@ -15,7 +15,9 @@
  * leads in its own `__share_group_state` partitions only while it leads them (see README Limits).
  */
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import { BASE_OFFSET, ATTRIBUTES, LAST_OFFSET_DELTA, CONTROL_BIT, readInt64 } from '../protocol/records/batch-header.js';
+import { BASE_OFFSET, ATTRIBUTES, LAST_OFFSET_DELTA, CONTROL_BIT, PRODUCER_ID, readInt64 } from '../protocol/records/batch-header.js';
+import { committedBatchFlags } from '../protocol/records/read-committed.js';
+import { controlType } from '../storage/producer-state-io.js';
 import { batchSpans } from '../protocol/records/record-batch.js';
 import { partitionKey } from '../cluster/replica-manager.js';
 import { InternalTopicLog } from '../coordinator/internal-topic.js';
@@ -280,21 +282,26 @@ export class ShareService {
     if (log === undefined) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${topic}-${partition} is not led here`);
     h.sp.moveStartTo(log.logStartOffset);
     const none: SharePartitionResult = { errorCode: 0, records: Buffer.alloc(0), acquired: [] };
-    const hw = log.highWatermark;
+    // share.isolation.level (a group config): read_committed reads up to the last stable offset,
+    // and the records of aborted transactions are archived, never delivered.
+    const isolation = this.broker.groupConfigs.overrides(h.key.groupId)['share.isolation.level'] === 'read_committed' ? 'read_committed' : 'read_uncommitted';
+    const bound = isolation === 'read_committed' ? log.lastStableOffset : log.highWatermark;
     const start = h.sp.nextFetchOffset();
-    if (maxRecords <= 0 || !h.sp.canAcquire() || start >= hw) return none;
-    const read = await log.read(start, Math.min(maxBytes, SHARE_READ_BYTES_MAX), { maxOffset: hw, minOneBatch: true, isolation: 'read_uncommitted' });
+    if (maxRecords <= 0 || !h.sp.canAcquire() || start >= bound) return none;
+    const read = await log.read(start, Math.min(maxBytes, SHARE_READ_BYTES_MAX), { maxOffset: bound, minOneBatch: true, isolation });
+    const spans = [...batchSpans(read.records)];
+    const taken = isolation === 'read_committed' ? committedSpans(read.records, spans, read.abortedTransactions ?? null) : null;
     // After the await: the state may have moved, and acquire() takes only what is still available.
     const kept: Buffer[] = [];
     const acquired: AcquiredRange[] = [];
     let left = maxRecords;
     let changed = false;
-    for (const { offset: at, size } of batchSpans(read.records)) {
+    for (const [i, { offset: at, size }] of spans.entries()) {
       if (left <= 0) break;
       const base = readInt64(read.records, at + BASE_OFFSET);
       const last = base + read.records.readInt32BE(at + LAST_OFFSET_DELTA);
       if (last < start) continue;
-      if ((read.records.readInt16BE(at + ATTRIBUTES) & CONTROL_BIT) !== 0) {
+      if ((read.records.readInt16BE(at + ATTRIBUTES) & CONTROL_BIT) !== 0 || taken?.[i] === false) {
         changed = h.sp.archiveNonRecords(base, last) || changed;
         continue;
       }
@@ -397,4 +404,16 @@ async function startOffset(log: { logStartOffset: number; highWatermark: number;
     return Math.min(found?.offset ?? log.highWatermark, log.highWatermark);
   }
   return log.highWatermark;
+}
+
+/** read_committed: which of the read batches are committed (false for markers and aborted transactions' batches). */
+function committedSpans(records: Buffer, spans: ReadonlyArray<{ offset: number; size: number }>, aborted: ReadonlyArray<{ producerId: number; firstOffset: number }> | null): boolean[] {
+  const headers = spans.map(({ offset: at, size }) => ({
+    at, size,
+    baseOffset: readInt64(records, at + BASE_OFFSET),
+    lastOffsetDelta: records.readInt32BE(at + LAST_OFFSET_DELTA),
+    attributes: records.readInt16BE(at + ATTRIBUTES),
+    producerId: readInt64(records, at + PRODUCER_ID),
+  }));
+  return committedBatchFlags(headers, aborted, (b) => controlType(records, b.at, b.size) === 0);
 }

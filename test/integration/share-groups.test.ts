@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Broker } from '../../src/broker/broker.js';
 import { createClient } from '../../src/client/index.js';
 import { runShareConsumer, shareConsumerBinary } from '../helpers/share-consumer.js';
+import { Kafka, logLevel } from 'kafkajs';
 
 /** Small locks and a small delivery limit, so that expiry and archiving happen within a test. */
 const SHARE_CONFIG = {
@@ -126,4 +127,43 @@ test('share groups with librdkafka 2.15: acknowledgements survive a broker resta
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('share.isolation.level=read_committed (a group config): a librdkafka share consumer gets only committed transactions, nothing past an open one until it commits; read_uncommitted gets everything', { timeout: 90_000 }, async () => {
+  await shareConsumerBinary();
+  await withShareBroker(async (broker) => {
+    const client = createClient({ bootstrapServers: broker.bootstrap, clientId: 'share-txn-test' });
+    const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer({ transactionalId: 'share-txn', idempotent: true, maxInFlightRequests: 1 });
+    try {
+      const admin = client.admin();
+      await admin.createTopics([{ topic: 'txq', numPartitions: 1, replicationFactor: 1 }]);
+      await admin.incrementalAlterConfigs({ type: 'group', name: 'rc' }, [{ name: 'share.isolation.level', op: 'set', value: 'read_committed' }]);
+      await producer.connect();
+      const txn = async (values: string[], commit: boolean) => {
+        const t = await producer.transaction();
+        await t.send({ topic: 'txq', messages: values.map((value) => ({ value })) });
+        if (commit) await t.commit();
+        else await t.abort();
+        return t;
+      };
+      await txn(['c1', 'c2'], true);
+      await txn(['a1', 'a2'], false);
+      await txn(['c3'], true);
+      const open = await producer.transaction();
+      await open.send({ topic: 'txq', messages: [{ value: 'o1' }] });
+
+      const committed = await runShareConsumer({ bootstrap: broker.bootstrap, groupId: 'rc', topic: 'txq', mode: 'accept', idleMs: 3000 });
+      assert.deepEqual(committed.records.map((r) => r.value), ['c1', 'c2', 'c3'], committed.stderr);
+      const everything = await runShareConsumer({ bootstrap: broker.bootstrap, groupId: 'ru', topic: 'txq', mode: 'accept', idleMs: 3000 });
+      assert.deepEqual(everything.records.map((r) => r.value), ['c1', 'c2', 'a1', 'a2', 'c3', 'o1'], everything.stderr);
+
+      await open.commit();
+      const rest = await runShareConsumer({ bootstrap: broker.bootstrap, groupId: 'rc', topic: 'txq', mode: 'accept', idleMs: 3000 });
+      assert.deepEqual(rest.records.map((r) => r.value), ['o1'], 'the transaction committed: its record now, the aborted ones never');
+    } finally {
+      await producer.disconnect().catch(() => undefined);
+      await client.close();
+    }
+  });
 });
