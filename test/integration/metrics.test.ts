@@ -3,7 +3,7 @@
 // produced and what KafkaJS's admin reports; /healthz and /readyz; a bad value refused at start.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -99,7 +99,8 @@ test('/metrics reports what KafkaJS produced and consumed, the group lag per par
     const res = await fetch(broker.metricsUrl!);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-    const samples = parse(await res.text());
+    const text = await res.text();
+    const samples = parse(text);
     const produced = FIRST[0]! + FIRST[1]! + LAG[0]! + LAG[1]!;
     assert.equal(value(samples, 'kafka_server_brokertopicmetrics_messagesin_total', { topic: TOPIC }), produced);
     assert.equal(value(samples, 'kafka_server_brokertopicmetrics_messagesin_total'), produced, 'only this topic was produced to');
@@ -130,6 +131,14 @@ test('/metrics reports what KafkaJS produced and consumed, the group lag per par
     assert.ok(value(samples, 'kafka_server_socket_server_metrics_connection_count', { listener: 'PLAINTEXT' })! >= 1);
     assert.ok(value(samples, 'process_resident_memory_bytes')! > 0);
     assert.ok(samples.some((s) => s.name === 'nodejs_eventloop_lag_seconds'));
+
+    // Every metric the Grafana dashboard in the repository charts is served.
+    const dashboard = await readFile(new URL('../../../docs/grafana/samsa.json', import.meta.url), 'utf8');
+    const charted = new Set([...dashboard.matchAll(/\b(?:kafka|process|nodejs)_[a-z0-9_]+/g)].map(([n]) => n));
+    // Declared by a TYPE line (a counter with nothing counted yet has no sample).
+    const served = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map(([, n]) => n!));
+    assert.ok(charted.size >= 20);
+    for (const name of charted) assert.ok(served.has(name) || served.has(name.replace(/_(bucket|sum|count)$/, '')), `the dashboard charts ${name}, which /metrics does not serve`);
 
     if (await installed('curl', ['--version'])) {
       const curled = await run('curl', ['-sS', '--fail', broker.metricsUrl!], { timeoutMs: 10_000 });
