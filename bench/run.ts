@@ -18,7 +18,7 @@
  *
  * MB means 10^6 bytes of message payload (keys, headers and batch framing not counted).
  * Progress goes to stderr; the table (and with --json, one JSON line after it) to stdout.
- * Flags: --quick (smaller counts), --json, --only=startup,embedded,compare,latency,fsync,many,samsa,kafkajs,cluster,tls(,kcat), --cpu-prof.
+ * Flags: --quick (smaller counts), --json, --only=startup,embedded,compare,latency,fsync,many,samsa,kafkajs,cluster,tls(,kcat), --cpu-prof, --metrics.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -47,6 +47,8 @@ const QUICK = args.has('--quick');
 const JSON_OUT = args.has('--json');
 /** `--cpu-prof` has the throughput broker write a V8 CPU profile (open it in Chrome DevTools). */
 const CPU_PROF = args.has('--cpu-prof');
+/** `--metrics` runs the throughput broker with its Prometheus endpoint on (metrics.listener), to see what counting costs. */
+const METRICS = args.has('--metrics');
 /** `--only=startup,embedded,compare,latency,fsync,many,kcat,samsa,kafkajs,cluster,tls` runs a subset (kcat, the older kcat-only rows, only when named). */
 const ONLY = new Set([...args].find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['startup', 'embedded', 'compare', 'latency', 'fsync', 'many', 'samsa', 'kafkajs', 'cluster', 'tls', 'txn']);
 
@@ -1057,6 +1059,7 @@ async function benchSingleBroker(workDir: string): Promise<BrokerProcess> {
   const broker = await startBrokerProcess({
     dataDir: join(workDir, 'data'),
     env: { SAMSA_LOG_LEVEL: 'warn' },
+    ...(METRICS ? { overrides: { 'metrics.listener': 'http://127.0.0.1:0' } } : {}),
     nodeArgs: profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
   });
   if (profileDir !== null) progress(`the broker's CPU profile will be written to ${profileDir} when it stops`);

@@ -60,6 +60,7 @@ import type { BrokerContext, Handler, KeyedRecordStore } from './handler.js';
 import { ClientQuotaManager, rateWindowsFrom } from './client-quota-manager.js';
 import { ConnectionQuotas } from './connection-quotas.js';
 import { FETCH_SESSION_CACHE_SLOTS_DEFAULT, FetchSessionCache } from './fetch-session.js';
+import { MetricsService } from './metrics/metrics-server.js';
 
 export interface BrokerOptions<C extends Clock = Clock> {
   /** Port for the PLAINTEXT listener; 0 picks a free one. Overrides `listeners`. */
@@ -139,6 +140,8 @@ export class Broker<C extends Clock = Clock> {
   private sessionCache!: FetchSessionCache;
   private readonly scramLookup = (user: string, m: ScramMechanism): ScramCredential | undefined => this.scram.get(user, m);
   private authorizer: Authorizer | null = null;
+  /** The Prometheus endpoint (`metrics.listener`), null when not asked for. */
+  private metricsService: MetricsService | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -196,7 +199,10 @@ export class Broker<C extends Clock = Clock> {
     let groups: GroupCoordinator | undefined;
     let txn: TxnCoordinator | undefined;
     let clusterStore: MetadataStore | null = null;
+    let metricsService: MetricsService | null = null;
     try {
+      // Open before the logs load, so a long recovery is visible as alive but not ready.
+      metricsService = await MetricsService.open(config.raw, logger);
       config.logDirs = config.logDirs.map((d) => resolve(d));
       for (const d of config.logDirs) await mkdir(d, { recursive: true });
       for (const d of config.logDirs) unlocks.push(await lockLogDir(d));
@@ -278,6 +284,7 @@ export class Broker<C extends Clock = Clock> {
       });
       const broker = new Broker(config, clock, logger, tempDir, logs, store, topics, clusterId, groups, txn);
       broker.unlocks = unlocks;
+      broker.metricsService = metricsService;
       broker.security = security;
       broker.member = member;
       broker.producerIdStore = store;
@@ -296,6 +303,7 @@ export class Broker<C extends Clock = Clock> {
       broker.authorizer = authorization === null ? null : new Authorizer(store, authorization);
       await broker.listen(replicas, dynamicConfig);
       if (member !== null) await member.start(config.advertisedListeners.map((l) => broker.context.advertised(l.name)));
+      metricsService?.attach({ context: broker.context, connections: broker.connectionQuotas });
       logs.startHighWatermarkCheckpoints(Number(config.raw['replica.high.watermark.checkpoint.interval.ms'] ?? 5000));
       logs.startBackgroundTasks({
         retentionCheckIntervalMs: config.retentionCheckIntervalMs,
@@ -304,6 +312,7 @@ export class Broker<C extends Clock = Clock> {
       });
       return broker;
     } catch (err) {
+      await metricsService?.close();
       await clusterStore?.close().catch(() => undefined);
       await txn?.stop();
       await groups?.stop();
@@ -348,6 +357,7 @@ export class Broker<C extends Clock = Clock> {
       scram: this.scram,
       groupConfigs: this.groupConfigs,
       telemetry: this.telemetry,
+      ...(this.metricsService !== null ? { metrics: this.metricsService.counters } : {}),
       view: null as unknown as ClusterView,
       dropProduceResponse: dropEvery(this.config.raw['samsa.test.drop.produce.responses.every']),
       onStopping(listener: () => void): () => void {
@@ -521,6 +531,7 @@ export class Broker<C extends Clock = Clock> {
    */
   async stop(opts: { controlled?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
+    this.metricsService?.beginStop();
     // In a cluster, leaderships move to other in-sync replicas while this broker still serves.
     const timeout = opts.controlled === false ? 0 : Number(this.config.raw['samsa.controlled.shutdown.timeout.ms'] ?? 30_000);
     if (this.member !== null) await this.member.stop(timeout);
@@ -547,7 +558,13 @@ export class Broker<C extends Clock = Clock> {
     await this.logs.close();
     if (this.member === null) await this.store.close();
     for (const unlock of this.unlocks) await unlock();
+    await this.metricsService?.close();
     if (this.tempDir !== null) await rm(this.tempDir, { recursive: true, force: true });
+  }
+
+  /** The Prometheus endpoint's URL (`http://host:port/metrics`), or null without `metrics.listener`. */
+  get metricsUrl(): string | null {
+    return this.metricsService?.url ?? null;
   }
 }
 

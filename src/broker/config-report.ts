@@ -31,6 +31,8 @@ export const SAMSA_BROKER_KEYS: ReadonlySet<string> = new Set([
   // Client quotas and connection limits (client-quota-manager.ts, connection-quotas.ts).
   'quota.window.num', 'quota.window.size.seconds', 'max.connections', 'max.connections.per.ip', 'max.connections.per.ip.overrides',
   'authorizer.class.name', 'super.users', 'allow.everyone.if.no.acl.found',
+  // The Prometheus endpoint (broker/metrics/).
+  'metrics.listener',
   ...Object.keys(GROUP_COORDINATOR_DEFAULTS), ...Object.keys(TXN_COORDINATOR_DEFAULTS), ...Object.keys(SHARE_COORDINATOR_DEFAULTS),
   'share.coordinator.state.topic.replication.factor',
 ]);

@@ -92,6 +92,11 @@ export class ConnectionQuotas {
     this.total = Math.max(0, this.total - 1);
   }
 
+  /** Open connections on a listener (for the metrics). */
+  connectionsOn(listener: string): number {
+    return this.perListener.get(listener) ?? 0;
+  }
+
   /** Connections counted from an address (for tests). */
   connectionsFrom(remoteAddress: string): number {
     return this.perIp.get(normalizeIp(remoteAddress)) ?? 0;

@@ -18,6 +18,7 @@ import { requestQuotaExempt, requestTimePercent } from './request-quota.js';
 import { SaslSession, type SaslConfig } from './sasl.js';
 import { ANONYMOUS_PRINCIPAL, type ClientSoftware } from './handler.js';
 import type { ScramLookup } from './sasl-scram.js';
+import { replicaIdOf, type RequestTiming } from './metrics/broker-counters.js';
 
 /** Frames queued but not yet handled before the connection stops reading (backpressure). */
 const QUEUED_FRAMES_MAX = 64;
@@ -73,6 +74,8 @@ export class Connection implements ThrottledChannel {
   private readonly pooled = new WeakSet<ArrayBuffer>();
   private spare: ArrayBuffer[] = [];
   private readonly frames: Buffer[] = [];
+  /** When each queued frame arrived (performance.now()), for the request metrics. */
+  private readonly arrivals: number[] = [];
   private processing = false;
   private closed = false;
   /** On a SASL listener: where the connection is in its authentication. */
@@ -107,6 +110,7 @@ export class Connection implements ThrottledChannel {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     const maxBytes = this.opts.broker.config.socketRequestMaxBytes;
+    const arrivedMs = performance.now();
     let at = 0;
     const end = chunk.length;
     while (at < end) {
@@ -119,6 +123,7 @@ export class Connection implements ThrottledChannel {
         at += n;
         if (this.bodyFilled === body.length) {
           this.frames.push(body);
+          this.arrivals.push(arrivedMs);
           this.body = null;
           this.bodyFilled = 0;
         }
@@ -146,6 +151,7 @@ export class Connection implements ThrottledChannel {
       if (end - at >= size) {
         // The whole frame is in this chunk: a view, no copy.
         this.frames.push(chunk.subarray(at, at + size));
+        this.arrivals.push(arrivedMs);
         at += size;
       } else {
         this.body = this.frameBuffer(size);
@@ -207,6 +213,7 @@ export class Connection implements ThrottledChannel {
           continue;
         }
         this.frames.shift();
+        const arrivedMs = this.arrivals.shift()!;
         if (this.frames.length < QUEUED_FRAMES_MAX / 2) this.socket.resume();
         if (this.sasl !== null && !this.sasl.authenticated) {
           await this.saslFrame(frame, this.sasl);
@@ -218,13 +225,15 @@ export class Connection implements ThrottledChannel {
           this.close();
           continue;
         }
+        const timing = this.opts.broker.metrics?.timing(arrivedMs);
         if (produce) {
-          this.pipeline(frame);
+          this.pipeline(frame, timing);
         } else {
           // Every earlier response is out (and every earlier append written) before this request is handled.
           while (this.pipelined.length > 0) await this.pipelined[0];
-          const response = await this.handleFrame(frame);
+          const response = await this.handleFrame(frame, undefined, timing);
           if (response !== null && !this.closed) this.send(response);
+          if (timing !== undefined) this.opts.broker.metrics!.sent(timing, performance.now());
         }
         // Honour the client's pace: stop handling requests while its responses pile up unsent.
         if (this.socket.writableNeedDrain && !this.closed) await new Promise((resolve) => this.socket.once('drain', resolve).once('close', resolve));
@@ -261,13 +270,16 @@ export class Connection implements ThrottledChannel {
       response = await this.handleFrame(frame);
     }
     if (sasl.failed) {
+      this.opts.broker.metrics?.authentication(this.opts.listenerName, false);
       this.logger.info('SASL authentication failed; closing the connection', { remote: this.remote, listener: this.opts.listenerName });
       await new Promise((r) => setTimeout(r, sasl.config.failedAuthenticationDelayMs));
       if (response !== null && !this.closed) this.send(response);
       this.frames.length = 0;
+      this.arrivals.length = 0;
       this.socket.end(() => this.close());
       return;
     }
+    if (sasl.authenticated) this.opts.broker.metrics?.authentication(this.opts.listenerName, true);
     if (response !== null && !this.closed) this.send(response);
   }
 
@@ -299,12 +311,12 @@ export class Connection implements ThrottledChannel {
   }
 
   /** Starts a Produce request without waiting for the ones before it; its response is sent after theirs. */
-  private pipeline(frame: Buffer): void {
+  private pipeline(frame: Buffer, timing?: RequestTiming): void {
     let placed!: () => void;
     const mine = new Promise<void>((resolve) => (placed = resolve));
     const placeTurn = this.lastPlaced;
     this.lastPlaced = mine;
-    const response = this.handleFrame(frame, { placeTurn, placed })
+    const response = this.handleFrame(frame, { placeTurn, placed }, timing)
       .catch((err: unknown) => {
         this.logger.error('request failed; closing connection', { remote: this.remote, api: 'Produce', err });
         this.close();
@@ -314,13 +326,14 @@ export class Connection implements ThrottledChannel {
     const before = this.pipelined.at(-1);
     const sent = (before === undefined ? response : before.then(() => response)).then((w) => {
       if (w !== null && !this.closed) this.send(w);
+      if (timing !== undefined) this.opts.broker.metrics!.sent(timing, performance.now());
       this.pipelined.shift();
     });
     this.pipelined.push(sent);
   }
 
   /** Handles one request; resolves to its encoded response, or null when none is to be sent. */
-  private async handleFrame(frame: Buffer, pipelining?: { placeTurn: Promise<void>; placed: () => void }): Promise<Writer | null> {
+  private async handleFrame(frame: Buffer, pipelining?: { placeTurn: Promise<void>; placed: () => void }, timing?: RequestTiming): Promise<Writer | null> {
     const r = new Reader(frame);
     const handlers = this.opts.handlers;
     const header = decodeRequestHeader(r, (key, version) => {
@@ -354,6 +367,7 @@ export class Connection implements ThrottledChannel {
       this.close();
       return null;
     }
+    if (timing !== undefined) this.opts.broker.metrics!.started(timing, header.apiKey, header.apiKey === 1 ? replicaIdOf(body) : -1, performance.now());
     let response: unknown;
     // request_percentage counts the handler's own turn (Kafka: request thread time), only while such a quota is set.
     const { quotas } = this.opts.broker;
@@ -370,6 +384,7 @@ export class Connection implements ThrottledChannel {
       );
       const handlerMs = timed ? performance.now() - startedMs : 0;
       response = await pending;
+      if (timing !== undefined) timing.respondedMs = performance.now();
       if (timed && response !== null) {
         const throttleMs = quotas.recordAndGetThrottleMs('request', this.principal, header.clientId ?? '', requestTimePercent(handlerMs), this.opts.broker.clock.now());
         if (throttleMs > 0) this.throttleResponse(response, throttleMs);
@@ -429,6 +444,7 @@ export class Connection implements ThrottledChannel {
     if (this.closed) return;
     this.closed = true;
     this.frames.length = 0;
+    this.arrivals.length = 0;
     this.body = null;
     this.spare = [];
     if (this.unmute !== null) {

@@ -176,6 +176,7 @@ async function readOnce(broker: BrokerContext, spec: FetchSpec): Promise<{ resul
       const read = budget === 0 && bytes > 0 ? null : await log.read(p.fetchOffset, budget, { maxOffset, minOneBatch: bytes === 0, isolation: replicaId >= 0 ? 'read_uncommitted' : isolation });
       const records = read?.records ?? NO_RECORDS;
       bytes += records.length;
+      if (replicaId < 0 && records.length > 0) broker.metrics?.fetched(p.topic, records.length);
       if (replication !== null && replicaId >= 0) replication.sentToFollower(p.topic, p.partition, records.length);
       const abortedTransactions = committed ? (read?.abortedTransactions ?? []) : null;
       results.push(partitionResult(p, 0, hw, read?.lastStableOffset ?? lso, log.logStartOffset, records, abortedTransactions));

@@ -21,6 +21,7 @@ import type { ClientTelemetry } from './client-telemetry.js';
 import type { ClientQuotaManager } from './client-quota-manager.js';
 import type { FetchSessionCache } from './fetch-session.js';
 import type { KeyedRecordStore } from '../cluster/store/keyed-records.js';
+import type { BrokerCounters } from './metrics/broker-counters.js';
 
 export type { KeyedRecordStore };
 
@@ -74,6 +75,8 @@ export interface BrokerContext {
    * response, which the connection then drops by closing, after the append, to test retries.
    */
   readonly dropProduceResponse?: () => boolean;
+  /** The hot path's counters for the Prometheus metrics; absent unless `metrics.listener` is set. */
+  readonly metrics?: BrokerCounters;
   /** The advertised listener that clients on `listenerName` should use. */
   advertised(listenerName: string): Listener;
   /**

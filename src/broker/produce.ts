@@ -95,6 +95,7 @@ export function placeAppend(ctx: RequestContext, p: PreparedAppend, acks = 1, ti
   const appendTimeMs = p.log.config.messageTimestampType === 'LogAppendTime' ? clock.now() : undefined;
   return replicas.append(p.log, p.topic, p.partition, p.records, appendTimeMs, p.verificationGuards).then(
     async (r): Promise<AppendOutcome> => {
+      if (r.duplicate !== true) ctx.broker.metrics?.produced(p.topic, r.lastOffset - r.baseOffset + 1, p.records.length);
       const done: AppendOutcome = { errorCode: 0, errorMessage: null, baseOffset: r.baseOffset, logAppendTimeMs: appendTimeMs ?? -1, logStartOffset: r.logStartOffset, recordErrors: [] };
       if (replication === null || acks !== -1) return done;
       // acks=all: answered once the ISR holds the records (the high watermark passed them).

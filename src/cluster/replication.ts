@@ -76,6 +76,8 @@ interface AckWaiter {
 
 export class Replication implements FetcherHost {
   private readonly roles = new Map<string, Role>();
+  /** ISR changes this broker made as leader since start (Kafka's IsrShrinksPerSec, IsrExpandsPerSec), for the metrics. */
+  readonly isrChanges = { shrinks: 0, expands: 0 };
   private readonly waiters = new Map<string, AckWaiter[]>();
   /** Partitions whose state is being applied, so events for one are applied one at a time, in order. */
   private readonly applying = new Map<string, Promise<void>>();
@@ -459,6 +461,7 @@ export class Replication implements FetcherHost {
         return;
       }
       this.d.logger.info(why === 'shrink' ? 'shrinking ISR' : 'expanding ISR', { topic, partition, from, to: isr });
+      this.isrChanges[why === 'shrink' ? 'shrinks' : 'expands']++;
       // The store holds the new ISR now: take it at once, as Kafka's leader does on AlterPartition's
       // answer, rather than with the store's event, which may come later (the event applies it again).
       const s = this.d.store.partition(topic, partition);

@@ -31,6 +31,7 @@ import { PRODUCER_BATCHES_RETAINED, PRODUCER_ID_EXPIRATION_MS_DEFAULT, type Prod
 import { appendTxnIndexEntry, controlType, deleteSnapshotsAbove, rewriteTxnIndexes, txnIndexPath, writeTxnIndex, loadProducerState, writeSnapshot } from './producer-state-io.js';
 import { ensureIndexes, findMaxTimestampRecord, findOffsetInSegments, firstBatchTimestamp, readSegments, truncateSegmentTo } from './segment-scan.js';
 import type { TimestampOffset } from './time-index.js';
+import { LOG_FLUSH_TIMES_MS } from './flush-stats.js';
 
 export type { AppendOptions, AppendResult, ControlAppend, LogStats, PartitionLogDeps, ReadOptions, ReadResult } from './log-types.js';
 
@@ -832,6 +833,7 @@ export class PartitionLog {
   }
 
   private async syncAll(): Promise<void> {
+    const startedMs = performance.now();
     try {
       await this.flusher.syncAll(this.segments);
     } catch (err) {
@@ -840,6 +842,7 @@ export class PartitionLog {
       throw storageFailure(`syncing ${this.dir} failed`, err);
     }
     this.stats.flushes++;
+    LOG_FLUSH_TIMES_MS.observe(performance.now() - startedMs);
   }
 
   /** Undoes a failed group and everything queued after it, in memory, in this turn. */

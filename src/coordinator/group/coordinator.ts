@@ -60,6 +60,8 @@ export class GroupCoordinator {
   readonly newUuid: () => string;
   readonly topicsView: consumer.TopicsView;
   readonly groups = new Map<string, ClassicGroup>();
+  /** Rebalances of classic groups begun since start (Kafka's group-rebalance-count), for the metrics. */
+  rebalances = 0;
   /** Which partitions of __consumer_offsets are served; none while the topic does not exist. */
   private readonly parts: CoordinatorPartitions;
   private stopped = false;

@@ -50,6 +50,7 @@ export async function prepareRebalance(c: GroupCoordinator, group: ClassicGroup,
   clearSyncTimer(c, group);
   const wasEmpty = group.is('Empty');
   group.transitionTo('PreparingRebalance', c.clock.now());
+  c.rebalances++;
   c.logger.info('preparing to rebalance group', { group: group.groupId, generation: group.generationId, reason });
   if (wasEmpty) {
     const delayMs = c.config.initialRebalanceDelayMs;

@@ -1,0 +1,49 @@
+// The metrics' pure parts: the metrics.listener value and the fixed-bucket histogram.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { metricsListener } from '../../../src/broker/metrics/metrics-listener.js';
+import { BucketHistogram } from '../../../src/util/histogram.js';
+import { BrokerCounters, replicaIdOf } from '../../../src/broker/metrics/broker-counters.js';
+
+test('metrics.listener: unset or empty is off; http://host:port is read; anything else is a sentence naming the key', () => {
+  assert.equal(metricsListener({}), null);
+  assert.equal(metricsListener({ 'metrics.listener': ' ' }), null);
+  assert.deepEqual(metricsListener({ 'metrics.listener': 'http://127.0.0.1:9644' }), { host: '127.0.0.1', port: 9644 });
+  assert.deepEqual(metricsListener({ 'metrics.listener': 'http://[::1]:0/' }), { host: '::1', port: 0 });
+  assert.deepEqual(metricsListener({ 'metrics.listener': 'http://localhost:9644' }), { host: 'localhost', port: 9644 });
+  for (const bad of ['9644', 'localhost:9644', 'https://localhost:9644', 'http://localhost', 'http://localhost:70000', 'http://a b:1'])
+    assert.throws(() => metricsListener({ 'metrics.listener': bad }), (e: Error) => e.name === 'ConfigError' && e.message.startsWith('metrics.listener: '), bad);
+});
+
+test('a bucket histogram counts each observation once, in the first bucket whose bound holds it', () => {
+  const h = new BucketHistogram([1, 10, 100]);
+  for (const v of [0, 1, 1.5, 10, 99, 100, 101, 5000]) h.observe(v);
+  assert.deepEqual([...h.counts], [2, 2, 2, 2]);
+  assert.deepEqual(h.cumulative(), [2, 4, 6, 8]);
+  assert.equal(h.count, 8);
+  assert.equal(h.sum, 0 + 1 + 1.5 + 10 + 99 + 100 + 101 + 5000);
+  assert.throws(() => new BucketHistogram([5, 1]));
+});
+
+test('broker counters: per topic and in total; a request counted once its response is sent; Fetch named by who fetched', () => {
+  const c = new BrokerCounters();
+  c.produced('a', 3, 300);
+  c.produced('b', 1, 50);
+  c.fetched('a', 120);
+  assert.deepEqual(c.total, { messagesIn: 4, bytesIn: 350, bytesOut: 120 });
+  assert.deepEqual(c.topics.get('a'), { messagesIn: 3, bytesIn: 300, bytesOut: 120 });
+  c.forgetTopic('a');
+  assert.equal(c.topics.has('a'), false);
+  const t = c.timing(100);
+  c.started(t, 1, replicaIdOf({ replicaId: -1, replicaState: { replicaId: 2 } }), 101);
+  t.respondedMs = 105;
+  c.sent(t, 106);
+  const r = c.requests.get('FetchFollower')!;
+  assert.equal(r.requests, 1);
+  assert.equal(r.totalTimeMs.sum, 6);
+  assert.equal(r.requestQueueTimeMs.sum, 1);
+  assert.equal(r.responseQueueTimeMs.sum, 1);
+  c.sent(c.timing(0), 1); // a frame whose header was never read: not counted
+  assert.equal(c.requests.size, 1);
+  assert.equal(replicaIdOf({ replicaId: -1 }), -1);
+});
