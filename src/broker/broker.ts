@@ -61,6 +61,7 @@ import { ClientQuotaManager, rateWindowsFrom } from './client-quota-manager.js';
 import { ConnectionQuotas } from './connection-quotas.js';
 import { FETCH_SESSION_CACHE_SLOTS_DEFAULT, FetchSessionCache } from './fetch-session.js';
 import { MetricsService } from './metrics/metrics-server.js';
+import { checkBrokerServices, startBrokerServices, stopBrokerServices, type RunningService } from './services.js';
 
 export interface BrokerOptions<C extends Clock = Clock> {
   /** Port for the PLAINTEXT listener; 0 picks a free one. Overrides `listeners`. */
@@ -117,6 +118,8 @@ export class Broker<C extends Clock = Clock> {
   private stopped = false;
   /** Releases the log directories' locks, once everything is closed. */
   private unlocks: Array<() => Promise<void>> = [];
+  /** HTTP services started with the broker (services.ts), by their key, e.g. `console.listener`. */
+  private services = new Map<string, RunningService>();
   private signalStop!: () => void;
   private context!: BrokerContext;
   private handlers!: Map<number, Handler>;
@@ -169,6 +172,7 @@ export class Broker<C extends Clock = Clock> {
     const config = buildBrokerConfig(given);
     // Share groups start at their first request; their settings are checked now, as Kafka checks them at start.
     shareConfig(config.raw);
+    checkBrokerServices(config);
     // Without a clock of the caller's, C is its default (Clock), which SystemClock is.
     const clock = opts.clock ?? (new SystemClock() as Clock as C);
     const logger = opts.logger ?? createLogger();
@@ -200,6 +204,7 @@ export class Broker<C extends Clock = Clock> {
     let txn: TxnCoordinator | undefined;
     let clusterStore: MetadataStore | null = null;
     let metricsService: MetricsService | null = null;
+    let started: Broker<C>;
     try {
       // Open before the logs load, so a long recovery is visible as alive but not ready.
       metricsService = await MetricsService.open(config.raw, logger);
@@ -310,7 +315,7 @@ export class Broker<C extends Clock = Clock> {
         logCleanerEnable: (config.raw['log.cleaner.enable'] ?? 'true') !== 'false',
         logCleanerBackoffMs: Number(config.raw['log.cleaner.backoff.ms'] ?? 15000),
       });
-      return broker;
+      started = broker;
     } catch (err) {
       await metricsService?.close();
       await clusterStore?.close().catch(() => undefined);
@@ -320,6 +325,13 @@ export class Broker<C extends Clock = Clock> {
       if (tempDir !== null) await rm(tempDir, { recursive: true, force: true });
       throw err;
     }
+    // Last, once serving: a service is a client of the broker. One that cannot start stops the broker.
+    const broker = started;
+    broker.services = await startBrokerServices(config, broker.bootstrap, logger).catch(async (err: unknown) => {
+      await broker.stop();
+      throw err;
+    });
+    return broker;
   }
 
   private async listen(replicas: ReplicaManager, dynamicConfig: DynamicBrokerConfig): Promise<void> {
@@ -515,6 +527,11 @@ export class Broker<C extends Clock = Clock> {
     return this.boundPorts.get(name) ?? 0;
   }
 
+  /** Where a service started with the broker is served (e.g. `serviceUrl('console.listener')`), or null. */
+  serviceUrl(key: string): string | null {
+    return this.services.get(key)?.url ?? null;
+  }
+
   /** `host:port` to hand to a client as its bootstrap servers. */
   get bootstrap(): string {
     const l = this.context.advertised(this.config.listeners[0]!.name);
@@ -534,6 +551,7 @@ export class Broker<C extends Clock = Clock> {
     this.metricsService?.beginStop();
     // In a cluster, leaderships move to other in-sync replicas while this broker still serves.
     const timeout = opts.controlled === false ? 0 : Number(this.config.raw['samsa.controlled.shutdown.timeout.ms'] ?? 30_000);
+    await stopBrokerServices(this.services);
     if (this.member !== null) await this.member.stop(timeout);
     this.stopped = true;
     for (const unwatch of this.tlsUnwatchers.splice(0)) unwatch();

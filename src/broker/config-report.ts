@@ -35,6 +35,8 @@ export const SAMSA_BROKER_KEYS: ReadonlySet<string> = new Set([
   'metrics.listener',
   ...Object.keys(GROUP_COORDINATOR_DEFAULTS), ...Object.keys(TXN_COORDINATOR_DEFAULTS), ...Object.keys(SHARE_COORDINATOR_DEFAULTS),
   'share.coordinator.state.topic.replication.factor',
+  // The web console (src/console/), started through services.ts; console.client.* are its client properties.
+  'console.listener',
 ]);
 
 /** Why a Kafka key Samsa does not act on is ignored, by the first rule that matches it. */
@@ -106,7 +108,7 @@ export interface ConfigNote {
 export function configNotes(given: Readonly<Record<string, string>>): ConfigNote[] {
   const notes: ConfigNote[] = [];
   for (const key of Object.keys(given).sort()) {
-    if (SAMSA_BROKER_KEYS.has(key) || key.startsWith('samsa.')) continue;
+    if (SAMSA_BROKER_KEYS.has(key) || key.startsWith('samsa.') || key.startsWith('console.client.')) continue;
     const perListener = key.replace(/^listener\.name\.[^.]+\./, '');
     if (TLS_KEYS.has(perListener) || SASL_KEYS.has(perListener) || (perListener !== key && SASL_KEYS.has(perListener.replace(MECHANISM_PREFIX, ''))) || (perListener !== key && perListener === 'max.connections')) continue;
     if (SECURITY_KEY.test(key)) {

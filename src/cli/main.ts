@@ -21,6 +21,7 @@ const TOOLS: Record<string, { summary: string; load: () => Promise<ToolModule> }
   topics: { summary: 'Create, list, describe and delete topics', load: () => import('./topics.js') },
   'console-producer': { summary: 'Send lines from stdin as messages', load: () => import('./console-producer.js') },
   'console-consumer': { summary: 'Print messages from a topic to stdout', load: () => import('./console-consumer.js') },
+  console: { summary: 'Serve the web console for a cluster (--bootstrap-server, --listen 127.0.0.1:8080)', load: () => import('./console.js') },
   'consumer-groups': { summary: 'List, describe and delete consumer groups; reset their offsets', load: () => import('./consumer-groups.js') },
   configs: { summary: 'Describe and change topic and broker configs', load: () => import('./configs.js') },
   acls: { summary: 'Add, remove and list ACLs', load: () => import('./acls.js') },

@@ -5,6 +5,7 @@
 import { JAAS_FILE_KEY } from '../broker/sasl.js';
 import { relative, isAbsolute } from 'node:path';
 import { startServer } from '../broker/broker.js';
+import { registerConsoleService } from './console-service.js';
 import { ConfigError } from '../cluster/config.js';
 import { LogDirInUseError } from '../storage/dir-lock.js';
 import { MetaPropertiesError } from '../storage/meta-properties.js';
@@ -51,8 +52,11 @@ export async function run(argv: string[], io: Io): Promise<number | null> {
     // Kafka's JAAS file comes in KAFKA_OPTS (-Djava.security.auth.login.config=…), as kafka-server-start.sh passes it.
     const jaasFile = /-Djava\.security\.auth\.login\.config=(\S+)/.exec(process.env['KAFKA_OPTS'] ?? '')?.[1];
     if (jaasFile !== undefined && overrides[JAAS_FILE_KEY] === undefined) overrides[JAAS_FILE_KEY] = jaasFile;
+    registerConsoleService();
     const broker = await startServer(configFile, overrides);
     io.stdout.write(`Samsa broker ${broker.config.nodeId} listening on ${broker.bootstrap} (data in ${displayPath(broker.dataDir)})\n`);
+    const consoleUrl = broker.serviceUrl('console.listener');
+    if (consoleUrl !== null) io.stdout.write(`Web console at ${consoleUrl}\n`);
     return null;
   } catch (err) {
     const sentence = startupFailure(err);

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseProperties } from '../util/properties.js';
+import { parseHttpAddress, type HttpAddress } from '../util/http-address.js';
 
 export interface Listener {
   name: string;
@@ -44,6 +45,8 @@ export interface BrokerConfig {
   controllerListeners: Listener[];
   /** Each listener's security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL), by listener name. */
   securityProtocols: Record<string, string>;
+  /** Samsa's `console.listener`: where the web console is served (src/console/); null when unset. */
+  consoleListener: HttpAddress | null;
 }
 
 /** Kafka's default listener.security.protocol.map: each security protocol's name maps to itself. */
@@ -130,6 +133,15 @@ export function parseListeners(value: string, key: string): Listener[] {
     });
 }
 
+/** An HTTP listener key (`http://host:port`), or null when unset; ConfigError names a bad value. */
+function httpListener(props: Record<string, string>, key: string): HttpAddress | null {
+  const v = props[key];
+  if (v === undefined || v.trim() === '') return null;
+  const address = parseHttpAddress(v);
+  if (typeof address === 'string') throw new ConfigError(`${key}: ${address}`);
+  return address;
+}
+
 /** An integer-valued key; throws ConfigError naming the key when it is not one or is below `min`. */
 export function intProperty(props: Record<string, string>, key: string, min = -Infinity): number {
   const v = props[key]!;
@@ -210,6 +222,7 @@ export function buildBrokerConfig(given: Record<string, string>): BrokerConfig {
     given: givenWithSynonyms,
     controllerListeners,
     securityProtocols,
+    consoleListener: httpListener(props, 'console.listener'),
   };
   if (cfg.logDirs.length === 0) throw new ConfigError('log.dirs: at least one directory is needed');
   if (cfg.numPartitions < 1) throw new ConfigError('num.partitions: must be at least 1');
