@@ -6,19 +6,24 @@ import { JAAS_FILE_KEY } from '../broker/sasl.js';
 import { relative, isAbsolute } from 'node:path';
 import { startServer } from '../broker/broker.js';
 import { registerConsoleService } from './console-service.js';
-import { ConfigError } from '../cluster/config.js';
+import { createServer } from 'node:net';
+import { ConfigError, readPropertiesFile } from '../cluster/config.js';
 import { LogDirInUseError } from '../storage/dir-lock.js';
 import { MetaPropertiesError } from '../storage/meta-properties.js';
 import { LogSettingsError } from '../util/logger.js';
 import { helpText, keyValues, list, parseFlags, reportError, str, UsageError, type Io, type ToolSpec } from './common.js';
 
+/** What --quickstart serves when the properties do not say otherwise. */
+const QUICKSTART = { console: 'http://127.0.0.1:8080', metrics: 'http://127.0.0.1:9644' } as const;
+
 export const spec: ToolSpec = {
   name: 'server',
   summary: 'Run a Samsa broker until SIGINT or SIGTERM; or stop the running ones.',
-  usage: 'samsa server start [server.properties] [--override key=value]... | samsa server stop [--node-id=N | --process-role=R]',
+  usage: 'samsa server start [server.properties] [--override key=value]... [--quickstart] | samsa server stop [--node-id=N | --process-role=R]',
   allowPositionals: true,
   flags: {
     override: { type: 'string', multiple: true, value: 'key=value', help: 'A server.properties setting that wins over the file, e.g. log.dirs=/tmp/data.' },
+    quickstart: { type: 'boolean', help: `With start (npm start uses it): also serve the web console at ${QUICKSTART.console} and metrics at ${QUICKSTART.metrics}, unless console.listener or metrics.listener is set; a default port already in use is skipped with a warning.` },
     'node-id': { type: 'string', value: 'id', help: 'With stop: only the broker with this node.id.' },
     'process-role': { type: 'string', value: 'roles', help: 'With stop: only brokers whose process.roles is this, e.g. broker,controller.' },
   },
@@ -53,10 +58,13 @@ export async function run(argv: string[], io: Io): Promise<number | null> {
     const jaasFile = /-Djava\.security\.auth\.login\.config=(\S+)/.exec(process.env['KAFKA_OPTS'] ?? '')?.[1];
     if (jaasFile !== undefined && overrides[JAAS_FILE_KEY] === undefined) overrides[JAAS_FILE_KEY] = jaasFile;
     registerConsoleService();
+    if (values.quickstart === true) await quickstartDefaults(configFile, overrides, io);
     const broker = await startServer(configFile, overrides);
     io.stdout.write(`Samsa broker ${broker.config.nodeId} listening on ${broker.bootstrap} (data in ${displayPath(broker.dataDir)})\n`);
     const consoleUrl = broker.serviceUrl('console.listener');
     if (consoleUrl !== null) io.stdout.write(`Web console at ${consoleUrl}\n`);
+    const metricsUrl = broker.metricsUrl;
+    if (metricsUrl !== null) io.stdout.write(`Prometheus metrics at ${metricsUrl}\n`);
     return null;
   } catch (err) {
     const sentence = startupFailure(err);
@@ -88,4 +96,27 @@ function displayPath(dir: string): string {
   const rel = relative(process.cwd(), dir);
   if (rel === '') return '.';
   return rel.startsWith('..') || isAbsolute(rel) ? dir : `./${rel}`;
+}
+
+/**
+ * --quickstart: the console and metrics listeners at their default addresses, for the keys the
+ * properties file and overrides leave unset, and only where the port is free (else a warning:
+ * a first start must not fail over a port the user did not ask for).
+ */
+async function quickstartDefaults(configFile: string | undefined, overrides: Record<string, string>, io: Io): Promise<void> {
+  const fromFile = configFile !== undefined ? readPropertiesFile(configFile) : {};
+  for (const [key, url] of [['console.listener', QUICKSTART.console], ['metrics.listener', QUICKSTART.metrics]] as const) {
+    if (overrides[key] !== undefined || fromFile[key] !== undefined) continue;
+    const { hostname, port } = new URL(url);
+    if (await portFree(hostname, Number(port))) overrides[key] = url;
+    else io.stderr.write(`Warning: ${hostname}:${port} is in use, so ${key} is left off; set it with --override ${key}=http://127.0.0.1:<port>.\n`);
+  }
+}
+
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, host, () => s.close(() => resolve(true)));
+  });
 }

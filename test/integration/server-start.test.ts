@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_PATH } from '../helpers/broker-process.js';
 
-function serverStart(overrides: Record<string, string>, env: Record<string, string> = { SAMSA_LOG_LEVEL: 'error' }): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const args = [CLI_PATH, 'server', 'start', ...Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`])];
+function serverStart(overrides: Record<string, string>, env: Record<string, string> = { SAMSA_LOG_LEVEL: 'error' }, flags: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const args = [CLI_PATH, 'server', 'start', ...flags, ...Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`])];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SAMSA_LOG_FORMAT: '', ...env } });
     let stdout = '';
@@ -18,8 +18,13 @@ function serverStart(overrides: Record<string, string>, env: Record<string, stri
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     // A broker that did start is stopped at once.
+    let killed = false;
     child.stdout.on('data', () => {
-      if (/listening on/.test(stdout)) child.kill('SIGTERM');
+      if (!killed && /listening on/.test(stdout)) {
+        killed = true;
+        // Once the other start-up lines are out (console, metrics).
+        setTimeout(() => child.kill('SIGTERM'), 200);
+      }
     });
   });
 }
@@ -100,4 +105,49 @@ test('server logs: JSON lines by default off a terminal, one readable line each 
   const first = pretty.stderr.split('\n')[0]!;
   assert.match(first, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO |WARN |ERROR|DEBUG) /);
   assert.throws(() => JSON.parse(first));
+});
+
+test('server start --quickstart (npm start) also serves the web console and the metrics at their default addresses, or warns and starts without one whose port is taken', { timeout: 60_000 }, async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'samsa-quickstart-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const child = spawn(process.execPath, [CLI_PATH, 'server', 'start', '--quickstart', '--override', `log.dirs=${join(root, 'data')}`, '--override', 'listeners=PLAINTEXT://127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SAMSA_LOG_LEVEL: 'warn', SAMSA_LOG_FORMAT: 'json' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!/listening on/.test(stdout) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.match(stdout, /listening on 127\.0\.0\.1:\d+/, stderr);
+    for (const [key, url, line, path] of [['console.listener', 'http://127.0.0.1:8080', /Web console at http:\/\/127\.0\.0\.1:8080\//, '/topics'], ['metrics.listener', 'http://127.0.0.1:9644', /Prometheus metrics at http:\/\/127\.0\.0\.1:9644\/metrics/, '/metrics']] as const) {
+      if (line.test(stdout)) {
+        const r = await fetch(`${url}${path}`);
+        assert.equal(r.status, 200, `${url}${path}`);
+      } else {
+        // Taken by something else on this machine: a warning naming the key, and the broker runs on.
+        assert.match(stderr, new RegExp(`is in use, so ${key.replace('.', '\\.')} is left off`), `${stdout}\n${stderr}`);
+      }
+    }
+  } finally {
+    child.kill('SIGTERM');
+    assert.equal(await closed, 0, stderr);
+  }
+});
+
+test('server start --quickstart with the console port taken: a warning naming console.listener, and the broker starts', { timeout: 60_000 }, async (t) => {
+  const taken = createServer();
+  const bound = await new Promise<boolean>((r) => {
+    taken.once('error', () => r(false));
+    taken.listen(8080, '127.0.0.1', () => r(true));
+  });
+  t.after(() => taken.close());
+  const root = await mkdtemp(join(tmpdir(), 'samsa-quickstart-busy-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const r = await serverStart({ 'log.dirs': join(root, 'data'), listeners: 'PLAINTEXT://127.0.0.1:0' }, { SAMSA_LOG_LEVEL: 'error' }, ['--quickstart']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /listening on/);
+  // Taken by this test or by something else: either way 8080 was busy.
+  if (bound || !/Web console at/.test(r.stdout)) assert.match(r.stderr, /Warning: 127\.0\.0\.1:8080 is in use, so console\.listener is left off; set it with --override console\.listener=/);
 });
