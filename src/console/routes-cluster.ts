@@ -1,14 +1,17 @@
 /**
  * Routes for what the cluster holds besides topics and groups: ACLs (list, create, delete one
  * binding), client quotas (list, set, remove a key) and transactions (list, describe an id, the
- * producers of a partition, abort a hanging transaction). Each POST makes one change through the
+ * producers of a partition, abort a hanging transaction) and SCRAM credentials (list, set, delete).
+ * Each POST makes one change through the
  * Admin client and redirects with a flash line; the broker's refusal is that line.
  */
 import { acl, ErrorCode, KafkaError, type AclBinding, type ClientQuotaEntity } from '../client/index.js';
-import { change, choiceField, intField, type Handler } from './forms.js';
+import { DEFAULT_SCRAM_ITERATIONS, type ScramAlteration } from '../client/admin-scram.js';
+import { change, choiceField, intField, type Handler, type RouteContext } from './forms.js';
 import { page } from './layout.js';
 import { ACL_OPERATIONS, ACL_PATTERN_TYPES, ACL_PERMISSIONS, ACL_RESOURCE_TYPES, aclsBody } from './pages-acls.js';
 import { entityText, QUOTA_ENTITY_KINDS, QUOTA_KEYS, quotasBody } from './pages-quotas.js';
+import { SCRAM_MECHANISM_NAMES, usersBody } from './pages-users.js';
 import { transactionBody, transactionsBody, type ProducersQuery } from './pages-transactions.js';
 import { HttpError, Redirect } from './responses.js';
 
@@ -153,6 +156,37 @@ const abortTransaction: Handler = async ({ data, form }) => {
   }, refusal);
 };
 
+const users: Handler = async ({ data, flash }) => {
+  const found = await data.admin.describeUserScramCredentials().catch((err: Error) => `The cluster did not list its SCRAM credentials: ${refusal(err)}`);
+  return page({ title: 'SCRAM users', section: '/users', flash, body: usersBody(found) });
+};
+
+/** Applies one alteration; the user's error, if the broker refused it, is thrown. */
+async function alterScram(data: RouteContext['data'], alteration: ScramAlteration): Promise<void> {
+  const failed = (await data.admin.alterUserScramCredentials([alteration])).get(alteration.user);
+  if (failed) throw failed;
+}
+
+const setCredential: Handler = async ({ data, form }) =>
+  change('/users', async () => {
+    const user = (form.get('user') ?? '').trim();
+    if (user === '') throw new HttpError(400, 'Name the user.');
+    const password = form.get('password') ?? '';
+    if (password === '') throw new HttpError(400, 'Give the user a password.');
+    const mechanism = choiceField(form.get('mechanism'), 'The mechanism', SCRAM_MECHANISM_NAMES);
+    const iterations = intField(form.get('iterations'), 'The iterations', { min: 1, fallback: DEFAULT_SCRAM_ITERATIONS });
+    await alterScram(data, { type: 'upsert', user, mechanism, password, iterations });
+    return `Set a ${mechanism} credential (${iterations} iterations) for ${user}.`;
+  }, refusal);
+
+const deleteCredential: Handler = async ({ data, form }) =>
+  change('/users', async () => {
+    const user = form.get('user') ?? '';
+    const mechanism = choiceField(form.get('mechanism'), 'The mechanism', SCRAM_MECHANISM_NAMES);
+    await alterScram(data, { type: 'delete', user, mechanism });
+    return `Deleted the ${mechanism} credential of ${user}.`;
+  }, refusal);
+
 export const CLUSTER_ROUTES: ReadonlyArray<[string, RegExp, Handler]> = [
   ['GET', /^\/acls$/, acls],
   ['POST', /^\/acls$/, createAcl],
@@ -163,5 +197,8 @@ export const CLUSTER_ROUTES: ReadonlyArray<[string, RegExp, Handler]> = [
   ['GET', /^\/transactions$/, transactions],
   ['GET', /^\/transactions\/describe$/, describeTransaction],
   ['POST', /^\/transactions\/abort$/, abortTransaction],
+  ['GET', /^\/users$/, users],
+  ['POST', /^\/users$/, setCredential],
+  ['POST', /^\/users\/delete$/, deleteCredential],
 ];
 

@@ -7,7 +7,9 @@
  * - quotas: a producer_byte_rate set for alice is listed and `samsa configs --describe` prints it;
  *   removing it from its row removes it;
  * - transactions: a KafkaJS transactional producer leaves a transaction open; the producers view
- *   offers to abort it, and then a read_committed kcat reads past it.
+ *   offers to abort it, and then a read_committed kcat reads past it;
+ * - SCRAM users: a credential set from the form lets kcat log in with SCRAM-SHA-256; deleted
+ *   from its row, kcat is refused.
  * Screenshots go to test-artifacts/console/admin-*.png. Skipped without Chromium or kcat unless
  * SAMSA_REQUIRE_CHROMIUM is set.
  */
@@ -32,13 +34,13 @@ const PENDING = 'pending';
 
 const missing = (await chromiumMissing()) ?? ((await installed('kcat', ['-V'])) ? null : 'kcat is not installed (Debian package kcat)');
 
-test('the console manages ACLs, quotas and transactions: KafkaJS is denied and allowed as the ACLs say, samsa configs sees the quota, kcat reads past an aborted transaction', { timeout: 90_000 }, async (t) => {
+test('the console manages ACLs, quotas, transactions and SCRAM users: KafkaJS is denied and allowed as the ACLs say, samsa configs sees the quota, kcat reads past an aborted transaction and logs in with a credential set here', { timeout: 90_000 }, async (t) => {
   if (!mayRun(t, missing)) return;
   registerConsoleService();
   const dir = await mkdtemp(join(tmpdir(), 'samsa-console-admin-'));
   const broker = await Broker.start({
     config: {
-      'log.dirs': dir, listeners: 'SASL_PLAINTEXT://127.0.0.1:0', 'sasl.enabled.mechanisms': 'PLAIN',
+      'log.dirs': dir, listeners: 'SASL_PLAINTEXT://127.0.0.1:0', 'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256', 'connection.failed.authentication.delay.ms': '10',
       'sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required ${Object.entries(USERS).map(([u, p]) => `user_${u}="${p}"`).join(' ')};`,
       'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer', 'super.users': 'User:admin',
       'console.listener': 'http://127.0.0.1:0', 'console.client.security.protocol': 'SASL_PLAINTEXT', 'console.client.sasl.mechanism': 'PLAIN', 'console.client.sasl.jaas.config': plainLogin('admin'),
@@ -146,6 +148,22 @@ test('the console manages ACLs, quotas and transactions: KafkaJS is denied and a
     assert.match(await text('main'), /No quotas set\./);
     await shot('06-quota-removed');
     assert.doesNotMatch(await describeQuotas(), /producer_byte_rate/);
+    // Default entities: blank names; an ip entity takes connection_creation_rate.
+    await page.select('#set-quota select[name=entityType]', 'user+client-id');
+    await fill('#set-quota input[name=user]', '');
+    await page.select('#set-quota select[name=key]', 'consumer_byte_rate');
+    await fill('#set-quota input[name=value]', '2048');
+    await submit('#set-quota');
+    assert.match(await text('#quotas tbody'), /user=<default>, client-id=<default>\s*consumer_byte_rate\s*2048/);
+    await page.select('#set-quota select[name=entityType]', 'ip');
+    await page.select('#set-quota select[name=key]', 'connection_creation_rate');
+    await fill('#set-quota input[name=value]', '50');
+    await submit('#set-quota');
+    assert.match(await text('#quotas tbody'), /ip=<default>\s*connection_creation_rate\s*50/);
+    await shot('06b-quota-defaults');
+    await clickInRow('#quotas', 'consumer_byte_rate');
+    await clickInRow('#quotas', 'connection_creation_rate');
+    assert.match(await text('main'), /No quotas set\./);
 
     // Transactions: KafkaJS leaves one open on `pending`; read_committed stops at it until it is aborted here.
     const plain = await connected(kafkajs('admin').producer({ allowAutoTopicCreation: false }));
@@ -175,6 +193,27 @@ test('the console manages ACLs, quotas and transactions: KafkaJS is denied and a
     assert.doesNotMatch(await text('main'), /Abort transaction/);
     await shot('09-transaction-aborted');
     assert.deepEqual(await readCommitted(), ['before', 'after'], 'read_committed reads past the aborted records');
+
+    // SCRAM users: a credential from the form logs kcat in; deleted, it no longer does.
+    const kcatCarol = () => run('kcat', ['-b', bs, '-X', 'security.protocol=SASL_PLAINTEXT', '-X', 'sasl.mechanisms=SCRAM-SHA-256', '-X', 'sasl.username=carol', '-X', 'sasl.password=carol-secret', '-L', '-m', '3'], { timeoutMs: 30_000 });
+    await go('/users');
+    assert.match(await text('main'), /No SCRAM credentials\./);
+    await fill('#set-credential input[name=user]', 'carol');
+    await page.select('#set-credential select[name=mechanism]', 'SCRAM-SHA-256');
+    await fill('#set-credential input[name=password]', 'carol-secret');
+    await submit('#set-credential');
+    assert.match(await text('#flash'), /Set a SCRAM-SHA-256 credential \(4096 iterations\) for carol/);
+    assert.match(await text('#users tbody'), /carol\s*SCRAM-SHA-256\s*4096/);
+    assert.doesNotMatch(await page.content(), /carol-secret/, 'the password is not echoed');
+    await shot('10-scram-user-set');
+    const loggedIn = await kcatCarol();
+    assert.equal(loggedIn.code, 0, loggedIn.stderr);
+    await clickInRow('#users', 'carol');
+    assert.match(await text('#flash'), /Deleted the SCRAM-SHA-256 credential of carol/);
+    await shot('11-scram-user-deleted');
+    const refused = await kcatCarol();
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256/);
   } finally {
     await clients.disconnectAll();
     await browser.close();
