@@ -122,6 +122,16 @@ test('the console manages ACLs, quotas, transactions and SCRAM users: KafkaJS is
     await shot('04-acl-deleted');
     assert.equal(await aliceSends(), 'ok', 'without the DENY alice writes again');
 
+    // A name with markup and quotes shows as text, and its delete button's exact filter still matches it.
+    const marked = `<img src=x onerror="window.__xss=1">'&`;
+    await addAcl({ name: marked, principal: 'User:alice', operation: 'READ', permission: 'ALLOW' });
+    assert.ok((await text('#acls tbody')).includes(marked));
+    assert.equal(await page.$('#acls img'), null, 'no element was made from the name');
+    assert.equal(await page.evaluate('window.__xss'), undefined);
+    await clickInRow('#acls', marked);
+    assert.match(await text('#flash'), /Deleted ACL .*operation=READ/);
+    assert.equal((await page.$$('#acls tbody tr')).length, 1);
+
     // A post from another site is refused.
     const forged = await fetch(new URL('/acls', base), { method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: 'resourceType=TOPIC&resourceName=x&patternType=LITERAL&principal=User:x&operation=ALL&permissionType=ALLOW' });
     assert.equal(forged.status, 403);
