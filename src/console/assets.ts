@@ -22,6 +22,7 @@ th { background:#eef1f5; font-weight:600; }
 td.num, th.num { text-align:right; font-variant-numeric: tabular-nums; }
 pre { margin:0; white-space:pre-wrap; word-break:break-all; max-width:520px; font:12px/1.35 ui-monospace, monospace; }
 form.inline { display:inline-flex; gap:.4em; align-items:center; flex-wrap:wrap; margin:.3em 0; }
+td form.inline { margin:0; }
 form.card { background:#fff; border:1px solid var(--line); padding:.8em 1em; margin:.6em 0 1em; display:flex; gap:.6em; flex-wrap:wrap; align-items:end; }
 label { display:flex; flex-direction:column; font-size:.85em; color:var(--muted); gap:.15em; }
 input, select, textarea { font:inherit; padding:.25em .4em; border:1px solid #c4cad4; border-radius:3px; }

@@ -88,3 +88,13 @@ export function formatBytesAs(b: Buffer | null, format: ValueFormat): string {
   }
   return text;
 }
+
+/** `<option>`s for a select: [value, label] pairs, the one equal to `selected` marked. */
+export function options(choices: ReadonlyArray<readonly [string, string]>, selected?: string): Html {
+  return html`${choices.map(([value, label]) => html`<option value="${value}"${value === selected ? raw(' selected') : ''}>${label}</option>`)}`;
+}
+
+/** A form's hidden fields, one per entry. */
+export function hiddenFields(fields: Record<string, string | number>): Html {
+  return html`${Object.entries(fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}`;
+}

@@ -8,6 +8,7 @@ const NAV: Array<[string, string]> = [
   ['/acls', 'ACLs'],
   ['/quotas', 'Quotas'],
   ['/transactions', 'Transactions'],
+  ['/users', 'SCRAM users'],
 ];
 
 export interface Flash {

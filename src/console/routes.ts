@@ -1,65 +1,17 @@
 /** The console's routes: each GET answers one question with a page or JSON, each POST makes one change and redirects. */
 import { type AlterConfigOp, type OffsetResetSpec } from '../client/index.js';
 import { BROWSE_LIMIT_DEFAULT, BROWSE_LIMIT_MAX, type ConsoleData, type GroupLag } from './data.js';
+import { change, intField, keyValueLines, timeField, type Handler } from './forms.js';
 import { parseFormat, seg } from './html.js';
 import type { LagHistory } from './lag-history.js';
-import { page, type Flash } from './layout.js';
-import { aclsBody, brokerBody, brokersBody, quotasBody, transactionsBody, type ProducersQuery } from './pages-cluster.js';
+import { page } from './layout.js';
+import { brokerBody, brokersBody } from './pages-cluster.js';
 import { groupBody, groupsBody } from './pages-groups.js';
 import { messageRows, messagesBody, produceBody, topicBody, topicsBody } from './pages-topics.js';
-import { HttpError, Redirect, type RouteResult } from './responses.js';
+import { HttpError, Redirect } from './responses.js';
+import { CLUSTER_ROUTES } from './routes-cluster.js';
 
-export interface RouteContext {
-  params: string[];
-  query: URLSearchParams;
-  form: URLSearchParams;
-  data: ConsoleData;
-  lag: LagHistory;
-  flash: Flash | null;
-  pollIntervalMs: number;
-}
-
-type Handler = (ctx: RouteContext) => Promise<RouteResult>;
-
-/** A whole-number field, or a 400 naming it. */
-function intField(value: string | null, name: string, opts: { min?: number; fallback?: number } = {}): number {
-  if (value === null || value.trim() === '') {
-    if (opts.fallback !== undefined) return opts.fallback;
-    throw new HttpError(400, `${name} is required.`);
-  }
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < (opts.min ?? Number.MIN_SAFE_INTEGER)) throw new HttpError(400, `${name} must be a whole number${opts.min !== undefined ? ` of at least ${opts.min}` : ''}, not '${value}'.`);
-  return n;
-}
-
-/** Milliseconds since the epoch, or an ISO date/time. */
-function timeField(value: string, name: string): number {
-  const n = /^\d+$/.test(value.trim()) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(n)) throw new HttpError(400, `${name} must be milliseconds since 1970 or a date like 2024-05-01T12:00:00Z, not '${value}'.`);
-  return n;
-}
-
-/** `key=value` lines (configs, headers); a line without '=' is refused. */
-function keyValueLines(text: string, what: string): Array<[string, string]> {
-  return text
-    .split(/\r?\n/)
-    .filter((l) => l.trim() !== '')
-    .map((l) => {
-      const i = l.indexOf('=');
-      if (i <= 0) throw new HttpError(400, `Each ${what} line must be key=value; '${l}' is not.`);
-      return [l.slice(0, i).trim(), l.slice(i + 1)];
-    });
-}
-
-/** Runs a change; its refusal (a KafkaError's sentence) goes back to `back` as an error line. */
-async function change(back: string, fn: () => Promise<string>): Promise<Redirect> {
-  try {
-    return new Redirect(back, { kind: 'ok', text: await fn() });
-  } catch (err) {
-    if (err instanceof HttpError && err.status !== 400) throw err;
-    return new Redirect(back, { kind: 'error', text: (err as Error).message });
-  }
-}
+export type { RouteContext } from './forms.js';
 
 async function topicOr404(data: ConsoleData, name: string) {
   const [t] = await data.topics([name]).catch((err: Error) => {
@@ -225,30 +177,6 @@ const resetOffsets: Handler = async ({ data, params, form }) => {
   });
 };
 
-const acls: Handler = async ({ data }) => {
-  const all = { resourceType: 1, resourceName: null, patternType: 1, principal: null, host: null, operation: 1, permissionType: 1 };
-  const bindings = await data.admin.describeAcls(all).catch((err: Error) => `The cluster did not list its ACLs: ${err.message}`);
-  return page({ title: 'ACLs', section: '/acls', body: aclsBody(bindings) });
-};
-
-const quotas: Handler = async ({ data }) => {
-  const entries = await data.admin.describeClientQuotas([]).catch((err: Error) => `The cluster did not list its quotas: ${err.message}`);
-  return page({ title: 'Quotas', section: '/quotas', body: quotasBody(entries) });
-};
-
-const transactions: Handler = async ({ data, query }) => {
-  const list = await data.admin.listTransactions().catch((err: Error) => `The cluster did not list its transactions: ${err.message}`);
-  const described = typeof list === 'string' ? [] : await Promise.all(list.slice(0, 50).map((t) => data.admin.describeTransaction(t.transactionalId).catch(() => null)));
-  const topicName = (query.get('topic') ?? '').trim();
-  let producers: ProducersQuery | null = null;
-  if (topicName !== '') {
-    const partition = intField(query.get('partition'), 'The partition', { min: 0, fallback: 0 });
-    producers = { topic: topicName, partition, producers: await data.admin.describeProducers(topicName, partition).catch((err: Error) => err.message) };
-  }
-  return page({ title: 'Transactions', section: '/transactions', body: transactionsBody(list, described.filter((d) => d !== null), producers) });
-};
-
-
 const NAME = '([^/]+)';
 export const ROUTES: ReadonlyArray<[string, RegExp, Handler]> = [
   ['GET', /^\/$/, brokers],
@@ -268,7 +196,5 @@ export const ROUTES: ReadonlyArray<[string, RegExp, Handler]> = [
   ['GET', new RegExp(`^/groups/${NAME}$`), group],
   ['POST', new RegExp(`^/groups/${NAME}/reset$`), resetOffsets],
   ['GET', new RegExp(`^/api/groups/${NAME}/lag$`), groupLag],
-  ['GET', /^\/acls$/, acls],
-  ['GET', /^\/quotas$/, quotas],
-  ['GET', /^\/transactions$/, transactions],
+  ...CLUSTER_ROUTES,
 ];
