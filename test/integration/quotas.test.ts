@@ -2,7 +2,7 @@
  * Client quotas and connection limits as a Kafka user meets them: kafka-configs (`samsa configs`)
  * describes and alters users, clients, users+clients, ips and their defaults with Kafka's lines
  * and refusals, the quotas survive a restart; librdkafka (confluent-kafka) producing and consuming
- * under a client-id quota is held to the quota (within 20 %) and hears throttle_time_ms through
+ * under a client-id quota is held to the quota (at most 20 % over it) and hears throttle_time_ms through
  * its throttle callback; a SASL/PLAIN user's quota throttles that user only; max.connections.per.ip
  * and its overrides refuse the extra connection.
  *
@@ -196,7 +196,18 @@ b = sum(n for t, n in got if first <= t <= end)
 print(json.dumps({'rate': b / (end - first) if end > first else 0, 'throttles': [t for _, t in throttles], 'consumed': len(got)}))
 `;
 
-test('librdkafka under client-id quotas: produce and fetch rates within 20 % of producer_byte_rate and consumer_byte_rate, throttle_time_ms reaching its throttle callback', { timeout: 120_000 }, async (t) => {
+/**
+ * A quota is a bound: the rate may not go more than 20 % over it. Kafka's arithmetic (its windowed
+ * Rate and QuotaUtils.throttleTime, which quota-rate.ts follows) throttles a client that sends in
+ * bursts to somewhat under its quota — a throttle is worked out as if no sample expired while it
+ * runs — so a run lands under it (CI runs saw the producer at 77 % to 85 % of it); the
+ * lower bound only shows the throttling is not overdone.
+ */
+function assertHeldTo(rate: number, quota: number, what: string): void {
+  assert.ok(rate <= quota * 1.2 && rate >= quota * 0.6, `${what} rate ${Math.round(rate)} B/s against a quota of ${quota}`);
+}
+
+test('librdkafka under client-id quotas: produce and fetch rates held to producer_byte_rate and consumer_byte_rate (at most 20 % over, not under 60 %), throttle_time_ms reaching its throttle callback', { timeout: 120_000 }, async (t) => {
   assert.ok(HAVE_CONFLUENT, NEEDS_CONFLUENT);
   const broker = await Broker.start({ port: 0, config: { 'quota.window.num': '3', 'num.partitions': '1' } });
   try {
@@ -216,13 +227,13 @@ test('librdkafka under client-id quotas: produce and fetch rates within 20 % of 
 
     const produced = await python(PRODUCE, [broker.bootstrap, 'quota-in', '7', JSON.stringify({ 'client.id': 'slow-producer' })]);
     assert.ok(produced.throttles.length > 0 && produced.throttles.every((t: number) => t > 0), `throttle callbacks: ${produced.throttles}`);
-    assert.ok(Math.abs(produced.rate - produceQuota) / produceQuota < 0.2, `produce rate ${Math.round(produced.rate)} B/s against a quota of ${produceQuota}`);
+    assertHeldTo(produced.rate, produceQuota, 'produce');
 
     t.diagnostic(`produce: ${Math.round(produced.rate)} B/s against ${produceQuota}, ${produced.throttles.length} throttles`);
     const consumed = await python(CONSUME, [broker.bootstrap, 'quota-out', '5', JSON.stringify({ 'client.id': 'slow-consumer' })]);
     t.diagnostic(`fetch: ${Math.round(consumed.rate)} B/s against ${fetchQuota}, ${consumed.throttles.length} throttles`);
     assert.ok(consumed.throttles.length > 0, `throttle callbacks: ${consumed.throttles}`);
-    assert.ok(Math.abs(consumed.rate - fetchQuota) / fetchQuota < 0.2, `fetch rate ${Math.round(consumed.rate)} B/s against a quota of ${fetchQuota}`);
+    assertHeldTo(consumed.rate, fetchQuota, 'fetch');
     await kafka.close();
   } finally {
     await broker.stop();
