@@ -2,12 +2,15 @@
  * The KIP-848 consumer group protocol with librdkafka 2.15 (confluent-kafka on a current
  * librdkafka, `group.protocol=consumer`): two members of one group share the partitions of a topic
  * without overlap, read every record exactly once between them, and commit; a third consumer of
- * the group started after them resumes from the commits and finds nothing left.
+ * the group started after them resumes from the commits and finds nothing left. With
+ * group.coordinator.rebalance.protocols=classic the consumer protocol is refused as Kafka refuses it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withBroker } from '../helpers/broker.js';
 import { runNewRdkafkaPython } from '../helpers/librdkafka-new.js';
+import { WireClient } from '../helpers/broker-process.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
 
 test('librdkafka 2.15 with group.protocol=consumer: two members split the partitions, read everything once, commit; a later member finds the commits', { timeout: 120_000 }, async () => {
   await withBroker(async (broker) => {
@@ -63,4 +66,49 @@ print(json.dumps({'all': sorted(v for n in (0, 1) for _, v in got[n]), 'split': 
     assert.deepEqual(out.read, out.split, 'each member read only its own partitions');
     assert.deepEqual(out.left, [], 'the commits hold for a later member');
   }, { config: { 'offsets.topic.num.partitions': '3' } });
+});
+
+test('group.coordinator.rebalance.protocols=classic: librdkafka with group.protocol=consumer stops with UNSUPPORTED_VERSION, a classic member of the same group still reads; ConsumerGroupDescribe answers UNSUPPORTED_VERSION', { timeout: 90_000 }, async () => {
+  await withBroker(async (broker) => {
+    await broker.topics.create({ name: 'classic-only', numPartitions: 2, replicationFactor: 1, configs: {} });
+    const script = `
+import sys, time, json
+from confluent_kafka import Producer, Consumer
+bs = sys.argv[1]
+p = Producer({'bootstrap.servers': bs})
+for i in range(20): p.produce('classic-only', str(i).encode(), partition=i % 2)
+assert p.flush(20) == 0
+def consume(protocol, seconds):
+    errors, got = [], []
+    c = Consumer({'bootstrap.servers': bs, 'group.id': 'gc', 'group.protocol': protocol, 'auto.offset.reset': 'earliest', 'error_cb': lambda e: errors.append(e.code())})
+    c.subscribe(['classic-only'])
+    end = time.time() + seconds
+    while time.time() < end and len(got) < 20:
+        m = c.poll(0.2)
+        if m is None: continue
+        if m.error() is not None:
+            errors.append(m.error().code())
+            if m.error().fatal(): break
+        else: got.append(int(m.value()))
+    c.close()
+    return errors, sorted(got)
+new_errors, new_got = consume('consumer', 10)
+old_errors, old_got = consume('classic', 30)
+print(json.dumps({'new': [new_errors, new_got], 'old': [old_errors, old_got]}))
+`;
+    const r = await runNewRdkafkaPython(script, [broker.bootstrap], { timeoutMs: 80_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { new: [number[], number[]]; old: [number[], number[]] };
+    assert.deepEqual(out.new[1], [], 'the consumer-protocol member reads nothing');
+    assert.ok(out.new[0].includes(-150), `a fatal error (librdkafka's _FATAL, -150) for group.protocol=consumer: ${JSON.stringify(out.new[0])}; stderr: ${r.stderr.slice(-600)}`);
+    assert.match(r.stderr, /ConsumerGroupHeartbeat fatal error: Broker: API version not supported/);
+    assert.deepEqual(out.old[1], Array.from({ length: 20 }, (_, i) => i), 'the classic member reads every record');
+    const w = await WireClient.connect(broker.port);
+    try {
+      const d = await w.request(69, 0, { groupIds: ['gc', 'other'], includeAuthorizedOperations: false });
+      assert.deepEqual(d.groups.map((g: { errorCode: number }) => g.errorCode), [ErrorCode.UNSUPPORTED_VERSION, ErrorCode.UNSUPPORTED_VERSION]);
+    } finally {
+      w.close();
+    }
+  }, { config: { 'offsets.topic.num.partitions': '3', 'group.initial.rebalance.delay.ms': '0', 'group.coordinator.rebalance.protocols': 'classic' } });
 });

@@ -3,7 +3,8 @@
 // makes its member id (an empty one is INVALID_REQUEST). Joins (epoch 0), heartbeats, reconciles
 // and leaves (epoch -1, a static member -2) — coordinator/group/consumer/heartbeat.ts.
 // Needs Read on the group and Describe on every topic named in subscribedTopicNames, as Kafka; a
-// regular expression subscription is not filtered by Describe yet (it sees every topic).
+// regular expression subscription is not filtered by Describe yet (it sees every topic). Without
+// `consumer` in group.coordinator.rebalance.protocols it answers UNSUPPORTED_VERSION, as Kafka.
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   ConsumerGroupHeartbeatRequestSchema, ConsumerGroupHeartbeatResponseSchema,
@@ -21,6 +22,7 @@ export const consumerGroupHeartbeatHandler: Handler<ConsumerGroupHeartbeatReques
   request: ConsumerGroupHeartbeatRequestSchema,
   response: ConsumerGroupHeartbeatResponseSchema,
   async handle(ctx, req, version) {
+    if (!ctx.broker.groups.config.consumerProtocolEnabled) return refused(ErrorCode.UNSUPPORTED_VERSION, 'The new consumer group protocol is not enabled (group.coordinator.rebalance.protocols).');
     if (!onGroup(ctx, Op.READ, req.groupId)) return refused(ErrorCode.GROUP_AUTHORIZATION_FAILED, null);
     const denied = req.subscribedTopicNames === null ? null : deniedTopics(ctx, Op.DESCRIBE, req.subscribedTopicNames);
     if (denied !== null && denied.size > 0)

@@ -1,6 +1,7 @@
 // ConsumerGroupDescribe (key 69), version 0: KIP-848 consumer groups, their epochs, members,
 // assignments and target assignments. A classic group or an unknown one is GROUP_ID_NOT_FOUND,
-// as in Kafka. Describe on the group; authorized operations when asked.
+// as in Kafka. Describe on the group; authorized operations when asked. UNSUPPORTED_VERSION per
+// group without `consumer` in group.coordinator.rebalance.protocols.
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   ConsumerGroupDescribeRequestSchema, ConsumerGroupDescribeResponseSchema,
@@ -10,6 +11,9 @@ import { AUTHORIZED_OPERATIONS_NOT_REQUESTED, GROUP_OPERATIONS, authorizedOperat
 import { Op, ResourceType, onGroup, operationsOn } from '../access.js';
 import type { Handler } from '../handler.js';
 
+const refused = (groupId: string, errorCode: number) =>
+  ({ errorCode, errorMessage: null, groupId, groupState: '', groupEpoch: 0, assignmentEpoch: 0, assignorName: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED });
+
 export const consumerGroupDescribeHandler: Handler<ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse> = {
   apiKey: 69,
   minVersion: 0,
@@ -17,9 +21,12 @@ export const consumerGroupDescribeHandler: Handler<ConsumerGroupDescribeRequest,
   request: ConsumerGroupDescribeRequestSchema,
   response: ConsumerGroupDescribeResponseSchema,
   async handle(ctx, req) {
+    const enabled = ctx.broker.groups.config.consumerProtocolEnabled;
     const groups = req.groupIds.map((groupId) => {
+      if (!enabled)
+        return refused(groupId, ErrorCode.UNSUPPORTED_VERSION);
       if (!onGroup(ctx, Op.DESCRIBE, groupId))
-        return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null, groupId, groupState: '', groupEpoch: 0, assignmentEpoch: 0, assignorName: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED };
+        return refused(groupId, ErrorCode.GROUP_AUTHORIZATION_FAILED);
       const g = ctx.broker.groups.consumerGroupDescribe(groupId);
       const authorized = g.errorCode === ErrorCode.NONE ? authorizedOperations(req.includeAuthorizedOperations, operationsOn(ctx, ResourceType.GROUP, groupId, GROUP_OPERATIONS)) : AUTHORIZED_OPERATIONS_NOT_REQUESTED;
       return { ...g, authorizedOperations: authorized };

@@ -26,6 +26,11 @@ export interface GroupCoordinatorConfig {
   offsetsLoadBufferBytes: number;
   /** offsets.commit.timeout.ms: how long a write to __consumer_offsets waits for the ISR in a cluster. */
   offsetsCommitTimeoutMs: number;
+  /**
+   * group.coordinator.rebalance.protocols includes `consumer`: ConsumerGroupHeartbeat and
+   * ConsumerGroupDescribe are served (else they answer UNSUPPORTED_VERSION, as Kafka's do).
+   */
+  consumerProtocolEnabled: boolean;
   /** KIP-848 consumer groups (the `consumer` protocol). */
   consumer: ConsumerGroupConfig;
 }
@@ -94,7 +99,24 @@ export const GROUP_COORDINATOR_DEFAULTS: Record<string, string> = {
   'group.consumer.max.size': '2147483647',
   'group.consumer.assignors': 'uniform,range',
   'group.consumer.migration.policy': 'bidirectional',
+  'group.coordinator.rebalance.protocols': 'classic,consumer',
 };
+
+/**
+ * Parses group.coordinator.rebalance.protocols as Kafka does (case-insensitive names; `classic`
+ * cannot be left out); true when it lists `consumer`. `share` is accepted as Kafka 4.0 took it,
+ * though share groups follow the `share.version` feature; `streams` (KIP-1071) is not served.
+ */
+export function consumerProtocolEnabled(value: string): boolean {
+  const key = 'group.coordinator.rebalance.protocols';
+  const names = value.split(',').map((p) => p.trim().toLowerCase()).filter((p) => p !== '');
+  for (const n of names) {
+    if (n === 'streams') throw new ConfigError(`${key}: the streams protocol (KIP-1071) is not served by Samsa; list classic and consumer only`);
+    if (!['classic', 'consumer', 'share'].includes(n)) throw new ConfigError(`${key}: '${n}' is not a rebalance protocol; use classic, consumer (or share)`);
+  }
+  if (!names.includes('classic')) throw new ConfigError(`${key}: disabling the 'classic' protocol is not supported; list classic (and consumer to serve KIP-848 groups)`);
+  return names.includes('consumer');
+}
 
 /** Parses the coordinator's keys over Kafka's defaults; throws ConfigError on a bad value. */
 export function groupCoordinatorConfig(raw: Record<string, string>): GroupCoordinatorConfig {
@@ -112,6 +134,7 @@ export function groupCoordinatorConfig(raw: Record<string, string>): GroupCoordi
     offsetMetadataMaxBytes: int('offset.metadata.max.bytes', 0),
     offsetsLoadBufferBytes: int('offsets.load.buffer.size', 1),
     offsetsCommitTimeoutMs: int('offsets.commit.timeout.ms', 1),
+    consumerProtocolEnabled: consumerProtocolEnabled(props['group.coordinator.rebalance.protocols']!),
     consumer: consumerGroupConfig(props, int),
   };
   if (cfg.maxSessionTimeoutMs < cfg.minSessionTimeoutMs)

@@ -1,5 +1,6 @@
 // group.consumer.migration.policy: Kafka's four values in any case, a bad one refused with a
-// sentence, and the key in the broker's DescribeConfigs with Kafka 4's default.
+// sentence, and the key in the broker's DescribeConfigs with Kafka 4's default;
+// group.coordinator.rebalance.protocols' values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,6 +21,19 @@ test('group.consumer.migration.policy: bidirectional by default, the four values
   assert.deepEqual(policy(' Downgrade '), { name: 'downgrade', upgrade: false, downgrade: true });
   assert.deepEqual(policy('disabled'), { name: 'disabled', upgrade: false, downgrade: false });
   assert.throws(() => policy('both'), (e: unknown) => e instanceof ConfigError && e.message === "group.consumer.migration.policy: 'both' is not a migration policy; use one of bidirectional, upgrade, downgrade, disabled");
+});
+
+const protocols = (v: string) => groupCoordinatorConfig({ 'group.coordinator.rebalance.protocols': v }).consumerProtocolEnabled;
+
+test('group.coordinator.rebalance.protocols: classic and consumer by default; consumer may be left out, classic may not; streams and unknown names refused with a sentence', () => {
+  assert.equal(groupCoordinatorConfig({}).consumerProtocolEnabled, true);
+  assert.equal(protocols('classic'), false);
+  assert.equal(protocols(' Classic , CONSUMER '), true);
+  assert.equal(protocols('classic,consumer,share'), true);
+  const refused = (v: string, message: string) => assert.throws(() => protocols(v), (e: unknown) => e instanceof ConfigError && e.message === message);
+  refused('consumer', "group.coordinator.rebalance.protocols: disabling the 'classic' protocol is not supported; list classic (and consumer to serve KIP-848 groups)");
+  refused('classic,streams', 'group.coordinator.rebalance.protocols: the streams protocol (KIP-1071) is not served by Samsa; list classic and consumer only');
+  refused('classic,cosumer', "group.coordinator.rebalance.protocols: 'cosumer' is not a rebalance protocol; use classic, consumer (or share)");
 });
 
 test('DescribeConfigs of the broker reports group.consumer.migration.policy (default bidirectional, read-only; the value given when set)', async () => {
