@@ -8,6 +8,7 @@ import { WireClient } from '../helpers/broker-process.js';
 import { waitFor } from '../helpers/wait.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import type { Broker } from '../../src/broker/broker.js';
+import { decodeAssignment, encodeSubscription } from '../../src/client/group/consumer-protocol.js';
 
 const CONFIG = { 'offsets.topic.num.partitions': '3', 'group.initial.rebalance.delay.ms': '0' };
 
@@ -221,6 +222,72 @@ test('group configs reach consumer groups: consumer.heartbeat.interval.ms set on
       assert.equal(joined.heartbeatIntervalMs, 7000);
       const other = await w.request(68, 1, hb({ groupId: 'gw-default', memberId: 'm2' }));
       assert.equal(other.heartbeatIntervalMs, 5000, "a group without the config gets the broker's group.consumer.heartbeat.interval.ms");
+    } finally {
+      w.close();
+    }
+  }, { config: CONFIG });
+});
+
+test('classic members in a consumer group: a static member rejoining under a new member id takes the old one’s place and partitions (the old one is fenced); a member that does not sync, or does not rejoin when told, is removed after its rebalance timeout', async () => {
+  await withBroker(async (broker) => {
+    const w = await WireClient.connect(broker.port);
+    try {
+      await ready(w, broker, ['w1', 4]);
+      const metadata = encodeSubscription({ topics: ['w1'], userData: null, ownedPartitions: [], generationId: -1, rackId: null });
+      const join = (memberId: string, groupInstanceId: string | null, rebalanceTimeoutMs = 30_000) =>
+        w.request(11, 5, { groupId: 'gw', sessionTimeoutMs: 30_000, rebalanceTimeoutMs, memberId, groupInstanceId, protocolType: 'consumer', protocols: [{ name: 'range', metadata }] });
+      const sync = (memberId: string, generationId: number, groupInstanceId: string | null) =>
+        w.request(14, 5, { groupId: 'gw', generationId, memberId, groupInstanceId, protocolType: 'consumer', protocolName: 'range', assignments: [] });
+      const synced = async (memberId: string, generationId: number, groupInstanceId: string | null) => {
+        const s = await sync(memberId, generationId, groupInstanceId);
+        assert.equal(s.errorCode, 0);
+        return decodeAssignment(s.assignment).partitions.flatMap((t) => t.partitions).sort();
+      };
+      const members = async () => {
+        const d = await w.request(69, 0, { groupIds: ['gw'], includeAuthorizedOperations: false });
+        return (d.groups[0].members as Array<{ memberId: string }>).map((m) => m.memberId).sort();
+      };
+      // A consumer-protocol member makes gw a consumer group; a static classic member joins it.
+      let c1 = await w.request(68, 1, hb({ memberId: 'c1' }));
+      assert.equal(c1.errorCode, 0);
+      const s1 = await join('', 'inst-1');
+      assert.equal(s1.errorCode, 0);
+      // c1 heartbeats what it holds (giving up what it is told to) until the static member holds two partitions.
+      await waitFor('the static member’s partitions', async () => {
+        const next = await w.request(68, 1, hb({ memberId: 'c1', memberEpoch: c1.memberEpoch, topicPartitions: c1.assignment?.topicPartitions ?? [] }));
+        if (next.errorCode === 0) c1 = { ...next, assignment: next.assignment ?? c1.assignment };
+        const again = await join(s1.memberId, 'inst-1');
+        return again.errorCode === 0 && (await synced(s1.memberId, again.generationId, 'inst-1')).length === 2;
+      });
+      const firstRejoin = await join(s1.memberId, 'inst-1');
+      const had = await synced(s1.memberId, firstRejoin.generationId, 'inst-1');
+      assert.equal(had.length, 2);
+
+      // It restarts: JoinGroup with no member id and its instance id takes the place at once, partitions and all.
+      const s2 = await join('', 'inst-1');
+      assert.equal(s2.errorCode, 0);
+      assert.notEqual(s2.memberId, s1.memberId);
+      assert.deepEqual(await synced(s2.memberId, s2.generationId, 'inst-1'), had, 'the new instance inherits the partitions');
+      assert.equal((await w.request(12, 4, { groupId: 'gw', generationId: firstRejoin.generationId, memberId: s1.memberId, groupInstanceId: 'inst-1' })).errorCode, ErrorCode.FENCED_INSTANCE_ID);
+      assert.equal((await join(s1.memberId, 'inst-1')).errorCode, ErrorCode.FENCED_INSTANCE_ID);
+      assert.equal((await join('someone', 'inst-2')).errorCode, ErrorCode.UNKNOWN_MEMBER_ID, 'a known member id with an unknown instance id');
+      assert.deepEqual(await members(), ['c1', s2.memberId].sort());
+
+      // A dynamic classic member that joins but never syncs is removed after its rebalance timeout (1 s).
+      const d1 = await join('', null, 1000);
+      assert.equal(d1.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+      assert.equal((await join(d1.memberId, null, 1000)).errorCode, 0);
+      assert.ok((await members()).includes(d1.memberId));
+      await waitFor('the member that did not sync to be removed', async () => !(await members()).includes(d1.memberId));
+
+      // Told to rejoin (a new consumer-protocol member bumps the epoch), a classic member that does not is removed.
+      const d2 = await join('', null, 1000);
+      const j2 = await join(d2.memberId, null, 1000);
+      await synced(d2.memberId, j2.generationId, null);
+      assert.equal((await w.request(68, 1, hb({ memberId: 'c2' }))).errorCode, 0);
+      await waitFor('the heartbeat to ask for a rejoin', async () => (await w.request(12, 4, { groupId: 'gw', generationId: j2.generationId, memberId: d2.memberId, groupInstanceId: null })).errorCode === ErrorCode.REBALANCE_IN_PROGRESS);
+      await waitFor('the member that did not rejoin to be removed', async () => !(await members()).includes(d2.memberId));
+      assert.ok((await members()).includes(s2.memberId), 'the static member stays');
     } finally {
       w.close();
     }

@@ -5,7 +5,10 @@
  * metadata. Its JoinGroup is one reconciliation step (heartbeat.ts's updateMember) answered at
  * once with its member epoch as the generation (no leader: the coordinator assigns); SyncGroup
  * hands it its assigned partitions in the consumer protocol; Heartbeat answers
- * REBALANCE_IN_PROGRESS when its assignment must change, so that it rejoins.
+ * REBALANCE_IN_PROGRESS when its assignment must change, so that it rejoins. As in Kafka, a member
+ * that does not sync within its rebalance timeout after joining, or does not rejoin within it
+ * after being told to, is removed; a static member joining with an unknown member id takes the
+ * place of the one holding its instance id, which is fenced.
  */
 import { ErrorCode } from '../../../protocol/errors.js';
 import type { GroupCoordinator } from '../coordinator.js';
@@ -18,7 +21,7 @@ import { CONSUMER_PROTOCOL_TYPE, encodeMemberAssignment, memberSubscription, pro
 import { EMPTY_ASSIGNMENT, EMPTY_METADATA, type ConsumerGroupState, type ConsumerMember } from './group.js';
 import { FencedMemberError } from './reconcile.js';
 import { MemberState, type ConsumerGroupRecord, type ConsumerMemberMetadata } from './records.js';
-import { clearTimers, removalRecords, scheduleSessionTimeout, subscriptionMetadata, updateMember } from './heartbeat.js';
+import { clearTimers, fenceMember, inheritedAssignment, removalRecords, scheduleSessionTimeout, subscriptionMetadata, updateMember } from './heartbeat.js';
 
 /** Kafka's ConsumerGroup.supportsClassicProtocols: the consumer type and a protocol every classic member has. */
 function supportsProtocols(cg: ConsumerGroupState, protocolType: string, names: string[]): boolean {
@@ -48,17 +51,20 @@ export async function joinConsumerGroup(c: GroupCoordinator, g: ClassicGroup, a:
   if (!supportsProtocols(cg, a.protocolType, a.protocols.map((p) => p.name))) return joinError(memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
   if (isUnknown && a.groupInstanceId === null && a.requireKnownMemberId) return joinError(memberId, ErrorCode.MEMBER_ID_REQUIRED);
   let old: ConsumerMember | undefined;
+  let replaced: ConsumerMember | undefined;
   // As in Kafka, a dynamic member id the group does not know joins as a new member.
   if (a.groupInstanceId === null) old = cg.members.get(memberId);
   else {
-    old = cg.staticMember(a.groupInstanceId);
-    // A static member restarting under a new member id would take over the old one's place; not served yet.
-    if (old !== undefined && old.memberId !== memberId) return joinError(memberId, isUnknown ? ErrorCode.UNRELEASED_INSTANCE_ID : ErrorCode.FENCED_INSTANCE_ID);
+    const holder = cg.staticMember(a.groupInstanceId);
+    if (isUnknown) replaced = holder;
+    else if (holder === undefined) return joinError(memberId, ErrorCode.UNKNOWN_MEMBER_ID);
+    else if (holder.memberId !== memberId) return joinError(memberId, ErrorCode.FENCED_INSTANCE_ID);
+    else old = holder;
   }
   if (old !== undefined && old.metadata.classicMemberMetadata === null) return joinError(memberId, ErrorCode.UNKNOWN_MEMBER_ID);
   const sub = memberSubscription(a.protocols[0]!.metadata);
   if (sub === null) return joinError(memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
-  const oldMeta = old?.metadata ?? EMPTY_METADATA;
+  const oldMeta = (old ?? replaced)?.metadata ?? EMPTY_METADATA;
   const meta: ConsumerMemberMetadata = {
     instanceId: a.groupInstanceId ?? oldMeta.instanceId,
     rackId: sub.rackId ?? oldMeta.rackId,
@@ -76,7 +82,8 @@ export async function joinConsumerGroup(c: GroupCoordinator, g: ClassicGroup, a:
   const rec = (r: ConsumerGroupRecord) => records.push({ type: 'consumer', key: { group: g.groupId }, value: r });
   let next;
   try {
-    next = updateMember(c, g, cg, { memberId, old, replaced: undefined, current: old?.assignment ?? EMPTY_ASSIGNMENT, meta, owned, rejoining: false }, rec);
+    const current = replaced !== undefined ? inheritedAssignment(replaced) : (old?.assignment ?? EMPTY_ASSIGNMENT);
+    next = updateMember(c, g, cg, { memberId, old, replaced, current, meta, owned, rejoining: false }, rec);
   } catch (err) {
     if (err instanceof FencedMemberError) return joinError(memberId, ErrorCode.UNKNOWN_MEMBER_ID);
     throw err;
@@ -85,8 +92,15 @@ export async function joinConsumerGroup(c: GroupCoordinator, g: ClassicGroup, a:
     const code = await c.write(g.partition, records, 'group');
     if (code !== ErrorCode.NONE) return joinError(memberId, code);
   }
+  if (replaced !== undefined) {
+    clearTimers(c, replaced);
+    c.logger.info('static member replaced: a classic member joined with its instance id under a new member id', { groupId: g.groupId, instanceId: a.groupInstanceId, memberId, replaced: replaced.memberId });
+  }
   const member = g.consumer?.members.get(memberId);
-  if (member !== undefined) scheduleSessionTimeout(c, g, member);
+  if (member !== undefined) {
+    scheduleSessionTimeout(c, g, member);
+    scheduleClassicTimeout(c, g, member, 'sync');
+  }
   return {
     errorCode: ErrorCode.NONE, generationId: next.memberEpoch, protocolType: CONSUMER_PROTOCOL_TYPE, protocolName: a.protocols[0]!.name,
     leader: '', skipAssignment: false, memberId, members: [],
@@ -102,6 +116,7 @@ export function syncConsumerGroup(c: GroupCoordinator, g: ClassicGroup, a: SyncG
   if ((a.protocolType !== null && a.protocolType !== CONSUMER_PROTOCOL_TYPE) || (a.protocolName !== null && a.protocolName !== first.name)) return syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
   // A new epoch the member has not joined for yet: it rejoins first (unless it is still revoking).
   if (cg.groupEpoch > m.assignment.memberEpoch && m.assignment.state !== MemberState.UNREVOKED_PARTITIONS) return syncError(ErrorCode.REBALANCE_IN_PROGRESS);
+  cancelClassicTimeout(c, m);
   scheduleSessionTimeout(c, g, m);
   const names = new Map([...c.topicsView.all()].map((t) => [t.topicId, t.name]));
   const partitions = [...m.assignment.assignedPartitions].filter(([id]) => names.has(id)).map(([id, ps]) => ({ topic: names.get(id)!, partitions: ps }));
@@ -125,7 +140,31 @@ export function heartbeatConsumerGroup(c: GroupCoordinator, g: ClassicGroup, a: 
   scheduleSessionTimeout(c, g, m);
   const s = m.assignment.state;
   const rejoin = m.assignment.memberEpoch < cg.groupEpoch || s === MemberState.UNREVOKED_PARTITIONS || (s === MemberState.UNRELEASED_PARTITIONS && !waitingOnUnreleased(cg, m));
-  return rejoin ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.NONE;
+  if (!rejoin) return ErrorCode.NONE;
+  if (m.classicTimer === null) scheduleClassicTimeout(c, g, m, 'join');
+  return ErrorCode.REBALANCE_IN_PROGRESS;
+}
+
+/**
+ * Kafka's consumer-group join and sync timeouts for a classic member: told to rejoin, it must send
+ * JoinGroup within its rebalance timeout; joined, it must send SyncGroup within it. Else it is removed.
+ */
+function scheduleClassicTimeout(c: GroupCoordinator, g: ClassicGroup, m: ConsumerMember, phase: 'join' | 'sync'): void {
+  cancelClassicTimeout(c, m);
+  m.classicTimer = c.clock.setTimeout(() => {
+    m.classicTimer = null;
+    if (c.isStopped) return;
+    void c.run(g, async () => {
+      if (g.consumer?.members.get(m.memberId) !== m) return;
+      c.logger.info(`classic member of a consumer group fenced: it did not ${phase === 'join' ? 'rejoin' : 'sync'} within its rebalance timeout`, { groupId: g.groupId, memberId: m.memberId });
+      await fenceMember(c, g, m);
+    });
+  }, Math.max(m.metadata.rebalanceTimeoutMs, 0));
+}
+
+function cancelClassicTimeout(c: GroupCoordinator, m: ConsumerMember): void {
+  if (m.classicTimer !== null) c.clock.clearTimeout(m.classicTimer);
+  m.classicTimer = null;
 }
 
 /** Kafka's classicGroupLeaveToConsumerGroup: the members go, the subscription metadata is refreshed, the epoch bumps. */

@@ -38,6 +38,8 @@ export class ConsumerMember {
   rebalanceTimer: TimerHandle | null = null;
   /** The member epoch the rebalance timer watches. */
   rebalanceTimerEpoch = -1;
+  /** A classic member's join or sync timeout (classic-members.ts): it must rejoin, or sync, within its rebalance timeout. */
+  classicTimer: TimerHandle | null = null;
   constructor(readonly memberId: string) {}
 }
 

@@ -168,7 +168,7 @@ async function heartbeat(c: GroupCoordinator, g: ClassicGroup, a: ConsumerHeartb
   const before = old ?? replaced;
   const oldMeta = before?.metadata ?? EMPTY_METADATA;
   const current: ConsumerMemberAssignment =
-    old !== undefined && a.memberEpoch !== 0 ? old.assignment : replaced !== undefined ? { ...replaced.assignment, memberEpoch: 0, previousMemberEpoch: 0, partitionsPendingRevocation: new Map() } : EMPTY_ASSIGNMENT;
+    old !== undefined && a.memberEpoch !== 0 ? old.assignment : replaced !== undefined ? inheritedAssignment(replaced) : EMPTY_ASSIGNMENT;
   const meta: ConsumerMemberMetadata = {
     instanceId: a.instanceId ?? oldMeta.instanceId,
     rackId: a.rackId ?? oldMeta.rackId,
@@ -349,7 +349,13 @@ export async function fenceMember(c: GroupCoordinator, g: ClassicGroup, member: 
 export function clearTimers(c: GroupCoordinator, m: ConsumerMember): void {
   if (m.sessionTimer !== null) c.clock.clearTimeout(m.sessionTimer);
   if (m.rebalanceTimer !== null) c.clock.clearTimeout(m.rebalanceTimer);
-  m.sessionTimer = m.rebalanceTimer = null;
+  if (m.classicTimer !== null) c.clock.clearTimeout(m.classicTimer);
+  m.sessionTimer = m.rebalanceTimer = m.classicTimer = null;
+}
+
+/** What a static member taking over an instance id starts from: the old member's partitions, at epoch 0. */
+export function inheritedAssignment(replaced: ConsumerMember): ConsumerMemberAssignment {
+  return { ...replaced.assignment, memberEpoch: 0, previousMemberEpoch: 0, partitionsPendingRevocation: new Map() };
 }
 
 /**

@@ -157,11 +157,16 @@ test('a classic member may join a consumer group with members; a consumer member
   const j = await c.joinGroup(joinArgs({ memberId: required.memberId }));
   assert.deepEqual([j.errorCode, j.generationId], [0, 2]);
   assert.equal((await c.joinGroup(joinArgs({ memberId: required.memberId, protocols: [{ name: 'other', metadata: subscription(['t']) }] }))).errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
-  // The classic member heartbeats within its 10 s session; the consumer member's 45 s runs out.
+  assert.equal((await syncOf(c, required.memberId, j.generationId)).errorCode, 0);
+  // The classic member heartbeats within its 10 s session (rejoining and syncing when told to, as a
+  // classic client does); the consumer member's 45 s runs out.
   for (let i = 0; i < 5; i++) {
     await idle(c, clock, 9_000);
     const g = c.consumerGroupDescribe('g').groupState === 'Empty' ? null : c.consumerGroupDescribe('g').members.find((x) => x.memberId === required.memberId)?.memberEpoch;
-    if (g !== undefined && g !== null) await hb(c, required.memberId, g);
+    if (g === undefined || g === null) continue;
+    if ((await hb(c, required.memberId, g)) !== ErrorCode.REBALANCE_IN_PROGRESS) continue;
+    const again = await rejoin(c, required.memberId);
+    if (again.errorCode === 0) await syncOf(c, required.memberId, again.generationId);
   }
   assert.deepEqual(c.listGroups([], []).groups.map((g) => g.type), ['classic']);
   assert.equal(c.describeGroup('g').members.length, 1);
