@@ -13,6 +13,7 @@ import { MetricsService } from '../../src/broker/metrics/metrics-server.js';
 import { createLogger } from '../../src/util/logger.js';
 import { freePort, installed, run } from '../helpers/broker.js';
 import { CLI_PATH } from '../helpers/broker-process.js';
+import { parse, value } from '../helpers/metrics-text.js';
 
 const TOPIC = 'metrics-orders';
 const GROUP = 'metrics-group';
@@ -20,33 +21,6 @@ const GROUP = 'metrics-group';
 const FIRST = [12, 8];
 const LAG = [5, 2];
 const WAIT_MS_MAX = 20_000;
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Parses Prometheus' text format (no escapes in our label values). */
-function parse(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    assert.ok(m !== null, `not a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const [, k, v] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)"/g)) labels[k!] = v!;
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return out;
-}
-
-/** The one sample named `name` whose labels include `labels` exactly (and no others). */
-function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
-  const want = Object.entries(labels);
-  const hit = samples.find((s) => s.name === name && Object.keys(s.labels).length === want.length && want.every(([k, v]) => s.labels[k] === v));
-  return hit?.value;
-}
 
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + WAIT_MS_MAX;
@@ -125,6 +99,13 @@ test('/metrics reports what KafkaJS produced and consumed, the group lag per par
       assert.equal(value(samples, 'kafka_network_requestmetrics_requestqueuetimems_count', { request }), count);
       assert.equal(value(samples, 'kafka_network_requestmetrics_responsequeuetimems_count', { request }), count);
     }
+    assert.ok(value(samples, 'kafka_server_brokertopicmetrics_totalproducerequests_total', { topic: TOPIC })! >= 4, 'two sends to two partitions');
+    assert.equal(value(samples, 'kafka_server_brokertopicmetrics_failedproducerequests_total', { topic: TOPIC }), 0);
+    assert.ok(value(samples, 'kafka_server_brokertopicmetrics_totalfetchrequests_total', { topic: TOPIC })! >= 2);
+    assert.equal(value(samples, 'kafka_server_brokertopicmetrics_failedfetchrequests_total', { topic: TOPIC }), 0);
+    assert.equal(value(samples, 'kafka_server_group_coordinator_metrics_group_count', { protocol: 'classic' }), 1);
+    assert.equal(value(samples, 'kafka_server_group_coordinator_metrics_group_count', { protocol: 'consumer' }), 0);
+    assert.equal(value(samples, 'kafka_server_group_coordinator_metrics_consumer_group_count', { state: 'Stable' }), 0);
     assert.equal(value(samples, 'kafka_server_replicamanager_underreplicatedpartitions'), 0);
     assert.equal(value(samples, 'kafka_controller_kafkacontroller_activecontrollercount'), 1);
     assert.ok(value(samples, 'kafka_server_replicamanager_leadercount')! >= 2);
