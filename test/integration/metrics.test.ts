@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
+import { createClient } from '../../src/client/index.js';
 import { Broker } from '../../src/broker/broker.js';
 import { MetricsService } from '../../src/broker/metrics/metrics-server.js';
 import { createLogger } from '../../src/util/logger.js';
@@ -174,5 +175,40 @@ test('without metrics.listener no endpoint opens; a bad value stops the start wi
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a share group joining and leaving moves group-count{protocol="share"}, share-group-count per state and share-group-rebalance', { timeout: 60_000 }, async () => {
+  const metricsPort = await freePort();
+  const broker = await Broker.start({ port: 0, config: { 'metrics.listener': `http://127.0.0.1:${metricsPort}`, 'samsa.share.auto.offset.reset': 'earliest' } });
+  const kafka = createClient({ bootstrapServers: broker.bootstrap });
+  const scrape = async () => parse(await (await fetch(broker.metricsUrl!)).text());
+  const metric = (name: string) => `kafka_server_group_coordinator_metrics_${name}`;
+  try {
+    await kafka.admin().createTopics([{ topic: 'shared-jobs', numPartitions: 1 }]);
+    await kafka.producer().send({ topic: 'shared-jobs', messages: [{ value: 'job' }] });
+    let samples = await scrape();
+    assert.equal(value(samples, metric('group_count'), { protocol: 'share' }), 0);
+    for (const state of ['Empty', 'Stable', 'Dead']) assert.equal(value(samples, metric('share_group_count'), { state }), 0, state);
+    assert.equal(value(samples, metric('share_group_rebalance_total')), 0);
+    const share = kafka.shareConsumer({ groupId: 'metered-share' });
+    share.subscribe(['shared-jobs']);
+    let got = 0;
+    const deadline = Date.now() + WAIT_MS_MAX;
+    while (Date.now() < deadline && got === 0) got += (await share.poll({ timeoutMs: 300 })).length;
+    assert.equal(got, 1);
+    samples = await scrape();
+    assert.equal(value(samples, metric('group_count'), { protocol: 'share' }), 1);
+    assert.equal(value(samples, metric('share_group_count'), { state: 'Stable' }), 1);
+    const joined = value(samples, metric('share_group_rebalance_total'))!;
+    assert.ok(joined >= 1, 'the join bumped the group epoch');
+    await share.close();
+    samples = await scrape();
+    assert.equal(value(samples, metric('share_group_count'), { state: 'Stable' }), 0);
+    assert.equal(value(samples, metric('share_group_count'), { state: 'Empty' }), 1);
+    assert.ok(value(samples, metric('share_group_rebalance_total'))! > joined, 'the leave bumped it again');
+  } finally {
+    await kafka.close();
+    await broker.stop();
   }
 });
