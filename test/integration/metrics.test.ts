@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { createClient } from '../../src/client/index.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { FRESH_MS, REFRESH_WAIT_MS_MAX, RemoteHighWatermarks } from '../../src/broker/metrics/remote-high-watermarks.js';
 import { Broker } from '../../src/broker/broker.js';
 import { MetricsService } from '../../src/broker/metrics/metrics-server.js';
 import { createLogger } from '../../src/util/logger.js';
@@ -208,6 +210,43 @@ test('a share group joining and leaving moves group-count{protocol="share"}, sha
     assert.equal(value(samples, metric('share_group_count'), { state: 'Empty' }), 1);
     assert.ok(value(samples, metric('share_group_rebalance_total'))! > joined, 'the leave bumped it again');
   } finally {
+    await kafka.close();
+    await broker.stop();
+  }
+});
+
+test('high watermarks from a leader: a ListOffsets answered is cached; a peer that never answers holds a refresh 1 s at most', { timeout: 30_000 }, async () => {
+  const broker = await Broker.start({ port: 0 });
+  const kafka = createClient({ bootstrapServers: broker.bootstrap });
+  // A peer that accepts connections and never answers.
+  const silent = createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const silentPort = (silent.address() as AddressInfo).port;
+  const hw = new RemoteHighWatermarks({
+    nodeId: 99, logger: createLogger('error'),
+    endpointOf: (id) => (id === 1 ? { host: '127.0.0.1', port: broker.port } : id === 2 ? { host: '127.0.0.1', port: silentPort } : null),
+  });
+  try {
+    await kafka.admin().createTopics([{ topic: 'elsewhere', numPartitions: 1 }]);
+    await kafka.producer().send({ topic: 'elsewhere', messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
+    await hw.refresh([{ topic: 'elsewhere', partition: 0, leader: 1 }]);
+    assert.equal(hw.highWatermark('elsewhere', 0), 3);
+    await kafka.producer().send({ topic: 'elsewhere', messages: [{ value: 'd' }] });
+    await hw.refresh([{ topic: 'elsewhere', partition: 0, leader: 1 }]);
+    assert.equal(hw.highWatermark('elsewhere', 0), 3, 'asked less than a second ago: the cached answer');
+    await sleep(FRESH_MS);
+    await hw.refresh([{ topic: 'elsewhere', partition: 0, leader: 1 }]);
+    assert.equal(hw.highWatermark('elsewhere', 0), 4);
+
+    const t0 = Date.now();
+    await hw.refresh([{ topic: 'stuck', partition: 0, leader: 2 }, { topic: 'nowhere', partition: 0, leader: 3 }]);
+    const waitedMs = Date.now() - t0;
+    assert.ok(waitedMs < REFRESH_WAIT_MS_MAX + 500, `a scrape waited ${waitedMs} ms for a silent peer`);
+    assert.equal(hw.highWatermark('stuck', 0), undefined);
+    assert.equal(hw.highWatermark('nowhere', 0), undefined, 'a broker that is not registered');
+  } finally {
+    hw.close();
+    silent.close();
     await kafka.close();
     await broker.stop();
   }

@@ -62,6 +62,8 @@ export class RemoteHighWatermarks {
   async refresh(wanted: readonly RemotePartition[]): Promise<void> {
     if (this.closed) return;
     const nowMs = Date.now();
+    // Partitions no scrape has wanted for a while (a deleted topic, offsets gone) leave the cache.
+    for (const [k, e] of this.cache) if (nowMs - e.askedMs > STALE_MS_MAX) this.cache.delete(k);
     if (this.refreshing === null) {
       const byLeader = new Map<number, RemotePartition[]>();
       for (const p of wanted) {
