@@ -308,7 +308,7 @@ export class Broker<C extends Clock = Clock> {
       broker.authorizer = authorization === null ? null : new Authorizer(store, authorization);
       await broker.listen(replicas, dynamicConfig);
       if (member !== null) await member.start(config.advertisedListeners.map((l) => broker.context.advertised(l.name)));
-      metricsService?.attach({ context: broker.context, connections: broker.connectionQuotas });
+      metricsService?.attach({ context: broker.context, connections: broker.connectionQuotas, peers: peerOpts });
       logs.startHighWatermarkCheckpoints(Number(config.raw['replica.high.watermark.checkpoint.interval.ms'] ?? 5000));
       logs.startBackgroundTasks({
         retentionCheckIntervalMs: config.retentionCheckIntervalMs,

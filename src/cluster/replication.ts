@@ -76,7 +76,7 @@ interface AckWaiter {
 
 export class Replication implements FetcherHost {
   private readonly roles = new Map<string, Role>();
-  /** ISR changes this broker made as leader since start (Kafka's IsrShrinksPerSec, IsrExpandsPerSec), for the metrics. */
+  /** ISR changes of partitions this broker leads since start, by this leader or the controller (Kafka's IsrShrinksPerSec, IsrExpandsPerSec), for the metrics. */
   readonly isrChanges = { shrinks: 0, expands: 0 };
   private readonly waiters = new Map<string, AckWaiter[]>();
   /** Partitions whose state is being applied, so events for one are applied one at a time, in order. */
@@ -226,7 +226,7 @@ export class Replication implements FetcherHost {
   private becomeLeader(key: string, topic: string, partition: number, log: PartitionLog, s: PartitionState, role: Role | undefined): void {
     const now = this.d.clock.now();
     if (role?.kind === 'leader' && role.state.leaderEpoch === s.leaderEpoch) {
-      role.state.update(s.partitionEpoch, s.replicas, s.isr, now);
+      this.updateLeaderState(role, s);
       this.advanceHighWatermark(key, role);
       return;
     }
@@ -428,6 +428,18 @@ export class Replication implements FetcherHost {
     void this.writeIsr(role, [...role.state.isr, ...add], 'expand');
   }
 
+  /**
+   * A leadership's partition state moves on: an ISR that lost members counts as a shrink, one that
+   * gained members as an expansion, whoever wrote it (this leader, or the controller dropping a
+   * broker that went away: Kafka's IsrShrinksPerSec is how operators see a broker go down).
+   */
+  private updateLeaderState(role: Extract<Role, { kind: 'leader' }>, s: PartitionState): void {
+    const before = role.state.isr;
+    role.state.update(s.partitionEpoch, s.replicas, s.isr, this.d.clock.now());
+    if (before.some((r) => !s.isr.includes(r))) this.isrChanges.shrinks++;
+    if (s.isr.some((r) => !before.includes(r))) this.isrChanges.expands++;
+  }
+
   private scheduleIsrCheck(): void {
     if (this.stopped) return;
     const every = Math.max(10, Math.floor(this.d.settings.replicaLagTimeMaxMs / 2));
@@ -461,12 +473,11 @@ export class Replication implements FetcherHost {
         return;
       }
       this.d.logger.info(why === 'shrink' ? 'shrinking ISR' : 'expanding ISR', { topic, partition, from, to: isr });
-      this.isrChanges[why === 'shrink' ? 'shrinks' : 'expands']++;
       // The store holds the new ISR now: take it at once, as Kafka's leader does on AlterPartition's
       // answer, rather than with the store's event, which may come later (the event applies it again).
       const s = this.d.store.partition(topic, partition);
       if (this.roles.get(key) === role && s !== undefined && s.leader === this.d.nodeId && s.leaderEpoch === state.leaderEpoch) {
-        state.update(s.partitionEpoch, s.replicas, s.isr, this.d.clock.now());
+        this.updateLeaderState(role, s);
       }
     } finally {
       if (state.pendingIsr === isr) state.pendingIsr = null;

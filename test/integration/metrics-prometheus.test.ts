@@ -47,6 +47,10 @@ test('Prometheus scrapes the broker: messages in, consumer lag per partition and
     const byApi = new Map(requests.map((s) => [s.metric['request'], s.value]));
     assert.ok((byApi.get('Produce') ?? 0) >= 3, `Produce requests: ${JSON.stringify([...byApi])}`);
     assert.ok((byApi.get('Metadata') ?? 0) >= 1);
+    // The failed-requests and groups-per-protocol panels' series.
+    assert.equal(await one('sum(kafka_server_brokertopicmetrics_failedproducerequests_total{topic=""})'), 0);
+    assert.ok((await one('sum(kafka_server_brokertopicmetrics_totalproducerequests_total{topic="scraped"})'))! >= 3);
+    assert.equal(await one('sum by (protocol) (kafka_server_group_coordinator_metrics_group_count{protocol="classic"})'), 1);
     assert.equal(await one('up{job="samsa"}'), 1);
   } finally {
     await prometheus.stop();

@@ -8,11 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
+import { createClient } from '../../src/client/index.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { FRESH_MS, REFRESH_WAIT_MS_MAX, RemoteHighWatermarks } from '../../src/broker/metrics/remote-high-watermarks.js';
 import { Broker } from '../../src/broker/broker.js';
 import { MetricsService } from '../../src/broker/metrics/metrics-server.js';
 import { createLogger } from '../../src/util/logger.js';
 import { freePort, installed, run } from '../helpers/broker.js';
 import { CLI_PATH } from '../helpers/broker-process.js';
+import { parse, value } from '../helpers/metrics-text.js';
 
 const TOPIC = 'metrics-orders';
 const GROUP = 'metrics-group';
@@ -20,33 +24,6 @@ const GROUP = 'metrics-group';
 const FIRST = [12, 8];
 const LAG = [5, 2];
 const WAIT_MS_MAX = 20_000;
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Parses Prometheus' text format (no escapes in our label values). */
-function parse(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    assert.ok(m !== null, `not a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const [, k, v] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)"/g)) labels[k!] = v!;
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return out;
-}
-
-/** The one sample named `name` whose labels include `labels` exactly (and no others). */
-function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
-  const want = Object.entries(labels);
-  const hit = samples.find((s) => s.name === name && Object.keys(s.labels).length === want.length && want.every(([k, v]) => s.labels[k] === v));
-  return hit?.value;
-}
 
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + WAIT_MS_MAX;
@@ -125,6 +102,13 @@ test('/metrics reports what KafkaJS produced and consumed, the group lag per par
       assert.equal(value(samples, 'kafka_network_requestmetrics_requestqueuetimems_count', { request }), count);
       assert.equal(value(samples, 'kafka_network_requestmetrics_responsequeuetimems_count', { request }), count);
     }
+    assert.ok(value(samples, 'kafka_server_brokertopicmetrics_totalproducerequests_total', { topic: TOPIC })! >= 4, 'two sends to two partitions');
+    assert.equal(value(samples, 'kafka_server_brokertopicmetrics_failedproducerequests_total', { topic: TOPIC }), 0);
+    assert.ok(value(samples, 'kafka_server_brokertopicmetrics_totalfetchrequests_total', { topic: TOPIC })! >= 2);
+    assert.equal(value(samples, 'kafka_server_brokertopicmetrics_failedfetchrequests_total', { topic: TOPIC }), 0);
+    assert.equal(value(samples, 'kafka_server_group_coordinator_metrics_group_count', { protocol: 'classic' }), 1);
+    assert.equal(value(samples, 'kafka_server_group_coordinator_metrics_group_count', { protocol: 'consumer' }), 0);
+    assert.equal(value(samples, 'kafka_server_group_coordinator_metrics_consumer_group_count', { state: 'Stable' }), 0);
     assert.equal(value(samples, 'kafka_server_replicamanager_underreplicatedpartitions'), 0);
     assert.equal(value(samples, 'kafka_controller_kafkacontroller_activecontrollercount'), 1);
     assert.ok(value(samples, 'kafka_server_replicamanager_leadercount')! >= 2);
@@ -193,5 +177,77 @@ test('without metrics.listener no endpoint opens; a bad value stops the start wi
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a share group joining and leaving moves group-count{protocol="share"}, share-group-count per state and share-group-rebalance', { timeout: 60_000 }, async () => {
+  const metricsPort = await freePort();
+  const broker = await Broker.start({ port: 0, config: { 'metrics.listener': `http://127.0.0.1:${metricsPort}`, 'samsa.share.auto.offset.reset': 'earliest' } });
+  const kafka = createClient({ bootstrapServers: broker.bootstrap });
+  const scrape = async () => parse(await (await fetch(broker.metricsUrl!)).text());
+  const metric = (name: string) => `kafka_server_group_coordinator_metrics_${name}`;
+  try {
+    await kafka.admin().createTopics([{ topic: 'shared-jobs', numPartitions: 1 }]);
+    await kafka.producer().send({ topic: 'shared-jobs', messages: [{ value: 'job' }] });
+    let samples = await scrape();
+    assert.equal(value(samples, metric('group_count'), { protocol: 'share' }), 0);
+    for (const state of ['Empty', 'Stable', 'Dead']) assert.equal(value(samples, metric('share_group_count'), { state }), 0, state);
+    assert.equal(value(samples, metric('share_group_rebalance_total')), 0);
+    const share = kafka.shareConsumer({ groupId: 'metered-share' });
+    share.subscribe(['shared-jobs']);
+    let got = 0;
+    const deadline = Date.now() + WAIT_MS_MAX;
+    while (Date.now() < deadline && got === 0) got += (await share.poll({ timeoutMs: 300 })).length;
+    assert.equal(got, 1);
+    samples = await scrape();
+    assert.equal(value(samples, metric('group_count'), { protocol: 'share' }), 1);
+    assert.equal(value(samples, metric('share_group_count'), { state: 'Stable' }), 1);
+    const joined = value(samples, metric('share_group_rebalance_total'))!;
+    assert.ok(joined >= 1, 'the join bumped the group epoch');
+    await share.close();
+    samples = await scrape();
+    assert.equal(value(samples, metric('share_group_count'), { state: 'Stable' }), 0);
+    assert.equal(value(samples, metric('share_group_count'), { state: 'Empty' }), 1);
+    assert.ok(value(samples, metric('share_group_rebalance_total'))! > joined, 'the leave bumped it again');
+  } finally {
+    await kafka.close();
+    await broker.stop();
+  }
+});
+
+test('high watermarks from a leader: a ListOffsets answered is cached; a peer that never answers holds a refresh 1 s at most', { timeout: 30_000 }, async () => {
+  const broker = await Broker.start({ port: 0 });
+  const kafka = createClient({ bootstrapServers: broker.bootstrap });
+  // A peer that accepts connections and never answers.
+  const silent = createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const silentPort = (silent.address() as AddressInfo).port;
+  const hw = new RemoteHighWatermarks({
+    nodeId: 99, logger: createLogger('error'),
+    endpointOf: (id) => (id === 1 ? { host: '127.0.0.1', port: broker.port } : id === 2 ? { host: '127.0.0.1', port: silentPort } : null),
+  });
+  try {
+    await kafka.admin().createTopics([{ topic: 'elsewhere', numPartitions: 1 }]);
+    await kafka.producer().send({ topic: 'elsewhere', messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
+    await hw.refresh([{ topic: 'elsewhere', partition: 0, leader: 1 }]);
+    assert.equal(hw.highWatermark('elsewhere', 0), 3);
+    await kafka.producer().send({ topic: 'elsewhere', messages: [{ value: 'd' }] });
+    await hw.refresh([{ topic: 'elsewhere', partition: 0, leader: 1 }]);
+    assert.equal(hw.highWatermark('elsewhere', 0), 3, 'asked less than a second ago: the cached answer');
+    await sleep(FRESH_MS);
+    await hw.refresh([{ topic: 'elsewhere', partition: 0, leader: 1 }]);
+    assert.equal(hw.highWatermark('elsewhere', 0), 4);
+
+    const t0 = Date.now();
+    await hw.refresh([{ topic: 'stuck', partition: 0, leader: 2 }, { topic: 'nowhere', partition: 0, leader: 3 }]);
+    const waitedMs = Date.now() - t0;
+    assert.ok(waitedMs < REFRESH_WAIT_MS_MAX + 500, `a scrape waited ${waitedMs} ms for a silent peer`);
+    assert.equal(hw.highWatermark('stuck', 0), undefined);
+    assert.equal(hw.highWatermark('nowhere', 0), undefined, 'a broker that is not registered');
+  } finally {
+    hw.close();
+    silent.close();
+    await kafka.close();
+    await broker.stop();
   }
 });

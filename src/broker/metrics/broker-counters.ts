@@ -11,6 +11,12 @@ export interface TopicCounters {
   messagesIn: number;
   bytesIn: number;
   bytesOut: number;
+  /** Kafka's TotalProduceRequestsPerSec and FailedProduceRequestsPerSec: partitions produced to, and those answered with an error. */
+  produceRequests: number;
+  failedProduceRequests: number;
+  /** TotalFetchRequestsPerSec and FailedFetchRequestsPerSec: partitions fetched (consumers and followers), and those answered with an error. */
+  fetchRequests: number;
+  failedFetchRequests: number;
 }
 
 /** One request's times (performance.now() ms), filled in as it moves through the connection. */
@@ -37,7 +43,7 @@ export interface RequestTimes {
 const FETCH_KEY = 1;
 
 function newTopicCounters(): TopicCounters {
-  return { messagesIn: 0, bytesIn: 0, bytesOut: 0 };
+  return { messagesIn: 0, bytesIn: 0, bytesOut: 0, produceRequests: 0, failedProduceRequests: 0, fetchRequests: 0, failedFetchRequests: 0 };
 }
 
 export class BrokerCounters {
@@ -47,6 +53,12 @@ export class BrokerCounters {
   readonly requests = new Map<string, RequestTimes>();
   readonly failedAuthentications = new Map<string, number>();
   readonly successfulAuthentications = new Map<string, number>();
+  /**
+   * Whether a topic exists, asked only before a topic's first counters are made (set once the
+   * broker serves): requests for a topic that does not exist count in the total alone, so a client
+   * naming random topics cannot add series without end.
+   */
+  topicExists: (name: string) => boolean = () => false;
 
   private topic(name: string): TopicCounters {
     let t = this.topics.get(name);
@@ -67,6 +79,34 @@ export class BrokerCounters {
   fetched(topic: string, bytes: number): void {
     this.topic(topic).bytesOut += bytes;
     this.total.bytesOut += bytes;
+  }
+
+  /** One Produce request's partitions of `topic` (null: a name or id no topic has), `failed` of them answered with an error. */
+  produceRequests(topic: string | null, partitions: number, failed: number): void {
+    this.countRequests(topic, 'produceRequests', 'failedProduceRequests', partitions, failed);
+  }
+
+  /** One Fetch request's partitions of `topic` (null: unknown), `failed` of them answered with an error. */
+  fetchRequests(topic: string | null, partitions: number, failed: number): void {
+    this.countRequests(topic, 'fetchRequests', 'failedFetchRequests', partitions, failed);
+  }
+
+  private countRequests(topic: string | null, all: 'produceRequests' | 'fetchRequests', bad: 'failedProduceRequests' | 'failedFetchRequests', partitions: number, failed: number): void {
+    const t = this.known(topic);
+    if (t !== null) {
+      t[all] += partitions;
+      t[bad] += failed;
+    }
+    this.total[all] += partitions;
+    this.total[bad] += failed;
+  }
+
+  /** A topic's counters, made only for a topic that exists. */
+  private known(name: string | null): TopicCounters | null {
+    if (name === null) return null;
+    const t = this.topics.get(name);
+    if (t !== undefined) return t;
+    return this.topicExists(name) ? this.topic(name) : null;
   }
 
   /** A topic is gone: its counters go with it, as Kafka removes a deleted topic's metrics. */
@@ -105,6 +145,13 @@ export class BrokerCounters {
     const m = ok ? this.successfulAuthentications : this.failedAuthentications;
     m.set(listener, (m.get(listener) ?? 0) + 1);
   }
+}
+
+/** How many of a response's partitions carry an error code. */
+export function failedPartitions(partitions: ReadonlyArray<{ errorCode: number }>): number {
+  let n = 0;
+  for (const p of partitions) if (p.errorCode !== 0) n++;
+  return n;
 }
 
 /** A Fetch request's replica id (v0–14 in the body, v15+ in replicaState); -1 for anything else. */

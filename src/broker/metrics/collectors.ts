@@ -6,58 +6,23 @@
  * Gauges are computed when Prometheus scrapes (collect callbacks), from the broker's state and
  * from the hot path's plain counters (broker-counters.ts); nothing here runs per request.
  */
-import { Counter, Gauge, collectDefaultMetrics, type Registry } from 'prom-client';
+import { collectDefaultMetrics, type Registry } from 'prom-client';
 import type { BrokerContext } from '../handler.js';
 import type { ConnectionQuotas } from '../connection-quotas.js';
 import type { BrokerCounters, RequestTimes, TopicCounters } from './broker-counters.js';
 import type { BucketHistogram } from '../../util/histogram.js';
+import { bucketHistogram, counter, gauge, type Labels } from './series.js';
 import { LOG_FLUSH_TIMES_MS } from '../../storage/flush-stats.js';
+import { registerGroupCounts } from './group-metrics.js';
+import { registerConsumerLag } from './consumer-lag.js';
+import type { RemoteHighWatermarks } from './remote-high-watermarks.js';
 
 /** What the collectors read, handed over once the broker serves (`MetricsService.attach`). */
 export interface MetricsSource {
   readonly context: BrokerContext;
   readonly connections: ConnectionQuotas;
-}
-
-type Labels = Record<string, string | number>;
-type Value = { value: number; labels: Labels; metricName?: string };
-
-/** A histogram prom-client formats from bucket counts kept elsewhere (prom-client's own Histogram can only be fed one observation at a time). */
-function bucketHistogram(registry: Registry, name: string, help: string, read: () => Array<{ labels: Labels; h: BucketHistogram }>): void {
-  const get = (): { name: string; help: string; type: 'histogram'; values: Value[]; aggregator: 'sum' } => {
-    const values: Value[] = [];
-    for (const { labels, h } of read()) {
-      const cumulative = h.cumulative();
-      h.bounds.forEach((le, i) => values.push({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: cumulative[i]! }));
-      values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: h.count });
-      values.push({ metricName: `${name}_sum`, labels, value: h.sum });
-      values.push({ metricName: `${name}_count`, labels, value: h.count });
-    }
-    return { name, help, type: 'histogram', values, aggregator: 'sum' };
-  };
-  registry.registerMetric({ name, help, get } as unknown as Parameters<Registry['registerMetric']>[0]);
-}
-
-/** A gauge whose values are all computed at scrape time. */
-function gauge(registry: Registry, name: string, help: string, labelNames: string[], values: () => Iterable<[Labels, number]>): void {
-  new Gauge({
-    name, help, labelNames, registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, v] of values()) this.set(labels, v);
-    },
-  });
-}
-
-/** A counter read from a running total kept elsewhere (reset and set at each scrape). */
-function counter(registry: Registry, name: string, help: string, labelNames: string[], values: () => Iterable<[Labels, number]>): void {
-  new Counter({
-    name, help, labelNames, registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, v] of values()) this.inc(labels, v);
-    },
-  });
+  /** In a cluster: the leaders' high watermarks of partitions led elsewhere, for consumer lag. */
+  readonly highWatermarks?: RemoteHighWatermarks | null;
 }
 
 /** The per-topic series of one BrokerTopicMetrics counter, and the broker-wide one without a topic label. */
@@ -89,22 +54,6 @@ function partitionStates(ctx: BrokerContext): { partitions: number; leaders: num
   return { partitions: all.length, leaders, underReplicated, underMinIsr, offline };
 }
 
-/** Consumer lag per group, topic and partition: the high watermark less the committed offset, for partitions this broker holds. */
-function* lags(ctx: BrokerContext): Generator<{ group: string; topic: string; partition: number; committed: number; lag: number }> {
-  for (const listing of ctx.groups.listGroups([], []).groups) {
-    const g = ctx.groups.getGroup(listing.groupId);
-    if (g === undefined) continue;
-    for (const [topic, byPartition] of g.offsets) {
-      for (const [partition, o] of byPartition) {
-        const log = ctx.replicas.log(topic, partition);
-        if (log === undefined) continue;
-        const committed = Number(o.offset);
-        yield { group: listing.groupId, topic, partition, committed, lag: Math.max(0, log.highWatermark - committed) };
-      }
-    }
-  }
-}
-
 function requestHistograms(counters: BrokerCounters, pick: (r: RequestTimes) => BucketHistogram): Array<{ labels: Labels; h: BucketHistogram }> {
   return [...counters.requests.values()].map((r) => ({ labels: { request: r.name }, h: pick(r) }));
 }
@@ -122,6 +71,10 @@ export function registerBrokerMetrics(registry: Registry, counters: BrokerCounte
   counter(registry, 'kafka_server_brokertopicmetrics_messagesin_total', 'Messages appended from producers (without a topic label: all topics).', ['topic'], () => topicSeries(counters, (t) => t.messagesIn));
   counter(registry, 'kafka_server_brokertopicmetrics_bytesin_total', 'Bytes of record batches appended from producers.', ['topic'], () => topicSeries(counters, (t) => t.bytesIn));
   counter(registry, 'kafka_server_brokertopicmetrics_bytesout_total', 'Bytes of record batches sent to consumers (replication not counted).', ['topic'], () => topicSeries(counters, (t) => t.bytesOut));
+  counter(registry, 'kafka_server_brokertopicmetrics_totalproducerequests_total', 'Partitions in Produce requests (without a topic label: all topics, unknown ones included).', ['topic'], () => topicSeries(counters, (t) => t.produceRequests));
+  counter(registry, 'kafka_server_brokertopicmetrics_failedproducerequests_total', 'Partitions in Produce requests answered with an error code.', ['topic'], () => topicSeries(counters, (t) => t.failedProduceRequests));
+  counter(registry, 'kafka_server_brokertopicmetrics_totalfetchrequests_total', 'Partitions in Fetch requests, from consumers and followers.', ['topic'], () => topicSeries(counters, (t) => t.fetchRequests));
+  counter(registry, 'kafka_server_brokertopicmetrics_failedfetchrequests_total', 'Partitions in Fetch requests answered with an error code.', ['topic'], () => topicSeries(counters, (t) => t.failedFetchRequests));
 
   // kafka.network:type=RequestMetrics
   counter(registry, 'kafka_network_requestmetrics_requests_total', 'Requests answered, per request name.', ['request'], () => [...counters.requests.values()].map((r): [Labels, number] => [{ request: r.name }, r.requests]));
@@ -138,8 +91,8 @@ export function registerBrokerMetrics(registry: Registry, counters: BrokerCounte
   gauge(registry, 'kafka_server_replicamanager_underminisrpartitioncount', 'Partitions this broker leads whose ISR is smaller than min.insync.replicas.', [], states((s) => s.underMinIsr));
   gauge(registry, 'kafka_controller_kafkacontroller_offlinepartitionscount', 'Partitions without a leader (reported by the active controller, 0 elsewhere).', [], states((s) => s.offline));
   gauge(registry, 'kafka_controller_kafkacontroller_activecontrollercount', '1 on the active controller (a single broker is its own), else 0.', [], () => each((c) => [[{}, c.view.controllerId() === c.nodeId ? 1 : 0] as [Labels, number]]));
-  counter(registry, 'kafka_server_replicamanager_isrshrinks_total', 'ISR shrinks this broker made as leader.', [], () => each((c) => [[{}, c.replication?.isrChanges.shrinks ?? 0] as [Labels, number]]));
-  counter(registry, 'kafka_server_replicamanager_isrexpands_total', 'ISR expansions this broker made as leader.', [], () => each((c) => [[{}, c.replication?.isrChanges.expands ?? 0] as [Labels, number]]));
+  counter(registry, 'kafka_server_replicamanager_isrshrinks_total', 'ISR shrinks of partitions this broker leads (by this leader, or by the controller when a follower went away).', [], () => each((c) => [[{}, c.replication?.isrChanges.shrinks ?? 0] as [Labels, number]]));
+  counter(registry, 'kafka_server_replicamanager_isrexpands_total', 'ISR expansions of partitions this broker leads.', [], () => each((c) => [[{}, c.replication?.isrChanges.expands ?? 0] as [Labels, number]]));
 
   // kafka.log:type=Log and type=LogFlushStats
   const logs = (pick: (l: NonNullable<ReturnType<BrokerContext['replicas']['log']>>) => number) => () =>
@@ -165,15 +118,10 @@ export function registerBrokerMetrics(registry: Registry, counters: BrokerCounte
     return [[{}, n] as [Labels, number]];
   }));
   counter(registry, 'kafka_server_group_coordinator_metrics_group_rebalance_total', 'Rebalances of classic groups begun on this coordinator since start.', [], () => each((c) => [[{}, c.groups.rebalances] as [Labels, number]]));
+  registerGroupCounts(registry, each);
 
   // Consumer lag, as kafka_exporter names it
-  gauge(registry, 'kafka_consumergroup_lag', 'High watermark less the group\'s committed offset, per partition.', ['consumergroup', 'topic', 'partition'], () => each((c) => [...lags(c)].map((l): [Labels, number] => [{ consumergroup: l.group, topic: l.topic, partition: l.partition }, l.lag])));
-  gauge(registry, 'kafka_consumergroup_current_offset', 'The group\'s committed offset, per partition.', ['consumergroup', 'topic', 'partition'], () => each((c) => [...lags(c)].map((l): [Labels, number] => [{ consumergroup: l.group, topic: l.topic, partition: l.partition }, l.committed])));
-  gauge(registry, 'kafka_consumergroup_lag_sum', 'A group\'s lag over all its partitions.', ['consumergroup'], () => each((c) => {
-    const sums = new Map<string, number>();
-    for (const l of lags(c)) sums.set(l.group, (sums.get(l.group) ?? 0) + l.lag);
-    return [...sums].map(([consumergroup, v]): [Labels, number] => [{ consumergroup }, v]);
-  }));
+  registerConsumerLag(registry, ctx, () => source()?.highWatermarks ?? null);
 
   // The transaction coordinator
   gauge(registry, 'kafka_server_transaction_coordinator_metrics_transactional_ids', 'Transactional ids this broker coordinates, per state.', ['state'], () => each((c) => {

@@ -10,6 +10,8 @@ import { ConfigError } from '../../cluster/config.js';
 import type { Logger } from '../../util/logger.js';
 import { BrokerCounters } from './broker-counters.js';
 import { registerBrokerMetrics, type MetricsSource } from './collectors.js';
+import { RemoteHighWatermarks } from './remote-high-watermarks.js';
+import type { PeerAddressing } from '../../cluster/peer-connection.js';
 import { METRICS_LISTENER_KEY, metricsListener, type MetricsAddress } from './metrics-listener.js';
 
 export class MetricsService {
@@ -51,10 +53,17 @@ export class MetricsService {
     return `http://${host}:${this.address.port}/metrics`;
   }
 
-  /** The broker serves: its state is what the metrics read from now on, and /readyz answers 200. */
-  attach(source: MetricsSource): void {
+  /**
+   * The broker serves: its state is what the metrics read from now on, and /readyz answers 200.
+   * In a cluster (`peers`), consumer lag asks other brokers for the partitions they lead.
+   */
+  attach(attached: Omit<MetricsSource, 'highWatermarks'> & { peers: (PeerAddressing & { nodeId: number }) | null }): void {
+    const { peers, ...rest } = attached;
+    const highWatermarks = peers === null ? null : new RemoteHighWatermarks({ ...peers, logger: rest.context.logger.child({ component: 'metrics' }) });
+    const source: MetricsSource = { ...rest, highWatermarks };
     this.source = source;
     source.context.topics.onDeleted((name) => this.counters.forgetTopic(name));
+    this.counters.topicExists = (name) => source.context.topics.get(name) !== undefined;
   }
 
   get ready(): boolean {
@@ -63,6 +72,7 @@ export class MetricsService {
 
   async close(): Promise<void> {
     this.stopping = true;
+    this.source?.highWatermarks?.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await closed;

@@ -62,6 +62,8 @@ export class GroupCoordinator {
   readonly groups = new Map<string, ClassicGroup>();
   /** Rebalances of classic groups begun since start (Kafka's group-rebalance-count), for the metrics. */
   rebalances = 0;
+  /** KIP-848 rebalances since start: group epochs written (Kafka's consumer-group-rebalance-count counts each bump), for the metrics. */
+  consumerRebalances = 0;
   /** Which partitions of __consumer_offsets are served; none while the topic does not exist. */
   private readonly parts: CoordinatorPartitions;
   private stopped = false;
@@ -274,6 +276,7 @@ export class GroupCoordinator {
     const emptied = new Set<ClassicGroup>();
     for (const e of encoded) this.replay(partition, decodeRecord(e.key, e.value)!, emptied);
     for (const g of emptied) if (g.is('Dead')) this.drop(g);
+    for (const r of records) if (r.type === 'consumer' && r.value.type === 'cg-epoch' && r.value.value !== null) this.consumerRebalances++;
     return ErrorCode.NONE;
   }
 

@@ -65,6 +65,8 @@ export interface HeartbeatResult {
 
 export class ShareGroups {
   private readonly groups = new Map<string, ShareGroup>();
+  /** Group epoch bumps since start (Kafka's share-group-rebalance-count), for the metrics. */
+  rebalances = 0;
 
   constructor(
     private readonly config: ShareConfig,
@@ -161,6 +163,7 @@ export class ShareGroups {
 
   private rebalance(g: ShareGroup): void {
     g.groupEpoch++;
+    this.rebalances++;
     this.assign(g);
   }
 
@@ -172,6 +175,7 @@ export class ShareGroups {
     const after = [...g.members.values()].map((m) => JSON.stringify([...m.assignment]));
     if (before.join() !== after.join()) {
       g.groupEpoch++;
+      this.rebalances++;
       for (const m of g.members.values()) m.memberEpoch = g.groupEpoch;
       g.assignmentEpoch = g.groupEpoch;
     } else g.assignmentEpoch = epoch;

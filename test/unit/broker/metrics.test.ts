@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { metricsListener } from '../../../src/broker/metrics/metrics-listener.js';
 import { BucketHistogram } from '../../../src/util/histogram.js';
-import { BrokerCounters, replicaIdOf } from '../../../src/broker/metrics/broker-counters.js';
+import { BrokerCounters, failedPartitions, replicaIdOf } from '../../../src/broker/metrics/broker-counters.js';
 
 test('metrics.listener: unset or empty is off; http://host:port is read; anything else is a sentence naming the key', () => {
   assert.equal(metricsListener({}), null);
@@ -30,8 +30,9 @@ test('broker counters: per topic and in total; a request counted once its respon
   c.produced('a', 3, 300);
   c.produced('b', 1, 50);
   c.fetched('a', 120);
-  assert.deepEqual(c.total, { messagesIn: 4, bytesIn: 350, bytesOut: 120 });
-  assert.deepEqual(c.topics.get('a'), { messagesIn: 3, bytesIn: 300, bytesOut: 120 });
+  const none = { produceRequests: 0, failedProduceRequests: 0, fetchRequests: 0, failedFetchRequests: 0 };
+  assert.deepEqual(c.total, { messagesIn: 4, bytesIn: 350, bytesOut: 120, ...none });
+  assert.deepEqual(c.topics.get('a'), { messagesIn: 3, bytesIn: 300, bytesOut: 120, ...none });
   c.forgetTopic('a');
   assert.equal(c.topics.has('a'), false);
   const t = c.timing(100);
@@ -46,4 +47,18 @@ test('broker counters: per topic and in total; a request counted once its respon
   c.sent(c.timing(0), 1); // a frame whose header was never read: not counted
   assert.equal(c.requests.size, 1);
   assert.equal(replicaIdOf({ replicaId: -1 }), -1);
+});
+
+test('request counters: partitions per topic and in total; a topic that does not exist counts in the total only', () => {
+  const c = new BrokerCounters();
+  c.topicExists = (name) => name === 'orders';
+  c.produceRequests('orders', 3, failedPartitions([{ errorCode: 0 }, { errorCode: 3 }, { errorCode: 0 }]));
+  c.produceRequests('nope', 2, 2);
+  c.produceRequests(null, 1, 1);
+  c.fetchRequests('orders', 2, 0);
+  c.fetchRequests('orders', 1, 1);
+  assert.deepEqual([c.total.produceRequests, c.total.failedProduceRequests, c.total.fetchRequests, c.total.failedFetchRequests], [6, 4, 3, 1]);
+  const o = c.topics.get('orders')!;
+  assert.deepEqual([o.produceRequests, o.failedProduceRequests, o.fetchRequests, o.failedFetchRequests], [3, 1, 3, 1]);
+  assert.equal(c.topics.has('nope'), false, 'no series for a topic that does not exist');
 });
