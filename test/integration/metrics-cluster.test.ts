@@ -4,7 +4,7 @@
  * group's lag, reported by its coordinator for partitions other brokers lead, equals what
  * `consumer-groups --describe` prints; a broker stopped makes partitions under-replicated and ISRs
  * shrink, and once it is back they are whole again and the ISRs have expanded; produce and fetch
- * requests count per topic, failed ones too; a KIP-848 consumer group joining and leaving moves
+ * requests count per topic as Kafka counts them, failed ones too; a KIP-848 consumer group joining and leaving moves
  * the group coordinator metrics (share groups, served on a single broker only, in metrics.test.ts).
  */
 import { after, before, test } from 'node:test';
@@ -135,8 +135,15 @@ test('leaders sum to the partitions, one active controller; the coordinator repo
   }
 });
 
-test('failed produce and fetch requests: a partition that does not exist, an internal topic, a topic nobody created', { skip: SKIP, timeout: 60_000 }, async () => {
+test('request counters as Kafka keeps them: a keyless record on a compacted topic fails; an internal topic counts but does not fail; a partition or topic that does not exist counts nowhere', { skip: SKIP, timeout: 60_000 }, async () => {
   const id = c().brokerIds[0]!;
+  const kafka = createClient({ bootstrapServers: c().bootstrap });
+  try {
+    await kafka.admin().createTopics([{ topic: 'metered-compacted', replicaAssignment: [[id]], configs: { 'cleanup.policy': 'compact' } }]);
+  } finally {
+    await kafka.close();
+  }
+  await waitFor('the compacted topic on its broker', async () => (await scrape(url(id))).some((s) => s.labels.topic === 'metered-compacted'));
   const before = await scrape(url(id));
   const w = await WireClient.connect(c().port(id));
   try {
@@ -145,6 +152,7 @@ test('failed produce and fetch requests: a partition that does not exist, an int
       const r = await w.request(0, 9, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name, partitionData: [{ index, records }] }] });
       return r.responses[0].partitionResponses[0].errorCode as number;
     };
+    assert.equal(await produce('metered-compacted', 0), ErrorCode.INVALID_RECORD);
     assert.equal(await produce(TOPIC, 7), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     assert.equal(await produce('__consumer_offsets', 0), ErrorCode.INVALID_TOPIC_EXCEPTION);
     assert.equal(await produce('never-created', 0), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
@@ -158,13 +166,14 @@ test('failed produce and fetch requests: a partition that does not exist, an int
   }
   const now = await scrape(url(id));
   const moved = (name: string, labels: Record<string, string> = {}): number => (value(now, name, labels) ?? 0) - (value(before, name, labels) ?? 0);
-  assert.equal(moved('kafka_server_brokertopicmetrics_failedproducerequests_total', { topic: TOPIC }), 1);
-  assert.equal(moved('kafka_server_brokertopicmetrics_failedproducerequests_total', { topic: '__consumer_offsets' }), 1);
-  assert.equal(moved('kafka_server_brokertopicmetrics_failedproducerequests_total'), 3, 'all topics: the three, the one nobody created included');
-  assert.ok(moved('kafka_server_brokertopicmetrics_totalproducerequests_total') >= 3);
+  const failed = 'kafka_server_brokertopicmetrics_failedproducerequests_total';
+  const total = 'kafka_server_brokertopicmetrics_totalproducerequests_total';
+  assert.deepEqual([moved(total, { topic: 'metered-compacted' }), moved(failed, { topic: 'metered-compacted' })], [1, 1], 'the invalid record: counted and failed');
+  assert.deepEqual([moved(total, { topic: '__consumer_offsets' }), moved(failed, { topic: '__consumer_offsets' })], [1, 0], 'the internal topic: counted, an expected refusal');
+  assert.deepEqual([moved(total, { topic: TOPIC }), moved(failed, { topic: TOPIC })], [0, 0], 'a partition that does not exist: refused before the log');
+  assert.equal(moved(failed), 1, 'all topics: only the invalid record failed');
   assert.equal(now.some((s) => s.labels.topic === 'never-created'), false, 'no series for a topic that does not exist');
-  assert.equal(moved('kafka_server_brokertopicmetrics_failedfetchrequests_total', { topic: TOPIC }), 1);
-  assert.ok(moved('kafka_server_brokertopicmetrics_failedfetchrequests_total') >= 1);
+  assert.equal(moved('kafka_server_brokertopicmetrics_failedfetchrequests_total'), 0, 'a fetch of a partition that does not exist is not a failure');
 });
 
 test('a KIP-848 consumer group joining and leaving moves group-count, consumer-group-count and the rebalance counter on its coordinator', { skip: SKIP, timeout: 120_000 }, async () => {

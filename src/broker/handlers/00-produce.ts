@@ -23,7 +23,6 @@ import { appendFailed, checkTransactionalAppends, placeAppend, prepareAppend, ty
 import type { Handler, RequestContext } from '../handler.js';
 import { throttleProduce } from '../client-quota-manager.js';
 import { Op, deniedTopics, onTransactionalId } from '../access.js';
-import { failedPartitions } from '../metrics/broker-counters.js';
 
 const VALID_ACKS = new Set([-1, 0, 1]);
 /** The current-leader tags (v10+): left at their defaults, this broker leads every partition. */
@@ -72,9 +71,9 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = {
         })),
       })),
     );
-    // BrokerTopicMetrics' Total/FailedProduceRequestsPerSec: one lookup per topic, every partition counted.
+    // BrokerTopicMetrics' Total/FailedProduceRequestsPerSec: one lookup per topic, partitions counted as Kafka counts them.
     const metrics = ctx.broker.metrics;
-    if (metrics !== undefined) for (const t of responses) metrics.produceRequests(t.name, t.partitionResponses.length, failedPartitions(t.partitionResponses));
+    if (metrics !== undefined) for (const t of responses) metrics.produceRequests(t.name, t.partitionResponses);
     // Over the producer_byte_rate quota the connection mutes after this response (acks=0 too).
     const throttleTimeMs = throttleProduce(ctx);
     // acks=0: the producer expects no response at all.

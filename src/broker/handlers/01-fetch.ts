@@ -23,7 +23,6 @@ import { fetchPartitions, ISOLATION_READ_COMMITTED } from '../fetch.js';
 import type { Handler } from '../handler.js';
 import { fetchQuotaMaxBytes, throttleFetch } from '../client-quota-manager.js';
 import { Op, deniedTopics, onCluster } from '../access.js';
-import { failedPartitions } from '../metrics/broker-counters.js';
 import { incrementalResponses, INVALID_SESSION_ID, newSessionPartitions, nextEpoch, sessionFetchTopics, type CachedPartition } from '../fetch-session.js';
 
 /** A sessionless or full fetch has no cached partitions to follow (shared: nothing is allocated on that path). */
@@ -92,7 +91,7 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
     });
     // BrokerTopicMetrics' Total/FailedFetchRequestsPerSec over every partition read (an incremental answer's unchanged ones too).
     const metrics = ctx.broker.metrics;
-    if (metrics !== undefined) for (let ti = 0; ti < responses.length; ti++) metrics.fetchRequests(names[ti] ?? null, responses[ti]!.partitions.length, failedPartitions(responses[ti]!.partitions));
+    if (metrics !== undefined) for (let ti = 0; ti < responses.length; ti++) metrics.fetchRequests(names[ti] ?? null, responses[ti]!.partitions);
     // v16 (KIP-951): how to reach the leaders named in current-leader tags.
     const leaderIds = new Set(results.filter((r) => r.currentLeader !== undefined && r.currentLeader.leaderId >= 0).map((r) => r.currentLeader!.leaderId));
     const nodeEndpoints = version >= 16 && leaderIds.size > 0

@@ -5,16 +5,20 @@
  * first use: the gauges are read from the broker's state at scrape time instead (collectors.ts).
  */
 import { apiName } from '../../protocol/apis.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { BucketHistogram } from '../../util/histogram.js';
 
 export interface TopicCounters {
   messagesIn: number;
   bytesIn: number;
   bytesOut: number;
-  /** Kafka's TotalProduceRequestsPerSec and FailedProduceRequestsPerSec: partitions produced to, and those answered with an error. */
+  /**
+   * Kafka's TotalProduceRequestsPerSec and FailedProduceRequestsPerSec: partitions that reached the
+   * log, and those of them that failed in an unexpected way (see PRODUCE_COUNTS).
+   */
   produceRequests: number;
   failedProduceRequests: number;
-  /** TotalFetchRequestsPerSec and FailedFetchRequestsPerSec: partitions fetched (consumers and followers), and those answered with an error. */
+  /** TotalFetchRequestsPerSec and FailedFetchRequestsPerSec: partitions read (consumers and followers), and the unexpected failures (FETCH_COUNTS). */
   fetchRequests: number;
   failedFetchRequests: number;
 }
@@ -81,23 +85,35 @@ export class BrokerCounters {
     this.total.bytesOut += bytes;
   }
 
-  /** One Produce request's partitions of `topic` (null: a name or id no topic has), `failed` of them answered with an error. */
-  produceRequests(topic: string | null, partitions: number, failed: number): void {
-    this.countRequests(topic, 'produceRequests', 'failedProduceRequests', partitions, failed);
+  /** One Produce request's partitions of `topic` (null: a name or id no topic has), as answered. */
+  produceRequests(topic: string | null, partitions: ReadonlyArray<{ errorCode: number }>): void {
+    this.countRequests(topic, 'produceRequests', 'failedProduceRequests', partitions, PRODUCE_COUNTS);
   }
 
-  /** One Fetch request's partitions of `topic` (null: unknown), `failed` of them answered with an error. */
-  fetchRequests(topic: string | null, partitions: number, failed: number): void {
-    this.countRequests(topic, 'fetchRequests', 'failedFetchRequests', partitions, failed);
+  /** One Fetch request's partitions of `topic` (null: unknown), as answered. */
+  fetchRequests(topic: string | null, partitions: ReadonlyArray<{ errorCode: number }>): void {
+    this.countRequests(topic, 'fetchRequests', 'failedFetchRequests', partitions, FETCH_COUNTS);
   }
 
-  private countRequests(topic: string | null, all: 'produceRequests' | 'fetchRequests', bad: 'failedProduceRequests' | 'failedFetchRequests', partitions: number, failed: number): void {
+  private countRequests(
+    topic: string | null, all: 'produceRequests' | 'fetchRequests', bad: 'failedProduceRequests' | 'failedFetchRequests',
+    partitions: ReadonlyArray<{ errorCode: number }>, counts: RequestCounting,
+  ): void {
+    let total = 0;
+    let failed = 0;
+    for (const p of partitions) {
+      if (p.errorCode === 0) total++;
+      else if (!counts.beforeLog.has(p.errorCode)) {
+        total++;
+        if (!counts.expected.has(p.errorCode)) failed++;
+      }
+    }
     const t = this.known(topic);
     if (t !== null) {
-      t[all] += partitions;
+      t[all] += total;
       t[bad] += failed;
     }
-    this.total[all] += partitions;
+    this.total[all] += total;
     this.total[bad] += failed;
   }
 
@@ -147,12 +163,28 @@ export class BrokerCounters {
   }
 }
 
-/** How many of a response's partitions carry an error code. */
-export function failedPartitions(partitions: ReadonlyArray<{ errorCode: number }>): number {
-  let n = 0;
-  for (const p of partitions) if (p.errorCode !== 0) n++;
-  return n;
+/** Which answers Kafka leaves out of Total*RequestsPerSec, and which it does not count as failed. */
+interface RequestCounting {
+  /** Refused before the log is asked (KafkaApis: authorization, a partition the metadata does not have, bad acks): in neither count. */
+  beforeLog: ReadonlySet<number>;
+  /** The errors ReplicaManager expects and answers without marking Failed*RequestsPerSec. */
+  expected: ReadonlySet<number>;
 }
+
+const E = ErrorCode;
+const REFUSED_BEFORE_LOG = [E.TOPIC_AUTHORIZATION_FAILED, E.UNKNOWN_TOPIC_OR_PARTITION, E.UNKNOWN_TOPIC_ID];
+
+/** appendToLocalLog's first catch, and its refusal of internal topics (counted in the total, not as failed). */
+export const PRODUCE_COUNTS: RequestCounting = {
+  beforeLog: new Set([...REFUSED_BEFORE_LOG, E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, E.INVALID_REQUIRED_ACKS, E.UNSUPPORTED_VERSION]),
+  expected: new Set([E.NOT_LEADER_OR_FOLLOWER, E.MESSAGE_TOO_LARGE, E.RECORD_LIST_TOO_LARGE, E.CORRUPT_MESSAGE, E.KAFKA_STORAGE_ERROR, E.INVALID_TOPIC_EXCEPTION]),
+};
+
+/** readFromLog's first catch and its out-of-range case. */
+export const FETCH_COUNTS: RequestCounting = {
+  beforeLog: new Set(REFUSED_BEFORE_LOG),
+  expected: new Set([E.NOT_LEADER_OR_FOLLOWER, E.UNKNOWN_LEADER_EPOCH, E.FENCED_LEADER_EPOCH, E.REPLICA_NOT_AVAILABLE, E.KAFKA_STORAGE_ERROR, E.INCONSISTENT_TOPIC_ID, E.OFFSET_OUT_OF_RANGE]),
+};
 
 /** A Fetch request's replica id (v0–14 in the body, v15+ in replicaState); -1 for anything else. */
 export function replicaIdOf(body: unknown): number {

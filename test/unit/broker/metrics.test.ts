@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { metricsListener } from '../../../src/broker/metrics/metrics-listener.js';
 import { BucketHistogram } from '../../../src/util/histogram.js';
-import { BrokerCounters, failedPartitions, replicaIdOf } from '../../../src/broker/metrics/broker-counters.js';
+import { BrokerCounters, replicaIdOf } from '../../../src/broker/metrics/broker-counters.js';
+import { ErrorCode } from '../../../src/protocol/errors.js';
 
 test('metrics.listener: unset or empty is off; http://host:port is read; anything else is a sentence naming the key', () => {
   assert.equal(metricsListener({}), null);
@@ -49,16 +50,18 @@ test('broker counters: per topic and in total; a request counted once its respon
   assert.equal(replicaIdOf({ replicaId: -1 }), -1);
 });
 
-test('request counters: partitions per topic and in total; a topic that does not exist counts in the total only', () => {
+test('request counters as Kafka keeps them: refusals before the log count nowhere, expected errors count in the total only, others as failed; a topic that does not exist counts in the total only', () => {
   const c = new BrokerCounters();
   c.topicExists = (name) => name === 'orders';
-  c.produceRequests('orders', 3, failedPartitions([{ errorCode: 0 }, { errorCode: 3 }, { errorCode: 0 }]));
-  c.produceRequests('nope', 2, 2);
-  c.produceRequests(null, 1, 1);
-  c.fetchRequests('orders', 2, 0);
-  c.fetchRequests('orders', 1, 1);
-  assert.deepEqual([c.total.produceRequests, c.total.failedProduceRequests, c.total.fetchRequests, c.total.failedFetchRequests], [6, 4, 3, 1]);
+  const answered = (...codes: number[]) => codes.map((errorCode) => ({ errorCode }));
+  // Two written, one unknown partition (refused before the log), one not-leader (expected), one out-of-order sequence (failed).
+  c.produceRequests('orders', answered(0, 0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.NOT_LEADER_OR_FOLLOWER, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER));
+  c.produceRequests('orders', answered(ErrorCode.TOPIC_AUTHORIZATION_FAILED, ErrorCode.INVALID_TOPIC_EXCEPTION));
+  c.produceRequests('nope', answered(0, ErrorCode.INVALID_RECORD));
+  c.fetchRequests('orders', answered(0, ErrorCode.OFFSET_OUT_OF_RANGE, ErrorCode.UNKNOWN_TOPIC_ID));
+  c.fetchRequests(null, answered(ErrorCode.UNKNOWN_SERVER_ERROR));
+  assert.deepEqual([c.total.produceRequests, c.total.failedProduceRequests, c.total.fetchRequests, c.total.failedFetchRequests], [7, 2, 3, 1]);
   const o = c.topics.get('orders')!;
-  assert.deepEqual([o.produceRequests, o.failedProduceRequests, o.fetchRequests, o.failedFetchRequests], [3, 1, 3, 1]);
+  assert.deepEqual([o.produceRequests, o.failedProduceRequests, o.fetchRequests, o.failedFetchRequests], [5, 1, 2, 0]);
   assert.equal(c.topics.has('nope'), false, 'no series for a topic that does not exist');
 });
