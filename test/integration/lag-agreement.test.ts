@@ -2,7 +2,9 @@
  * One lag, three views: a KafkaJS group commits part of a topic, more is produced, and the lag per
  * partition that `samsa consumer-groups --describe` prints, that the console's lag API answers and
  * that /metrics reports (kafka_consumergroup_lag) are the same numbers — and KafkaJS's own admin
- * (log end less committed offset) agrees with them.
+ * (log end less committed offset) agrees with them. And LinkedIn's Burrow, which reads the
+ * committed offsets from `__consumer_offsets` itself, finds the same lag for a classic group and a
+ * KIP-848 one.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +14,11 @@ import { registerConsoleService } from '../../src/cli/console-service.js';
 import { freePort, run } from '../helpers/broker.js';
 import { CLI_PATH } from '../helpers/broker-process.js';
 import { waitFor } from '../helpers/wait.js';
+import { scrape } from '../helpers/metrics-text.js';
+import { BURROW_INSTALL_HINT, haveBurrow, startBurrow } from '../helpers/burrow.js';
+import { createClient } from '../../src/client/index.js';
+
+const HAVE_BURROW = await haveBurrow();
 
 test('consumer-groups --describe, the console and the metrics report the same lag per partition as KafkaJS computes it', { timeout: 60_000 }, async () => {
   registerConsoleService();
@@ -49,11 +56,7 @@ test('consumer-groups --describe, the console and the metrics report the same la
     const api = (await (await fetch(`http://127.0.0.1:${consolePort}/api/groups/agree/lag`)).json()) as { partitions: Array<{ partition: number; lag: number | null }> };
     const consoleLag = api.partitions.map((p) => [p.partition, p.lag] as [number, number]).sort((a, b) => a[0] - b[0]);
 
-    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    const metricsLag = [...text.matchAll(/^kafka_consumergroup_lag\{([^}]*)\} (\S+)$/gm)]
-      .filter((m) => /consumergroup="agree"/.test(m[1]!) && /topic="lagging"/.test(m[1]!))
-      .map((m) => [Number(/partition="(\d+)"/.exec(m[1]!)![1]), Number(m[2])] as [number, number])
-      .sort((a, b) => a[0] - b[0]);
+    const metricsLag = await scrapedLag(metricsPort, 'agree', 'lagging');
 
     assert.deepEqual(cliLag, expected, 'consumer-groups --describe');
     assert.deepEqual(consoleLag, expected, 'the console');
@@ -63,6 +66,15 @@ test('consumer-groups --describe, the console and the metrics report the same la
     await broker.stop();
   }
 });
+
+/** The (partition, lag) pairs kafka_consumergroup_lag reports for a group's topic. */
+async function scrapedLag(metricsPort: number, group: string, topic: string): Promise<Array<[number, number]>> {
+  const samples = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
+  return samples
+    .filter((x) => x.name === 'kafka_consumergroup_lag' && x.labels['consumergroup'] === group && x.labels['topic'] === topic)
+    .map((x) => [Number(x.labels['partition']), x.value] as [number, number])
+    .sort((a, b) => a[0] - b[0]);
+}
 
 /** The (partition, lag) pairs of consumer-groups --describe --json, whatever its nesting. */
 function flattenLag(json: unknown): Array<[number, number]> {
@@ -78,3 +90,61 @@ function flattenLag(json: unknown): Array<[number, number]> {
   walk(json);
   return out.sort((a, b) => a[0] - b[0]);
 }
+
+test('Burrow, reading __consumer_offsets and the log end offsets itself, finds the lag the metrics report, for a KafkaJS classic group and a KIP-848 group', { timeout: 120_000 }, async () => {
+  assert.ok(HAVE_BURROW, `Burrow is needed: ${BURROW_INSTALL_HINT}`);
+  const metricsPort = await freePort();
+  const broker = await Broker.start({ port: 0, config: { 'metrics.listener': `http://127.0.0.1:${metricsPort}`, 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' } });
+  const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+  const samsa = createClient({ bootstrapServers: broker.bootstrap });
+  let burrow: Awaited<ReturnType<typeof startBurrow>> | null = null;
+  try {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'watched', numPartitions: 3 }] });
+    const producer = kafka.producer();
+    await producer.connect();
+    const send = (counts: number[]) => producer.send({ topic: 'watched', messages: counts.flatMap((n, partition) => Array.from({ length: n }, (_, i) => ({ partition, value: `${partition}-${i}` }))) });
+    await send([8, 5, 2]);
+    // A classic group (KafkaJS) reads the first 15 and commits them.
+    const consumer = kafka.consumer({ groupId: 'watched-classic' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'watched', fromBeginning: true });
+    let read = 0;
+    await consumer.run({ eachMessage: async () => void read++ });
+    await waitFor('the classic group to read 15', () => read === 15, 30_000);
+    await consumer.disconnect();
+    // Burrow starts once __consumer_offsets exists (it reads it from the start), then follows it live.
+    burrow = await startBurrow(broker.bootstrap);
+    const watcher = burrow;
+    // A KIP-848 group (Samsa's consumer, groupProtocol consumer) reads them too and commits.
+    const modern = samsa.consumer({ groupId: 'watched-848', groupProtocol: 'consumer', autoOffsetReset: 'earliest', autoCommit: false });
+    modern.subscribe(['watched']);
+    let got = 0;
+    const deadline = Date.now() + 30_000;
+    while (got < 15 && Date.now() < deadline) got += (await modern.poll({ timeoutMs: 1000 })).length;
+    assert.equal(got, 15, 'the KIP-848 group reads the 15 records');
+    await modern.commitSync();
+    await modern.close();
+    await send([3, 0, 6]);
+    await producer.disconnect();
+    await admin.disconnect();
+
+    const expected: Array<[number, number]> = [[0, 3], [1, 0], [2, 6]];
+    for (const group of ['watched-classic', 'watched-848']) {
+      let seen: Array<[number, number]> = [];
+      await waitFor(`Burrow's lag of ${group}`, async () => {
+        const parts = (await watcher.lag(group)) ?? [];
+        seen = parts.filter((p) => p.topic === 'watched').map((p) => [p.partition, p.current_lag] as [number, number]).sort((a, b) => a[0] - b[0]);
+        return JSON.stringify(seen) === JSON.stringify(expected);
+      }, 60_000).catch(async (err: Error) => {
+        throw new Error(`${err.message}: Burrow saw ${JSON.stringify(seen)} (groups ${JSON.stringify(await watcher.groups())}), expected ${JSON.stringify(expected)}`);
+      });
+      assert.deepEqual(await scrapedLag(metricsPort, group, 'watched'), seen, `${group}: /metrics and Burrow`);
+    }
+  } finally {
+    await burrow?.stop();
+    await samsa.close();
+    await broker.stop();
+  }
+});
