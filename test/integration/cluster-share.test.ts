@@ -1,0 +1,208 @@
+/**
+ * Share groups (KIP-932) in a cluster: etcd and three broker processes. A topic's partitions are
+ * led by different brokers, the group's coordinator is another broker than most of them, and each
+ * share-partition's state lives at its share coordinator (the leader of its `__share_group_state`
+ * partition), reached over ReadShareGroupState / WriteShareGroupState. Samsa's share consumers
+ * split the records; kafka-share-groups --describe shows the start offsets; a SIGKILLed
+ * partition leader and, separately, a SIGKILLed share coordinator lose nothing acknowledged, and
+ * records in flight at the partition leader's death are delivered again.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { createClient, type ShareConsumer, type ShareRecord } from '../../src/client/index.js';
+import { groupPartition } from '../../src/coordinator/group/records.js';
+import { shareKeyText } from '../../src/coordinator/share/records.js';
+import { run } from '../helpers/broker.js';
+import { withClusterProcesses, type ClusterProcesses } from '../helpers/cluster-processes.js';
+import { waitFor } from '../helpers/wait.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/kafka-share-groups.sh', import.meta.url));
+const OFFSETS_PARTITIONS = 5;
+const STATE_PARTITIONS = 6;
+const OVERRIDES = {
+  'offsets.topic.num.partitions': String(OFFSETS_PARTITIONS),
+  'offsets.topic.replication.factor': '3',
+  'share.coordinator.state.topic.num.partitions': String(STATE_PARTITIONS),
+  'share.coordinator.state.topic.replication.factor': '3',
+  // Leaderships stay where the kills put them: the test knows who leads what.
+  'auto.leader.rebalance.enable': 'false',
+  'group.share.max.record.lock.duration.ms': '300000',
+};
+
+type Client = ReturnType<typeof createClient>;
+
+async function leaders(kafka: Client, topic: string): Promise<number[]> {
+  const [t] = await kafka.admin().describeTopics([topic]);
+  return t!.partitions.sort((a, b) => a.partition - b.partition).map((p) => p.leader);
+}
+
+async function topicId(kafka: Client, topic: string): Promise<string> {
+  return (await kafka.admin().describeTopics([topic]))[0]!.topicId;
+}
+
+/** The broker that coordinates a share-partition's state: the leader of its `__share_group_state` partition. */
+async function stateCoordinator(kafka: Client, groupId: string, topic: string, partition: number): Promise<number> {
+  const key = shareKeyText({ groupId, topicId: await topicId(kafka, topic), partition });
+  return (await leaders(kafka, '__share_group_state'))[groupPartition(key, STATE_PARTITIONS)]!;
+}
+
+/** Polls until `want` records came or the time is up; a poll that fails (a broker just died) is tried again. */
+async function pollUntil(c: ShareConsumer, want: number, timeoutMs: number): Promise<ShareRecord[]> {
+  const got: ShareRecord[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (got.length < want && Date.now() < deadline) {
+    try {
+      const rs = await c.poll({ timeoutMs: 500 });
+      got.push(...rs);
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return got;
+}
+
+async function groupConfigs(kafka: Client, groupId: string, lockMs: number): Promise<void> {
+  await kafka.admin().incrementalAlterConfigs({ type: 'group', name: groupId }, [
+    { name: 'share.auto.offset.reset', op: 'set', value: 'earliest' },
+    { name: 'share.record.lock.duration.ms', op: 'set', value: String(lockMs) },
+  ]);
+}
+
+async function killAndWaitForLeader(c: ClusterProcesses, kafka: Client, id: number, topic: string, partition: number): Promise<void> {
+  await c.kill(id);
+  await waitFor(`a new leader of ${topic}-${partition} after broker ${id} died`, async () => {
+    try {
+      const l = (await leaders(kafka, topic))[partition]!;
+      return l >= 0 && l !== id;
+    } catch {
+      return false;
+    }
+  }, 30_000);
+}
+
+const values = (rs: ShareRecord[]) => rs.map((r) => Number(r.value!.toString()));
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+test('share groups in a cluster: three share consumers split a topic led by three brokers, from a coordinator elsewhere; kafka-share-groups --describe shows the start offsets', { timeout: 180_000 }, async () => {
+  await withClusterProcesses(async (c) => {
+    const kafka = createClient({ bootstrapServers: c.bootstrap });
+    const members: ShareConsumer[] = [];
+    try {
+      // Each partition led by another broker.
+      await kafka.admin().createTopics([{ topic: 'jobs', replicaAssignment: [[1, 2, 3], [2, 3, 1], [3, 1, 2]] }]);
+      await waitFor('leaders for jobs', async () => (await leaders(kafka, 'jobs')).every((l) => l > 0), 30_000);
+      assert.deepEqual(await leaders(kafka, 'jobs'), [1, 2, 3]);
+      await groupConfigs(kafka, 'workers', 30_000);
+      const producer = kafka.producer();
+      await producer.send({ topic: 'jobs', acks: -1, messages: range(0, 300).map((i) => ({ value: String(i), partition: i % 3 })) });
+
+      for (let i = 0; i < 3; i++) {
+        const m = kafka.shareConsumer({ groupId: 'workers', maxRecords: 7 });
+        m.subscribe(['jobs']);
+        members.push(m);
+      }
+      const byMember: number[][] = [[], [], []];
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline && byMember.flat().length < 300) {
+        const rounds = await Promise.all(members.map((m) => m.poll({ timeoutMs: 300 })));
+        rounds.forEach((rs, i) => byMember[i]!.push(...values(rs)));
+      }
+      const all = byMember.flat();
+      assert.equal(new Set(all).size, all.length, 'no record went to two members');
+      assert.deepEqual([...all].sort((a, b) => a - b), range(0, 300), 'together they got every record');
+      assert.ok(byMember.every((rs) => rs.length > 0), `every member got records: ${byMember.map((rs) => rs.length).join('/')}`);
+      // Implicit acknowledgement: the next round accepts the last one; commitSync sends it now.
+      for (const m of members) await m.commitSync();
+
+      // The group's coordinator is one broker; the partitions are led by all three.
+      const coordinator = (await leaders(kafka, '__consumer_offsets'))[groupPartition('workers', OFFSETS_PARTITIONS)]!;
+      assert.ok([1, 2, 3].includes(coordinator));
+      const remote = [0, 1, 2].filter((p) => [1, 2, 3][p] !== coordinator);
+      assert.equal(remote.length, 2, 'two partitions are led by brokers other than the group coordinator');
+      const stateLeaders = await Promise.all([0, 1, 2].map((p) => stateCoordinator(kafka, 'workers', 'jobs', p)));
+      assert.ok(stateLeaders.some((s, p) => s !== [1, 2, 3][p]), `some share-partition's state is on another broker than its leader: ${stateLeaders.join(',')}`);
+
+      const describe = await run(BIN, ['--bootstrap-server', c.bootstrap, '--describe', '--group', 'workers'], { timeoutMs: 30_000 });
+      assert.equal(describe.code, 0, describe.stderr);
+      const rows = describe.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
+      assert.deepEqual(rows.map((r) => r.slice(0, 4)), [
+        ['GROUP', 'TOPIC', 'PARTITION', 'START-OFFSET'],
+        ['workers', 'jobs', '0', '100'],
+        ['workers', 'jobs', '1', '100'],
+        ['workers', 'jobs', '2', '100'],
+      ]);
+    } finally {
+      for (const m of members) await m.close().catch(() => undefined);
+      await kafka.close();
+    }
+  }, { overrides: OVERRIDES });
+});
+
+test('share groups in a cluster: acknowledged records stay acknowledged and records in flight are delivered again when the partition leader is SIGKILLed, and when the share coordinator is', { timeout: 240_000 }, async () => {
+  await withClusterProcesses(async (c) => {
+    const kafka = createClient({ bootstrapServers: c.bootstrap });
+    const consumers: ShareConsumer[] = [];
+    // Implicit acknowledgement: each poll's fetch accepts the records of the poll before, and its
+    // answer comes once the share coordinator has written them; what the last poll got is in flight.
+    const consumer = (groupId: string, maxRecords: number) => {
+      const m = kafka.shareConsumer({ groupId, maxRecords });
+      m.subscribe(['tasks']);
+      consumers.push(m);
+      return m;
+    };
+    try {
+      await kafka.admin().createTopics([{ topic: 'tasks', replicaAssignment: [[1, 2, 3]] }]);
+      await waitFor('a leader for tasks', async () => (await leaders(kafka, 'tasks'))[0] === 1, 30_000);
+      // Locks long enough that only a leadership move, never a lock expiry, redelivers within the test.
+      const locks = 120_000;
+      await groupConfigs(kafka, 'first', locks);
+      await kafka.producer().send({ topic: 'tasks', acks: -1, messages: range(0, 40).map((i) => ({ value: String(i) })) });
+
+      // --- The partition leader dies with 0–4 acknowledged and 5–9 in flight.
+      const a = consumer('first', 5);
+      assert.deepEqual(values(await pollUntil(a, 5, 30_000)), range(0, 5));
+      assert.deepEqual(values(await pollUntil(a, 5, 30_000)), range(5, 10));
+      const stateOfFirst = await stateCoordinator(kafka, 'first', 'tasks', 0);
+      await killAndWaitForLeader(c, kafka, 1, 'tasks', 0);
+      // Another member reads from the new leader, which loads the state from the share coordinator.
+      const b = consumer('first', 10);
+      const got = await pollUntil(b, 35, 60_000);
+      assert.deepEqual(values(got).sort((x, y) => x - y), range(5, 40), `after the leader died (state at broker ${stateOfFirst}): 5–39, never 0–4`);
+      for (const r of got) assert.equal(r.deliveryCount, Number(r.value!.toString()) < 10 ? 2 : 1, `record ${r.value!.toString()}'s delivery count`);
+      await b.commitSync();
+      assert.deepEqual(values(await pollUntil(b, 1, 3000)), [], 'nothing more comes');
+      await c.startBroker(1);
+
+      // --- The share coordinator dies: a group whose state is on another broker than the leader.
+      const leader = (await leaders(kafka, 'tasks'))[0]!;
+      let groupId = '';
+      for (let i = 0; i < 100 && groupId === ''; i++) {
+        const g = `second-${i}`;
+        if ((await stateCoordinator(kafka, g, 'tasks', 0)) !== leader) groupId = g;
+      }
+      assert.notEqual(groupId, '', 'a group whose share coordinator is not the partition leader');
+      await groupConfigs(kafka, groupId, locks);
+      const coordinatorBefore = await stateCoordinator(kafka, groupId, 'tasks', 0);
+      const statePartition = groupPartition(shareKeyText({ groupId, topicId: await topicId(kafka, 'tasks'), partition: 0 }), STATE_PARTITIONS);
+      const d = consumer(groupId, 10);
+      assert.deepEqual(values(await pollUntil(d, 10, 30_000)), range(0, 10));
+      await killAndWaitForLeader(c, kafka, coordinatorBefore, '__share_group_state', statePartition);
+      // The leader writes through the new coordinator: 0–9 acknowledged by this poll, 10–19 by the next; 20–29 stay in flight.
+      assert.deepEqual(values(await pollUntil(d, 10, 60_000)), range(10, 20), 'after the coordinator died the leader goes on delivering');
+      assert.deepEqual(values(await pollUntil(d, 10, 60_000)), range(20, 30));
+      assert.notEqual(await stateCoordinator(kafka, groupId, 'tasks', 0), coordinatorBefore);
+      await c.startBroker(coordinatorBefore);
+      await waitFor(`broker ${coordinatorBefore} back in the ISR of tasks-0`, async () => (await kafka.admin().describeTopics(['tasks']))[0]!.partitions[0]!.isr.length === 3, 60_000);
+      // Now the partition leader dies too: its successor loads what the new coordinator holds.
+      await killAndWaitForLeader(c, kafka, leader, 'tasks', 0);
+      const e = consumer(groupId, 10);
+      const rest = await pollUntil(e, 20, 60_000);
+      assert.deepEqual(values(rest).sort((x, y) => x - y), range(20, 40), 'only what was never acknowledged: 20–39');
+      for (const r of rest) assert.equal(r.deliveryCount, Number(r.value!.toString()) < 30 ? 2 : 1, `record ${r.value!.toString()}'s delivery count`);
+    } finally {
+      for (const m of consumers) await m.close().catch(() => undefined);
+      await kafka.close();
+    }
+  }, { overrides: OVERRIDES });
+});
