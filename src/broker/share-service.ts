@@ -188,6 +188,25 @@ export class ShareService {
     return p;
   }
 
+  /**
+   * In a cluster, a share session opens: the states held here for its partitions are checked
+   * against their share coordinators, where AlterShareGroupOffsets or DeleteShareGroupOffsets (sent
+   * from the group's coordinator, elsewhere) may have re-initialized or deleted them. A state whose
+   * epoch moved on, or that is gone, is dropped and loaded again at its next use.
+   */
+  async revalidate(groupId: string, partitions: Iterable<{ topicId: string; partition: number }>): Promise<void> {
+    if (this.broker.shareState === undefined) return;
+    await Promise.all([...partitions].map(async (p) => {
+      const text = shareKeyText({ groupId, topicId: p.topicId, partition: p.partition });
+      const h = this.held.get(text);
+      if (h === undefined) return;
+      await h.writes;
+      const stored = await this.persister.summary(h.key).catch(() => undefined);
+      // Unanswered (undefined): kept; a write under a stale state epoch would be fenced anyway.
+      if (stored !== undefined && (stored === null || stored.stateEpoch !== h.sp.stateEpoch)) this.drop(text, h);
+    }));
+  }
+
   /** The group's configs (share.*, IncrementalAlterConfigs on GROUP) over the broker's group.share.* keys. */
   private limits(groupId: string) {
     const gc = this.broker.groupConfigs;

@@ -5,7 +5,8 @@
  * partition), reached over ReadShareGroupState / WriteShareGroupState. Samsa's share consumers
  * split the records; kafka-share-groups --describe shows the start offsets; a SIGKILLed
  * partition leader and, separately, a SIGKILLed share coordinator lose nothing acknowledged, and
- * records in flight at the partition leader's death are delivered again.
+ * records in flight at the partition leader's death are delivered again; --reset-offsets,
+ * --delete-offsets and --delete reach the share coordinators of the group's share-partitions.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -84,7 +85,7 @@ async function killAndWaitForLeader(c: ClusterProcesses, kafka: Client, id: numb
 const values = (rs: ShareRecord[]) => rs.map((r) => Number(r.value!.toString()));
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
-test('share groups in a cluster: three share consumers split a topic led by three brokers, from a coordinator elsewhere; kafka-share-groups --describe shows the start offsets', { timeout: 180_000 }, async () => {
+test('share groups in a cluster: three share consumers split a topic led by three brokers, from a coordinator elsewhere; kafka-share-groups --describe shows the start offsets; --reset-offsets, --delete-offsets and --delete work', { timeout: 180_000 }, async () => {
   await withClusterProcesses(async (c) => {
     const kafka = createClient({ bootstrapServers: c.bootstrap });
     const members: ShareConsumer[] = [];
@@ -132,6 +133,33 @@ test('share groups in a cluster: three share consumers split a topic led by thre
         ['workers', 'jobs', '1', '100'],
         ['workers', 'jobs', '2', '100'],
       ]);
+
+      // The admin changes go from the group's coordinator to each share-partition's share
+      // coordinator (InitializeShareGroupState, DeleteShareGroupState); the partition leaders, which
+      // still hold the old states, load the new ones when a session opens.
+      for (const m of members.splice(0)) await m.close();
+      const cli = (...args: string[]) => run(BIN, ['--bootstrap-server', c.bootstrap, ...args], { timeoutMs: 30_000 });
+      const reset = await cli('--reset-offsets', '--group', 'workers', '--topic', 'jobs', '--to-earliest', '--execute');
+      assert.equal(reset.code, 0, reset.stderr);
+      const afterReset = await cli('--describe', '--group', 'workers');
+      assert.deepEqual(afterReset.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/).slice(1, 4)), [['jobs', '0', '0'], ['jobs', '1', '0'], ['jobs', '2', '0']]);
+      const readAll = async (): Promise<number[]> => {
+        const m = kafka.shareConsumer({ groupId: 'workers', maxRecords: 100 });
+        m.subscribe(['jobs']);
+        members.push(m);
+        const got = values(await pollUntil(m, 300, 60_000));
+        await m.close();
+        members.splice(members.indexOf(m), 1);
+        return got.sort((x, y) => x - y);
+      };
+      assert.deepEqual(await readAll(), range(0, 300), 'after --reset-offsets --to-earliest every record comes again');
+      const deletedOffsets = await cli('--delete-offsets', '--group', 'workers', '--topic', 'jobs');
+      assert.equal(deletedOffsets.code, 0, deletedOffsets.stderr);
+      assert.match(deletedOffsets.stdout, /jobs\s+Successful/);
+      assert.deepEqual(await readAll(), range(0, 300), 'after --delete-offsets the group starts again from share.auto.offset.reset (earliest)');
+      const deleted = await cli('--delete', '--group', 'workers');
+      assert.equal(deleted.code, 0, deleted.stderr);
+      assert.equal((await cli('--list')).stdout, '', 'the group is gone');
     } finally {
       for (const m of members) await m.close().catch(() => undefined);
       await kafka.close();

@@ -98,6 +98,8 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
         }
       }
     }
+    // A session opening (in a cluster): states held here that an admin change moved on are loaded again.
+    if (epoch === INITIAL_SHARE_SESSION_EPOCH) await share.revalidate(groupId, session.partitions.values());
     for (const f of req.forgottenTopicsData) for (const p of f.partitions) session.partitions.delete(sessionPartitionKey(f.topicId, p));
     if (epoch === FINAL_SHARE_SESSION_EPOCH) {
       await share.releaseSession(groupId, memberId);
