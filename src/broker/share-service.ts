@@ -11,8 +11,14 @@
  * max_wait_ms.
  *
  * Alone, a broker serves all of it. In a cluster, ShareGroupHeartbeat goes to the group's
- * coordinator and ShareFetch to a partition's leader; each broker keeps the share-partitions it
- * leads in its own `__share_group_state` partitions only while it leads them (see README Limits).
+ * coordinator (the members, here in memory) and ShareFetch / ShareAcknowledge to a partition's
+ * leader, which holds the share-partition while it leads it. Its state is read and written
+ * through the persister (share-persister.ts): the share coordinator of its key, the leader of the
+ * key's `__share_group_state` partition, over keys 83–87, or in process when that is this broker.
+ * A leadership that ends drops the state held under it, so the next leader (or this one at a new
+ * epoch) loads it from the coordinator; a share session opening checks held states against the
+ * coordinator (an admin change elsewhere may have re-initialized or deleted them). The admin
+ * views (offsets, stateOf) read every partition's state from its coordinator (see README Limits).
  */
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { BASE_OFFSET, ATTRIBUTES, LAST_OFFSET_DELTA, CONTROL_BIT, PRODUCER_ID, readInt64 } from '../protocol/records/batch-header.js';
