@@ -40,7 +40,7 @@ export class LocalPersister implements SharePersister {
   constructor(private readonly c: ShareCoordinator) {}
 
   async read(key: SharePartitionKey, leaderEpoch: number): Promise<ShareSnapshot | null> {
-    const r = await this.c.read(key, leaderEpoch);
+    const r = await this.c.read(key, leaderEpoch, leaderEpoch >= 0);
     if (r.errorCode !== 0) fail(r.errorCode, r.errorMessage, key);
     return r.state;
   }

@@ -82,6 +82,28 @@ async function killAndWaitForLeader(c: ClusterProcesses, kafka: Client, id: numb
   }, 30_000);
 }
 
+/**
+ * A first share consumer makes the brokers create __share_group_state (its leaders are placed at
+ * random, so the test picks its groups once they are known).
+ */
+async function createStateTopic(kafka: Client, topic: string): Promise<void> {
+  await groupConfigs(kafka, 'warmup', 30_000);
+  const warmup = kafka.shareConsumer({ groupId: 'warmup' });
+  warmup.subscribe([topic]);
+  await pollUntil(warmup, 1, 10_000);
+  await warmup.close();
+  await waitFor('leaders for __share_group_state', async () => (await leaders(kafka, '__share_group_state').catch(() => [])).filter((l) => l > 0).length === STATE_PARTITIONS, 30_000);
+}
+
+/** The first group `<prefix>-N` whose share coordinators for the topic's partitions satisfy `wanted`. */
+async function pickGroup(kafka: Client, prefix: string, topic: string, partitions: number, wanted: (states: number[]) => boolean): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const g = `${prefix}-${i}`;
+    if (wanted(await Promise.all(range(0, partitions).map((p) => stateCoordinator(kafka, g, topic, p))))) return g;
+  }
+  throw new Error(`no group ${prefix}-N of 100 has the share coordinators wanted`);
+}
+
 const values = (rs: ShareRecord[]) => rs.map((r) => Number(r.value!.toString()));
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
@@ -94,12 +116,15 @@ test('share groups in a cluster: three share consumers split a topic led by thre
       await kafka.admin().createTopics([{ topic: 'jobs', replicaAssignment: [[1, 2, 3], [2, 3, 1], [3, 1, 2]] }]);
       await waitFor('leaders for jobs', async () => (await leaders(kafka, 'jobs')).every((l) => l > 0), 30_000);
       assert.deepEqual(await leaders(kafka, 'jobs'), [1, 2, 3]);
-      await groupConfigs(kafka, 'workers', 30_000);
       const producer = kafka.producer();
       await producer.send({ topic: 'jobs', acks: -1, messages: range(0, 300).map((i) => ({ value: String(i), partition: i % 3 })) });
+      // A group whose state is, for some partition, on another broker than the partition's leader.
+      await createStateTopic(kafka, 'jobs');
+      const group = await pickGroup(kafka, 'workers', 'jobs', 3, (states) => states.some((s, p) => s !== p + 1));
+      await groupConfigs(kafka, group, 30_000);
 
       for (let i = 0; i < 3; i++) {
-        const m = kafka.shareConsumer({ groupId: 'workers', maxRecords: 7 });
+        const m = kafka.shareConsumer({ groupId: group, maxRecords: 7 });
         m.subscribe(['jobs']);
         members.push(m);
       }
@@ -117,21 +142,19 @@ test('share groups in a cluster: three share consumers split a topic led by thre
       for (const m of members) await m.commitSync();
 
       // The group's coordinator is one broker; the partitions are led by all three.
-      const coordinator = (await leaders(kafka, '__consumer_offsets'))[groupPartition('workers', OFFSETS_PARTITIONS)]!;
+      const coordinator = (await leaders(kafka, '__consumer_offsets'))[groupPartition(group, OFFSETS_PARTITIONS)]!;
       assert.ok([1, 2, 3].includes(coordinator));
       const remote = [0, 1, 2].filter((p) => [1, 2, 3][p] !== coordinator);
       assert.equal(remote.length, 2, 'two partitions are led by brokers other than the group coordinator');
-      const stateLeaders = await Promise.all([0, 1, 2].map((p) => stateCoordinator(kafka, 'workers', 'jobs', p)));
-      assert.ok(stateLeaders.some((s, p) => s !== [1, 2, 3][p]), `some share-partition's state is on another broker than its leader: ${stateLeaders.join(',')}`);
 
-      const describe = await run(BIN, ['--bootstrap-server', c.bootstrap, '--describe', '--group', 'workers'], { timeoutMs: 30_000 });
+      const describe = await run(BIN, ['--bootstrap-server', c.bootstrap, '--describe', '--group', group], { timeoutMs: 30_000 });
       assert.equal(describe.code, 0, describe.stderr);
       const rows = describe.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
       assert.deepEqual(rows.map((r) => r.slice(0, 4)), [
         ['GROUP', 'TOPIC', 'PARTITION', 'START-OFFSET'],
-        ['workers', 'jobs', '0', '100'],
-        ['workers', 'jobs', '1', '100'],
-        ['workers', 'jobs', '2', '100'],
+        [group, 'jobs', '0', '100'],
+        [group, 'jobs', '1', '100'],
+        [group, 'jobs', '2', '100'],
       ]);
 
       // The admin changes go from the group's coordinator to each share-partition's share
@@ -139,12 +162,12 @@ test('share groups in a cluster: three share consumers split a topic led by thre
       // still hold the old states, load the new ones when a session opens.
       for (const m of members.splice(0)) await m.close();
       const cli = (...args: string[]) => run(BIN, ['--bootstrap-server', c.bootstrap, ...args], { timeoutMs: 30_000 });
-      const reset = await cli('--reset-offsets', '--group', 'workers', '--topic', 'jobs', '--to-earliest', '--execute');
+      const reset = await cli('--reset-offsets', '--group', group, '--topic', 'jobs', '--to-earliest', '--execute');
       assert.equal(reset.code, 0, reset.stderr);
-      const afterReset = await cli('--describe', '--group', 'workers');
+      const afterReset = await cli('--describe', '--group', group);
       assert.deepEqual(afterReset.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/).slice(1, 4)), [['jobs', '0', '0'], ['jobs', '1', '0'], ['jobs', '2', '0']]);
       const readAll = async (): Promise<number[]> => {
-        const m = kafka.shareConsumer({ groupId: 'workers', maxRecords: 100 });
+        const m = kafka.shareConsumer({ groupId: group, maxRecords: 100 });
         m.subscribe(['jobs']);
         members.push(m);
         const got = values(await pollUntil(m, 300, 60_000));
@@ -153,13 +176,13 @@ test('share groups in a cluster: three share consumers split a topic led by thre
         return got.sort((x, y) => x - y);
       };
       assert.deepEqual(await readAll(), range(0, 300), 'after --reset-offsets --to-earliest every record comes again');
-      const deletedOffsets = await cli('--delete-offsets', '--group', 'workers', '--topic', 'jobs');
+      const deletedOffsets = await cli('--delete-offsets', '--group', group, '--topic', 'jobs');
       assert.equal(deletedOffsets.code, 0, deletedOffsets.stderr);
       assert.match(deletedOffsets.stdout, /jobs\s+Successful/);
       assert.deepEqual(await readAll(), range(0, 300), 'after --delete-offsets the group starts again from share.auto.offset.reset (earliest)');
-      const deleted = await cli('--delete', '--group', 'workers');
+      const deleted = await cli('--delete', '--group', group);
       assert.equal(deleted.code, 0, deleted.stderr);
-      assert.equal((await cli('--list')).stdout, '', 'the group is gone');
+      assert.equal((await cli('--list')).stdout, 'warmup\n', 'the group is gone');
     } finally {
       for (const m of members) await m.close().catch(() => undefined);
       await kafka.close();
@@ -184,19 +207,23 @@ test('share groups in a cluster: acknowledged records stay acknowledged and reco
       await waitFor('a leader for tasks', async () => (await leaders(kafka, 'tasks'))[0] === 1, 30_000);
       // Locks long enough that only a leadership move, never a lock expiry, redelivers within the test.
       const locks = 120_000;
-      await groupConfigs(kafka, 'first', locks);
       await kafka.producer().send({ topic: 'tasks', acks: -1, messages: range(0, 40).map((i) => ({ value: String(i) })) });
+      await createStateTopic(kafka, 'tasks');
+      // First only the partition leader (broker 1) dies: the group's share coordinator is another broker.
+      const first = await pickGroup(kafka, 'first', 'tasks', 1, ([s]) => s !== 1);
+      await groupConfigs(kafka, first, locks);
 
       // --- The partition leader dies with 0–4 acknowledged and 5–9 in flight.
-      const a = consumer('first', 5);
+      const a = consumer(first, 5);
       assert.deepEqual(values(await pollUntil(a, 5, 30_000)), range(0, 5));
       assert.deepEqual(values(await pollUntil(a, 5, 30_000)), range(5, 10));
-      const stateOfFirst = await stateCoordinator(kafka, 'first', 'tasks', 0);
+      const stateOfFirst = await stateCoordinator(kafka, first, 'tasks', 0);
       await killAndWaitForLeader(c, kafka, 1, 'tasks', 0);
       // Another member reads from the new leader, which loads the state from the share coordinator.
-      const b = consumer('first', 10);
+      const b = consumer(first, 10);
       const got = await pollUntil(b, 35, 60_000);
       assert.deepEqual(values(got).sort((x, y) => x - y), range(5, 40), `after the leader died (state at broker ${stateOfFirst}): 5–39, never 0–4`);
+      assert.equal(await stateCoordinator(kafka, first, 'tasks', 0), stateOfFirst, 'the share coordinator did not move');
       for (const r of got) assert.equal(r.deliveryCount, Number(r.value!.toString()) < 10 ? 2 : 1, `record ${r.value!.toString()}'s delivery count`);
       await b.commitSync();
       assert.deepEqual(values(await pollUntil(b, 1, 3000)), [], 'nothing more comes');
@@ -204,12 +231,7 @@ test('share groups in a cluster: acknowledged records stay acknowledged and reco
 
       // --- The share coordinator dies: a group whose state is on another broker than the leader.
       const leader = (await leaders(kafka, 'tasks'))[0]!;
-      let groupId = '';
-      for (let i = 0; i < 100 && groupId === ''; i++) {
-        const g = `second-${i}`;
-        if ((await stateCoordinator(kafka, g, 'tasks', 0)) !== leader) groupId = g;
-      }
-      assert.notEqual(groupId, '', 'a group whose share coordinator is not the partition leader');
+      const groupId = await pickGroup(kafka, 'second', 'tasks', 1, ([s]) => s !== leader);
       await groupConfigs(kafka, groupId, locks);
       const coordinatorBefore = await stateCoordinator(kafka, groupId, 'tasks', 0);
       const statePartition = groupPartition(shareKeyText({ groupId, topicId: await topicId(kafka, 'tasks'), partition: 0 }), STATE_PARTITIONS);

@@ -62,9 +62,14 @@ test('keys 83–87 for a super user: write, read, summary, leader and state epoc
     assert.deepEqual(only(await w.request(84, 0, body({ leaderEpoch: 3 }))), { partition: 0, errorCode: 0, errorMessage: null, stateEpoch: 0, startOffset: 5, stateBatches: batches });
     assert.equal(only(await w.request(84, 0, body({ leaderEpoch: 2 }))).errorCode, ErrorCode.FENCED_LEADER_EPOCH, 'a read by an older leader');
     assert.equal(only(await w.request(85, 0, body({ stateEpoch: 0, leaderEpoch: 2, startOffset: 6, stateBatches: [] }))).errorCode, ErrorCode.FENCED_LEADER_EPOCH, 'a write by an older leader');
+    // A new leader's read claims the state with its epoch: the leader before it can no longer write.
+    assert.equal(only(await w.request(84, 0, body({ leaderEpoch: 4 }))).errorCode, 0);
+    assert.equal(only(await w.request(85, 0, body({ stateEpoch: 0, leaderEpoch: 3, startOffset: 6, stateBatches: [] }))).errorCode, ErrorCode.FENCED_LEADER_EPOCH, 'a write by the leader before the read');
+    assert.equal(only(await w.request(87, 0, body({ leaderEpoch: 9 }))).errorCode, 0, 'a summary claims nothing');
+    assert.equal(only(await w.request(85, 0, body({ stateEpoch: 0, leaderEpoch: 4, startOffset: 5, stateBatches: batches }))).errorCode, 0);
     assert.equal(only(await w.request(83, 0, body({ stateEpoch: 1, startOffset: 0 }))).errorCode, 0);
     assert.deepEqual(only(await w.request(87, 0, body({ leaderEpoch: -1 }))), { partition: 0, errorCode: 0, errorMessage: null, stateEpoch: 1, startOffset: 0 });
-    assert.equal(only(await w.request(85, 0, body({ stateEpoch: 0, leaderEpoch: 3, startOffset: 9, stateBatches: [] }))).errorCode, ErrorCode.FENCED_STATE_EPOCH, 'a write under the state epoch before the initialization');
+    assert.equal(only(await w.request(85, 0, body({ stateEpoch: 0, leaderEpoch: 4, startOffset: 9, stateBatches: [] }))).errorCode, ErrorCode.FENCED_STATE_EPOCH, 'a write under the state epoch before the initialization');
     assert.equal(only(await w.request(83, 0, body({ stateEpoch: 0, startOffset: 3 }))).errorCode, ErrorCode.FENCED_STATE_EPOCH, 'an initialization under an older state epoch');
     assert.equal(only(await w.request(86, 0, body({}))).errorCode, 0);
     assert.equal(only(await w.request(87, 0, body({ leaderEpoch: -1 }))).startOffset, -1, 'deleted');

@@ -65,6 +65,8 @@ export class ShareCoordinator {
 
   /** In a cluster, this broker now leads a partition of `__share_group_state`: it is replayed, then served. */
   onElection(partition: number, leaderEpoch: number): void {
+    const count = this.o.log.partitionCount();
+    if (count !== null) this.store.usePartitionCount(count);
     this.parts?.electAndLoad(partition, leaderEpoch);
   }
 
@@ -92,8 +94,13 @@ export class ShareCoordinator {
     return this.parts.error(shareKeyText(key));
   }
 
-  /** ReadShareGroupState / ReadShareGroupStateSummary: the stored state, after the leader epoch check (−1: an admin read, not checked). */
-  read(key: SharePartitionKey, leaderEpoch: number): Promise<StateRead> {
+  /**
+   * ReadShareGroupState / ReadShareGroupStateSummary: the stored state, after the leader epoch
+   * check (−1: an admin read, not checked). With `claim` (ReadShareGroupState, a new partition
+   * leader loading the state), a newer leader epoch is written first, as Kafka's coordinator does,
+   * so that a deposed leader's later writes are fenced.
+   */
+  read(key: SharePartitionKey, leaderEpoch: number, claim = false): Promise<StateRead> {
     return this.inTurn(key, async () => {
       const err = await this.servingError(key);
       if (err !== null) return { errorCode: err, errorMessage: null, state: null };
@@ -101,7 +108,11 @@ export class ShareCoordinator {
       if (state !== null && leaderEpoch >= 0 && leaderEpoch < state.leaderEpoch) {
         return { errorCode: ErrorCode.FENCED_LEADER_EPOCH, errorMessage: `leader epoch ${leaderEpoch} is older than the stored ${state.leaderEpoch}`, state: null };
       }
-      return { errorCode: 0, errorMessage: null, state };
+      if (claim && state !== null && leaderEpoch > state.leaderEpoch) {
+        const code = await this.durably(key, () => this.store.write(key, state, leaderEpoch));
+        if (code !== 0) return { errorCode: code, errorMessage: null, state: null };
+      }
+      return { errorCode: 0, errorMessage: null, state: this.store.read(key) ?? null };
     });
   }
 

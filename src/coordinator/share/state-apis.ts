@@ -57,7 +57,7 @@ export async function initializeState(c: ShareCoordinator, req: InitializeShareG
 export async function readState(c: ShareCoordinator, req: ReadShareGroupStateRequest): Promise<ReadShareGroupStateResponse> {
   return {
     results: await perPartition(req, async (key, p) => {
-      const r = await c.read(key, p.leaderEpoch);
+      const r = await c.read(key, p.leaderEpoch, true);
       return { partition: p.partition, errorCode: r.errorCode, errorMessage: r.errorMessage, ...readFields(r) };
     }),
   };
