@@ -325,6 +325,13 @@ export class ShareService {
     for (const w of [...this.waiters]) w();
   }
 
+  /** A partition's leader as ShareFetch and ShareAcknowledge report it (CurrentLeader): alone this broker; in a cluster the metadata's. */
+  currentLeader(topicId: string, partition: number): { leaderId: number; leaderEpoch: number } {
+    const t = this.broker.topics.getById(topicId);
+    const state = t === undefined ? undefined : this.broker.metadataStore?.partition(t.name, partition);
+    return state === undefined ? { leaderId: this.broker.nodeId, leaderEpoch: -1 } : { leaderId: state.leader, leaderEpoch: state.leaderEpoch };
+  }
+
   /** Resolves a topic id to this broker's topic, or throws UNKNOWN_TOPIC_ID. */
   topicName(topicId: string): string {
     const t = this.broker.topics.getById(topicId);

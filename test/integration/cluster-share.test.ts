@@ -15,6 +15,8 @@ import { createClient, type ShareConsumer, type ShareRecord } from '../../src/cl
 import { groupPartition } from '../../src/coordinator/group/records.js';
 import { shareKeyText } from '../../src/coordinator/share/records.js';
 import { run } from '../helpers/broker.js';
+import { WireClient } from '../helpers/broker-process.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
 import { withClusterProcesses, type ClusterProcesses } from '../helpers/cluster-processes.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -146,6 +148,19 @@ test('share groups in a cluster: three share consumers split a topic led by thre
       assert.ok([1, 2, 3].includes(coordinator));
       const remote = [0, 1, 2].filter((p) => [1, 2, 3][p] !== coordinator);
       assert.equal(remote.length, 2, 'two partitions are led by brokers other than the group coordinator');
+
+      // A follower does not serve a share-partition: NOT_LEADER_OR_FOLLOWER, naming the leader.
+      const w = await WireClient.connect(c.port(2));
+      try {
+        const r = await w.request(78, 1, {
+          groupId: group, memberId: 'not-a-member-000000', shareSessionEpoch: 0, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, maxRecords: 10, batchSize: 10,
+          shareAcquireMode: 0, isRenewAck: false, topics: [{ topicId: await topicId(kafka, 'jobs'), partitions: [{ partitionIndex: 0, acknowledgementBatches: [] }] }], forgottenTopicsData: [],
+        });
+        const p = r.responses[0].partitions[0];
+        assert.deepEqual([p.errorCode, p.currentLeader.leaderId, p.acquiredRecords.length], [ErrorCode.NOT_LEADER_OR_FOLLOWER, 1, 0]);
+      } finally {
+        w.socket.destroy();
+      }
 
       const describe = await run(BIN, ['--bootstrap-server', c.bootstrap, '--describe', '--group', group], { timeoutMs: 30_000 });
       assert.equal(describe.code, 0, describe.stderr);
