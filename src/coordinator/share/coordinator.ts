@@ -181,6 +181,11 @@ export class ShareCoordinator {
     return run;
   }
 
+  /** Resolves once every load of a partition queued so far has ended. */
+  loaded(): Promise<void> {
+    return this.parts?.loaded() ?? Promise.resolve();
+  }
+
   async stop(): Promise<void> {
     await this.parts?.stop();
   }
