@@ -123,6 +123,10 @@ test('share groups in a cluster: three share consumers split a topic led by thre
       // A group whose state is, for some partition, on another broker than the partition's leader.
       await createStateTopic(kafka, 'jobs');
       const group = await pickGroup(kafka, 'workers', 'jobs', 3, (states) => states.some((s, p) => s !== p + 1));
+      const stateTopic = { type: 'topic' as const, name: '__share_group_state' };
+      const stateConfigs = (await kafka.admin().describeConfigs([stateTopic])).get(stateTopic)!;
+      assert.equal(stateConfigs.find((e) => e.name === 'min.insync.replicas')?.value, '2', "__share_group_state's min.insync.replicas (share.coordinator.state.topic.min.isr)");
+      assert.deepEqual((await kafka.admin().describeTopics(['__share_group_state']))[0]!.partitions.map((p) => p.replicas.length), range(0, STATE_PARTITIONS).map(() => 3));
       await groupConfigs(kafka, group, 30_000);
 
       for (let i = 0; i < 3; i++) {

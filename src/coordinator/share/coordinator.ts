@@ -25,6 +25,11 @@ import { shareKeyText, type SharePartitionKey, type ShareSnapshotRecord } from '
 import type { ShareSnapshot } from './share-partition.js';
 import { SHARE_STATE_TOPIC, ShareStateStore } from './state-store.js';
 
+/** How `__share_group_state` is created: Kafka's share.coordinator.state.topic.* keys. */
+export function stateTopicSpec(c: ShareConfig) {
+  return { partitions: c.stateTopicPartitions, segmentBytes: c.stateTopicSegmentBytes, configs: { 'min.insync.replicas': String(c.stateTopicMinIsr) } };
+}
+
 export interface ShareCoordinatorOptions {
   log: CoordinatorLog;
   config: ShareConfig;
@@ -47,7 +52,7 @@ export class ShareCoordinator {
     this.store = new ShareStateStore(o.log, o.config, o.logger, o.now);
     this.parts = !o.followsLeadership ? null : new CoordinatorPartitions({
       log: o.log,
-      spec: () => ({ partitions: o.config.stateTopicPartitions, segmentBytes: o.config.stateTopicSegmentBytes }),
+      spec: () => stateTopicSpec(o.config),
       partitionOf: groupPartition,
       topicName: SHARE_STATE_TOPIC,
       logger: o.logger,

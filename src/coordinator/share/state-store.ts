@@ -76,6 +76,7 @@ export class ShareStateStore {
   }
 
   private async load(): Promise<void> {
+    // Alone the topic has one replica: its min.insync.replicas (a cluster's, see coordinator.ts) plays no part.
     if (this.log.partitionCount() === null) await this.log.create({ partitions: this.config.stateTopicPartitions, segmentBytes: this.config.stateTopicSegmentBytes });
     this.partitions = this.log.partitionCount() ?? this.config.stateTopicPartitions;
     for (let p = 0; p < this.partitions; p++) await this.replayPartition(p, () => false);
