@@ -50,19 +50,26 @@ async function stateCoordinator(kafka: Client, groupId: string, topic: string, p
   return (await leaders(kafka, '__share_group_state'))[groupPartition(key, STATE_PARTITIONS)]!;
 }
 
-/** Polls until `want` records came or the time is up; a poll that fails (a broker just died) is tried again. */
-async function pollUntil(c: ShareConsumer, want: number, timeoutMs: number): Promise<ShareRecord[]> {
+/**
+ * Polls until `want` records came or the time is up; a poll that fails (a broker just died) is
+ * tried again. `last`: what the last poll that got records got (in flight until the next poll).
+ */
+async function pollUntil(c: ShareConsumer, want: number, timeoutMs: number): Promise<ShareRecord[] & { last: ShareRecord[] }> {
   const got: ShareRecord[] = [];
+  let last: ShareRecord[] = [];
   const deadline = Date.now() + timeoutMs;
   while (got.length < want && Date.now() < deadline) {
     try {
       const rs = await c.poll({ timeoutMs: 500 });
       got.push(...rs);
-    } catch {
+      if (rs.length > 0) last = rs;
+      if (process.env.SHARE_TEST_DEBUG) console.log(`poll: ${values(rs).join(',')}`);
+    } catch (err) {
+      if (process.env.SHARE_TEST_DEBUG) console.log(`poll failed: ${String(err)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  return got;
+  return Object.assign(got, { last });
 }
 
 async function groupConfigs(kafka: Client, groupId: string, lockMs: number): Promise<void> {
@@ -209,7 +216,7 @@ test('share groups in a cluster: three share consumers split a topic led by thre
   }, { overrides: OVERRIDES });
 });
 
-test('share groups in a cluster: acknowledged records stay acknowledged and records in flight are delivered again when the partition leader is SIGKILLed, and when the share coordinator is', { timeout: 240_000 }, async () => {
+test('share groups in a cluster: acknowledged records stay acknowledged and records in flight are delivered again when the partition leader is SIGKILLed, when the share coordinator is, and at a controlled shutdown of the leader', { timeout: 240_000 }, async () => {
   await withClusterProcesses(async (c) => {
     const kafka = createClient({ bootstrapServers: c.bootstrap });
     const consumers: ShareConsumer[] = [];
@@ -254,6 +261,7 @@ test('share groups in a cluster: acknowledged records stay acknowledged and reco
       await groupConfigs(kafka, groupId, locks);
       const coordinatorBefore = await stateCoordinator(kafka, groupId, 'tasks', 0);
       const statePartition = groupPartition(shareKeyText({ groupId, topicId: await topicId(kafka, 'tasks'), partition: 0 }), STATE_PARTITIONS);
+      if (process.env.SHARE_TEST_DEBUG) console.log(`leader ${leader}:${c.port(leader)} coordinator ${coordinatorBefore}:${c.port(coordinatorBefore)} group coordinator ${(await leaders(kafka, '__consumer_offsets'))[groupPartition(groupId, OFFSETS_PARTITIONS)]}`);
       const d = consumer(groupId, 10);
       assert.deepEqual(values(await pollUntil(d, 10, 30_000)), range(0, 10));
       await killAndWaitForLeader(c, kafka, coordinatorBefore, '__share_group_state', statePartition);
@@ -269,6 +277,19 @@ test('share groups in a cluster: acknowledged records stay acknowledged and reco
       const rest = await pollUntil(e, 20, 60_000);
       assert.deepEqual(values(rest).sort((x, y) => x - y), range(20, 40), 'only what was never acknowledged: 20–39');
       for (const r of rest) assert.equal(r.deliveryCount, Number(r.value!.toString()) < 30 ? 2 : 1, `record ${r.value!.toString()}'s delivery count`);
+
+      // --- A controlled shutdown (SIGTERM) of the partition leader: what its last poll got, still in flight, goes to the next leader's member.
+      await c.startBroker(leader);
+      await waitFor(`broker ${leader} back in the ISR of tasks-0`, async () => (await kafka.admin().describeTopics(['tasks']))[0]!.partitions[0]!.isr.length === 3, 60_000);
+      const current = (await leaders(kafka, 'tasks'))[0]!;
+      await c.stopBroker(current);
+      await waitFor('a new leader of tasks-0 after the controlled shutdown', async () => ![-1, current].includes((await leaders(kafka, 'tasks'))[0]!), 30_000);
+      const f = consumer(groupId, 10);
+      const again = await pollUntil(f, rest.last.length, 60_000);
+      assert.deepEqual(values(again).sort((x, y) => x - y), values(rest.last).sort((x, y) => x - y), 'the records in flight at the shutdown, and only those');
+      const before = new Map(rest.last.map((r) => [r.offset, r.deliveryCount]));
+      for (const r of again) assert.equal(r.deliveryCount, before.get(r.offset)! + 1, `record ${r.value!.toString()} delivered once more`);
+      assert.deepEqual(values(await pollUntil(f, 1, 3000)), [], 'nothing more comes');
     } finally {
       for (const m of consumers) await m.close().catch(() => undefined);
       await kafka.close();

@@ -16,6 +16,7 @@
  * epoch than the stored one is FENCED_STATE_EPOCH (the state was re-initialized meanwhile).
  */
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { StorageError } from '../../storage/errors.js';
 import type { Logger } from '../../util/logger.js';
 import type { CoordinatorLog } from '../internal-topic.js';
 import { CoordinatorPartitions } from '../partitions.js';
@@ -167,7 +168,8 @@ export class ShareCoordinator {
     try {
       await write();
     } catch (err) {
-      if (!(err instanceof KafkaError)) throw err;
+      // The log's refusals (StorageError: not the leader any more, the ISR too small or too slow) are answers, not faults.
+      if (!(err instanceof KafkaError) && !(err instanceof StorageError)) throw err;
       if (err.code === ErrorCode.NOT_LEADER_OR_FOLLOWER || err.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return ErrorCode.NOT_COORDINATOR;
       return err.code;
     }

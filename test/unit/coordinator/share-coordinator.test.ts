@@ -12,6 +12,7 @@ import { ShareCoordinator } from '../../../src/coordinator/share/coordinator.js'
 import { shareConfig } from '../../../src/coordinator/share/config.js';
 import { shareKeyText, type SharePartitionKey } from '../../../src/coordinator/share/records.js';
 import { groupPartition } from '../../../src/coordinator/group/records.js';
+import { StorageError } from '../../../src/storage/errors.js';
 import { MemoryOffsetsTopic } from './helpers.js';
 
 const PARTITIONS = 3;
@@ -50,4 +51,21 @@ test('a share coordinator serves a key only while it leads its partition, loads 
   assert.equal(r.errorCode, 0);
   assert.deepEqual({ startOffset: r.state!.startOffset, stateEpoch: r.state!.stateEpoch, stateBatches: r.state!.stateBatches, leaderEpoch: r.state!.leaderEpoch }, { ...STATE, leaderEpoch: 3 });
   assert.equal(await next.write(KEY, STATE, 2), ErrorCode.FENCED_LEADER_EPOCH, 'a write of an older partition leader');
+});
+
+test("a write the log refuses (the ISR too small, leadership lost) is answered with the log's error, not thrown", async () => {
+  const log = new MemoryOffsetsTopic(PARTITIONS);
+  const p = groupPartition(shareKeyText(KEY), PARTITIONS);
+  const c = coordinatorOver(log);
+  c.onElection(p, 0);
+  await c.loaded();
+  const refusing = async () => {
+    throw new StorageError(ErrorCode.NOT_ENOUGH_REPLICAS, 'the ISR is too small');
+  };
+  log.append = refusing;
+  assert.equal(await c.write(KEY, STATE, 0), ErrorCode.NOT_ENOUGH_REPLICAS);
+  log.append = async () => {
+    throw new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'no longer the leader');
+  };
+  assert.equal(await c.delete(KEY), ErrorCode.NOT_COORDINATOR);
 });
