@@ -44,6 +44,8 @@ import { LogTxnStateTopic, ReplicaMarkerWriter, TXN_STATE_TOPIC } from '../coord
 import { TxnMarkerChannels } from '../cluster/txn-marker-channel.js';
 import { TxnCoordinatorChannels } from '../cluster/txn-coordinator-channel.js';
 import { TxnPartitions } from './txn-partitions.js';
+import { shareCluster, type ShareCluster } from './share-cluster.js';
+import { SHARE_STATE_TOPIC } from '../coordinator/share/state-store.js';
 import { LogManager, ensureMetaProperties, formattedClusterId } from '../storage/log-manager.js';
 import { lockLogDir } from '../storage/dir-lock.js';
 import type { OpenLogFile } from '../storage/file.js';
@@ -137,6 +139,7 @@ export class Broker<C extends Clock = Clock> {
   private markerChannels: TxnMarkerChannels | null = null;
   private txnChannels: TxnCoordinatorChannels | null = null;
   private txnPartitions!: TxnPartitions;
+  private shareState: ShareCluster | null = null;
   private scramCache: ScramCredentials | null = null;
   private telemetryCache: ClientTelemetry | null = null;
   /** Incremental fetch sessions (KIP-227); made with the listeners, from max.incremental.fetch.session.cache.slots. */
@@ -280,9 +283,11 @@ export class Broker<C extends Clock = Clock> {
       txn.start();
       const txnCoordinator = txn;
       topics.onDeleted((name) => txnCoordinator.onTopicDeleted(name));
+      // Share-partition leaders reach share coordinators on other brokers over keys 83–87 (KIP-932).
+      const shareState = member === null || peerOpts === null ? null : shareCluster({ raw: config.raw, topics, replicas, store: clusterStore!, clock, logger, peers: peerOpts });
       // Leaderships of the internal topics' partitions move the coordinators (before replication starts).
       member?.replication.onLeadership((topic, partition, leaderEpoch) => {
-        const c = topic === OFFSETS_TOPIC ? coordinator : topic === TXN_STATE_TOPIC ? txnCoordinator : null;
+        const c = topic === OFFSETS_TOPIC ? coordinator : topic === TXN_STATE_TOPIC ? txnCoordinator : topic === SHARE_STATE_TOPIC ? shareState?.coordinator ?? null : null;
         if (c === null) return;
         if (leaderEpoch >= 0) c.onElection(partition, leaderEpoch);
         else c.onResignation(partition);
@@ -300,6 +305,7 @@ export class Broker<C extends Clock = Clock> {
       broker.connectionQuotas = new ConnectionQuotas({ config, valueInForce: (k) => dynamicConfig.valueInForce(k), quotas: store, windows });
       await broker.connectionQuotas.resolveOverrides();
       broker.markerChannels = markerChannels;
+      broker.shareState = shareState;
       const txnChannels = peerOpts === null ? null : new TxnCoordinatorChannels({ ...peerOpts, logger: logger.child({ component: 'txn-verification' }) });
       broker.txnChannels = txnChannels;
       broker.txnPartitions = new TxnPartitions(txn, txnChannels === null ? null : { nodeId: config.nodeId, channels: txnChannels, leaderOf },
@@ -359,6 +365,7 @@ export class Broker<C extends Clock = Clock> {
       groups: this.groups,
       txn: this.txn,
       txnPartitions: this.txnPartitions,
+      ...(this.shareState !== null ? { shareState: { coordinator: this.shareState.coordinator, persister: this.shareState.persister } } : {}),
       producerIds: new ProducerIdManager(this.producerIdStore),
       keyedRecords: this.keyedRecords,
       quotas: this.quotas,
@@ -571,6 +578,8 @@ export class Broker<C extends Clock = Clock> {
     // Markers waiting on other brokers fail now rather than at their timeout (the next coordinator retries them).
     this.markerChannels?.close();
     this.txnChannels?.close();
+    this.shareState?.channels.close();
+    await this.shareState?.coordinator.stop();
     await txnStopped;
     await this.groups.stop();
     await this.logs.close();

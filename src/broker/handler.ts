@@ -30,6 +30,8 @@ export interface ThrottledChannel {
   throttle(throttleMs: number): void;
 }
 import type { Authorizer } from './authorizer.js';
+import type { ShareCoordinator } from '../coordinator/share/coordinator.js';
+import type { SharePersister } from './share-persister.js';
 
 /** The broker's state that handlers work on. */
 export interface BrokerContext {
@@ -48,6 +50,12 @@ export interface BrokerContext {
   readonly txn?: TxnCoordinator;
   /** KIP-890: the partitions of producers' transactions, verified or added with their coordinators. */
   readonly txnPartitions?: TxnPartitions;
+  /**
+   * In a cluster: the share coordinator (made at start-up, to follow the elections of
+   * `__share_group_state`'s partitions) and the persister that reaches each key's coordinator.
+   * Absent alone, where the share service makes its own at first use.
+   */
+  readonly shareState?: { coordinator: ShareCoordinator; persister: SharePersister };
   /** Brokers, the controller and partitions' leaders/replicas/ISR as Metadata reports them. */
   readonly view: ClusterView;
   /** In a cluster: leadership, the ISR and acks=all waits (null for a single broker, which leads everything). */
@@ -125,6 +133,11 @@ export interface Handler<Req = any, Resp = any> {
   readonly apiKey: number;
   readonly minVersion: number;
   readonly maxVersion: number;
+  /**
+   * Kafka's latestVersionUnstable: served, but listed by ApiVersions only with
+   * `unstable.api.versions.enable=true` (the share coordinator's broker-only APIs).
+   */
+  readonly unstable?: boolean;
   readonly request: MessageSchema;
   readonly response: MessageSchema;
   /** Returns the response body, or null when the request takes no response (acks=0 produce). */

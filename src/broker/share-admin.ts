@@ -86,7 +86,7 @@ export async function alterShareGroupOffsets(ctx: RequestContext, req: AlterShar
       }
       if (errorCode === 0) {
         try {
-          await share!.resetStart(req.groupId, meta!.topicId, t.topicName, p.partitionIndex, p.startOffset);
+          await share!.resetStart(req.groupId, meta!.topicId, p.partitionIndex, p.startOffset);
           errorMessage = null;
         } catch (err) {
           errorCode = failureCode(err);

@@ -11,8 +11,14 @@
  * max_wait_ms.
  *
  * Alone, a broker serves all of it. In a cluster, ShareGroupHeartbeat goes to the group's
- * coordinator and ShareFetch to a partition's leader; each broker keeps the share-partitions it
- * leads in its own `__share_group_state` partitions only while it leads them (see README Limits).
+ * coordinator (the members, here in memory) and ShareFetch / ShareAcknowledge to a partition's
+ * leader, which holds the share-partition while it leads it. Its state is read and written
+ * through the persister (share-persister.ts): the share coordinator of its key, the leader of the
+ * key's `__share_group_state` partition, over keys 83–87, or in process when that is this broker.
+ * A leadership that ends drops the state held under it, so the next leader (or this one at a new
+ * epoch) loads it from the coordinator; a share session opening checks held states against the
+ * coordinator (an admin change elsewhere may have re-initialized or deleted them). The admin
+ * views (offsets, stateOf) read every partition's state from its coordinator (see README Limits).
  */
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { BASE_OFFSET, ATTRIBUTES, LAST_OFFSET_DELTA, CONTROL_BIT, PRODUCER_ID, readInt64 } from '../protocol/records/batch-header.js';
@@ -20,13 +26,16 @@ import { committedBatchFlags } from '../protocol/records/read-committed.js';
 import { controlType } from '../storage/producer-state-io.js';
 import { batchSpans } from '../protocol/records/record-batch.js';
 import { partitionKey } from '../cluster/replica-manager.js';
-import { InternalTopicLog } from '../coordinator/internal-topic.js';
 import { shareConfig, type ShareConfig } from '../coordinator/share/config.js';
 import { ShareGroups } from '../coordinator/share/group.js';
 import { SharePartition, ACK_OK, AcknowledgeType, RecordState, type AcquiredRange, type ShareSnapshot } from '../coordinator/share/share-partition.js';
 import { SHARE_STATE_TOPIC, ShareStateStore } from '../coordinator/share/state-store.js';
+import { ShareCoordinator } from '../coordinator/share/coordinator.js';
 import { shareKeyText, type SharePartitionKey } from '../coordinator/share/records.js';
+import { LocalPersister, type SharePersister } from './share-persister.js';
+import { shareStateLog } from './share-cluster.js';
 import type { TimerHandle } from '../platform/clock.js';
+import { isInternalTopic } from '../cluster/topic-names.js';
 import type { BrokerContext } from './handler.js';
 import { ShareSessions } from './share-sessions.js';
 
@@ -38,6 +47,8 @@ interface Held {
   topic: string;
   partition: number;
   sp: SharePartition;
+  /** The partition's leader epoch when this broker loaded the state (a new leadership loads it again). */
+  leaderEpoch: number;
   /** Writes of this share-partition's state, one after another. */
   writes: Promise<void>;
   /**
@@ -71,7 +82,11 @@ export class ShareService {
   readonly config: ShareConfig;
   readonly groups: ShareGroups;
   readonly sessions: ShareSessions;
+  /** The share coordinator in this process: alone, of every share-partition; in a cluster, of the keys whose state partitions it leads. */
+  readonly coordinator: ShareCoordinator;
   readonly store: ShareStateStore;
+  /** Where states are read and written: this broker's coordinator alone, each key's coordinator in a cluster. */
+  private readonly persister: SharePersister;
   private readonly held = new Map<string, Held>();
   private readonly loading = new Map<string, Promise<Held>>();
   /** Long-polling fetches, woken when records become available again. */
@@ -101,6 +116,11 @@ export class ShareService {
     return services.get(broker) ?? (broker.topics.get(SHARE_STATE_TOPIC) !== undefined ? ShareService.of(broker) : undefined);
   }
 
+  /** The share coordinator that answers keys 83–87 here (a cluster's is made at start-up, to follow elections). */
+  static coordinatorOf(broker: BrokerContext): ShareCoordinator {
+    return broker.shareState?.coordinator ?? ShareService.of(broker).coordinator;
+  }
+
   private constructor(private readonly broker: BrokerContext) {
     this.config = shareConfig(broker.config.raw);
     this.sessions = new ShareSessions(this.config.maxShareSessions, (groupId, memberId) => this.groups.get(groupId)?.members.has(memberId) === true);
@@ -113,9 +133,30 @@ export class ShareService {
       },
       (groupId, memberId) => void this.memberGone(groupId, memberId),
     );
-    const log = new InternalTopicLog(SHARE_STATE_TOPIC, 'uncompressed', broker.topics, broker.replicas, Number(broker.config.raw['share.coordinator.state.topic.replication.factor'] ?? 3));
-    this.store = new ShareStateStore(log, this.config, broker.logger, () => broker.clock.now());
+    this.coordinator = broker.shareState?.coordinator ?? new ShareCoordinator({
+      log: shareStateLog(broker.topics, broker.replicas, broker.config.raw), config: this.config, logger: broker.logger, now: () => broker.clock.now(), followsLeadership: false,
+    });
+    this.store = this.coordinator.store;
+    this.persister = broker.shareState?.persister ?? new LocalPersister(this.coordinator);
+    // A leadership that ends (or moves to a new epoch) drops what was loaded under it; the next leader reads the coordinator's state.
+    broker.replication?.onLeadership((topic, partition) => {
+      for (const [text, h] of this.held) if (h.topic === topic && h.partition === partition) this.drop(text, h);
+    });
     broker.onStopping(() => this.stop());
+  }
+
+  private drop(text: string, h: Held): void {
+    if (this.held.get(text) !== h) return;
+    if (h.lockTimer !== null) this.broker.clock.clearTimeout(h.lockTimer);
+    h.lockTimer = null;
+    this.held.delete(text);
+  }
+
+  /** The partition's leader epoch; in a cluster, throws NOT_LEADER_OR_FOLLOWER (and the like) unless this broker leads it. */
+  private leadership(topic: string, partition: number): number {
+    const notLeader = this.broker.replication?.notLeader(topic, partition) ?? null;
+    if (notLeader !== null) throw new KafkaError(notLeader.errorCode, `${topic}-${partition} is led by broker ${notLeader.leaderId}, not here`);
+    return this.broker.replicas.leaderEpoch(topic, partition);
   }
 
   private stop(): void {
@@ -128,28 +169,48 @@ export class ShareService {
   private async partition(groupId: string, topicId: string, topic: string, partition: number): Promise<Held> {
     const key: SharePartitionKey = { groupId, topicId, partition };
     const text = shareKeyText(key);
+    const leaderEpoch = this.leadership(topic, partition);
     const have = this.held.get(text);
-    if (have !== undefined) return have;
+    if (have !== undefined && have.leaderEpoch === leaderEpoch) return have;
+    if (have !== undefined) this.drop(text, have);
     let p = this.loading.get(text);
     if (p === undefined) {
       p = (async () => {
-        await this.store.ready();
         const log = this.broker.replicas.log(topic, partition);
         if (log === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition} is not hosted here`);
         const gc = this.broker.groupConfigs;
         const limits = this.limits(groupId);
-        const stored = this.store.read(key);
-        const start = stored !== undefined ? 0 : await startOffset(log, gc.overrides(groupId)['share.auto.offset.reset'] ?? this.config.autoOffsetReset, this.broker.clock.now());
-        const sp = stored !== undefined ? SharePartition.restore(stored, limits) : new SharePartition(start, limits);
-        const h: Held = { key, topic, partition, sp, writes: Promise.resolve(), acquiring: Promise.resolve(), lockTimer: null };
+        const stored = await this.persister.read(key, leaderEpoch);
+        const start = stored !== null ? 0 : await startOffset(log, gc.overrides(groupId)['share.auto.offset.reset'] ?? this.config.autoOffsetReset, this.broker.clock.now());
+        const sp = stored !== null ? SharePartition.restore(stored, limits) : new SharePartition(start, limits);
+        const h: Held = { key, topic, partition, sp, leaderEpoch, writes: Promise.resolve(), acquiring: Promise.resolve(), lockTimer: null };
         this.held.set(text, h);
         // A share-partition starts durable, so that a restart keeps its start offset (latest would move).
-        if (stored === undefined) await this.persist(h);
+        if (stored === null) await this.persist(h);
         return h;
       })().finally(() => this.loading.delete(text));
       this.loading.set(text, p);
     }
     return p;
+  }
+
+  /**
+   * In a cluster, a share session opens: the states held here for its partitions are checked
+   * against their share coordinators, where AlterShareGroupOffsets or DeleteShareGroupOffsets (sent
+   * from the group's coordinator, elsewhere) may have re-initialized or deleted them. A state whose
+   * epoch moved on, or that is gone, is dropped and loaded again at its next use.
+   */
+  async revalidate(groupId: string, partitions: Iterable<{ topicId: string; partition: number }>): Promise<void> {
+    if (this.broker.shareState === undefined) return;
+    await Promise.all([...partitions].map(async (p) => {
+      const text = shareKeyText({ groupId, topicId: p.topicId, partition: p.partition });
+      const h = this.held.get(text);
+      if (h === undefined) return;
+      await h.writes;
+      const stored = await this.persister.summary(h.key).catch(() => undefined);
+      // Unanswered (undefined): kept; a write under a stale state epoch would be fenced anyway.
+      if (stored !== undefined && (stored === null || stored.stateEpoch !== h.sp.stateEpoch)) this.drop(text, h);
+    }));
   }
 
   /** The group's configs (share.*, IncrementalAlterConfigs on GROUP) over the broker's group.share.* keys. */
@@ -168,15 +229,16 @@ export class ShareService {
    * before this resolves. A share-partition held in memory is replaced in place, after the writes
    * queued before it.
    */
-  async resetStart(groupId: string, topicId: string, topic: string, partition: number, startOffset: number): Promise<void> {
-    await this.store.ready();
+  async resetStart(groupId: string, topicId: string, partition: number, startOffset: number): Promise<void> {
     const key: SharePartitionKey = { groupId, topicId, partition };
     const text = shareKeyText(key);
     await this.loading.get(text)?.catch(() => undefined);
     const h = this.held.get(text);
-    const stateEpoch = (h?.sp.snapshot().stateEpoch ?? this.store.read(key)?.stateEpoch ?? -1) + 1;
+    const stateEpoch = (h?.sp.snapshot().stateEpoch ?? (await this.persister.summary(key))?.stateEpoch ?? -1) + 1;
+    // Held elsewhere (another broker leads the partition), the state is initialized at its
+    // coordinator; that leader's next write, under the older state epoch, is fenced and it reloads.
+    if (h === undefined) return this.persister.initialize(key, stateEpoch, startOffset);
     const fresh: ShareSnapshot = { startOffset, stateEpoch, stateBatches: [] };
-    if (h === undefined) return this.store.write(key, fresh, this.broker.replicas.leaderEpoch(topic, partition));
     h.sp = SharePartition.restore(fresh, this.limits(groupId));
     this.armLocks(h);
     await this.persist(h);
@@ -188,32 +250,57 @@ export class ShareService {
    * (a tombstone in `__share_group_state`), so its next use starts from share.auto.offset.reset.
    */
   async forget(groupId: string, topicId: string, partition: number): Promise<void> {
-    await this.store.ready();
     const key: SharePartitionKey = { groupId, topicId, partition };
     const text = shareKeyText(key);
     await this.loading.get(text)?.catch(() => undefined);
     const h = this.held.get(text);
     if (h !== undefined) {
-      if (h.lockTimer !== null) this.broker.clock.clearTimeout(h.lockTimer);
-      this.held.delete(text);
+      this.drop(text, h);
       await h.writes;
     }
-    await this.store.delete(key);
+    await this.persister.delete(key);
   }
 
   /** The share-partitions of a group that have state here (stored or held). */
   async stateOf(groupId: string): Promise<SharePartitionKey[]> {
-    await this.store.ready();
     const keys = new Map<string, SharePartitionKey>();
-    for (const r of this.store.all()) if (r.key.groupId === groupId) keys.set(shareKeyText(r.key), r.key);
+    for (const r of await this.storedStates(groupId)) keys.set(shareKeyText(r.key), r.key);
     for (const h of this.held.values()) if (h.key.groupId === groupId) keys.set(shareKeyText(h.key), h.key);
     return [...keys.values()];
   }
 
+  /**
+   * The group's stored share-partition states. Alone: this broker's `__share_group_state`. In a
+   * cluster no broker holds them all, and the group's members do not name every partition it has
+   * state for, so every partition of every topic is read from its share coordinator (one
+   * ReadShareGroupState each, in parallel) — the admin APIs' cost, not the fetch path's.
+   */
+  private async storedStates(groupId: string): Promise<Array<{ key: SharePartitionKey; state: ShareSnapshot; leaderEpoch: number }>> {
+    if (this.broker.shareState === undefined) {
+      await this.store.ready();
+      return this.store.all().filter((r) => r.key.groupId === groupId).map((r) => ({ key: r.key, state: r, leaderEpoch: r.leaderEpoch }));
+    }
+    const keys: Array<{ key: SharePartitionKey; topic: string }> = [];
+    for (const t of this.broker.topics.all()) {
+      if (isInternalTopic(t.name)) continue;
+      for (let partition = 0; partition < t.partitions; partition++) keys.push({ key: { groupId, topicId: t.topicId, partition }, topic: t.name });
+    }
+    const found = await Promise.all(keys.map(async ({ key, topic }) => {
+      const state = await this.persister.read(key, -1);
+      return state === null ? null : { key, state, leaderEpoch: this.broker.metadataStore?.partition(topic, key.partition)?.leaderEpoch ?? -1 };
+    }));
+    return found.filter((f) => f !== null);
+  }
+
   /** Writes the share-partition's current state (after the writes before it). */
   private persist(h: Held): Promise<void> {
-    const leaderEpoch = this.broker.replicas.leaderEpoch(h.topic, h.partition);
-    const w = h.writes.then(() => this.store.write(h.key, h.sp.snapshot(), leaderEpoch));
+    const w = h.writes.then(() => this.persister.write(h.key, h.sp.snapshot(), h.leaderEpoch)).catch((err: unknown) => {
+      if (!(err instanceof KafkaError) || (err.code !== ErrorCode.FENCED_STATE_EPOCH && err.code !== ErrorCode.FENCED_LEADER_EPOCH)) throw err;
+      // The coordinator holds a newer state (re-initialized, or a newer leader's): what is held here
+      // is dropped and the client, told to find the leader again, retries against a fresh load.
+      this.drop(shareKeyText(h.key), h);
+      throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `the state of ${shareKeyText(h.key)} moved on at its share coordinator (${err.message}); it is loaded again`);
+    });
     h.writes = w.catch(() => undefined);
     return w;
   }
@@ -236,6 +323,13 @@ export class ShareService {
 
   private wake(): void {
     for (const w of [...this.waiters]) w();
+  }
+
+  /** A partition's leader as ShareFetch and ShareAcknowledge report it (CurrentLeader): alone this broker; in a cluster the metadata's. */
+  currentLeader(topicId: string, partition: number): { leaderId: number; leaderEpoch: number } {
+    const t = this.broker.topics.getById(topicId);
+    const state = t === undefined ? undefined : this.broker.metadataStore?.partition(t.name, partition);
+    return state === undefined ? { leaderId: this.broker.nodeId, leaderEpoch: -1 } : { leaderId: state.leader, leaderEpoch: state.leaderEpoch };
   }
 
   /** Resolves a topic id to this broker's topic, or throws UNKNOWN_TOPIC_ID. */
@@ -371,14 +465,13 @@ export class ShareService {
    * Null when the group has neither members nor stored state here (not a share group).
    */
   async offsets(groupId: string): Promise<Map<string, { topicId: string; partition: number; startOffset: number; doneInFlight: number; leaderEpoch: number }> | null> {
-    await this.store.ready();
     const out = new Map<string, { topicId: string; partition: number; startOffset: number; doneInFlight: number; leaderEpoch: number }>();
     const add = (key: SharePartitionKey, s: ShareSnapshot, leaderEpoch: number) => {
       const doneInFlight = s.stateBatches.filter((b) => b.deliveryState === RecordState.ACKNOWLEDGED || b.deliveryState === RecordState.ARCHIVED).reduce((n, b) => n + b.lastOffset - b.firstOffset + 1, 0);
       out.set(shareKeyText(key), { topicId: key.topicId, partition: key.partition, startOffset: s.startOffset, doneInFlight, leaderEpoch });
     };
-    for (const r of this.store.all()) if (r.key.groupId === groupId) add(r.key, r, r.leaderEpoch);
-    for (const h of this.held.values()) if (h.key.groupId === groupId) add(h.key, h.sp.snapshot(), this.broker.replicas.leaderEpoch(h.topic, h.partition));
+    for (const r of await this.storedStates(groupId)) add(r.key, r.state, r.leaderEpoch);
+    for (const h of this.held.values()) if (h.key.groupId === groupId) add(h.key, h.sp.snapshot(), h.leaderEpoch);
     if (out.size === 0 && this.groups.get(groupId) === undefined) return null;
     return out;
   }

@@ -57,8 +57,8 @@ export async function run(argv: string[], io: Io): Promise<number | null> {
     // Kafka's internal topics want 3 replicas; a smaller local cluster gets as many as it has
     // brokers (as Kafka's single-node quick starts set them), unless given.
     if (brokers < 3) {
-      for (const key of ['offsets.topic.replication.factor', 'transaction.state.log.replication.factor']) overrides[key] ??= String(brokers);
-      overrides['transaction.state.log.min.isr'] ??= String(Math.min(2, brokers));
+      for (const key of ['offsets.topic.replication.factor', 'transaction.state.log.replication.factor', 'share.coordinator.state.topic.replication.factor']) overrides[key] ??= String(brokers);
+      for (const key of ['transaction.state.log.min.isr', 'share.coordinator.state.topic.min.isr']) overrides[key] ??= String(Math.min(2, brokers));
     }
     const json = bool(values, 'json');
     const started = await LocalCluster.start({

@@ -57,6 +57,11 @@ import { ShareGroupHeartbeatRequestSchema, ShareGroupHeartbeatResponseSchema } f
 import { ShareGroupDescribeRequestSchema, ShareGroupDescribeResponseSchema } from './messages/77-share-group-describe.js';
 import { ShareFetchRequestSchema, ShareFetchResponseSchema } from './messages/78-share-fetch.js';
 import { ShareAcknowledgeRequestSchema, ShareAcknowledgeResponseSchema } from './messages/79-share-acknowledge.js';
+import { InitializeShareGroupStateRequestSchema, InitializeShareGroupStateResponseSchema } from './messages/83-initialize-share-group-state.js';
+import { ReadShareGroupStateRequestSchema, ReadShareGroupStateResponseSchema } from './messages/84-read-share-group-state.js';
+import { WriteShareGroupStateRequestSchema, WriteShareGroupStateResponseSchema } from './messages/85-write-share-group-state.js';
+import { DeleteShareGroupStateRequestSchema, DeleteShareGroupStateResponseSchema } from './messages/86-delete-share-group-state.js';
+import { ReadShareGroupStateSummaryRequestSchema, ReadShareGroupStateSummaryResponseSchema } from './messages/87-read-share-group-state-summary.js';
 import { DescribeShareGroupOffsetsRequestSchema, DescribeShareGroupOffsetsResponseSchema } from './messages/90-describe-share-group-offsets.js';
 import { AlterShareGroupOffsetsRequestSchema, AlterShareGroupOffsetsResponseSchema } from './messages/91-alter-share-group-offsets.js';
 import { DeleteShareGroupOffsetsRequestSchema, DeleteShareGroupOffsetsResponseSchema } from './messages/92-delete-share-group-offsets.js';
@@ -124,6 +129,11 @@ export const API_SCHEMAS: ReadonlyMap<number, ApiSchemas> = new Map<number, ApiS
   [77, { name: 'ShareGroupDescribe', request: ShareGroupDescribeRequestSchema, response: ShareGroupDescribeResponseSchema }],
   [78, { name: 'ShareFetch', request: ShareFetchRequestSchema, response: ShareFetchResponseSchema }],
   [79, { name: 'ShareAcknowledge', request: ShareAcknowledgeRequestSchema, response: ShareAcknowledgeResponseSchema }],
+  [83, { name: 'InitializeShareGroupState', request: InitializeShareGroupStateRequestSchema, response: InitializeShareGroupStateResponseSchema }],
+  [84, { name: 'ReadShareGroupState', request: ReadShareGroupStateRequestSchema, response: ReadShareGroupStateResponseSchema }],
+  [85, { name: 'WriteShareGroupState', request: WriteShareGroupStateRequestSchema, response: WriteShareGroupStateResponseSchema }],
+  [86, { name: 'DeleteShareGroupState', request: DeleteShareGroupStateRequestSchema, response: DeleteShareGroupStateResponseSchema }],
+  [87, { name: 'ReadShareGroupStateSummary', request: ReadShareGroupStateSummaryRequestSchema, response: ReadShareGroupStateSummaryResponseSchema }],
   [90, { name: 'DescribeShareGroupOffsets', request: DescribeShareGroupOffsetsRequestSchema, response: DescribeShareGroupOffsetsResponseSchema }],
   [91, { name: 'AlterShareGroupOffsets', request: AlterShareGroupOffsetsRequestSchema, response: AlterShareGroupOffsetsResponseSchema }],
   [92, { name: 'DeleteShareGroupOffsets', request: DeleteShareGroupOffsetsRequestSchema, response: DeleteShareGroupOffsetsResponseSchema }],

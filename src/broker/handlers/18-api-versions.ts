@@ -6,6 +6,8 @@
 // protocol is served (ConsumerGroupHeartbeat), share.version 1 while share groups are
 // (ShareGroupHeartbeat), transaction.version 2 (KIP-890 transactions v2: Produce v12,
 // TxnOffsetCommit v5, EndTxn v5 with an epoch bump per transaction), supported and finalized.
+// APIs marked unstable (the share coordinator's 83–87, as Kafka's definitions mark them) are
+// listed only with unstable.api.versions.enable=true; they are served either way.
 // An unknown version never reaches here: the connection answers it (see connection.ts).
 import { API_VERSIONS_KEY } from '../../protocol/headers.js';
 import { ApiVersionsRequestSchema, ApiVersionsResponseSchema, type ApiVersionsRequest, type ApiVersionsResponse } from '../../protocol/messages/18-api-versions.js';
@@ -31,7 +33,9 @@ export function apiVersionsHandler(all: () => Iterable<Handler>): Handler<ApiVer
         ctx.client.softwareName = req.clientSoftwareName;
         ctx.client.softwareVersion = req.clientSoftwareVersion;
       }
-      const handlers = [...all()];
+      // As Kafka: an API whose only version is unstable is listed only when unstable ones are enabled.
+      const unstable = ctx.broker.config.raw['unstable.api.versions.enable'] === 'true';
+      const handlers = [...all()].filter((h) => h.unstable !== true || unstable);
       const apiKeys = handlers.map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion })).sort((a, b) => a.apiKey - b.apiKey);
       const served = FEATURES.filter(([, key]) => handlers.some((h) => h.apiKey === key));
       return {

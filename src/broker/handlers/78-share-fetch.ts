@@ -61,13 +61,12 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
       if (err instanceof KafkaError) return refuse(err.code, err.message);
       throw err;
     }
-    const leaderOf = () => ({ leaderId: ctx.broker.nodeId, leaderEpoch: -1 });
     const results = new Map<string, Result>();
     const result = (topicId: string, partitionIndex: number): Result => {
       const key = sessionPartitionKey(topicId, partitionIndex);
       let r = results.get(key);
       if (r === undefined) {
-        r = { topicId, partitionIndex, errorCode: 0, errorMessage: null, acknowledgeErrorCode: 0, acknowledgeErrorMessage: null, currentLeader: leaderOf(), records: NO_RECORDS, acquiredRecords: [] };
+        r = { topicId, partitionIndex, errorCode: 0, errorMessage: null, acknowledgeErrorCode: 0, acknowledgeErrorMessage: null, currentLeader: share.currentLeader(topicId, partitionIndex), records: NO_RECORDS, acquiredRecords: [] };
         results.set(key, r);
       }
       return r;
@@ -98,6 +97,8 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
         }
       }
     }
+    // A session opening (in a cluster): states held here that an admin change moved on are loaded again.
+    if (epoch === INITIAL_SHARE_SESSION_EPOCH) await share.revalidate(groupId, session.partitions.values());
     for (const f of req.forgottenTopicsData) for (const p of f.partitions) session.partitions.delete(sessionPartitionKey(f.topicId, p));
     if (epoch === FINAL_SHARE_SESSION_EPOCH) {
       await share.releaseSession(groupId, memberId);

@@ -39,7 +39,7 @@ export const shareAcknowledgeHandler: Handler<ShareAcknowledgeRequest, ShareAckn
     for (const t of req.topics) {
       const partitions: ShareAcknowledgeResponsePartitionData[] = [];
       for (const p of t.partitions) {
-        const r: ShareAcknowledgeResponsePartitionData = { partitionIndex: p.partitionIndex, errorCode: sharePartitionError(ctx, share, t.topicId), errorMessage: null, currentLeader: { leaderId: ctx.broker.nodeId, leaderEpoch: -1 } };
+        const r: ShareAcknowledgeResponsePartitionData = { partitionIndex: p.partitionIndex, errorCode: sharePartitionError(ctx, share, t.topicId), errorMessage: null, currentLeader: share.currentLeader(t.topicId, p.partitionIndex) };
         partitions.push(r);
         if (r.errorCode !== 0) continue;
         if (misplacedRenew(p.acknowledgementBatches, version >= 2 && req.isRenewAck)) {

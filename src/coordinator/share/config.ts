@@ -20,6 +20,8 @@ export interface ShareConfig {
   /** `share.coordinator.state.topic.num.partitions`. */
   stateTopicPartitions: number;
   stateTopicSegmentBytes: number;
+  /** `share.coordinator.state.topic.min.isr`: min.insync.replicas of `__share_group_state` (Kafka default 2). */
+  stateTopicMinIsr: number;
 }
 
 export const SHARE_COORDINATOR_DEFAULTS: Readonly<Record<string, string>> = {
@@ -39,6 +41,7 @@ export const SHARE_COORDINATOR_DEFAULTS: Readonly<Record<string, string>> = {
   'samsa.share.auto.offset.reset': 'latest',
   'share.coordinator.state.topic.num.partitions': '50',
   'share.coordinator.state.topic.segment.bytes': '104857600',
+  'share.coordinator.state.topic.min.isr': '2',
 };
 
 export function shareConfig(raw: Record<string, string>): ShareConfig {
@@ -68,6 +71,7 @@ export function shareConfig(raw: Record<string, string>): ShareConfig {
     maxShareSessions: int('group.share.max.share.sessions', 1),
     autoOffsetReset: reset,
     stateTopicPartitions: int('share.coordinator.state.topic.num.partitions', 1),
+    stateTopicMinIsr: int('share.coordinator.state.topic.min.isr', 1),
     stateTopicSegmentBytes: int('share.coordinator.state.topic.segment.bytes', 1),
   };
 }

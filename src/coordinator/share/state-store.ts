@@ -22,6 +22,8 @@ export class ShareStateStore {
   private loading: Promise<void> | null = null;
   private readonly latest = new Map<string, ShareSnapshotRecord>();
   private partitions = 0;
+  /** True in a cluster: partitions are replayed one by one as the share coordinator is elected (replayPartition). */
+  private served = false;
 
   constructor(
     private readonly log: CoordinatorLog,
@@ -49,14 +51,15 @@ export class ShareStateStore {
     return [...this.latest.values()];
   }
 
+  /** Alone: after the whole topic is replayed (ready); in a cluster the share coordinator checks its partition is served. */
   async write(key: SharePartitionKey, s: ShareSnapshot, leaderEpoch: number): Promise<void> {
-    await this.ready();
+    if (!this.served) await this.ready();
     const text = shareKeyText(key);
     const prev = this.latest.get(text);
     const now = this.now();
     const rec: ShareSnapshotRecord = { ...s, key, snapshotEpoch: (prev?.snapshotEpoch ?? -1) + 1, leaderEpoch, createTimestamp: prev?.createTimestamp ?? now, writeTimestamp: now };
     const batch = await encodeRecordBatch([{ key: encodeSnapshotKey(key), value: encodeSnapshotValue(rec) }], { timestamp: now });
-    await this.log.append(groupPartition(text, this.partitions), batch);
+    await this.log.append(this.partitionOf(key), batch);
     this.latest.set(text, rec);
   }
 
@@ -65,42 +68,66 @@ export class ShareStateStore {
    * that replay and compaction forget it and the group starts again from share.auto.offset.reset.
    */
   async delete(key: SharePartitionKey): Promise<void> {
-    await this.ready();
+    if (!this.served) await this.ready();
     const text = shareKeyText(key);
     const batch = await encodeRecordBatch([{ key: encodeSnapshotKey(key), value: null }], { timestamp: this.now() });
-    await this.log.append(groupPartition(text, this.partitions), batch);
+    await this.log.append(this.partitionOf(key), batch);
     this.latest.delete(text);
   }
 
   private async load(): Promise<void> {
+    // Alone the topic has one replica: its min.insync.replicas (a cluster's, see coordinator.ts) plays no part.
     if (this.log.partitionCount() === null) await this.log.create({ partitions: this.config.stateTopicPartitions, segmentBytes: this.config.stateTopicSegmentBytes });
     this.partitions = this.log.partitionCount() ?? this.config.stateTopicPartitions;
-    for (let p = 0; p < this.partitions; p++) {
-      const end = this.log.endOffset(p);
-      let offset = this.log.logStartOffset(p);
-      while (offset < end) {
-        const batches = await decodeRecordBatches(await this.log.read(p, offset, LOAD_READ_BYTES, end));
-        if (batches.length === 0) break;
-        for (const b of batches) {
-          const next = b.baseOffset + b.lastOffsetDelta + 1;
-          if (next <= offset) continue;
-          offset = next;
-          if ((b.attributes & CONTROL_BIT) !== 0) continue;
-          for (const r of b.records) {
-            try {
-              const rec = decodeShareRecord(r.key, r.value);
-              if (rec !== null) this.latest.set(shareKeyText(rec.key), rec);
-              else if (r.value === null) {
-                const gone = decodeSnapshotKey(r.key);
-                if (gone !== null) this.latest.delete(shareKeyText(gone));
-              }
-            } catch (err) {
-              if (!(err instanceof ShareRecordError)) throw err;
-              this.logger.error(`skipping an unreadable ${SHARE_STATE_TOPIC} record`, { partition: p, err: err.message });
-            }
-          }
-        }
+    for (let p = 0; p < this.partitions; p++) await this.replayPartition(p, () => false);
+  }
+
+  /** In a cluster: the topic's partition count, once the share coordinator serves partitions of it. */
+  usePartitionCount(count: number): void {
+    this.served = true;
+    this.partitions = count;
+  }
+
+  /** The partition of `__share_group_state` that holds a share-partition's state (Kafka's hash of the key text). */
+  partitionOf(key: SharePartitionKey): number {
+    return groupPartition(shareKeyText(key), this.partitions);
+  }
+
+  /**
+   * Replays one partition of the topic into memory, to its log end, stopping early once
+   * `cancelled()` says so (the share coordinator's load of a partition it was elected to lead).
+   */
+  async replayPartition(p: number, cancelled: () => boolean): Promise<void> {
+    const end = this.log.endOffset(p);
+    let offset = this.log.logStartOffset(p);
+    while (offset < end && !cancelled()) {
+      const batches = await decodeRecordBatches(await this.log.read(p, offset, LOAD_READ_BYTES, end));
+      if (batches.length === 0) break;
+      for (const b of batches) {
+        const next = b.baseOffset + b.lastOffsetDelta + 1;
+        if (next <= offset) continue;
+        offset = next;
+        if ((b.attributes & CONTROL_BIT) === 0) for (const r of b.records) this.replay(p, r.key, r.value);
       }
+    }
+  }
+
+  /** Forgets the share-partitions one partition of the topic holds (its leadership moved away). */
+  dropPartition(p: number): void {
+    for (const [text, rec] of this.latest) if (this.partitionOf(rec.key) === p) this.latest.delete(text);
+  }
+
+  private replay(p: number, key: Buffer | null, value: Buffer | null): void {
+    try {
+      const rec = decodeShareRecord(key, value);
+      if (rec !== null) this.latest.set(shareKeyText(rec.key), rec);
+      else if (value === null) {
+        const gone = decodeSnapshotKey(key);
+        if (gone !== null) this.latest.delete(shareKeyText(gone));
+      }
+    } catch (err) {
+      if (!(err instanceof ShareRecordError)) throw err;
+      this.logger.error(`skipping an unreadable ${SHARE_STATE_TOPIC} record`, { partition: p, err: err.message });
     }
   }
 }
