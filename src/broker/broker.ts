@@ -11,6 +11,7 @@ import { ScramCredentials } from '../cluster/scram-credentials.js';
 import { GroupConfigs } from '../cluster/group-configs.js';
 import { ClientMetricsResources } from '../cluster/client-metrics.js';
 import { ClientTelemetry } from './client-telemetry.js';
+import { FeatureLevels } from '../cluster/features.js';
 import type { ScramCredential, ScramMechanism } from '../protocol/sasl-scram.js';
 import { SslPrincipalMapper, tlsPrincipal } from './ssl-principal.js';
 import { Authorizer, authorizerSettings } from './authorizer.js';
@@ -374,6 +375,7 @@ export class Broker<C extends Clock = Clock> {
       authorizer: this.authorizer,
       metadataStore: this.member === null ? null : this.clusterStoreOf(),
       scram: this.scram,
+      features: new FeatureLevels(this.keyedRecords, this.config.nodeId),
       groupConfigs: this.groupConfigs,
       telemetry: this.telemetry,
       ...(this.metricsService !== null ? { metrics: this.metricsService.counters } : {}),

@@ -21,6 +21,7 @@ import type { ClientTelemetry } from './client-telemetry.js';
 import type { ClientQuotaManager } from './client-quota-manager.js';
 import type { FetchSessionCache } from './fetch-session.js';
 import type { KeyedRecordStore } from '../cluster/store/keyed-records.js';
+import type { FeatureLevels } from '../cluster/features.js';
 import type { BrokerCounters } from './metrics/broker-counters.js';
 
 export type { KeyedRecordStore };
@@ -68,6 +69,8 @@ export interface BrokerContext {
   readonly groupConfigs: GroupConfigs;
   /** SCRAM credentials in the metadata (DescribeUserScramCredentials / AlterUserScramCredentials, SCRAM logins). */
   readonly scram: ScramCredentials;
+  /** Finalized feature levels (KIP-584; UpdateFeatures changes them, ApiVersions lists them). */
+  readonly features: FeatureLevels;
   /** The keyed records of the metadata store in use (local log or the cluster's store). */
   readonly keyedRecords: KeyedRecordStore;
   /** Client quotas (produce and fetch bytes, request time) from the metadata's quota records. */

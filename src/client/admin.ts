@@ -325,6 +325,11 @@ export class Admin {
   describeFeatures(): Promise<features.FeatureMetadata> {
     return features.describeFeatures(this.cluster);
   }
+  /** Changes finalized feature levels (kafka-features upgrade/downgrade/disable); all or none. */
+  updateFeatures(updates: readonly features.FeatureUpdate[], opts: { validateOnly?: boolean } = {}): Promise<void> {
+    return features.updateFeatures(this.cluster, updates, opts);
+  }
+
 
   // ---- SCRAM credentials (admin-scram.ts) ----
 

@@ -44,6 +44,7 @@ import { DescribeClientQuotasRequestSchema, DescribeClientQuotasResponseSchema }
 import { AlterClientQuotasRequestSchema, AlterClientQuotasResponseSchema } from './messages/49-alter-client-quotas.js';
 import { DescribeUserScramCredentialsRequestSchema, DescribeUserScramCredentialsResponseSchema } from './messages/50-describe-user-scram-credentials.js';
 import { AlterUserScramCredentialsRequestSchema, AlterUserScramCredentialsResponseSchema } from './messages/51-alter-user-scram-credentials.js';
+import { UpdateFeaturesRequestSchema, UpdateFeaturesResponseSchema } from './messages/57-update-features.js';
 import { DescribeClusterRequestSchema, DescribeClusterResponseSchema } from './messages/60-describe-cluster.js';
 import { GetTelemetrySubscriptionsRequestSchema, GetTelemetrySubscriptionsResponseSchema } from './messages/71-get-telemetry-subscriptions.js';
 import { PushTelemetryRequestSchema, PushTelemetryResponseSchema } from './messages/72-push-telemetry.js';
@@ -116,6 +117,7 @@ export const API_SCHEMAS: ReadonlyMap<number, ApiSchemas> = new Map<number, ApiS
   [49, { name: 'AlterClientQuotas', request: AlterClientQuotasRequestSchema, response: AlterClientQuotasResponseSchema }],
   [50, { name: 'DescribeUserScramCredentials', request: DescribeUserScramCredentialsRequestSchema, response: DescribeUserScramCredentialsResponseSchema }],
   [51, { name: 'AlterUserScramCredentials', request: AlterUserScramCredentialsRequestSchema, response: AlterUserScramCredentialsResponseSchema }],
+  [57, { name: 'UpdateFeatures', request: UpdateFeaturesRequestSchema, response: UpdateFeaturesResponseSchema }],
   [60, { name: 'DescribeCluster', request: DescribeClusterRequestSchema, response: DescribeClusterResponseSchema }],
   [61, { name: 'DescribeProducers', request: DescribeProducersRequestSchema, response: DescribeProducersResponseSchema }],
   [65, { name: 'DescribeTransactions', request: DescribeTransactionsRequestSchema, response: DescribeTransactionsResponseSchema }],

@@ -2,23 +2,20 @@
 // v0–v2: the list of APIs with their version ranges. v1+ adds throttle time.
 // v3+: flexible; the client's software name and version are kept on the connection (KIP-714's
 // client_software_name / client_software_version selectors).
-// v4: same as v3. v3+ features (KIP-584): group.version 1 while the KIP-848 consumer group
-// protocol is served (ConsumerGroupHeartbeat), share.version 1 while share groups are
-// (ShareGroupHeartbeat), transaction.version 2 (KIP-890 transactions v2: Produce v12,
-// TxnOffsetCommit v5, EndTxn v5 with an epoch bump per transaction), supported and finalized.
+// v4: same as v3. v3+ features (KIP-584): group.version 0–1 (the KIP-848 consumer group
+// protocol), share.version 0–1 (share groups), transaction.version 0–2 (KIP-890 transactions v2:
+// Produce v12, TxnOffsetCommit v5, EndTxn v5 with an epoch bump per transaction) supported, and
+// finalized at the levels UpdateFeatures set (1, 1 and 2 until then; a level 0 is not listed).
 // APIs marked unstable (the share coordinator's 83–87, as Kafka's definitions mark them) are
 // listed only with unstable.api.versions.enable=true; they are served either way.
 // An unknown version never reaches here: the connection answers it (see connection.ts).
 import { API_VERSIONS_KEY } from '../../protocol/headers.js';
 import { ApiVersionsRequestSchema, ApiVersionsResponseSchema, type ApiVersionsRequest, type ApiVersionsResponse } from '../../protocol/messages/18-api-versions.js';
 import type { Handler } from '../handler.js';
+import { FEATURE_SPECS } from '../../cluster/features.js';
 
-/** The features served, by the handlers that serve them: [name, API key that proves it, level]. */
-const FEATURES: ReadonlyArray<[string, number, number]> = [
-  ['group.version', 68, 1],
-  ['share.version', 76, 1],
-  ['transaction.version', 26, 2],
-];
+/** The API that proves a feature is served: a feature is listed only while its handler is registered. */
+const PROVEN_BY: Readonly<Record<string, number>> = { 'group.version': 68, 'share.version': 76, 'transaction.version': 26 };
 
 /** Built by the registry, which knows every handler. */
 export function apiVersionsHandler(all: () => Iterable<Handler>): Handler<ApiVersionsRequest, ApiVersionsResponse> {
@@ -37,12 +34,14 @@ export function apiVersionsHandler(all: () => Iterable<Handler>): Handler<ApiVer
       const unstable = ctx.broker.config.raw['unstable.api.versions.enable'] === 'true';
       const handlers = [...all()].filter((h) => h.unstable !== true || unstable);
       const apiKeys = handlers.map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion })).sort((a, b) => a.apiKey - b.apiKey);
-      const served = FEATURES.filter(([, key]) => handlers.some((h) => h.apiKey === key));
+      const served = FEATURE_SPECS.filter((f) => handlers.some((h) => h.apiKey === PROVEN_BY[f.name]));
+      const features = ctx.broker.features;
+      const finalized = features.finalized().filter((f) => served.some((s) => s.name === f.name));
       return {
         errorCode: 0, apiKeys, throttleTimeMs: 0,
-        supportedFeatures: served.map(([name, , level]) => ({ name, minVersion: 0, maxVersion: level })),
-        finalizedFeaturesEpoch: served.length === 0 ? -1 : 1,
-        finalizedFeatures: served.map(([name, , level]) => ({ name, maxVersionLevel: level, minVersionLevel: level })),
+        supportedFeatures: served.map((f) => ({ name: f.name, minVersion: 0, maxVersion: f.maxLevel })),
+        finalizedFeaturesEpoch: served.length === 0 ? -1 : features.epoch(),
+        finalizedFeatures: finalized.map((f) => ({ name: f.name, maxVersionLevel: f.level, minVersionLevel: f.level })),
         zkMigrationReady: false,
       };
     },

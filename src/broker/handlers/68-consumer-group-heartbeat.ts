@@ -4,7 +4,8 @@
 // and leaves (epoch -1, a static member -2) — coordinator/group/consumer/heartbeat.ts.
 // Needs Read on the group and Describe on every topic named in subscribedTopicNames, as Kafka; a
 // regular expression subscription is not filtered by Describe yet (it sees every topic). Without
-// `consumer` in group.coordinator.rebalance.protocols it answers UNSUPPORTED_VERSION, as Kafka.
+// `consumer` in group.coordinator.rebalance.protocols, or with group.version 0, it answers
+// UNSUPPORTED_VERSION, as Kafka.
 import { ErrorCode } from '../../protocol/errors.js';
 import {
   ConsumerGroupHeartbeatRequestSchema, ConsumerGroupHeartbeatResponseSchema,
@@ -12,6 +13,7 @@ import {
 } from '../../protocol/messages/68-consumer-group-heartbeat.js';
 import { Op, deniedTopics, onGroup } from '../access.js';
 import type { Handler } from '../handler.js';
+import { CONSUMER_PROTOCOL_OFF, consumerProtocolServed } from '../feature-gates.js';
 
 const refused = (errorCode: number, errorMessage: string | null): ConsumerGroupHeartbeatResponse => ({ throttleTimeMs: 0, errorCode, errorMessage, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null });
 
@@ -22,7 +24,7 @@ export const consumerGroupHeartbeatHandler: Handler<ConsumerGroupHeartbeatReques
   request: ConsumerGroupHeartbeatRequestSchema,
   response: ConsumerGroupHeartbeatResponseSchema,
   async handle(ctx, req, version) {
-    if (!ctx.broker.groups.config.consumerProtocolEnabled) return refused(ErrorCode.UNSUPPORTED_VERSION, 'The new consumer group protocol is not enabled (group.coordinator.rebalance.protocols).');
+    if (!consumerProtocolServed(ctx.broker)) return refused(ErrorCode.UNSUPPORTED_VERSION, CONSUMER_PROTOCOL_OFF);
     if (!onGroup(ctx, Op.READ, req.groupId)) return refused(ErrorCode.GROUP_AUTHORIZATION_FAILED, null);
     const denied = req.subscribedTopicNames === null ? null : deniedTopics(ctx, Op.DESCRIBE, req.subscribedTopicNames);
     if (denied !== null && denied.size > 0)

@@ -7,6 +7,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { ShareGroupHeartbeatRequestSchema, ShareGroupHeartbeatResponseSchema, type ShareGroupHeartbeatRequest, type ShareGroupHeartbeatResponse } from '../../protocol/messages/76-share-group-heartbeat.js';
 import { Op, onGroup, onTopic } from '../access.js';
 import type { Handler } from '../handler.js';
+import { SHARE_GROUPS_OFF, shareGroupsServed } from '../feature-gates.js';
 import { ShareService } from '../share-service.js';
 
 function refuse(errorCode: number, errorMessage: string | null = null): ShareGroupHeartbeatResponse {
@@ -20,6 +21,7 @@ export const shareGroupHeartbeatHandler: Handler<ShareGroupHeartbeatRequest, Sha
   request: ShareGroupHeartbeatRequestSchema,
   response: ShareGroupHeartbeatResponseSchema,
   async handle(ctx, req) {
+    if (!shareGroupsServed(ctx.broker)) return refuse(ErrorCode.UNSUPPORTED_VERSION, SHARE_GROUPS_OFF);
     if (!onGroup(ctx, Op.READ, req.groupId)) return refuse(ErrorCode.GROUP_AUTHORIZATION_FAILED);
     if (req.subscribedTopicNames !== null && req.subscribedTopicNames.some((t) => !onTopic(ctx, Op.DESCRIBE, t))) return refuse(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
     const notHere = ctx.broker.groups.groupError(req.groupId, 'non-empty');

@@ -6,6 +6,7 @@ import { ShareGroupDescribeRequestSchema, ShareGroupDescribeResponseSchema, type
 import { AUTHORIZED_OPERATIONS_NOT_REQUESTED, GROUP_OPERATIONS, authorizedOperations } from '../authorized-operations.js';
 import { Op, ResourceType, onGroup, operationsOn } from '../access.js';
 import type { Handler } from '../handler.js';
+import { SHARE_GROUPS_OFF, shareGroupsServed } from '../feature-gates.js';
 import { ShareService } from '../share-service.js';
 import { SHARE_ASSIGNOR, ShareGroups } from '../../coordinator/share/group.js';
 
@@ -21,6 +22,7 @@ export const shareGroupDescribeHandler: Handler<ShareGroupDescribeRequest, Share
     const share = ShareService.of(ctx.broker);
     const groups = req.groupIds.map((groupId): Described => {
       const empty = (errorCode: number, errorMessage: string | null = null): Described => ({ errorCode, errorMessage, groupId, groupState: '', groupEpoch: 0, assignmentEpoch: 0, assignorName: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED });
+      if (!shareGroupsServed(ctx.broker)) return empty(ErrorCode.UNSUPPORTED_VERSION, SHARE_GROUPS_OFF);
       if (!onGroup(ctx, Op.DESCRIBE, groupId)) return empty(ErrorCode.GROUP_AUTHORIZATION_FAILED);
       const notHere = ctx.broker.groups.groupError(groupId, 'non-empty');
       if (notHere !== null) return empty(notHere);

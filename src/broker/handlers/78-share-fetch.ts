@@ -9,6 +9,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { ShareFetchRequestSchema, ShareFetchResponseSchema, type ShareFetchRequest, type ShareFetchResponse, type ShareFetchResponsePartitionData } from '../../protocol/messages/78-share-fetch.js';
 import { Op, onGroup, onTopic } from '../access.js';
 import type { Handler, RequestContext } from '../handler.js';
+import { SHARE_GROUPS_OFF, shareGroupsServed } from '../feature-gates.js';
 import { ShareService, misplacedRenew } from '../share-service.js';
 import { FINAL_SHARE_SESSION_EPOCH, INITIAL_SHARE_SESSION_EPOCH, sessionPartitionKey } from '../share-sessions.js';
 
@@ -46,6 +47,7 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
   async handle(ctx, req, version) {
     const groupId = req.groupId ?? '';
     const memberId = req.memberId ?? '';
+    if (!shareGroupsServed(ctx.broker)) return refuse(ErrorCode.UNSUPPORTED_VERSION, SHARE_GROUPS_OFF);
     if (groupId === '' || memberId === '') return refuse(ErrorCode.INVALID_REQUEST, 'ShareFetch needs a group id and a member id');
     if (!onGroup(ctx, Op.READ, groupId)) return refuse(ErrorCode.GROUP_AUTHORIZATION_FAILED);
     const renewing = version >= 2 && req.isRenewAck;

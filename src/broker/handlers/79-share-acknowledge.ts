@@ -7,6 +7,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { ShareAcknowledgeRequestSchema, ShareAcknowledgeResponseSchema, type ShareAcknowledgeRequest, type ShareAcknowledgeResponse, type ShareAcknowledgeResponsePartitionData } from '../../protocol/messages/79-share-acknowledge.js';
 import { Op, onGroup } from '../access.js';
 import type { Handler } from '../handler.js';
+import { SHARE_GROUPS_OFF, shareGroupsServed } from '../feature-gates.js';
 import { ShareService, misplacedRenew } from '../share-service.js';
 import { FINAL_SHARE_SESSION_EPOCH, INITIAL_SHARE_SESSION_EPOCH } from '../share-sessions.js';
 import { sharePartitionError } from './78-share-fetch.js';
@@ -24,6 +25,7 @@ export const shareAcknowledgeHandler: Handler<ShareAcknowledgeRequest, ShareAckn
   async handle(ctx, req, version) {
     const groupId = req.groupId ?? '';
     const memberId = req.memberId ?? '';
+    if (!shareGroupsServed(ctx.broker)) return refuse(ErrorCode.UNSUPPORTED_VERSION, SHARE_GROUPS_OFF);
     if (groupId === '' || memberId === '') return refuse(ErrorCode.INVALID_REQUEST, 'ShareAcknowledge needs a group id and a member id');
     if (!onGroup(ctx, Op.READ, groupId)) return refuse(ErrorCode.GROUP_AUTHORIZATION_FAILED);
     if (req.shareSessionEpoch === INITIAL_SHARE_SESSION_EPOCH) return refuse(ErrorCode.INVALID_SHARE_SESSION_EPOCH, 'ShareAcknowledge cannot open a share session');

@@ -47,6 +47,7 @@ import { describeClientQuotasHandler } from './48-describe-client-quotas.js';
 import { alterClientQuotasHandler } from './49-alter-client-quotas.js';
 import { describeUserScramCredentialsHandler } from './50-describe-user-scram-credentials.js';
 import { alterUserScramCredentialsHandler } from './51-alter-user-scram-credentials.js';
+import { updateFeaturesHandler } from './57-update-features.js';
 import { consumerGroupHeartbeatHandler } from './68-consumer-group-heartbeat.js';
 import { consumerGroupDescribeHandler } from './69-consumer-group-describe.js';
 import { getTelemetrySubscriptionsHandler } from './71-get-telemetry-subscriptions.js';
@@ -77,6 +78,7 @@ export function buildHandlers(): Map<number, Handler> {
   add(saslAuthenticateHandler);
   add(describeUserScramCredentialsHandler);
   add(alterUserScramCredentialsHandler);
+  add(updateFeaturesHandler);
   add(getTelemetrySubscriptionsHandler);
   add(pushTelemetryHandler);
   add(listClientMetricsResourcesHandler);

@@ -2,15 +2,15 @@
  * Keyed records: the metadata that is neither a topic nor a partition but a set of named entries
  * every broker applies at once — SCRAM credentials (Kafka's UserScramCredentialRecord), ACL
  * bindings (AccessControlEntryRecord), client quotas (ClientQuotaRecord) and group configs
- * (ConfigRecord of a GROUP resource). Each kind is a map
+ * (ConfigRecord of a GROUP resource), finalized feature levels (FeatureLevelRecord). Each kind is a map
  * from a key to a JSON value; a write is a batch of puts and deletes applied together. Every
  * store keeps them in one `KeyedRecords`, and readers that build an index from a kind (the
  * authorizer, the quota manager) rebuild it when the kind's `version` moves.
  */
 
-export type RecordKind = 'scram' | 'acl' | 'quota' | 'group-config' | 'client-metrics';
+export type RecordKind = 'scram' | 'acl' | 'quota' | 'group-config' | 'client-metrics' | 'feature';
 
-export const RECORD_KINDS: readonly RecordKind[] = ['scram', 'acl', 'quota', 'group-config', 'client-metrics'];
+export const RECORD_KINDS: readonly RecordKind[] = ['scram', 'acl', 'quota', 'group-config', 'client-metrics', 'feature'];
 
 /** One change in a batch: a value to store under the key, or null to delete it. */
 export interface KeyedChange {
