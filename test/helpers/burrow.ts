@@ -71,11 +71,14 @@ export async function startBurrow(bootstrap: string): Promise<BurrowProcess> {
   await writeFile(join(dir, 'zoo.cfg'), [`dataDir=${join(dir, 'zk')}`, `clientPort=${zkPort}`, 'clientPortAddress=127.0.0.1', 'tickTime=2000', 'admin.enableServer=false', ''].join('\n'));
   const zk = spawnLogged('java', ['-Xmx128m', '-cp', ZOOKEEPER_JAR, 'org.apache.zookeeper.server.ZooKeeperServerMain', join(dir, 'zoo.cfg')], dir);
   let burrow: ReturnType<typeof spawnLogged> | null = null;
+  // SIGTERM, then SIGKILL if a process has not gone within 5 s: a test never waits on them for ever.
   const stop = async () => {
     for (const p of [burrow, zk]) {
-      if (p === null) continue;
-      if (p.child.exitCode === null) p.child.kill('SIGTERM');
+      if (p === null || p.child.exitCode !== null || p.child.signalCode !== null) continue;
+      p.child.kill('SIGTERM');
+      const timer = setTimeout(() => p.child.kill('SIGKILL'), 5000);
       await p.exited;
+      clearTimeout(timer);
     }
     await rm(dir, { recursive: true, force: true });
   };
@@ -96,11 +99,12 @@ export async function startBurrow(bootstrap: string): Promise<BurrowProcess> {
     burrow = spawnLogged('/usr/bin/Burrow', ['--config-dir', dir], dir);
     const b = burrow;
     const url = `http://127.0.0.1:${httpPort}`;
-    await until('Burrow', () => fetch(`${url}/burrow/admin`).then((r) => r.ok, () => false), () => b.child.exitCode === null, b.output);
+    // Every request to Burrow is bounded (2 s), so a Burrow that stops answering fails a wait instead of hanging it.
     const get = async (path: string): Promise<any> => {
-      const r = await fetch(`${url}${path}`);
-      return r.ok ? r.json() : null;
+      const r = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
+      return r !== null && r.ok ? r.json().catch(() => null) : null;
     };
+    await until('Burrow', () => fetch(`${url}/burrow/admin`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false), () => b.child.exitCode === null, b.output);
     return {
       async lag(group) {
         const body = await get(`/v3/kafka/local/consumer/${encodeURIComponent(group)}/lag`);

@@ -91,8 +91,11 @@ function flattenLag(json: unknown): Array<[number, number]> {
   return out.sort((a, b) => a[0] - b[0]);
 }
 
-test('Burrow, reading __consumer_offsets and the log end offsets itself, finds the lag the metrics report, for a KafkaJS classic group and a KIP-848 group', { timeout: 120_000 }, async () => {
+test('Burrow, reading __consumer_offsets and the log end offsets itself, finds the lag the metrics report, for a KafkaJS classic group and a KIP-848 group', { timeout: 180_000 }, async (t) => {
   assert.ok(HAVE_BURROW, `Burrow is needed: ${BURROW_INSTALL_HINT}`);
+  // Each step says when it ended (seconds from the start), so a slow run shows which step was slow.
+  const started = Date.now();
+  const step = (what: string) => t.diagnostic(`${((Date.now() - started) / 1000).toFixed(1)} s: ${what}`);
   const metricsPort = await freePort();
   const broker = await Broker.start({ port: 0, config: { 'metrics.listener': `http://127.0.0.1:${metricsPort}`, 'group.initial.rebalance.delay.ms': '0', 'offsets.topic.num.partitions': '3' } });
   const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
@@ -114,9 +117,11 @@ test('Burrow, reading __consumer_offsets and the log end offsets itself, finds t
     await consumer.run({ eachMessage: async () => void read++ });
     await waitFor('the classic group to read 15', () => read === 15, 30_000);
     await consumer.disconnect();
+    step('the classic group read and committed 15');
     // Burrow starts once __consumer_offsets exists (it reads it from the start), then follows it live.
     burrow = await startBurrow(broker.bootstrap);
     const watcher = burrow;
+    step('ZooKeeper and Burrow started');
     // A KIP-848 group (Samsa's consumer, groupProtocol consumer) reads them too and commits.
     const modern = samsa.consumer({ groupId: 'watched-848', groupProtocol: 'consumer', autoOffsetReset: 'earliest', autoCommit: false });
     modern.subscribe(['watched']);
@@ -126,6 +131,7 @@ test('Burrow, reading __consumer_offsets and the log end offsets itself, finds t
     assert.equal(got, 15, 'the KIP-848 group reads the 15 records');
     await modern.commitSync();
     await modern.close();
+    step('the KIP-848 group read and committed 15');
     await send([3, 0, 6]);
     await producer.disconnect();
     await admin.disconnect();
@@ -141,6 +147,7 @@ test('Burrow, reading __consumer_offsets and the log end offsets itself, finds t
         throw new Error(`${err.message}: Burrow saw ${JSON.stringify(seen)} (groups ${JSON.stringify(await watcher.groups())}), expected ${JSON.stringify(expected)}`);
       });
       assert.deepEqual(await scrapedLag(metricsPort, group, 'watched'), seen, `${group}: /metrics and Burrow`);
+      step(`Burrow agrees on ${group}`);
     }
   } finally {
     await burrow?.stop();
