@@ -53,11 +53,16 @@ async function until(what: string, ok: () => Promise<boolean>, alive: () => bool
   }
 }
 
-/** ZooKeeper answers its `srvr` four-letter word once it serves clients (an open port comes earlier). */
+/**
+ * ZooKeeper answers its `srvr` four-letter word once it serves clients (an open port comes
+ * earlier); a starting ZooKeeper may take the connection and say nothing, so each try gives up
+ * after a second.
+ */
 const zookeeperServing = (port: number) =>
   new Promise<boolean>((resolve) => {
     let reply = '';
     const s = connect(port, '127.0.0.1', () => s.write('srvr'));
+    s.setTimeout(1000, () => s.destroy());
     s.setEncoding('utf8').on('data', (d: string) => (reply += d));
     s.on('close', () => resolve(/Mode: standalone/.test(reply)));
     s.on('error', () => resolve(false));
