@@ -3,9 +3,9 @@
  * (`await Broker.start({ port: 0 })`). Start-up order: config → log dirs and meta.properties →
  * metadata store → partition logs (recovery) → listeners → background tasks. Stop is the reverse.
  */
-import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
-import { keyFor, listenerTlsOptions, watchTlsFiles } from './tls.js';
+import type { Server, Socket } from 'node:net';
+import { openListeners, refuseConnection, type DelayedCloses } from './listeners.js';
+import { keyFor, listenerTlsOptions } from './tls.js';
 import { interBrokerSasl, saslConfig, type SaslConfig } from './sasl.js';
 import { ScramCredentials } from '../cluster/scram-credentials.js';
 import { GroupConfigs } from '../cluster/group-configs.js';
@@ -15,7 +15,7 @@ import { FeatureLevels } from '../cluster/features.js';
 import type { ScramCredential, ScramMechanism } from '../protocol/sasl-scram.js';
 import { SslPrincipalMapper, tlsPrincipal } from './ssl-principal.js';
 import { Authorizer, authorizerSettings } from './authorizer.js';
-import type { TLSSocket } from 'node:tls';
+import type { TLSSocket, TlsOptions } from 'node:tls';
 
 /** What a listener needs beyond a socket: TLS for SSL and SASL_SSL, the SASL settings for SASL_*. */
 interface ListenerSecurity {
@@ -136,7 +136,7 @@ export class Broker<C extends Clock = Clock> {
   private quotas!: ClientQuotaManager;
   private connectionQuotas!: ConnectionQuotas;
   /** Connections over an ip's connection_creation_rate, closed once their throttle time is up. */
-  private readonly delayedCloses = new Set<{ socket: Socket; timer: NodeJS.Timeout }>();
+  private readonly delayedCloses: DelayedCloses = new Set();
   private markerChannels: TxnMarkerChannels | null = null;
   private txnChannels: TxnCoordinatorChannels | null = null;
   private txnPartitions!: TxnPartitions;
@@ -400,46 +400,12 @@ export class Broker<C extends Clock = Clock> {
     const store = this.member === null ? null : this.clusterStoreOf();
     (this.context as { view: ClusterView }).view =
       store === null ? singleBrokerView(this.config.nodeId, (name) => this.context.advertised(name), this.config.raw['broker.rack'] ?? null) : storeView(store);
-    for (const l of this.config.listeners) {
-      const tls = this.security.get(l.name)?.tls;
-      const server = tls !== undefined ? this.tlsServer(l.name, tls) : createServer((socket) => this.accept(socket, l.name));
-      await new Promise<void>((resolveListen, reject) => {
-        server.once('error', reject);
-        server.listen({ port: l.port, host: l.host === '' ? undefined : l.host }, () => {
-          server.off('error', reject);
-          resolveListen();
-        });
-      });
-      server.on('error', (err) => this.logger.error('listener error', { listener: l.name, err }));
-      const addr = server.address();
-      if (addr !== null && typeof addr === 'object') this.boundPorts.set(l.name, addr.port);
-      this.servers.push(server);
-    }
-  }
-
-  /** An SSL listener: the handshake first; a failed one closes that connection and is logged at most once a minute per listener. */
-  private tlsServer(listenerName: string, options: TlsOptions): Server {
-    const server = createTlsServer(options, (socket) => this.accept(socket, listenerName));
-    this.tlsUnwatchers.push(
-      watchTlsFiles(
-        this.config.raw,
-        listenerName,
-        (o) => {
-          server.setSecureContext(o);
-          this.logger.info('TLS certificates reloaded', { listener: listenerName });
-        },
-        (err) => this.logger.warn('TLS certificate files changed but do not load; the previous ones stay in force', { listener: listenerName, error: err.message }),
-      ),
-    );
-    let lastLogged = -Infinity;
-    server.on('tlsClientError', (err, socket) => {
-      socket.destroy();
-      const now = Date.now();
-      if (now - lastLogged < 60_000) return;
-      lastLogged = now;
-      this.logger.warn('TLS handshake failed; connection closed', { listener: listenerName, remote: socket.remoteAddress, error: err.message });
+    const { servers, ports } = await openListeners(this.config.listeners, {
+      raw: this.config.raw, logger: this.logger, unwatchers: this.tlsUnwatchers,
+      tlsOf: (name) => this.security.get(name)?.tls, accept: (socket, name) => this.accept(socket, name),
     });
-    return server;
+    for (const [name, port] of ports) this.boundPorts.set(name, port);
+    this.servers.push(...servers);
   }
 
   private accept(socket: Socket, listenerName: string): void {
@@ -450,7 +416,7 @@ export class Broker<C extends Clock = Clock> {
     const address = socket.remoteAddress ?? '';
     const admission = this.connectionQuotas.admit(listenerName, address, this.clock.now());
     if (!admission.accepted) {
-      this.refuse(socket, listenerName, admission.reason, admission.closeAfterMs);
+      refuseConnection(socket, listenerName, admission.reason, admission.closeAfterMs, this.logger, this.delayedCloses);
       return;
     }
     const { sasl, principals } = this.security.get(listenerName) ?? {};
@@ -484,22 +450,6 @@ export class Broker<C extends Clock = Clock> {
   /** SCRAM credentials in the metadata (the local store, or the cluster's). */
   private get scram(): ScramCredentials {
     return (this.scramCache ??= new ScramCredentials(this.keyedRecords));
-  }
-
-  /** A connection over a limit: closed at once, or after its throttle time without being read (connection_creation_rate). */
-  private refuse(socket: Socket, listenerName: string, reason: string, closeAfterMs: number): void {
-    this.logger.info('connection refused', { listener: listenerName, remote: socket.remoteAddress, reason, ...(closeAfterMs > 0 ? { closeAfterMs } : {}) });
-    if (closeAfterMs <= 0) {
-      socket.destroy();
-      return;
-    }
-    socket.pause();
-    socket.on('error', () => undefined);
-    const entry = { socket, timer: setTimeout(() => {
-      this.delayedCloses.delete(entry);
-      socket.destroy();
-    }, closeAfterMs) };
-    this.delayedCloses.add(entry);
   }
 
   /** Connection limits and counts (for tests and tools). */
