@@ -1,7 +1,7 @@
 /**
  * Share groups as ListGroups reports them (v5+: group type "share"; Kafka's protocol type for
- * them is "share" too): the groups with members here, and, Empty, those that only have
- * share-partition state in `__share_group_state`. For the ListGroups handler to add to the
+ * them is "share" too): the groups this coordinator holds (from `__consumer_offsets`), and,
+ * Empty, those that only have share-partition state in this broker's `__share_group_state`. For the ListGroups handler to add to the
  * classic (and consumer) groups it lists; filters match case-insensitively, as Kafka's.
  */
 import { ShareGroups } from '../coordinator/share/group.js';
@@ -19,11 +19,10 @@ export interface ListedShareGroup {
 
 export function listShareGroups(broker: BrokerContext, statesFilter: readonly string[], typesFilter: readonly string[]): ListedShareGroup[] {
   if (typesFilter.length > 0 && !typesFilter.some((t) => t.toLowerCase() === SHARE_GROUP_TYPE)) return [];
-  const share = ShareService.existing(broker);
-  if (share === undefined) return [];
   const states = new Map<string, string>();
-  for (const r of share.store.all()) states.set(r.key.groupId, 'Empty');
-  for (const g of share.groups.list()) states.set(g.groupId, ShareGroups.state(g));
+  for (const r of ShareService.existing(broker)?.store.all() ?? []) states.set(r.key.groupId, 'Empty');
+  // Groups of __consumer_offsets partitions still loading are not listed (ListGroups says it is loading).
+  for (const g of broker.groups.shares.list()) if (broker.groups.groupError(g.groupId, 'any') === null) states.set(g.groupId, ShareGroups.state(g));
   const wanted = new Set(statesFilter.map((s) => s.toLowerCase()));
   return [...states]
     .filter(([, state]) => wanted.size === 0 || wanted.has(state.toLowerCase()))

@@ -49,10 +49,14 @@ export async function listShareGroups(cluster: Cluster): Promise<Array<{ groupId
   const snap = await cluster.refresh([]);
   const out = new Map<string, string>();
   for (const b of snap.brokers) {
-    const conn = await cluster.connectionTo(b.nodeId);
-    const resp = await conn.request<ListGroupsRequest, ListGroupsResponse>(16, conn.versionFor(16, 5, 5), { statesFilter: [], typesFilter: ['share'] });
-    if (resp.errorCode !== ErrorCode.NONE) throw new KafkaError(resp.errorCode, `ListGroups failed: ${errorName(resp.errorCode)}`);
-    for (const g of resp.groups) out.set(g.groupId, g.groupState);
+    // A coordinator still loading its groups (COORDINATOR_LOAD_IN_PROGRESS) is asked again, as Kafka's admin does.
+    const groups = await cluster.withRetry(async () => {
+      const conn = await cluster.connectionTo(b.nodeId);
+      const resp = await conn.request<ListGroupsRequest, ListGroupsResponse>(16, conn.versionFor(16, 5, 5), { statesFilter: [], typesFilter: ['share'] });
+      if (resp.errorCode !== ErrorCode.NONE) throw new KafkaError(resp.errorCode, `ListGroups failed: ${errorName(resp.errorCode)}`);
+      return resp.groups;
+    });
+    for (const g of groups) out.set(g.groupId, g.groupState);
   }
   return [...out].sort(([a], [b]) => (a < b ? -1 : 1)).map(([groupId, state]) => ({ groupId, state }));
 }
