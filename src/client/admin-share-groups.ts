@@ -17,6 +17,7 @@ import { findCoordinator } from './group/requests.js';
 
 export interface ShareGroupMember {
   memberId: string;
+  memberEpoch: number;
   clientId: string;
   clientHost: string;
   assignment: Array<{ topic: string; partition: number }>;
@@ -72,7 +73,7 @@ export async function describeShareGroups(cluster: Cluster, groupIds: string[]):
         return {
           groupId, state: g.groupState, coordinator: { nodeId: address.nodeId, host: address.host, port: address.port }, groupEpoch: g.groupEpoch,
           members: g.members.map((m) => ({
-            memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost,
+            memberId: m.memberId, memberEpoch: m.memberEpoch, clientId: m.clientId, clientHost: m.clientHost,
             assignment: m.assignment.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topicName, partition }))),
           })),
         };
