@@ -32,7 +32,7 @@ import { CoordinatorPartitions } from '../partitions.js';
 import { ConsumerGroupState } from './consumer/group.js';
 import * as consumer from './consumer/heartbeat.js';
 import * as consumerAdmin from './consumer/admin.js';
-import { ShareGroups } from '../share/group.js';
+import { ShareGroups, type ShareGroup } from '../share/group.js';
 import { shareConfig, type ShareConfig } from '../share/config.js';
 
 /** What a group id may be for an API: Kafka allows "" only for the offset and admin APIs. */
@@ -367,6 +367,17 @@ export class GroupCoordinator {
     for (const g of [...this.groups.values()]) this.drop(g);
     this.shares.dropPartition(null);
     this.parts.reset();
+  }
+
+  /** True when this coordinator serves the group's partition now (no side effect: the topic is not created). */
+  servesGroup(groupId: string): boolean {
+    const p = this.partitionFor(groupId);
+    return p !== null && this.parts.isReady(p);
+  }
+
+  /** Share groups in partitions that are loaded. */
+  *readyShareGroups(): Generator<ShareGroup> {
+    for (const g of this.shares.list()) if (this.parts.isReady(g.partition)) yield g;
   }
 
   /** Groups in partitions that are loaded. */
