@@ -3,7 +3,8 @@
  * `__consumer_offsets`): right after the restart ShareGroupDescribe shows the same member ids
  * and epochs, the members carry on consuming without rejoining, the one that never comes back is
  * removed after the session timeout (the only epoch bump), a group whose members all left is
- * still listed and described as Empty, and `kafka-share-groups --delete` removes it for good.
+ * still listed and described as Empty, its offsets can be reset, and `kafka-share-groups --delete`
+ * removes it for good.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,7 +39,7 @@ async function pollAll(cs: ShareConsumer[], want: number, timeoutMs: number): Pr
   return got;
 }
 
-test('share members keep their ids and epochs across a SIGKILL; the absent one expires; an empty group stays listed until --delete', { timeout: 120_000 }, async () => {
+test('share members keep their ids and epochs across a SIGKILL; the absent one expires; an empty group stays listed, can be reset, and goes with --delete', { timeout: 120_000 }, async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'samsa-share-members-'));
   let broker: BrokerProcess | null = await startBrokerProcess({ dataDir, overrides: OVERRIDES });
   const port = broker.port;
@@ -107,7 +108,13 @@ test('share members keep their ids and epochs across a SIGKILL; the absent one e
     for (const id of kept) assert.ok(before.members.some((m) => m.memberId === id), `${id} was a member before the restart`);
     assert.equal(last.groupEpoch, before.groupEpoch + 1, 'the ghost\'s removal is the only rebalance: the workers never rejoined');
 
-    // --delete of the empty group, durable across another SIGKILL.
+    // The empty group's start offsets can be reset after the restart, then it is deleted (--delete), durably.
+    const reset = await cli('--reset-offsets', '--group', 'idle', '--topic', 'jobs', '--to-earliest', '--execute');
+    assert.equal(reset.code, 0, reset.stderr);
+    const offsets = await cli('--describe', '--group', 'idle');
+    const rows = offsets.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/).slice(0, 4));
+    assert.ok(rows.length > 0, offsets.stdout);
+    for (const r of rows) assert.deepEqual([r[0], r[1], r[3]], ['idle', 'jobs', '0'], offsets.stdout);
     const deleted = await cli('--delete', '--group', 'idle');
     assert.equal(deleted.code, 0, deleted.stderr);
     await broker.kill('SIGKILL');
