@@ -18,7 +18,8 @@ import { run } from '../helpers/broker.js';
 import { waitFor } from '../helpers/wait.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/kafka-share-groups.sh', import.meta.url));
-const SESSION_MS = 8000;
+// Long enough for the CLI runs between the restart and the members' next polls on a busy machine.
+const SESSION_MS = 15_000;
 const OVERRIDES = {
   'samsa.share.auto.offset.reset': 'earliest',
   'group.share.min.session.timeout.ms': '6000',
