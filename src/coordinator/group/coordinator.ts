@@ -103,7 +103,11 @@ export class GroupCoordinator {
         return undefined;
       },
       partitionFor: (groupId) => (this.partitionError(groupId) === null ? this.partitionFor(groupId) : null),
-      write: (p, records) => this.write(p, records.map((value) => ({ type: 'share', key: { group: value.group }, value })), 'group'),
+      // A write that timed out waiting for the ISR is COORDINATOR_NOT_AVAILABLE to a share member (it retries), as Kafka answers heartbeats.
+      write: async (p, records) => {
+        const code = await this.write(p, records.map((value) => ({ type: 'share', key: { group: value.group }, value })), 'group');
+        return code === ErrorCode.REBALANCE_IN_PROGRESS ? ErrorCode.COORDINATOR_NOT_AVAILABLE : code;
+      },
     });
     this.parts = new CoordinatorPartitions({
       log: this.topic,
