@@ -251,7 +251,7 @@ export class Broker<C extends Clock = Clock> {
       const groupConfig = groupCoordinatorConfig(config.raw);
       const groupConfigs = new GroupConfigs(store, (key) => dynamicConfig.resolve(key).value);
       groups = new GroupCoordinator({
-        config: groupConfig, clock, logger, followsLeadership: clustered, topics, groupConfigs,
+        config: groupConfig, clock, logger, followsLeadership: clustered, topics, groupConfigs, share: shareConfig(config.raw),
         topic: new LogOffsetsTopic(topics, replicas, internalRf('offsets.topic.replication.factor'), groupConfig.offsetsCommitTimeoutMs),
       });
       groups.start();

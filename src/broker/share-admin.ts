@@ -46,8 +46,8 @@ interface Refusal {
 async function emptyShareGroup(broker: BrokerContext, share: ShareService | undefined, groupId: string): Promise<Refusal | null> {
   const classic = broker.groups.getGroup(groupId);
   if (classic !== undefined && !classic.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} is not a share group.` };
-  const live = share?.groups.get(groupId);
-  if (share === undefined || (live === undefined && (await share.stateOf(groupId)).length === 0)) {
+  const live = broker.groups.shares.get(groupId);
+  if (live === undefined && (share === undefined || (await share.stateOf(groupId)).length === 0)) {
     return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.` };
   }
   if (live !== undefined && live.members.size > 0) return { errorCode: ErrorCode.NON_EMPTY_GROUP, errorMessage: kafkaMessage(ErrorCode.NON_EMPTY_GROUP) };
@@ -144,16 +144,17 @@ export async function deleteShareGroupOffsets(ctx: RequestContext, req: DeleteSh
  */
 export async function deleteShareGroup(broker: BrokerContext, groupId: string): Promise<number | null> {
   const share = ShareService.ifAny(broker);
-  if (share === undefined || groupId === '') return null;
+  if ((share === undefined && broker.groups.shares.get(groupId) === undefined) || groupId === '') return null;
   const notHere = broker.groups.groupError(groupId, 'any');
   if (notHere !== null) return notHere;
   const check = await emptyShareGroup(broker, share, groupId);
   if (check?.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return null;
   if (check !== null) return check.errorCode;
   try {
-    for (const k of await share.stateOf(groupId)) await share.forget(groupId, k.topicId, k.partition);
+    for (const k of (await share?.stateOf(groupId)) ?? []) await share!.forget(groupId, k.topicId, k.partition);
   } catch (err) {
     return failureCode(err);
   }
-  return share.groups.delete(groupId) ? 0 : ErrorCode.NON_EMPTY_GROUP;
+  // Then the group's tombstones in __consumer_offsets (NON_EMPTY_GROUP if a member joined meanwhile).
+  return broker.groups.shares.delete(groupId);
 }

@@ -11,7 +11,7 @@
  * max_wait_ms.
  *
  * Alone, a broker serves all of it. In a cluster, ShareGroupHeartbeat goes to the group's
- * coordinator (the members, here in memory) and ShareFetch / ShareAcknowledge to a partition's
+ * coordinator (the members, kept by the group coordinator in `__consumer_offsets`) and ShareFetch / ShareAcknowledge to a partition's
  * leader, which holds the share-partition while it leads it. Its state is read and written
  * through the persister (share-persister.ts): the share coordinator of its key, the leader of the
  * key's `__share_group_state` partition, over keys 83–87, or in process when that is this broker.
@@ -27,7 +27,7 @@ import { controlType } from '../storage/producer-state-io.js';
 import { batchSpans } from '../protocol/records/record-batch.js';
 import { partitionKey } from '../cluster/replica-manager.js';
 import { shareConfig, type ShareConfig } from '../coordinator/share/config.js';
-import { ShareGroups } from '../coordinator/share/group.js';
+import type { ShareGroups } from '../coordinator/share/group.js';
 import { SharePartition, ACK_OK, AcknowledgeType, RecordState, type AcquiredRange, type ShareSnapshot } from '../coordinator/share/share-partition.js';
 import { SHARE_STATE_TOPIC, ShareStateStore } from '../coordinator/share/state-store.js';
 import { ShareCoordinator } from '../coordinator/share/coordinator.js';
@@ -124,15 +124,9 @@ export class ShareService {
   private constructor(private readonly broker: BrokerContext) {
     this.config = shareConfig(broker.config.raw);
     this.sessions = new ShareSessions(this.config.maxShareSessions, (groupId, memberId) => this.groups.get(groupId)?.members.has(memberId) === true);
-    this.groups = new ShareGroups(
-      this.config,
-      broker.clock,
-      (name) => {
-        const t = broker.topics.get(name);
-        return t === undefined ? undefined : { name: t.name, topicId: t.topicId, partitions: t.partitions };
-      },
-      (groupId, memberId) => void this.memberGone(groupId, memberId),
-    );
+    // Membership is the group coordinator's (kept in __consumer_offsets); a member gone lets go of what it holds here.
+    this.groups = broker.groups.shares;
+    this.groups.onMemberGone((groupId, memberId) => void this.memberGone(groupId, memberId));
     this.coordinator = broker.shareState?.coordinator ?? new ShareCoordinator({
       log: shareStateLog(broker.topics, broker.replicas, broker.config.raw), config: this.config, logger: broker.logger, now: () => broker.clock.now(), followsLeadership: false,
     });
@@ -160,7 +154,6 @@ export class ShareService {
   }
 
   private stop(): void {
-    this.groups.close();
     for (const h of this.held.values()) if (h.lockTimer !== null) this.broker.clock.clearTimeout(h.lockTimer);
     for (const w of this.waiters) w();
   }

@@ -17,6 +17,7 @@ import { findCoordinator } from './group/requests.js';
 
 export interface ShareGroupMember {
   memberId: string;
+  memberEpoch: number;
   clientId: string;
   clientHost: string;
   assignment: Array<{ topic: string; partition: number }>;
@@ -49,10 +50,14 @@ export async function listShareGroups(cluster: Cluster): Promise<Array<{ groupId
   const snap = await cluster.refresh([]);
   const out = new Map<string, string>();
   for (const b of snap.brokers) {
-    const conn = await cluster.connectionTo(b.nodeId);
-    const resp = await conn.request<ListGroupsRequest, ListGroupsResponse>(16, conn.versionFor(16, 5, 5), { statesFilter: [], typesFilter: ['share'] });
-    if (resp.errorCode !== ErrorCode.NONE) throw new KafkaError(resp.errorCode, `ListGroups failed: ${errorName(resp.errorCode)}`);
-    for (const g of resp.groups) out.set(g.groupId, g.groupState);
+    // A coordinator still loading its groups (COORDINATOR_LOAD_IN_PROGRESS) is asked again, as Kafka's admin does.
+    const groups = await cluster.withRetry(async () => {
+      const conn = await cluster.connectionTo(b.nodeId);
+      const resp = await conn.request<ListGroupsRequest, ListGroupsResponse>(16, conn.versionFor(16, 5, 5), { statesFilter: [], typesFilter: ['share'] });
+      if (resp.errorCode !== ErrorCode.NONE) throw new KafkaError(resp.errorCode, `ListGroups failed: ${errorName(resp.errorCode)}`);
+      return resp.groups;
+    });
+    for (const g of groups) out.set(g.groupId, g.groupState);
   }
   return [...out].sort(([a], [b]) => (a < b ? -1 : 1)).map(([groupId, state]) => ({ groupId, state }));
 }
@@ -68,7 +73,7 @@ export async function describeShareGroups(cluster: Cluster, groupIds: string[]):
         return {
           groupId, state: g.groupState, coordinator: { nodeId: address.nodeId, host: address.host, port: address.port }, groupEpoch: g.groupEpoch,
           members: g.members.map((m) => ({
-            memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost,
+            memberId: m.memberId, memberEpoch: m.memberEpoch, clientId: m.clientId, clientHost: m.clientHost,
             assignment: m.assignment.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topicName, partition }))),
           })),
         };

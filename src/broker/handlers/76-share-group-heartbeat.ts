@@ -1,8 +1,8 @@
 // ShareGroupHeartbeat (key 76), version 1 (KIP-932 as Kafka 4.1/4.2 serve it; v0 was Kafka 4.0's
 // early access, removed in 4.1). Join (epoch 0, the client's own member id, or one made here when
 // it sends none), heartbeat, leave (epoch −1); the assignment in every response (the simple
-// assignor). Not done yet: membership kept across a coordinator restart (members rejoin on
-// UNKNOWN_MEMBER_ID), rack-aware assignment, per-group configs.
+// assignor). Membership is written to __consumer_offsets before the answer, so it survives a
+// restart or a coordinator move. Not done yet: rack-aware assignment, per-group configs.
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { ShareGroupHeartbeatRequestSchema, ShareGroupHeartbeatResponseSchema, type ShareGroupHeartbeatRequest, type ShareGroupHeartbeatResponse } from '../../protocol/messages/76-share-group-heartbeat.js';
 import { Op, onGroup, onTopic } from '../access.js';
@@ -27,9 +27,10 @@ export const shareGroupHeartbeatHandler: Handler<ShareGroupHeartbeatRequest, Sha
     const notHere = ctx.broker.groups.groupError(req.groupId, 'non-empty');
     if (notHere !== null) return refuse(notHere);
     if (ctx.broker.groups.getGroup(req.groupId) !== undefined) return refuse(ErrorCode.GROUP_ID_NOT_FOUND, `group ${req.groupId} is not a share group`);
+    // The share service (sessions, share-partitions) follows the members it lets go of.
     const share = ShareService.of(ctx.broker);
     try {
-      const r = share.groups.heartbeat({
+      const r = await share.groups.heartbeat({
         groupId: req.groupId,
         memberId: req.memberId,
         memberEpoch: req.memberEpoch,

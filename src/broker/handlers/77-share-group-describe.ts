@@ -7,7 +7,6 @@ import { AUTHORIZED_OPERATIONS_NOT_REQUESTED, GROUP_OPERATIONS, authorizedOperat
 import { Op, ResourceType, onGroup, operationsOn } from '../access.js';
 import type { Handler } from '../handler.js';
 import { SHARE_GROUPS_OFF, shareGroupsServed } from '../feature-gates.js';
-import { ShareService } from '../share-service.js';
 import { SHARE_ASSIGNOR, ShareGroups } from '../../coordinator/share/group.js';
 
 type Described = ShareGroupDescribeResponse['groups'][number];
@@ -19,14 +18,14 @@ export const shareGroupDescribeHandler: Handler<ShareGroupDescribeRequest, Share
   request: ShareGroupDescribeRequestSchema,
   response: ShareGroupDescribeResponseSchema,
   async handle(ctx, req) {
-    const share = ShareService.of(ctx.broker);
+    const shares = ctx.broker.groups.shares;
     const groups = req.groupIds.map((groupId): Described => {
       const empty = (errorCode: number, errorMessage: string | null = null): Described => ({ errorCode, errorMessage, groupId, groupState: '', groupEpoch: 0, assignmentEpoch: 0, assignorName: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_NOT_REQUESTED });
       if (!shareGroupsServed(ctx.broker)) return empty(ErrorCode.UNSUPPORTED_VERSION, SHARE_GROUPS_OFF);
       if (!onGroup(ctx, Op.DESCRIBE, groupId)) return empty(ErrorCode.GROUP_AUTHORIZATION_FAILED);
       const notHere = ctx.broker.groups.groupError(groupId, 'non-empty');
       if (notHere !== null) return empty(notHere);
-      const g = share.groups.get(groupId);
+      const g = shares.get(groupId);
       if (g === undefined) return empty(ErrorCode.GROUP_ID_NOT_FOUND, `group ${groupId} is not a share group`);
       const topicName = (id: string) => ctx.broker.topics.getById(id)?.name ?? '';
       return {

@@ -8,7 +8,6 @@
 import type { Registry } from 'prom-client';
 import type { BrokerContext } from '../handler.js';
 import { listShareGroups } from '../share-listing.js';
-import { ShareService } from '../share-service.js';
 import { counter, gauge, type Labels } from './series.js';
 
 const PREFIX = 'kafka_server_group_coordinator_metrics';
@@ -43,5 +42,5 @@ export function registerGroupCounts(registry: Registry, each: Each): void {
   gauge(registry, `${PREFIX}_consumer_group_count`, 'KIP-848 consumer groups this broker coordinates, per state.', ['state'], () => each((c) => series(groupCounts(c).consumer, 'state')));
   gauge(registry, `${PREFIX}_share_group_count`, 'Share groups on this broker, per state.', ['state'], () => each((c) => series(groupCounts(c).share, 'state')));
   counter(registry, `${PREFIX}_consumer_group_rebalance_total`, 'KIP-848 consumer group rebalances (group epoch bumps: joins, leaves, subscription and metadata changes) since start.', [], () => each((c) => [[{}, c.groups.consumerRebalances] as [Labels, number]]));
-  counter(registry, `${PREFIX}_share_group_rebalance_total`, 'Share group rebalances (group epoch bumps) since start.', [], () => each((c) => [[{}, ShareService.existing(c)?.groups.rebalances ?? 0] as [Labels, number]]));
+  counter(registry, `${PREFIX}_share_group_rebalance_total`, 'Share group rebalances (group epoch bumps) since start.', [], () => each((c) => [[{}, c.groups.shares.rebalances] as [Labels, number]]));
 }

@@ -32,6 +32,8 @@ import { CoordinatorPartitions } from '../partitions.js';
 import { ConsumerGroupState } from './consumer/group.js';
 import * as consumer from './consumer/heartbeat.js';
 import * as consumerAdmin from './consumer/admin.js';
+import { ShareGroups, type ShareGroup } from '../share/group.js';
+import { shareConfig, type ShareConfig } from '../share/config.js';
 
 /** What a group id may be for an API: Kafka allows "" only for the offset and admin APIs. */
 export type GroupIdRule = 'non-empty' | 'any';
@@ -49,6 +51,8 @@ export interface GroupCoordinatorOptions {
   topics?: consumer.TopicsView;
   /** Per-group configs (consumer.session.timeout.ms, consumer.heartbeat.interval.ms) over the broker's. */
   groupConfigs?: { intValue(group: string, key: string): number };
+  /** `group.share.*` for share groups' membership (Kafka's defaults without it). */
+  share?: ShareConfig;
 }
 
 export class GroupCoordinator {
@@ -60,6 +64,8 @@ export class GroupCoordinator {
   readonly newUuid: () => string;
   readonly topicsView: consumer.TopicsView;
   readonly groups = new Map<string, ClassicGroup>();
+  /** Share groups (KIP-932), kept with the partitions of their groups. */
+  readonly shares: ShareGroups;
   /** Rebalances of classic groups begun since start (Kafka's group-rebalance-count), for the metrics. */
   rebalances = 0;
   /** KIP-848 rebalances since start: group epochs written (Kafka's consumer-group-rebalance-count counts each bump), for the metrics. */
@@ -88,6 +94,21 @@ export class GroupCoordinator {
     this.newUuid = opts.newUuid ?? randomUUID;
     this.topicsView = opts.topics ?? { all: () => [] };
     this.groupConfigs = opts.groupConfigs ?? null;
+    this.shares = new ShareGroups({
+      config: opts.share ?? shareConfig({}),
+      clock: this.clock,
+      logger: this.logger,
+      topics: (name) => {
+        for (const t of this.topicsView.all()) if (t.name === name) return { name: t.name, topicId: t.topicId, partitions: t.partitions };
+        return undefined;
+      },
+      partitionFor: (groupId) => (this.partitionError(groupId) === null ? this.partitionFor(groupId) : null),
+      // A write that timed out waiting for the ISR is COORDINATOR_NOT_AVAILABLE to a share member (it retries), as Kafka answers heartbeats.
+      write: async (p, records) => {
+        const code = await this.write(p, records.map((value) => ({ type: 'share', key: { group: value.group }, value })), 'group');
+        return code === ErrorCode.REBALANCE_IN_PROGRESS ? ErrorCode.COORDINATOR_NOT_AVAILABLE : code;
+      },
+    });
     this.parts = new CoordinatorPartitions({
       log: this.topic,
       spec: () => ({ partitions: this.config.offsetsTopicPartitions, segmentBytes: this.config.offsetsTopicSegmentBytes }),
@@ -126,6 +147,8 @@ export class GroupCoordinator {
     if (this.retentionTimer !== null) this.clock.clearTimeout(this.retentionTimer);
     await this.parts.loaded();
     await partsStopped;
+    await this.shares.idle();
+    this.shares.close();
     for (const g of this.groups.values()) this.unload(g, ErrorCode.NOT_COORDINATOR);
     this.groups.clear();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -146,6 +169,7 @@ export class GroupCoordinator {
 
   /** Forgets the groups of a partition, answering their parked requests with NOT_COORDINATOR. */
   private dropPartition(partition: number): void {
+    this.shares.dropPartition(partition);
     for (const g of [...this.groups.values()]) {
       if (g.partition !== partition) continue;
       this.unload(g, ErrorCode.NOT_COORDINATOR);
@@ -171,6 +195,7 @@ export class GroupCoordinator {
 
   /** A partition's groups are loaded: empty leftovers go, members' heartbeats start. */
   private onPartitionLoaded(p: number): void {
+    this.shares.loaded(p);
     for (const g of this.groups.values()) {
       if (g.partition !== p) continue;
       // Offsets that were all deleted leave nothing behind (Kafka builds groups only from what remains).
@@ -282,6 +307,7 @@ export class GroupCoordinator {
 
   /** Applies one record to memory: the only way durable group state changes. */
   replay(partition: number, record: CoordinatorRecord, emptied?: Set<ClassicGroup>): void {
+    if (record.type === 'share') return this.shares.replay(partition, record.value);
     const groupId = record.key.group;
     const existing = this.groups.get(groupId);
     if (record.value === null && existing === undefined) return;
@@ -343,7 +369,19 @@ export class GroupCoordinator {
     if (topic !== OFFSETS_TOPIC) return offsets.deleteTopicOffsets(this, topic);
     this.logger.warn('__consumer_offsets was deleted: every group and committed offset is gone');
     for (const g of [...this.groups.values()]) this.drop(g);
+    this.shares.dropPartition(null);
     this.parts.reset();
+  }
+
+  /** True when this coordinator serves the group's partition now (no side effect: the topic is not created). */
+  servesGroup(groupId: string): boolean {
+    const p = this.partitionFor(groupId);
+    return p !== null && this.parts.isReady(p);
+  }
+
+  /** Share groups in partitions that are loaded. */
+  *readyShareGroups(): Generator<ShareGroup> {
+    for (const g of this.shares.list()) if (this.parts.isReady(g.partition)) yield g;
   }
 
   /** Groups in partitions that are loaded. */

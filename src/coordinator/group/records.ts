@@ -6,6 +6,7 @@
  *   key v0, v1  OffsetCommitKey    group, topic, partition
  *   key v2      GroupMetadataKey   group
  *   key v3–v8   KIP-848 consumer group records (consumer/records.ts)
+ *   key v10–v15 KIP-932 share group records (share/group-records.ts)
  *
  * A null value is a tombstone: the key's offset or group is deleted. Values are written at the
  * versions Kafka writes today (OffsetCommitValue v3, or v1 when the commit carries an explicit
@@ -15,7 +16,9 @@
 import { Reader } from '../../protocol/reader.js';
 import { Writer } from '../../protocol/writer.js';
 import { codecFor, VERSION_MAX, type MessageSchema } from '../../protocol/schema.js';
+import { CoordinatorRecordError } from './record-schema.js';
 import { decodeConsumerGroupRecord, encodeConsumerGroupRecord, isConsumerGroupKeyVersion, type ConsumerGroupRecord } from './consumer/records.js';
+import { decodeShareGroupRecord, encodeShareGroupRecord, isShareGroupKeyVersion, type ShareGroupRecord } from '../share/group-records.js';
 
 export const OFFSET_COMMIT_KEY_VERSION = 1;
 export const LEGACY_OFFSET_COMMIT_KEY_VERSION = 0;
@@ -76,7 +79,9 @@ export type CoordinatorRecord =
   | { type: 'offset'; key: OffsetCommitKey; value: OffsetCommitValue | null }
   | { type: 'group'; key: GroupMetadataKey; value: GroupMetadataValue | null }
   /** KIP-848 consumer group records (key versions 3–8, consumer/records.ts). */
-  | { type: 'consumer'; key: GroupMetadataKey; value: ConsumerGroupRecord };
+  | { type: 'consumer'; key: GroupMetadataKey; value: ConsumerGroupRecord }
+  /** KIP-932 share group records (key versions 10–15, share/group-records.ts). */
+  | { type: 'share'; key: GroupMetadataKey; value: ShareGroupRecord };
 
 /** A record as it goes into a batch: key and value bytes, value null for a tombstone. */
 export interface EncodedRecord {
@@ -84,9 +89,7 @@ export interface EncodedRecord {
   value: Buffer | null;
 }
 
-export class CoordinatorRecordError extends Error {
-  override name = 'CoordinatorRecordError';
-}
+export { CoordinatorRecordError };
 
 const OffsetCommitKeySchema: MessageSchema = {
   name: 'OffsetCommitKey',
@@ -183,6 +186,7 @@ export function encodeGroupMetadataValue(value: GroupMetadataValue, version = GR
 
 export function encodeRecord(record: CoordinatorRecord): EncodedRecord {
   if (record.type === 'consumer') return encodeConsumerGroupRecord(record.value);
+  if (record.type === 'share') return encodeShareGroupRecord(record.value);
   if (record.type === 'offset') {
     return { key: encodeOffsetCommitKey(record.key), value: record.value === null ? null : encodeOffsetCommitValue(record.value) };
   }
@@ -191,7 +195,7 @@ export function encodeRecord(record: CoordinatorRecord): EncodedRecord {
 
 /**
  * Decodes one record of `__consumer_offsets`. Returns null for a key version this coordinator
- * does not know (Kafka skips those too: e.g. share group records); throws
+ * does not know (Kafka skips those too: e.g. Kafka 4.0's ShareGroupPartitionMetadata, streams groups); throws
  * CoordinatorRecordError for bytes that do not decode.
  */
 export function decodeRecord(key: Buffer | null, value: Buffer | null): CoordinatorRecord | null {
@@ -209,6 +213,10 @@ export function decodeRecord(key: Buffer | null, value: Buffer | null): Coordina
   if (isConsumerGroupKeyVersion(keyVersion)) {
     const rec = decodeConsumerGroupRecord(keyVersion, r, value);
     return { type: 'consumer', key: { group: rec.group }, value: rec };
+  }
+  if (isShareGroupKeyVersion(keyVersion)) {
+    const rec = decodeShareGroupRecord(keyVersion, r, value);
+    return { type: 'share', key: { group: rec.group }, value: rec };
   }
   return null;
 }

@@ -1,16 +1,13 @@
 /**
  * The share-partition state machine (SPSO/SPEO, acquisition locks, delivery counts, archiving),
- * its snapshot records, share sessions' epochs and the share group membership with the simple
- * assignor.
+ * its snapshot records and share sessions' epochs (membership: share-members.test.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SharePartition, RecordState, AcknowledgeType, ACK_INVALID_RECORD_STATE, ACK_INVALID_REQUEST, ACK_OK } from '../../../src/coordinator/share/share-partition.js';
 import { decodeShareRecord, encodeSnapshotKey, encodeSnapshotValue, type ShareSnapshotRecord } from '../../../src/coordinator/share/records.js';
 import { ShareSessions } from '../../../src/broker/share-sessions.js';
-import { ShareGroups } from '../../../src/coordinator/share/group.js';
 import { shareConfig } from '../../../src/coordinator/share/config.js';
-import { ManualClock } from '../../../src/platform/clock.js';
 import { ErrorCode, KafkaError } from '../../../src/protocol/errors.js';
 
 const LIMITS = { lockDurationMs: 1000, deliveryCountLimit: 3, maxRecordLocks: 10 };
@@ -144,37 +141,6 @@ test('share sessions: epoch 0 opens, the epoch moves by one per request, −1 cl
   assert.equal(s.get('g', 'a'), undefined, "a left its group: its session made room");
   assert.notEqual(s.close('g', 'b'), undefined);
   assert.equal(s.size, 1);
-});
-
-test('share groups: members join with epoch 0, share one partition, leave with −1 and expire after the session timeout', () => {
-  const clock = new ManualClock();
-  const config = shareConfig({ 'group.share.session.timeout.ms': '45000' });
-  const gone: string[] = [];
-  const topics = new Map([['t', { name: 't', topicId: 'T', partitions: 2 }]]);
-  const groups = new ShareGroups(config, clock, (n) => topics.get(n), (_g, m) => gone.push(m));
-  const join = (memberId: string) => groups.heartbeat({ groupId: 'g', memberId, memberEpoch: 0, rackId: null, subscribedTopicNames: ['t'], clientId: 'c', clientHost: 'h' });
-  const a = join('a');
-  assert.deepEqual(a.assignment, [{ topicId: 'T', partitions: [0, 1] }]);
-  assert.equal(a.heartbeatIntervalMs, 5000);
-  join('b');
-  const c = join('c');
-  assert.deepEqual(c.assignment, [{ topicId: 'T', partitions: [0] }], 'three members, two partitions: c shares partition 0 with a');
-  const g = groups.get('g')!;
-  assert.equal(g.groupEpoch, 3);
-  assert.deepEqual([...g.members.values()].map((m) => m.memberEpoch), [3, 3, 3]);
-  const beat = groups.heartbeat({ groupId: 'g', memberId: 'a', memberEpoch: 1, rackId: null, subscribedTopicNames: null, clientId: 'c', clientHost: 'h' });
-  assert.equal(beat.memberEpoch, 3, 'a member behind gets the current epoch');
-  assert.throws(() => groups.heartbeat({ groupId: 'g', memberId: 'a', memberEpoch: 9, rackId: null, subscribedTopicNames: null, clientId: 'c', clientHost: 'h' }), (e: unknown) => (e as KafkaError).code === ErrorCode.FENCED_MEMBER_EPOCH);
-  assert.throws(() => groups.heartbeat({ groupId: 'g', memberId: 'x', memberEpoch: 1, rackId: null, subscribedTopicNames: null, clientId: 'c', clientHost: 'h' }), (e: unknown) => (e as KafkaError).code === ErrorCode.UNKNOWN_MEMBER_ID);
-  groups.heartbeat({ groupId: 'g', memberId: 'c', memberEpoch: -1, rackId: null, subscribedTopicNames: null, clientId: 'c', clientHost: 'h' });
-  assert.deepEqual(gone, ['c']);
-  clock.advance(30_000);
-  groups.heartbeat({ groupId: 'g', memberId: 'a', memberEpoch: 4, rackId: null, subscribedTopicNames: null, clientId: 'c', clientHost: 'h' });
-  clock.advance(20_000);
-  assert.deepEqual(gone, ['c', 'b'], 'b sent nothing for 45 s');
-  assert.equal(ShareGroups.state(g), 'Stable');
-  assert.deepEqual([...g.members.keys()], ['a']);
-  groups.close();
 });
 
 test('share config: the lock duration must lie within its min and max, as Kafka checks', () => {

@@ -12,10 +12,9 @@
  * A null value is a tombstone. Kafka writes a member's departure as the tombstones of v8, v7, v5 in
  * that order, and a group's deletion as v6, v4, v3.
  */
-import { Reader } from '../../../protocol/reader.js';
-import { Writer } from '../../../protocol/writer.js';
-import { codecFor, VERSION_MAX, type FieldSchema, type MessageSchema } from '../../../protocol/schema.js';
-import { CoordinatorRecordError } from '../records.js';
+import type { Reader } from '../../../protocol/reader.js';
+import { VERSION_MAX, type MessageSchema } from '../../../protocol/schema.js';
+import { TOPIC_PARTITIONS, decodeBody, encodeWith, fromWire, keySchema, toWire, valueReader, valueSchema, type TopicPartitions, type Wire } from '../record-schema.js';
 
 export const CONSUMER_GROUP_METADATA_KEY_VERSION = 3;
 export const CONSUMER_GROUP_PARTITION_METADATA_KEY_VERSION = 4;
@@ -26,8 +25,7 @@ export const CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT_KEY_VERSION = 8;
 /** Every value above is written at v0; newer versions only add tagged fields (KIP-915). */
 const VALUE_VERSION = 0;
 
-/** topic id → partitions. */
-export type TopicPartitions = Map<string, number[]>;
+export type { TopicPartitions };
 
 export interface SubscribedTopic {
   topicId: string;
@@ -74,22 +72,6 @@ export type ConsumerGroupRecord =
   | { type: 'cg-current-assignment'; group: string; memberId: string; value: ConsumerMemberAssignment | null };
 
 const V = [0, VERSION_MAX] as const;
-const keySchema = (version: number, withMember: boolean): MessageSchema => ({
-  name: `ConsumerGroupKey${version}`,
-  apiKey: version,
-  validVersions: [version, version],
-  flexible: null,
-  fields: [
-    { name: 'groupId', type: 'string', versions: V },
-    ...(withMember ? [{ name: 'memberId', type: 'string', versions: V } as FieldSchema] : []),
-  ],
-});
-const valueSchema = (name: string, fields: FieldSchema[]): MessageSchema => ({ name, apiKey: 0, validVersions: [0, VERSION_MAX], flexible: [0, VERSION_MAX], fields });
-const TOPIC_PARTITIONS: FieldSchema[] = [
-  { name: 'topicId', type: 'uuid', versions: V },
-  { name: 'partitions', type: '[]int32', versions: V },
-];
-
 const MetadataValue = valueSchema('ConsumerGroupMetadataValue', [{ name: 'epoch', type: 'int32', versions: V }]);
 const PartitionMetadataValue = valueSchema('ConsumerGroupPartitionMetadataValue', [
   { name: 'topics', type: '[]struct', versions: V, fields: [
@@ -142,17 +124,6 @@ const KEYS = new Map<number, MessageSchema>([
 
 export const isConsumerGroupKeyVersion = (v: number): boolean => KEYS.has(v);
 
-type Wire = { topicId: string; partitions: number[] };
-const toWire = (tp: TopicPartitions): Wire[] => [...tp].map(([topicId, partitions]) => ({ topicId, partitions: [...partitions].sort((a, b) => a - b) }));
-const fromWire = (list: Wire[]): TopicPartitions => new Map(list.map((t) => [t.topicId, [...t.partitions]]));
-
-function encodeWith(schema: MessageSchema, version: number, value: object): Buffer {
-  const w = new Writer(64);
-  w.int16(version);
-  codecFor<object>(schema, version).encode(w, value);
-  return w.toBuffer();
-}
-
 export function encodeConsumerGroupRecord(r: ConsumerGroupRecord): { key: Buffer; value: Buffer | null } {
   const keyVersion = KEY_VERSION_OF[r.type];
   const key = encodeWith(KEYS.get(keyVersion)!, keyVersion, { groupId: r.group, memberId: 'memberId' in r ? r.memberId : '' });
@@ -186,22 +157,10 @@ const KEY_VERSION_OF: Record<ConsumerGroupRecord['type'], number> = {
   'cg-current-assignment': CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT_KEY_VERSION,
 };
 
-function decodeBody<T>(schema: MessageSchema, version: number, r: Reader): T {
-  const v = codecFor<T>(schema, version).decode(r);
-  if (r.error !== null) throw new CoordinatorRecordError(`${schema.name} v${version} does not decode: ${r.error}`);
-  return v;
-}
-
 /** Decodes a record whose key (after its INT16 version, already read into `keyVersion`) is a consumer group key. */
 export function decodeConsumerGroupRecord(keyVersion: number, keyReader: Reader, value: Buffer | null): ConsumerGroupRecord {
   const k = decodeBody<{ groupId: string; memberId: string }>(KEYS.get(keyVersion)!, keyVersion, keyReader);
-  let vr: Reader | null = null;
-  let vv = 0;
-  if (value !== null) {
-    vr = new Reader(value);
-    vv = vr.int16();
-    if (vr.error !== null || vv < 0) throw new CoordinatorRecordError(`consumer group record (key v${keyVersion}) has no valid value version`);
-  }
+  const { vr, vv } = valueReader(value, `consumer group record (key v${keyVersion})`);
   const dec = <T>(s: MessageSchema): T => decodeBody<T>(s, vv, vr!);
   const group = k.groupId;
   switch (keyVersion) {
