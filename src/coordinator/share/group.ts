@@ -280,10 +280,22 @@ export class ShareGroups {
   private touch(g: ShareGroup, m: ShareMember): void {
     this.clearTimer(m);
     m.sessionDeadlineMs = this.o.clock.now() + this.o.config.sessionTimeoutMs;
+    this.arm(g.groupId, m, this.o.config.sessionTimeoutMs);
+  }
+
+  /**
+   * The session timer. A timer may fire a little before the deadline by the clock (timers run on
+   * the event loop's cached time), and a removal's write may fail (the partition's leadership
+   * moving): either way the timer is armed again, so a member that stopped heartbeating always goes.
+   */
+  private arm(groupId: string, m: ShareMember, delayMs: number): void {
     m.timer = this.o.clock.setTimeout(() => {
       m.timer = null;
-      this.expire(g.groupId, m.memberId).catch((err: unknown) => this.o.logger.warn('could not remove a share member whose session ended', { groupId: g.groupId, memberId: m.memberId, err: String(err) }));
-    }, this.o.config.sessionTimeoutMs);
+      this.expire(groupId, m.memberId).catch((err: unknown) => {
+        this.o.logger.warn('could not remove a share member whose session ended; trying again in a second', { groupId, memberId: m.memberId, err: String(err) });
+        if (m.timer === null && this.groups.get(groupId)?.members.get(m.memberId) === m) this.arm(groupId, m, 1000);
+      });
+    }, delayMs);
   }
 
   private expire(groupId: string, memberId: string): Promise<void> {
@@ -291,7 +303,12 @@ export class ShareGroups {
       const before = this.groups.get(groupId);
       const m = before?.members.get(memberId);
       // A heartbeat queued before this turn may have restarted the session.
-      if (before === undefined || m === undefined || m.timer !== null || this.o.clock.now() < m.sessionDeadlineMs) return;
+      if (before === undefined || m === undefined || m.timer !== null) return;
+      const leftMs = m.sessionDeadlineMs - this.o.clock.now();
+      if (leftMs > 0) {
+        this.arm(groupId, m, leftMs);
+        return;
+      }
       const next = cloneGroup(before);
       next.members.delete(memberId);
       this.rebalance(next);

@@ -151,3 +151,27 @@ test('share members: an empty group survives a reload, is deleted with tombstone
   assert.equal(c3.shares.get('g'), undefined);
   await c3.stop();
 });
+
+test('share members: a removal whose write fails is tried again until it is written, so a silent member always goes', async () => {
+  const clock = new ManualClock();
+  const topic = new MemoryOffsetsTopic(4);
+  const c = await coordinator(topic, clock);
+  await c.shares.heartbeat(beat('a', 0, ['t']));
+  await c.shares.heartbeat(beat('b', 0, ['t']));
+  // a keeps heartbeating; b stops. When b's session ends, __consumer_offsets refuses writes.
+  const keepA = async (ms: number) => {
+    for (let t = 0; t < ms; t += 5000) {
+      await settle(c, clock, 5000);
+      await c.shares.heartbeat(beat('a', c.shares.get('g')!.members.get('a')!.memberEpoch)).catch(() => undefined);
+    }
+  };
+  await keepA(SESSION_MS - 5000);
+  topic.failAppends = true;
+  await keepA(10_000);
+  assert.deepEqual([...c.shares.get('g')!.members.keys()].sort(), ['a', 'b'], 'the removal could not be written, so b is still there');
+  topic.failAppends = false;
+  await keepA(5000);
+  assert.deepEqual([...c.shares.get('g')!.members.keys()], ['a'], 'once writes work again, b is removed');
+  c.shares.close();
+  await c.stop();
+});
