@@ -7,6 +7,7 @@
  * Layout of `dir`: `etcd/` (etcd's data) and `broker-<id>/` (each broker's log dir).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -208,7 +209,18 @@ function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): v
   });
 }
 
-export function freePort(): Promise<number> {
+/**
+ * A port free on 127.0.0.1 now, for a process that may be restarted on it: taken below the
+ * kernel's ephemeral range (ip_local_port_range) when it can be, because a port from that range
+ * can be handed to any outgoing connection while its process is down, and the restart would find
+ * it in use. Falls back to a port the kernel picks.
+ */
+export async function freePort(): Promise<number> {
+  const low = ephemeralLow();
+  for (let i = 0; i < 20 && low > 10_000; i++) {
+    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
+    if (await bindable(port)) return port;
+  }
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -217,6 +229,23 @@ export function freePort(): Promise<number> {
       const port = typeof a === 'object' && a !== null ? a.port : 0;
       s.close(() => resolve(port));
     });
+  });
+}
+
+/** The low end of the kernel's ephemeral port range (Linux); 0 when it cannot be read. */
+function ephemeralLow(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
 

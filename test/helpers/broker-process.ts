@@ -10,6 +10,7 @@ import { Reader } from '../../src/protocol/reader.js';
 import { encodeRequestHeader, decodeResponseHeader } from '../../src/protocol/headers.js';
 import { codecFor, isFlexible, type MessageSchema } from '../../src/protocol/schema.js';
 import { API_SCHEMAS } from '../../src/protocol/apis.js';
+import { freePort } from '../../src/cli/local-cluster.js';
 
 /** dist/src/cli/main.js, found from this file's place in dist/test/helpers/. */
 export const CLI_PATH = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -53,10 +54,13 @@ export interface BrokerProcessOptions {
 }
 
 /** Starts `samsa server start` as a child process and resolves once it is listening. */
-export function startBrokerProcess(opts: BrokerProcessOptions): Promise<BrokerProcess> {
+export async function startBrokerProcess(opts: BrokerProcessOptions): Promise<BrokerProcess> {
+  // A port of our choosing rather than 0: a test that restarts the broker on the same port must not
+  // find it taken by an outgoing connection (see freePort).
+  const port = opts.port === undefined || opts.port === 0 ? await freePort() : opts.port;
   const overrides: Record<string, string> = {
     'log.dirs': opts.dataDir,
-    listeners: `PLAINTEXT://127.0.0.1:${opts.port ?? 0}`,
+    listeners: `PLAINTEXT://127.0.0.1:${port}`,
     ...opts.overrides,
   };
   const args = [...(opts.nodeArgs ?? []), CLI_PATH, 'server', 'start', ...Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`])];

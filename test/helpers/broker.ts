@@ -1,5 +1,5 @@
 /** Shared helpers for integration tests: an in-process broker and raw sockets. */
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { spawn } from 'node:child_process';
 import { Broker, type BrokerOptions } from '../../src/broker/broker.js';
 
@@ -95,13 +95,5 @@ export async function installed(cmd: string, args: string[]): Promise<boolean> {
   }
 }
 
-/** A port free on 127.0.0.1 right now (for configs that must name one). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** A port free on 127.0.0.1 right now, below the ephemeral range where it can be (see local-cluster.ts). */
+export { freePort } from '../../src/cli/local-cluster.js';
