@@ -25,6 +25,8 @@ export interface Consumed<K, V> extends Named {
 }
 export const Consumed = {
   with: <K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Consumed<K, V> => ({ keySerde, valueSerde }),
+  /** The source node's name instead of the generated one. */
+  as: <K, V>(name: string): Consumed<K, V> => ({ name }),
 };
 
 /** Kafka's `Produced`. */
@@ -35,6 +37,8 @@ export interface Produced<K, V> extends Named {
 }
 export const Produced = {
   with: <K, V>(keySerde: Serde<K>, valueSerde: Serde<V>, streamPartitioner?: StreamPartitioner<K, V>): Produced<K, V> => ({ keySerde, valueSerde, streamPartitioner }),
+  /** The sink node's name instead of the generated one. */
+  as: <K, V>(name: string): Produced<K, V> => ({ name }),
 };
 
 /** Kafka's `Branched`: a branch's name suffix, and what to do with the branch's stream. */
