@@ -128,27 +128,27 @@ export async function checkTransactionalAppends(ctx: RequestContext, transaction
   const gateway = ctx.broker.txnPartitions;
   const add = version >= 12;
   if (transactionalId === null || gateway === undefined || (!add && !gateway.verifying)) return;
-  const todo: Array<{ at: [number, number]; p: PreparedAppend; producerId: number; producerEpoch: number; guard: object }> = [];
+  const pending: Array<{ at: [number, number]; p: PreparedAppend; producerId: number; producerEpoch: number; guard: object }> = [];
   prepared.forEach((ps, ti) =>
     ps.forEach((p, pi) => {
       if (!('log' in p)) return;
       const producer = transactionalProducer(p.records);
       if (producer === null || p.log.producerState.inTransaction(producer.producerId, producer.producerEpoch)) return;
-      todo.push({ at: [ti, pi], p, ...producer, guard: p.log.producerState.verificationGuard(producer.producerId) });
+      pending.push({ at: [ti, pi], p, ...producer, guard: p.log.producerState.verificationGuard(producer.producerId) });
     }),
   );
-  if (todo.length === 0) return;
-  const fail = (t: (typeof todo)[number], code: number, message: string | null) => (prepared[t.at[0]]![t.at[1]] = appendFailed(code, message));
-  const first = todo[0]!;
-  if (todo.some((t) => t.producerId !== first.producerId || t.producerEpoch !== first.producerEpoch)) {
-    for (const t of todo) fail(t, ErrorCode.INVALID_PRODUCER_ID_MAPPING, 'Transactional records contained more than one producer ID');
+  if (pending.length === 0) return;
+  const fail = (t: (typeof pending)[number], code: number, message: string | null) => (prepared[t.at[0]]![t.at[1]] = appendFailed(code, message));
+  const first = pending[0]!;
+  if (pending.some((t) => t.producerId !== first.producerId || t.producerEpoch !== first.producerEpoch)) {
+    for (const t of pending) fail(t, ErrorCode.INVALID_PRODUCER_ID_MAPPING, 'Transactional records contained more than one producer ID');
     return;
   }
   const codes = await gateway.check({
     transactionalId, producerId: first.producerId, producerEpoch: first.producerEpoch, verifyOnly: !add,
-    partitions: todo.map((t) => ({ topic: t.p.topic, partition: t.p.partition })),
+    partitions: pending.map((t) => ({ topic: t.p.topic, partition: t.p.partition })),
   });
-  todo.forEach((t, i) => {
+  pending.forEach((t, i) => {
     const e = produceVerificationError(codes[i]!, version);
     if (e.code === ErrorCode.NONE) t.p.verificationGuards = new Map([[t.producerId, t.guard]]);
     else fail(t, e.code, e.message);

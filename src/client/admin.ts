@@ -10,7 +10,8 @@ import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/mess
 import { Cluster, topicErrorMessage, type ClusterOptions, type TopicInfo } from './cluster.js';
 import type { Connection } from './connection.js';
 import { InvalidArgumentError } from './errors.js';
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, listOffset, type OffsetAtTime } from './offsets.js';
+import { listOffset, type OffsetAtTime } from './offsets.js';
+import { resetGroupOffsets, type ResetOffsetsRequest } from './admin-reset-offsets.js';
 import * as configs from './admin-configs.js';
 import * as quotas from './admin-quotas.js';
 import * as transactions from './admin-transactions.js';
@@ -24,7 +25,7 @@ import { describeConsumerProtocolGroup } from './admin-consumer-groups.js';
 import * as acls from './admin-acls.js';
 import type { AclBinding, AclBindingFilter } from '../protocol/acls.js';
 import type { AlterConfigOp, ClusterDescription, ConfigDescription, ConfigResource, DeleteRecordsResult, DescribeConfigsOptions } from './admin-configs.js';
-import { flatten, tpKey } from './group/assignor.js';
+import { flatten } from './group/assignor.js';
 import { decodeAssignment, decodeSubscription } from './group/consumer-protocol.js';
 import { CONSUMER_PROTOCOL_TYPE } from './group/membership.js';
 import {
@@ -56,7 +57,6 @@ const LIST_GROUPS_VERSION_MAX = 5;
 const DELETE_GROUPS_KEY = 42;
 const DELETE_GROUPS_VERSION_MAX = 2;
 /** Group states in which no member holds partitions, so offsets may be changed from outside (Kafka's rule). */
-const INACTIVE_GROUP_STATES = new Set(['Empty', 'Dead']);
 
 export interface NewTopic {
   topic: string;
@@ -130,21 +130,7 @@ export interface GroupOffset {
   metadata: string | null;
 }
 
-/** Where --reset-offsets moves a group: Kafka's scenarios. */
-export type OffsetResetSpec =
-  | { to: 'earliest' }
-  | { to: 'latest' }
-  | { to: 'offset'; offset: number }
-  | { to: 'datetime'; timestamp: number }
-  | { to: 'shift'; by: number };
-
-export interface ResetOffsetsRequest {
-  /** Topics with all their partitions, or only the listed ones. */
-  topics: Array<{ topic: string; partitions?: number[] }>;
-  spec: OffsetResetSpec;
-  /** Compute and return the new offsets without committing them. */
-  dryRun?: boolean;
-}
+export type { OffsetResetSpec, ResetOffsetsRequest } from './admin-reset-offsets.js';
 
 export interface TopicOptions {
   timeoutMs?: number;
@@ -526,54 +512,8 @@ export class Admin {
    * Kafka's --reset-offsets: computes the new offset of each partition (clamped to the log as
    * Kafka clamps it) and, unless `dryRun`, commits them. The group must be inactive.
    */
-  async resetOffsets(groupId: string, req: ResetOffsetsRequest): Promise<GroupOffset[]> {
-    const [group] = await this.describeGroups([groupId]);
-    if (group !== undefined && !INACTIVE_GROUP_STATES.has(group.state)) {
-      throw new KafkaError(
-        ErrorCode.NON_EMPTY_GROUP,
-        `Assignments can only be reset if the group '${groupId}' is inactive, but the current state is ${group.state}.`,
-      );
-    }
-    const partitions: Array<{ topic: string; partition: number }> = [];
-    for (const t of req.topics) {
-      const info = await this.cluster.withRetry(() => this.cluster.topic(t.topic, { refresh: true }), { topics: [t.topic] });
-      const existing = new Set(info.partitions.map((p) => p.partition));
-      for (const p of t.partitions ?? [...existing]) {
-        if (!existing.has(p)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The partitions "${t.topic}-${p}" do not exist.`);
-        partitions.push({ topic: t.topic, partition: p });
-      }
-    }
-    const committed = req.spec.to === 'shift' ? new Map((await this.fetchOffsets(groupId)).map((o) => [tpKey(o.topic, o.partition), o.offset])) : new Map<string, number>();
-    const result = await Promise.all(partitions.map(async ({ topic, partition }) => ({ topic, partition, offset: await this.resetTarget(topic, partition, req.spec, committed), leaderEpoch: null, metadata: null })));
-    result.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
-    if (req.dryRun !== true) await this.commitOffsets(groupId, result);
-    return result;
-  }
-
-  private async resetTarget(topic: string, partition: number, spec: OffsetResetSpec, committed: Map<string, number>): Promise<number> {
-    const end = async (): Promise<number> => (await listOffset(this.cluster, { topic, partition, timestamp: LATEST_TIMESTAMP })).offset;
-    const start = async (): Promise<number> => (await listOffset(this.cluster, { topic, partition, timestamp: EARLIEST_TIMESTAMP })).offset;
-    const clamp = async (offset: number): Promise<number> => Math.max(await start(), Math.min(await end(), offset));
-    switch (spec.to) {
-      case 'earliest':
-        return start();
-      case 'latest':
-        return end();
-      case 'offset':
-        return clamp(spec.offset);
-      case 'shift': {
-        const current = committed.get(tpKey(topic, partition));
-        if (current === undefined) {
-          throw new KafkaError(ErrorCode.INVALID_REQUEST, `Cannot shift offset for partition ${topic}-${partition} since there is no current committed offset.`);
-        }
-        return clamp(current + spec.by);
-      }
-      case 'datetime': {
-        const { offset } = await listOffset(this.cluster, { topic, partition, timestamp: spec.timestamp });
-        // No message at or after that time: Kafka falls back to the log end.
-        return offset < 0 ? end() : offset;
-      }
-    }
+  resetOffsets(groupId: string, req: ResetOffsetsRequest): Promise<GroupOffset[]> {
+    return resetGroupOffsets(this, this.cluster, groupId, req);
   }
 
   /** Runs `fn` against the group's coordinator, finding it again when it moved. */
